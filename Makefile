@@ -1,0 +1,46 @@
+# cityhall: `make run` sets everything up and serves the app; `make test` runs the suite.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export DEBUG ?= 1
+
+.PHONY: run test setup install db lint bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[dev]"
+	touch $@
+
+install: $(VENV)/.installed
+
+## setup: install, compile the message catalogues, migrate, load the registry and demo data
+setup: install
+	mkdir -p var
+	$(BIN)/cityhall compile_catalogues
+	$(BIN)/cityhall migrate --no-input -v 0
+	$(BIN)/cityhall load_units
+	$(BIN)/cityhall load_demo
+
+run: setup
+	$(BIN)/cityhall collectstatic --no-input -v 0
+	@echo ""
+	@echo "  cityhall is serving on http://127.0.0.1:$(PORT)/"
+	@$(BIN)/cityhall demo_logins
+	@echo ""
+	$(BIN)/cityhall runserver 127.0.0.1:$(PORT)
+
+test: install
+	mkdir -p var
+	$(BIN)/cityhall compile_catalogues
+	$(BIN)/pytest
+
+lint: install
+	$(BIN)/ruff check .
+
+clean:
+	rm -rf $(VENV) var

@@ -1,0 +1,179 @@
+"""People and access: users, staff memberships, API tokens and partner API keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+
+from django.contrib.auth.models import AbstractUser, UserManager
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cityhall.accounts.taxcode import validate_tax_code
+
+
+class UserKind(models.TextChoices):
+    RESIDENT = "resident", _("resident")
+    BUSINESS = "business", _("business")
+    STAFF = "staff", _("staff")
+
+
+class Role(models.TextChoices):
+    LEADER = "leader", _("leader")
+    OFFICER = "officer", _("officer")
+    CLERK = "clerk", _("clerk")
+    NEIGHBOURHOOD_HEAD = "neighbourhood_head", _("neighbourhood head")
+    ADMIN = "admin", _("administrator")
+
+
+class User(AbstractUser):
+    """Anyone who signs in: a resident, a business account, or a member of staff."""
+
+    kind = models.CharField(
+        _("kind"), max_length=16, choices=UserKind.choices, default=UserKind.RESIDENT
+    )
+    full_name = models.CharField(_("full name"), max_length=150, blank=True)
+    phone = models.CharField(_("phone"), max_length=20, blank=True)
+    national_id = models.CharField(_("ID number"), max_length=12, blank=True)
+    tax_code = models.CharField(
+        _("tax code"), max_length=14, blank=True, validators=[validate_tax_code],
+        help_text=_("For business accounts: 10 digits, or 10-3 for a branch."),
+    )
+    business_name = models.CharField(_("business name"), max_length=255, blank=True)
+    language = models.CharField(
+        _("language"), max_length=8, default="vi", choices=[("vi", "Tiếng Việt"), ("en", "English")]
+    )
+
+    objects = UserManager()
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["tax_code"], condition=~Q(tax_code=""), name="unique_business_tax_code"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.get_username()
+
+    @property
+    def display_name(self) -> str:
+        return self.full_name or self.business_name or self.get_username()
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def active_on(self, day: dt.date | None = None) -> MembershipQuerySet:
+        """Memberships in force on `day` (today when omitted)."""
+        day = day or timezone.localdate()
+        return self.filter(valid_from__lte=day).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=day)
+        )
+
+
+class Membership(models.Model):
+    """A person holds a role in a unit for a period."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    unit = models.ForeignKey(
+        "orgunits.Unit", on_delete=models.PROTECT, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=24, choices=Role.choices)
+    title = models.CharField(_("title"), max_length=120, blank=True)
+    valid_from = models.DateField(_("valid from"), default=timezone.localdate)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+        ordering = ["unit__path", "role", "user__username"]
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.get_role_display()} · {self.unit}"
+
+
+def _hash_secret(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A personal bearer token for API clients; only its hash is stored."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100, default="cli")
+    prefix = models.CharField(max_length=8, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.prefix}…"
+
+    @classmethod
+    def issue(cls, user: User, name: str = "cli") -> tuple[ApiToken, str]:
+        """Create a token and return it with the raw secret, shown once."""
+        raw = "cht_" + secrets.token_urlsafe(32)
+        token = cls.objects.create(
+            user=user, name=name, prefix=raw[4:12], key_hash=_hash_secret(raw)
+        )
+        return token, raw
+
+    @classmethod
+    def find(cls, raw: str) -> ApiToken | None:
+        """The live token matching a raw secret, if any."""
+        return (
+            cls.objects.select_related("user")
+            .filter(key_hash=_hash_secret(raw), revoked_at__isnull=True, user__is_active=True)
+            .first()
+        )
+
+
+class ApiKey(models.Model):
+    """A partner system's key: who owns it, what it may do, whether it still works."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    owner_unit = models.ForeignKey(
+        "orgunits.Unit", null=True, blank=True, on_delete=models.PROTECT, related_name="api_keys",
+        verbose_name=_("owner unit"),
+    )
+    scopes = models.JSONField(_("scopes"), default=list, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    prefix = models.CharField(max_length=8, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self) -> str:
+        return self.name
+
+    def set_secret(self) -> str:
+        """Give the key a new secret and return it (raw, shown once)."""
+        raw = "chk_" + secrets.token_urlsafe(32)
+        self.prefix = raw[4:12]
+        self.key_hash = _hash_secret(raw)
+        return raw
+
+    def has_scope(self, scope: str) -> bool:
+        return scope in self.scopes
+
+    @classmethod
+    def find(cls, raw: str) -> ApiKey | None:
+        """The active key matching a raw secret, if any."""
+        if not raw:
+            return None
+        return cls.objects.filter(key_hash=_hash_secret(raw), is_active=True).first()

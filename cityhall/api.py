@@ -1,0 +1,24 @@
+"""The REST API at /api/v1/: each domain app contributes a router."""
+
+from __future__ import annotations
+
+from ninja import NinjaAPI
+
+from cityhall.core.api import install_error_handlers
+
+api = NinjaAPI(
+    title="cityhall API",
+    version="1",
+    description=(
+        "The REST API of cityhall, the digital city hall. Registry reads are public; "
+        "other endpoints need a session or `Authorization: Bearer <token>`."
+    ),
+    urls_namespace="api",
+)
+install_error_handlers(api)
+
+from cityhall.accounts.api import router as accounts_router  # noqa: E402
+from cityhall.orgunits.api import router as orgunits_router  # noqa: E402
+
+api.add_router("/units", orgunits_router)
+api.add_router("/", accounts_router)

@@ -1,0 +1,118 @@
+"""The REST API's shared parts: authentication, errors as JSON, pagination shape."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import PermissionDenied
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from ninja import NinjaAPI, Schema
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import HttpBearer, SessionAuth
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """An error the API reports as `{"detail": ..., "code": ...}` with a 4xx status."""
+
+    def __init__(self, status: int, code: str, detail: Any) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.code = code
+        self.detail = detail
+
+
+class ErrorOut(Schema):
+    """The body of every error response."""
+
+    detail: Any
+    code: str
+
+
+class BearerToken(HttpBearer):
+    """`Authorization: Bearer <token>` with a personal token from `cityhall create_token`."""
+
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        from cityhall.accounts.models import ApiToken
+
+        found = ApiToken.find(token)
+        if found is None:
+            return None
+        # Touch last_used at most once a minute so reads stay reads.
+        now = timezone.now()
+        if found.last_used_at is None or (now - found.last_used_at).total_seconds() > 60:
+            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
+        request.user = found.user
+        return found.user
+
+
+class Session(SessionAuth):
+    """The web session (with CSRF on unsafe methods)."""
+
+
+session_auth = Session()
+bearer_auth = BearerToken()
+#: Endpoints that need a signed-in user accept either the session or a bearer token.
+AUTH = [bearer_auth, session_auth]
+
+
+def optional_user(request: HttpRequest) -> Any:
+    """The user behind a bearer token or session, else AnonymousUser (never refuses)."""
+    header = request.headers.get("Authorization", "")
+    if header.lower().startswith("bearer "):
+        user = bearer_auth.authenticate(request, header[7:].strip())
+        if user is None:
+            raise ApiError(401, "invalid_token", "The bearer token is not valid.")
+        return user
+    user = getattr(request, "user", None)
+    return user if user is not None and user.is_authenticated else AnonymousUser()
+
+
+def _error(
+    api: NinjaAPI, request: HttpRequest, status: int, code: str, detail: Any
+) -> HttpResponse:
+    return api.create_response(request, {"detail": detail, "code": code}, status=status)
+
+
+def install_error_handlers(api: NinjaAPI) -> None:
+    """Map every exception to a JSON body with a status; never an HTML page."""
+
+    @api.exception_handler(ApiError)
+    def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
+        return _error(api, request, exc.status, exc.code, exc.detail)
+
+    @api.exception_handler(NinjaValidationError)
+    def on_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+        return _error(api, request, 422, "invalid", exc.errors)
+
+    @api.exception_handler(DjangoValidationError)
+    def on_django_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
+        detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
+        return _error(api, request, 400, "invalid", detail)
+
+    @api.exception_handler(AuthenticationError)
+    def on_auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+        return _error(api, request, 401, "not_authenticated", "Authentication required.")
+
+    @api.exception_handler(PermissionDenied)
+    def on_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
+        return _error(api, request, 403, "permission_denied", str(exc) or "Permission denied.")
+
+    @api.exception_handler(Http404)
+    def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
+        return _error(api, request, 404, "not_found", str(exc) or "Not found.")
+
+    @api.exception_handler(HttpError)
+    def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+        return _error(api, request, exc.status_code, "error", str(exc))
+
+    @api.exception_handler(Exception)
+    def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
+        logger.exception("unhandled API error", exc_info=exc)
+        return _error(api, request, 500, "server_error", "Internal server error.")

@@ -1,0 +1,146 @@
+"""The organisation registry: the city, its departments, commune-level units and below."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import TYPE_CHECKING, Any
+
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cityhall.core.text import search_key
+
+if TYPE_CHECKING:
+    from cityhall.accounts.models import User
+
+
+class UnitKind(models.TextChoices):
+    PROVINCE = "province", _("province/city")
+    DEPARTMENT = "department", _("department or agency")
+    WARD = "ward", _("ward (phường)")
+    COMMUNE = "commune", _("commune (xã)")
+    SPECIAL_ZONE = "special_zone", _("special zone (đặc khu)")
+    NEIGHBOURHOOD = "neighbourhood", _("neighbourhood (khu phố/ấp)")
+    DIVISION = "division", _("internal division")
+    DISTRICT = "district", _("district (before 1 July 2025)")
+
+
+COMMUNE_LEVEL = (UnitKind.WARD, UnitKind.COMMUNE, UnitKind.SPECIAL_ZONE)
+
+
+class UnitQuerySet(models.QuerySet["Unit"]):
+    """Reads of the registry, named for what they select."""
+
+    def active_on(self, day: dt.date | None = None) -> UnitQuerySet:
+        """Units valid on `day` (today when omitted)."""
+        day = day or timezone.localdate()
+        return self.filter(Q(valid_from__isnull=True) | Q(valid_from__lte=day)).filter(
+            Q(valid_to__isnull=True) | Q(valid_to__gte=day)
+        )
+
+    def commune_level(self) -> UnitQuerySet:
+        """Wards, communes and special zones."""
+        return self.filter(kind__in=COMMUNE_LEVEL)
+
+    def subtree_of(self, unit: Unit) -> UnitQuerySet:
+        """The unit and every unit below it."""
+        return self.filter(path__startswith=unit.path)
+
+    def search(self, q: str) -> UnitQuerySet:
+        """Units whose name matches `q`, ignoring case and diacritics."""
+        key = search_key(q)
+        if not key:
+            return self
+        return self.filter(search_name__contains=key)
+
+    def visible_to(self, user: User | None) -> UnitQuerySet:
+        """The registry is public information: every unit is visible to everyone."""
+        return self.all()
+
+
+class Unit(models.Model):
+    """A unit of government: the city, a department, a ward, a neighbourhood, a division."""
+
+    code = models.CharField(
+        _("administrative code"), max_length=32, unique=True,
+        help_text=_("National administrative code (79, 26740...) or a local code."),
+    )
+    kind = models.CharField(_("kind"), max_length=16, choices=UnitKind.choices, db_index=True)
+    name = models.CharField(_("name"), max_length=200)
+    short_name = models.CharField(_("short name"), max_length=120, blank=True)
+    name_en = models.CharField(_("English name"), max_length=200, blank=True)
+    search_name = models.CharField(_("search key"), max_length=400, editable=False, db_index=True)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+        verbose_name=_("parent"),
+    )
+    # Materialised path of codes from the root ("79/26740/"), so a subtree is one prefix query.
+    path = models.CharField(_("path"), max_length=255, editable=False, db_index=True)
+    electronic_id = models.CharField(
+        _("electronic identification code"), max_length=32, blank=True, db_index=True,
+        help_text=_("Decision 20/2020/QĐ-TTg code, e.g. 000.00.00.H29; empty when unknown."),
+    )
+    valid_from = models.DateField(_("valid from"), null=True, blank=True)
+    valid_to = models.DateField(_("valid to"), null=True, blank=True)
+    latitude = models.FloatField(_("centre latitude"), null=True, blank=True)
+    longitude = models.FloatField(_("centre longitude"), null=True, blank=True)
+    area_km2 = models.FloatField(_("area (km²)"), null=True, blank=True)
+    boundary = models.JSONField(
+        _("boundary (GeoJSON geometry)"), null=True, blank=True,
+        help_text=_("Loaded by `cityhall import_boundaries`; used for point-in-polygon."),
+    )
+    is_demo = models.BooleanField(_("demo data"), default=False)
+    successors = models.ManyToManyField(
+        "self", symmetrical=False, through="UnitSuccession", related_name="predecessors",
+        through_fields=("predecessor", "successor"), blank=True,
+    )
+
+    objects = UnitQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("unit")
+        verbose_name_plural = _("units")
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.search_name = search_key(f"{self.name} {self.short_name} {self.code}")
+        self.path = f"{self.parent.path if self.parent else ''}{self.code}/"
+        super().save(*args, **kwargs)
+
+    @property
+    def is_commune_level(self) -> bool:
+        return self.kind in COMMUNE_LEVEL
+
+    def is_active_on(self, day: dt.date | None = None) -> bool:
+        day = day or timezone.localdate()
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or self.valid_to >= day
+        )
+
+
+class UnitSuccession(models.Model):
+    """A link from an ended unit to a unit that took over (part of) its territory and work."""
+
+    predecessor = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    successor = models.ForeignKey(Unit, on_delete=models.CASCADE, related_name="+")
+    effective_on = models.DateField(_("effective on"))
+    # True when the successor is where the predecessor's open work goes (one per predecessor).
+    is_primary = models.BooleanField(_("takes over open work"), default=False)
+    note = models.CharField(_("note"), max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = _("succession")
+        verbose_name_plural = _("successions")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["predecessor", "successor"], name="unique_unit_succession"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.predecessor} -> {self.successor} ({self.effective_on})"

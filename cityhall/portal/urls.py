@@ -1,0 +1,15 @@
+"""Web pages: the public home, sign-in, the staff home and the registry browser."""
+
+from django.contrib.auth import views as auth_views
+from django.urls import path
+
+from cityhall.portal import views
+
+app_name = "portal"
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("login/", auth_views.LoginView.as_view(template_name="portal/login.html"), name="login"),
+    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("staff/", views.staff_home, name="staff_home"),
+]
