@@ -64,7 +64,7 @@ class Unit(models.Model):
     """A unit of government: the city, a department, a ward, a neighbourhood, a division."""
 
     code = models.CharField(
-        _("administrative code"), max_length=32, unique=True,
+        _("administrative code"), max_length=32, db_index=True,
         help_text=_("National administrative code (79, 26740...) or a local code."),
     )
     kind = models.CharField(_("kind"), max_length=16, choices=UnitKind.choices, db_index=True)
@@ -103,6 +103,13 @@ class Unit(models.Model):
         verbose_name = _("unit")
         verbose_name_plural = _("units")
         ordering = ["path"]
+        # New units often reuse a predecessor's code (Phường Sài Gòn took Bến Nghé's), so a
+        # code is unique among open-ended units only; ended units may share it.
+        constraints = [
+            models.UniqueConstraint(
+                fields=["code"], condition=Q(valid_to__isnull=True), name="unique_open_unit_code"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
