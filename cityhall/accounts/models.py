@@ -12,6 +12,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cityhall.accounts.scope import ScopedQuerySet
 from cityhall.accounts.taxcode import validate_tax_code
 
 
@@ -66,7 +67,9 @@ class User(AbstractUser):
         return self.full_name or self.business_name or self.get_username()
 
 
-class MembershipQuerySet(models.QuerySet["Membership"]):
+class MembershipQuerySet(ScopedQuerySet["Membership"]):
+    """Reads of memberships; `visible_to` scopes them by the membership's unit."""
+
     def active_on(self, day: dt.date | None = None) -> MembershipQuerySet:
         """Memberships in force on `day` (today when omitted)."""
         day = day or timezone.localdate()

@@ -3,8 +3,8 @@
 A user's scope is a set of unit subtrees (leaders and administrators see their
 unit and everything below it) plus single units (officers, clerks and
 neighbourhood heads see the work of their own unit). City leadership, a leader
-or administrator of the province unit, sees everything. Anything else sees
-nothing: a forgotten check fails closed.
+or administrator of the province unit, sees everything, including records that
+belong to no unit. Anything else sees nothing: a forgotten check fails closed.
 """
 
 from __future__ import annotations
@@ -15,14 +15,14 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from django.db import models
 from django.db.models import Q
 
-from cityhall.accounts.models import Membership, Role
-
 if TYPE_CHECKING:
     from cityhall.accounts.models import User
 
 _M = TypeVar("_M", bound=models.Model)
+_Q = TypeVar("_Q", bound=models.QuerySet[Any])
 
-_SUBTREE_ROLES = {Role.LEADER, Role.ADMIN}
+# Where the computed scope is cached on a user object (one computation per request).
+_CACHE_ATTR = "_cityhall_scope"
 
 
 @dataclass(frozen=True)
@@ -36,6 +36,10 @@ class Scope:
     @property
     def is_empty(self) -> bool:
         return not (self.everything or self.subtree_paths or self.unit_ids)
+
+    def managed(self) -> Scope:
+        """The part of the scope held as leader or administrator (subtrees only)."""
+        return Scope(everything=self.everything, subtree_paths=self.subtree_paths)
 
     def q(self, unit_field: str) -> Q:
         """A filter selecting rows whose `unit_field` lies in this scope."""
@@ -57,29 +61,54 @@ class Scope:
         return unit.pk in self.unit_ids or any(unit.path.startswith(p) for p in self.subtree_paths)
 
 
-def scope_of(user: User | None) -> Scope:
+def _is_city(unit: Any) -> bool:
+    # Only the open-ended province unit makes its leaders city leadership; a root that
+    # is something else (an ended pre-2025 unit loaded without parent) must not.
+    from cityhall.orgunits.models import UnitKind
+
+    return unit.parent_id is None and unit.kind == UnitKind.PROVINCE and unit.valid_to is None
+
+
+def scope_of(user: Any) -> Scope:
     """Compute a user's scope from their memberships in force today."""
+    from cityhall.accounts.models import Membership, Role
+
     if user is None or not user.is_authenticated or not user.is_active:
         return Scope()
     if user.is_superuser:
         return Scope(everything=True)
-    cached = getattr(user, "_cityhall_scope", None)
+    cached = getattr(user, _CACHE_ATTR, None)
     if cached is not None:
         return cached
-    paths: list[str] = []
+    subtree_roles = {Role.LEADER, Role.ADMIN}
+    paths: set[str] = set()
     ids: set[int] = set()
+    everything = False
     for m in Membership.objects.active_on().filter(user=user).select_related("unit"):
-        if m.role in _SUBTREE_ROLES:
-            if m.unit.parent_id is None:
-                scope = Scope(everything=True)
-                user._cityhall_scope = scope  # type: ignore[attr-defined]
-                return scope
-            paths.append(m.unit.path)
+        if m.role in subtree_roles:
+            if _is_city(m.unit):
+                everything = True
+            paths.add(m.unit.path)
         else:
             ids.add(m.unit_id)
-    scope = Scope(subtree_paths=tuple(sorted(set(paths))), unit_ids=frozenset(ids))
-    user._cityhall_scope = scope  # type: ignore[attr-defined]
+    scope = (
+        Scope(everything=True)
+        if everything
+        else Scope(subtree_paths=tuple(sorted(paths)), unit_ids=frozenset(ids))
+    )
+    setattr(user, _CACHE_ATTR, scope)
     return scope
+
+
+def forget_scope(user: Any) -> None:
+    """Drop a cached scope after the user's memberships changed."""
+    if user is not None and hasattr(user, _CACHE_ATTR):
+        delattr(user, _CACHE_ATTR)
+
+
+def restrict(queryset: _Q, user: Any, unit_field: str = "unit") -> _Q:
+    """Rows of any queryset whose `unit_field` lies in the user's scope."""
+    return queryset.filter(scope_of(user).q(unit_field))
 
 
 class ScopedQuerySet(models.QuerySet[_M]):
@@ -89,4 +118,4 @@ class ScopedQuerySet(models.QuerySet[_M]):
 
     def visible_to(self, user: User | None) -> ScopedQuerySet[_M]:
         """Rows in the units the user may see; nothing for anyone else."""
-        return self.filter(scope_of(user).q(self.unit_field))
+        return restrict(self, user, self.unit_field)

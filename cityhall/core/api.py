@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from ninja import NinjaAPI, Schema
@@ -33,6 +34,27 @@ class ErrorOut(Schema):
 
     detail: Any
     code: str
+
+
+T = TypeVar("T")
+
+#: Error responses every signed-in endpoint can give, for the OpenAPI document.
+AUTH_ERRORS: dict[int, Any] = {401: ErrorOut, 422: ErrorOut}
+
+#: The largest page a list endpoint returns.
+MAX_PAGE = 200
+
+
+class Page(Schema, Generic[T]):
+    """One page of a list: the total number of rows and the rows of this page."""
+
+    count: int
+    items: list[T]
+
+
+def paginate(queryset: QuerySet[Any], *, limit: int, offset: int) -> dict[str, Any]:
+    """Return `{"count", "items"}` for a page; two queries whatever the page size."""
+    return {"count": queryset.count(), "items": list(queryset[offset : offset + limit])}
 
 
 class BearerToken(HttpBearer):

@@ -96,11 +96,25 @@ def log_personal_data_read(
     fields: Iterable[str],
     subject: User | None = None,
     purpose: str = "",
+    reader_unit: Unit | None = None,
+    reader_role: str = "",
 ) -> PersonalDataRead:
-    """Record that `reader` was shown personal `fields` of `obj` (and of `subject`)."""
+    """Record that `reader` was shown personal `fields` of `obj` (and of `subject`).
+
+    Pass the unit and role the reader acted in; when omitted, the reader's first
+    membership in force is recorded, so the data subject still sees a capacity.
+    """
+    if reader_unit is None and not reader_role:
+        from cityhall.accounts.models import Membership
+
+        held = Membership.objects.active_on().filter(user=reader).order_by("pk").first()
+        if held is not None:
+            reader_unit, reader_role = held.unit, held.role
     ctx = context.current()
     return PersonalDataRead.objects.create(
         reader=reader,
+        reader_unit=reader_unit,
+        reader_role=reader_role,
         subject=subject,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),

@@ -56,6 +56,12 @@ class PersonalDataRead(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="personal_data_reads", verbose_name=_("data subject"),
     )
+    # The capacity the reader acted in, shown to the data subject ("who read it, as what").
+    reader_unit = models.ForeignKey(
+        "orgunits.Unit", null=True, blank=True, on_delete=models.SET_NULL,
+        related_name="+", verbose_name=_("reader's unit"),
+    )
+    reader_role = models.CharField(_("reader's role"), max_length=24, blank=True)
     # Where the data was shown: a report, a dossier, a user record...
     object_type = models.CharField(_("object type"), max_length=80)
     object_id = models.CharField(_("object id"), max_length=64)
