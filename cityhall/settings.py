@@ -44,6 +44,10 @@ INSTALLED_APPS = [
     "cityhall.accounts",
     "cityhall.orgunits",
     "cityhall.portal",
+    "django_tasks",
+    "django_tasks_db",
+    "cityhall.notifications",
+    "cityhall.workflow",
 ]
 
 MIDDLEWARE = [
@@ -168,3 +172,16 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "INFO"}},
 }
+
+# Workflow: working hours (Asia/Ho_Chi_Minh, Mon-Fri by default), the task queue,
+# and the HTTP gateways for SMS and Zalo messages (empty URL: messages are only logged).
+CITYHALL_WORKING_HOURS = env_str("CITYHALL_WORKING_HOURS", "07:30-11:30,13:00-17:00")
+CITYHALL_WORKING_WEEKDAYS = [
+    int(d) for d in env_list("CITYHALL_WORKING_WEEKDAYS", ["0", "1", "2", "3", "4"])
+]
+CITYHALL_MESSAGE_GATEWAYS = {
+    "sms": (env_str("CITYHALL_SMS_GATEWAY_URL", ""), env_str("CITYHALL_SMS_GATEWAY_KEY", "")),
+    "zalo": (env_str("CITYHALL_ZALO_GATEWAY_URL", ""), env_str("CITYHALL_ZALO_GATEWAY_KEY", "")),
+}
+CITYHALL_GATEWAY_TIMEOUT = env_int("CITYHALL_GATEWAY_TIMEOUT", 10)
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}

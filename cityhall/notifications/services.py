@@ -1,0 +1,183 @@
+"""Telling people: in-app notices, and an outbox delivered by the worker with retries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import urllib.request
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.mail import send_mail
+from django.db import transaction
+from django.db.models import Q
+from django.template.loader import render_to_string
+from django.utils import timezone, translation
+
+from cityhall.notifications.models import Notification, OutboxMessage
+
+logger = logging.getLogger(__name__)
+
+LANGUAGES = ("vi", "en")
+MAX_ATTEMPTS = 12
+LEASE = dt.timedelta(minutes=5)
+
+
+class GatewayError(Exception):
+    """A message channel could not take the message; it will be retried."""
+
+
+def render(template: str, language: str, context: Mapping[str, Any]) -> tuple[str, str]:
+    """Render a message template in `language`: its first line is the subject, the rest the body."""
+    lang = language if language in LANGUAGES else settings.LANGUAGE_CODE
+    with translation.override(lang):
+        text = render_to_string(f"notifications/messages/{template}.{lang}.txt", dict(context))
+    subject, _, body = text.strip().partition("\n")
+    return subject.strip()[:200], body.strip()
+
+
+def _address(user: Any, channel: str) -> str:
+    if channel == OutboxMessage.Channel.EMAIL:
+        return user.email or ""
+    return user.phone or ""
+
+
+def notify(
+    *, recipients: Iterable[Any], channels: Iterable[str], template: str,
+    context: Mapping[str, Any], subject_ref: str = "", link: str = "",
+) -> int:
+    """Write notices for `recipients` in their own language, inside the caller's transaction.
+
+    In-app notices become visible when the transaction commits; other channels
+    go to the outbox, which the worker delivers after commit.
+    """
+    channels = list(channels)
+    rendered: dict[str, tuple[str, str]] = {}
+    in_app: list[Notification] = []
+    outbox: list[OutboxMessage] = []
+    for user in recipients:
+        lang = user.language if user.language in LANGUAGES else settings.LANGUAGE_CODE
+        if lang not in rendered:
+            rendered[lang] = render(template, lang, context)
+        subject, body = rendered[lang]
+        for channel in channels:
+            if channel == "in_app":
+                in_app.append(Notification(recipient=user, subject=subject, body=body,
+                                           subject_ref=subject_ref, link=link))
+                continue
+            address = _address(user, channel)
+            if not address:
+                continue  # no address for this channel: the in-app notice still reaches them
+            outbox.append(OutboxMessage(channel=channel, recipient=user, address=address,
+                                        subject=subject, body=body, subject_ref=subject_ref))
+    Notification.objects.bulk_create(in_app)
+    OutboxMessage.objects.bulk_create(outbox)
+    return len(in_app) + len(outbox)
+
+
+def mark_read(*, actor: Any, ids: Iterable[int] | None = None) -> int:
+    """Mark the actor's notices read (all of them when `ids` is None); returns how many changed."""
+    qs = Notification.objects.for_user(actor).unread()
+    if ids is not None:
+        qs = qs.filter(pk__in=list(ids))
+    return qs.update(read_at=timezone.now())
+
+
+# -- delivery -----------------------------------------------------------------
+
+def _post(url: str, key: str, payload: dict[str, Any], idempotency_key: str) -> None:
+    if not url.startswith(("http://", "https://")):
+        raise GatewayError(f"gateway URL must be http(s): {url!r}")
+    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
+        url, data=json.dumps(payload).encode(), method="POST",
+        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}",
+                 "Idempotency-Key": idempotency_key},
+    )
+    try:
+        with urllib.request.urlopen(request, timeout=settings.CITYHALL_GATEWAY_TIMEOUT) as resp:  # noqa: S310
+            if resp.status >= 300:
+                raise GatewayError(f"gateway answered {resp.status}")
+    except OSError as exc:  # URLError, HTTPError, timeouts and refused connections
+        raise GatewayError(str(exc)) from exc
+
+
+def send(message: OutboxMessage) -> None:
+    """Hand one message to its channel; raise GatewayError when it must be retried."""
+    if message.channel == OutboxMessage.Channel.EMAIL:
+        try:
+            send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.address])
+        except OSError as exc:
+            raise GatewayError(str(exc)) from exc
+        return
+    url, key = settings.CITYHALL_MESSAGE_GATEWAYS.get(message.channel, ("", ""))
+    if not url:
+        # No gateway configured (development): log it, like the console email backend.
+        logger.info("%s to %s: %s", message.channel, message.address, message.subject)
+        return
+    _post(url, key, {"channel": message.channel, "to": message.address,
+                     "text": f"{message.subject}\n{message.body}".strip()},
+          idempotency_key=f"cityhall-outbox-{message.pk}")
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    """Wait before the next try: 30 s doubling per attempt, at most an hour."""
+    return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def _claim(worker: str, now: dt.datetime, batch: int) -> list[OutboxMessage]:
+    with transaction.atomic():
+        due = (
+            OutboxMessage.objects
+            .filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        )
+        ids = list(due.order_by("next_attempt_at", "pk").select_for_update(skip_locked=True)
+                   .values_list("pk", flat=True)[:batch])
+        if not ids:
+            return []
+        # The condition is repeated so that, without row locks (SQLite), a row another
+        # worker claimed in between is not taken twice.
+        due.filter(pk__in=ids).update(claimed_by=worker, claimed_until=now + LEASE)
+    return list(OutboxMessage.objects.filter(pk__in=ids, claimed_by=worker).order_by("pk"))
+
+
+@dataclass
+class DeliveryResult:
+    sent: int = 0
+    retried: int = 0
+    failed: int = 0
+
+
+def deliver_outbox(*, worker: str = "worker", now: dt.datetime | None = None,
+                   batch: int = 100) -> DeliveryResult:
+    """Deliver the messages that are due; failures wait and try again with backoff."""
+    result = DeliveryResult()
+    while True:
+        current = now or timezone.now()
+        claimed = _claim(worker, current, batch)
+        for message in claimed:
+            mine = OutboxMessage.objects.filter(pk=message.pk, claimed_by=worker)
+            try:
+                send(message)
+            except GatewayError as exc:
+                attempts = message.attempts + 1
+                gave_up = attempts >= MAX_ATTEMPTS
+                mine.update(
+                    attempts=attempts, last_error=str(exc)[:2000], claimed_by="",
+                    claimed_until=None, next_attempt_at=current + backoff(attempts),
+                    status=OutboxMessage.Status.FAILED if gave_up else OutboxMessage.Status.PENDING,
+                )
+                if gave_up:
+                    result.failed += 1
+                    logger.error("gave up on outbox message %s: %s", message.pk, exc)
+                else:
+                    result.retried += 1
+                continue
+            mine.update(status=OutboxMessage.Status.SENT, sent_at=timezone.now(),
+                        attempts=message.attempts + 1, claimed_by="", claimed_until=None)
+            result.sent += 1
+        if len(claimed) < batch:
+            return result

@@ -1,0 +1,146 @@
+"""Workflow definitions: YAML files in the repo, validated and loaded into the database."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+from typing import Any
+
+import yaml
+from django.conf import settings
+from django.db import transaction
+
+from cityhall.workflow.models import Transition, WorkflowDefinition
+
+ESCALATIONS = {"none", "escalate_to_unit_leader", "escalate_to_parent_unit"}
+REQUIREMENTS = {"comment", "attachment", "assignee", "reason"}
+CHANNELS = {"in_app", "email", "sms", "zalo"}
+# Events the engine raises itself, besides the definition's own actions.
+ENGINE_EVENTS = {"start", "remind", "escalate", "*"}
+SYSTEM_ROLE = "system"
+
+
+class DefinitionError(ValueError):
+    """A workflow definition that does not hold together."""
+
+
+def _check_span(where: str, span: Any) -> None:
+    if span is None:
+        return
+    if not isinstance(span, dict) or len(span) != 1:
+        raise DefinitionError(f"{where}: give exactly one of working_days / working_hours")
+    ((unit, amount),) = span.items()
+    if unit not in {"working_days", "working_hours"}:
+        raise DefinitionError(f"{where}: unknown unit {unit!r}")
+    if not isinstance(amount, int | float) or amount <= 0:
+        raise DefinitionError(f"{where}: the amount must be positive")
+
+
+def validate(spec: dict[str, Any]) -> dict[str, Any]:
+    """Check a definition's structure and cross-references; return it unchanged."""
+    for key in ("name", "version", "states", "actions"):
+        if key not in spec:
+            raise DefinitionError(f"missing {key!r}")
+    states: dict[str, dict[str, Any]] = spec["states"]
+    starts = [s for s, v in states.items() if (v or {}).get("start")]
+    if len(starts) != 1:
+        raise DefinitionError("exactly one state must be the start state")
+    if not any((v or {}).get("terminal") for v in states.values()):
+        raise DefinitionError("at least one state must be terminal")
+    for name, state in states.items():
+        _check_span(f"state {name}", (state or {}).get("deadline"))
+    _check_span("deadline", spec.get("deadline"))
+    for name, action in spec["actions"].items():
+        if action.get("to") not in states:
+            raise DefinitionError(f"action {name}: unknown target state {action.get('to')!r}")
+        for source in action.get("from", []):
+            if source not in states:
+                raise DefinitionError(f"action {name}: unknown source state {source!r}")
+            if (states[source] or {}).get("terminal"):
+                raise DefinitionError(f"action {name}: leaves terminal state {source!r}")
+        if not action.get("roles"):
+            raise DefinitionError(f"action {name}: say which roles may take it")
+        unknown = set(action.get("requires", [])) - REQUIREMENTS
+        if unknown:
+            raise DefinitionError(f"action {name}: unknown requirements {sorted(unknown)}")
+        if "reason" in action.get("requires", []) and not action.get("reasons"):
+            raise DefinitionError(f"action {name}: requires a reason but lists no reasons")
+    esc = spec.get("escalation") or {}
+    _check_span("escalation.remind_before", esc.get("remind_before"))
+    if esc.get("on_overdue", "none") not in ESCALATIONS:
+        raise DefinitionError(f"escalation.on_overdue must be one of {sorted(ESCALATIONS)}")
+    auto = esc.get("auto_close")
+    if auto:
+        if auto.get("action") not in spec["actions"]:
+            raise DefinitionError("escalation.auto_close.action must name an action")
+        if SYSTEM_ROLE not in spec["actions"][auto["action"]]["roles"]:
+            raise DefinitionError("the auto-close action must allow the system role")
+        _check_span("escalation.auto_close", {"working_days": auto.get("after_working_days")})
+    for rule in spec.get("notifications", []):
+        if rule.get("on") not in set(spec["actions"]) | ENGINE_EVENTS:
+            raise DefinitionError(f"notification on unknown action {rule.get('on')!r}")
+        if not set(rule.get("channels", [])) <= CHANNELS or not rule.get("channels"):
+            raise DefinitionError(f"notification channels must be among {sorted(CHANNELS)}")
+        if not rule.get("audience") or not rule.get("template"):
+            raise DefinitionError("a notification needs an audience and a template")
+    return spec
+
+
+def definition_files() -> list[Path]:
+    """Every `workflows/*.yaml` file of the project's apps."""
+    root = Path(settings.BASE_DIR) / "cityhall"
+    return sorted(root.glob("*/workflows/*.yaml"))
+
+
+def _digest(spec: dict[str, Any]) -> str:
+    return hashlib.sha256(json.dumps(spec, sort_keys=True).encode()).hexdigest()
+
+
+@transaction.atomic
+def load_file(path: Path) -> tuple[WorkflowDefinition, bool]:
+    """Load one definition file; refuse to change a version that cases already use."""
+    spec = validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+    digest = _digest(spec)
+    try:
+        source = str(path.relative_to(settings.BASE_DIR))
+    except ValueError:
+        source = str(path)
+    existing = (
+        WorkflowDefinition.objects.select_for_update()
+        .filter(name=spec["name"], version=spec["version"])
+        .first()
+    )
+    if existing is None:
+        created = WorkflowDefinition.objects.create(
+            name=spec["name"], version=spec["version"], title=spec.get("title", ""),
+            spec=spec, source=source, sha256=digest,
+        )
+        return created, True
+    if existing.sha256 == digest:
+        return existing, False
+    if Transition.objects.filter(workflow=existing).exists():
+        raise DefinitionError(
+            f"{spec['name']} v{spec['version']} is in use; publish a new version instead"
+        )
+    existing.spec, existing.sha256, existing.title, existing.source = (
+        spec, digest, spec.get("title", ""), source,
+    )
+    existing.save(update_fields=["spec", "sha256", "title", "source"])
+    return existing, True
+
+
+def load_all() -> list[tuple[WorkflowDefinition, bool]]:
+    """Load every definition file of the project."""
+    return [load_file(p) for p in definition_files()]
+
+
+def latest(name: str) -> WorkflowDefinition:
+    """The newest loaded version of a workflow, loading the files on first use."""
+    found = WorkflowDefinition.objects.filter(name=name).order_by("-version").first()
+    if found is None:
+        load_all()
+        found = WorkflowDefinition.objects.filter(name=name).order_by("-version").first()
+    if found is None:
+        raise DefinitionError(f"no workflow named {name!r}")
+    return found
