@@ -2,6 +2,177 @@
 
 from __future__ import annotations
 
-from ninja import Router
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q
+from django.http import HttpRequest
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from ninja import Query, Router, Schema
+
+from cityhall.core.api import ApiError, ErrorOut
+from cityhall.orgunits.models import Unit, UnitKind, UnitSuccession
+from cityhall.orgunits.resolve import UnknownPlace, resolve_address, resolve_point
 
 router = Router(tags=["units"], auth=None)
+
+_ERRORS: dict[int, Any] = {400: ErrorOut, 404: ErrorOut, 422: ErrorOut}
+
+
+class UnitOut(Schema):
+    """A unit as the registry lists it."""
+
+    code: str
+    name: str
+    short_name: str
+    name_en: str
+    kind: UnitKind
+    parent: str | None
+    electronic_id: str | None
+    valid_from: dt.date | None
+    valid_to: dt.date | None
+    latitude: float | None
+    longitude: float | None
+    area_km2: float | None
+
+    @staticmethod
+    def resolve_parent(obj: Unit) -> str | None:
+        return obj.parent.code if obj.parent_id else None
+
+    @staticmethod
+    def resolve_electronic_id(obj: Unit) -> str | None:
+        return obj.electronic_id or None
+
+
+class UnitPage(Schema):
+    """One page of units."""
+
+    count: int
+    items: list[UnitOut]
+
+
+class SuccessionOut(Schema):
+    """A predecessor or successor of a unit, and the day the change took effect."""
+
+    code: str
+    name: str
+    effective_on: dt.date
+    is_primary: bool
+
+
+class UnitDetailOut(UnitOut):
+    """One unit with its place in the tree and its history."""
+
+    children_count: int
+    predecessors: list[SuccessionOut]
+    successors: list[SuccessionOut]
+
+    # The model's own `predecessors`/`successors` are managers; the view attaches the links.
+    @staticmethod
+    def resolve_predecessors(obj: Unit) -> list[dict[str, Any]]:
+        return obj.links_before  # type: ignore[attr-defined]
+
+    @staticmethod
+    def resolve_successors(obj: Unit) -> list[dict[str, Any]]:
+        return obj.links_after  # type: ignore[attr-defined]
+
+
+class ResolutionOut(Schema):
+    """Where a place belongs, how that was found, and why."""
+
+    unit: UnitOut
+    method: str
+    reason: str
+    split: bool
+    alternatives: list[UnitOut]
+
+
+def _units() -> Any:
+    # parent is read by every item: one join instead of one query per row.
+    return Unit.objects.select_related("parent").defer("boundary", "parent__boundary")
+
+
+@router.get("", response={200: UnitPage, **_ERRORS}, summary="List units")
+def list_units(
+    request: HttpRequest,
+    kind: UnitKind | None = None,
+    parent: str | None = Query(None, max_length=32),
+    q: str | None = Query(None, max_length=200),
+    active_on: dt.date | None = None,
+    limit: int = Query(50, ge=1, le=500),
+    offset: int = Query(0, ge=0),
+) -> dict[str, Any]:
+    """Units active on `active_on` (today), filtered by kind, parent code and name."""
+    units = _units().active_on(active_on or timezone.localdate())
+    if kind:
+        units = units.filter(kind=kind)
+    if parent:
+        units = units.filter(parent__code=parent)
+    if q:
+        units = units.search(q)
+    units = units.order_by("path", "pk")
+    return {"count": units.count(), "items": list(units[offset : offset + limit])}
+
+
+@router.get("/resolve", response={200: ResolutionOut, **_ERRORS}, summary="Resolve a place")
+def resolve_place(
+    request: HttpRequest,
+    address: str | None = Query(None, max_length=500),
+    lat: float | None = Query(None, ge=-90, le=90),
+    lon: float | None = Query(None, ge=-180, le=180),
+    active_on: dt.date | None = None,
+) -> dict[str, Any]:
+    """The ward, commune or special zone an address (new or pre-July-2025) or a point is in."""
+    try:
+        if address is not None and address.strip():
+            found = resolve_address(address, day=active_on)
+        elif lat is not None and lon is not None:
+            found = resolve_point(lat, lon, day=active_on)
+        else:
+            raise ApiError(
+                400, "missing_parameter", _("Give either an address, or both lat and lon.")
+            )
+    except UnknownPlace as exc:
+        raise ApiError(404, "unknown_place", str(exc)) from exc
+    return {
+        "unit": found.unit,
+        "method": found.method,
+        "reason": found.reason,
+        "split": found.split,
+        "alternatives": list(found.alternatives),
+    }
+
+
+def _links(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    links = UnitSuccession.objects.filter(Q(predecessor=unit) | Q(successor=unit)).select_related(
+        "predecessor", "successor"
+    ).order_by("effective_on", "pk")
+    before: list[dict[str, Any]] = []
+    after: list[dict[str, Any]] = []
+    for link in links:
+        if link.successor_id == unit.pk:
+            other, bucket = link.predecessor, before
+        else:
+            other, bucket = link.successor, after
+        bucket.append({"code": other.code, "name": other.name,
+                       "effective_on": link.effective_on, "is_primary": link.is_primary})
+    return before, after
+
+
+@router.get("/{code}", response={200: UnitDetailOut, **_ERRORS}, summary="One unit")
+def get_unit(request: HttpRequest, code: str, active_on: dt.date | None = None) -> Unit:
+    """The unit with `code` active on `active_on` (today), else the latest that ended."""
+    day = active_on or timezone.localdate()
+    with_code = _units().filter(code=code)
+    unit = with_code.active_on(day).first() or with_code.filter(
+        valid_to__isnull=False
+    ).order_by("-valid_to", "-pk").first()
+    if unit is None:
+        raise ApiError(404, "not_found", _("No unit has the code %(code)s.") % {"code": code})
+    children = Unit.objects.filter(parent=unit)
+    if unit.is_active_on(day):
+        children = children.active_on(day)
+    unit.children_count = children.count()  # type: ignore[attr-defined]
+    unit.links_before, unit.links_after = _links(unit)  # type: ignore[attr-defined]
+    return unit

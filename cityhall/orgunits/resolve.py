@@ -1,0 +1,221 @@
+"""Place resolution: which commune-level unit an address or a point belongs to.
+
+Resolution never leaves the machine. Addresses are parsed with vietnamadminunits' offline
+parsers only (`parse_address`, without the street); its `convert_address` is never called
+here, because for a split ward with a street it asks an online geocoder (ArcGIS), which
+would send a resident's address abroad and fail offline. Old units are followed to their
+successors through the registry's own UnitSuccession links, built from the converter's
+tables by `load_units`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import unicodedata
+from dataclasses import dataclass, field
+
+from django.utils import formats, timezone
+from django.utils.translation import gettext as _
+
+from cityhall.core.text import search_key
+from cityhall.orgunits.geo import contains, distance_km
+from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind, UnitSuccession
+from cityhall.orgunits.sources import LEGACY_PROVINCES, PROVINCE_CODE
+
+#: A point farther than this from every unit's centre is outside the city.
+MAX_DISTANCE_KM = 30.0
+
+METHOD_ADDRESS = "address"
+METHOD_LEGACY_ADDRESS = "legacy_address"
+METHOD_NEAREST_CENTRE = "nearest_centre"
+METHOD_POINT_IN_POLYGON = "point_in_polygon"
+
+# Abbreviations people type before a unit's name: "P. Sài Gòn", "X. Bình Chánh", "ĐK Côn Đảo".
+_ABBREVIATIONS = {"p": "phuong", "x": "xa", "dk": "dac khu"}
+_MAX_SUCCESSION_HOPS = 10
+
+
+class UnknownPlace(LookupError):
+    """The address or point does not lie in any unit of the city that we know."""
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The unit a place belongs to, how it was found, and why, in words."""
+
+    unit: Unit
+    method: str
+    reason: str
+    #: The old unit named by a legacy address, when there was one.
+    legacy_unit: Unit | None = None
+    #: True when the old unit was split and the answer is its primary successor.
+    split: bool = False
+    #: The other units that took part of a split old unit.
+    alternatives: tuple[Unit, ...] = field(default_factory=tuple)
+
+
+def _day_text(day: dt.date) -> str:
+    return formats.date_format(day, "j F Y")
+
+
+def _expand(key: str) -> str:
+    return " ".join(_ABBREVIATIONS.get(word, word) for word in key.split())
+
+
+def _nfc(text: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", text).lower().split())
+
+
+def _active_units(day: dt.date) -> list[Unit]:
+    return list(
+        Unit.objects.active_on(day).filter(kind__in=COMMUNE_LEVEL, parent__code=PROVINCE_CODE)
+        .defer("boundary")
+    )
+
+
+def _follow(unit: Unit, day: dt.date) -> tuple[Unit, UnitSuccession | None, list[Unit]]:
+    """The unit active on `day` that took over `unit`'s open work, through primary links."""
+    first_link: UnitSuccession | None = None
+    others: list[Unit] = []
+    current = unit
+    for _hop in range(_MAX_SUCCESSION_HOPS):
+        if current.is_active_on(day):
+            return current, first_link, others
+        links = list(
+            UnitSuccession.objects.filter(predecessor=current).select_related("successor")
+        )
+        primary = next((link for link in links if link.is_primary), None)
+        if primary is None:
+            break
+        if first_link is None:
+            first_link = primary
+            others = [link.successor for link in links if not link.is_primary]
+        current = primary.successor
+    raise UnknownPlace(_("%(unit)s has no successor active on %(day)s.")
+                       % {"unit": unit.name, "day": _day_text(day)})
+
+
+def _legacy_unit(text: str) -> Unit | None:
+    """The ended ward (or island district) a pre-July-2025 address names, if it names one."""
+    from vietnamadminunits import ParseMode, parse_address
+
+    # keep_street=False: the street is dropped at once and never used.
+    old = parse_address(text, mode=ParseMode.LEGACY, keep_street=False, level=3)
+    if old.province_code not in LEGACY_PROVINCES or not old.district_code:
+        return None
+    ended = Unit.objects.filter(valid_to__isnull=False).select_related("parent")
+    if old.ward_code:
+        return (
+            ended.filter(code=old.ward_code, kind__in=COMMUNE_LEVEL,
+                         parent__code=old.district_code)
+            .order_by("-valid_to").first()
+        )
+    if old.district_key == "huyencondao":
+        # Côn Đảo had no wards; the district itself is the old unit.
+        return ended.filter(code=old.district_code, kind=UnitKind.DISTRICT).first()
+    return None
+
+
+def _new_style_unit(text: str, units: list[Unit]) -> Unit | None:
+    """The active unit whose full name appears in the address (the last one written wins)."""
+    key = f" {_expand(search_key(text))} "
+    found: list[tuple[int, int, Unit]] = []
+    for unit in units:
+        needle = f" {search_key(unit.name)} "
+        position = key.rfind(needle)
+        if position >= 0:
+            found.append((position + len(needle), len(needle), unit))
+    if not found:
+        return None
+    best = max(found, key=lambda f: (f[0], f[1]))
+    tied = [f[2] for f in found if (f[0], f[1]) == (best[0], best[1])]
+    if len(tied) == 1:
+        return tied[0]
+    # Names that fold alike (Xã Thanh An, Xã Thạnh An): the diacritics decide.
+    exact = [u for u in tied if _nfc(u.name) in _nfc(text)]
+    return exact[0] if len(exact) == 1 else None
+
+
+def _parsed_unit(text: str, units: list[Unit]) -> tuple[Unit | None, str | None]:
+    """Ask the offline 2025 parser; return the unit and the province code it read."""
+    from vietnamadminunits import ParseMode, parse_address
+
+    parsed = parse_address(text, mode=ParseMode.FROM_2025, keep_street=False, level=2)
+    unit = None
+    if parsed.province_code == PROVINCE_CODE and parsed.ward:
+        unit = next((u for u in units if _nfc(u.name) == _nfc(parsed.ward)), None)
+    return unit, parsed.province_code
+
+
+def resolve_address(text: str, *, day: dt.date | None = None) -> Resolution:
+    """Resolve a new-style or pre-July-2025 address to the unit active on `day` (today)."""
+    day = day or timezone.localdate()
+    text = " ".join((text or "").split())
+    if not search_key(text):
+        raise UnknownPlace(_("The address is empty."))
+
+    legacy = _legacy_unit(text)
+    if legacy is not None:
+        unit, link, others = _follow(legacy, day)
+        old_name = f"{legacy.name}, {legacy.parent.name}" if legacy.parent else legacy.name
+        since = link.effective_on if link else legacy.valid_to or day
+        reason = _("%(unit)s: the address '%(old)s' lies there since %(day)s.") % {
+            "unit": unit.name, "old": old_name, "day": _day_text(since),
+        }
+        if others:
+            reason += " " + _(
+                "%(old)s was split between %(units)s; an address without a street goes to "
+                "%(unit)s, which took over its open work."
+            ) % {
+                "old": legacy.name,
+                "units": ", ".join(u.name for u in [unit, *others]),
+                "unit": unit.name,
+            }
+        return Resolution(unit=unit, method=METHOD_LEGACY_ADDRESS, reason=reason,
+                          legacy_unit=legacy, split=bool(others), alternatives=tuple(others))
+
+    units = _active_units(day)
+    parsed_unit, province_code = _parsed_unit(text, units)
+    if province_code and province_code != PROVINCE_CODE:
+        raise UnknownPlace(_("The address is not in Ho Chi Minh City."))
+    unit = _new_style_unit(text, units) or parsed_unit
+    if unit is None:
+        raise UnknownPlace(_("No ward, commune or special zone of the city matches the address."))
+    reason = _("%(unit)s: the address names this unit.") % {"unit": unit.name}
+    return Resolution(unit=unit, method=METHOD_ADDRESS, reason=reason)
+
+
+def resolve_point(lat: float, lon: float, *, day: dt.date | None = None) -> Resolution:
+    """Resolve a point (WGS 84) to the commune-level unit active on `day` (today)."""
+    if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90
+            and -180 <= lon <= 180):
+        raise UnknownPlace(_("The coordinates are out of range."))
+    day = day or timezone.localdate()
+    active = Unit.objects.active_on(day).filter(kind__in=COMMUNE_LEVEL,
+                                                parent__code=PROVINCE_CODE)
+    for unit in active.filter(boundary__isnull=False):
+        if contains(unit.boundary, lat, lon):
+            reason = _("%(unit)s: the point lies within its boundary.") % {"unit": unit.name}
+            return Resolution(unit=unit, method=METHOD_POINT_IN_POLYGON, reason=reason)
+
+    best: tuple[float, float, Unit] | None = None
+    nearest_km = math.inf
+    for unit in active.filter(latitude__isnull=False, longitude__isnull=False).defer("boundary"):
+        km = distance_km(lat, lon, unit.latitude or 0.0, unit.longitude or 0.0)
+        nearest_km = min(nearest_km, km)
+        # A large commune's centre is far from its edges: weigh distance by the unit's size.
+        score = km / math.sqrt(unit.area_km2) if unit.area_km2 else km
+        if best is None or score < best[0]:
+            best = (score, km, unit)
+    if best is None:
+        raise UnknownPlace(_("No unit of the city has a known centre."))
+    if nearest_km > MAX_DISTANCE_KM:
+        raise UnknownPlace(_("The point is outside Ho Chi Minh City."))
+    unit, km = best[2], best[1]
+    reason = _(
+        "%(unit)s: its centre is the nearest to the point (%(km)s km away, weighed by area); "
+        "load boundaries for an exact answer."
+    ) % {"unit": unit.name, "km": f"{km:.1f}"}
+    return Resolution(unit=unit, method=METHOD_NEAREST_CENTRE, reason=reason)
+
