@@ -12,4 +12,6 @@ urlpatterns = [
     path("login/", auth_views.LoginView.as_view(template_name="portal/login.html"), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("staff/", views.staff_home, name="staff_home"),
+    path("units/", views.unit_list, name="unit_list"),
+    path("units/<str:code>/", views.unit_detail, name="unit_detail"),
 ]
