@@ -83,17 +83,29 @@ def test_end_membership_removes_the_scope_from_the_next_request() -> None:
 
 def test_a_failing_service_leaves_no_audit_row() -> None:
     before = AuditEntry.objects.count()
-    # The save fails after validation: the transaction must take the audit row with it.
-    with mock.patch.object(ApiKey, "save", side_effect=RuntimeError("disk full")):
-        with pytest.raises(RuntimeError):
-            services.create_api_key(actor=SYSTEM, name="k", scopes=["units:read"])
+    real_save = AuditEntry.save
+
+    def save_then_fail(entry: AuditEntry, *args: object, **kwargs: object) -> None:
+        # The row reaches the database, then the service fails: both must roll back.
+        real_save(entry, *args, **kwargs)
+        assert AuditEntry.objects.filter(pk=entry.pk).exists()
+        raise RuntimeError("failure after the audit row")
+
+    with (
+        mock.patch.object(AuditEntry, "save", save_then_fail),
+        pytest.raises(RuntimeError),
+    ):
+        services.create_api_key(actor=SYSTEM, name="k", scopes=["units:read"])
     assert AuditEntry.objects.count() == before
+    assert not ApiKey.objects.filter(name="k").exists()
 
 
 def test_an_audit_failure_rolls_back_the_change() -> None:
-    with mock.patch("cityhall.core.audit.AuditEntry.save", side_effect=RuntimeError("boom")):
-        with pytest.raises(RuntimeError):
-            make_user("ghost")
+    with (
+        mock.patch("cityhall.core.audit.AuditEntry.save", side_effect=RuntimeError("boom")),
+        pytest.raises(RuntimeError),
+    ):
+        make_user("ghost")
     assert not User.objects.filter(username="ghost").exists()
 
 

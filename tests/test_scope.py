@@ -1,0 +1,199 @@
+"""Who sees what: scope by unit for every persona, on every endpoint that returns scoped data."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.test import Client
+
+from cityhall.accounts import services
+from cityhall.accounts.models import Membership, Role
+from cityhall.accounts.scope import Scope, restrict, scope_of
+from cityhall.core.audit import SYSTEM, record
+from cityhall.core.models import AuditEntry
+from cityhall.orgunits.models import Unit, UnitKind
+from tests.factories import (
+    Personas,
+    bearer,
+    city,
+    make_user,
+    personas,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def p() -> Personas:
+    return personas()
+
+
+def _get(user, url: str):  # type: ignore[no-untyped-def]
+    headers = bearer(user) if user is not None else {}
+    return Client().get(url, headers=headers)
+
+
+def test_leader_sees_the_ward_and_its_neighbourhoods(p: Personas) -> None:
+    scope = scope_of(p.leader)
+    assert scope.covers(p.ward) and scope.covers(p.kp)
+    assert not scope.covers(p.other_ward)
+
+
+def test_officer_sees_the_ward_only(p: Personas) -> None:
+    scope = scope_of(p.officer)
+    assert scope.covers(p.ward)
+    assert not scope.covers(p.kp) and not scope.covers(p.other_ward)
+
+
+def test_neighbourhood_head_sees_the_neighbourhood_only(p: Personas) -> None:
+    scope = scope_of(p.kp_head)
+    assert scope.covers(p.kp) and not scope.covers(p.ward)
+
+
+def test_city_leadership_and_superusers_see_everything(p: Personas) -> None:
+    assert scope_of(p.city_leader).everything
+    assert scope_of(make_user("root", is_superuser=True)).everything
+
+
+def test_residents_anonymous_and_inactive_users_see_nothing(p: Personas) -> None:
+    assert scope_of(p.resident).is_empty
+    assert scope_of(None).is_empty
+    p.officer.is_active = False
+    assert scope_of(p.officer).is_empty
+
+
+def test_a_leader_of_an_ended_province_is_not_city_leadership() -> None:
+    # The pre-2025 provinces (Bình Dương...) are roots too, but ended ones.
+    old = Unit.objects.filter(kind=UnitKind.PROVINCE, valid_to__isnull=False).first()
+    assert old is not None
+    # A membership from before the merger that nobody closed.
+    user = make_user("old.leader")
+    services.grant_membership(
+        actor=SYSTEM, user=user, unit=old, role=Role.LEADER, valid_from=dt.date(2020, 1, 1)
+    )
+    scope = scope_of(user)
+    assert not scope.everything
+    assert not scope.covers(city())
+
+
+def test_an_ended_membership_gives_no_scope(p: Personas) -> None:
+    Membership.objects.filter(user=p.officer).update(valid_to="2025-07-31")
+    assert scope_of(type(p.officer).objects.get(pk=p.officer.pk)).is_empty
+
+
+def test_an_empty_scope_selects_no_rows_and_everything_selects_unit_less_rows(p: Personas) -> None:
+    record(actor=SYSTEM, action="test.nounit")
+    rows = AuditEntry.objects.filter(action="test.nounit")
+    assert not restrict(rows, p.resident).exists()
+    assert not restrict(rows, p.leader).exists()
+    assert restrict(rows, p.city_leader).count() == 1
+    assert Scope().q("unit") is not None
+
+
+def test_managed_scope_drops_single_units(p: Personas) -> None:
+    assert scope_of(p.officer).managed().is_empty
+    assert scope_of(p.leader).managed().covers(p.kp)
+
+
+# Endpoint by persona: the expected result for each of the scoped endpoints.
+MEMBERSHIP_VIEW = {
+    # persona: (sees the ward's officer, sees the kp head, sees the other ward's leader)
+    "leader": (True, True, False),
+    "officer": (True, False, False),
+    "outsider": (False, False, True),
+    "city_leader": (True, True, True),
+    "kp_head": (False, True, False),
+    "resident": (False, False, False),
+}
+
+
+@pytest.mark.parametrize("persona", [*MEMBERSHIP_VIEW, "anonymous"])
+def test_memberships_endpoint_by_persona(p: Personas, persona: str) -> None:
+    response = _get(p.all()[persona], "/api/v1/memberships?limit=200")
+    if persona == "anonymous":
+        assert response.status_code == 401
+        return
+    assert response.status_code == 200
+    names = {row["username"] for row in response.json()["items"]}
+    expected = MEMBERSHIP_VIEW[persona]
+    assert ("p.officer" in names, "p.kp" in names, "p.outsider" in names) == expected
+
+
+AUDIT_VIEW = {
+    # persona: (sees the ward's entry, sees the kp's entry, sees the other ward's, unit-less)
+    "leader": (True, True, False, False),
+    "officer": (True, False, False, False),
+    "outsider": (False, False, True, False),
+    "city_leader": (True, True, True, True),
+    "kp_head": (False, True, False, False),
+    "resident": (False, False, False, False),
+}
+
+
+@pytest.mark.parametrize("persona", [*AUDIT_VIEW, "anonymous"])
+def test_audit_endpoint_by_persona(p: Personas, persona: str) -> None:
+    record(actor=SYSTEM, action="probe.ward", unit=p.ward)
+    record(actor=SYSTEM, action="probe.kp", unit=p.kp)
+    record(actor=SYSTEM, action="probe.other", unit=p.other_ward)
+    record(actor=SYSTEM, action="probe.nounit")
+    response = _get(p.all()[persona], "/api/v1/audit?limit=200")
+    if persona == "anonymous":
+        assert response.status_code == 401
+        return
+    assert response.status_code == 200
+    actions = {row["action"] for row in response.json()["items"]}
+    seen = tuple(a in actions for a in ("probe.ward", "probe.kp", "probe.other", "probe.nounit"))
+    assert seen == AUDIT_VIEW[persona]
+
+
+PEOPLE_VIEW = {
+    # persona: (reads the ward's officer, reads the kp head, reads the other ward's leader,
+    #           reads the resident); everyone reads their own record
+    "leader": (True, True, False, False),
+    "officer": (True, False, False, False),
+    "outsider": (False, False, True, False),
+    "city_leader": (True, True, True, False),
+    "kp_head": (False, True, False, False),
+    "resident": (False, False, False, True),
+}
+
+
+@pytest.mark.parametrize("persona", [*PEOPLE_VIEW, "anonymous"])
+def test_people_endpoint_by_persona(p: Personas, persona: str) -> None:
+    user = p.all()[persona]
+    results = []
+    for target in ("p.officer", "p.kp", "p.outsider", "p.resident"):
+        response = _get(user, f"/api/v1/people/{target}")
+        if persona == "anonymous":
+            assert response.status_code == 401
+            continue
+        # Out of scope answers 404, never 403: it does not confirm the person exists.
+        assert response.status_code in (200, 404)
+        results.append(response.status_code == 200)
+    if persona != "anonymous":
+        assert tuple(results) == PEOPLE_VIEW[persona]
+
+
+@pytest.mark.parametrize("persona", [*PEOPLE_VIEW, "anonymous"])
+def test_personal_data_reads_endpoint_shows_only_ones_own(p: Personas, persona: str) -> None:
+    _get(p.leader, "/api/v1/people/p.officer")
+    response = _get(p.all()[persona], "/api/v1/me/personal-data-reads")
+    if persona == "anonymous":
+        assert response.status_code == 401
+        return
+    assert response.status_code == 200
+    assert response.json()["count"] == (1 if persona == "officer" else 0)
+
+
+@pytest.mark.parametrize("persona", [*PEOPLE_VIEW, "anonymous"])
+def test_me_endpoint_shows_only_ones_own_memberships(p: Personas, persona: str) -> None:
+    user = p.all()[persona]
+    response = _get(user, "/api/v1/me")
+    if persona == "anonymous":
+        assert response.status_code == 401
+        return
+    body = response.json()
+    assert body["username"] == user.username
+    expected = {m.unit.code for m in Membership.objects.filter(user=user).select_related("unit")}
+    assert {m["unit_code"] for m in body["memberships"]} == expected
