@@ -74,23 +74,46 @@ def _active_units(day: dt.date) -> list[Unit]:
     )
 
 
-def _follow(unit: Unit, day: dt.date) -> tuple[Unit, UnitSuccession | None, list[Unit]]:
+@dataclass(frozen=True)
+class _Trail:
+    """The way from an old unit to today's: the last link taken and the last split met."""
+
+    unit: Unit
+    last_link: UnitSuccession | None
+    split_from: Unit | None
+    split_primary: Unit | None
+    split_others: tuple[Unit, ...]
+
+
+def _ended_units(day: dt.date) -> list[Unit]:
+    """Commune-level units of the two-level era that ended before `day`."""
+    return list(
+        Unit.objects.filter(kind__in=COMMUNE_LEVEL, valid_from__isnull=False,
+                            valid_to__lt=day, parent__code=PROVINCE_CODE)
+        .select_related("parent").defer("boundary")
+    )
+
+
+def _follow(unit: Unit, day: dt.date) -> _Trail:
     """The unit active on `day` that took over `unit`'s open work, through primary links."""
-    first_link: UnitSuccession | None = None
-    others: list[Unit] = []
+    last_link: UnitSuccession | None = None
+    split_from: Unit | None = None
+    split_primary: Unit | None = None
+    split_others: tuple[Unit, ...] = ()
     current = unit
     for _hop in range(_MAX_SUCCESSION_HOPS):
         if current.is_active_on(day):
-            return current, first_link, others
+            return _Trail(current, last_link, split_from, split_primary, split_others)
         links = list(
             UnitSuccession.objects.filter(predecessor=current).select_related("successor")
         )
         primary = next((link for link in links if link.is_primary), None)
         if primary is None:
             break
-        if first_link is None:
-            first_link = primary
-            others = [link.successor for link in links if not link.is_primary]
+        others = tuple(link.successor for link in links if not link.is_primary)
+        if others:
+            split_from, split_primary, split_others = current, primary.successor, others
+        last_link = primary
         current = primary.successor
     raise UnknownPlace(_("%(unit)s has no successor active on %(day)s.")
                        % {"unit": unit.name, "day": _day_text(day)})
@@ -157,23 +180,7 @@ def resolve_address(text: str, *, day: dt.date | None = None) -> Resolution:
 
     legacy = _legacy_unit(text)
     if legacy is not None:
-        unit, link, others = _follow(legacy, day)
-        old_name = f"{legacy.name}, {legacy.parent.name}" if legacy.parent else legacy.name
-        since = link.effective_on if link else legacy.valid_to or day
-        reason = _("%(unit)s: the address '%(old)s' lies there since %(day)s.") % {
-            "unit": unit.name, "old": old_name, "day": _day_text(since),
-        }
-        if others:
-            reason += " " + _(
-                "%(old)s was split between %(units)s; an address without a street goes to "
-                "%(unit)s, which took over its open work."
-            ) % {
-                "old": legacy.name,
-                "units": ", ".join(u.name for u in [unit, *others]),
-                "unit": unit.name,
-            }
-        return Resolution(unit=unit, method=METHOD_LEGACY_ADDRESS, reason=reason,
-                          legacy_unit=legacy, split=bool(others), alternatives=tuple(others))
+        return _via_successors(legacy, day)
 
     units = _active_units(day)
     parsed_unit, province_code = _parsed_unit(text, units)
@@ -181,9 +188,37 @@ def resolve_address(text: str, *, day: dt.date | None = None) -> Resolution:
         raise UnknownPlace(_("The address is not in Ho Chi Minh City."))
     unit = _new_style_unit(text, units) or parsed_unit
     if unit is None:
+        # A unit created in 2025 that has since merged or split: follow it to today's.
+        ended = _new_style_unit(text, _ended_units(day))
+        if ended is not None:
+            return _via_successors(ended, day)
         raise UnknownPlace(_("No ward, commune or special zone of the city matches the address."))
     reason = _("%(unit)s: the address names this unit.") % {"unit": unit.name}
     return Resolution(unit=unit, method=METHOD_ADDRESS, reason=reason)
+
+
+def _via_successors(legacy: Unit, day: dt.date) -> Resolution:
+    """Answer for an address naming an ended unit: its successor active on `day`."""
+    trail = _follow(legacy, day)
+    unit = trail.unit
+    old_name = f"{legacy.name}, {legacy.parent.name}" if legacy.parent else legacy.name
+    since = trail.last_link.effective_on if trail.last_link else legacy.valid_to or day
+    reason = _("%(unit)s: the address '%(old)s' lies there since %(day)s.") % {
+        "unit": unit.name, "old": old_name, "day": _day_text(since),
+    }
+    if trail.split_from is not None:
+        reason += " " + _(
+            "%(old)s was split between %(units)s; an address without a street goes to "
+            "%(unit)s, which took over its open work."
+        ) % {
+            "old": trail.split_from.name,
+            "units": ", ".join(u.name for u in [trail.split_primary, *trail.split_others]
+                               if u is not None),
+            "unit": trail.split_primary.name if trail.split_primary else unit.name,
+        }
+    return Resolution(unit=unit, method=METHOD_LEGACY_ADDRESS, reason=reason,
+                      legacy_unit=legacy, split=trail.split_from is not None,
+                      alternatives=trail.split_others)
 
 
 def resolve_point(lat: float, lon: float, *, day: dt.date | None = None) -> Resolution:
