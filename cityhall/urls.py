@@ -1,14 +1,16 @@
 """Top-level URLs: the web pages, the API, the admin and the health check."""
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from cityhall.api import api
-from cityhall.core.views import healthz
+from cityhall.core.views import api_not_found, healthz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("api/v1/", api.urls),
+    # Anything else under /api/v1/ is a JSON 404, never the HTML page (keep it after the API).
+    re_path(r"^api/v1/(?P<rest>.*)$", api_not_found),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("cityhall.portal.urls")),

@@ -96,6 +96,10 @@ def optional_user(request: HttpRequest) -> Any:
     return user if user is not None and user.is_authenticated else AnonymousUser()
 
 
+# Codes for the HTTP errors django-ninja raises itself (an unparsable body is a 400).
+_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+
+
 def _error(
     api: NinjaAPI, request: HttpRequest, status: int, code: str, detail: Any
 ) -> HttpResponse:
@@ -132,7 +136,8 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        return _error(api, request, exc.status_code, "error", str(exc))
+        code = _HTTP_CODES.get(exc.status_code, "error")
+        return _error(api, request, exc.status_code, code, str(exc))
 
     @api.exception_handler(Exception)
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:

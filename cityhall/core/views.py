@@ -19,3 +19,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
     except DatabaseError:
         return JsonResponse({"status": "error", "database": "unreachable"}, status=503)
     return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
+    """Unknown addresses under /api/ answer in the API's error shape, not an HTML page."""
+    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
