@@ -38,7 +38,7 @@ def _check_span(where: str, span: Any) -> None:
 
 
 def validate(spec: dict[str, Any]) -> dict[str, Any]:
-    """Check a definition's structure and cross-references; return it unchanged."""
+    """Check a definition's structure and cross-references; return it with its order recorded."""
     for key in ("name", "version", "states", "actions"):
         if key not in spec:
             raise DefinitionError(f"missing {key!r}")
@@ -78,12 +78,15 @@ def validate(spec: dict[str, Any]) -> dict[str, Any]:
             raise DefinitionError("the auto-close action must allow the system role")
         _check_span("escalation.auto_close", {"working_days": auto.get("after_working_days")})
     for rule in spec.get("notifications", []):
-        if rule.get("on") not in set(spec["actions"]) | ENGINE_EVENTS:
+        if rule.get("event") not in set(spec["actions"]) | ENGINE_EVENTS:
             raise DefinitionError(f"notification on unknown action {rule.get('on')!r}")
         if not set(rule.get("channels", [])) <= CHANNELS or not rule.get("channels"):
             raise DefinitionError(f"notification channels must be among {sorted(CHANNELS)}")
         if not rule.get("audience") or not rule.get("template"):
             raise DefinitionError("a notification needs an audience and a template")
+    # PostgreSQL's jsonb does not keep key order, so the file's order is kept as lists.
+    spec["state_order"] = list(states)
+    spec["action_order"] = list(spec["actions"])
     return spec
 
 

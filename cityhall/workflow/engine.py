@@ -107,7 +107,7 @@ def available_actions(case: WorkflowCase, user: Any) -> list[str]:
     if case.workflow_id is None or case.closed_at is not None:
         return []
     spec = case.workflow.spec
-    return [name for name in spec["actions"] if _may_take(user, case, spec, name)]
+    return [name for name in spec["action_order"] if _may_take(user, case, spec, name)]
 
 
 # -- deadlines ----------------------------------------------------------------
@@ -232,7 +232,7 @@ def _notify(
     case: WorkflowCase, spec: dict[str, Any], event: str, *, actor: Any,
     previous_assignee: int | None, now: dt.datetime,
 ) -> None:
-    rules = [r for r in spec.get("notifications", []) if r["on"] in (event, "*")]
+    rules = [r for r in spec.get("notifications", []) if r["event"] in (event, "*")]
     for rule in rules:
         recipients = _audience(
             case, rule["audience"], actor=actor, previous_assignee=previous_assignee
@@ -262,7 +262,7 @@ def _copy_back(source: WorkflowCase, target: WorkflowCase) -> None:
     for name in _CASE_FIELDS:
         field = source._meta.get_field(name)
         setattr(target, field.attname, getattr(source, field.attname))
-        if field.is_cached(source):
+        if field.is_relation and field.is_cached(source):
             field.set_cached_value(target, field.get_cached_value(source))
 
 
@@ -281,7 +281,7 @@ def start(
     with transaction.atomic():
         definition = definitions.latest(_registry[label][1])
         spec = definition.spec
-        first = next(s for s, v in spec["states"].items() if (v or {}).get("start"))
+        first = next(s for s in spec["state_order"] if (spec["states"][s] or {}).get("start"))
         case.workflow = definition
         case.state = first
         case.assignee = assignee
@@ -375,8 +375,8 @@ def _apply(
     stops = bool((states[target] or {}).get("stops_clock"))
     old_effective = min([d for d in (case.state_due_at, case.due_at) if d], default=None)
     if stops and not was_stopped and case.clock_paused_at is None:
-        case.clock_paused_at = now
         case.clock_remaining_seconds = _remaining(cal, case, now)
+        case.clock_paused_at = now
     elif was_stopped and not stops and case.clock_paused_at is not None:
         left = case.clock_remaining_seconds
         if case.due_at is not None and left is not None and left > 0:

@@ -1,0 +1,275 @@
+"""The workflow engine: definitions, starting, acting, history, deadlines and sweeps."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+import yaml
+from django.db import IntegrityError, transaction
+from workflow_support import at, make_staff, new_case
+
+from cityhall.core.audit import SYSTEM
+from cityhall.core.models import AuditEntry
+from cityhall.notifications.models import Notification, OutboxMessage
+from cityhall.workflow import definitions, engine
+from cityhall.workflow.definitions import DefinitionError
+from cityhall.workflow.engine import WorkflowError
+from cityhall.workflow.models import ExampleCase, Transition, WorkflowDefinition
+
+pytestmark = pytest.mark.django_db
+
+FRI = at(2026, 2, 13, 10)  # the Friday before Tết 2026
+
+
+def test_start_puts_the_case_in_the_start_state_with_working_day_deadlines() -> None:
+    staff = make_staff()
+    case = new_case(staff, FRI)
+    case.refresh_from_db()
+    assert case.state == "received"
+    assert case.workflow.name == "example" and case.workflow.version == 1
+    assert case.due_at == at(2026, 2, 27, 17)
+    assert case.state_due_at == at(2026, 2, 23, 10)  # 8 working hours, across Tết
+    assert [t.action for t in engine.history(case)] == ["start"]
+    assert AuditEntry.objects.filter(action="workflow.start", object_id=str(case.pk)).exists()
+
+
+def test_available_actions_depend_on_role_state_and_assignee() -> None:
+    staff = make_staff()
+    case = new_case(staff, FRI)
+    assert engine.available_actions(case, staff.clerk) == ["assign"]
+    assert engine.available_actions(case, staff.leader) == ["assign", "reject"]
+    assert engine.available_actions(case, staff.officer) == []
+    assert engine.available_actions(case, staff.outsider) == []
+    # The city leader leads the ward's parent, so the subtree includes this case.
+    assert engine.available_actions(case, staff.city_leader) == ["assign", "reject"]
+    engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
+    assert engine.available_actions(case, staff.officer) == [
+        "request_supplement", "submit_for_review"
+    ]
+    assert engine.available_actions(case, staff.other_officer) == []  # not the assignee
+
+
+def test_perform_refuses_wrong_role_wrong_state_and_missing_inputs() -> None:
+    staff = make_staff()
+    case = new_case(staff, FRI)
+    with pytest.raises(WorkflowError) as err:
+        engine.perform(case, "assign", actor=staff.officer, assignee=staff.officer)
+    assert err.value.code == "not_allowed"
+    with pytest.raises(WorkflowError) as err:
+        engine.perform(case, "approve", actor=staff.leader, comment="ok")
+    assert err.value.code == "invalid_state"
+    with pytest.raises(WorkflowError) as err:
+        engine.perform(case, "assign", actor=staff.clerk)
+    assert err.value.code == "assignee_required"
+    with pytest.raises(WorkflowError) as err:
+        engine.perform(case, "assign", actor=staff.clerk, assignee=staff.outsider)
+    assert err.value.code == "assignee_out_of_scope"
+    with pytest.raises(WorkflowError) as err:
+        engine.perform(case, "reject", actor=staff.leader, reason="because")
+    assert err.value.code == "reason_required"
+    with pytest.raises(WorkflowError) as err:
+        engine.perform(case, "fly", actor=staff.leader)
+    assert err.value.code == "unknown_action"
+    case.refresh_from_db()
+    assert case.state == "received" and case.steps == 1
+    assert Transition.objects.for_case(case).count() == 1
+
+
+def test_a_full_run_records_every_step_and_closes_the_case() -> None:
+    staff = make_staff()
+    case = new_case(staff, FRI)
+    engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer,
+                   now=at(2026, 2, 23, 8))
+    engine.perform(case, "submit_for_review", actor=staff.officer, now=at(2026, 2, 24, 9))
+    engine.perform(case, "send_back", actor=staff.leader, comment="thiếu chữ ký",
+                   now=at(2026, 2, 24, 10))
+    engine.perform(case, "submit_for_review", actor=staff.officer, now=at(2026, 2, 24, 14))
+    step = engine.perform(case, "approve", actor=staff.leader, comment="Đồng ý",
+                          now=at(2026, 2, 25, 9))
+    assert case.state == "done" and case.closed_at == at(2026, 2, 25, 9)
+    assert case.next_sweep_at is None
+    history = list(engine.history(case))
+    assert [t.seq for t in history] == [1, 2, 3, 4, 5, 6]
+    assert [(t.from_state, t.to_state) for t in history][-2:] == [
+        ("in_progress", "review"), ("review", "done")
+    ]
+    assert step.comment == "Đồng ý" and step.actor == staff.leader
+    # Wed 09:00 to Fri 17:00: 6.5 + 8 + 8 working hours were left when it was approved.
+    assert step.remaining_seconds == int(dt.timedelta(hours=22, minutes=30).total_seconds())
+    assert engine.available_actions(case, staff.leader) == []
+
+
+def test_the_same_idempotency_key_performs_once() -> None:
+    staff = make_staff()
+    case = new_case(staff, FRI)
+    first = engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer,
+                           idempotency_key="req-1", now=FRI)
+    again = engine.perform(case, "assign", actor=staff.clerk, assignee=staff.other_officer,
+                           idempotency_key="req-1", now=FRI)
+    assert first.pk == again.pk
+    case.refresh_from_db()
+    assert case.assignee == staff.officer and case.steps == 2
+
+
+def test_history_is_append_only() -> None:
+    staff = make_staff()
+    case = new_case(staff, FRI)
+    step = engine.history(case).first()
+    step.comment = "rewritten"
+    with pytest.raises(TypeError):
+        step.save()
+    with pytest.raises(TypeError):
+        step.delete()
+    with pytest.raises(TypeError):
+        Transition.objects.for_case(case).update(comment="x")
+    with pytest.raises(TypeError):
+        Transition.objects.for_case(case).delete()
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Transition.objects.create(case_type=step.case_type, case_id=step.case_id,
+                                  workflow=step.workflow, seq=1, action="forged",
+                                  to_state="done", actor_label="x")
+    assert Transition.objects.get(pk=step.pk).comment == ""
+
+
+def test_a_state_that_stops_the_clock_pushes_the_deadline_by_the_time_stopped() -> None:
+    staff = make_staff()
+    case = new_case(staff, FRI)
+    engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer,
+                   now=at(2026, 2, 23, 8))
+    engine.perform(case, "request_supplement", actor=staff.officer, comment="Thiếu bản sao",
+                   now=at(2026, 2, 24, 9, 30))
+    assert case.clock_paused_at == at(2026, 2, 24, 9, 30)
+    assert case.next_sweep_at is None  # no reminders while the applicant holds the case
+    # Remaining at the stop: rest of Tue (6 h) + Wed, Thu, Fri (24 h) = 30 working hours.
+    assert case.clock_remaining_seconds == 30 * 3600
+    engine.perform(case, "supplement_received", actor=staff.clerk, now=at(2026, 3, 2, 7, 30))
+    assert case.clock_paused_at is None
+    assert case.due_at == at(2026, 3, 5, 15)  # Mon 07:30 + 30 working hours
+    steps = list(engine.history(case))
+    assert steps[-1].remaining_seconds == 30 * 3600
+
+
+def test_the_applicant_is_told_in_their_language_and_the_assignee_in_theirs() -> None:
+    staff = make_staff(language="en")
+    staff.officer.language = "vi"
+    staff.officer.save()
+    case = new_case(staff, FRI)
+    engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
+    note = Notification.objects.get(recipient=staff.officer)
+    assert note.subject.startswith("Hồ sơ được giao cho bạn")
+    assert OutboxMessage.objects.filter(recipient=staff.officer, channel="email").count() == 1
+    engine.perform(case, "request_supplement", actor=staff.officer, comment="x", now=FRI)
+    sms = OutboxMessage.objects.get(recipient=staff.applicant, channel="sms")
+    assert sms.address == "0901234567"
+    assert sms.subject.startswith("Please supplement")
+
+
+def test_a_case_keeps_its_version_when_a_new_one_is_loaded(tmp_path: Path) -> None:
+    staff = make_staff()
+    case = new_case(staff, FRI)
+    spec = yaml.safe_load(definitions.definition_files()[0].read_text())
+    spec["version"] = 2
+    spec["deadline"] = {"working_days": 10}
+    path = tmp_path / "example.v2.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    v2, created = definitions.load_file(path)
+    assert created and v2.version == 2
+    later = new_case(staff, FRI, title="later")
+    assert later.workflow == v2 and later.due_at == at(2026, 3, 6, 17)
+    case.refresh_from_db()
+    assert case.workflow.version == 1
+    engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
+    assert case.due_at == at(2026, 2, 27, 17)
+
+
+def test_a_version_in_use_cannot_be_changed(tmp_path: Path) -> None:
+    staff = make_staff()
+    new_case(staff, FRI)
+    spec = yaml.safe_load(definitions.definition_files()[0].read_text())
+    spec["title"] = "changed"
+    path = tmp_path / "example.v1.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    with pytest.raises(DefinitionError, match="in use"):
+        definitions.load_file(path)
+    assert WorkflowDefinition.objects.get(name="example", version=1).title == "Example request"
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda s: [v.pop("terminal", None) for v in s["states"].values()], "terminal"),
+        (lambda s: s["actions"]["assign"].update(to="nowhere"), "unknown target"),
+        (lambda s: s["actions"]["approve"].update(roles=[]), "roles"),
+        (lambda s: s["actions"]["reject"].pop("reasons"), "reasons"),
+        (lambda s: s.update(deadline={"weeks": 2}), "unknown unit"),
+        (lambda s: s["escalation"].update(on_overdue="panic"), "on_overdue"),
+        (lambda s: s["notifications"].append({"event": "x", "audience": ["a"],
+                                              "channels": ["in_app"], "template": "t"}),
+         "unknown action"),
+    ],
+)
+def test_it_rejects_a_definition_that_does_not_hold_together(change: object, message: str) -> None:
+    spec = yaml.safe_load(definitions.definition_files()[0].read_text())
+    change(spec)  # type: ignore[operator]
+    with pytest.raises(DefinitionError, match=message):
+        definitions.validate(spec)
+
+
+def test_sweep_reminds_then_escalates_to_the_unit_leader_exactly_once() -> None:
+    staff = make_staff()
+    case = new_case(staff, FRI)
+    engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
+    # In progress: state deadline 3 working days -> Wed 25 Feb 17:00; remind 4 h before.
+    assert case.state_due_at == at(2026, 2, 25, 17)
+    assert case.next_sweep_at == at(2026, 2, 25, 13)
+    assert engine.sweep(now=at(2026, 2, 25, 12)).total == 0
+    first = engine.sweep(now=at(2026, 2, 25, 13, 5))
+    assert (first.reminded, first.escalated) == (1, 0)
+    assert Notification.objects.filter(recipient=staff.officer,
+                                       subject__startswith="Sắp đến hạn").count() == 1
+    assert engine.sweep(now=at(2026, 2, 25, 13, 10)).total == 0
+    late = engine.sweep(now=at(2026, 2, 26, 8))
+    assert late.escalated == 1
+    case.refresh_from_db()
+    assert case.assignee == staff.leader and case.escalation_level == 1
+    assert engine.history(case).last().action == "escalate"
+    assert Notification.objects.filter(recipient=staff.leader,
+                                       subject__startswith="Overdue").count() == 1
+    assert engine.sweep(now=at(2026, 2, 26, 9)).escalated == 0
+    escalations = AuditEntry.objects.filter(action="workflow.escalate", object_id=str(case.pk))
+    assert escalations.count() == 1
+
+
+def test_escalation_to_the_parent_unit_and_auto_close(tmp_path: Path) -> None:
+    staff = make_staff()
+    spec = yaml.safe_load(definitions.definition_files()[0].read_text())
+    spec.update(version=3, escalation={"on_overdue": "escalate_to_parent_unit",
+                                       "auto_close": {"after_working_days": 2, "action": "expire"}})
+    path = tmp_path / "example.v3.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    definitions.load_file(path)
+    case = new_case(staff, FRI)
+    # Received: 8 working hours -> Mon 23 Feb 10:00; the case deadline is Fri 27 Feb 17:00.
+    assert engine.sweep(now=at(2026, 2, 23, 11)).escalated == 1
+    case.refresh_from_db()
+    assert case.assignee == staff.city_leader
+    assert engine.sweep(now=at(2026, 3, 3, 16)).closed == 0
+    assert engine.sweep(now=at(2026, 3, 3, 17)).closed == 1
+    case.refresh_from_db()
+    assert case.state == "expired" and case.closed_at is not None
+    assert [t.actor_label for t in engine.history(case)][-2:] == ["system", "system"]
+
+
+def test_the_system_alone_may_take_system_actions() -> None:
+    staff = make_staff()
+    case = new_case(staff, FRI)
+    assert "expire" not in engine.available_actions(case, staff.city_leader)
+    assert engine.available_actions(case, SYSTEM) == ["expire"]
+
+
+def test_register_case_type_refuses_a_model_without_the_engine_fields() -> None:
+    with pytest.raises(TypeError):
+        engine.register_case_type(AuditEntry, "example")  # type: ignore[arg-type]
+    assert (ExampleCase, "example") in engine.case_types()

@@ -1,0 +1,80 @@
+"""Property test: random actions by random people never break a case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from workflow_support import Staff, at, make_staff, new_case
+
+from cityhall.core.audit import SYSTEM
+from cityhall.workflow import engine
+from cityhall.workflow.engine import WorkflowError
+from cityhall.workflow.models import ExampleCase
+
+pytestmark = pytest.mark.django_db
+
+ACTIONS = ["assign", "request_supplement", "supplement_received", "submit_for_review",
+           "approve", "send_back", "reject", "expire", "sweep"]
+PEOPLE = ["clerk", "officer", "other_officer", "leader", "city_leader", "applicant", "outsider",
+          "system"]
+
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(ACTIONS), st.sampled_from(PEOPLE), st.sampled_from(PEOPLE),
+        st.integers(min_value=0, max_value=60 * 24 * 4), st.booleans(), st.booleans(),
+    ),
+    min_size=1, max_size=25,
+)
+
+
+@pytest.fixture
+def staff() -> Staff:
+    return make_staff()
+
+
+def _actor(staff: Staff, name: str) -> object:
+    return SYSTEM if name == "system" else getattr(staff, name)
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(plan=steps)
+def test_random_actions_keep_states_defined_history_whole_and_deadlines_forward(
+    staff: Staff, plan: list[tuple[str, str, str, int, bool, bool]]
+) -> None:
+    now = at(2026, 2, 13, 10)
+    case = new_case(staff, now)
+    spec = case.workflow.spec
+    due = case.due_at
+    for action, who, whom, minutes, with_comment, with_reason in plan:
+        now += dt.timedelta(minutes=minutes)
+        before = ExampleCase.objects.get(pk=case.pk)
+        if action == "sweep":
+            engine.sweep(now=now)
+            case.refresh_from_db()
+        else:
+            try:
+                engine.perform(
+                    case, action, actor=_actor(staff, who),
+                    assignee=None if whom == "system" else _actor(staff, whom),
+                    comment="ghi chú" if with_comment else "",
+                    reason="duplicate" if with_reason else "", now=now,
+                )
+            except WorkflowError:
+                after = ExampleCase.objects.get(pk=case.pk)
+                assert (after.state, after.steps, after.assignee_id, after.due_at) == (
+                    before.state, before.steps, before.assignee_id, before.due_at)
+        assert case.state in spec["states"]
+        history = list(engine.history(case))
+        assert [t.seq for t in history] == list(range(1, case.steps + 1))
+        assert history[-1].to_state == case.state
+        assert all(a.to_state == b.from_state for a, b in itertools.pairwise(history))
+        if (spec["states"][case.state] or {}).get("terminal"):
+            assert case.closed_at is not None and engine.available_actions(case, staff.leader) == []
+        # The case deadline only moves later, and only when a stopped clock restarts.
+        assert case.due_at >= due
+        due = case.due_at

@@ -1,0 +1,73 @@
+"""Shared setup for the workflow, notification and worker tests: a ward, its staff, a case."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from cityhall.accounts.models import Membership, User
+from cityhall.orgunits.models import Unit
+from cityhall.workflow import engine
+from cityhall.workflow.models import ExampleCase
+
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+_serial = itertools.count()
+
+
+def at(*args: int) -> dt.datetime:
+    """A moment in Ho Chi Minh City time."""
+    return dt.datetime(*args, tzinfo=HCM)
+
+
+@dataclass
+class Staff:
+    ward: Unit
+    clerk: User
+    officer: User
+    other_officer: User
+    leader: User
+    city_leader: User
+    applicant: User
+    outsider: User
+
+
+def _user(name: str, **extra: object) -> User:
+    n = next(_serial)
+    return User.objects.create_user(
+        username=f"{name}-{n}", email=f"{name}-{n}@example.test", **extra
+    )
+
+
+def make_staff(language: str = "vi") -> Staff:
+    """A ward with a clerk, two officers and a leader; a city leader; an applicant; an outsider."""
+    ward = Unit.objects.active_on().commune_level().order_by("code").first()
+    assert ward is not None and ward.parent is not None
+    staff = Staff(
+        ward=ward,
+        clerk=_user("clerk", kind="staff"),
+        officer=_user("officer", kind="staff", language=language),
+        other_officer=_user("officer2", kind="staff"),
+        leader=_user("leader", kind="staff", language="en"),
+        city_leader=_user("cityleader", kind="staff"),
+        applicant=_user("applicant", phone="0901234567", language=language),
+        outsider=_user("outsider", kind="staff"),
+    )
+    start = dt.date(2020, 1, 1)
+    for user, role, unit in [
+        (staff.clerk, "clerk", ward), (staff.officer, "officer", ward),
+        (staff.other_officer, "officer", ward), (staff.leader, "leader", ward),
+        (staff.city_leader, "leader", ward.parent),
+    ]:
+        Membership.objects.create(user=user, unit=unit, role=role, valid_from=start)
+    other = Unit.objects.active_on().commune_level().exclude(pk=ward.pk).order_by("code").first()
+    Membership.objects.create(user=staff.outsider, unit=other, role="leader", valid_from=start)
+    return staff
+
+
+def new_case(staff: Staff, now: dt.datetime, title: str = "Hồ sơ mẫu") -> ExampleCase:
+    """A started example case in the staff's ward."""
+    case = ExampleCase(title=title, unit=staff.ward, applicant=staff.applicant)
+    engine.start(case, actor=staff.clerk, now=now)
+    return case
