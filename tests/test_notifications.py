@@ -1,0 +1,149 @@
+"""Notifications: the outbox survives a gateway outage, email, the API and the bell."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
+
+import pytest
+from django.core import mail
+from django.template import Context, Template
+from django.test import Client, RequestFactory
+from django.utils import timezone
+from workflow_support import at, make_staff, new_case
+
+from cityhall.accounts.models import ApiToken
+from cityhall.notifications import services
+from cityhall.notifications.models import Notification, OutboxMessage
+from cityhall.workflow import engine
+
+pytestmark = pytest.mark.django_db
+
+
+class FakeGateway:
+    """A tiny local HTTP SMS gateway that can be switched off (answers 503)."""
+
+    def __init__(self) -> None:
+        self.up = False
+        self.received: list[dict[str, Any]] = []
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                ok = gateway.up and self.headers["Authorization"] == "Bearer sekret"
+                if ok:
+                    body["key"] = self.headers["Idempotency-Key"]
+                    gateway.received.append(body)
+                self.send_response(200 if ok else 503)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/send"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def gateway(settings: Any) -> Iterator[FakeGateway]:
+    fake = FakeGateway()
+    settings.CITYHALL_MESSAGE_GATEWAYS = {"sms": (fake.url, "sekret"), "zalo": ("", "")}
+    settings.CITYHALL_GATEWAY_TIMEOUT = 2
+    yield fake
+    fake.close()
+
+
+def test_a_gateway_that_is_down_delays_messages_and_loses_none(gateway: FakeGateway) -> None:
+    staff = make_staff()
+    now = timezone.now()
+    cases = [new_case(staff, now, title=f"Hồ sơ {i}") for i in range(3)]
+    for case in cases:
+        engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=now)
+        engine.perform(case, "request_supplement", actor=staff.officer, comment="x", now=now)
+    sms = OutboxMessage.objects.filter(channel="sms")
+    assert sms.count() == 3
+    now = timezone.now()
+    down = services.deliver_outbox(worker="w1", now=now)
+    # The three assignment emails go out; the three SMS wait.
+    assert down.retried == 3 and down.sent == 3 and gateway.received == []
+    # Not due yet: nothing is tried again before the backoff has passed.
+    assert services.deliver_outbox(worker="w1", now=now + dt.timedelta(seconds=10)).retried == 0
+    gateway.up = True
+    up = services.deliver_outbox(worker="w1", now=now + dt.timedelta(minutes=1))
+    assert up.sent == 3
+    assert services.deliver_outbox(worker="w2", now=now + dt.timedelta(hours=2)).sent == 0
+    keys = [r["key"] for r in gateway.received]
+    assert len(keys) == len(set(keys)) == 3
+    assert {r["to"] for r in gateway.received} == {"0901234567"}
+    assert all(m.status == "sent" and m.attempts == 2 for m in sms)
+    assert len(mail.outbox) == 3  # the officer's assignment emails
+    assert mail.outbox[0].to == [staff.officer.email]
+
+
+def test_a_message_is_given_up_after_the_last_attempt_and_kept(gateway: FakeGateway) -> None:
+    staff = make_staff()
+    services.notify(recipients=[staff.applicant], channels=["sms"], template="case_done",
+                    context={"case": "A"})
+    now = timezone.now()
+    for _ in range(services.MAX_ATTEMPTS):
+        services.deliver_outbox(now=now)
+        now += dt.timedelta(hours=2)
+    message = OutboxMessage.objects.get()
+    assert message.status == "failed" and message.attempts == services.MAX_ATTEMPTS
+    assert "503" in message.last_error
+
+
+def test_backoff_doubles_and_is_capped() -> None:
+    assert [services.backoff(n).total_seconds() for n in (1, 2, 3)] == [30, 60, 120]
+    assert services.backoff(30) == dt.timedelta(hours=1)
+
+
+def test_templates_follow_the_recipients_language() -> None:
+    assert services.render("case_done", "en", {"case": "X"})[0] == "Completed: X"
+    assert services.render("case_done", "vi", {"case": "X"})[0] == "Đã hoàn thành: X"
+    assert services.render("case_done", "fr", {"case": "X"})[0] == "Đã hoàn thành: X"
+
+
+def test_the_api_lists_notices_and_marks_them_read() -> None:
+    staff = make_staff()
+    other = make_staff()
+    new_case(staff, at(2026, 3, 2, 9))
+    for _ in range(2):
+        services.notify(recipients=[staff.officer, other.officer], channels=["in_app"],
+                        template="case_done", context={"case": "A"})
+    _, raw = ApiToken.issue(staff.officer)
+    client = Client(headers={"Authorization": f"Bearer {raw}"})
+    body = client.get("/api/v1/notifications").json()
+    assert body["unread"] == 2 and len(body["items"]) == 2
+    first = body["items"][0]["id"]
+    marked = client.post("/api/v1/notifications/read", {"ids": [first]},
+                         content_type="application/json").json()
+    assert marked == {"marked": 1}
+    assert client.get("/api/v1/notifications").json()["unread"] == 1
+    assert client.post("/api/v1/notifications/read", {}, content_type="application/json"
+                       ).json() == {"marked": 1}
+    assert Notification.objects.for_user(other.officer).unread().count() == 2
+    assert Client().get("/api/v1/notifications").status_code == 401
+
+
+def test_the_bell_shows_the_unread_count() -> None:
+    staff = make_staff()
+    services.notify(recipients=[staff.officer], channels=["in_app"], template="case_done",
+                    context={"case": "A"})
+    request = RequestFactory().get("/")
+    request.user = staff.officer
+    html = Template('{% include "notifications/bell.html" %}').render(
+        Context({"request": request})
+    )
+    assert 'class="notification-count">1<' in html
