@@ -1,0 +1,61 @@
+"""A bounded, deterministic schemathesis run over the whole API: no 5xx, no schema break."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import schemathesis
+from hypothesis import HealthCheck, Phase, settings
+from schemathesis.checks import (
+    content_type_conformance,
+    not_a_server_error,
+    response_schema_conformance,
+)
+
+from cityhall.accounts.models import Role
+from cityhall.wsgi import application
+from tests.factories import SAIGON, bearer, make_staff, unit_named
+
+CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
+
+# A failure found in another part's endpoint and reported to its owner (ids beyond 64
+# bits give an OverflowError, a 500, on SQLite); left out until it is fixed, so the rest
+# of the API stays strictly checked meanwhile. Remove this exclusion with the fix.
+KNOWN_BUG = {"method": "POST", "path": "/api/v1/notifications/read"}
+
+# The OpenAPI document the API serves, driven through the WSGI app in-process.
+full_schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", application)
+schema = full_schema.exclude(**KNOWN_BUG)
+
+FUZZ = settings(
+    max_examples=25,
+    derandomize=True,
+    deadline=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
+
+
+@pytest.fixture
+def token_headers(db: None) -> Iterator[dict[str, str]]:
+    """A ward leader signed in with a bearer token, so scoped endpoints return data."""
+    leader = make_staff("fuzz.leader", unit_named(SAIGON), Role.LEADER)
+    make_staff("fuzz.officer", unit_named(SAIGON), Role.OFFICER)
+    yield bearer(leader)
+
+
+@schema.parametrize()
+@FUZZ
+@pytest.mark.django_db
+def test_api_anonymous(case: Any) -> None:
+    case.call_and_validate(checks=CHECKS)
+
+
+@schema.parametrize()
+@FUZZ
+@pytest.mark.django_db
+def test_api_signed_in(case: Any, token_headers: dict[str, str]) -> None:
+    case.call_and_validate(checks=CHECKS, headers=token_headers)
+
