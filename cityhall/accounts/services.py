@@ -191,7 +191,8 @@ def revoke_token(*, actor: Actor, token: ApiToken) -> ApiToken:
     return token
 
 
-def _clean_scopes(scopes: Iterable[str]) -> list[str]:
+def clean_scopes(scopes: Iterable[str]) -> list[str]:
+    """Sorted, de-duplicated scopes; ValidationError for one the platform does not know."""
     cleaned = sorted({s.strip() for s in scopes if s.strip()})
     unknown = [s for s in cleaned if s not in KNOWN_SCOPES]
     if unknown:
@@ -211,7 +212,7 @@ def create_api_key(
         raise ValidationError({"name": [_("A key needs a name.")]})
     if ApiKey.objects.filter(name=name).exists():
         raise ValidationError({"name": [_("A key with this name exists.")]})
-    key = ApiKey(name=name, scopes=_clean_scopes(scopes), owner_unit=owner_unit)
+    key = ApiKey(name=name, scopes=clean_scopes(scopes), owner_unit=owner_unit)
     raw = key.set_secret()
     key.save()
     audit.record(
@@ -237,7 +238,7 @@ def update_api_key(
     """Change what a partner key may do, whose it is, or whether it works."""
     before = _key_snapshot(key)
     if scopes is not None:
-        key.scopes = _clean_scopes(scopes)
+        key.scopes = clean_scopes(scopes)
     if owner_unit is not None:
         key.owner_unit = owner_unit
     if is_active is not None:
