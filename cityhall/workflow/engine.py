@@ -480,6 +480,8 @@ def sweep(*, now: dt.datetime | None = None, batch: int = 500) -> SweepResult:
                 )
                 for case in claimed:
                     _fire(case, cal, now, result)
-            if len(claimed) < batch:
+            # Each firing moves a case's stage strictly forward, so this ends; a case
+            # whose next rule is already due too comes back in a later batch.
+            if not claimed:
                 break
     return result

@@ -1,0 +1,94 @@
+"""`cityhall worker`: one round runs sweeps, delivery and queued tasks; workers never double up."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections.abc import Iterator
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, connections
+from django.db.models import Count
+from django.utils import timezone
+from django_tasks_db.models import DBTaskResult
+from workflow_support import make_staff, new_case
+
+from cityhall.notifications.models import OutboxMessage
+from cityhall.workflow import engine
+from cityhall.workflow.models import ExampleCase, Transition
+from cityhall.workflow.tasks import sweep_now
+
+
+@pytest.mark.django_db
+def test_one_worker_round_sweeps_delivers_and_runs_queued_tasks() -> None:
+    staff = make_staff()
+    long_ago = timezone.now() - dt.timedelta(days=60)
+    case = new_case(staff, long_ago)
+    engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=long_ago)
+    result = sweep_now.enqueue()
+    out = StringIO()
+    call_command("worker", "--once", stdout=out)
+    case.refresh_from_db()
+    # Long overdue: reminded, escalated and finally auto-closed, in one round.
+    assert case.state == "expired"
+    assert case.escalation_level == 1
+    assert OutboxMessage.objects.filter(status="pending").count() == 0
+    assert OutboxMessage.objects.filter(status="sent").count() >= 1
+    assert DBTaskResult.objects.get(id=result.id).status == "SUCCESSFUL"
+    assert "escalated 1" in out.getvalue()
+
+
+@pytest.fixture
+def reload_registry(django_db_blocker: Any) -> Iterator[None]:
+    """Put the registry back after a transactional test has flushed every table."""
+    yield
+    with django_db_blocker.unblock():
+        call_command("load_units", verbosity=0)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="needs PostgreSQL: SKIP LOCKED with truly concurrent writers")
+def test_two_workers_escalate_each_of_1000_overdue_cases_exactly_once(
+    reload_registry: None, transactional_db: None
+) -> None:
+    staff = make_staff()
+    template = new_case(staff, timezone.now())
+    past = timezone.now() - dt.timedelta(hours=1)
+    ExampleCase.objects.bulk_create(
+        ExampleCase(
+            title=f"overdue {i}", unit=staff.ward, workflow=template.workflow,
+            state="in_progress", assignee=staff.officer, started_at=past, due_at=past,
+            state_due_at=past, sweep_stage=engine.OVERDUE, next_sweep_at=past,
+        )
+        for i in range(1000)
+    )
+    now = timezone.now()
+    results: list[engine.SweepResult] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            results.append(engine.sweep(now=now, batch=50))
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sum(r.escalated for r in results) == 1000
+    assert all(r.escalated > 0 for r in results), "both workers took a share"
+    per_case = (Transition.objects.filter(action="escalate").values("case_id")
+                .annotate(n=Count("id")))
+    assert per_case.count() == 1000
+    assert {row["n"] for row in per_case} == {1}
+    assert not ExampleCase.objects.filter(escalation_level__gt=1).exists()
