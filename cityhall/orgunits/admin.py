@@ -6,12 +6,13 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.core.audit import SYSTEM, diff, record
 from cityhall.orgunits.models import Unit, UnitSuccession
-from cityhall.orgunits.services import snapshot
+from cityhall.orgunits.services import refresh_paths, snapshot
 
 
 class OpenEndedFilter(admin.SimpleListFilter):
@@ -31,8 +32,18 @@ class OpenEndedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class SuccessionFormSet(BaseInlineFormSet):
+    """Succession rows under a unit, with a readable form prefix."""
+
+    @classmethod
+    def get_default_prefix(cls) -> str:
+        # The links' related_name is "+", which would leave the prefix empty ("-1-...").
+        return "successions"
+
+
 class SuccessorInline(admin.TabularInline):
     model = UnitSuccession
+    formset = SuccessionFormSet
     fk_name = "predecessor"
     extra = 0
     raw_id_fields = ("successor",)
@@ -54,11 +65,14 @@ class UnitAdmin(admin.ModelAdmin):
         # The admin form has already validated the fields; keep the audit trail complete.
         before = snapshot(Unit.objects.get(pk=obj.pk)) if change and obj.pk else {}
         super().save_model(request, obj, form, change)
+        changes = diff(before, snapshot(obj))
+        if change and ("code" in changes or "parent" in changes):
+            refresh_paths(obj)
         actor = request.user if request.user.is_authenticated else SYSTEM
         record(
             actor=actor,
             action="orgunits.update_unit" if change else "orgunits.create_unit",
-            obj=obj, changes=diff(before, snapshot(obj)), unit=obj,
+            obj=obj, changes=changes, unit=obj,
         )
 
 

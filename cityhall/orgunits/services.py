@@ -189,17 +189,17 @@ def update_unit(*, actor: Actor, unit: Unit, **changes: Any) -> Unit:
         if delta:
             unit.save()
             if "code" in delta or "parent" in delta:
-                _refresh_paths(unit)
+                refresh_paths(unit)
             audit.record(actor=actor, action="orgunits.update_unit", obj=unit, changes=delta,
                          unit=unit)
     return unit
 
 
-def _refresh_paths(unit: Unit) -> None:
+def refresh_paths(unit: Unit) -> None:
     """Recompute the materialised paths below a unit whose code or parent changed."""
     for child in Unit.objects.filter(parent=unit):
         child.save()
-        _refresh_paths(child)
+        refresh_paths(child)
 
 
 @dataclass
