@@ -35,6 +35,8 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
+    # A geocoder looks its host up first: refuse the DNS query too.
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
     yield attempts
     assert attempts == [], "resolution tried to reach the network"
 

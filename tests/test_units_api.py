@@ -138,6 +138,7 @@ def test_resolve_never_reaches_the_network(
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket, "create_connection", refuse)
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
     response = _get(client, f"{URL}/resolve",
                     address="5 Đường số 3, Xã An Phú Tây, Huyện Bình Chánh, TP.HCM")
     assert response.status_code == 200

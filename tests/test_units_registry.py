@@ -41,12 +41,15 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Any]]:
     """Fail any attempt to open a network connection."""
     attempts: list[Any] = []
 
-    def refuse(self: socket.socket, address: Any) -> None:
-        attempts.append(address)
-        raise AssertionError(f"network connection attempted to {address!r}")
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        attempts.append(args)
+        raise AssertionError(f"network access attempted: {args!r}")
 
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+    monkeypatch.setattr(socket, "create_connection", refuse)
+    # A geocoder looks its host up first: refuse the DNS query too.
+    monkeypatch.setattr(socket, "getaddrinfo", refuse)
     yield attempts
     assert attempts == []
 
