@@ -1,0 +1,135 @@
+"""Benchmark the workflow engine on PostgreSQL: transitions per second, and one deadline sweep.
+
+Usage: .venv/bin/python bench/workflow.py [--db postgres://postgres@127.0.0.1:5432/cityhall_bench]
+The database named in --db is dropped and created afresh (it must be a scratch database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import os
+import platform
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def machine() -> str:
+    cpu = "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+
+
+def recreate(url: str) -> None:
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/cityhall_bench")
+    parser.add_argument("--transitions", type=int, default=3000)
+    parser.add_argument("--open-cases", type=int, default=100_000)
+    parser.add_argument("--overdue", type=int, default=5_000)
+    args = parser.parse_args()
+
+    recreate(args.db)
+    os.environ["DATABASE_URL"] = args.db
+    os.environ.setdefault("DEBUG", "1")
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityhall.settings")
+    os.environ.setdefault("LOG_LEVEL", "WARNING")
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+    from django.db import connection
+    from django.utils import timezone
+
+    from cityhall.accounts.models import Membership, User
+    from cityhall.orgunits.models import Unit
+    from cityhall.workflow import engine
+    from cityhall.workflow.models import ExampleCase
+
+    call_command("migrate", verbosity=0)
+    call_command("load_units", verbosity=0)
+    with connection.cursor() as cur:
+        cur.execute("SELECT version()")
+        db_version = cur.fetchone()[0].split(",")[0]
+
+    ward = Unit.objects.active_on().commune_level().order_by("code").first()
+    start_day = dt.date(2020, 1, 1)
+    people = {}
+    for role in ("clerk", "officer", "leader"):
+        user = User.objects.create_user(username=f"bench-{role}", email=f"{role}@bench.test",
+                                        kind="staff")
+        Membership.objects.create(user=user, unit=ward, role=role, valid_from=start_day)
+        people[role] = user
+    clerk, officer, leader = people["clerk"], people["officer"], people["leader"]
+
+    # 1. Transitions per second: each case goes assign -> submit_for_review -> send_back,
+    #    one transaction per action, with its audit entry and notifications.
+    per_case = 3
+    cases = []
+    for i in range(args.transitions // per_case):
+        case = ExampleCase(title=f"bench {i}", unit=ward)
+        engine.start(case, actor=clerk)
+        cases.append(case)
+    began = time.perf_counter()
+    done = 0
+    for case in cases:
+        engine.perform(case, "assign", actor=clerk, assignee=officer)
+        engine.perform(case, "submit_for_review", actor=officer)
+        engine.perform(case, "send_back", actor=leader, comment="bổ sung")
+        done += per_case
+    elapsed = time.perf_counter() - began
+    rate = done / elapsed
+
+    # 2. A sweep over many open cases of which some are overdue (escalated to the leader).
+    now = timezone.now()
+    template = cases[0]
+    past, future = now - dt.timedelta(hours=1), now + dt.timedelta(days=30)
+    batch = []
+    for i in range(args.open_cases):
+        overdue = i < args.overdue
+        batch.append(ExampleCase(
+            title=f"open {i}", unit=ward, workflow_id=template.workflow_id, state="in_progress",
+            assignee=officer, started_at=past, due_at=past if overdue else future,
+            state_due_at=past if overdue else future,
+            sweep_stage=engine.OVERDUE, next_sweep_at=past if overdue else future,
+        ))
+        if len(batch) == 5000:
+            ExampleCase.objects.bulk_create(batch)
+            batch = []
+    ExampleCase.objects.bulk_create(batch)
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+    began = time.perf_counter()
+    result = engine.sweep(now=now)
+    sweep_seconds = time.perf_counter() - began
+
+    print(f"machine:      {machine()}")
+    print(f"database:     {db_version}")
+    print(f"transitions:  {done} in {elapsed:.2f} s = {rate:,.0f} per second (one process)")
+    print(f"sweep:        {args.open_cases:,} open cases, {result.escalated:,} escalated "
+          f"in {sweep_seconds:.2f} s")
+    connection.close()
+
+
+if __name__ == "__main__":
+    main()
