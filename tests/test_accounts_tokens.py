@@ -115,3 +115,15 @@ def test_it_refuses_a_bad_api_key_with_403(case: str) -> None:
         authenticate_api_key(presented, "open311:write" if case == "scope" else "units:read")
     assert caught.value.status == 403
     assert caught.value.code == ("missing_scope" if case == "scope" else "invalid_api_key")
+
+
+def test_a_partner_sends_its_key_in_the_header_or_as_a_parameter() -> None:
+    from django.test import RequestFactory
+
+    from cityhall.accounts.auth import api_key_from_request
+
+    factory = RequestFactory()
+    assert api_key_from_request(factory.get("/", headers={"X-API-Key": "chk_a"})) == "chk_a"
+    assert api_key_from_request(factory.get("/?api_key=chk_b")) == "chk_b"
+    assert api_key_from_request(factory.post("/", {"api_key": "chk_c"})) == "chk_c"
+    assert api_key_from_request(factory.get("/")) == ""
