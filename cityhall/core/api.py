@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
@@ -15,6 +15,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
+from pydantic import Field
 
 logger = logging.getLogger(__name__)
 
@@ -43,6 +44,10 @@ AUTH_ERRORS: dict[int, Any] = {401: ErrorOut, 422: ErrorOut}
 
 #: The largest page a list endpoint returns.
 MAX_PAGE = 200
+
+
+#: A database primary key as an API accepts it: positive and within a 64-bit column.
+DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 
 
 class Page(Schema, Generic[T]):

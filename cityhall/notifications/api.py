@@ -7,7 +7,7 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from cityhall.core.api import AUTH
+from cityhall.core.api import AUTH, DbId
 from cityhall.notifications.models import Notification
 from cityhall.notifications.services import mark_read
 
@@ -30,7 +30,7 @@ class NotificationList(Schema):
 
 
 class MarkReadIn(Schema):
-    ids: list[int] | None = None
+    ids: list[DbId] | None = None
 
 
 class MarkReadOut(Schema):
