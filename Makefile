@@ -18,12 +18,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-## setup: install, compile the message catalogues, migrate, load the registry and demo data
+## setup: install, compile the message catalogues, migrate, load the registry, workflows and demo data
 setup: install
-	mkdir -p var
+	mkdir -p var/static
 	$(BIN)/cityhall compile_catalogues
 	$(BIN)/cityhall migrate --no-input -v 0
 	$(BIN)/cityhall load_units
+	$(BIN)/cityhall load_workflows
 	$(BIN)/cityhall load_demo
 
 run: setup
@@ -32,10 +33,12 @@ run: setup
 	@echo "  cityhall is serving on http://127.0.0.1:$(PORT)/"
 	@$(BIN)/cityhall demo_logins
 	@echo ""
-	$(BIN)/cityhall runserver 127.0.0.1:$(PORT)
+	@# One background worker (deadline sweeps, notifications, queued tasks) beside the web server.
+	$(BIN)/cityhall worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT; \
+	  $(BIN)/cityhall runserver 127.0.0.1:$(PORT)
 
 test: install
-	mkdir -p var
+	mkdir -p var/static
 	$(BIN)/cityhall compile_catalogues
 	$(BIN)/pytest
 
