@@ -63,6 +63,35 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
     }
 
 
+def entry(
+    *,
+    actor: Actor,
+    action: str,
+    obj: models.Model | None = None,
+    changes: Mapping[str, Any] | None = None,
+    unit: Unit | None = None,
+    unit_id: int | None = None,
+) -> AuditEntry:
+    """Build one audit entry without saving it (for services that write many at once)."""
+    ctx = context.current()
+    built = AuditEntry(
+        action=action,
+        changes=_json_safe(dict(changes or {})),
+        request_id=ctx.request_id,
+        ip=ctx.ip,
+        **_actor_fields(actor),
+    )
+    if unit is not None:
+        built.unit = unit
+    else:
+        built.unit_id = unit_id
+    if obj is not None:
+        built.object_type = obj._meta.label_lower
+        built.object_id = str(obj.pk)
+        built.object_repr = str(obj)[:255]
+    return built
+
+
 def record(
     *,
     actor: Actor,
@@ -72,21 +101,9 @@ def record(
     unit: Unit | None = None,
 ) -> AuditEntry:
     """Write one audit entry; call it inside the transaction that made the change."""
-    ctx = context.current()
-    entry = AuditEntry(
-        action=action,
-        changes=_json_safe(dict(changes or {})),
-        unit=unit,
-        request_id=ctx.request_id,
-        ip=ctx.ip,
-        **_actor_fields(actor),
-    )
-    if obj is not None:
-        entry.object_type = obj._meta.label_lower
-        entry.object_id = str(obj.pk)
-        entry.object_repr = str(obj)[:255]
-    entry.save()
-    return entry
+    saved = entry(actor=actor, action=action, obj=obj, changes=changes, unit=unit)
+    saved.save()
+    return saved
 
 
 def log_personal_data_read(

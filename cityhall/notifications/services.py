@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import logging
 import urllib.request
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,37 +45,65 @@ def _address(user: Any, channel: str) -> str:
     return user.phone or ""
 
 
-def notify(
-    *, recipients: Iterable[Any], channels: Iterable[str], template: str,
-    context: Mapping[str, Any], subject_ref: str = "", link: str = "",
-) -> int:
-    """Write notices for `recipients` in their own language, inside the caller's transaction.
+@dataclass(frozen=True)
+class Notice:
+    """One thing to tell: who, through which channels, with which template and context."""
 
-    In-app notices become visible when the transaction commits; other channels
-    go to the outbox, which the worker delivers after commit.
-    """
-    channels = list(channels)
+    recipients: Sequence[Any]
+    channels: Sequence[str]
+    template: str
+    context: Mapping[str, Any]
+    subject_ref: str = ""
+    link: str = ""
+
+
+def _compose(
+    notice: Notice, in_app: list[Notification], outbox: list[OutboxMessage]
+) -> None:
     rendered: dict[str, tuple[str, str]] = {}
-    in_app: list[Notification] = []
-    outbox: list[OutboxMessage] = []
-    for user in recipients:
+    for user in notice.recipients:
         lang = user.language if user.language in LANGUAGES else settings.LANGUAGE_CODE
         if lang not in rendered:
-            rendered[lang] = render(template, lang, context)
+            rendered[lang] = render(notice.template, lang, notice.context)
         subject, body = rendered[lang]
-        for channel in channels:
+        for channel in notice.channels:
             if channel == "in_app":
                 in_app.append(Notification(recipient=user, subject=subject, body=body,
-                                           subject_ref=subject_ref, link=link))
+                                           subject_ref=notice.subject_ref, link=notice.link))
                 continue
             address = _address(user, channel)
             if not address:
                 continue  # no address for this channel: the in-app notice still reaches them
             outbox.append(OutboxMessage(channel=channel, recipient=user, address=address,
-                                        subject=subject, body=body, subject_ref=subject_ref))
-    Notification.objects.bulk_create(in_app)
-    OutboxMessage.objects.bulk_create(outbox)
+                                        subject=subject, body=body,
+                                        subject_ref=notice.subject_ref))
+
+
+def notify_many(notices: Iterable[Notice]) -> int:
+    """Write the notices of many events at once (one insert per table), in the caller's transaction.
+
+    In-app notices become visible when the transaction commits; other channels
+    go to the outbox, which the worker delivers after commit.
+    """
+    in_app: list[Notification] = []
+    outbox: list[OutboxMessage] = []
+    for notice in notices:
+        _compose(notice, in_app, outbox)
+    if in_app:
+        Notification.objects.bulk_create(in_app)
+    if outbox:
+        OutboxMessage.objects.bulk_create(outbox)
     return len(in_app) + len(outbox)
+
+
+def notify(
+    *, recipients: Iterable[Any], channels: Iterable[str], template: str,
+    context: Mapping[str, Any], subject_ref: str = "", link: str = "",
+) -> int:
+    """Write notices for `recipients` in their own language, inside the caller's transaction."""
+    return notify_many([Notice(recipients=list(recipients), channels=list(channels),
+                               template=template, context=context, subject_ref=subject_ref,
+                               link=link)])
 
 
 def mark_read(*, actor: Any, ids: Iterable[int] | None = None) -> int:

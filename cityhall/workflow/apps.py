@@ -8,7 +8,8 @@ class WorkflowConfig(AppConfig):
     verbose_name = _("Workflow")
 
     def ready(self) -> None:
-        from cityhall.workflow import calendar_data, engine, models
+        from cityhall.workflow import calendar_data, definitions, engine, models
 
         engine.register_case_type(models.ExampleCase, "example")
         calendar_data.connect_cache_invalidation()
+        definitions.connect_cache_invalidation()

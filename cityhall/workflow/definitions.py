@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,12 @@ CHANNELS = {"in_app", "email", "sms", "zalo"}
 # Events the engine raises itself, besides the definition's own actions.
 ENGINE_EVENTS = {"start", "remind", "escalate", "*"}
 SYSTEM_ROLE = "system"
+
+# Parsed definitions by primary key. A version that a case has used never changes
+# (load_file refuses), and every save of a definition in this process empties the
+# cache, so a version is parsed from the database once per process.
+_specs: dict[int, dict[str, Any]] = {}
+_specs_lock = threading.Lock()
 
 
 class DefinitionError(ValueError):
@@ -147,3 +154,36 @@ def latest(name: str) -> WorkflowDefinition:
     if found is None:
         raise DefinitionError(f"no workflow named {name!r}")
     return found
+
+
+def latest_id(name: str) -> int:
+    """The primary key of the newest loaded version of a workflow (its spec via `spec_of`)."""
+    newest = WorkflowDefinition.objects.filter(name=name).order_by("-version")
+    found = newest.values_list("pk", flat=True).first()
+    if found is None:
+        found = latest(name).pk
+    return found
+
+
+def spec_of(definition_id: int) -> dict[str, Any]:
+    """The parsed definition with this primary key, read from the database once per process."""
+    spec = _specs.get(definition_id)
+    if spec is None:
+        spec = WorkflowDefinition.objects.values_list("spec", flat=True).get(pk=definition_id)
+        with _specs_lock:
+            _specs[definition_id] = spec
+    return spec
+
+
+def forget_specs(**_: object) -> None:
+    """Empty the cache of parsed definitions (a definition was saved or deleted)."""
+    with _specs_lock:
+        _specs.clear()
+
+
+def connect_cache_invalidation() -> None:
+    """Drop cached definitions whenever one is saved or deleted in this process."""
+    from django.db.models.signals import post_delete, post_save
+
+    post_save.connect(forget_specs, sender=WorkflowDefinition, dispatch_uid="workflow-spec-save")
+    post_delete.connect(forget_specs, sender=WorkflowDefinition, dispatch_uid="workflow-spec-del")

@@ -9,7 +9,7 @@ is told what.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +20,9 @@ from cityhall.accounts.models import Membership, Role, User
 from cityhall.accounts.scope import scope_of
 from cityhall.core import audit
 from cityhall.core.audit import SYSTEM, SystemActor
+from cityhall.core.models import AuditEntry
 from cityhall.notifications import services as notices
+from cityhall.orgunits.models import Unit
 from cityhall.workflow import definitions
 from cityhall.workflow.calendar_data import current_calendar
 from cityhall.workflow.models import Transition, WorkflowCase, WorkflowDefinition
@@ -33,6 +35,8 @@ _CASE_FIELDS = [
     "clock_paused_at", "clock_remaining_seconds", "closed_at", "sweep_stage", "next_sweep_at",
     "escalation_level", "steps", "unit",
 ]
+# The fields `perform` writes back; the definition version and the unit never change there.
+_WRITTEN = [f for f in _CASE_FIELDS if f not in {"workflow", "unit"}]
 # Sweep stages, in the order they fire for one deadline.
 REMIND, OVERDUE, AUTO_CLOSE, NOTHING = 0, 1, 2, 3
 
@@ -106,7 +110,7 @@ def available_actions(case: WorkflowCase, user: Any) -> list[str]:
     """The actions `user` may take on `case` now, in definition order."""
     if case.workflow_id is None or case.closed_at is not None:
         return []
-    spec = case.workflow.spec
+    spec = definitions.spec_of(case.workflow_id)
     return [name for name in spec["action_order"] if _may_take(user, case, spec, name)]
 
 
@@ -183,13 +187,13 @@ def _actor_label(actor: Any) -> str:
     return actor.get_username() if isinstance(actor, User) else str(actor)
 
 
-def _append(
+def _transition(
     case: WorkflowCase, *, action: str, from_state: str, actor: Any, now: dt.datetime,
     cal: WorkCalendar, assignee_before: int | None, comment: str = "", reason: str = "",
     attachments: Sequence[str] = (), idempotency_key: str = "",
 ) -> Transition:
-    case.steps += 1
-    return Transition.objects.create(
+    """The history row for the step that just brought `case` to `case.steps` (not saved)."""
+    return Transition(
         case_type=case._meta.label_lower, case_id=case.pk, workflow_id=case.workflow_id,
         seq=case.steps, action=action, from_state=from_state, to_state=case.state,
         actor=_actor_user(actor), actor_label=_actor_label(actor), at=now, comment=comment,
@@ -199,61 +203,113 @@ def _append(
     )
 
 
-def _audience(
-    case: WorkflowCase, names: Iterable[str], *, actor: Any, previous_assignee: int | None
-) -> list[User]:
+# -- notices ------------------------------------------------------------------
+
+LeadersOf = Callable[[int], list[int]]
+
+
+@dataclass
+class _Event:
+    """An event on a case whose notices are still to be written."""
+
+    case: WorkflowCase
+    spec: dict[str, Any]
+    name: str
+    actor: Any
+    previous_assignee: int | None
+
+
+def _audience(event: _Event, names: Iterable[str], leaders_of: LeadersOf) -> list[int]:
+    case = event.case
     ids: set[int] = set()
     for name in names:
         if name == "assignee" and case.assignee_id:
             ids.add(case.assignee_id)
-        elif name == "previous_assignee" and previous_assignee:
-            ids.add(previous_assignee)
-        elif name == "actor" and isinstance(actor, User):
-            ids.add(actor.pk)
+        elif name == "previous_assignee" and event.previous_assignee:
+            ids.add(event.previous_assignee)
+        elif name == "actor" and isinstance(event.actor, User):
+            ids.add(event.actor.pk)
         elif name == "unit_leaders":
-            ids.update(_leaders(case.unit_id))
+            ids.update(leaders_of(case.unit_id))
         elif name not in {"assignee", "previous_assignee", "actor"}:
             linked = getattr(case, f"{name}_id", None)
             if linked:
                 ids.add(linked)
-    if not ids:
-        return []
-    return list(User.objects.filter(pk__in=sorted(ids), is_active=True))
+    return sorted(ids)
 
 
-def _leaders(unit_id: int) -> list[int]:
-    return list(
-        Membership.objects.active_on().filter(unit_id=unit_id, role=Role.LEADER)
-        .order_by("user__username").values_list("user_id", flat=True)
-    )
-
-
-def _notify(
-    case: WorkflowCase, spec: dict[str, Any], event: str, *, actor: Any,
-    previous_assignee: int | None, now: dt.datetime,
-) -> None:
-    rules = [r for r in spec.get("notifications", []) if r["event"] in (event, "*")]
-    for rule in rules:
-        recipients = _audience(
-            case, rule["audience"], actor=actor, previous_assignee=previous_assignee
-        )
+def _notify(events: Sequence[_Event], leaders_of: LeadersOf, known: Iterable[Any] = ()) -> None:
+    """Write the notices the definitions ask for on `events`, with one read of the people."""
+    planned: list[tuple[_Event, dict[str, Any], list[int]]] = []
+    for event in events:
+        for rule in event.spec.get("notifications", []):
+            if rule["event"] in (event.name, "*"):
+                wanted = _audience(event, rule["audience"], leaders_of)
+                if wanted:
+                    planned.append((event, rule, wanted))
+    if not planned:
+        return
+    needed = {pk for _, _, wanted in planned for pk in wanted}
+    # The actor and the new assignee are usually in hand already: no need to read them again.
+    people = {u.pk: u for u in known if isinstance(u, User) and u.pk in needed}
+    missing = needed - people.keys()
+    if missing:
+        people.update((u.pk, u) for u in User.objects.filter(pk__in=sorted(missing)))
+    batch = []
+    for event, rule, wanted in planned:
+        recipients = [people[pk] for pk in wanted if pk in people and people[pk].is_active]
         if not recipients:
             continue
-        notices.notify(
+        case = event.case
+        batch.append(notices.Notice(
             recipients=recipients, channels=rule["channels"], template=rule["template"],
             context={
                 "case": str(case), "case_id": case.pk, "case_type": case._meta.label_lower,
-                "event": event, "state": case.state, "actor": _actor_label(actor),
+                "event": event.name, "state": case.state, "actor": _actor_label(event.actor),
                 "due_at": case.due_at,
             },
             subject_ref=f"{case._meta.label_lower}:{case.pk}",
-        )
+        ))
+    notices.notify_many(batch)
+
+
+def _leaders_by_unit(unit_ids: Iterable[int]) -> dict[int, list[int]]:
+    """The leaders in force of each unit, by username, in one query."""
+    found: dict[int, list[int]] = {}
+    rows = (
+        Membership.objects.active_on().filter(unit_id__in=sorted(set(unit_ids)), role=Role.LEADER)
+        .order_by("unit_id", "user__username").values_list("unit_id", "user_id")
+    )
+    for unit_id, user_id in rows:
+        found.setdefault(unit_id, []).append(user_id)
+    return found
+
+
+def _leaders_lookup() -> LeadersOf:
+    """Leaders per unit, each unit read once during one call of the engine."""
+    seen: dict[int, list[int]] = {}
+
+    def leaders_of(unit_id: int) -> list[int]:
+        if unit_id not in seen:
+            seen[unit_id] = _leaders_by_unit([unit_id]).get(unit_id, [])
+        return seen[unit_id]
+
+    return leaders_of
+
+
+# -- starting and acting --------------------------------------------------------
+
+def _reuse_unit(source: WorkflowCase, target: WorkflowCase) -> None:
+    """Give `target` the unit object `source` already holds, when it is the same unit."""
+    field = source._meta.get_field("unit")
+    if field.is_cached(source) and source.unit_id == target.unit_id:
+        field.set_cached_value(target, field.get_cached_value(source))
 
 
 def _lock(case: WorkflowCase) -> WorkflowCase:
-    model = type(case)
-    locked = model.objects.select_for_update(of=("self",)).select_related("workflow", "unit")
-    return locked.get(pk=case.pk)
+    locked = type(case).objects.select_for_update().get(pk=case.pk)
+    _reuse_unit(case, locked)
+    return locked
 
 
 def _copy_back(source: WorkflowCase, target: WorkflowCase) -> None:
@@ -262,8 +318,11 @@ def _copy_back(source: WorkflowCase, target: WorkflowCase) -> None:
     for name in _CASE_FIELDS:
         field = source._meta.get_field(name)
         setattr(target, field.attname, getattr(source, field.attname))
-        if field.is_relation and field.is_cached(source):
-            field.set_cached_value(target, field.get_cached_value(source))
+        if field.is_relation:
+            if field.is_cached(source):
+                field.set_cached_value(target, field.get_cached_value(source))
+            elif field.is_cached(target):
+                field.delete_cached_value(target)
 
 
 def start(
@@ -279,23 +338,24 @@ def start(
     now = now or timezone.now()
     cal = current_calendar()
     with transaction.atomic():
-        definition = definitions.latest(_registry[label][1])
-        spec = definition.spec
+        case.workflow_id = definitions.latest_id(_registry[label][1])
+        spec = definitions.spec_of(case.workflow_id)
         first = next(s for s in spec["state_order"] if (spec["states"][s] or {}).get("start"))
-        case.workflow = definition
         case.state = first
         case.assignee = assignee
         case.started_at = case.state_entered_at = now
         case.due_at = _span_end(cal, now, spec.get("deadline"))
         case.state_due_at = _span_end(cal, now, (spec["states"][first] or {}).get("deadline"))
         case.sweep_stage, case.next_sweep_at = _schedule(case, spec, cal, REMIND)
+        case.steps = 1
         case.save()
-        step = _append(case, action="start", from_state="", actor=actor, now=now, cal=cal,
-                       assignee_before=None, comment=comment)
-        type(case).objects.filter(pk=case.pk).update(steps=case.steps)
+        step = _transition(case, action="start", from_state="", actor=actor, now=now, cal=cal,
+                           assignee_before=None, comment=comment)
+        step.save()
         audit.record(actor=actor, action="workflow.start", obj=case,
                      changes=audit.diff({}, _snapshot(case)), unit=case.unit)
-        _notify(case, spec, "start", actor=actor, previous_assignee=None, now=now)
+        _notify([_Event(case, spec, "start", actor, None)], _leaders_lookup(),
+                known=[actor, assignee])
     return step
 
 
@@ -321,45 +381,114 @@ def _validate_inputs(case: WorkflowCase, action: dict[str, Any], inputs: _Inputs
         raise WorkflowError("assignee_out_of_scope", "the assignee cannot work on this unit")
 
 
+class _Stale(Exception):
+    """The case in hand no longer matches its row: read it again, under a lock."""
+
+
+def _guard(case: WorkflowCase) -> dict[str, Any]:
+    # Every change of state, deadlines, clock or closing adds a step; reminders move
+    # only the sweep stage; domain code may change the assignee or the unit. A row
+    # that still has these values is the row the checks were made against.
+    return {
+        "steps": case.steps, "sweep_stage": case.sweep_stage, "state": case.state,
+        "assignee_id": case.assignee_id, "unit_id": case.unit_id,
+        "workflow_id": case.workflow_id,
+    }
+
+
+def _act(
+    case: WorkflowCase, action: str, *, actor: Any, inputs: _Inputs, idempotency_key: str,
+    now: dt.datetime, cal: WorkCalendar, guarded: bool,
+) -> Transition:
+    """Check and take `action` on `case`; with `guarded`, only if the row still matches."""
+    if case.workflow_id is None:
+        raise WorkflowError("not_started", "the case has not started")
+    spec = definitions.spec_of(case.workflow_id)
+    if action not in spec["actions"]:
+        raise WorkflowError("unknown_action", f"no action {action!r} in this workflow")
+    if not _may_take(actor, case, spec, action):
+        code = "invalid_state" if case.state not in spec["actions"][action].get("from", []) \
+            else "not_allowed"
+        raise WorkflowError(code, f"{action!r} cannot be taken now by this actor")
+    definition = spec["actions"][action]
+    _validate_inputs(case, definition, inputs)
+    condition = _guard(case) if guarded else {}
+    before = _snapshot(case)
+    _apply(case, spec, cal, definition["to"], now=now, assignee=inputs.assignee)
+    case.steps += 1
+    values = {
+        case._meta.get_field(name).attname: getattr(case, case._meta.get_field(name).attname)
+        for name in _WRITTEN
+    }
+    # One UPDATE both writes the case and, when guarded, checks that nobody changed it
+    # since it was read (the row lock it takes makes a concurrent actor wait, then miss).
+    if type(case).objects.filter(pk=case.pk, **condition).update(**values) != 1:
+        raise _Stale
+    step = _transition(
+        case, action=action, from_state=before["state"], actor=actor, now=now, cal=cal,
+        assignee_before=before["assignee"], comment=inputs.comment, reason=inputs.reason,
+        attachments=inputs.attachments, idempotency_key=idempotency_key,
+    )
+    step.save()
+    audit.entry(actor=actor, action=f"workflow.{action}", obj=case,
+                changes=audit.diff(before, _snapshot(case)), unit_id=case.unit_id).save()
+    _notify([_Event(case, spec, action, actor, before["assignee"])], _leaders_lookup(),
+            known=[actor, inputs.assignee])
+    return step
+
+
+def _state_of(case: WorkflowCase) -> tuple[dict[str, Any], dict[str, Any]]:
+    return dict(case.__dict__), dict(case._state.fields_cache)
+
+
+def _restore(case: WorkflowCase, saved: tuple[dict[str, Any], dict[str, Any]]) -> None:
+    values, cache = saved
+    for name in _CASE_FIELDS:
+        attname = case._meta.get_field(name).attname
+        setattr(case, attname, values[attname])
+    case._state.fields_cache = cache
+
+
 def perform(
     case: WorkflowCase, action: str, *, actor: Any, comment: str = "",
     assignee: User | None = None, reason: str = "", attachments: Sequence[str] = (),
     idempotency_key: str = "", now: dt.datetime | None = None,
 ) -> Transition:
-    """Take `action` on `case` in one transaction; a repeated idempotency key acts once."""
+    """Take `action` on `case` in one transaction; a repeated idempotency key acts once.
+
+    The case in hand is trusted only if its row still holds the same step, stage,
+    state, assignee and unit when it is written (a conditional UPDATE); otherwise,
+    or when the checks fail on it, the row is read again under a lock and the
+    checks are made on that.
+    """
     now = now or timezone.now()
     cal = current_calendar()
+    inputs = _Inputs(comment, assignee, reason, attachments)
     with transaction.atomic():
+        if idempotency_key:
+            done = Transition.objects.for_case(case).filter(idempotency_key=idempotency_key).first()
+            if done is not None:
+                _copy_back(_lock(case), case)
+                return done
+        if case.pk is not None and case.workflow_id is not None:
+            saved = _state_of(case)
+            try:
+                return _act(case, action, actor=actor, inputs=inputs,
+                            idempotency_key=idempotency_key, now=now, cal=cal, guarded=True)
+            except (_Stale, WorkflowError):
+                _restore(case, saved)  # nothing was written: decide again on the locked row
+            except BaseException:
+                _restore(case, saved)  # the transaction rolls back: so does the object
+                raise
         locked = _lock(case)
         if idempotency_key:
-            done = (
-                Transition.objects.for_case(locked).filter(idempotency_key=idempotency_key).first()
-            )
+            done = Transition.objects.for_case(locked).filter(
+                idempotency_key=idempotency_key).first()
             if done is not None:
                 _copy_back(locked, case)
                 return done
-        if locked.workflow_id is None:
-            raise WorkflowError("not_started", "the case has not started")
-        spec = locked.workflow.spec
-        if action not in spec["actions"]:
-            raise WorkflowError("unknown_action", f"no action {action!r} in this workflow")
-        if not _may_take(actor, locked, spec, action):
-            code = "invalid_state" if locked.state not in spec["actions"][action].get("from", []) \
-                else "not_allowed"
-            raise WorkflowError(code, f"{action!r} cannot be taken now by this actor")
-        definition = spec["actions"][action]
-        _validate_inputs(locked, definition, _Inputs(comment, assignee, reason, attachments))
-        before = _snapshot(locked)
-        _apply(locked, spec, cal, definition["to"], now=now, assignee=assignee)
-        step = _append(
-            locked, action=action, from_state=before["state"], actor=actor, now=now, cal=cal,
-            assignee_before=before["assignee"], comment=comment, reason=reason,
-            attachments=attachments, idempotency_key=idempotency_key,
-        )
-        locked.save(update_fields=[f for f in _CASE_FIELDS if f not in {"workflow", "unit"}])
-        audit.record(actor=actor, action=f"workflow.{action}", obj=locked,
-                     changes=audit.diff(before, _snapshot(locked)), unit=locked.unit)
-        _notify(locked, spec, action, actor=actor, previous_assignee=before["assignee"], now=now)
+        step = _act(locked, action, actor=actor, inputs=inputs, idempotency_key=idempotency_key,
+                    now=now, cal=cal, guarded=False)
     _copy_back(locked, case)
     return step
 
@@ -421,51 +550,86 @@ class SweepResult:
         return self.reminded + self.escalated + self.closed
 
 
-def _escalation_target(case: WorkflowCase, how: str) -> int | None:
-    unit = case.unit
-    if how == "escalate_to_parent_unit" and unit.parent_id is not None:
-        leaders = _leaders(unit.parent_id)
-    else:
-        leaders = _leaders(unit.pk)
-    return leaders[0] if leaders else None
+_SWEEP_WRITES = ["assignee", "escalation_level", "steps", "sweep_stage", "next_sweep_at"]
 
 
-def _fire(case: WorkflowCase, cal: WorkCalendar, now: dt.datetime, result: SweepResult) -> None:
-    spec = case.workflow.spec
-    esc = spec.get("escalation") or {}
-    stage = case.sweep_stage
-    if stage == REMIND:
-        _notify(case, spec, "remind", actor=SYSTEM, previous_assignee=None, now=now)
-        result.reminded += 1
-    elif stage == OVERDUE:
-        before = _snapshot(case)
-        target = _escalation_target(case, esc.get("on_overdue", "none"))
-        if target is not None:
-            case.assignee_id = target
-        case.escalation_level += 1
-        _append(case, action="escalate", from_state=case.state, actor=SYSTEM, now=now, cal=cal,
-                assignee_before=before["assignee"])
-        audit.record(actor=SYSTEM, action="workflow.escalate", obj=case,
-                     changes=audit.diff(before, _snapshot(case)), unit=case.unit)
-        _notify(case, spec, "escalate", actor=SYSTEM, previous_assignee=before["assignee"], now=now)
-        result.escalated += 1
-    elif stage == AUTO_CLOSE:
-        case.sweep_stage, case.next_sweep_at = NOTHING, None
-        case.save(update_fields=["sweep_stage", "next_sweep_at"])
-        try:
-            perform(case, esc["auto_close"]["action"], actor=SYSTEM, now=now)
-        except WorkflowError:
-            return  # the case sits in a state the auto-close action does not leave
-        result.closed += 1
-        return
-    case.sweep_stage, case.next_sweep_at = _schedule(case, spec, cal, stage + 1)
-    case.save(
-        update_fields=["assignee", "escalation_level", "steps", "sweep_stage", "next_sweep_at"]
+def _fire_batch(
+    claimed: list[WorkflowCase], cal: WorkCalendar, now: dt.datetime, result: SweepResult
+) -> None:
+    """Fire the due rule of every claimed (locked) case, writing each table once for the batch."""
+    model = type(claimed[0])
+    parents = dict(
+        Unit.objects.filter(pk__in=sorted({c.unit_id for c in claimed}))
+        .values_list("pk", "parent_id")
     )
+    leaders = _leaders_by_unit([*parents, *(p for p in parents.values() if p is not None)])
+
+    def leaders_of(unit_id: int) -> list[int]:
+        return leaders.get(unit_id, [])
+
+    changed: list[WorkflowCase] = []
+    steps: list[Transition] = []
+    entries: list[AuditEntry] = []
+    events: list[_Event] = []
+    closing: list[WorkflowCase] = []
+    for case in claimed:
+        spec = definitions.spec_of(case.workflow_id)
+        esc = spec.get("escalation") or {}
+        stage = case.sweep_stage
+        if stage == REMIND:
+            events.append(_Event(case, spec, "remind", SYSTEM, None))
+            result.reminded += 1
+        elif stage == OVERDUE:
+            before = _snapshot(case)
+            parent = parents.get(case.unit_id)
+            if esc.get("on_overdue") == "escalate_to_parent_unit" and parent is not None:
+                targets = leaders_of(parent)
+            else:
+                targets = leaders_of(case.unit_id)
+            if targets:
+                case.assignee_id = targets[0]
+            case.escalation_level += 1
+            case.steps += 1
+            steps.append(_transition(case, action="escalate", from_state=case.state,
+                                     actor=SYSTEM, now=now, cal=cal,
+                                     assignee_before=before["assignee"]))
+            entries.append(audit.entry(actor=SYSTEM, action="workflow.escalate", obj=case,
+                                       changes=audit.diff(before, _snapshot(case)),
+                                       unit_id=case.unit_id))
+            events.append(_Event(case, spec, "escalate", SYSTEM, before["assignee"]))
+            result.escalated += 1
+        elif stage == AUTO_CLOSE:
+            closing.append(case)
+            continue
+        case.sweep_stage, case.next_sweep_at = _schedule(case, spec, cal, stage + 1)
+        changed.append(case)
+    if changed:
+        model.objects.bulk_update(changed, _SWEEP_WRITES)
+    Transition.objects.bulk_create(steps)
+    AuditEntry.objects.bulk_create(entries)
+    _notify(events, leaders_of)
+    for case in closing:
+        spec = definitions.spec_of(case.workflow_id)
+        case.sweep_stage, case.next_sweep_at = NOTHING, None
+        try:
+            _act(case, spec["escalation"]["auto_close"]["action"], actor=SYSTEM,
+                 inputs=_Inputs("", None, "", ()), idempotency_key="", now=now, cal=cal,
+                 guarded=False)
+        except WorkflowError:
+            # The case sits in a state the auto-close action does not leave: stop trying.
+            model.objects.filter(pk=case.pk).update(sweep_stage=NOTHING, next_sweep_at=None)
+            continue
+        result.closed += 1
 
 
-def sweep(*, now: dt.datetime | None = None, batch: int = 500) -> SweepResult:
-    """Fire every deadline rule that is due; safe to run in several workers at once."""
+def sweep(*, now: dt.datetime | None = None, batch: int = 1000) -> SweepResult:
+    """Fire every deadline rule that is due; safe to run in several workers at once.
+
+    Each round claims up to `batch` due cases with `FOR UPDATE SKIP LOCKED` (a
+    case another worker holds is left to it) and fires them together in that
+    transaction; a firing moves the case's stage strictly forward, so a case is
+    never fired twice for the same rule.
+    """
     now = now or timezone.now()
     cal = current_calendar()
     result = SweepResult()
@@ -473,15 +637,13 @@ def sweep(*, now: dt.datetime | None = None, batch: int = 500) -> SweepResult:
         while True:
             with transaction.atomic():
                 claimed = list(
-                    model.objects.select_for_update(skip_locked=True, of=("self",))
-                    .select_related("workflow", "unit")
+                    model.objects.select_for_update(skip_locked=True)
                     .filter(next_sweep_at__lte=now)
                     .order_by("next_sweep_at", "pk")[:batch]
                 )
-                for case in claimed:
-                    _fire(case, cal, now, result)
-            # Each firing moves a case's stage strictly forward, so this ends; a case
-            # whose next rule is already due too comes back in a later batch.
+                if claimed:
+                    _fire_batch(claimed, cal, now, result)
+            # A case whose next rule is already due too comes back in a later round.
             if not claimed:
                 break
     return result
