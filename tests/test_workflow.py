@@ -10,6 +10,7 @@ import yaml
 from django.db import IntegrityError, transaction
 from workflow_support import at, make_staff, new_case
 
+from cityhall.accounts.models import User
 from cityhall.core.audit import SYSTEM
 from cityhall.core.models import AuditEntry
 from cityhall.notifications.models import Notification, OutboxMessage
@@ -273,3 +274,76 @@ def test_register_case_type_refuses_a_model_without_the_engine_fields() -> None:
     with pytest.raises(TypeError):
         engine.register_case_type(AuditEntry, "example")  # type: ignore[arg-type]
     assert (ExampleCase, "example") in engine.case_types()
+
+
+def test_perform_writes_an_action_with_few_queries(
+    django_assert_max_num_queries: object,
+) -> None:
+    staff = make_staff()
+    case = new_case(staff, FRI)
+    engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
+
+    def fresh(user: User) -> User:
+        # As in a request: user objects come without cached roles or scope.
+        return User.objects.get(pk=user.pk)
+
+    officer, leader, other = fresh(staff.officer), fresh(staff.leader), fresh(staff.other_officer)
+    # The actor's memberships, the case update, the transition, the audit entry, and the
+    # savepoint pair of the nested transaction (the test runs inside one).
+    with django_assert_max_num_queries(6):  # type: ignore[operator]
+        engine.perform(case, "submit_for_review", actor=officer, now=FRI)
+    with django_assert_max_num_queries(6):  # type: ignore[operator]
+        engine.perform(case, "send_back", actor=leader, comment="x", now=FRI)
+    # The same, plus the new assignee's scope and the notices: one insert for in-app
+    # notices and one for the outbox, however many people are told.
+    with django_assert_max_num_queries(8):  # type: ignore[operator]
+        engine.perform(case, "assign", actor=leader, assignee=other, now=FRI)
+    assert [t.action for t in engine.history(case)] == [
+        "start", "assign", "submit_for_review", "send_back", "assign"
+    ]
+    assert AuditEntry.objects.filter(object_id=str(case.pk)).count() == 5
+    assert Notification.objects.filter(recipient=staff.other_officer).count() == 1
+
+
+def test_a_stale_case_object_is_checked_against_its_row() -> None:
+    staff = make_staff()
+    case = new_case(staff, FRI)
+    stale = ExampleCase.objects.get(pk=case.pk)
+    engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
+    engine.perform(case, "submit_for_review", actor=staff.officer, now=FRI)
+    # `stale` still says "received", where a clerk may assign; the row says "review".
+    with pytest.raises(WorkflowError) as err:
+        engine.perform(stale, "assign", actor=staff.clerk, assignee=staff.other_officer, now=FRI)
+    assert err.value.code == "invalid_state"
+    assert stale.state == "received"  # a refused action leaves the object as it was
+    # An action the row allows succeeds on the stale object, which then holds the row's values.
+    engine.perform(stale, "send_back", actor=staff.leader, comment="x", now=FRI)
+    assert (stale.state, stale.steps, stale.assignee_id) == ("in_progress", 4, staff.officer.pk)
+    assert [t.seq for t in engine.history(case)] == [1, 2, 3, 4]
+
+
+def test_one_sweep_fires_many_cases_with_a_bounded_number_of_queries(
+    django_assert_max_num_queries: object,
+) -> None:
+    staff = make_staff()
+    cases = [new_case(staff, FRI, title=f"case {i}") for i in range(12)]
+    for case in cases[:6]:
+        engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
+    # Wed 25 Feb 14:00: the assigned cases are inside their reminder window (in progress
+    # until Wed 17:00); the others passed their "received" deadline on Monday, so they are
+    # reminded and then escalated. Three rounds (reminders, escalations, an empty claim),
+    # each a fixed number of statements whatever the number of cases.
+    with django_assert_max_num_queries(23):  # type: ignore[operator]
+        result = engine.sweep(now=at(2026, 2, 25, 14))
+    assert (result.reminded, result.escalated) == (12, 6)
+    for case in cases:
+        case.refresh_from_db()
+    assert {c.escalation_level for c in cases[:6]} == {0}
+    assert {(c.escalation_level, c.assignee_id, c.steps) for c in cases[6:]} == {
+        (1, staff.leader.pk, 2)
+    }
+    assert Transition.objects.filter(action="escalate").count() == 6
+    assert AuditEntry.objects.filter(action="workflow.escalate").count() == 6
+    assert Notification.objects.filter(recipient=staff.officer,
+                                       subject__startswith="Sắp đến hạn").count() == 6
+    assert engine.sweep(now=at(2026, 2, 25, 14)).total == 0
