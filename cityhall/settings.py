@@ -48,6 +48,7 @@ INSTALLED_APPS = [
     "django_tasks_db",
     "cityhall.notifications",
     "cityhall.workflow",
+    "cityhall.reports",
 ]
 
 MIDDLEWARE = [
@@ -185,3 +186,12 @@ CITYHALL_MESSAGE_GATEWAYS = {
 }
 CITYHALL_GATEWAY_TIMEOUT = env_int("CITYHALL_GATEWAY_TIMEOUT", 10)
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+# Residents' reports: the due-soon window (working hours), duplicate suggestions (radius in
+# metres, days back), the reporter's reopen window (days after the reply), photo limits.
+CITYHALL_REPORTS_DUE_SOON_HOURS = env_int("CITYHALL_REPORTS_DUE_SOON_HOURS", 8)
+CITYHALL_REPORTS_DUPLICATE_RADIUS_M = env_int("CITYHALL_REPORTS_DUPLICATE_RADIUS_M", 200)
+CITYHALL_REPORTS_DUPLICATE_DAYS = env_int("CITYHALL_REPORTS_DUPLICATE_DAYS", 14)
+CITYHALL_REPORTS_REOPEN_DAYS = env_int("CITYHALL_REPORTS_REOPEN_DAYS", 7)
+CITYHALL_REPORTS_PHOTO_MAX_BYTES = env_int("CITYHALL_REPORTS_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
+CITYHALL_REPORTS_PHOTOS_MAX = env_int("CITYHALL_REPORTS_PHOTOS_MAX", 5)

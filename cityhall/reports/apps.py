@@ -1,0 +1,17 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class ReportsConfig(AppConfig):
+    name = "cityhall.reports"
+    label = "reports"
+    verbose_name = _("Residents' reports")
+
+    def ready(self) -> None:
+        from cityhall.orgunits.reorganisation import register_handler
+        from cityhall.reports.models import Report
+        from cityhall.reports.services.reorganisation import move_open_reports
+        from cityhall.workflow import engine
+
+        engine.register_case_type(Report, "report")
+        register_handler("reports", move_open_reports)

@@ -1,0 +1,132 @@
+"""Reading reports: querysets named for the business."""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from cityhall.core.text import search_key
+from cityhall.workflow.calendar_data import current_calendar
+from cityhall.workflow.models import WorkflowCaseQuerySet
+
+#: States in which a report waits for the unit's work.
+OPEN_STATES = ("received", "assigned", "in_progress")
+#: States that still move (the reporter may rate or reopen a resolved report).
+ACTIVE_STATES = (*OPEN_STATES, "resolved")
+RESOLVED_STATES = ("resolved", "closed")
+# Metres per degree of latitude, and of longitude at the equator (WGS 84, good to 0.5 %).
+_M_PER_DEG_LAT = 110_574.0
+_M_PER_DEG_LON = 111_320.0
+
+
+class CategoryQuerySet(models.QuerySet[Any]):
+    def active(self) -> CategoryQuerySet:
+        return self.filter(is_active=True)
+
+    def for_audience(self, audience: str) -> CategoryQuerySet:
+        """Categories offered to residents or to enterprises."""
+        return self.filter(audience__in=[audience, "both"])
+
+    def search(self, text: str) -> CategoryQuerySet:
+        """Categories whose names or keywords contain the words, without diacritics."""
+        qs = self
+        for word in search_key(text).split():
+            qs = qs.filter(search_name__contains=word)
+        return qs
+
+
+class ReportQuerySet(WorkflowCaseQuerySet):
+    """Reports: scope (`visible_to`), state, deadlines, place, statistics."""
+
+    def public(self) -> ReportQuerySet:
+        """Reports shown on the public pages (personal data is never part of them)."""
+        return self.filter(is_public=True)
+
+    def open(self) -> ReportQuerySet:
+        """Reports waiting for the unit: received, assigned or in progress."""
+        return self.filter(state__in=OPEN_STATES)
+
+    def active(self) -> ReportQuerySet:
+        """Reports not yet closed, rejected or merged (a resolved one may still be reopened)."""
+        return self.filter(closed_at__isnull=True)
+
+    def resolved(self) -> ReportQuerySet:
+        """Reports that got a reply resolving them (closed ones included)."""
+        return self.filter(resolved_at__isnull=False)
+
+    def overdue(self, now: dt.datetime | None = None) -> ReportQuerySet:
+        """Open reports past their deadline."""
+        return self.open().filter(due_at__lt=now or timezone.now())
+
+    def due_soon(self, now: dt.datetime | None = None) -> ReportQuerySet:
+        """Open reports whose deadline falls within the next working day."""
+        now = now or timezone.now()
+        hours = settings.CITYHALL_REPORTS_DUE_SOON_HOURS
+        horizon = current_calendar().add_working_hours(now, hours)
+        return self.open().filter(due_at__gte=now, due_at__lte=horizon)
+
+    def in_category(self, category: Any) -> ReportQuerySet:
+        """Reports of a category (a `Category` or its code)."""
+        if isinstance(category, str):
+            return self.filter(category__code=category)
+        return self.filter(category=category)
+
+    def in_unit(self, unit: Any) -> ReportQuerySet:
+        return self.filter(unit=unit)
+
+    def nearby(self, lat: float, lon: float, radius_m: float) -> ReportQuerySet:
+        """Reports with a point within `radius_m` metres (equirectangular; fine below 50 km)."""
+        dlat = radius_m / _M_PER_DEG_LAT
+        k = _M_PER_DEG_LON * math.cos(math.radians(lat))
+        dlon = radius_m / k if k > 1e-6 else 180.0
+        dy = (F("latitude") - lat) * _M_PER_DEG_LAT
+        dx = (F("longitude") - lon) * k
+        return (
+            self.filter(latitude__range=(lat - dlat, lat + dlat),
+                        longitude__range=(lon - dlon, lon + dlon))
+            .alias(_d2=dx * dx + dy * dy)
+            .filter(_d2__lte=radius_m * radius_m)
+        )
+
+    def received_between(
+        self, start: dt.datetime | None = None, end: dt.datetime | None = None
+    ) -> ReportQuerySet:
+        qs = self
+        if start is not None:
+            qs = qs.filter(created_at__gte=start)
+        if end is not None:
+            qs = qs.filter(created_at__lt=end)
+        return qs
+
+    def by_private_token(self, raw: str) -> ReportQuerySet:
+        """The report a private follow link points to (empty for a wrong token)."""
+        from cityhall.reports.models import Report
+
+        return self.filter(private_token_hash=Report.hash_token(raw or ""))
+
+    def on_time(self) -> ReportQuerySet:
+        """Resolved reports resolved by their deadline."""
+        return self.resolved().filter(resolved_at__lte=F("resolved_due_at"))
+
+    def for_queue(self) -> ReportQuerySet:
+        """What a staff list shows, joined in the one page query."""
+        return self.select_related("category", "unit", "assignee")
+
+    def duplicate_candidates(
+        self, *, category: Any, lat: float, lon: float, now: dt.datetime | None = None
+    ) -> ReportQuerySet:
+        """Open reports of the category near the point, received within the window."""
+        now = now or timezone.now()
+        since = now - dt.timedelta(days=settings.CITYHALL_REPORTS_DUPLICATE_DAYS)
+        return (
+            self.active().filter(~Q(state="resolved"), duplicate_of__isnull=True)
+            .in_category(category)
+            .nearby(lat, lon, settings.CITYHALL_REPORTS_DUPLICATE_RADIUS_M)
+            .filter(created_at__gte=since)
+        )

@@ -1,0 +1,51 @@
+"""Every write to reports goes through these functions (keyword-only, explicit actor, audited)."""
+
+from cityhall.reports.services.errors import ReportError
+from cityhall.reports.services.handling import (
+    REPORTER_LINK,
+    assign_report,
+    bulk_assign,
+    history,
+    merge_duplicate,
+    rate_report,
+    read_reporter_contact,
+    reject_report,
+    reopen_report,
+    resolve_report,
+    start_work,
+    transfer_report,
+)
+from cityhall.reports.services.intake import (
+    ANONYMOUS,
+    Contact,
+    Submission,
+    private_token_of,
+    route,
+    submit_report,
+    suggest_duplicates,
+)
+from cityhall.reports.services.reorganisation import move_open_reports
+
+__all__ = [
+    "ANONYMOUS",
+    "REPORTER_LINK",
+    "Contact",
+    "ReportError",
+    "Submission",
+    "assign_report",
+    "bulk_assign",
+    "history",
+    "merge_duplicate",
+    "move_open_reports",
+    "private_token_of",
+    "rate_report",
+    "read_reporter_contact",
+    "reject_report",
+    "reopen_report",
+    "resolve_report",
+    "route",
+    "start_work",
+    "submit_report",
+    "suggest_duplicates",
+    "transfer_report",
+]

@@ -1,0 +1,302 @@
+"""Handling a report: assign, work, reply, rate, reopen, transfer, reject, merge; contacts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cityhall.accounts.models import Membership, Role, User
+from cityhall.accounts.scope import scope_of
+from cityhall.core import audit
+from cityhall.core.audit import SystemActor
+from cityhall.notifications import services as notices
+from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
+from cityhall.reports.models import MAX_DESCRIPTION, Report, ReportPhoto
+from cityhall.reports.services import clock
+from cityhall.reports.services.errors import ReportError
+from cityhall.reports.services.intake import clean_photos, store_photos
+from cityhall.workflow import definitions, engine
+from cityhall.workflow.calendar_data import current_calendar
+from cityhall.workflow.models import Transition
+
+#: The actor the engine sees when the reporter acts through their private link.
+REPORTER_LINK = SystemActor("reporter-link")
+
+
+@contextmanager
+def _engine_errors() -> Iterator[None]:
+    """Report the engine's refusals as `ReportError`s with the engine's codes."""
+    try:
+        yield
+    except engine.WorkflowError as exc:
+        raise ReportError(exc.code, exc.detail) from None
+
+
+def _touch(report: Report, now: dt.datetime, **fields: Any) -> None:
+    """Write the report's own fields (the engine wrote its fields already)."""
+    for name, value in fields.items():
+        setattr(report, name, value)
+    report.updated_at = now
+    Report.objects.filter(pk=report.pk).update(updated_at=now, **fields)
+
+
+def _reply_text(reply: str) -> str:
+    if not (reply or "").strip():
+        raise ReportError("reply_required", _("Write the public reply."))
+    if len(reply) > MAX_DESCRIPTION:
+        raise ReportError("reply_too_long", _("At most %(n)s characters.") % {"n": MAX_DESCRIPTION})
+    return reply
+
+
+def assign_report(
+    *, actor: Any, report: Report, assignee: User, comment: str = "",
+    now: dt.datetime | None = None,
+) -> Report:
+    """Give the report to a member of staff who can see its unit."""
+    now = now or timezone.now()
+    with transaction.atomic(), _engine_errors():
+        engine.perform(report, "assign", actor=actor, assignee=assignee, comment=comment, now=now)
+        _touch(report, now)
+    return report
+
+
+def bulk_assign(
+    *, actor: Any, reports: Iterable[Report], assignee: User, comment: str = "",
+    now: dt.datetime | None = None,
+) -> list[Report]:
+    """Assign many reports to one person: all of them or, on any refusal, none."""
+    now = now or timezone.now()
+    done = []
+    with transaction.atomic():
+        for report in reports:
+            try:
+                assign_report(actor=actor, report=report, assignee=assignee, comment=comment,
+                              now=now)
+            except ReportError as exc:
+                raise ReportError(exc.code, {report.code: exc.detail}) from None
+            done.append(report)
+    return done
+
+
+def start_work(*, actor: Any, report: Report, comment: str = "",
+               now: dt.datetime | None = None) -> Report:
+    """The assignee starts working on the report."""
+    now = now or timezone.now()
+    with transaction.atomic(), _engine_errors():
+        engine.perform(report, "start_work", actor=actor, comment=comment, now=now)
+        _touch(report, now)
+    return report
+
+
+def _tell_duplicates(original: Report) -> None:
+    """Tell every reporter of a report merged into `original` how `original` ended."""
+    batch = []
+    for dup in original.duplicates.select_related("reporter"):
+        if dup.reporter is not None and dup.reporter.is_active:
+            batch.append(notices.Notice(
+                recipients=[dup.reporter], channels=["in_app", "email"],
+                template="report_duplicate_outcome",
+                context={"case": dup.code, "original": original.code, "state": original.state},
+                subject_ref=f"reports.report:{dup.pk}"))
+    notices.notify_many(batch)
+
+
+def resolve_report(
+    *, actor: Any, report: Report, reply: str, photos: Sequence[Any] = (),
+    now: dt.datetime | None = None,
+) -> Report:
+    """Answer the report publicly (with optional photos of the fix): it is resolved."""
+    now = now or timezone.now()
+    reply = _reply_text(reply)
+    cleaned = clean_photos(list(photos))
+    with transaction.atomic(), _engine_errors():
+        due = report.due_at
+        engine.perform(report, "resolve", actor=actor, comment=reply, now=now,
+                       attachments=[f"photo:{p.sha256}" for p in cleaned])
+        worked = current_calendar().working_time_between(report.started_at or now, now)
+        _touch(report, now, public_reply=reply, replied_at=now, resolved_at=now,
+               resolved_due_at=due, handling_seconds=int(worked.total_seconds()))
+        store_photos(report, cleaned, ReportPhoto.Kind.REPLY)
+        clock.plan_auto_close(report, now)
+        audit.record(actor=actor, action="reports.resolve", obj=report, unit=report.unit,
+                     changes={"public_reply": [None, reply[:200]]})
+        _tell_duplicates(report)
+    return report
+
+
+def _as_reporter(report: Report, actor: Any, private_token: str) -> Any:
+    """The actor the engine should see for the reporter; refuse anyone else."""
+    if isinstance(actor, User) and report.reporter_id is not None \
+            and actor.pk == report.reporter_id:
+        return actor
+    if private_token and Report.hash_token(private_token) == report.private_token_hash:
+        return REPORTER_LINK
+    raise ReportError("not_reporter", _("Only the reporter may do this."))
+
+
+def rate_report(
+    *, actor: Any, report: Report, rating: int, comment: str = "", private_token: str = "",
+    now: dt.datetime | None = None,
+) -> Report:
+    """The reporter rates the answer (1-5): a resolved report closes; a closed one keeps it."""
+    now = now or timezone.now()
+    who = _as_reporter(report, actor, private_token)
+    if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
+        raise ReportError("invalid_rating", _("Rate from 1 to 5."))
+    if len(comment) > 1000:
+        raise ReportError("invalid_rating", _("At most %(n)s characters.") % {"n": 1000})
+    if report.rating is not None:
+        raise ReportError("already_rated", _("This report has been rated already."))
+    with transaction.atomic(), _engine_errors():
+        if report.state == "resolved":
+            engine.perform(report, "rate", actor=who, comment=comment, now=now)
+        elif report.state != "closed" or report.resolved_at is None:
+            raise ReportError("invalid_state", _("Only an answered report can be rated."))
+        _touch(report, now, rating=rating, rating_comment=comment, rated_at=now)
+        audit.record(actor=who if isinstance(who, User) else REPORTER_LINK,
+                     action="reports.rate", obj=report, unit=report.unit,
+                     changes={"rating": [None, rating]})
+    return report
+
+
+def reopen_report(
+    *, actor: Any, report: Report, reason: str, private_token: str = "",
+    now: dt.datetime | None = None,
+) -> Report:
+    """The reporter reopens a resolved report within the reopen window: work starts again."""
+    now = now or timezone.now()
+    who = _as_reporter(report, actor, private_token)
+    if not (reason or "").strip():
+        raise ReportError("comment_required", _("Say why the problem remains."))
+    if report.state != "resolved" or report.resolved_at is None:
+        raise ReportError("invalid_state", _("Only a resolved report can be reopened."))
+    if now > report.resolved_at + dt.timedelta(days=settings.CITYHALL_REPORTS_REOPEN_DAYS):
+        raise ReportError("reopen_window_passed", _(
+            "A report can be reopened within %(n)s days of the answer.") % {
+            "n": settings.CITYHALL_REPORTS_REOPEN_DAYS})
+    with transaction.atomic(), _engine_errors():
+        engine.perform(report, "reopen", actor=who, comment=reason[:MAX_DESCRIPTION], now=now)
+        # The reply did not solve it: it no longer counts as resolved.
+        _touch(report, now, resolved_at=None, resolved_due_at=None, handling_seconds=None)
+        clock.set_deadline(report, report.due_at)
+    return report
+
+
+def transfer_report(
+    *, actor: Any, report: Report, to_unit: Unit, reason: str, now: dt.datetime | None = None,
+) -> Report:
+    """Send a report outside the unit's remit to the unit responsible, with the reason."""
+    now = now or timezone.now()
+    if not (reason or "").strip():
+        raise ReportError("comment_required", _("Say why the report goes to another unit."))
+    day = timezone.localdate(now)
+    if (to_unit.pk == report.unit_id or not to_unit.is_active_on(day)
+            or to_unit.kind not in (*COMMUNE_LEVEL, UnitKind.DEPARTMENT)):
+        raise ReportError("invalid_target", _(
+            "Transfer to another open ward, commune, special zone or department."))
+    old = report.unit
+    with transaction.atomic(), _engine_errors():
+        comment = _("Transferred from %(old)s to %(new)s: %(reason)s") % {
+            "old": old.name, "new": to_unit.name, "reason": reason}
+        engine.perform(report, "transfer", actor=actor, comment=comment, now=now)
+        # The engine keeps a case in its unit; the move is this service's, recorded above
+        # as the transfer step and below in the audit trail of both units.
+        Report.objects.filter(pk=report.pk).update(unit=to_unit, assignee=None)
+        report.unit, report.assignee = to_unit, None
+        spec = definitions.spec_of(report.workflow_id)
+        if (spec.get("transfer") or {}).get("deadline", "restart") == "restart":
+            due = clock.deadline_from(now, report.category.deadline_days)
+        else:
+            due = report.due_at
+        clock.set_deadline(report, due)
+        reason_text = _("%(new)s: transferred by %(old)s (%(reason)s).") % {
+            "new": to_unit.name, "old": old.name, "reason": reason}
+        _touch(report, now, routing_reason=reason_text)
+        for unit in (old, to_unit):
+            audit.record(actor=actor, action="reports.transfer", obj=report, unit=unit,
+                         changes={"unit": [old.code, to_unit.code], "reason": [None, reason]})
+        staff = User.objects.filter(is_active=True, memberships__in=Membership.objects.active_on()
+                                    .filter(unit=to_unit, role__in=[Role.LEADER, Role.CLERK]))
+        notices.notify(recipients=list(staff.distinct()), channels=["in_app", "email"],
+                       template="report_transferred_in",
+                       context={"case": report.code, "due_at": report.due_at},
+                       subject_ref=f"reports.report:{report.pk}")
+    return report
+
+
+def reject_report(
+    *, actor: Any, report: Report, reason: str, reply: str, responsible: str,
+    now: dt.datetime | None = None,
+) -> Report:
+    """Decline a report that no unit here should handle, saying who is responsible."""
+    now = now or timezone.now()
+    reply = _reply_text(reply)
+    if not (responsible or "").strip():
+        raise ReportError("responsible_required",
+                          _("Say which body is responsible, so the reporter can turn to it."))
+    with transaction.atomic(), _engine_errors():
+        engine.perform(report, "reject", actor=actor, comment=reply, reason=reason, now=now)
+        _touch(report, now, public_reply=reply, replied_at=now,
+               responsible_pointer=responsible[:1000])
+        audit.record(actor=actor, action="reports.reject", obj=report, unit=report.unit,
+                     changes={"reason": [None, reason], "responsible": [None, responsible]})
+        _tell_duplicates(report)
+    return report
+
+
+def merge_duplicate(
+    *, actor: Any, report: Report, original: Report, comment: str = "",
+    now: dt.datetime | None = None,
+) -> Report:
+    """Close `report` as a duplicate of `original`; its reporters hear how `original` ends."""
+    now = now or timezone.now()
+    while original.duplicate_of_id is not None:
+        original = original.duplicate_of  # type: ignore[assignment]
+    if original.pk == report.pk:
+        raise ReportError("invalid_original", _("A report cannot duplicate itself."))
+    if original.state == "merged" or not scope_of(actor).covers(original.unit):
+        raise ReportError("invalid_original", _("Choose an earlier report you can see."))
+    text = comment.strip() or _("Same problem as %(code)s.") % {"code": original.code}
+    with transaction.atomic(), _engine_errors():
+        engine.perform(report, "merge", actor=actor, comment=text, now=now)
+        _touch(report, now, duplicate_of=original)
+        # Reports merged into this one follow it to the original.
+        Report.objects.filter(duplicate_of=report).update(duplicate_of=original, updated_at=now)
+        audit.record(actor=actor, action="reports.merge", obj=report, unit=report.unit,
+                     changes={"duplicate_of": [None, original.code]})
+        if original.state in ("resolved", "closed", "rejected"):
+            _tell_duplicates(original)
+    return report
+
+
+def read_reporter_contact(*, report: Report, user: User, purpose: str = "") -> dict[str, str]:
+    """The reporter's contact details for staff handling the report; each read is logged."""
+    if not Report.objects.visible_to(user).filter(pk=report.pk).exists():
+        raise ReportError("not_found", _("No such report."))
+    found: dict[str, str] = {}
+    contact = getattr(report, "contact", None)
+    if contact is not None:
+        found.update({f: getattr(contact, f) for f in contact.filled()})
+    reporter = report.reporter
+    if reporter is not None and not report.anonymous:
+        account = {"account_full_name": reporter.full_name, "account_phone": reporter.phone,
+                   "account_email": reporter.email}
+        found.update({k: v for k, v in account.items() if v})
+    if found:
+        audit.log_personal_data_read(
+            reader=user, obj=report, fields=list(found),
+            subject=reporter if reporter is not None and not report.anonymous else None,
+            purpose=purpose or _("handling report %(code)s") % {"code": report.code})
+    return found
+
+
+def history(report: Report) -> list[Transition]:
+    """Every step of the report, oldest first."""
+    return list(engine.history(report))

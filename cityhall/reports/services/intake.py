@@ -1,0 +1,481 @@
+"""Receiving a report: check everything, route it by place and category, start its workflow."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import math
+import secrets
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.core.validators import EmailValidator, URLValidator
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone, translation
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from cityhall.accounts.models import ApiKey, Membership, Role, User, UserKind
+from cityhall.core import audit
+from cityhall.core.audit import SystemActor
+from cityhall.notifications import services as notices
+from cityhall.orgunits.models import Unit
+from cityhall.orgunits.resolve import Resolution, UnknownPlace, resolve_address, resolve_point
+from cityhall.reports.models import (
+    COMMUNE,
+    MAX_DESCRIPTION,
+    Audience,
+    Category,
+    Channel,
+    CodeCounter,
+    Report,
+    ReportContact,
+    ReportPhoto,
+)
+from cityhall.reports.photos import CleanPhoto, PhotoRejected, clean_photo
+from cityhall.reports.services import clock
+from cityhall.reports.services.errors import ReportError
+from cityhall.workflow import engine
+
+#: Who files from where: staff take calls and e-mails; partners come through Open311.
+STAFF_CHANNELS = {Channel.HOTLINE, Channel.EMAIL}
+PUBLIC_CHANNELS = {Channel.WEB, Channel.APP}
+MAX_MEDIA_URLS = 5
+CONTACT_FIELDS = ("name", "phone", "email", "device_id", "account_id")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """How to reach the reporter (kept apart from the report, never public)."""
+
+    name: str = ""
+    phone: str = ""
+    email: str = ""
+    device_id: str = ""
+    account_id: str = ""
+
+    def identifies(self) -> bool:
+        """Whether someone could be reached or named from it."""
+        return bool(self.name.strip() or self.phone.strip() or self.email.strip())
+
+
+@dataclass
+class Submission:
+    """The outcome of `submit_report`: the report, its private token, similar open reports."""
+
+    report: Report
+    private_token: str
+    created: bool
+    duplicates: list[Report] = field(default_factory=list)
+
+
+def private_token_of(report: Report) -> str:
+    """The report's private follow token, rebuilt from its salt and the secret key."""
+    mac = hmac.new(settings.SECRET_KEY.encode(), f"report:{report.token_salt}".encode(),
+                   hashlib.sha256)
+    return mac.hexdigest()[:40]
+
+
+def _category(category: Category | str) -> Category:
+    if isinstance(category, Category):
+        found: Category | None = category
+    else:
+        found = Category.objects.filter(code=str(category or "")).first()
+    if found is None or not found.is_active:
+        raise ReportError("unknown_category", _("There is no such category."))
+    return found
+
+
+def _actor_label(actor: Any) -> str:
+    if isinstance(actor, User):
+        return f"user:{actor.pk}"
+    if isinstance(actor, ApiKey):
+        return f"api-key:{actor.pk}"
+    return f"system:{getattr(actor, 'label', 'system')}"
+
+
+def _holds(user: User, roles: set[str]) -> bool:
+    return Membership.objects.active_on().filter(user=user, role__in=roles).exists()
+
+
+def _people(
+    actor: Any, channel: str, on_behalf_of: User | None
+) -> tuple[User | None, User | None, ApiKey | None]:
+    """Check the actor may file through `channel`; return (reporter, filed_by, api key)."""
+    if channel not in Channel.values:
+        raise ReportError("invalid_channel", _("Unknown channel."))
+    if isinstance(actor, ApiKey):
+        if channel != Channel.OPEN311:
+            raise ReportError("channel_not_allowed", _("Partners file through Open311."))
+        return None, None, actor
+    if channel == Channel.OPEN311:
+        raise ReportError("channel_not_allowed", _("Only partner systems file through Open311."))
+    user = actor if isinstance(actor, User) and actor.is_active else None
+    if channel in STAFF_CHANNELS:
+        staff_roles = {Role.LEADER, Role.OFFICER, Role.CLERK, Role.ADMIN}
+        if user is None or not (user.is_superuser or _holds(user, staff_roles)):
+            raise ReportError("channel_not_allowed",
+                              _("Only staff enter reports taken by phone or e-mail."))
+        return on_behalf_of, user, None
+    if channel == Channel.NEIGHBOURHOOD_HEAD:
+        if user is None or not _holds(user, {Role.NEIGHBOURHOOD_HEAD}):
+            raise ReportError("channel_not_allowed",
+                              _("Only neighbourhood heads file on behalf of residents."))
+        return on_behalf_of, user, None
+    if on_behalf_of is not None and on_behalf_of != user:
+        raise ReportError("channel_not_allowed",
+                          _("Reports on behalf of someone else come through staff channels."))
+    return user, None, None
+
+
+def _check_attributes(category: Category, values: Mapping[str, Any]) -> dict[str, Any]:
+    """Validate extra-field values against the category; return them normalised."""
+    specs = {a["code"]: a for a in category.attribute_specs()}
+    errors: dict[str, str] = {}
+    clean: dict[str, Any] = {}
+    for code in values:
+        if code not in specs:
+            errors[str(code)] = _("This category has no such field.")
+    for code, spec in specs.items():
+        raw = values.get(code)
+        empty = raw is None or raw == "" or raw == []
+        if empty:
+            if spec.get("required"):
+                errors[code] = _("This field is required.")
+            continue
+        kind = spec["datatype"]
+        keys = {str(v["key"]) for v in spec.get("values", [])}
+        if kind in ("string", "text"):
+            text = str(raw)
+            limit = 200 if kind == "string" else 4000
+            if len(text) > limit:
+                errors[code] = _("At most %(n)s characters.") % {"n": limit}
+            else:
+                clean[code] = text
+        elif kind == "number":
+            try:
+                number = float(raw)
+            except (TypeError, ValueError):
+                number = math.nan
+            if not math.isfinite(number) or isinstance(raw, bool):
+                errors[code] = _("A number is expected.")
+            else:
+                clean[code] = int(number) if number.is_integer() else number
+        elif kind == "datetime":
+            moment = raw if isinstance(raw, dt.datetime) else parse_datetime(str(raw))
+            if moment is None or moment.tzinfo is None:
+                errors[code] = _("A date and time with a time zone is expected.")
+            else:
+                clean[code] = moment.isoformat()
+        elif kind == "singlevaluelist":
+            if isinstance(raw, list | tuple) or str(raw) not in keys:
+                errors[code] = _("Choose one of the listed values.")
+            else:
+                clean[code] = str(raw)
+        else:
+            chosen = [str(v) for v in (raw if isinstance(raw, list | tuple) else [raw])]
+            if not set(chosen) <= keys:
+                errors[code] = _("Choose among the listed values.")
+            else:
+                clean[code] = sorted(set(chosen), key=chosen.index)
+    if errors:
+        raise ReportError("invalid_attribute", errors)
+    return clean
+
+
+def _place(
+    category: Category, latitude: float | None, longitude: float | None, address: str,
+    day: dt.date,
+) -> Resolution | None:
+    if (latitude is None) != (longitude is None):
+        raise ReportError("invalid_location", _("Give both latitude and longitude."))
+    has_point = latitude is not None and longitude is not None
+    if not has_point and not address.strip():
+        if category.handled_by_commune:
+            raise ReportError("place_required",
+                              _("Say where the problem is: a point on the map or an address."))
+        return None
+    try:
+        if has_point:
+            return resolve_point(float(latitude), float(longitude), day=day)  # type: ignore[arg-type]
+        return resolve_address(address, day=day)
+    except UnknownPlace as exc:
+        raise ReportError("unknown_place", str(exc)) from None
+
+
+def route(category: Category, place: Resolution | None, *, day: dt.date) -> tuple[Unit, str]:
+    """The unit that handles a report of `category` at `place`, and why, in words."""
+    if category.handler == COMMUNE:
+        if place is None:
+            raise ReportError("place_required", _("This category is handled where it happens."))
+        return place.unit, place.reason
+    department = Unit.objects.active_on(day).filter(code=category.handler).first()
+    if department is None:
+        raise ReportError("no_handler",
+                          _("The unit handling this category is not in the registry."))
+    reason = _("%(unit)s handles '%(category)s' for the whole city.") % {
+        "unit": department.name, "category": category.name}
+    if place is not None:
+        reason += " " + _("The place lies in %(unit)s.") % {"unit": place.unit.name}
+    return department, reason
+
+
+def _check_contact(contact: Contact) -> Contact:
+    errors: dict[str, str] = {}
+    if contact.email:
+        try:
+            EmailValidator()(contact.email)
+        except ValidationError:
+            errors["email"] = _("Enter a valid e-mail address.")
+    digits = "".join(ch for ch in contact.phone if ch.isdigit())
+    if contact.phone and not 8 <= len(digits) <= 15:
+        errors["phone"] = _("Enter a valid phone number.")
+    for name, limit in (("name", 200), ("device_id", 200), ("account_id", 200)):
+        if len(getattr(contact, name)) > limit:
+            errors[name] = _("At most %(n)s characters.") % {"n": limit}
+    if errors:
+        raise ReportError("invalid_contact", errors)
+    return contact
+
+
+def _check_media(urls: Sequence[str]) -> list[str]:
+    if len(urls) > MAX_MEDIA_URLS:
+        raise ReportError("invalid_media_url", _("At most %(n)s links.") % {"n": MAX_MEDIA_URLS})
+    check = URLValidator(schemes=["http", "https"])
+    for url in urls:
+        try:
+            check(url)
+        except ValidationError:
+            raise ReportError("invalid_media_url", _("Links must be http or https addresses.")
+                              ) from None
+    return list(urls)
+
+
+def clean_photos(photos: Sequence[Any]) -> list[CleanPhoto]:
+    """Check uploads (bytes or uploaded files) and strip their metadata, before any write."""
+    if len(photos) > settings.CITYHALL_REPORTS_PHOTOS_MAX:
+        raise ReportError("too_many_photos", _("At most %(n)s photos.") % {
+            "n": settings.CITYHALL_REPORTS_PHOTOS_MAX})
+    cleaned = []
+    for photo in photos:
+        if isinstance(photo, bytes | bytearray):
+            data, name = bytes(photo), ""
+        else:
+            size = getattr(photo, "size", None)
+            if size is not None and size > settings.CITYHALL_REPORTS_PHOTO_MAX_BYTES:
+                data = b"\0" * (settings.CITYHALL_REPORTS_PHOTO_MAX_BYTES + 1)
+            else:
+                data = photo.read()
+            name = str(getattr(photo, "name", "") or "")[:100]
+        try:
+            cleaned.append(clean_photo(data, name=name))
+        except PhotoRejected as exc:
+            raise ReportError(exc.code, exc.detail) from None
+    return cleaned
+
+
+def store_photos(report: Report, photos: Sequence[CleanPhoto], kind: str) -> list[ReportPhoto]:
+    """Save cleaned photos of a report (inside the caller's transaction)."""
+    saved = []
+    for photo in photos:
+        row = ReportPhoto(report=report, kind=kind, content_type=photo.content_type,
+                          width=photo.width, height=photo.height, size=len(photo.data),
+                          sha256=photo.sha256)
+        row.image.save(f"{report.code}-{photo.sha256[:12]}.{photo.extension}",
+                       ContentFile(photo.data), save=False)
+        row.save()
+        saved.append(row)
+    return saved
+
+
+def _allocate_code(day: dt.date) -> str:
+    """The next code of the day, PA-YYMMDD-NNNN; concurrent submissions never share one."""
+    with transaction.atomic():
+        # The UPDATE takes the row's lock until commit, so the number read back is ours.
+        if not CodeCounter.objects.filter(day=day).update(last=F("last") + 1):
+            try:
+                with transaction.atomic():
+                    CodeCounter.objects.create(day=day, last=1)
+            except IntegrityError:
+                CodeCounter.objects.filter(day=day).update(last=F("last") + 1)
+        number = CodeCounter.objects.values_list("last", flat=True).get(day=day)
+    return f"PA-{day:%y%m%d}-{number:04d}"
+
+
+def _idempotency_scope(actor: Any, category: Category, description: str) -> str:
+    scope = _actor_label(actor)
+    if not isinstance(actor, User | ApiKey):
+        # Anonymous senders share one actor: tie the key to the content too, so that
+        # someone else's key never hands out another person's report and token.
+        scope += ":" + hashlib.sha256(f"{category.code}\n{description}".encode()).hexdigest()[:32]
+    return scope[:200]
+
+
+def _replay(scope: str, key: str) -> Submission | None:
+    if not key:
+        return None
+    found = Report.objects.filter(idempotency_scope=scope, idempotency_key=key).first()
+    if found is None:
+        return None
+    return Submission(report=found, private_token=private_token_of(found), created=False)
+
+
+def _tell_on_arrival(report: Report) -> None:
+    """The receipt to the reporter and the notice to the unit, with the category's deadline."""
+    context = {"case": report.code, "case_id": report.pk, "due_at": report.due_at,
+               "state": report.state}
+    ref = f"reports.report:{report.pk}"
+    batch = []
+    if report.reporter is not None:
+        batch.append(notices.Notice(recipients=[report.reporter], channels=["in_app", "email"],
+                                    template="report_received", context=context, subject_ref=ref))
+    leaders = list(User.objects.filter(
+        is_active=True, memberships__in=Membership.objects.active_on().filter(
+            unit_id=report.unit_id, role__in=[Role.LEADER, Role.CLERK])).distinct())
+    if leaders:
+        batch.append(notices.Notice(recipients=leaders, channels=["in_app"],
+                                    template="report_new", context=context, subject_ref=ref))
+    notices.notify_many(batch)
+
+
+def submit_report(
+    *,
+    actor: Any,
+    category: Category | str,
+    description: str,
+    channel: str,
+    latitude: float | None = None,
+    longitude: float | None = None,
+    address: str = "",
+    contact: Contact | None = None,
+    attributes: Mapping[str, Any] | None = None,
+    photos: Sequence[Any] = (),
+    media_urls: Sequence[str] = (),
+    anonymous: bool = False,
+    on_behalf_of: User | None = None,
+    idempotency_key: str = "",
+    now: dt.datetime | None = None,
+) -> Submission:
+    """Receive a report: check it, route it, start its workflow; refusals leave an audit entry only.
+
+    `actor` is the signed-in resident or business, the staff member or neighbourhood head
+    filing it, the partner's `ApiKey` (Open311), or `SystemActor("anonymous")` for the web
+    without sign-in. A repeated `idempotency_key` from the same sender returns the first
+    report (with `created=False`) and changes nothing.
+    """
+    now = now or timezone.now()
+    description = description or ""
+    key = (idempotency_key or "").strip()[:100]
+    try:
+        cat = _category(category)
+        scope = _idempotency_scope(actor, cat, description)
+        replayed = _replay(scope, key)
+        if replayed is not None:
+            return replayed
+        submission = _submit(
+            actor=actor, category=cat, description=description, channel=channel,
+            latitude=latitude, longitude=longitude, address=address or "",
+            contact=contact or Contact(), attributes=attributes or {}, photos=photos,
+            media_urls=media_urls, anonymous=anonymous, on_behalf_of=on_behalf_of,
+            key=key, scope=scope, now=now,
+        )
+    except ReportError as exc:
+        audit.record(actor=actor, action="reports.submit_refused", changes={
+            "code": exc.code, "category": getattr(category, "code", str(category))[:64],
+            "channel": str(channel)[:32]})
+        raise
+    except IntegrityError:
+        # A concurrent retry with the same key won the race: answer with its report.
+        replayed = _replay(_idempotency_scope(actor, _category(category), description), key)
+        if replayed is None:
+            raise
+        return replayed
+    return submission
+
+
+def _submit(
+    *, actor: Any, category: Category, description: str, channel: str,
+    latitude: float | None, longitude: float | None, address: str, contact: Contact,
+    attributes: Mapping[str, Any], photos: Sequence[Any], media_urls: Sequence[str],
+    anonymous: bool, on_behalf_of: User | None, key: str, scope: str, now: dt.datetime,
+) -> Submission:
+    day = timezone.localdate(now)
+    reporter, filed_by, api_key = _people(actor, channel, on_behalf_of)
+    if not description.strip():
+        raise ReportError("description_required", _("Describe the problem."))
+    if len(description) > MAX_DESCRIPTION:
+        raise ReportError("description_too_long", _("At most %(n)s characters.") % {
+            "n": MAX_DESCRIPTION})
+    if len(address) > 500:
+        raise ReportError("invalid_location", _("The address is too long."))
+    business = reporter if reporter is not None and reporter.kind == UserKind.BUSINESS else None
+    if category.audience == Audience.ENTERPRISE and (business is None or not business.tax_code):
+        raise ReportError("business_account_required",
+                          _("Enterprise problems are filed with a business account."))
+    values = _check_attributes(category, attributes)
+    # The stored reason is in the site's language (Vietnamese), whatever the sender's.
+    with translation.override(settings.LANGUAGE_CODE):
+        place = _place(category, latitude, longitude, address, day)
+        unit, reason = route(category, place, day=day)
+    contact = _check_contact(contact)
+    anonymous = bool(anonymous) or (reporter is None and not contact.identifies())
+    if anonymous and not category.anonymous_allowed:
+        raise ReportError("anonymous_not_allowed",
+                          _("This category needs a name and a phone number or e-mail."))
+    media = _check_media(list(media_urls))
+    cleaned = clean_photos(list(photos))
+
+    code = _allocate_code(day)
+    with transaction.atomic():
+        report = Report(
+            code=code, category=category, description=description, latitude=latitude,
+            longitude=longitude, address=address, place_unit=place.unit if place else None,
+            routing_method=place.method if place else "category", routing_reason=reason,
+            channel=channel, reporter=reporter, filed_by=filed_by, api_key=api_key,
+            anonymous=anonymous, token_salt=secrets.token_hex(16), attribute_values=values,
+            media_urls=media, tax_code=business.tax_code if business else "",
+            business_name=business.business_name if business else "", unit=unit,
+            idempotency_scope=scope if key else "", idempotency_key=key,
+            created_at=now, updated_at=now,
+        )
+        token = private_token_of(report)
+        report.private_token_hash = Report.hash_token(token)
+        engine.start(report, actor=actor, comment=reason, now=now)
+        clock.set_deadline(report, clock.deadline_from(now, category.deadline_days))
+        kept = Contact() if anonymous else contact
+        if any(getattr(kept, f) for f in CONTACT_FIELDS):
+            ReportContact.objects.create(report=report, **{f: getattr(kept, f)
+                                                           for f in CONTACT_FIELDS})
+        store_photos(report, cleaned, ReportPhoto.Kind.REPORT)
+        audit.record(actor=actor, action="reports.submit", obj=report, unit=unit, changes={
+            "category": [None, category.code], "unit": [None, unit.code],
+            "channel": [None, channel], "anonymous": [None, anonymous],
+            "contact": [None, "***" if not anonymous and kept.identifies() else None],
+        })
+        _tell_on_arrival(report)
+    duplicates: list[Report] = []
+    if latitude is not None and longitude is not None:
+        duplicates = suggest_duplicates(category=category, latitude=latitude,
+                                        longitude=longitude, now=now, exclude=report)
+    return Submission(report=report, private_token=token, created=True, duplicates=duplicates)
+
+
+def suggest_duplicates(
+    *, category: Category | str, latitude: float, longitude: float,
+    now: dt.datetime | None = None, exclude: Report | None = None, limit: int = 10,
+) -> list[Report]:
+    """Open reports of the category near the point within the time window, newest first."""
+    qs = Report.objects.duplicate_candidates(category=category, lat=latitude, lon=longitude,
+                                             now=now).select_related("category", "unit")
+    if exclude is not None:
+        qs = qs.exclude(pk=exclude.pk)
+    return list(qs.order_by("-created_at", "-pk")[:limit])
+
+
+ANONYMOUS = SystemActor("anonymous")
