@@ -15,3 +15,13 @@ def django_db_setup(django_db_setup: Any, django_db_blocker: Any) -> Iterator[No
     with django_db_blocker.unblock():
         call_command("load_units", verbosity=0)
     yield
+
+
+@pytest.fixture
+def committed_registry(transactional_db: None) -> None:
+    """The registry, committed, for a test whose data must be seen by other connections.
+
+    pytest-django empties every table after a transactional test (and runs those tests
+    last), so each of them loads the registry itself instead of trusting the session's.
+    """
+    call_command("load_units", verbosity=0)

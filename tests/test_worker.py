@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Iterator
 from io import StringIO
-from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -41,18 +39,10 @@ def test_one_worker_round_sweeps_delivers_and_runs_queued_tasks() -> None:
     assert "escalated 1" in out.getvalue()
 
 
-@pytest.fixture
-def reload_registry(django_db_blocker: Any) -> Iterator[None]:
-    """Put the registry back after a transactional test has flushed every table."""
-    yield
-    with django_db_blocker.unblock():
-        call_command("load_units", verbosity=0)
-
-
 @pytest.mark.skipif(connection.vendor != "postgresql",
                     reason="needs PostgreSQL: SKIP LOCKED with truly concurrent writers")
 def test_two_workers_escalate_each_of_1000_overdue_cases_exactly_once(
-    reload_registry: None, transactional_db: None
+    committed_registry: None,
 ) -> None:
     staff = make_staff()
     template = new_case(staff, timezone.now())
