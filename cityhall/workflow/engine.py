@@ -67,10 +67,10 @@ def case_types() -> list[tuple[type[WorkflowCase], str]]:
 def _memberships(user: User) -> list[tuple[str, int, str]]:
     cached = getattr(user, "_cityhall_workflow_roles", None)
     if cached is None:
-        cached = [
-            (m.role, m.unit_id, m.unit.path)
-            for m in Membership.objects.active_on().filter(user=user).select_related("unit")
-        ]
+        cached = list(
+            Membership.objects.active_on().filter(user=user)
+            .values_list("role", "unit_id", "unit__path")
+        )
         user._cityhall_workflow_roles = cached  # type: ignore[attr-defined]
     return cached
 
