@@ -253,3 +253,28 @@ def test_submitting_costs_a_bounded_number_of_queries() -> None:
     with CaptureQueriesContext(connection) as ctx:
         flood()
     assert len(ctx.captured_queries) < 60
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_submissions_never_share_a_code() -> None:
+    """Eight threads take codes for the same day at once; each gets its own number."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (SQLite serialises writers anyway)")
+    import datetime as dt
+    from concurrent.futures import ThreadPoolExecutor
+
+    from django.db import connections
+
+    from cityhall.reports.services.intake import _allocate_code
+
+    def take(_: int) -> list[str]:
+        try:
+            return [_allocate_code(dt.date(2026, 3, 2)) for _ in range(10)]
+        finally:
+            connections.close_all()
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        codes = [code for batch in pool.map(take, range(8)) for code in batch]
+    assert len(set(codes)) == 80
+    assert max(codes) == "PA-260302-0080"
