@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "cityhall.notifications",
     "cityhall.workflow",
     "cityhall.reports",
+    "cityhall.open311",
 ]
 
 MIDDLEWARE = [
@@ -195,3 +196,6 @@ CITYHALL_REPORTS_DUPLICATE_DAYS = env_int("CITYHALL_REPORTS_DUPLICATE_DAYS", 14)
 CITYHALL_REPORTS_REOPEN_DAYS = env_int("CITYHALL_REPORTS_REOPEN_DAYS", 7)
 CITYHALL_REPORTS_PHOTO_MAX_BYTES = env_int("CITYHALL_REPORTS_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
 CITYHALL_REPORTS_PHOTOS_MAX = env_int("CITYHALL_REPORTS_PHOTOS_MAX", 5)
+
+# Open311 GeoReport v2 (/open311/v2/): the jurisdiction this server answers for.
+CITYHALL_OPEN311_JURISDICTION = env_str("CITYHALL_OPEN311_JURISDICTION", "tphcm.gov.vn")

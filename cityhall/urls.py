@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     # Anything else under /api/v1/ is a JSON 404, never the HTML page (keep it after the API).
     re_path(r"^api/v1/(?P<rest>.*)$", api_not_found),
+    path("open311/v2/", include("cityhall.open311.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("cityhall.portal.urls")),

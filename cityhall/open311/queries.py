@@ -1,0 +1,102 @@
+"""The reads behind GET requests: one page query with its joins, plus two for extensions."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db.models import OuterRef, Subquery
+
+from cityhall.reports.models import Category, Report, ReportPhoto
+from cityhall.reports.queries import OPEN_STATES
+from cityhall.workflow.models import Transition
+
+#: The columns a request shows: public data only (the contact lives in another table).
+COLUMNS = (
+    "pk", "code", "state", "description", "public_reply", "responsible_pointer", "created_at",
+    "updated_at", "due_at", "address", "latitude", "longitude", "media_urls", "routing_reason",
+    "category__code", "category__name", "category__name_en", "unit__name",
+    "place_unit__code", "place_unit__name", "duplicate_of__code",
+)
+#: Steps whose comment is written for the public (the routing reason, replies, transfers).
+PUBLIC_NOTES = frozenset({"start", "resolve", "reject", "transfer", "merge"})
+CASE_TYPE = "reports.report"
+
+
+@dataclass
+class RequestFilter:
+    """What GET requests asks for; the view fills it from the parameters."""
+
+    ids: list[str] = field(default_factory=list)
+    category_ids: list[int] | None = None
+    start: dt.datetime | None = None
+    end: dt.datetime | None = None
+    statuses: set[str] = field(default_factory=set)
+    updated_after: dt.datetime | None = None
+    updated_before: dt.datetime | None = None
+    near: tuple[float, float, float] | None = None
+    bbox: tuple[float, float, float, float] | None = None
+    offset: int = 0
+    limit: int = 1000
+
+
+def category_ids(codes: list[str]) -> dict[str, int]:
+    """The ids of the categories with these codes (one query)."""
+    return dict(Category.objects.filter(code__in=codes).values_list("code", "pk"))
+
+
+def request_rows(spec: RequestFilter) -> list[dict[str, Any]]:
+    """One page of public reports as dicts of `COLUMNS` plus `photo`: a single query."""
+    first_photo = (ReportPhoto.objects.filter(report=OuterRef("pk"), kind=ReportPhoto.Kind.REPORT)
+                   .order_by("pk").values("image")[:1])
+    qs = Report.objects.public()
+    if spec.ids:
+        # The ids override every other filter (GeoReport v2).
+        qs = qs.filter(code__in=spec.ids)
+    else:
+        if spec.category_ids is not None:
+            qs = qs.filter(category_id__in=spec.category_ids)
+        qs = qs.received_between(spec.start, spec.end)
+        if spec.statuses == {"open"}:
+            qs = qs.open()
+        elif spec.statuses == {"closed"}:
+            qs = qs.exclude(state__in=OPEN_STATES)
+        if spec.updated_after is not None:
+            qs = qs.filter(updated_at__gt=spec.updated_after)
+        if spec.updated_before is not None:
+            qs = qs.filter(updated_at__lt=spec.updated_before)
+        if spec.near is not None:
+            qs = qs.nearby(*spec.near)
+        if spec.bbox is not None:
+            south, west, north, east = spec.bbox
+            qs = qs.filter(latitude__range=(south, north), longitude__range=(west, east))
+    qs = qs.annotate(photo=Subquery(first_photo)).order_by("-created_at", "-pk")
+    return list(qs.values(*COLUMNS, "photo")[spec.offset : spec.offset + spec.limit])
+
+
+def handling_logs(pks: list[int]) -> dict[int, list[tuple[str, str, dt.datetime, str]]]:
+    """Each report's steps (action, state reached, when, comment), oldest first: one query."""
+    logs: dict[int, list[tuple[str, str, dt.datetime, str]]] = defaultdict(list)
+    steps = (Transition.objects.filter(case_type=CASE_TYPE, case_id__in=pks)
+             .order_by("case_id", "seq").values_list("case_id", "action", "to_state", "at",
+                                                     "comment"))
+    for case_id, action, state, at, comment in steps:
+        logs[case_id].append((action, state, at, comment))
+    return logs
+
+
+def photos(pks: list[int]) -> dict[int, list[dict[str, Any]]]:
+    """Each report's photos (reported and of the fix), in order: one query."""
+    found: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    rows = (ReportPhoto.objects.filter(report_id__in=pks).order_by("report_id", "pk")
+            .values("report_id", "kind", "image", "content_type", "width", "height"))
+    for row in rows:
+        found[row.pop("report_id")].append(row)
+    return found
+
+
+def report_pk_code(pk: int) -> str | None:
+    """The code of the public report with this primary key."""
+    return Report.objects.public().filter(pk=pk).values_list("code", flat=True).first()
