@@ -25,6 +25,7 @@ setup: install
 	$(BIN)/cityhall migrate --no-input -v 0
 	$(BIN)/cityhall load_units
 	$(BIN)/cityhall load_workflows
+	$(BIN)/cityhall load_categories
 	$(BIN)/cityhall load_demo
 
 run: setup
