@@ -278,3 +278,16 @@ def test_concurrent_submissions_never_share_a_code() -> None:
         codes = [code for batch in pool.map(take, range(8)) for code in batch]
     assert len(set(codes)) == 80
     assert max(codes) == "PA-260302-0080"
+
+
+def test_it_refuses_a_list_value_with_a_stray_key() -> None:
+    from django.core.exceptions import ValidationError
+
+    from cityhall.reports.models import validate_attribute_specs
+
+    # What YAML makes of `{key: karaoke, name: Karaoke, loa kẹo kéo}`: a split name.
+    spec = [{"code": "source", "datatype": "singlevaluelist", "required": False, "order": 1,
+             "description": "Source",
+             "values": [{"key": "karaoke", "name": "Karaoke", "loa kẹo kéo": None}]}]
+    with pytest.raises(ValidationError):
+        validate_attribute_specs(spec)

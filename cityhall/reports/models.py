@@ -54,9 +54,17 @@ def validate_attribute_specs(specs: Any) -> None:
                 _("Extra field %(code)s has an unknown datatype.") % {"code": code})
         values = spec.get("values", [])
         if spec["datatype"].endswith("valuelist"):
-            if not values or not all(isinstance(v, dict) and v.get("key") for v in values):
+            # Each value is exactly {key, name} (name_en optional), both non-empty text: a
+            # stray key means a malformed entry (an unquoted comma in a YAML flow mapping).
+            if not values or not all(
+                isinstance(v, dict)
+                and set(v) <= {"key", "name", "name_en"}
+                and all(isinstance(v.get(k), str) and v[k] for k in ("key", "name"))
+                for v in values
+            ):
                 raise ValidationError(
-                    _("Extra field %(code)s needs values with keys.") % {"code": code})
+                    _("Extra field %(code)s needs values with a key and a name.")
+                    % {"code": code})
         elif values:
             raise ValidationError(
                 _("Only list fields take values (%(code)s).") % {"code": code})
