@@ -1,0 +1,421 @@
+"""Load-test Open311 POST and GET requests.json under gunicorn (2 workers) on PostgreSQL.
+
+Usage: .venv/bin/python bench/open311_load.py [--sizes 10000,1000000] [--duration 20]
+       [--concurrency 8] [--skip-generate] [--db postgres://postgres@127.0.0.1:5432/NAME]
+       [--profile]
+
+Steps: (1) create the scratch database named in --db if missing (a fresh one each run
+unless --skip-generate), migrate, load units, workflows, categories and the demo
+accounts, and create a partner API key with the open311:write scope; (2) for each size,
+bulk-generate stored reports up to that count (bench/generate_reports.py, COPY) and
+VACUUM ANALYZE; (3) start `gunicorn cityhall.wsgi` with 2 workers on 127.0.0.1 in
+production mode (DEBUG=0, generated SECRET_KEY); (4) run wrk for --duration seconds
+at --concurrency connections against POST requests.json (form-encoded) and GET
+requests.json (page_size=100, varied filters); (5) print requests per second, p50/p99,
+the responses that were not 2xx, and the machine. The load only ever targets 127.0.0.1
+and stops after --duration seconds. --profile records the gunicorn workers with py-spy
+during each run (collapsed stacks in bench/results/).
+
+The client is wrk (Debian: `apt-get install wrk`), a C program with a Lua script for the
+POST bodies: a Python client would take much of the CPU the server needs on 2 cores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import random
+import secrets
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+RESULTS = ROOT / "bench" / "results"
+PATH = "/open311/v2/requests.json"
+
+# wrk's Lua side: cycle through prepared requests; count statuses per thread; print a
+# JSON summary (latency in microseconds) that the Python side reads.
+_LUA = r"""
+local items = dofile("%(items)s")
+local method = "%(method)s"
+local threads = {}
+local n = 0
+statuses = {}
+
+function setup(thread)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  n = math.random(#items)
+end
+
+function request()
+  n = n %% #items + 1
+  local item = items[n]
+  if method == "POST" then
+    return wrk.format("POST", "%(path)s",
+      {["Content-Type"] = "application/x-www-form-urlencoded"}, item)
+  end
+  return wrk.format("GET", item)
+end
+
+function response(status, headers, body)
+  statuses[status] = (statuses[status] or 0) + 1
+end
+
+function done(summary, latency, requests)
+  local counts = {}
+  for _, thread in ipairs(threads) do
+    local s = thread:get("statuses")
+    for code, c in pairs(s) do
+      counts[tostring(code)] = (counts[tostring(code)] or 0) + c
+    end
+  end
+  local parts = {}
+  for code, c in pairs(counts) do
+    table.insert(parts, string.format('"%%s": %%d', code, c))
+  end
+  local e = summary.errors
+  io.write(string.format(
+    'WRK_JSON {"requests": %%d, "duration_us": %%d, "p50": %%d, "p90": %%d, "p99": %%d, ' ..
+    '"max": %%d, "mean": %%f, "connect": %%d, "read": %%d, "write": %%d, "status": %%d, ' ..
+    '"timeout": %%d, "statuses": {%%s}}\n',
+    summary.requests, summary.duration, latency:percentile(50), latency:percentile(90),
+    latency:percentile(99), latency.max, latency.mean, e.connect, e.read, e.write, e.status,
+    e.timeout, table.concat(parts, ", ")))
+end
+"""
+
+
+def machine(db_version: str) -> list[str]:
+    """CPU model, cores, RAM, Python, PostgreSQL, wrk."""
+    cpu = "unknown CPU"
+    ram_gb = 0.0
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram_gb = int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+    wrk_version = (wrk.stdout or wrk.stderr).splitlines()[0] if (wrk.stdout or wrk.stderr) else ""
+    return [
+        f"machine:      {cpu}, {os.cpu_count()} cores, {ram_gb:.1f} GiB RAM",
+        f"software:     Python {platform.python_version()}, {db_version}",
+        f"client:       {wrk_version.split(' [')[0]}",
+    ]
+
+
+def database_exists(url: str) -> bool:
+    import psycopg
+
+    parsed = urlparse(url)
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                             [parsed.path.lstrip("/")]).fetchone()
+    return found is not None
+
+
+def recreate(url: str) -> None:
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    if not name.startswith("cityhall_bench"):
+        raise SystemExit("--db must name a scratch database called cityhall_bench...")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def secret_key() -> str:
+    """The bench's SECRET_KEY, kept between runs so the stored reports' tokens stay valid."""
+    path = ROOT / "var" / "bench" / "secret_key"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(60))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+def prepare(fresh: bool) -> str:
+    """Migrate and load the reference data (idempotent); return a new partner key."""
+    from django.core.management import call_command
+
+    from cityhall.accounts import services
+    from cityhall.core.audit import SYSTEM
+
+    call_command("migrate", verbosity=0)
+    if fresh:
+        for command in ("load_units", "load_workflows", "load_categories", "load_demo"):
+            call_command(command, verbosity=0)
+    _key, raw = services.create_api_key(actor=SYSTEM, name=f"bench-{time.time_ns()}",
+                                        scopes=["open311:write"], owner_unit=None)
+    return raw
+
+
+def stored_reports() -> int:
+    from cityhall.reports.models import Report
+
+    return Report.objects.count()
+
+
+def post_bodies(api_key: str, count: int = 400) -> list[str]:
+    """Form bodies for POST: resident categories, points near ward centres, valid attributes."""
+    from cityhall.orgunits.models import Unit
+    from cityhall.reports.models import Category
+
+    rng = random.Random(311)
+    wards = list(Unit.objects.active_on().commune_level()
+                 .filter(latitude__isnull=False).defer("boundary"))
+    categories = list(Category.objects.active().for_audience("resident"))
+    bodies = []
+    for i in range(count):
+        ward, category = rng.choice(wards), rng.choice(categories)
+        fields: list[tuple[str, str]] = [
+            ("api_key", api_key), ("service_code", category.code),
+            ("lat", f"{ward.latitude + rng.gauss(0, 0.003):.6f}"),
+            ("long", f"{ward.longitude + rng.gauss(0, 0.003):.6f}"),
+            ("description", f"Phản ánh thử tải số {i}: {category.name} tại {ward.name}."),
+            ("first_name", "Văn An"), ("last_name", "Nguyễn"), ("phone", "0901234567"),
+        ]
+        for spec in category.attribute_specs():
+            if not spec.get("required"):
+                continue
+            keys = [str(v["key"]) for v in spec.get("values", [])]
+            value = keys[0] if keys else ("12" if spec["datatype"] == "number" else "56")
+            fields.append((f"attribute[{spec['code']}]", value))
+        bodies.append(urllib.parse.urlencode(fields))
+    return bodies
+
+
+def get_paths(count: int = 400) -> list[str]:
+    """GET paths, 100 per page: the default 90-day window, by service, by status, a month."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from cityhall.reports.models import Category
+
+    rng = random.Random(312)
+    codes = list(Category.objects.active().values_list("code", flat=True))
+    now = timezone.now()
+    paths = []
+    for i in range(count):
+        params: dict[str, str] = {"page_size": "100"}
+        kind = i % 4
+        if kind == 1:
+            params["service_code"] = rng.choice(codes)
+        elif kind == 2:
+            params["status"] = "open"
+        elif kind == 3:
+            end = now - dt.timedelta(days=rng.randint(0, 300))
+            params["start_date"] = (end - dt.timedelta(days=30)).strftime("%Y-%m-%dT%H:%M:%S+07:00")
+            params["end_date"] = end.strftime("%Y-%m-%dT%H:%M:%S+07:00")
+            params["service_code"] = rng.choice(codes)
+        params["page"] = str(rng.choice([1, 1, 1, 2, 3]))
+        paths.append(f"{PATH}?{urllib.parse.urlencode(params)}")
+    return paths
+
+
+def lua_list(items: list[str], path: Path) -> None:
+    """Write items as a Lua file returning a list of strings."""
+    def quote(s: str) -> str:
+        return '"' + s.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    path.write_text("return {\n" + ",\n".join(quote(s) for s in items) + "\n}\n",
+                    encoding="utf-8")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """gunicorn cityhall.wsgi with 2 workers on loopback, production settings."""
+
+    def __init__(self, env: dict[str, str], port: int) -> None:
+        self.port = port
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        self.process = subprocess.Popen(
+            [gunicorn, "cityhall.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}",
+             "--backlog", "256", "--log-level", "warning"],
+            cwd=ROOT, env=env, start_new_session=True,
+        )
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/open311/v2/discovery.json",
+                                            timeout=5) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise SystemExit("gunicorn did not answer within 60 s")
+
+    def workers(self) -> list[int]:
+        found = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True,
+                               text=True, check=False)
+        return [int(p) for p in found.stdout.split()]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+def run_wrk(port: int, method: str, items: list[str], duration: int, concurrency: int,
+            workdir: Path) -> dict[str, Any]:
+    """One wrk run; returns its JSON summary."""
+    listing = workdir / f"{method.lower()}_items.lua"
+    lua_list(items, listing)
+    script = workdir / f"{method.lower()}.lua"
+    script.write_text(_LUA % {"items": listing, "method": method, "path": PATH},
+                      encoding="utf-8")
+    threads = min(2, concurrency)
+    command = ["wrk", f"-t{threads}", f"-c{concurrency}", f"-d{duration}s", "--timeout", "10s",
+               "-s", str(script), f"http://127.0.0.1:{port}"]
+    done = subprocess.run(command, capture_output=True, text=True, check=False,
+                          timeout=duration + 60)
+    line = next((x for x in done.stdout.splitlines() if x.startswith("WRK_JSON ")), None)
+    if line is None:
+        raise SystemExit(f"wrk failed:\n{done.stdout}\n{done.stderr}")
+    return json.loads(line.removeprefix("WRK_JSON "))
+
+
+def profile(server: Server, seconds: int, name: str) -> list[subprocess.Popen[bytes]]:
+    """py-spy record each worker for the run (collapsed stacks, for reading top frames)."""
+    spy = shutil.which("py-spy") or str(Path(sys.executable).parent / "py-spy")
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    return [subprocess.Popen([spy, "record", "--pid", str(pid), "--duration", str(seconds),
+                              "--rate", "200", "--format", "raw", "--nonblocking",
+                              "--output", str(RESULTS / f"{name}-{pid}.txt")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            for pid in server.workers()]
+
+
+def describe(label: str, result: dict[str, Any]) -> str:
+    seconds = result["duration_us"] / 1e6
+    rate = result["requests"] / seconds if seconds else 0.0
+    statuses = result["statuses"]
+    bad = sum(c for code, c in statuses.items() if not code.startswith("2"))
+    socket_errors = result["connect"] + result["read"] + result["write"] + result["timeout"]
+    codes = ", ".join(f"{code}: {c:,}" for code, c in sorted(statuses.items()))
+    return (f"{label:<5} {rate:8,.0f}/s  p50 {result['p50'] / 1000:7.1f} ms  "
+            f"p99 {result['p99'] / 1000:7.1f} ms  max {result['max'] / 1000:7.1f} ms  "
+            f"{result['requests']:,} requests; not 2xx: {bad:,}; socket errors: "
+            f"{socket_errors:,} ({codes})")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", default="postgres://postgres@127.0.0.1:5432/cityhall_bench_open311")
+    parser.add_argument("--sizes", default="10000,1000000",
+                        help="stored reports for each round, ascending (default 10000,1000000)")
+    parser.add_argument("--duration", type=int, default=20, help="seconds per wrk run")
+    parser.add_argument("--concurrency", type=int, default=8, help="open connections")
+    parser.add_argument("--skip-generate", action="store_true",
+                        help="keep the database and its reports; measure what is there")
+    parser.add_argument("--only", choices=["post", "get"], help="run one of the two loads")
+    parser.add_argument("--profile", action="store_true",
+                        help="py-spy record the workers (bench/results/*.txt)")
+    args = parser.parse_args()
+    sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
+    if args.duration > 120 or args.concurrency > 64:
+        raise SystemExit("the load is bounded: at most 120 s and 64 connections")
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: install it with `apt-get install wrk` (Debian)")
+
+    key = secret_key()
+    fresh = not args.skip_generate or not database_exists(args.db)
+    if fresh:
+        recreate(args.db)
+    os.environ.update({"DATABASE_URL": args.db, "DEBUG": "1", "SECRET_KEY": key,
+                       "DJANGO_SETTINGS_MODULE": "cityhall.settings", "LOG_LEVEL": "WARNING"})
+    import django
+
+    django.setup()
+    from django.db import connection
+
+    from bench.generate_reports import generate, vacuum_analyze
+
+    load_start = os.getloadavg()
+    api_key = prepare(fresh)
+    with connection.cursor() as cur:
+        cur.execute("SELECT version()")
+        db_version = cur.fetchone()[0].split(",")[0]
+    bodies, paths = post_bodies(api_key), get_paths()
+    server_env = {**os.environ, "DEBUG": "0", "SECRET_KEY": key, "ALLOWED_HOSTS": "127.0.0.1",
+                  "SECURE_SSL_REDIRECT": "0", "DATABASE_URL": args.db, "LOG_LEVEL": "WARNING"}
+    lines = [*machine(db_version), f"load avg:     {load_start[0]:.2f} {load_start[1]:.2f} "
+             f"{load_start[2]:.2f} at start",
+             "server:       gunicorn cityhall.wsgi, 2 sync workers, DEBUG=0, 127.0.0.1",
+             f"load:         wrk, {args.concurrency} connections, {args.duration} s per run"]
+    for line in lines:
+        print(line, flush=True)
+    for size in sizes:
+        if not args.skip_generate:
+            have = stored_reports()
+            if size > have:
+                began = time.perf_counter()
+                totals = generate(size - have)
+                made = time.perf_counter() - began
+                vacuum_analyze()
+                print(f"generated:    {totals['reports']:,} reports, "
+                      f"{totals['transitions']:,} transitions, {totals['contacts']:,} contacts "
+                      f"in {made:.1f} s, VACUUM ANALYZE "
+                      f"{time.perf_counter() - began - made:.1f} s", flush=True)
+        connection.close()
+        stored = stored_reports()
+        server = Server(server_env, free_port())
+        try:
+            with tempfile.TemporaryDirectory() as tmp:
+                runs = [("POST", bodies), ("GET", paths)]
+                if args.only:
+                    runs = [r for r in runs if r[0].lower() == args.only]
+                for method, items in runs:
+                    # A short warm-up so that both workers have their connection and caches.
+                    run_wrk(server.port, method, items, 2, args.concurrency, Path(tmp))
+                    spies = (profile(server, args.duration, f"{method.lower()}-{stored}")
+                             if args.profile else [])
+                    result = run_wrk(server.port, method, items, args.duration,
+                                     args.concurrency, Path(tmp))
+                    for spy in spies:
+                        spy.wait(timeout=60)
+                    print(f"[{stored:>9,} stored] {describe(method, result)}  "
+                          f"(load avg {os.getloadavg()[0]:.2f})", flush=True)
+        finally:
+            server.stop()
+    connection.close()
+
+
+if __name__ == "__main__":
+    main()
