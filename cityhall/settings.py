@@ -196,6 +196,9 @@ CITYHALL_REPORTS_DUPLICATE_DAYS = env_int("CITYHALL_REPORTS_DUPLICATE_DAYS", 14)
 CITYHALL_REPORTS_REOPEN_DAYS = env_int("CITYHALL_REPORTS_REOPEN_DAYS", 7)
 CITYHALL_REPORTS_PHOTO_MAX_BYTES = env_int("CITYHALL_REPORTS_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
 CITYHALL_REPORTS_PHOTOS_MAX = env_int("CITYHALL_REPORTS_PHOTOS_MAX", 5)
+# The report maps draw our own unit layer; a city may point them at its own tile server
+# (e.g. "https://tiles.example.gov.vn/{z}/{x}/{y}.png"). Empty: no tiles are fetched.
+CITYHALL_MAP_TILES_URL = env_str("CITYHALL_MAP_TILES_URL", "")
 
 # Open311 GeoReport v2 (/open311/v2/): the jurisdiction this server answers for.
 CITYHALL_OPEN311_JURISDICTION = env_str("CITYHALL_OPEN311_JURISDICTION", "tphcm.gov.vn")

@@ -13,6 +13,7 @@ from django.views.decorators.http import require_GET
 
 from cityhall.orgunits.models import Unit, UnitKind
 from cityhall.portal import registry
+from cityhall.portal.staff_reports import queue_counts
 
 
 def _is_htmx_partial(request: HttpRequest) -> bool:
@@ -37,21 +38,20 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def staff_home(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's roles in units and their (still empty) work-queue panels."""
+    """The signed-in user's roles in units, their report queue in numbers, other panels."""
     memberships = (
         request.user.memberships.active_on()  # type: ignore[union-attr]
         .select_related("unit", "unit__parent")
         .order_by("unit__path", "role")
     )
     queues = [
-        (_("Requests"), _("No citizen requests are assigned to you.")),
         (_("Dossiers"), _("No dossiers are waiting for you.")),
         (_("Documents"), _("No incoming documents are assigned to you.")),
         (_("Tasks"), _("No tasks are assigned to you.")),
     ]
-    return render(
-        request, "portal/staff_home.html", {"memberships": list(memberships), "queues": queues}
-    )
+    context = {"memberships": list(memberships), "queues": queues,
+               "report_counts": queue_counts(request.user)}  # type: ignore[arg-type]
+    return render(request, "portal/staff_home.html", context)
 
 
 @require_GET

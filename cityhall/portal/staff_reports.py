@@ -1,0 +1,404 @@
+"""Staff pages of reports: the queue, bulk assignment, one report's handling, hotline entry."""
+
+from __future__ import annotations
+
+from functools import cache
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import yaml
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db.models import Count, F, Prefetch, Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from cityhall.accounts.models import Membership, Role, User
+from cityhall.accounts.scope import scope_of
+from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
+from cityhall.portal.report_labels import ACTION_BUTTONS, REJECT_REASONS, STATE_LABELS
+from cityhall.portal.reports_forms import ReportForm, attribute_rows, local
+from cityhall.portal.reports_views import categories_for, map_context, submit_from_form
+from cityhall.reports import services
+from cityhall.reports.models import Category, Channel, Report, ReportPhoto
+from cityhall.reports.queries import OPEN_STATES
+from cityhall.reports.services import ReportError
+from cityhall.workflow import engine
+from cityhall.workflow.models import Transition
+
+QUEUE_PAGE = 50
+REPLY_TEMPLATES = Path(__file__).parent / "data" / "reply_templates.yaml"
+STAFF_ROLES = (Role.LEADER, Role.OFFICER, Role.CLERK, Role.ADMIN)
+
+
+@cache
+def _reply_templates_data() -> list[dict[str, str]]:
+    return list(yaml.safe_load(REPLY_TEMPLATES.read_text(encoding="utf-8")) or [])
+
+
+def reply_templates() -> list[dict[str, str]]:
+    """The canned replies (data file), with title and text in the page's language."""
+    return [{"code": t["code"], "title": local(t, "title"), "text": local(t, "text")}
+            for t in _reply_templates_data()]
+
+
+def queue_counts(user: User) -> dict[str, int]:
+    """The user's report queue in numbers: open, overdue, due soon, open and assigned to them."""
+    qs = Report.objects.visible_to(user).open().order_by()
+    now = timezone.now()
+    overdue_q = Q(due_at__lt=now)
+    soon_ids = Report.objects.visible_to(user).due_soon(now).values("pk")
+    return qs.aggregate(
+        open=_count(), overdue=_count(overdue_q), due_soon=_count(Q(pk__in=soon_ids)),
+        mine=_count(Q(assignee=user)),
+    )
+
+
+def _count(condition: Q | None = None) -> Count:
+    return Count("pk", filter=condition) if condition is not None else Count("pk")
+
+
+def assignable_staff(user: User) -> list[User]:
+    """Staff who may take reports in the user's units (what the assign forms offer)."""
+    scope = scope_of(user)
+    members = Membership.objects.active_on().filter(scope.q("unit"), role__in=STAFF_ROLES)
+    return list(User.objects.filter(is_active=True, memberships__in=members).distinct()
+                .only("pk", "username", "full_name", "first_name", "last_name")
+                .order_by("full_name", "username"))
+
+
+class QueueFilters(forms.Form):
+    state = forms.ChoiceField(required=False, label=gettext_lazy("State"))
+    category = forms.ChoiceField(required=False, label=gettext_lazy("Category"))
+    unit = forms.ChoiceField(required=False, label=gettext_lazy("Unit"))
+    assignee = forms.ChoiceField(required=False, label=gettext_lazy("Assignee"))
+    channel = forms.ChoiceField(required=False, label=gettext_lazy("Channel"))
+    deadline = forms.ChoiceField(required=False, label=gettext_lazy("Deadline"), choices=[
+        ("", gettext_lazy("any")), ("overdue", gettext_lazy("overdue")),
+        ("due_soon", gettext_lazy("due soon"))])
+
+    def __init__(self, *args: Any, categories: list[Category], units: list[Unit],
+                 staff: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        anything = ("", _("any"))
+        self.fields["state"].choices = [
+            ("", _("open (received, assigned, in progress)")), ("all", _("all")),
+            *((k, v) for k, v in STATE_LABELS.items())]
+        self.fields["category"].choices = [anything, *((c.code, local(c)) for c in categories)]
+        self.fields["unit"].choices = [anything, *((str(u.pk), u.name) for u in units)]
+        self.fields["assignee"].choices = [
+            anything, ("me", _("me")), ("none", _("nobody yet")),
+            *((str(u.pk), u.display_name) for u in staff)]
+        self.fields["channel"].choices = [anything, *Channel.choices]
+
+
+def _queue_rows(user: User, data: dict[str, str]) -> Any:
+    qs = Report.objects.visible_to(user)
+    state = data.get("state", "")
+    if state == "all":
+        pass
+    elif state:
+        qs = qs.filter(state=state)
+    else:
+        qs = qs.open()
+    if data.get("category"):
+        qs = qs.in_category(data["category"])
+    if data.get("unit"):
+        qs = qs.filter(unit_id=data["unit"])
+    assignee = data.get("assignee", "")
+    if assignee == "me":
+        qs = qs.filter(assignee=user)
+    elif assignee == "none":
+        qs = qs.filter(assignee__isnull=True)
+    elif assignee:
+        qs = qs.filter(assignee_id=assignee)
+    if data.get("channel"):
+        qs = qs.filter(channel=data["channel"])
+    if data.get("deadline") == "overdue":
+        qs = qs.overdue()
+    elif data.get("deadline") == "due_soon":
+        qs = qs.due_soon()
+    return qs.for_queue().order_by(
+        _nulls_last("due_at"), "pk"
+    )
+
+
+def _nulls_last(name: str) -> Any:
+    return F(name).asc(nulls_last=True)
+
+
+def _queue_units(user: User) -> list[Unit]:
+    """The wards, communes and departments in the user's scope (the unit filter)."""
+    return list(Unit.objects.active_on()
+                .filter(_unit_scope(user), kind__in=[*COMMUNE_LEVEL, UnitKind.DEPARTMENT])
+                .only("pk", "name").order_by("search_name"))
+
+
+def _unit_scope(user: User) -> Q:
+    scope = scope_of(user)
+    if scope.everything:
+        return Q()
+    condition = Q(pk__in=sorted(scope.unit_ids))
+    for path in scope.subtree_paths:
+        condition |= Q(path__startswith=path)
+    return condition
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    """The reports in the user's scope, soonest deadline first, with filters and bulk assign."""
+    user: User = request.user  # type: ignore[assignment]
+    staff = assignable_staff(user)
+    categories = list(Category.objects.active().order_by("order", "code"))
+    units = _queue_units(user)
+    filters = QueueFilters(request.GET or None, categories=categories, units=units, staff=staff)
+    data = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
+    page = Paginator(_queue_rows(user, data), QUEUE_PAGE).get_page(request.GET.get("page"))
+    query = urlencode({k: v for k, v in data.items() if v})
+    now = timezone.now()
+    context = {
+        "filters": filters, "page": page, "query": query, "staff": staff, "now": now,
+        "counts": queue_counts(user), "open_states": OPEN_STATES,
+    }
+    return render(request, "portal/reports/staff_queue.html", context)
+
+
+@login_required
+@require_POST
+def bulk_assign(request: HttpRequest) -> HttpResponse:
+    """Assign the ticked reports to one person: all of them or, on any refusal, none."""
+    user: User = request.user  # type: ignore[assignment]
+    codes = request.POST.getlist("codes")[:QUEUE_PAGE]
+    back = reverse("portal:staff_reports") + (
+        "?" + request.POST["query"] if request.POST.get("query") else "")
+    assignee = User.objects.filter(pk=_int(request.POST.get("assignee")), is_active=True).first()
+    reports = list(Report.objects.visible_to(user).filter(code__in=codes).select_related("unit"))
+    if not reports or assignee is None:
+        messages.error(request, _("Tick at least one report and choose who takes them."))
+        return redirect(back)
+    try:
+        services.bulk_assign(actor=user, reports=reports, assignee=assignee)
+    except ReportError as exc:
+        detail = "; ".join(f"{k}: {v}" for k, v in exc.detail.items()) \
+            if isinstance(exc.detail, dict) else str(exc.detail)
+        messages.error(request, _("Nothing was assigned: %(why)s") % {"why": detail})
+    else:
+        messages.success(request, _("%(n)s reports assigned to %(name)s.") % {
+            "n": len(reports), "name": assignee.display_name})
+    return redirect(back)
+
+
+def _int(text: str | None) -> int:
+    try:
+        return int(text or "")
+    except ValueError:
+        return 0
+
+
+def _staff_report(user: User, code: str) -> Report:
+    report = (
+        Report.objects.visible_to(user)
+        .select_related("category", "unit", "place_unit", "assignee", "duplicate_of", "filed_by")
+        .prefetch_related(Prefetch("photos", queryset=ReportPhoto.objects.order_by("pk")))
+        .filter(code=code).first()
+    )
+    if report is None:
+        raise Http404(_("No report has this code."))
+    return report
+
+
+def _transfer_targets(report: Report) -> list[Unit]:
+    return list(Unit.objects.active_on()
+                .filter(kind__in=[*COMMUNE_LEVEL, UnitKind.DEPARTMENT])
+                .exclude(pk=report.unit_id).only("pk", "name", "kind")
+                .order_by("kind", "search_name"))
+
+
+def _detail(request: HttpRequest, report: Report, *, errors: dict[str, Any] | None = None,
+            contact: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
+    user: User = request.user  # type: ignore[assignment]
+    actions = [a for a in engine.available_actions(report, user) if a in ACTION_BUTTONS]
+    steps = list(Transition.objects.for_case(report).select_related("actor", "assignee")
+                 .order_by("seq"))
+    photos = list(report.photos.all())
+    context = {
+        "report": report, "actions": actions, "history": steps,
+        "attributes": attribute_rows(report.category, report.attribute_values),
+        "action_buttons": ACTION_BUTTONS, "reject_reasons": REJECT_REASONS,
+        "report_photos": [p for p in photos if p.kind == ReportPhoto.Kind.REPORT],
+        "reply_photos": [p for p in photos if p.kind == ReportPhoto.Kind.REPLY],
+        "staff": assignable_staff(user) if "assign" in actions else [],
+        "targets": _transfer_targets(report) if "transfer" in actions else [],
+        "templates": reply_templates() if "resolve" in actions or "reject" in actions else [],
+        "errors": errors or {}, "posted": request.POST if errors else {},
+        "contact": _labelled(contact), "has_contact": _may_have_contact(report),
+        "overdue": report.state in OPEN_STATES and report.due_at is not None
+        and report.due_at < timezone.now(),
+        **map_context(),
+    }
+    return render(request, "portal/reports/staff_detail.html", context, status=status)
+
+
+CONTACT_LABELS = {
+    "name": gettext_lazy("Name"), "phone": gettext_lazy("Phone"),
+    "email": gettext_lazy("E-mail"), "device_id": gettext_lazy("Device"),
+    "account_id": gettext_lazy("Account at the partner"),
+    "account_full_name": gettext_lazy("Account holder"),
+    "account_phone": gettext_lazy("Account phone"),
+    "account_email": gettext_lazy("Account e-mail"),
+}
+
+
+def _labelled(contact: dict[str, str] | None) -> list[tuple[str, str]] | None:
+    """The contact's fields with words for people, in a stable order."""
+    if contact is None:
+        return None
+    return [(str(CONTACT_LABELS.get(k, k)), v) for k, v in contact.items()]
+
+
+def _may_have_contact(report: Report) -> bool:
+    return not report.anonymous or report.reporter_id is not None
+
+
+@login_required
+@require_GET
+def detail(request: HttpRequest, code: str) -> HttpResponse:
+    """One report for the staff handling it: place, photos, history, the actions they may take."""
+    return _detail(request, _staff_report(request.user, code))  # type: ignore[arg-type]
+
+
+@login_required
+@require_POST
+def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
+    """Take one of the report's actions (assign, start, resolve, transfer, reject, merge)."""
+    user: User = request.user  # type: ignore[assignment]
+    report = _staff_report(user, code)
+    post = request.POST
+    comment = post.get("comment", "")
+    try:
+        if action == "assign":
+            assignee = User.objects.filter(pk=_int(post.get("assignee")), is_active=True).first()
+            if assignee is None:
+                raise ReportError("assignee_out_of_scope", _("Choose who takes the report."))
+            services.assign_report(actor=user, report=report, assignee=assignee, comment=comment)
+        elif action == "start_work":
+            services.start_work(actor=user, report=report, comment=comment)
+        elif action == "resolve":
+            services.resolve_report(actor=user, report=report, reply=post.get("reply", ""),
+                                    photos=request.FILES.getlist("photos"))
+        elif action == "transfer":
+            target = Unit.objects.active_on().filter(pk=_int(post.get("to_unit"))).first()
+            if target is None:
+                raise ReportError("invalid_target", _("Choose the unit responsible."))
+            services.transfer_report(actor=user, report=report, to_unit=target, reason=comment)
+        elif action == "reject":
+            services.reject_report(actor=user, report=report, reason=post.get("reason", ""),
+                                   reply=post.get("reply", ""),
+                                   responsible=post.get("responsible", ""))
+        elif action == "merge":
+            original = Report.objects.visible_to(user).select_related("unit").filter(
+                code=post.get("original", "").strip()).first()
+            if original is None:
+                raise ReportError("invalid_original", _("Choose an earlier report you can see."))
+            services.merge_duplicate(actor=user, report=report, original=original,
+                                     comment=comment)
+        else:
+            raise Http404(_("No such action."))
+    except ReportError as exc:
+        errors = exc.detail if isinstance(exc.detail, dict) else {"__all__": exc.detail}
+        fresh = _staff_report(user, code)
+        return _detail(request, fresh, errors={"action": action, **errors}, status=400)
+    messages.success(request, _("Done: %(action)s.") % {"action": ACTION_BUTTONS[action]})
+    if not Report.objects.visible_to(user).filter(pk=report.pk).exists():
+        # Transferred out of the user's scope: back to the queue.
+        return redirect("portal:staff_reports")
+    return redirect("portal:staff_report", code=report.code)
+
+
+@login_required
+@require_POST
+def show_contact(request: HttpRequest, code: str) -> HttpResponse:
+    """The reporter's contact, shown on request and logged as a read of personal data."""
+    user: User = request.user  # type: ignore[assignment]
+    report = _staff_report(user, code)
+    contact = services.read_reporter_contact(report=report, user=user)
+    if request.headers.get("HX-Request") == "true":
+        return render(request, "portal/reports/_contact.html", {"contact": _labelled(contact)})
+    return _detail(request, report, contact=contact)
+
+
+class HotlineForm(ReportForm):
+    """A report taken by phone or e-mail, or filed by a neighbourhood head for a resident."""
+
+    channel = forms.ChoiceField(label=gettext_lazy("How it came in"))
+    on_behalf_of = forms.CharField(
+        label=gettext_lazy("Resident's account (user name), if they have one"), required=False,
+        max_length=150)
+
+    def __init__(self, *args: Any, channels: list[tuple[str, Any]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["channel"].choices = channels
+        self.fields["contact_name"].label = gettext_lazy("Caller's name")
+        self.fields["anonymous"].label = gettext_lazy("The caller wants to stay anonymous")
+
+    def clean_on_behalf_of(self) -> User | None:
+        name = self.cleaned_data.get("on_behalf_of", "").strip()
+        if not name:
+            return None
+        found = User.objects.filter(username=name, is_active=True).first()
+        if found is None:
+            raise forms.ValidationError(_("No account has this user name."))
+        return found
+
+
+def _channels_for(user: User) -> list[tuple[str, Any]]:
+    roles = set(Membership.objects.active_on().filter(user=user).values_list("role", flat=True))
+    channels: list[tuple[str, Any]] = []
+    if user.is_superuser or roles & {Role.LEADER, Role.OFFICER, Role.CLERK, Role.ADMIN}:
+        channels += [(Channel.HOTLINE, Channel.HOTLINE.label), (Channel.EMAIL, Channel.EMAIL.label)]
+    if Role.NEIGHBOURHOOD_HEAD in roles:
+        channels.append((Channel.NEIGHBOURHOOD_HEAD, Channel.NEIGHBOURHOOD_HEAD.label))
+    return channels
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def hotline_new(request: HttpRequest) -> HttpResponse:
+    """Staff enter a report taken by phone; neighbourhood heads file one for a resident."""
+    user: User = request.user  # type: ignore[assignment]
+    channels = _channels_for(user)
+    if not channels:
+        raise Http404(_("Only staff and neighbourhood heads enter reports here."))
+    categories = categories_for(None)
+    status = 200
+    if request.method == "POST":
+        form = HotlineForm(request.POST, request.FILES, categories=categories, channels=channels)
+        if form.is_valid():
+            sent = submit_from_form(request, form, actor=user,
+                                    channel=form.cleaned_data["channel"],
+                                    on_behalf_of=form.cleaned_data.get("on_behalf_of"))
+            if sent is not None:
+                messages.success(request, _(
+                    "Report %(code)s recorded for %(unit)s. Give the caller the code.") % {
+                    "code": sent.report.code, "unit": sent.report.unit.name})
+                if Report.objects.visible_to(user).filter(pk=sent.report.pk).exists():
+                    return redirect("portal:staff_report", code=sent.report.code)
+                url = reverse("portal:report_sent", args=[sent.report.code])
+                return redirect(f"{url}?{urlencode({'t': sent.private_token})}")
+        status = 400
+    else:
+        form = HotlineForm(categories=categories, channels=channels,
+                           initial={"category": request.GET.get("category", "")})
+    context = {"form": form, "form_action": reverse("portal:staff_report_new"),
+               "staff_entry": True, **map_context()}
+    return render(request, "portal/reports/new.html", context, status=status)
+
