@@ -14,6 +14,7 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 from workflow_support import make_staff, new_case
 
+from cityhall.accounts.models import User
 from cityhall.notifications.models import OutboxMessage
 from cityhall.workflow import engine
 from cityhall.workflow.models import ExampleCase, Transition
@@ -82,3 +83,41 @@ def test_two_workers_escalate_each_of_1000_overdue_cases_exactly_once(
     assert per_case.count() == 1000
     assert {row["n"] for row in per_case} == {1}
     assert not ExampleCase.objects.filter(escalation_level__gt=1).exists()
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="needs PostgreSQL: truly concurrent writers on one row")
+def test_two_people_acting_on_one_case_at_once_are_applied_one_after_the_other(
+    committed_registry: None,
+) -> None:
+    staff = make_staff()
+    case = new_case(staff, timezone.now())
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def act(actor: User, assignee: User) -> None:
+        try:
+            # Each request holds its own copy of the case, read before either acts.
+            mine = ExampleCase.objects.select_related("unit").get(pk=case.pk)
+            barrier.wait()
+            engine.perform(mine, "assign", actor=actor, assignee=assignee)
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [
+        threading.Thread(target=act, args=(staff.clerk, staff.officer)),
+        threading.Thread(target=act, args=(staff.leader, staff.other_officer)),
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    case.refresh_from_db()
+    history = list(engine.history(case))
+    assert [t.seq for t in history] == [1, 2, 3] and case.steps == 3
+    # The second one was checked against the row the first one left, not its stale copy.
+    assert [t.from_state for t in history[1:]] == ["received", "in_progress"]
+    assert case.assignee_id == history[-1].assignee_id
