@@ -5,7 +5,7 @@
   "use strict";
 
   var CENTRE = [10.7769, 106.7009]; // Ho Chi Minh City
-  var PIN = { radius: 9, color: "#7a0f12", weight: 3, fillColor: "#a4161a", fillOpacity: 0.9 };
+  var PIN = { radius: 9, color: "#7a0f12", weight: 3, fillColor: "#a4161a", fillOpacity: 0.9, className: "report-pin" };
   var UNIT_POINT = { radius: 3, color: "#4a5562", weight: 1, fillColor: "#c9d1da", fillOpacity: 0.8 };
   var UNIT_AREA = { color: "#4a5562", weight: 1, fillOpacity: 0.04 };
 
