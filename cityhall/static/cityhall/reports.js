@@ -74,7 +74,8 @@
     var map = baseMap(el);
     var here = L.latLng(parseFloat(el.dataset.lat), parseFloat(el.dataset.lon));
     L.circleMarker(here, PIN).addTo(map);
-    map.setView(here, 15);
+    // Close enough to see the street's place among the ward centres around it.
+    map.setView(here, 13);
   }
 
   function listMap(el) {
@@ -96,7 +97,7 @@
             marker.bindPopup(box);
           }
         }).addTo(map);
-        map.fitBounds(layer.getBounds(), { maxZoom: 15, padding: [20, 20] });
+        map.fitBounds(layer.getBounds(), { maxZoom: 13, padding: [20, 20] });
       })
       .catch(function () { /* the list below the map has every report */ });
   }
