@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.utils import translation
 from PIL import Image
 
 from cityhall.accounts.models import Role, UserKind
@@ -217,7 +218,7 @@ def test_a_photo_over_the_size_limit_is_refused(settings: pytest.FixtureRequest)
     out = io.BytesIO()
     Image.effect_noise((400, 400), 100).convert("RGB").save(out, format="PNG")
     assert len(out.getvalue()) > 1000
-    with pytest.raises(ReportError) as err:
+    with translation.override("en"), pytest.raises(ReportError) as err:
         flood(photos=[out.getvalue()])
     assert err.value.code == "photo_too_large"
     assert "larger than" in str(err.value.detail)
