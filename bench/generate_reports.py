@@ -22,6 +22,7 @@ import math
 import operator
 import os
 import random
+import secrets
 import sys
 import time
 from dataclasses import dataclass
@@ -220,7 +221,8 @@ def generate(count: int, *, seed: int = 4, now: dt.datetime | None = None,
     now = now or timezone.now()
     world = load_world()
     cal = current_calendar()
-    rng = random.Random(seed)
+    # Seeded by what is there already, so that a second call does not repeat the first.
+    rng = random.Random(f"{seed}:{Report.objects.count()}")
     secret = settings.SECRET_KEY.encode()
     report_cols = _columns(Report)
     contact_cols = [c for c in _columns(ReportContact) if c != "id"]
@@ -268,7 +270,7 @@ def generate(count: int, *, seed: int = 4, now: dt.datetime | None = None,
                 anonymous = (not enterprise and channel in ("web", "app")
                              and category.anonymous_allowed and rng.random() < 0.35)
                 due = add_days(created, category.deadline_days)
-                salt = rng.getrandbits(128).to_bytes(16, "big").hex()
+                salt = secrets.token_hex(16)
                 token = hmac.new(secret, f"report:{salt}".encode(), hashlib.sha256
                                  ).hexdigest()[:40]
                 if state == "merged" and category.pk not in last_of_category:

@@ -256,12 +256,13 @@ def free_port() -> int:
 class Server:
     """gunicorn cityhall.wsgi with 2 workers on loopback, production settings."""
 
-    def __init__(self, env: dict[str, str], port: int) -> None:
+    def __init__(self, env: dict[str, str], port: int, threads: int = 1) -> None:
         self.port = port
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        # One thread per worker is gunicorn's sync worker; more make it the gthread worker.
         self.process = subprocess.Popen(
-            [gunicorn, "cityhall.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-             "--backlog", "256", "--log-level", "warning"],
+            [gunicorn, "cityhall.wsgi", "--workers", "2", "--threads", str(threads),
+             "--bind", f"127.0.0.1:{port}", "--backlog", "256", "--log-level", "warning"],
             cwd=ROOT, env=env, start_new_session=True,
         )
         deadline = time.monotonic() + 60
@@ -344,13 +345,15 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, default=8, help="open connections")
     parser.add_argument("--skip-generate", action="store_true",
                         help="keep the database and its reports; measure what is there")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per gunicorn worker (1: sync worker, the default)")
     parser.add_argument("--only", choices=["post", "get"], help="run one of the two loads")
     parser.add_argument("--profile", action="store_true",
                         help="py-spy record the workers (bench/results/*.txt)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
-    if args.duration > 120 or args.concurrency > 64:
-        raise SystemExit("the load is bounded: at most 120 s and 64 connections")
+    if args.duration > 120 or args.concurrency > 64 or not 1 <= args.threads <= 16:
+        raise SystemExit("the load is bounded: at most 120 s, 64 connections, 16 threads")
     if shutil.which("wrk") is None:
         raise SystemExit("wrk is missing: install it with `apt-get install wrk` (Debian)")
 
@@ -377,7 +380,8 @@ def main() -> None:
                   "SECURE_SSL_REDIRECT": "0", "DATABASE_URL": args.db, "LOG_LEVEL": "WARNING"}
     lines = [*machine(db_version), f"load avg:     {load_start[0]:.2f} {load_start[1]:.2f} "
              f"{load_start[2]:.2f} at start",
-             "server:       gunicorn cityhall.wsgi, 2 sync workers, DEBUG=0, 127.0.0.1",
+             f"server:       gunicorn cityhall.wsgi, 2 workers x {args.threads} thread(s), "
+             "DEBUG=0, 127.0.0.1",
              f"load:         wrk, {args.concurrency} connections, {args.duration} s per run"]
     for line in lines:
         print(line, flush=True)
@@ -395,7 +399,7 @@ def main() -> None:
                       f"{time.perf_counter() - began - made:.1f} s", flush=True)
         connection.close()
         stored = stored_reports()
-        server = Server(server_env, free_port())
+        server = Server(server_env, free_port(), args.threads)
         try:
             with tempfile.TemporaryDirectory() as tmp:
                 runs = [("POST", bodies), ("GET", paths)]
