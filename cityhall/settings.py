@@ -30,6 +30,9 @@ CITYHALL_ELECTRONIC_ID_PATTERN = env_str(
     "CITYHALL_ELECTRONIC_ID_PATTERN", r"^\d{3}\.\d{2}\.\d{2}\.[GH]\d{2}$"
 )
 CITYHALL_SITE_NAME = env_str("CITYHALL_SITE_NAME", "Cổng chính quyền số TP.HCM")
+# The public address of the site (e.g. https://cityhall.example.gov.vn), put before the
+# links that e-mails and SMS carry; empty: the links are paths.
+CITYHALL_SITE_URL = env_str("CITYHALL_SITE_URL", "").rstrip("/")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -196,6 +199,8 @@ CITYHALL_REPORTS_DUPLICATE_DAYS = env_int("CITYHALL_REPORTS_DUPLICATE_DAYS", 14)
 CITYHALL_REPORTS_REOPEN_DAYS = env_int("CITYHALL_REPORTS_REOPEN_DAYS", 7)
 CITYHALL_REPORTS_PHOTO_MAX_BYTES = env_int("CITYHALL_REPORTS_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
 CITYHALL_REPORTS_PHOTOS_MAX = env_int("CITYHALL_REPORTS_PHOTOS_MAX", 5)
+# Minutes after filing during which the reporter may still add photos (API).
+CITYHALL_REPORTS_PHOTO_WINDOW_MINUTES = env_int("CITYHALL_REPORTS_PHOTO_WINDOW_MINUTES", 30)
 # The report maps draw our own unit layer; a city may point them at its own tile server
 # (e.g. "https://tiles.example.gov.vn/{z}/{x}/{y}.png"). Empty: no tiles are fetched.
 CITYHALL_MAP_TILES_URL = env_str("CITYHALL_MAP_TILES_URL", "")

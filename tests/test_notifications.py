@@ -3,10 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any
 
 import pytest
@@ -14,7 +11,7 @@ from django.core import mail
 from django.template import Context, Template
 from django.test import Client, RequestFactory
 from django.utils import timezone
-from workflow_support import at, make_staff, new_case
+from workflow_support import FakeGateway, at, make_staff, new_case
 
 from cityhall.accounts.models import ApiToken
 from cityhall.notifications import services
@@ -22,37 +19,6 @@ from cityhall.notifications.models import Notification, OutboxMessage
 from cityhall.workflow import engine
 
 pytestmark = pytest.mark.django_db
-
-
-class FakeGateway:
-    """A tiny local HTTP SMS gateway that can be switched off (answers 503)."""
-
-    def __init__(self) -> None:
-        self.up = False
-        self.received: list[dict[str, Any]] = []
-        gateway = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                ok = gateway.up and self.headers["Authorization"] == "Bearer sekret"
-                if ok:
-                    body["key"] = self.headers["Idempotency-Key"]
-                    gateway.received.append(body)
-                self.send_response(200 if ok else 503)
-                self.end_headers()
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = HTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/send"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

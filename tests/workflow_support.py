@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import json
+import threading
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from cityhall.accounts.models import Membership, User
@@ -71,3 +75,34 @@ def new_case(staff: Staff, now: dt.datetime, title: str = "Hồ sơ mẫu") -> E
     case = ExampleCase(title=title, unit=staff.ward, applicant=staff.applicant)
     engine.start(case, actor=staff.clerk, now=now)
     return case
+
+
+class FakeGateway:
+    """A tiny local HTTP SMS gateway that can be switched off (answers 503)."""
+
+    def __init__(self) -> None:
+        self.up = False
+        self.received: list[dict[str, Any]] = []
+        gateway = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                ok = gateway.up and self.headers["Authorization"] == "Bearer sekret"
+                if ok:
+                    body["key"] = self.headers["Idempotency-Key"]
+                    gateway.received.append(body)
+                self.send_response(200 if ok else 503)
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/send"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

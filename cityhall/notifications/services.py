@@ -5,8 +5,9 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import re
 import urllib.request
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,8 +34,12 @@ class GatewayError(Exception):
 def render(template: str, language: str, context: Mapping[str, Any]) -> tuple[str, str]:
     """Render a message template in `language`: its first line is the subject, the rest the body."""
     lang = language if language in LANGUAGES else settings.LANGUAGE_CODE
+    # Text from the context (a reply, a comment) never makes a secret marker: only the
+    # template's own markers are filled at delivery.
+    values = {k: SECRET_MARKER.sub("[[ secret:\\1]]", v) if isinstance(v, str) else v
+              for k, v in context.items()}
     with translation.override(lang):
-        text = render_to_string(f"notifications/messages/{template}.{lang}.txt", dict(context))
+        text = render_to_string(f"notifications/messages/{template}.{lang}.txt", values)
     subject, _, body = text.strip().partition("\n")
     return subject.strip()[:200], body.strip()
 
@@ -46,8 +51,25 @@ def _address(user: Any, channel: str) -> str:
 
 
 @dataclass(frozen=True)
+class ContactAddress:
+    """Someone to tell who has no account: an e-mail address and/or a phone number.
+
+    Personal data: it goes only into the outbox row that delivers to it, never into the
+    audit trail or a notice shown in the application.
+    """
+
+    email: str = ""
+    phone: str = ""
+    language: str = ""  # empty: the site's language (Vietnamese)
+
+
+@dataclass(frozen=True)
 class Notice:
-    """One thing to tell: who, through which channels, with which template and context."""
+    """One thing to tell: who, through which channels, with which template and context.
+
+    `recipients` are users; `contacts` are people without an account, reached by
+    e-mail, SMS or Zalo only (the in-app channel needs an account).
+    """
 
     recipients: Sequence[Any]
     channels: Sequence[str]
@@ -55,17 +77,25 @@ class Notice:
     context: Mapping[str, Any]
     subject_ref: str = ""
     link: str = ""
+    contacts: Sequence[ContactAddress] = ()
+
+
+def _language(code: str) -> str:
+    return code if code in LANGUAGES else settings.LANGUAGE_CODE
 
 
 def _compose(
     notice: Notice, in_app: list[Notification], outbox: list[OutboxMessage]
 ) -> None:
     rendered: dict[str, tuple[str, str]] = {}
-    for user in notice.recipients:
-        lang = user.language if user.language in LANGUAGES else settings.LANGUAGE_CODE
+
+    def text(lang: str) -> tuple[str, str]:
         if lang not in rendered:
             rendered[lang] = render(notice.template, lang, notice.context)
-        subject, body = rendered[lang]
+        return rendered[lang]
+
+    for user in notice.recipients:
+        subject, body = text(_language(user.language))
         for channel in notice.channels:
             if channel == "in_app":
                 in_app.append(Notification(recipient=user, subject=subject, body=body,
@@ -75,6 +105,20 @@ def _compose(
             if not address:
                 continue  # no address for this channel: the in-app notice still reaches them
             outbox.append(OutboxMessage(channel=channel, recipient=user, address=address,
+                                        subject=subject, body=body,
+                                        subject_ref=notice.subject_ref))
+    seen: set[tuple[str, str]] = set()
+    for contact in notice.contacts:
+        subject, body = text(_language(contact.language))
+        for channel in notice.channels:
+            if channel == "in_app":
+                continue  # no account, no bell
+            address = (contact.email if channel == OutboxMessage.Channel.EMAIL
+                       else contact.phone).strip()
+            if not address or (channel, address) in seen:
+                continue
+            seen.add((channel, address))
+            outbox.append(OutboxMessage(channel=channel, recipient=None, address=address,
                                         subject=subject, body=body,
                                         subject_ref=notice.subject_ref))
 
@@ -99,11 +143,36 @@ def notify_many(notices: Iterable[Notice]) -> int:
 def notify(
     *, recipients: Iterable[Any], channels: Iterable[str], template: str,
     context: Mapping[str, Any], subject_ref: str = "", link: str = "",
+    contacts: Iterable[ContactAddress] = (),
 ) -> int:
     """Write notices for `recipients` in their own language, inside the caller's transaction."""
     return notify_many([Notice(recipients=list(recipients), channels=list(channels),
                                template=template, context=context, subject_ref=subject_ref,
-                               link=link)])
+                               link=link, contacts=list(contacts))])
+
+
+# -- secrets filled in at delivery ---------------------------------------------
+
+#: A template writes `[[secret:NAME]]` where a value that must not be stored (a private
+#: follow link with its token) belongs; the outbox row keeps the marker, and `send`
+#: asks the resolver registered for NAME, with the message's `subject_ref`, just
+#: before handing the message over.
+SECRET_MARKER = re.compile(r"\[\[secret:([a-z0-9_]+)\]\]")
+_secrets: dict[str, Callable[[str], str | None]] = {}
+
+
+def register_secret(name: str, resolver: Callable[[str], str | None]) -> None:
+    """Let `[[secret:name]]` in a message be replaced at delivery by `resolver(subject_ref)`."""
+    _secrets[name] = resolver
+
+
+def fill_secrets(text: str, subject_ref: str) -> str:
+    """`text` with its secret markers replaced (by nothing when no resolver answers)."""
+    def value(match: re.Match[str]) -> str:
+        resolver = _secrets.get(match.group(1))
+        return (resolver(subject_ref) if resolver else None) or ""
+
+    return SECRET_MARKER.sub(value, text)
 
 
 def mark_read(*, actor: Any, ids: Iterable[int] | None = None) -> int:
@@ -134,9 +203,10 @@ def _post(url: str, key: str, payload: dict[str, Any], idempotency_key: str) -> 
 
 def send(message: OutboxMessage) -> None:
     """Hand one message to its channel; raise GatewayError when it must be retried."""
+    body = fill_secrets(message.body, message.subject_ref)
     if message.channel == OutboxMessage.Channel.EMAIL:
         try:
-            send_mail(message.subject, message.body, settings.DEFAULT_FROM_EMAIL, [message.address])
+            send_mail(message.subject, body, settings.DEFAULT_FROM_EMAIL, [message.address])
         except OSError as exc:
             raise GatewayError(str(exc)) from exc
         return
@@ -146,7 +216,7 @@ def send(message: OutboxMessage) -> None:
         logger.info("%s to %s: %s", message.channel, message.address, message.subject)
         return
     _post(url, key, {"channel": message.channel, "to": message.address,
-                     "text": f"{message.subject}\n{message.body}".strip()},
+                     "text": f"{message.subject}\n{body}".strip()},
           idempotency_key=f"cityhall-outbox-{message.pk}")
 
 

@@ -8,10 +8,13 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Residents' reports")
 
     def ready(self) -> None:
+        from cityhall.notifications.services import register_secret
         from cityhall.orgunits.reorganisation import register_handler
         from cityhall.reports.models import Report
+        from cityhall.reports.services.notices import follow_link
         from cityhall.reports.services.reorganisation import move_open_reports
         from cityhall.workflow import engine
 
         engine.register_case_type(Report, "report")
         register_handler("reports", move_open_reports)
+        register_secret("report_follow_link", follow_link)

@@ -13,6 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.core.text import search_key
+from cityhall.notifications.services import ContactAddress
 from cityhall.reports.queries import CategoryQuerySet, ReportQuerySet
 from cityhall.workflow.models import WorkflowCase
 
@@ -227,6 +228,19 @@ class Report(WorkflowCase):
         if self.resolved_at is None or self.resolved_due_at is None:
             return None
         return self.resolved_at <= self.resolved_due_at
+
+    def notification_contacts(self) -> list[ContactAddress]:
+        """The workflow audience `contacts`: a reporter without an account, by e-mail or phone.
+
+        A reporter with an account is told through their account (audience `reporter`);
+        an anonymous report keeps no contact. Vietnamese, as the form does not ask.
+        """
+        if self.anonymous or self.reporter_id is not None:
+            return []
+        contact = getattr(self, "contact", None)
+        if contact is None or not (contact.email or contact.phone):
+            return []
+        return [ContactAddress(email=contact.email, phone=contact.phone)]
 
 
 class ReportContact(models.Model):

@@ -18,8 +18,16 @@ ESCALATIONS = {"none", "escalate_to_unit_leader", "escalate_to_parent_unit"}
 REQUIREMENTS = {"comment", "attachment", "assignee", "reason"}
 CHANNELS = {"in_app", "email", "sms", "zalo"}
 # Events the engine raises itself, besides the definition's own actions.
-ENGINE_EVENTS = {"start", "remind", "escalate", "*"}
+ENGINE_EVENTS = {"start", "remind", "escalate", "set_deadline", "*"}
 SYSTEM_ROLE = "system"
+# Audiences the engine resolves itself; any other name is a user link on the case.
+# `contacts` are the people without an account that the case type lists through its
+# `notification_contacts()` method (an e-mail address and/or a phone number).
+ENGINE_AUDIENCES = {"assignee", "previous_assignee", "actor", "unit_leaders", "contacts"}
+# Where auto-close counts from: the case deadline, or the moment the case entered a
+# state that the auto-close action leaves.
+AUTO_CLOSE_FROM = {"deadline", "state_entry"}
+AUTO_CLOSE_KEYS = {"after_working_days", "action", "counted_from"}
 
 # Parsed definitions by primary key. A version that a case has used never changes
 # (load_file refuses), and every save of a definition in this process empties the
@@ -32,7 +40,8 @@ class DefinitionError(ValueError):
     """A workflow definition that does not hold together."""
 
 
-def _check_span(where: str, span: Any) -> None:
+def check_span(where: str, span: Any) -> None:
+    """Refuse a span that is not exactly one positive `working_days` or `working_hours`."""
     if span is None:
         return
     if not isinstance(span, dict) or len(span) != 1:
@@ -56,9 +65,11 @@ def validate(spec: dict[str, Any]) -> dict[str, Any]:
     if not any((v or {}).get("terminal") for v in states.values()):
         raise DefinitionError("at least one state must be terminal")
     for name, state in states.items():
-        _check_span(f"state {name}", (state or {}).get("deadline"))
-    _check_span("deadline", spec.get("deadline"))
+        check_span(f"state {name}", (state or {}).get("deadline"))
+    check_span("deadline", spec.get("deadline"))
     for name, action in spec["actions"].items():
+        if name in ENGINE_EVENTS:
+            raise DefinitionError(f"action {name}: the name is the engine's own event")
         if action.get("to") not in states:
             raise DefinitionError(f"action {name}: unknown target state {action.get('to')!r}")
         for source in action.get("from", []):
@@ -74,23 +85,33 @@ def validate(spec: dict[str, Any]) -> dict[str, Any]:
         if "reason" in action.get("requires", []) and not action.get("reasons"):
             raise DefinitionError(f"action {name}: requires a reason but lists no reasons")
     esc = spec.get("escalation") or {}
-    _check_span("escalation.remind_before", esc.get("remind_before"))
+    check_span("escalation.remind_before", esc.get("remind_before"))
     if esc.get("on_overdue", "none") not in ESCALATIONS:
         raise DefinitionError(f"escalation.on_overdue must be one of {sorted(ESCALATIONS)}")
     auto = esc.get("auto_close")
     if auto:
+        if not isinstance(auto, dict) or set(auto) - AUTO_CLOSE_KEYS:
+            raise DefinitionError(
+                f"escalation.auto_close takes only {sorted(AUTO_CLOSE_KEYS)}")
         if auto.get("action") not in spec["actions"]:
             raise DefinitionError("escalation.auto_close.action must name an action")
         if SYSTEM_ROLE not in spec["actions"][auto["action"]]["roles"]:
             raise DefinitionError("the auto-close action must allow the system role")
-        _check_span("escalation.auto_close", {"working_days": auto.get("after_working_days")})
+        if not isinstance(auto.get("after_working_days"), int):
+            raise DefinitionError("escalation.auto_close.after_working_days must be a whole number")
+        check_span("escalation.auto_close", {"working_days": auto.get("after_working_days")})
+        if auto.get("counted_from", "deadline") not in AUTO_CLOSE_FROM:
+            raise DefinitionError(
+                f"escalation.auto_close.counted_from must be one of {sorted(AUTO_CLOSE_FROM)}")
     for rule in spec.get("notifications", []):
         if rule.get("event") not in set(spec["actions"]) | ENGINE_EVENTS:
-            raise DefinitionError(f"notification on unknown action {rule.get('on')!r}")
+            raise DefinitionError(f"notification on unknown action {rule.get('event')!r}")
         if not set(rule.get("channels", [])) <= CHANNELS or not rule.get("channels"):
             raise DefinitionError(f"notification channels must be among {sorted(CHANNELS)}")
         if not rule.get("audience") or not rule.get("template"):
             raise DefinitionError("a notification needs an audience and a template")
+        if set(rule["audience"]) == {"contacts"} and set(rule["channels"]) == {"in_app"}:
+            raise DefinitionError("contacts have no account: tell them by email, sms or zalo")
     # PostgreSQL's jsonb does not keep key order, so the file's order is kept as lists.
     spec["state_order"] = list(states)
     spec["action_order"] = list(spec["actions"])

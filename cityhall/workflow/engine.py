@@ -9,7 +9,7 @@ is told what.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,6 +39,9 @@ _CASE_FIELDS = [
 _WRITTEN = [f for f in _CASE_FIELDS if f not in {"workflow", "unit"}]
 # Sweep stages, in the order they fire for one deadline.
 REMIND, OVERDUE, AUTO_CLOSE, NOTHING = 0, 1, 2, 3
+#: A deadline given to the engine: a moment (aware datetime), or a span from now such as
+#: `{"working_days": 15}` or `{"working_hours": 8}`.
+Deadline = dt.datetime | Mapping[str, float]
 
 
 class WorkflowError(Exception):
@@ -134,29 +137,72 @@ def _span_time(cal: WorkCalendar, span: dict[str, Any]) -> dt.timedelta:
     return dt.timedelta(hours=float(amount))
 
 
+def _auto_close_at(case: WorkflowCase, spec: dict[str, Any], cal: WorkCalendar
+                   ) -> dt.datetime | None:
+    """When the definition's auto-close would fire for the case as it stands, if at all."""
+    auto = (spec.get("escalation") or {}).get("auto_close")
+    if not auto:
+        return None
+    days = int(auto["after_working_days"])
+    if auto.get("counted_from", "deadline") == "state_entry":
+        # Counted from entry into a state the action leaves (a resolved report waiting
+        # for its rating); it runs even while the clock is stopped there.
+        leaves = spec["actions"][auto["action"]].get("from", [])
+        if case.state not in leaves or case.state_entered_at is None:
+            return None
+        return cal.add_working_days(case.state_entered_at, days)
+    if case.due_at is None or case.clock_paused_at is not None:
+        return None
+    return cal.add_working_days(case.due_at, days)
+
+
 def _schedule(
-    case: WorkflowCase, spec: dict[str, Any], cal: WorkCalendar, first: int
+    case: WorkflowCase, spec: dict[str, Any], cal: WorkCalendar, first: int,
+    after: dt.datetime | None = None,
 ) -> tuple[int, dt.datetime | None]:
-    """The next deadline rule from stage `first` on, and when it fires."""
-    if case.closed_at is not None or case.clock_paused_at is not None:
+    """The next deadline rule from stage `first` on, and when it fires.
+
+    Of the rules not yet passed (stage `first` or later, and later than `after`
+    when given), the earliest fires next; on a tie, the earlier stage.
+    """
+    if case.closed_at is not None:
         return NOTHING, None
-    esc = spec.get("escalation") or {}
-    deadlines = [d for d in (case.state_due_at, case.due_at) if d is not None]
-    effective = min(deadlines) if deadlines else None
     plan: list[tuple[int, dt.datetime]] = []
-    if effective is not None and esc.get("remind_before"):
-        ahead = _span_time(cal, esc["remind_before"])
-        plan.append((REMIND, cal.subtract_working_time(effective, ahead)))
-    if effective is not None and esc.get("on_overdue", "none") != "none":
-        plan.append((OVERDUE, effective))
-    auto = esc.get("auto_close")
-    if auto and case.due_at is not None:
-        days = int(auto["after_working_days"])
-        plan.append((AUTO_CLOSE, cal.add_working_days(case.due_at, days)))
-    for stage, at in plan:
-        if stage >= first:
-            return stage, at
-    return NOTHING, None
+    if case.clock_paused_at is None:
+        esc = spec.get("escalation") or {}
+        deadlines = [d for d in (case.state_due_at, case.due_at) if d is not None]
+        effective = min(deadlines) if deadlines else None
+        if effective is not None and esc.get("remind_before"):
+            ahead = _span_time(cal, esc["remind_before"])
+            plan.append((REMIND, cal.subtract_working_time(effective, ahead)))
+        if effective is not None and esc.get("on_overdue", "none") != "none":
+            plan.append((OVERDUE, effective))
+    auto_at = _auto_close_at(case, spec, cal)
+    if auto_at is not None:
+        plan.append((AUTO_CLOSE, auto_at))
+    due = [(at, stage) for stage, at in plan
+           if stage >= first and (after is None or at > after)]
+    if not due:
+        return NOTHING, None
+    at, stage = min(due)
+    return stage, at
+
+
+def _deadline_at(cal: WorkCalendar, now: dt.datetime, deadline: Deadline) -> dt.datetime:
+    """The moment a deadline given as a moment or as a span from `now` falls on."""
+    if isinstance(deadline, dt.datetime):
+        if timezone.is_naive(deadline):
+            raise WorkflowError("invalid_deadline", "give the deadline with its time zone")
+        return deadline
+    span = dict(deadline)
+    try:
+        definitions.check_span("deadline", span)
+    except definitions.DefinitionError as exc:
+        raise WorkflowError("invalid_deadline", str(exc)) from None
+    end = _span_end(cal, now, span)
+    if end is None:
+        raise WorkflowError("invalid_deadline", "give a deadline")
+    return end
 
 
 def _remaining(cal: WorkCalendar, case: WorkflowCase, now: dt.datetime) -> int | None:
@@ -217,6 +263,7 @@ class _Event:
     name: str
     actor: Any
     previous_assignee: int | None
+    comment: str = ""
 
 
 def _audience(event: _Event, names: Iterable[str], leaders_of: LeadersOf) -> list[int]:
@@ -231,21 +278,35 @@ def _audience(event: _Event, names: Iterable[str], leaders_of: LeadersOf) -> lis
             ids.add(event.actor.pk)
         elif name == "unit_leaders":
             ids.update(leaders_of(case.unit_id))
-        elif name not in {"assignee", "previous_assignee", "actor"}:
+        elif name not in definitions.ENGINE_AUDIENCES:
             linked = getattr(case, f"{name}_id", None)
             if linked:
                 ids.add(linked)
     return sorted(ids)
 
 
+def contacts_of(case: WorkflowCase) -> list[notices.ContactAddress]:
+    """The people without an account to tell about `case`, from its type's hook.
+
+    A case type lists them with a method `notification_contacts()` returning
+    `notifications.services.ContactAddress` values (e-mail, phone, language); a type
+    without the method has none.
+    """
+    hook = getattr(case, "notification_contacts", None)
+    return list(hook()) if callable(hook) else []
+
+
 def _notify(events: Sequence[_Event], leaders_of: LeadersOf, known: Iterable[Any] = ()) -> None:
     """Write the notices the definitions ask for on `events`, with one read of the people."""
     planned: list[tuple[_Event, dict[str, Any], list[int]]] = []
+    contacts: dict[int, list[notices.ContactAddress]] = {}
     for event in events:
         for rule in event.spec.get("notifications", []):
             if rule["event"] in (event.name, "*"):
                 wanted = _audience(event, rule["audience"], leaders_of)
-                if wanted:
+                if "contacts" in rule["audience"] and id(event) not in contacts:
+                    contacts[id(event)] = contacts_of(event.case)
+                if wanted or ("contacts" in rule["audience"] and contacts[id(event)]):
                     planned.append((event, rule, wanted))
     if not planned:
         return
@@ -258,15 +319,17 @@ def _notify(events: Sequence[_Event], leaders_of: LeadersOf, known: Iterable[Any
     batch = []
     for event, rule, wanted in planned:
         recipients = [people[pk] for pk in wanted if pk in people and people[pk].is_active]
-        if not recipients:
+        reached = contacts.get(id(event), []) if "contacts" in rule["audience"] else []
+        if not recipients and not reached:
             continue
         case = event.case
         batch.append(notices.Notice(
-            recipients=recipients, channels=rule["channels"], template=rule["template"],
+            recipients=recipients, contacts=reached, channels=rule["channels"],
+            template=rule["template"],
             context={
                 "case": str(case), "case_id": case.pk, "case_type": case._meta.label_lower,
                 "event": event.name, "state": case.state, "actor": _actor_label(event.actor),
-                "due_at": case.due_at,
+                "due_at": case.due_at, "comment": event.comment,
             },
             subject_ref=f"{case._meta.label_lower}:{case.pk}",
         ))
@@ -327,9 +390,13 @@ def _copy_back(source: WorkflowCase, target: WorkflowCase) -> None:
 
 def start(
     case: WorkflowCase, *, actor: Any, assignee: User | None = None, comment: str = "",
-    now: dt.datetime | None = None,
+    deadline: Deadline | None = None, now: dt.datetime | None = None,
 ) -> Transition:
-    """Put a new case on its workflow's latest version, in the start state, with deadlines."""
+    """Put a new case on its workflow's latest version, in the start state, with deadlines.
+
+    `deadline` (a moment, or a span from now such as `{"working_days": 15}`) replaces the
+    definition's case deadline, e.g. a category's own; the start step records it.
+    """
     label = case._meta.label_lower
     if label not in _registry:
         raise WorkflowError("unknown_case_type", f"{label} is not a registered case type")
@@ -337,6 +404,7 @@ def start(
         raise WorkflowError("already_started", "the case has already started")
     now = now or timezone.now()
     cal = current_calendar()
+    due_at = _deadline_at(cal, now, deadline) if deadline is not None else None
     with transaction.atomic():
         case.workflow_id = definitions.latest_id(_registry[label][1])
         spec = definitions.spec_of(case.workflow_id)
@@ -344,7 +412,7 @@ def start(
         case.state = first
         case.assignee = assignee
         case.started_at = case.state_entered_at = now
-        case.due_at = _span_end(cal, now, spec.get("deadline"))
+        case.due_at = due_at or _span_end(cal, now, spec.get("deadline"))
         case.state_due_at = _span_end(cal, now, (spec["states"][first] or {}).get("deadline"))
         case.sweep_stage, case.next_sweep_at = _schedule(case, spec, cal, REMIND)
         case.steps = 1
@@ -354,7 +422,7 @@ def start(
         step.save()
         audit.record(actor=actor, action="workflow.start", obj=case,
                      changes=audit.diff({}, _snapshot(case)), unit=case.unit)
-        _notify([_Event(case, spec, "start", actor, None)], _leaders_lookup(),
+        _notify([_Event(case, spec, "start", actor, None, comment)], _leaders_lookup(),
                 known=[actor, assignee])
     return step
 
@@ -365,6 +433,7 @@ class _Inputs:
     assignee: User | None
     reason: str
     attachments: Sequence[str]
+    due_at: dt.datetime | None = None
 
 
 def _validate_inputs(case: WorkflowCase, action: dict[str, Any], inputs: _Inputs) -> None:
@@ -414,7 +483,8 @@ def _act(
     _validate_inputs(case, definition, inputs)
     condition = _guard(case) if guarded else {}
     before = _snapshot(case)
-    _apply(case, spec, cal, definition["to"], now=now, assignee=inputs.assignee)
+    _apply(case, spec, cal, definition["to"], now=now, assignee=inputs.assignee,
+           due_at=inputs.due_at)
     case.steps += 1
     values = {
         case._meta.get_field(name).attname: getattr(case, case._meta.get_field(name).attname)
@@ -432,8 +502,8 @@ def _act(
     step.save()
     audit.entry(actor=actor, action=f"workflow.{action}", obj=case,
                 changes=audit.diff(before, _snapshot(case)), unit_id=case.unit_id).save()
-    _notify([_Event(case, spec, action, actor, before["assignee"])], _leaders_lookup(),
-            known=[actor, inputs.assignee])
+    _notify([_Event(case, spec, action, actor, before["assignee"], inputs.comment)],
+            _leaders_lookup(), known=[actor, inputs.assignee])
     return step
 
 
@@ -452,9 +522,13 @@ def _restore(case: WorkflowCase, saved: tuple[dict[str, Any], dict[str, Any]]) -
 def perform(
     case: WorkflowCase, action: str, *, actor: Any, comment: str = "",
     assignee: User | None = None, reason: str = "", attachments: Sequence[str] = (),
-    idempotency_key: str = "", now: dt.datetime | None = None,
+    deadline: Deadline | None = None, idempotency_key: str = "",
+    now: dt.datetime | None = None,
 ) -> Transition:
     """Take `action` on `case` in one transaction; a repeated idempotency key acts once.
+
+    `deadline` (a moment, or a span from now) gives the case a new deadline with the
+    action (a transfer that restarts the count); the step and the audit entry record it.
 
     The case in hand is trusted only if its row still holds the same step, stage,
     state, assignee and unit when it is written (a conditional UPDATE); otherwise,
@@ -463,7 +537,8 @@ def perform(
     """
     now = now or timezone.now()
     cal = current_calendar()
-    inputs = _Inputs(comment, assignee, reason, attachments)
+    due_at = _deadline_at(cal, now, deadline) if deadline is not None else None
+    inputs = _Inputs(comment, assignee, reason, attachments, due_at)
     with transaction.atomic():
         if idempotency_key:
             done = Transition.objects.for_case(case).filter(idempotency_key=idempotency_key).first()
@@ -495,24 +570,43 @@ def perform(
 
 def _apply(
     case: WorkflowCase, spec: dict[str, Any], cal: WorkCalendar, target: str, *,
-    now: dt.datetime, assignee: User | None,
+    now: dt.datetime, assignee: User | None, due_at: dt.datetime | None = None,
 ) -> None:
-    """Move `case` to `target`: clock, state deadline, assignee, closing, next sweep."""
+    """Move `case` to `target`: clock, state deadline, assignee, closing, next sweep.
+
+    `due_at`, when given, becomes the case deadline (the caller records it in the step).
+    """
     states = spec["states"]
     source = case.state
     was_stopped = bool((states[source] or {}).get("stops_clock"))
     stops = bool((states[target] or {}).get("stops_clock"))
     old_effective = min([d for d in (case.state_due_at, case.due_at) if d], default=None)
+    # The deadline rules are planned again from the first one, skipping those whose moment
+    # passed before `held_since`, when they were held back: while the clock was stopped
+    # (none is planned then), or while a state-entry auto-close was planned ahead of them.
+    held_since: dt.datetime | None = None
+    auto = (spec.get("escalation") or {}).get("auto_close") or {}
+    if target != source and case.sweep_stage == AUTO_CLOSE \
+            and auto.get("counted_from") == "state_entry" \
+            and source in spec["actions"][auto["action"]].get("from", []):
+        held_since = now
     if stops and not was_stopped and case.clock_paused_at is None:
         case.clock_remaining_seconds = _remaining(cal, case, now)
         case.clock_paused_at = now
     elif was_stopped and not stops and case.clock_paused_at is not None:
+        held_since = min(filter(None, [held_since, case.clock_paused_at]))
         left = case.clock_remaining_seconds
         if case.due_at is not None and left is not None and left > 0:
             restarted = cal.add_working_time(now, dt.timedelta(seconds=left))
             case.due_at = max(case.due_at, restarted)
         case.clock_paused_at = None
         case.clock_remaining_seconds = None
+    if due_at is not None:
+        case.due_at = due_at
+        if case.clock_paused_at is not None:
+            # The clock is stopped: keep the working time to the new deadline for the restart.
+            case.clock_remaining_seconds = int(
+                cal.working_time_between(now, due_at).total_seconds())
     if target != source:
         case.state = target
         case.state_entered_at = now
@@ -522,9 +616,55 @@ def _apply(
     if (states[target] or {}).get("terminal"):
         case.closed_at = now
     new_effective = min([d for d in (case.state_due_at, case.due_at) if d], default=None)
+    if held_since is not None and new_effective == old_effective:
+        case.sweep_stage, case.next_sweep_at = _schedule(case, spec, cal, REMIND, held_since)
+        return
     # A new deadline starts the rules afresh; the same deadline keeps its progress.
     first = case.sweep_stage if new_effective == old_effective else REMIND
     case.sweep_stage, case.next_sweep_at = _schedule(case, spec, cal, first)
+
+
+def set_case_deadline(
+    case: WorkflowCase, due_at: Deadline, *, actor: Any, reason: str,
+    now: dt.datetime | None = None,
+) -> Transition:
+    """Give a running case a new deadline, recorded as a `set_deadline` step with its reason.
+
+    `due_at` is a moment or a span from now. The engine does not decide who may move a
+    deadline: the calling service does. The reminders and escalation are planned again
+    from the new deadline; the audit entry and the step keep the old and new values.
+    """
+    if not (reason or "").strip():
+        raise WorkflowError("comment_required", "say why the deadline changes")
+    if case.workflow_id is None:
+        raise WorkflowError("not_started", "the case has not started")
+    now = now or timezone.now()
+    cal = current_calendar()
+    target = _deadline_at(cal, now, due_at)
+    with transaction.atomic():
+        locked = _lock(case)
+        if locked.closed_at is not None:
+            raise WorkflowError("invalid_state", "the case is closed")
+        spec = definitions.spec_of(locked.workflow_id)
+        before = _snapshot(locked)
+        _apply(locked, spec, cal, locked.state, now=now, assignee=None, due_at=target)
+        locked.steps += 1
+        type(locked).objects.filter(pk=locked.pk).update(**{
+            locked._meta.get_field(name).attname:
+                getattr(locked, locked._meta.get_field(name).attname)
+            for name in _WRITTEN
+        })
+        step = _transition(locked, action="set_deadline", from_state=locked.state, actor=actor,
+                           now=now, cal=cal, assignee_before=locked.assignee_id,
+                           comment=reason)
+        step.save()
+        audit.entry(actor=actor, action="workflow.set_deadline", obj=locked,
+                    changes=audit.diff(before, _snapshot(locked)),
+                    unit_id=locked.unit_id).save()
+        _notify([_Event(locked, spec, "set_deadline", actor, locked.assignee_id, reason)],
+                _leaders_lookup(), known=[actor])
+    _copy_back(locked, case)
+    return step
 
 
 def history(case: WorkflowCase) -> models.QuerySet[Transition]:

@@ -19,7 +19,6 @@ from cityhall.core.audit import SystemActor
 from cityhall.notifications import services as notices
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
 from cityhall.reports.models import MAX_DESCRIPTION, Report, ReportPhoto
-from cityhall.reports.services import clock
 from cityhall.reports.services.errors import ReportError
 from cityhall.reports.services.intake import clean_photos, store_photos
 from cityhall.workflow import definitions, engine
@@ -96,14 +95,21 @@ def start_work(*, actor: Any, report: Report, comment: str = "",
 
 
 def _tell_duplicates(original: Report) -> None:
-    """Tell every reporter of a report merged into `original` how `original` ended."""
+    """Tell every reporter of a report merged into `original` how `original` ended.
+
+    Reporters with an account hear in the application and by e-mail; those who left
+    only an e-mail address or a phone number (`Report.notification_contacts`) by e-mail.
+    """
     batch = []
-    for dup in original.duplicates.select_related("reporter"):
-        if dup.reporter is not None and dup.reporter.is_active:
+    for dup in original.duplicates.select_related("reporter", "contact"):
+        users = [dup.reporter] if dup.reporter is not None and dup.reporter.is_active else []
+        contacts = dup.notification_contacts()
+        if users or contacts:
             batch.append(notices.Notice(
-                recipients=[dup.reporter], channels=["in_app", "email"],
+                recipients=users, contacts=contacts, channels=["in_app", "email"],
                 template="report_duplicate_outcome",
-                context={"case": dup.code, "original": original.code, "state": original.state},
+                context={"case": dup.code, "original": original.code, "state": original.state,
+                         "reply": original.public_reply},
                 subject_ref=f"reports.report:{dup.pk}"))
     notices.notify_many(batch)
 
@@ -124,7 +130,6 @@ def resolve_report(
         _touch(report, now, public_reply=reply, replied_at=now, resolved_at=now,
                resolved_due_at=due, handling_seconds=int(worked.total_seconds()))
         store_photos(report, cleaned, ReportPhoto.Kind.REPLY)
-        clock.plan_auto_close(report, now)
         audit.record(actor=actor, action="reports.resolve", obj=report, unit=report.unit,
                      changes={"public_reply": [None, reply[:200]]})
         _tell_duplicates(report)
@@ -185,7 +190,6 @@ def reopen_report(
         engine.perform(report, "reopen", actor=who, comment=reason[:MAX_DESCRIPTION], now=now)
         # The reply did not solve it: it no longer counts as resolved.
         _touch(report, now, resolved_at=None, resolved_due_at=None, handling_seconds=None)
-        clock.set_deadline(report, report.due_at)
     return report
 
 
@@ -205,17 +209,17 @@ def transfer_report(
     with transaction.atomic(), _engine_errors():
         comment = _("Transferred from %(old)s to %(new)s: %(reason)s") % {
             "old": old.name, "new": to_unit.name, "reason": reason}
-        engine.perform(report, "transfer", actor=actor, comment=comment, now=now)
+        # The definition says whether the receiving unit gets a fresh deadline; the
+        # transfer step then records it.
+        spec = definitions.spec_of(report.workflow_id)
+        restart = (spec.get("transfer") or {}).get("deadline", "restart") == "restart"
+        engine.perform(report, "transfer", actor=actor, comment=comment, now=now,
+                       deadline={"working_days": report.category.deadline_days}
+                       if restart else None)
         # The engine keeps a case in its unit; the move is this service's, recorded above
         # as the transfer step and below in the audit trail of both units.
         Report.objects.filter(pk=report.pk).update(unit=to_unit, assignee=None)
         report.unit, report.assignee = to_unit, None
-        spec = definitions.spec_of(report.workflow_id)
-        if (spec.get("transfer") or {}).get("deadline", "restart") == "restart":
-            due = clock.deadline_from(now, report.category.deadline_days)
-        else:
-            due = report.due_at
-        clock.set_deadline(report, due)
         reason_text = _("%(new)s: transferred by %(old)s (%(reason)s).") % {
             "new": to_unit.name, "old": old.name, "reason": reason}
         _touch(report, now, routing_reason=reason_text)

@@ -39,7 +39,6 @@ from cityhall.reports.models import (
     ReportPhoto,
 )
 from cityhall.reports.photos import CleanPhoto, PhotoRejected, clean_photo
-from cityhall.reports.services import clock
 from cityhall.reports.services.errors import ReportError
 from cityhall.workflow import engine
 
@@ -326,22 +325,16 @@ def _replay(scope: str, key: str) -> Submission | None:
     return Submission(report=found, private_token=private_token_of(found), created=False)
 
 
-def _tell_on_arrival(report: Report) -> None:
-    """The receipt to the reporter and the notice to the unit, with the category's deadline."""
+def _tell_the_unit(report: Report) -> None:
+    """The notice to the unit's leaders and clerks (the reporter's receipt is the workflow's)."""
     context = {"case": report.code, "case_id": report.pk, "due_at": report.due_at,
                "state": report.state}
-    ref = f"reports.report:{report.pk}"
-    batch = []
-    if report.reporter is not None:
-        batch.append(notices.Notice(recipients=[report.reporter], channels=["in_app", "email"],
-                                    template="report_received", context=context, subject_ref=ref))
     leaders = list(User.objects.filter(
         is_active=True, memberships__in=Membership.objects.active_on().filter(
             unit_id=report.unit_id, role__in=[Role.LEADER, Role.CLERK])).distinct())
     if leaders:
-        batch.append(notices.Notice(recipients=leaders, channels=["in_app"],
-                                    template="report_new", context=context, subject_ref=ref))
-    notices.notify_many(batch)
+        notices.notify(recipients=leaders, channels=["in_app"], template="report_new",
+                       context=context, subject_ref=f"reports.report:{report.pk}")
 
 
 def submit_report(
@@ -446,19 +439,25 @@ def _submit(
         )
         token = private_token_of(report)
         report.private_token_hash = Report.hash_token(token)
-        engine.start(report, actor=actor, comment=reason, now=now)
-        clock.set_deadline(report, clock.deadline_from(now, category.deadline_days))
         kept = Contact() if anonymous else contact
+        # Built before the start so that the workflow's receipt can reach this contact
+        # (`Report.notification_contacts`); saved once the report has its row.
+        contact_row = None
         if any(getattr(kept, f) for f in CONTACT_FIELDS):
-            ReportContact.objects.create(report=report, **{f: getattr(kept, f)
-                                                           for f in CONTACT_FIELDS})
+            contact_row = ReportContact(report=report, **{f: getattr(kept, f)
+                                                          for f in CONTACT_FIELDS})
+        engine.start(report, actor=actor, comment=reason, now=now,
+                     deadline={"working_days": category.deadline_days})
+        if contact_row is not None:
+            contact_row.report = report
+            contact_row.save()
         store_photos(report, cleaned, ReportPhoto.Kind.REPORT)
         audit.record(actor=actor, action="reports.submit", obj=report, unit=unit, changes={
             "category": [None, category.code], "unit": [None, unit.code],
             "channel": [None, channel], "anonymous": [None, anonymous],
             "contact": [None, "***" if not anonymous and kept.identifies() else None],
         })
-        _tell_on_arrival(report)
+        _tell_the_unit(report)
     duplicates: list[Report] = []
     if latitude is not None and longitude is not None:
         duplicates = suggest_duplicates(category=category, latitude=latitude,
