@@ -113,3 +113,35 @@ def test_the_bell_shows_the_unread_count() -> None:
         Context({"request": request})
     )
     assert 'class="notification-count">1<' in html
+
+
+def test_contacts_without_an_account_get_outbox_messages_only_once_per_address() -> None:
+    contacts = [services.ContactAddress(email="a@example.org", phone="0901000001"),
+                services.ContactAddress(email="a@example.org"),
+                services.ContactAddress(phone="0901000002", language="en")]
+    services.notify(recipients=[], contacts=contacts, channels=["in_app", "email", "sms"],
+                    template="case_done", context={"case": "A"}, subject_ref="x:1")
+    assert not Notification.objects.exists()
+    rows = sorted(OutboxMessage.objects.values_list("channel", "address", "subject", "recipient"))
+    assert rows == [("email", "a@example.org", "Đã hoàn thành: A", None),
+                    ("sms", "0901000001", "Đã hoàn thành: A", None),
+                    ("sms", "0901000002", "Completed: A", None)]
+
+
+def test_a_secret_is_filled_in_at_delivery_and_never_stored(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(services, "_secrets", dict(services._secrets))  # undone after the test
+    services.register_secret("test_link", lambda ref: f"https://x.example/{ref}?t=s3cret")
+    message = OutboxMessage.objects.create(
+        channel="email", address="a@example.org", subject="S", subject_ref="thing:7",
+        body="Link: [[secret:test_link]] / [[secret:unknown]].")
+    services.deliver_outbox()
+    assert mail.outbox[0].body == "Link: https://x.example/thing:7?t=s3cret / ."
+    message.refresh_from_db()
+    assert message.status == "sent" and "s3cret" not in message.body
+
+
+def test_text_from_the_context_cannot_ask_for_a_secret() -> None:
+    subject, body = services.render("case_done", "vi", {"case": "[[secret:test_link]]"})
+    assert not services.SECRET_MARKER.search(subject + body)
