@@ -59,6 +59,7 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "cityhall.core.middleware.RequestContextMiddleware",
+    "cityhall.core.middleware.RejectNulMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -69,6 +70,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "cityhall.urls"
+# Interfaces that answer bad input in their own format check NUL characters themselves.
+CITYHALL_NUL_CHECK_SKIP_PREFIXES = ("/open311/",)
 WSGI_APPLICATION = "cityhall.wsgi.application"
 
 TEMPLATES = [

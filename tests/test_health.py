@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -28,3 +29,31 @@ def test_it_reports_503_when_the_database_fails() -> None:
 
 def test_it_refuses_other_methods() -> None:
     assert Client().post("/healthz").status_code == 405
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("method", "path", "kwargs"),
+    [
+        ("get", "/api/v1/units?q=sai%00gon", {}),
+        ("get", "/api/v1/units/26740%00", {}),
+        ("patch", "/api/v1/me", {"data": '{"language": "v\\u0000i"}',
+                                 "content_type": "application/json"}),
+    ],
+)
+def test_it_refuses_nul_characters_with_a_json_400(
+    client: Client, method: str, path: str, kwargs: dict[str, Any]
+) -> None:
+    response = getattr(client, method)(path, **kwargs)
+    assert response.status_code == 400
+    assert response.json()["code"] == "null_character"
+
+
+@pytest.mark.django_db
+def test_a_json_body_that_merely_mentions_backslash_u0000_passes(client: Client) -> None:
+    # An escaped backslash followed by "u0000" is ordinary text, not a NUL character: the
+    # request reaches the API, which answers for itself (here: not signed in).
+    response = client.patch(
+        "/api/v1/me", data='{"language": "\\\\u0000"}', content_type="application/json"
+    )
+    assert response.json()["code"] != "null_character"

@@ -555,3 +555,12 @@ def test_a_wrong_method_is_refused_with_an_error_body(client: Client) -> None:
     response = client.delete(f"{BASE}requests.json")
     assert_error(response, 405, "json")
     assert assert_error(client.post(f"{BASE}services.xml"), 405, "xml")
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+def test_a_nul_character_is_a_400_in_the_requested_format(
+    client: Client, key: str, fmt: str
+) -> None:
+    assert_error(post(client, key, fmt, **flood_form(description="ngập\x00sâu")), 400, fmt)
+    assert_error(client.get(f"{BASE}requests.{fmt}", {"service_code": "a\x00"}), 400, fmt)
+    assert not Report.objects.exists()

@@ -19,6 +19,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from cityhall.accounts.auth import api_key_from_request, authenticate_api_key
 from cityhall.core.api import ApiError
+from cityhall.core.text import querydict_has_nul
 from cityhall.open311 import queries, render
 from cityhall.open311.params import (
     Open311Error,
@@ -89,6 +90,10 @@ def open311(*methods: str) -> Callable[[View], View]:
                 answer["Allow"] = ", ".join(methods)
                 return answer
             try:
+                if querydict_has_nul(request.GET) or (
+                    _is_form(request) and querydict_has_nul(request.POST)
+                ):
+                    raise Open311Error(400, _("A parameter holds a NUL character."))
                 if not _jurisdiction_ok(request):
                     raise Open311Error(404, _("This server does not serve that jurisdiction."))
                 return view(request, fmt, **kwargs)
