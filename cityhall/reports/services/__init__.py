@@ -1,5 +1,6 @@
 """Every write to reports goes through these functions (keyword-only, explicit actor, audited)."""
 
+from cityhall.reports.services.attachments import add_report_photos
 from cityhall.reports.services.errors import ReportError
 from cityhall.reports.services.handling import (
     REPORTER_LINK,
@@ -24,6 +25,7 @@ from cityhall.reports.services.intake import (
     submit_report,
     suggest_duplicates,
 )
+from cityhall.reports.services.moderation import hide_report, publish_report
 from cityhall.reports.services.reorganisation import move_open_reports
 
 __all__ = [
@@ -32,12 +34,15 @@ __all__ = [
     "Contact",
     "ReportError",
     "Submission",
+    "add_report_photos",
     "assign_report",
     "bulk_assign",
+    "hide_report",
     "history",
     "merge_duplicate",
     "move_open_reports",
     "private_token_of",
+    "publish_report",
     "rate_report",
     "read_reporter_contact",
     "reject_report",

@@ -1,0 +1,82 @@
+"""Photos the reporter adds to a report shortly after filing it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cityhall.accounts.models import User
+from cityhall.core import audit
+from cityhall.reports.models import Report, ReportPhoto
+from cityhall.reports.queries import OPEN_STATES
+from cityhall.reports.services.errors import ReportError
+from cityhall.reports.services.handling import REPORTER_LINK
+from cityhall.reports.services.intake import clean_photos, store_photos
+
+
+def is_reporter(report: Report, actor: Any, private_token: str = "") -> bool:
+    """Whether `actor` is the report's signed-in reporter or `private_token` is its token."""
+    if isinstance(actor, User) and report.reporter_id is not None \
+            and actor.pk == report.reporter_id:
+        return True
+    return bool(private_token) and Report.hash_token(private_token) == report.private_token_hash
+
+
+def _check(report: Report, actor: Any, private_token: str, now: dt.datetime) -> None:
+    if not is_reporter(report, actor, private_token):
+        raise ReportError("not_reporter", _("Only the reporter may do this."))
+    minutes = settings.CITYHALL_REPORTS_PHOTO_WINDOW_MINUTES
+    if now > report.created_at + dt.timedelta(minutes=minutes):
+        raise ReportError("photo_window_passed", _(
+            "Photos can be added within %(n)s minutes of filing.") % {"n": minutes})
+    if report.state not in OPEN_STATES:
+        raise ReportError("invalid_state", _("Photos can be added only while the report is open."))
+
+
+def add_report_photos(
+    *, actor: Any, report: Report, photos: Sequence[Any], private_token: str = "",
+    now: dt.datetime | None = None,
+) -> tuple[list[ReportPhoto], int]:
+    """The reporter adds photos within the window, checked as `submit_report` checks them.
+
+    Returns the report's photos and how many were added; a photo the report already has
+    (a retried upload) is not stored twice. Refusals leave an audit entry only.
+    """
+    now = now or timezone.now()
+    who = actor if isinstance(actor, User) else REPORTER_LINK
+    try:
+        _check(report, actor, private_token, now)
+        if not photos:
+            raise ReportError("photos_required", _("Attach at least one photo."))
+        cleaned = clean_photos(list(photos))
+        with transaction.atomic():
+            # Lock the report so that two uploads at once cannot pass the limit together.
+            Report.objects.select_for_update().filter(pk=report.pk).values_list("pk").get()
+            existing = list(report.photos.filter(kind=ReportPhoto.Kind.REPORT).order_by("pk"))
+            known = {p.sha256 for p in existing}
+            fresh = []
+            for photo in cleaned:
+                if photo.sha256 not in known:
+                    known.add(photo.sha256)
+                    fresh.append(photo)
+            if len(existing) + len(fresh) > settings.CITYHALL_REPORTS_PHOTOS_MAX:
+                raise ReportError("too_many_photos", _("At most %(n)s photos.") % {
+                    "n": settings.CITYHALL_REPORTS_PHOTOS_MAX})
+            if not fresh:
+                return existing, 0
+            saved = store_photos(report, fresh, ReportPhoto.Kind.REPORT)
+            report.updated_at = now
+            Report.objects.filter(pk=report.pk).update(updated_at=now)
+            audit.record(actor=who, action="reports.add_photos", obj=report, unit=report.unit,
+                         changes={"photos": [len(existing), len(existing) + len(saved)]})
+    except ReportError as exc:
+        audit.record(actor=who, action="reports.add_photos_refused", obj=report,
+                     unit=report.unit, changes={"code": exc.code})
+        raise
+    return [*existing, *saved], len(saved)
