@@ -1,4 +1,5 @@
-"""The reports JSON API at /api/v1/reports: staff queue and actions, create, statistics."""
+"""The reports JSON API at /api/v1/reports: staff queue and actions, create, the reporter's
+follow/rate/reopen/photos, the public list, moderation, statistics."""
 
 from __future__ import annotations
 
@@ -7,28 +8,50 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
+from django.conf import settings
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
-from ninja import Field, Path, Query, Router, Schema, Status
+from ninja import Field, File, Form, Header, Path, Query, Router, Schema, Status, UploadedFile
 
 from cityhall.accounts.models import User
-from cityhall.core.api import AUTH, MAX_PAGE, ApiError, ErrorOut, Page, bearer_auth, paginate
+from cityhall.core.api import (
+    AUTH,
+    MAX_PAGE,
+    ApiError,
+    ErrorOut,
+    Page,
+    bearer_auth,
+    optional_user,
+    paginate,
+)
 from cityhall.orgunits.models import Unit
 from cityhall.reports import services
 from cityhall.reports.models import Channel, Report, ReportPhoto
+from cityhall.reports.queries import OPEN_STATES
 from cityhall.reports.services import Contact, ReportError
+from cityhall.reports.services.attachments import is_reporter
 from cityhall.reports.statistics import report_statistics
 from cityhall.workflow import engine
+from cityhall.workflow.models import Transition
 
 router = Router(tags=["reports"])
 
 _ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
                            409: ErrorOut, 422: ErrorOut}
 _STATUS = {"not_found": 404, "not_allowed": 403, "not_reporter": 403,
-           "channel_not_allowed": 403, "assignee_out_of_scope": 400, "invalid_state": 409}
+           "channel_not_allowed": 403, "assignee_out_of_scope": 400, "invalid_state": 409,
+           "already_rated": 409, "reopen_window_passed": 409, "photo_window_passed": 409}
 _Code = Path(..., max_length=32, description="The report's code, e.g. PA-260302-0001.")
+#: Every state a report can be in (the public list's filter).
+STATES = ("received", "assigned", "in_progress", "resolved", "closed", "rejected", "merged")
+#: Steps whose note the reporter may read; assignment notes are internal (as on the web page).
+PUBLIC_NOTES = frozenset({"start", "resolve", "reject", "transfer", "reopen", "merge"})
+_FOLLOW_HELP = "The private follow token (also accepted as the `X-Report-Token` header)."
+_PHOTOS = File(..., description="JPEG, PNG or WebP files.")
 
 
 @contextmanager
@@ -96,6 +119,7 @@ class ReportDetail(ReportItem):
     photos: list[PhotoOut]
     history: list[StepOut]
     actions: list[str]
+    is_public: bool
 
 
 class ContactIn(Schema):
@@ -197,6 +221,79 @@ class StatisticsOut(Figures):
     by_month: list[MonthFigures]
 
 
+class PublicItem(Schema):
+    """A report as the public sees it: no contact, no reporter, no staff notes."""
+
+    code: str
+    category: str
+    category_name: str
+    category_name_en: str
+    state: str
+    unit_code: str
+    unit_name: str
+    description: str
+    address: str
+    latitude: float | None
+    longitude: float | None
+    created_at: dt.datetime
+    due_at: dt.datetime | None
+    overdue: bool
+    public_reply: str
+    replied_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+
+
+class FollowStep(Schema):
+    seq: int
+    action: str
+    to_state: str
+    at: dt.datetime
+    note: str
+
+
+class FollowOut(PublicItem):
+    """A report as its reporter follows it: the public view plus what they filed."""
+
+    routing_reason: str
+    attributes: dict[str, Any]
+    anonymous: bool
+    shown_publicly: bool
+    responsible_pointer: str
+    duplicate_of: str | None
+    rating: int | None
+    rating_comment: str
+    photos: list[PhotoOut]
+    history: list[FollowStep]
+    can_rate: bool
+    can_reopen: bool
+    reopen_until: dt.datetime | None
+    photos_until: dt.datetime | None
+
+
+class RateIn(Schema):
+    rating: int = Field(..., ge=-(2**31), le=2**31, description="1 (bad) to 5 (good).")
+    comment: str = Field("", max_length=4000)
+    token: str = Field("", max_length=100, description=_FOLLOW_HELP)
+
+
+class ReopenIn(Schema):
+    reason: str = Field(..., max_length=4000, description="Why the problem remains.")
+    token: str = Field("", max_length=100, description=_FOLLOW_HELP)
+
+
+class PhotosOut(Schema):
+    added: int
+    photos: list[PhotoOut]
+
+
+class HideIn(Schema):
+    reason: str = Field(..., max_length=4000, description="Why the report is taken off.")
+
+
+class PublishIn(Schema):
+    reason: str = Field("", max_length=4000)
+
+
 def _item(report: Report, now: dt.datetime) -> dict[str, Any]:
     return {
         "id": report.pk, "code": report.code, "category": report.category.code,
@@ -229,6 +326,7 @@ def _detail(report: Report, user: Any) -> dict[str, Any]:
                      "to_state": s.to_state, "actor": s.actor_label, "at": s.at,
                      "comment": s.comment, "reason": s.reason} for s in steps],
         "actions": engine.available_actions(report, user),
+        "is_public": report.is_public,
     }
 
 
@@ -249,6 +347,92 @@ def _staff(username: str) -> User:
     if found is None:
         raise ApiError(400, "unknown_assignee", _("No such member of staff."))
     return found
+
+
+def _bearer_user(request: HttpRequest) -> User | None:
+    """The account behind `Authorization: Bearer`, if any; a bad token is a 401.
+
+    Only a bearer token identifies a sender on these open POSTs: a session would need CSRF.
+    """
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    user = bearer_auth.authenticate(request, header[7:].strip())
+    if user is None:
+        raise ApiError(401, "invalid_token", _("The bearer token is not valid."))
+    return user
+
+
+def _followed(code: str, user: Any, token: str) -> Report:
+    """The report its reporter (account or private token) follows; 404 for anyone else."""
+    report = (
+        Report.objects.select_related("category", "unit", "duplicate_of")
+        .prefetch_related(Prefetch("photos", queryset=ReportPhoto.objects.order_by("pk")))
+        .filter(code=code).first()
+    )
+    # A wrong token and an unknown code answer alike, so codes cannot be probed.
+    if report is None or not is_reporter(report, user, token):
+        raise ApiError(404, "not_found", _("No such report."))
+    return report
+
+
+def _public_item(report: Report, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "code": report.code, "category": report.category.code,
+        "category_name": report.category.name, "category_name_en": report.category.name_en,
+        "state": report.state, "unit_code": report.unit.code, "unit_name": report.unit.name,
+        "description": report.description, "address": report.address,
+        "latitude": report.latitude, "longitude": report.longitude,
+        "created_at": report.created_at, "due_at": report.due_at,
+        "overdue": bool(report.state in OPEN_STATES and report.due_at and report.due_at < now),
+        "public_reply": report.public_reply, "replied_at": report.replied_at,
+        "resolved_at": report.resolved_at,
+    }
+
+
+def _follow(report: Report, token: str) -> dict[str, Any]:
+    """What the reporter sees: state, deadline, public history, the reply; no staff data."""
+    now = timezone.now()
+    reopen_until = photos_until = None
+    if report.state == "resolved" and report.resolved_at is not None:
+        reopen_until = report.resolved_at + dt.timedelta(
+            days=settings.CITYHALL_REPORTS_REOPEN_DAYS)
+    if report.state in OPEN_STATES:
+        photos_until = report.created_at + dt.timedelta(
+            minutes=settings.CITYHALL_REPORTS_PHOTO_WINDOW_MINUTES)
+    query = f"?{urlencode({'t': token})}" if token else ""
+    steps = Transition.objects.for_case(report).order_by("seq").only(
+        "seq", "action", "to_state", "at", "comment")
+    return {
+        **_public_item(report, now),
+        "routing_reason": report.routing_reason, "attributes": report.attribute_values,
+        "anonymous": report.anonymous, "shown_publicly": report.is_public,
+        "responsible_pointer": report.responsible_pointer,
+        "duplicate_of": report.duplicate_of.code if report.duplicate_of else None,
+        "rating": report.rating, "rating_comment": report.rating_comment,
+        # The web's photo address checks the token or the reporter's session itself.
+        "photos": [{"url": reverse("portal:report_photo", args=[report.code, p.pk]) + query,
+                    "kind": p.kind, "content_type": p.content_type, "width": p.width,
+                    "height": p.height} for p in report.photos.all()],
+        "history": [{"seq": s.seq, "action": s.action, "to_state": s.to_state, "at": s.at,
+                     "note": s.comment if s.action in PUBLIC_NOTES else ""} for s in steps],
+        "can_rate": report.rating is None and report.resolved_at is not None
+        and report.state in ("resolved", "closed"),
+        "can_reopen": reopen_until is not None and now <= reopen_until,
+        "reopen_until": reopen_until,
+        "photos_until": photos_until if photos_until and now <= photos_until else None,
+    }
+
+
+def _parse_bbox(text: str) -> tuple[float, float, float, float]:
+    """`south,west,north,east` in degrees (latitude first, as the Open311 extension)."""
+    try:
+        south, west, north, east = (float(part) for part in text.split(","))
+    except ValueError:
+        raise ApiError(400, "invalid_bbox", _("Give the box as south,west,north,east.")) from None
+    if not (-90 <= south <= north <= 90 and -180 <= west <= east <= 180):
+        raise ApiError(400, "invalid_bbox", _("Give the box as south,west,north,east."))
+    return south, west, north, east
 
 
 @router.get("", response={200: Page[ReportItem], **_ERRORS}, auth=AUTH)
@@ -296,17 +480,45 @@ def statistics(request: HttpRequest) -> dict[str, Any]:
     return report_statistics(Report.objects.public())
 
 
+@router.get("/public", response={200: Page[PublicItem], 400: ErrorOut, 422: ErrorOut},
+            auth=None)
+def public_reports(
+    request: HttpRequest,
+    category: str | None = Query(None, max_length=64),
+    unit: str | None = Query(None, max_length=32, description="A unit code (units in service)."),
+    state: Literal[STATES] | None = None,  # type: ignore[valid-type]
+    bbox: str | None = Query(None, max_length=100,
+                             description="south,west,north,east in degrees."),
+    limit: int = Query(50, ge=1, le=MAX_PAGE),
+    offset: int = Query(0, ge=0, le=2**31),
+) -> dict[str, Any]:
+    """Public reports, newest first: no contact, no reporter, no staff notes."""
+    rows = Report.objects.public()
+    if category:
+        rows = rows.in_category(category)
+    if unit:
+        rows = rows.filter(unit__code=unit, unit__valid_to__isnull=True)
+    if state:
+        rows = rows.filter(state=state)
+    if bbox:
+        south, west, north, east = _parse_bbox(bbox)
+        rows = rows.filter(latitude__range=(south, north), longitude__range=(west, east))
+    rows = rows.select_related("category", "unit").only(
+        "code", "state", "description", "address", "latitude", "longitude", "created_at",
+        "due_at", "public_reply", "replied_at", "resolved_at", "category__code",
+        "category__name", "category__name_en", "unit__code", "unit__name",
+    ).order_by("-created_at", "-pk")
+    page = paginate(rows, limit=limit, offset=offset)
+    now = timezone.now()
+    page["items"] = [_public_item(r, now) for r in page["items"]]
+    return page
+
+
 @router.post("", response={200: ReportCreated, 201: ReportCreated, **_ERRORS}, auth=None)
 def create_report(request: HttpRequest, payload: ReportIn, response: HttpResponse) -> Any:
     """File a report. Anonymous where the category allows; `Authorization: Bearer` files it as
     that account. A retried request with the same `Idempotency-Key` returns the first report."""
-    header = request.headers.get("Authorization", "")
-    actor: Any = services.ANONYMOUS
-    if header.lower().startswith("bearer "):
-        # Only a bearer token identifies the sender here: a session would need CSRF.
-        actor = bearer_auth.authenticate(request, header[7:].strip())
-        if actor is None:
-            raise ApiError(401, "invalid_token", _("The bearer token is not valid."))
+    actor: Any = _bearer_user(request) or services.ANONYMOUS
     behalf = None
     if payload.on_behalf_of:
         behalf = User.objects.filter(username=payload.on_behalf_of, is_active=True).first()
@@ -415,3 +627,89 @@ def contact(
     with _refusals():
         return services.read_reporter_contact(report=report, user=request.auth,  # type: ignore[attr-defined]
                                               purpose=purpose)
+
+
+@router.get("/{code}/follow", response={200: FollowOut, **_ERRORS}, auth=None)
+def follow(
+    request: HttpRequest, code: str = _Code,
+    token: str = Query("", max_length=100, description=_FOLLOW_HELP),
+    x_report_token: str = Header("", alias="X-Report-Token", max_length=100),
+) -> dict[str, Any]:
+    """The reporter's view (private token, or the reporter signed in): state, deadline,
+    public history, the reply. Anyone else gets 404."""
+    given = x_report_token or token
+    return _follow(_followed(code, optional_user(request), given), given)
+
+
+@router.post("/{code}/rate", response={200: FollowOut, **_ERRORS}, auth=None)
+def rate(
+    request: HttpRequest, payload: RateIn, code: str = _Code,
+    x_report_token: str = Header("", alias="X-Report-Token", max_length=100),
+) -> dict[str, Any]:
+    """The reporter rates the answer from 1 to 5 (once); a resolved report closes."""
+    given = x_report_token or payload.token
+    user = _bearer_user(request)
+    report = _followed(code, user, given)
+    with _refusals():
+        services.rate_report(actor=user or services.ANONYMOUS, report=report,
+                             rating=payload.rating, comment=payload.comment,
+                             private_token=given)
+    return _follow(report, given)
+
+
+@router.post("/{code}/reopen", response={200: FollowOut, **_ERRORS}, auth=None)
+def reopen(
+    request: HttpRequest, payload: ReopenIn, code: str = _Code,
+    x_report_token: str = Header("", alias="X-Report-Token", max_length=100),
+) -> dict[str, Any]:
+    """The reporter reopens a resolved report within the reopen window, saying why."""
+    given = x_report_token or payload.token
+    user = _bearer_user(request)
+    report = _followed(code, user, given)
+    with _refusals():
+        services.reopen_report(actor=user or services.ANONYMOUS, report=report,
+                               reason=payload.reason, private_token=given)
+    return _follow(report, given)
+
+
+@router.post("/{code}/photos", response={200: PhotosOut, 201: PhotosOut, **_ERRORS}, auth=None)
+def add_photos(
+    request: HttpRequest, code: str = _Code,
+    photos: list[UploadedFile] = _PHOTOS,
+    token: str = Form("", max_length=100, description=_FOLLOW_HELP),
+    x_report_token: str = Header("", alias="X-Report-Token", max_length=100),
+) -> Any:
+    """The reporter adds photos (multipart) within minutes of filing; checked and stripped of
+    EXIF as at filing. A photo the report already has is not stored again."""
+    given = x_report_token or token
+    user = _bearer_user(request)
+    report = _followed(code, user, given)
+    with _refusals():
+        stored, added = services.add_report_photos(
+            actor=user or services.ANONYMOUS, report=report, photos=photos,
+            private_token=given)
+    body = {"added": added, "photos": [
+        {"url": reverse("portal:report_photo", args=[report.code, p.pk])
+         + (f"?{urlencode({'t': given})}" if given else ""), "kind": p.kind,
+         "content_type": p.content_type, "width": p.width, "height": p.height}
+        for p in stored]}
+    return Status(201 if added else 200, body)
+
+
+@router.post("/{code}/hide", response={200: ReportDetail, **_ERRORS}, auth=AUTH)
+def hide(request: HttpRequest, payload: HideIn, code: str = _Code) -> dict[str, Any]:
+    """Take a report off the public list, map, statistics and Open311 (leaders and
+    administrators of its unit); staff still see it. Hiding a hidden report changes nothing."""
+    report = _visible(request, code)
+    with _refusals():
+        services.hide_report(actor=request.auth, report=report, reason=payload.reason)  # type: ignore[attr-defined]
+    return _detail(report, request.auth)  # type: ignore[attr-defined]
+
+
+@router.post("/{code}/publish", response={200: ReportDetail, **_ERRORS}, auth=AUTH)
+def publish(request: HttpRequest, payload: PublishIn, code: str = _Code) -> dict[str, Any]:
+    """Show a hidden report publicly again (leaders and administrators of its unit)."""
+    report = _visible(request, code)
+    with _refusals():
+        services.publish_report(actor=request.auth, report=report, reason=payload.reason)  # type: ignore[attr-defined]
+    return _detail(report, request.auth)  # type: ignore[attr-defined]
