@@ -187,7 +187,7 @@ def test_follow_costs_the_same_queries_whatever_the_history_and_photos(
             body = client.get(url, headers=_token(made.private_token)).json()
         counts.append(len(ctx.captured_queries))
         assert all(p["url"].endswith(f"?t={made.private_token}") for p in body["photos"])
-    assert counts[0] == counts[1] <= 4
+    assert counts[0] == counts[1] == 3
 
 
 def test_the_reporter_adds_photos_within_the_window_stripped_of_exif(
