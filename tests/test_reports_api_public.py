@@ -179,3 +179,17 @@ def test_hiding_twice_changes_nothing_and_publishing_restores(
         assert response.status_code == 200 and response.json()["is_public"] is True
     assert AuditEntry.objects.filter(action="reports.publish").count() == 1
     assert _public_codes(client) == [report.code]
+
+
+def test_a_hidden_report_is_not_suggested_as_a_duplicate(
+    client: Client, people: Personas
+) -> None:
+    # people.outsider leads Phường Thủ Đức, where the flooding reports are.
+    shown, hidden = flood(now=None).report, flood(now=None, description="Ngập nữa").report
+    services.hide_report(actor=people.outsider, report=hidden, reason="spam")
+    lat, lon = thu_duc_point()
+    body = {"category": "ngap-ha-tang", "description": "Ngập đường", "latitude": lat,
+            "longitude": lon, "channel": "web", "attributes": {"kind": "flooding"}}
+    response = _post(client, "/api/v1/reports", body)
+    assert response.status_code == 201, response.json()
+    assert [d["code"] for d in response.json()["duplicates"]] == [shown.code]

@@ -538,8 +538,9 @@ def create_report(request: HttpRequest, payload: ReportIn, response: HttpRespons
         "code": report.code, "private_token": made.private_token, "state": report.state,
         "unit_code": report.unit.code, "unit_name": report.unit.name,
         "routing_reason": report.routing_reason, "due_at": report.due_at,
+        # A hidden report is not suggested to the public as the same problem.
         "duplicates": [{"code": d.code, "state": d.state, "created_at": d.created_at}
-                       for d in made.duplicates],
+                       for d in made.duplicates if d.is_public],
     }
     return Status(201 if made.created else 200, body)
 
