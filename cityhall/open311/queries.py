@@ -9,6 +9,7 @@ from typing import Any
 
 from django.db.models import OuterRef, Subquery
 
+from cityhall.core.localcache import ProcessCache
 from cityhall.reports.models import Category, Report, ReportPhoto
 from cityhall.reports.queries import OPEN_STATES
 from cityhall.workflow.models import Transition
@@ -42,9 +43,15 @@ class RequestFilter:
     limit: int = 1000
 
 
+# Every category's id by code: a few dozen rows, kept per process, emptied on save.
+_CATEGORY_IDS: ProcessCache[dict[str, int]] = ProcessCache(
+    "open311.category_ids", ttl=60.0, models=(Category,))
+
+
 def category_ids(codes: list[str]) -> dict[str, int]:
-    """The ids of the categories with these codes (one query)."""
-    return dict(Category.objects.filter(code__in=codes).values_list("code", "pk"))
+    """The ids of the categories with these codes (at most one query)."""
+    every = _CATEGORY_IDS.get("all", lambda: dict(Category.objects.values_list("code", "pk")))
+    return {code: every[code] for code in codes if code in every}
 
 
 def request_rows(spec: RequestFilter) -> list[dict[str, Any]]:

@@ -250,6 +250,8 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         attributes=attributes(params), photos=request.FILES.getlist("media"),
         media_urls=[media_url] if media_url else [],
         idempotency_key=request.headers.get("Idempotency-Key", ""),
+        # Open311 answers have no place for similar reports: do not look for them.
+        suggest=False,
     )
     report = made.report
     item = {"service_request_id": report.code, "service_notice": report.routing_reason,

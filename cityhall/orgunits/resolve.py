@@ -18,11 +18,14 @@ from dataclasses import dataclass, field
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
+from cityhall.core.localcache import ProcessCache
 from cityhall.core.text import search_key
 from cityhall.orgunits.geo import contains, distance_km
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind, UnitSuccession
 from cityhall.orgunits.sources import LEGACY_PROVINCES, PROVINCE_CODE
 
+#: How long another process may go on using the registry it cached (seconds).
+REGISTRY_CACHE_SECONDS = 60.0
 #: A point farther than this from every unit's centre is outside the city.
 MAX_DISTANCE_KM = 30.0
 
@@ -221,22 +224,39 @@ def _via_successors(legacy: Unit, day: dt.date) -> Resolution:
                       alternatives=trail.split_others)
 
 
+# The units a point is matched against change only with the registry (a reorganisation,
+# boundaries imported): kept per process and day, emptied when a unit is saved.
+_POINT_UNITS: ProcessCache[tuple[tuple[Unit, ...], tuple[Unit, ...]]] = ProcessCache(
+    "orgunits.point_units", ttl=REGISTRY_CACHE_SECONDS, models=(Unit,))
+
+
+def _point_units(day: dt.date) -> tuple[tuple[Unit, ...], tuple[Unit, ...]]:
+    """The active commune-level units with a boundary, and those with a centre."""
+
+    def load() -> tuple[tuple[Unit, ...], tuple[Unit, ...]]:
+        active = list(Unit.objects.active_on(day).filter(kind__in=COMMUNE_LEVEL,
+                                                         parent__code=PROVINCE_CODE))
+        return (tuple(u for u in active if u.boundary is not None),
+                tuple(u for u in active if u.latitude is not None and u.longitude is not None))
+
+    return _POINT_UNITS.get(day, load)
+
+
 def resolve_point(lat: float, lon: float, *, day: dt.date | None = None) -> Resolution:
     """Resolve a point (WGS 84) to the commune-level unit active on `day` (today)."""
     if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90
             and -180 <= lon <= 180):
         raise UnknownPlace(_("The coordinates are out of range."))
     day = day or timezone.localdate()
-    active = Unit.objects.active_on(day).filter(kind__in=COMMUNE_LEVEL,
-                                                parent__code=PROVINCE_CODE)
-    for unit in active.filter(boundary__isnull=False):
+    bounded, centred = _point_units(day)
+    for unit in bounded:
         if contains(unit.boundary, lat, lon):
             reason = _("%(unit)s: the point lies within its boundary.") % {"unit": unit.name}
             return Resolution(unit=unit, method=METHOD_POINT_IN_POLYGON, reason=reason)
 
     best: tuple[float, float, Unit] | None = None
     nearest_km = math.inf
-    for unit in active.filter(latitude__isnull=False, longitude__isnull=False).defer("boundary"):
+    for unit in centred:
         km = distance_km(lat, lon, unit.latitude or 0.0, unit.longitude or 0.0)
         nearest_km = min(nearest_km, km)
         # A large commune's centre is far from its edges: weigh distance by the unit's size.

@@ -15,7 +15,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.core.validators import EmailValidator, URLValidator
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import F
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
@@ -24,6 +24,7 @@ from django.utils.translation import gettext as _
 from cityhall.accounts.models import ApiKey, Membership, Role, User, UserKind
 from cityhall.core import audit
 from cityhall.core.audit import SystemActor
+from cityhall.core.localcache import ProcessCache
 from cityhall.notifications import services as notices
 from cityhall.orgunits.models import Unit
 from cityhall.orgunits.resolve import Resolution, UnknownPlace, resolve_address, resolve_point
@@ -81,11 +82,17 @@ def private_token_of(report: Report) -> str:
     return mac.hexdigest()[:40]
 
 
+# Categories change with an administrator's save: kept per process, emptied on save.
+_CATEGORIES: ProcessCache[Category | None] = ProcessCache(
+    "reports.categories", ttl=60.0, models=(Category,))
+
+
 def _category(category: Category | str) -> Category:
     if isinstance(category, Category):
         found: Category | None = category
     else:
-        found = Category.objects.filter(code=str(category or "")).first()
+        code = str(category or "")
+        found = _CATEGORIES.get(code, lambda: Category.objects.filter(code=code).first())
     if found is None or not found.is_active:
         raise ReportError("unknown_category", _("There is no such category."))
     return found
@@ -295,6 +302,15 @@ def store_photos(report: Report, photos: Sequence[CleanPhoto], kind: str) -> lis
 
 def _allocate_code(day: dt.date) -> str:
     """The next code of the day, PA-YYMMDD-NNNN; concurrent submissions never share one."""
+    if connection.vendor == "postgresql":
+        # One statement in its own short transaction: the row lock of the upsert is held
+        # for microseconds, not for the whole submission.
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO reports_codecounter (day, last) VALUES (%s, 1) ON CONFLICT (day) "
+                "DO UPDATE SET last = reports_codecounter.last + 1 RETURNING last", [day])
+            number = cursor.fetchone()[0]
+        return f"PA-{day:%y%m%d}-{number:04d}"
     with transaction.atomic():
         # The UPDATE takes the row's lock until commit, so the number read back is ours.
         if not CodeCounter.objects.filter(day=day).update(last=F("last") + 1):
@@ -354,13 +370,15 @@ def submit_report(
     on_behalf_of: User | None = None,
     idempotency_key: str = "",
     now: dt.datetime | None = None,
+    suggest: bool = True,
 ) -> Submission:
     """Receive a report: check it, route it, start its workflow; refusals leave an audit entry only.
 
     `actor` is the signed-in resident or business, the staff member or neighbourhood head
     filing it, the partner's `ApiKey` (Open311), or `SystemActor("anonymous")` for the web
     without sign-in. A repeated `idempotency_key` from the same sender returns the first
-    report (with `created=False`) and changes nothing.
+    report (with `created=False`) and changes nothing. `suggest=False` skips the search for
+    similar open reports (`Submission.duplicates` stays empty) for callers that show none.
     """
     now = now or timezone.now()
     description = description or ""
@@ -376,7 +394,7 @@ def submit_report(
             latitude=latitude, longitude=longitude, address=address or "",
             contact=contact or Contact(), attributes=attributes or {}, photos=photos,
             media_urls=media_urls, anonymous=anonymous, on_behalf_of=on_behalf_of,
-            key=key, scope=scope, now=now,
+            key=key, scope=scope, now=now, suggest=suggest,
         )
     except ReportError as exc:
         audit.record(actor=actor, action="reports.submit_refused", changes={
@@ -397,6 +415,7 @@ def _submit(
     latitude: float | None, longitude: float | None, address: str, contact: Contact,
     attributes: Mapping[str, Any], photos: Sequence[Any], media_urls: Sequence[str],
     anonymous: bool, on_behalf_of: User | None, key: str, scope: str, now: dt.datetime,
+    suggest: bool,
 ) -> Submission:
     day = timezone.localdate(now)
     reporter, filed_by, api_key = _people(actor, channel, on_behalf_of)
@@ -459,7 +478,7 @@ def _submit(
         })
         _tell_the_unit(report)
     duplicates: list[Report] = []
-    if latitude is not None and longitude is not None:
+    if suggest and latitude is not None and longitude is not None:
         duplicates = suggest_duplicates(category=category, latitude=latitude,
                                         longitude=longitude, now=now, exclude=report)
     return Submission(report=report, private_token=token, created=True, duplicates=duplicates)

@@ -1,0 +1,73 @@
+"""Per-process caches of reference data (registry, categories) with correct invalidation.
+
+A value is computed from committed rows only: inside a transaction (an atomic block) the
+cache is bypassed, since what that transaction reads may include its own uncommitted,
+possibly rolled-back changes. A save or delete of a watched model in this process empties
+the cache at once and again when its transaction commits; other processes (the other
+gunicorn workers, a management command) are caught up by the time-to-live.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Hashable
+from typing import Any, Generic, TypeVar
+
+from django.db import connection, transaction
+from django.db.models import Model
+from django.db.models.signals import post_delete, post_save
+
+T = TypeVar("T")
+
+
+class ProcessCache(Generic[T]):
+    """Values by key, kept `ttl` seconds, emptied when one of `models` is saved or deleted."""
+
+    def __init__(self, name: str, *, ttl: float, models: tuple[type[Model], ...] = (),
+                 size: int = 256) -> None:
+        self.name = name
+        self.ttl = ttl
+        self.size = size
+        self._values: dict[Hashable, tuple[float, T]] = {}
+        self._generation = 0
+        self._lock = threading.Lock()
+        for model in models:
+            self.watch(model)
+
+    def watch(self, model: type[Model]) -> None:
+        """Empty the cache whenever a `model` row is saved or deleted in this process."""
+        uid = f"{self.name}:{model._meta.label}"
+        post_save.connect(self._changed, sender=model, weak=False, dispatch_uid=uid + ":save")
+        post_delete.connect(self._changed, sender=model, weak=False,
+                            dispatch_uid=uid + ":delete")
+
+    def _changed(self, **_: Any) -> None:
+        self.clear()
+        # A reader in another thread may fill it again with the old committed rows
+        # before this change commits: empty it once more after the commit.
+        transaction.on_commit(self.clear)
+
+    def clear(self) -> None:
+        """Forget every value."""
+        with self._lock:
+            self._values.clear()
+            self._generation += 1
+
+    def get(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The cached value of `key`, computing it (from committed rows) when missing or old."""
+        if connection.in_atomic_block:
+            return compute()
+        now = time.monotonic()
+        found = self._values.get(key)
+        if found is not None and now - found[0] < self.ttl:
+            return found[1]
+        generation = self._generation
+        value = compute()
+        with self._lock:
+            # Not stored when a change came in while it was computed.
+            if generation == self._generation:
+                if len(self._values) >= self.size:
+                    self._values.clear()
+                self._values[key] = (now, value)
+        return value
