@@ -237,6 +237,11 @@ def test_similar_open_reports_nearby_are_suggested_as_duplicates() -> None:
     too_old = services.suggest_duplicates(category="ngap-ha-tang", latitude=first.latitude,
                                           longitude=first.longitude, now=at(2026, 4, 1, 9))
     assert too_old == []
+    # A report hidden by moderation is never shown to someone filing (the web form too).
+    Report.objects.filter(pk=first.pk).update(is_public=False)
+    hidden = services.suggest_duplicates(category="ngap-ha-tang", latitude=first.latitude,
+                                         longitude=first.longitude)
+    assert first.pk not in [r.pk for r in hidden]
 
 
 def test_loading_the_categories_twice_changes_nothing() -> None:

@@ -121,11 +121,14 @@ class ReportQuerySet(WorkflowCaseQuerySet):
     def duplicate_candidates(
         self, *, category: Any, lat: float, lon: float, now: dt.datetime | None = None
     ) -> ReportQuerySet:
-        """Open reports of the category near the point, received within the window."""
+        """Public open reports of the category near the point, received within the window.
+
+        They are shown to whoever is filing, so a report hidden by moderation is never one.
+        """
         now = now or timezone.now()
         since = now - dt.timedelta(days=settings.CITYHALL_REPORTS_DUPLICATE_DAYS)
         return (
-            self.active().filter(~Q(state="resolved"), duplicate_of__isnull=True)
+            self.public().active().filter(~Q(state="resolved"), duplicate_of__isnull=True)
             .in_category(category)
             .nearby(lat, lon, settings.CITYHALL_REPORTS_DUPLICATE_RADIUS_M)
             .filter(created_at__gte=since)
