@@ -381,3 +381,11 @@ def test_unit_page_query_count_does_not_grow_with_children(
             assert staff_client.get(f"/units/{code}/").status_code == 200
         counts.append(len(captured))
     assert counts[0] == counts[1]
+
+
+@pytest.mark.django_db
+def test_the_sign_in_page_carries_the_portal_name_not_the_host(client: Client) -> None:
+    # Django's LoginView puts the request's host in `site_name`; the header must not show it.
+    html = client.get("/login/").content.decode()
+    assert settings.CITYHALL_SITE_NAME in html
+    assert "testserver</span>" not in html

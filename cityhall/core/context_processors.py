@@ -9,5 +9,8 @@ from django.http import HttpRequest
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
-    """Expose the site's name to templates."""
-    return {"site_name": settings.CITYHALL_SITE_NAME}
+    """Expose the portal's name to templates.
+
+    Not as `site_name`: Django's auth views put the request's host under that name.
+    """
+    return {"portal_name": settings.CITYHALL_SITE_NAME}
