@@ -27,6 +27,7 @@ setup: install
 	$(BIN)/cityhall load_workflows
 	$(BIN)/cityhall load_categories
 	$(BIN)/cityhall load_demo
+	$(BIN)/cityhall load_demo_reports
 
 run: setup
 	$(BIN)/cityhall collectstatic --no-input -v 0
