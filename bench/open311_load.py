@@ -322,6 +322,30 @@ def profile(server: Server, seconds: int, name: str) -> list[subprocess.Popen[by
             for pid in server.workers()]
 
 
+def drain(seconds: float = 60.0) -> None:
+    """File the queued Open311 backlog with one worker (this process) for up to `seconds`."""
+    from django.db import connection
+
+    from cityhall.open311.models import Intake
+    from cityhall.workflow.management.commands.worker import run_queued_tasks
+
+    waiting = Intake.objects.filter(status="pending").count()
+    began = time.perf_counter()
+    filed = 0
+    while time.perf_counter() - began < seconds:
+        ran = run_queued_tasks("bench-drain", max_tasks=50)
+        filed += ran
+        if ran == 0:
+            break
+    took = time.perf_counter() - began
+    left = Intake.objects.filter(status="pending").count()
+    refused = Intake.objects.exclude(status__in=["pending", "done"]).count()
+    connection.close()
+    print(f"queued:       {waiting:,} waiting after the run; one worker filed {filed:,} in "
+          f"{took:.1f} s ({filed / took if took else 0:,.0f}/s); {left:,} still waiting, "
+          f"{refused:,} refused or failed in all", flush=True)
+
+
 def describe(label: str, result: dict[str, Any]) -> str:
     seconds = result["duration_us"] / 1e6
     rate = result["requests"] / seconds if seconds else 0.0
@@ -348,6 +372,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1,
                         help="threads per gunicorn worker (1: sync worker, the default)")
     parser.add_argument("--only", choices=["post", "get"], help="run one of the two loads")
+    parser.add_argument("--async-intake", action="store_true",
+                        help="CITYHALL_OPEN311_ASYNC_INTAKE=1: POST answers with a token; "
+                             "afterwards one worker files the backlog for up to 60 s (timed)")
     parser.add_argument("--profile", action="store_true",
                         help="py-spy record the workers (bench/results/*.txt)")
     args = parser.parse_args()
@@ -377,11 +404,12 @@ def main() -> None:
         db_version = cur.fetchone()[0].split(",")[0]
     bodies, paths = post_bodies(api_key), get_paths()
     server_env = {**os.environ, "DEBUG": "0", "SECRET_KEY": key, "ALLOWED_HOSTS": "127.0.0.1",
-                  "SECURE_SSL_REDIRECT": "0", "DATABASE_URL": args.db, "LOG_LEVEL": "WARNING"}
+                  "SECURE_SSL_REDIRECT": "0", "DATABASE_URL": args.db, "LOG_LEVEL": "WARNING",
+                  "CITYHALL_OPEN311_ASYNC_INTAKE": "1" if args.async_intake else "0"}
     lines = [*machine(db_version), f"load avg:     {load_start[0]:.2f} {load_start[1]:.2f} "
              f"{load_start[2]:.2f} at start",
              f"server:       gunicorn cityhall.wsgi, 2 workers x {args.threads} thread(s), "
-             "DEBUG=0, 127.0.0.1",
+             f"DEBUG=0, 127.0.0.1, Open311 intake {'queued' if args.async_intake else 'at once'}",
              f"load:         wrk, {args.concurrency} connections, {args.duration} s per run"]
     for line in lines:
         print(line, flush=True)
@@ -416,6 +444,8 @@ def main() -> None:
                         spy.wait(timeout=60)
                     print(f"[{stored:>9,} stored] {describe(method, result)}  "
                           f"(load avg {os.getloadavg()[0]:.2f})", flush=True)
+                    if method == "POST" and args.async_intake:
+                        drain()
         finally:
             server.stop()
     connection.close()

@@ -6,10 +6,13 @@ from django.utils.crypto import constant_time_compare, salted_hmac
 from django.utils.http import base36_to_int, int_to_base36
 
 _SALT = "cityhall.open311.token"
+_INTAKE_SALT = "cityhall.open311.intake-token"
+#: Tokens of queued submissions start with this (a report's token starts with base36).
+INTAKE_PREFIX = "q-"
 
 
-def _mac(pk: int) -> str:
-    return salted_hmac(_SALT, str(pk)).hexdigest()[:24]
+def _mac(pk: int, salt: str = _SALT) -> str:
+    return salted_hmac(salt, str(pk)).hexdigest()[:24]
 
 
 def token_for(pk: int) -> str:
@@ -27,3 +30,22 @@ def pk_from_token(token: str) -> int | None:
     except ValueError:
         return None
     return pk if constant_time_compare(mac, _mac(pk)) else None
+
+
+def intake_token_for(pk: int) -> str:
+    """The token of the queued submission with primary key `pk` (before it is a report)."""
+    return f"{INTAKE_PREFIX}{int_to_base36(pk)}-{_mac(pk, _INTAKE_SALT)}"
+
+
+def intake_pk_from_token(token: str) -> int | None:
+    """The queued submission a genuine intake token names; None for anything else."""
+    if not (token or "").startswith(INTAKE_PREFIX):
+        return None
+    head, _sep, mac = token.removeprefix(INTAKE_PREFIX).partition("-")
+    if not head or len(head) > 13 or not mac:
+        return None
+    try:
+        pk = base36_to_int(head)
+    except ValueError:
+        return None
+    return pk if constant_time_compare(mac, _mac(pk, _INTAKE_SALT)) else None

@@ -21,6 +21,9 @@ from cityhall.accounts.auth import api_key_from_request, authenticate_api_key
 from cityhall.core.api import ApiError
 from cityhall.core.text import querydict_has_nul
 from cityhall.open311 import queries, render
+from cityhall.open311.intake import accept as accept_intake
+from cityhall.open311.intake import payload_of
+from cityhall.open311.models import Intake
 from cityhall.open311.params import (
     Open311Error,
     attributes,
@@ -33,11 +36,12 @@ from cityhall.open311.params import (
     text,
 )
 from cityhall.open311.render import FORMATS, JSON, XML
-from cityhall.open311.tokens import pk_from_token, token_for
+from cityhall.open311.tokens import intake_pk_from_token, intake_token_for, pk_from_token, token_for
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit
 from cityhall.reports.models import Category
 from cityhall.reports.queries import OPEN_STATES
 from cityhall.reports.services import Contact, ReportError, submit_report
+from cityhall.reports.services.intake import check_partner_report
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +71,8 @@ def _is_form(request: HttpRequest) -> bool:
     return kind in ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
-def _report_error(exc: ReportError) -> Open311Error:
+def report_error(exc: ReportError) -> Open311Error:
+    """The Open311 error for a refusal of the reports service."""
     status = _STATUS_OF.get(exc.code, 400)
     if isinstance(exc.detail, dict):
         prefix = "attribute[%s]" if exc.code == "invalid_attribute" else "%s"
@@ -102,7 +107,7 @@ def open311(*methods: str) -> Callable[[View], View]:
             except ApiError as exc:
                 return render.errors(fmt, exc.status, [str(exc.detail)])
             except ReportError as exc:
-                mapped = _report_error(exc)
+                mapped = report_error(exc)
                 return render.errors(fmt, mapped.status, mapped.descriptions)
             except (SuspiciousOperation, MultiPartParserError, UnreadablePostError):
                 return render.errors(fmt, 400, [_("The request body could not be read.")])
@@ -244,14 +249,27 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
                       email=text(params, "email"), device_id=text(params, "device_id"),
                       account_id=account_id)
     media_url = text(params, "media_url")
+    submission: dict[str, Any] = {
+        "category": code, "description": params.get("description") or "", "latitude": lat,
+        "longitude": lon, "address": address, "contact": contact,
+        "attributes": attributes(params), "media_urls": [media_url] if media_url else [],
+    }
+    idempotency_key = request.headers.get("Idempotency-Key", "")
+    photos = request.FILES.getlist("media")
+    if settings.CITYHALL_OPEN311_ASYNC_INTAKE and not photos:
+        # Queued: check now, file in the worker, answer with a token (GeoReport v2).
+        check_partner_report(actor=key, **submission)
+        intake, created = accept_intake(actor=key, payload=payload_of(**submission),
+                                        idempotency_key=idempotency_key)
+        item = {"token": intake_token_for(intake.pk), "service_notice": _(
+            "Accepted; it is being filed. Ask tokens/{token} for its service_request_id."),
+            "account_id": account_id or None}
+        return render.response(fmt, "service_requests", "request", [item],
+                               status=202 if created else 200)
     made = submit_report(
-        actor=key, category=code, description=params.get("description") or "",
-        channel="open311", latitude=lat, longitude=lon, address=address, contact=contact,
-        attributes=attributes(params), photos=request.FILES.getlist("media"),
-        media_urls=[media_url] if media_url else [],
-        idempotency_key=request.headers.get("Idempotency-Key", ""),
+        actor=key, channel="open311", photos=photos, idempotency_key=idempotency_key,
         # Open311 answers have no place for similar reports: do not look for them.
-        suggest=False,
+        suggest=False, **submission,
     )
     report = made.report
     item = {"service_request_id": report.code, "service_notice": report.routing_reason,
@@ -386,13 +404,30 @@ def request_detail(request: HttpRequest, fmt: str, request_id: str) -> HttpRespo
 
 @open311("GET", "HEAD")
 def token_detail(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
-    """The request id behind a token given when it was filed."""
+    """The request id behind a token given when it was filed (or accepted for filing)."""
+    intake_pk = intake_pk_from_token(token)
+    if intake_pk is not None:
+        return _intake_token(fmt, token, intake_pk)
     pk = pk_from_token(token)
     code = queries.report_pk_code(pk) if pk is not None else None
     if code is None:
         raise Open311Error(404, _("There is no request with this token."))
     return render.response(fmt, "service_requests", "request",
                            [{"service_request_id": code, "token": token}])
+
+
+def _intake_token(fmt: str, token: str, pk: int) -> HttpResponse:
+    """A queued submission: its request id once filed, nothing yet, or why it was refused."""
+    found = (Intake.objects.filter(pk=pk).values("status", "report__code", "report__is_public",
+                                                 "error_status", "errors").first())
+    if found is None:
+        raise Open311Error(404, _("There is no request with this token."))
+    if found["status"] in (Intake.Status.REFUSED, Intake.Status.FAILED):
+        raise Open311Error(found["error_status"] or 400, *found["errors"])
+    item: dict[str, Any] = {"service_request_id": None, "token": token}
+    if found["status"] == Intake.Status.DONE and found["report__is_public"]:
+        item["service_request_id"] = found["report__code"]
+    return render.response(fmt, "service_requests", "request", [item])
 
 
 def not_found(request: HttpRequest, rest: str) -> HttpResponse:

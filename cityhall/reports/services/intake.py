@@ -410,6 +410,51 @@ def submit_report(
     return submission
 
 
+def _check_text(description: str, address: str) -> None:
+    if not description.strip():
+        raise ReportError("description_required", _("Describe the problem."))
+    if len(description) > MAX_DESCRIPTION:
+        raise ReportError("description_too_long", _("At most %(n)s characters.") % {
+            "n": MAX_DESCRIPTION})
+    if len(address) > 500:
+        raise ReportError("invalid_location", _("The address is too long."))
+
+
+def check_partner_report(
+    *, actor: ApiKey, category: str, description: str, latitude: float | None,
+    longitude: float | None, address: str, contact: Contact, attributes: Mapping[str, Any],
+    media_urls: Sequence[str], now: dt.datetime | None = None,
+) -> Category:
+    """The checks of an Open311 submission that need no write (queued intake); refusals audited.
+
+    Everything `submit_report` would refuse for a partner is refused here too, except an
+    address that names no unit (the parser's work is left to the worker); a point is
+    resolved, as that is cheap. The worker's `submit_report` checks it all again.
+    """
+    day = timezone.localdate(now or timezone.now())
+    try:
+        cat = _category(category)
+        _people(actor, Channel.OPEN311, None)
+        _check_text(description, address)
+        if cat.audience == Audience.ENTERPRISE:
+            raise ReportError("business_account_required",
+                              _("Enterprise problems are filed with a business account."))
+        _check_attributes(cat, attributes)
+        if latitude is not None or longitude is not None or not address.strip():
+            with translation.override(settings.LANGUAGE_CODE):
+                _place(cat, latitude, longitude, "", day)
+        _check_contact(contact)
+        if not contact.identifies() and not cat.anonymous_allowed:
+            raise ReportError("anonymous_not_allowed",
+                              _("This category needs a name and a phone number or e-mail."))
+        _check_media(list(media_urls))
+    except ReportError as exc:
+        audit.record(actor=actor, action="reports.submit_refused", changes={
+            "code": exc.code, "category": str(category)[:64], "channel": Channel.OPEN311})
+        raise
+    return cat
+
+
 def _submit(
     *, actor: Any, category: Category, description: str, channel: str,
     latitude: float | None, longitude: float | None, address: str, contact: Contact,
@@ -419,13 +464,7 @@ def _submit(
 ) -> Submission:
     day = timezone.localdate(now)
     reporter, filed_by, api_key = _people(actor, channel, on_behalf_of)
-    if not description.strip():
-        raise ReportError("description_required", _("Describe the problem."))
-    if len(description) > MAX_DESCRIPTION:
-        raise ReportError("description_too_long", _("At most %(n)s characters.") % {
-            "n": MAX_DESCRIPTION})
-    if len(address) > 500:
-        raise ReportError("invalid_location", _("The address is too long."))
+    _check_text(description, address)
     business = reporter if reporter is not None and reporter.kind == UserKind.BUSINESS else None
     if category.audience == Audience.ENTERPRISE and (business is None or not business.tax_code):
         raise ReportError("business_account_required",
