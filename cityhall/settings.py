@@ -210,3 +210,6 @@ CITYHALL_MAP_TILES_URL = env_str("CITYHALL_MAP_TILES_URL", "")
 
 # Open311 GeoReport v2 (/open311/v2/): the jurisdiction this server answers for.
 CITYHALL_OPEN311_JURISDICTION = env_str("CITYHALL_OPEN311_JURISDICTION", "tphcm.gov.vn")
+# Accept Open311 POSTs into a queue and file them in `cityhall worker` (answer: a token);
+# off, each POST files the report at once (answer: service_request_id). See docs/open311.md.
+CITYHALL_OPEN311_ASYNC_INTAKE = env_bool("CITYHALL_OPEN311_ASYNC_INTAKE", False)
