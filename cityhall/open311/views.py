@@ -48,6 +48,8 @@ logger = logging.getLogger(__name__)
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 WRITE_SCOPE = "open311:write"
 MAX_PAGE_SIZE = 1000
+#: The deepest row a page may reach (page times page_size).
+MAX_DEPTH = 10_000
 DEFAULT_WINDOW = dt.timedelta(days=90)
 MAX_RADIUS_M = 50_000
 # Reports service codes and the HTTP status an Open311 client gets for them (else 400).
@@ -284,6 +286,11 @@ def _filter(params: QueryDict) -> queries.RequestFilter:
     page = integer(params, "page", 1, 1, 100_000)
     spec.limit = integer(params, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE)
     spec.offset = (page - 1) * spec.limit
+    if spec.offset + spec.limit > MAX_DEPTH:
+        # A deep OFFSET reads and drops every row before it: narrow the dates instead.
+        raise Open311Error(400, _(
+            "A page may reach %(n)s requests deep at most (page times page_size); narrow "
+            "start_date and end_date to go further back.") % {"n": f"{MAX_DEPTH:,}"})
     # Every parameter is checked even when ids override them, so a typo is never silent.
     codes = comma_list(params, "service_code")
     start, end = moment(params, "start_date"), moment(params, "end_date")

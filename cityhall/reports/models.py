@@ -8,7 +8,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -21,6 +21,8 @@ from cityhall.workflow.models import WorkflowCase
 COMMUNE = "commune"
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 MAX_DESCRIPTION = 4000
+#: reports.queries.OPEN_STATES, spelt out for the partial indexes (a migration freezes them).
+OPEN_STATES_FOR_INDEX = ["received", "assigned", "in_progress"]
 
 
 class Audience(models.TextChoices):
@@ -132,9 +134,12 @@ class Category(models.Model):
 class Report(WorkflowCase):
     """One report: what, where, who (kept apart), where it was routed and why, how it ended."""
 
-    code = models.CharField(_("code"), max_length=32, unique=True)
+    # Unique through `report_code_unique` (Meta): a plain btree, without the unused
+    # pattern-ops twin that `unique=True` adds on PostgreSQL.
+    code = models.CharField(_("code"), max_length=32)
+    # `report_category_created` leads with the category: no index of its own.
     category = models.ForeignKey(Category, on_delete=models.PROTECT, related_name="reports",
-                                 verbose_name=_("category"))
+                                 db_index=False, verbose_name=_("category"))
     description = models.TextField(_("description"))
     latitude = models.FloatField(_("latitude"), null=True, blank=True)
     longitude = models.FloatField(_("longitude"), null=True, blank=True)
@@ -160,7 +165,7 @@ class Report(WorkflowCase):
         verbose_name=_("partner key"),
     )
     anonymous = models.BooleanField(_("anonymous"), default=False)
-    private_token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    private_token_hash = models.CharField(max_length=64, editable=False)  # unique: Meta
     # The private token is HMAC(SECRET_KEY, salt): a retried submission can be given the
     # same token again, while the database alone (hash and salt) cannot rebuild it.
     token_salt = models.CharField(max_length=32, editable=False)
@@ -197,6 +202,8 @@ class Report(WorkflowCase):
         verbose_name_plural = _("reports")
         ordering = ["-created_at", "-pk"]
         constraints = [
+            models.UniqueConstraint(fields=["code"], name="report_code_unique"),
+            models.UniqueConstraint(fields=["private_token_hash"], name="report_token_unique"),
             models.UniqueConstraint(
                 fields=["idempotency_scope", "idempotency_key"],
                 condition=~Q(idempotency_key=""), name="report_unique_idempotency_key",
@@ -212,6 +219,11 @@ class Report(WorkflowCase):
             models.Index(fields=["category", "created_at"], name="report_category_created"),
             models.Index(fields=["latitude", "longitude"], name="report_point"),
             models.Index(fields=["updated_at"], name="report_updated"),
+            # Open311 and the public list with status=open, newest first (all, by category).
+            models.Index(F("created_at").desc(), F("id").desc(), name="report_open_created",
+                         condition=Q(is_public=True, state__in=OPEN_STATES_FOR_INDEX)),
+            models.Index("category", F("created_at").desc(), name="report_open_cat_created",
+                         condition=Q(is_public=True, state__in=OPEN_STATES_FOR_INDEX)),
         ]
 
     def __str__(self) -> str:
