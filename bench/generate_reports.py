@@ -307,7 +307,8 @@ def generate(count: int, *, seed: int = 4, now: dt.datetime | None = None,
                 stage, next_at, level = engine.NOTHING, None, 0
                 if state in ("received", "assigned", "in_progress"):
                     case = SimpleNamespace(closed_at=None, clock_paused_at=None,
-                                           state_due_at=state_due, due_at=due)
+                                           state_due_at=state_due, due_at=due, state=state,
+                                           state_entered_at=changed)
                     stage, next_at = engine._schedule(case, world.spec, cal, engine.REMIND)
                     # The sweep would have reminded and escalated already: plan what is next.
                     while next_at is not None and next_at <= now and stage < engine.NOTHING:
