@@ -311,7 +311,12 @@ def test_a_photo_is_uploaded_with_the_request(client: Client, key: str) -> None:
     photo = ReportPhoto.objects.get(report__code=code)
     assert photo.content_type == "image/jpeg" and photo.width == 40
     shown = body(client.get(f"{BASE}requests/{code}.json"))[0]
-    assert shown["media_url"].startswith("http://testserver/media/reports/")
+    assert shown["media_url"] == f"http://testserver/reports/{code}/photos/{photo.pk}/"
+    # The link serves the picture while the report is public, and nothing once it is hidden.
+    path = shown["media_url"].removeprefix("http://testserver")
+    assert client.get(path)["Content-Type"] == "image/jpeg"
+    Report.objects.filter(code=code).update(is_public=False)
+    assert client.get(path).status_code == 404
 
 
 def test_an_upload_that_is_not_an_image_is_refused(client: Client, key: str) -> None:
@@ -508,7 +513,8 @@ def test_extensions_add_the_public_handling_log_and_photos(client: Client) -> No
         f"{BASE}requests/{report.code}.json", {"extensions": "true"}).content
     photos = root.findall("request/extended_attributes/photos/photo")
     assert [p.findtext("kind") for p in photos] == ["report", "reply"]
-    assert all((p.findtext("url") or "").startswith("http://testserver/media/") for p in photos)
+    assert all((p.findtext("url") or "").startswith(f"http://testserver/reports/{report.code}/photos/")
+               for p in photos)
 
 
 def test_reading_costs_a_fixed_number_of_queries(client: Client) -> None:

@@ -57,7 +57,7 @@ def category_ids(codes: list[str]) -> dict[str, int]:
 def request_rows(spec: RequestFilter) -> list[dict[str, Any]]:
     """One page of public reports as dicts of `COLUMNS` plus `photo`: a single query."""
     first_photo = (ReportPhoto.objects.filter(report=OuterRef("pk"), kind=ReportPhoto.Kind.REPORT)
-                   .order_by("pk").values("image")[:1])
+                   .order_by("pk").values("pk")[:1])
     qs = Report.objects.public()
     if spec.ids:
         # The ids override every other filter (GeoReport v2).
@@ -98,7 +98,7 @@ def photos(pks: list[int]) -> dict[int, list[dict[str, Any]]]:
     """Each report's photos (reported and of the fix), in order: one query."""
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
     rows = (ReportPhoto.objects.filter(report_id__in=pks).order_by("report_id", "pk")
-            .values("report_id", "kind", "image", "content_type", "width", "height"))
+            .values("report_id", "pk", "kind", "content_type", "width", "height"))
     for row in rows:
         found[row.pop("report_id")].append(row)
     return found

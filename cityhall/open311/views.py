@@ -10,9 +10,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
-from django.core.files.storage import default_storage
 from django.http import HttpRequest, HttpResponse, QueryDict, UnreadablePostError
 from django.http.multipartparser import MultiPartParserError
+from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
@@ -336,8 +336,10 @@ def _status_notes(row: dict[str, Any]) -> str | None:
     return notes or None
 
 
-def _media(request: HttpRequest, name: str) -> str:
-    return request.build_absolute_uri(default_storage.url(name))
+def _media(request: HttpRequest, code: str, photo_id: int) -> str:
+    # Through the portal's checked photo view, never the storage's own URL: a report hidden
+    # later must take its photos with it.
+    return request.build_absolute_uri(reverse("portal:report_photo", args=[code, photo_id]))
 
 
 def _status(state: str) -> str:
@@ -378,7 +380,7 @@ def _list(request: HttpRequest, fmt: str, params: QueryDict, *, one: bool = Fals
             "zipcode": None,
             "lat": row["latitude"],
             "long": row["longitude"],
-            "media_url": _media(request, row["photo"]) if row["photo"]
+            "media_url": _media(request, row["code"], row["photo"]) if row["photo"]
             else (media[0] if media else None),
         }
         if logs is not None and photos is not None:
@@ -390,7 +392,7 @@ def _list(request: HttpRequest, fmt: str, params: QueryDict, *, one: bool = Fals
                     for action, state, at, comment in logs.get(row["pk"], [])
                 ],
                 "photos": [
-                    {"url": _media(request, p["image"]), "kind": p["kind"],
+                    {"url": _media(request, row["code"], p["pk"]), "kind": p["kind"],
                      "content_type": p["content_type"], "width": p["width"],
                      "height": p["height"]}
                     for p in photos.get(row["pk"], [])
