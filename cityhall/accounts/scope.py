@@ -84,7 +84,8 @@ def scope_of(user: Any) -> Scope:
     paths: set[str] = set()
     ids: set[int] = set()
     everything = False
-    for m in Membership.objects.active_on().filter(user=user).select_related("unit"):
+    # No ordering: the model's default sorts through a join on users this never needs.
+    for m in Membership.objects.active_on().filter(user=user).order_by().select_related("unit"):
         if m.role in subtree_roles:
             if _is_city(m.unit):
                 everything = True
