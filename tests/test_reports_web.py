@@ -287,6 +287,9 @@ def test_the_reporter_reopens_within_the_window_with_a_reason(
     assert response.status_code == 302
     report.refresh_from_db()
     assert report.state == "in_progress"
+    # The reporter reads their own reason; the public page of the same report does not.
+    assert "Vẫn còn ngập." in client.get(response["Location"]).content.decode()
+    assert "Vẫn còn ngập." not in Client().get(f"/reports/{report.code}/").content.decode()
 
 
 def test_the_signed_in_reporter_follows_without_the_token(world: World) -> None:

@@ -21,8 +21,6 @@ COLUMNS = (
     "category__code", "category__name", "category__name_en", "unit__name",
     "place_unit__code", "place_unit__name", "duplicate_of__code",
 )
-#: Steps whose comment is written for the public (the routing reason, replies, transfers).
-PUBLIC_NOTES = frozenset({"start", "resolve", "reject", "transfer", "merge"})
 CASE_TYPE = "reports.report"
 
 

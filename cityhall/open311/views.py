@@ -39,7 +39,7 @@ from cityhall.open311.render import FORMATS, JSON, XML
 from cityhall.open311.tokens import intake_pk_from_token, intake_token_for, pk_from_token, token_for
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit
 from cityhall.reports.models import Category
-from cityhall.reports.queries import OPEN_STATES
+from cityhall.reports.queries import OPEN_STATES, PUBLIC_NOTE_ACTIONS
 from cityhall.reports.services import Contact, ReportError, submit_report
 from cityhall.reports.services.intake import check_partner_report
 
@@ -388,7 +388,7 @@ def _list(request: HttpRequest, fmt: str, params: QueryDict, *, one: bool = Fals
                 "handling_log": [
                     {"action": action, "state": state, "status": _status(state),
                      "datetime": w3c(at),
-                     "note": comment if action in queries.PUBLIC_NOTES and comment else None}
+                     "note": comment if action in PUBLIC_NOTE_ACTIONS and comment else None}
                     for action, state, at, comment in logs.get(row["pk"], [])
                 ],
                 "photos": [

@@ -29,7 +29,7 @@ from cityhall.portal.reports_forms import (
 )
 from cityhall.reports import services
 from cityhall.reports.models import Category, Channel, Report, ReportPhoto
-from cityhall.reports.queries import OPEN_STATES
+from cityhall.reports.queries import OPEN_STATES, PUBLIC_NOTE_ACTIONS, REPORTER_NOTE_ACTIONS
 from cityhall.reports.services import Contact, ReportError
 from cityhall.reports.statistics import report_statistics
 from cityhall.workflow.models import Transition
@@ -37,8 +37,6 @@ from cityhall.workflow.models import Transition
 PAGE_SIZE = 20
 #: Pins on the public map: the newest matching reports, so the page stays light.
 MAP_PINS = 500
-#: Steps whose note the reporter and the public may read (assignment notes are internal).
-PUBLIC_NOTES = {"start", "resolve", "reject", "transfer", "reopen", "merge"}
 STATES = ("received", "assigned", "in_progress", "resolved", "closed", "rejected", "merged")
 
 
@@ -156,11 +154,12 @@ def _followed(request: HttpRequest, code: str) -> tuple[Report, str, bool]:
     return report, token if by_token else "", is_reporter
 
 
-def public_history(report: Report) -> list[Transition]:
-    """The steps of a report, with notes only where they are meant for the reporter."""
+def public_history(report: Report, *, for_reporter: bool) -> list[Transition]:
+    """The steps of a report, with notes only where they are meant for this reader."""
+    shown = REPORTER_NOTE_ACTIONS if for_reporter else PUBLIC_NOTE_ACTIONS
     steps = list(Transition.objects.for_case(report).order_by("seq"))
     for step in steps:
-        if step.action not in PUBLIC_NOTES:
+        if step.action not in shown:
             step.comment = ""
     return steps
 
@@ -204,7 +203,7 @@ def _follow_page(request: HttpRequest, report: Report, token: str, is_reporter: 
     photos = list(report.photos.all())
     context = {
         "report": report, "token": token, "is_reporter": is_reporter,
-        "history": public_history(report),
+        "history": public_history(report, for_reporter=is_reporter),
         "attributes": attribute_rows(report.category, report.attribute_values),
         "report_photos": [p for p in photos if p.kind == ReportPhoto.Kind.REPORT],
         "reply_photos": [p for p in photos if p.kind == ReportPhoto.Kind.REPLY],

@@ -31,7 +31,7 @@ from cityhall.core.api import (
 from cityhall.orgunits.models import Unit
 from cityhall.reports import services
 from cityhall.reports.models import Channel, Report, ReportPhoto
-from cityhall.reports.queries import OPEN_STATES
+from cityhall.reports.queries import OPEN_STATES, REPORTER_NOTE_ACTIONS
 from cityhall.reports.services import Contact, ReportError
 from cityhall.reports.services.attachments import is_reporter
 from cityhall.reports.statistics import report_statistics
@@ -48,8 +48,6 @@ _STATUS = {"not_found": 404, "not_allowed": 403, "not_reporter": 403,
 _Code = Path(..., max_length=32, description="The report's code, e.g. PA-260302-0001.")
 #: Every state a report can be in (the public list's filter).
 STATES = ("received", "assigned", "in_progress", "resolved", "closed", "rejected", "merged")
-#: Steps whose note the reporter may read; assignment notes are internal (as on the web page).
-PUBLIC_NOTES = frozenset({"start", "resolve", "reject", "transfer", "reopen", "merge"})
 _FOLLOW_HELP = "The private follow token (also accepted as the `X-Report-Token` header)."
 _PHOTOS = File(..., description="JPEG, PNG or WebP files.")
 
@@ -416,7 +414,8 @@ def _follow(report: Report, token: str) -> dict[str, Any]:
                     "kind": p.kind, "content_type": p.content_type, "width": p.width,
                     "height": p.height} for p in report.photos.all()],
         "history": [{"seq": s.seq, "action": s.action, "to_state": s.to_state, "at": s.at,
-                     "note": s.comment if s.action in PUBLIC_NOTES else ""} for s in steps],
+                     "note": s.comment if s.action in REPORTER_NOTE_ACTIONS else ""}
+                    for s in steps],
         "can_rate": report.rating is None and report.resolved_at is not None
         and report.state in ("resolved", "closed"),
         "can_reopen": reopen_until is not None and now <= reopen_until,

@@ -17,6 +17,11 @@ from cityhall.workflow.models import WorkflowCaseQuerySet
 
 #: States in which a report waits for the unit's work.
 OPEN_STATES = ("received", "assigned", "in_progress")
+#: Steps whose note is written for the public: the routing reason, start of work, replies,
+#: transfers, rejections and merges. Assignment notes are internal.
+PUBLIC_NOTE_ACTIONS = frozenset({"start", "resolve", "reject", "transfer", "merge"})
+#: What the reporter also reads: their own reason for reopening, never shown publicly.
+REPORTER_NOTE_ACTIONS = PUBLIC_NOTE_ACTIONS | {"reopen"}
 #: States that still move (the reporter may rate or reopen a resolved report).
 ACTIVE_STATES = (*OPEN_STATES, "resolved")
 RESOLVED_STATES = ("resolved", "closed")
