@@ -351,3 +351,80 @@ def test_one_sweep_fires_many_cases_with_a_bounded_number_of_queries(
     assert Notification.objects.filter(recipient=staff.officer,
                                        subject__startswith="Sắp đến hạn").count() == 6
     assert engine.sweep(now=at(2026, 2, 25, 14)).total == 0
+
+
+def test_perform_many_acts_on_every_case_with_one_write_per_table(
+    django_assert_max_num_queries: object,
+) -> None:
+    staff = make_staff()
+    few = [new_case(staff, FRI, f"few {i}") for i in range(3)]
+    many = [new_case(staff, FRI, f"many {i}") for i in range(40)]
+    single = new_case(staff, FRI, "single")
+    engine.perform(single, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
+    engine.perform_many(few, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
+    clerk, officer = User.objects.get(pk=staff.clerk.pk), User.objects.get(pk=staff.officer.pk)
+    # The lock, the units, the actor's memberships, the assignee's scope, the cases, the
+    # steps, the audit entries, the two notice tables and a savepoint pair: the same for
+    # forty cases as for three.
+    with django_assert_max_num_queries(11):  # type: ignore[operator]
+        steps = engine.perform_many(many, "assign", actor=clerk, assignee=officer,
+                                    comment="chia việc", now=FRI)
+    assert [s.case_id for s in steps] == [c.pk for c in many]
+    for case in many:
+        # The objects in hand hold what the rows hold, as after `perform`.
+        row = ExampleCase.objects.get(pk=case.pk)
+        assert (case.state, case.assignee_id, case.steps) == ("in_progress", staff.officer.pk, 2)
+        assert (row.state, row.assignee_id, row.steps, row.next_sweep_at, row.sweep_stage) == (
+            case.state, case.assignee_id, case.steps, case.next_sweep_at, case.sweep_stage)
+        assert [(t.action, t.seq, t.comment) for t in engine.history(case)] == [
+            ("start", 1, ""), ("assign", 2, "chia việc")]
+    # The same rows as one action at a time would leave: history, deadlines, audit, notices.
+    reference = ExampleCase.objects.get(pk=single.pk)
+    for case in many[:1]:
+        assert (case.due_at, case.state_due_at, case.next_sweep_at) == (
+            reference.due_at, reference.state_due_at, reference.next_sweep_at)
+    assert AuditEntry.objects.filter(action="workflow.assign",
+                                     object_id__in=[str(c.pk) for c in many]).count() == 40
+    assert Notification.objects.filter(recipient=staff.officer).count() == 1 + 3 + 40
+
+
+def test_perform_many_is_all_or_nothing_and_names_the_refused_case() -> None:
+    staff = make_staff()
+    cases = [new_case(staff, FRI, f"batch {i}") for i in range(5)]
+    engine.perform(cases[3], "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
+    engine.perform(cases[3], "submit_for_review", actor=staff.officer, now=FRI)
+    before = list(Transition.objects.order_by("pk").values_list("pk", flat=True))
+    with pytest.raises(engine.BatchError) as err:
+        engine.perform_many(cases, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
+    assert err.value.case is cases[3] and err.value.code == "invalid_state"
+    assert list(Transition.objects.order_by("pk").values_list("pk", flat=True)) == before
+    assert [c.state for c in ExampleCase.objects.filter(pk__in=[c.pk for c in cases])
+            .order_by("pk")] == ["received", "received", "received", "review", "received"]
+    # Refused for the actor's role or the assignee's scope, as `perform` refuses.
+    with pytest.raises(engine.BatchError) as err:
+        engine.perform_many(cases[:2], "assign", actor=staff.outsider, assignee=staff.officer,
+                            now=FRI)
+    assert err.value.code == "not_allowed"
+    with pytest.raises(engine.BatchError) as err:
+        engine.perform_many(cases[:2], "assign", actor=staff.clerk, assignee=staff.outsider,
+                            now=FRI)
+    assert err.value.code == "assignee_out_of_scope"
+    with pytest.raises(WorkflowError) as plain:
+        engine.perform_many([cases[0], cases[0]], "assign", actor=staff.clerk,
+                            assignee=staff.officer, now=FRI)
+    assert plain.value.code == "duplicate_case"
+    assert Transition.objects.filter(action="assign").count() == 1
+
+
+def test_perform_many_with_the_same_idempotency_key_acts_once() -> None:
+    staff = make_staff()
+    cases = [new_case(staff, FRI, f"retry {i}") for i in range(3)]
+    first = engine.perform_many(cases, "assign", actor=staff.clerk, assignee=staff.officer,
+                                idempotency_key="bulk-1", now=FRI)
+    # A retry with fresh objects (as a second request would have) gets the same steps back.
+    again = engine.perform_many(list(ExampleCase.objects.filter(pk__in=[c.pk for c in cases])
+                                     .order_by("pk")),
+                                "assign", actor=staff.clerk, assignee=staff.officer,
+                                idempotency_key="bulk-1", now=FRI)
+    assert [s.pk for s in again] == [s.pk for s in first]
+    assert Transition.objects.filter(action="assign").count() == 3

@@ -467,11 +467,8 @@ def _guard(case: WorkflowCase) -> dict[str, Any]:
     }
 
 
-def _act(
-    case: WorkflowCase, action: str, *, actor: Any, inputs: _Inputs, idempotency_key: str,
-    now: dt.datetime, cal: WorkCalendar, guarded: bool,
-) -> Transition:
-    """Check and take `action` on `case`; with `guarded`, only if the row still matches."""
+def _check(case: WorkflowCase, action: str, actor: Any, inputs: _Inputs) -> dict[str, Any]:
+    """The workflow spec of `case`, once `actor` may take `action` on it with `inputs`."""
     if case.workflow_id is None:
         raise WorkflowError("not_started", "the case has not started")
     spec = definitions.spec_of(case.workflow_id)
@@ -481,13 +478,42 @@ def _act(
         code = "invalid_state" if case.state not in spec["actions"][action].get("from", []) \
             else "not_allowed"
         raise WorkflowError(code, f"{action!r} cannot be taken now by this actor")
-    definition = spec["actions"][action]
-    _validate_inputs(case, definition, inputs)
-    condition = _guard(case) if guarded else {}
+    _validate_inputs(case, spec["actions"][action], inputs)
+    return spec
+
+
+def _advance(
+    case: WorkflowCase, spec: dict[str, Any], action: str, *, actor: Any, inputs: _Inputs,
+    idempotency_key: str, now: dt.datetime, cal: WorkCalendar,
+) -> tuple[Transition, AuditEntry, _Event]:
+    """Move the checked `case` on by `action` in memory; its step, audit entry and event.
+
+    Nothing is written: the caller writes the case, the step and the entry, and the
+    notices of the event, one case at a time (`perform`) or many at once (`perform_many`).
+    """
     before = _snapshot(case)
-    _apply(case, spec, cal, definition["to"], now=now, assignee=inputs.assignee,
+    _apply(case, spec, cal, spec["actions"][action]["to"], now=now, assignee=inputs.assignee,
            due_at=inputs.due_at)
     case.steps += 1
+    step = _transition(
+        case, action=action, from_state=before["state"], actor=actor, now=now, cal=cal,
+        assignee_before=before["assignee"], comment=inputs.comment, reason=inputs.reason,
+        attachments=inputs.attachments, idempotency_key=idempotency_key,
+    )
+    entry = audit.entry(actor=actor, action=f"workflow.{action}", obj=case,
+                        changes=audit.diff(before, _snapshot(case)), unit_id=case.unit_id)
+    return step, entry, _Event(case, spec, action, actor, before["assignee"], inputs.comment)
+
+
+def _act(
+    case: WorkflowCase, action: str, *, actor: Any, inputs: _Inputs, idempotency_key: str,
+    now: dt.datetime, cal: WorkCalendar, guarded: bool,
+) -> Transition:
+    """Check and take `action` on `case`; with `guarded`, only if the row still matches."""
+    spec = _check(case, action, actor, inputs)
+    condition = _guard(case) if guarded else {}
+    step, entry, event = _advance(case, spec, action, actor=actor, inputs=inputs,
+                                  idempotency_key=idempotency_key, now=now, cal=cal)
     values = {
         case._meta.get_field(name).attname: getattr(case, case._meta.get_field(name).attname)
         for name in _WRITTEN
@@ -496,16 +522,9 @@ def _act(
     # since it was read (the row lock it takes makes a concurrent actor wait, then miss).
     if type(case).objects.filter(pk=case.pk, **condition).update(**values) != 1:
         raise _Stale
-    step = _transition(
-        case, action=action, from_state=before["state"], actor=actor, now=now, cal=cal,
-        assignee_before=before["assignee"], comment=inputs.comment, reason=inputs.reason,
-        attachments=inputs.attachments, idempotency_key=idempotency_key,
-    )
     step.save()
-    audit.entry(actor=actor, action=f"workflow.{action}", obj=case,
-                changes=audit.diff(before, _snapshot(case)), unit_id=case.unit_id).save()
-    _notify([_Event(case, spec, action, actor, before["assignee"], inputs.comment)],
-            _leaders_lookup(), known=[actor, inputs.assignee])
+    entry.save()
+    _notify([event], _leaders_lookup(), known=[actor, inputs.assignee])
     return step
 
 
@@ -568,6 +587,79 @@ def perform(
                     now=now, cal=cal, guarded=False)
     _copy_back(locked, case)
     return step
+
+
+class BatchError(WorkflowError):
+    """An action refused on one case of a batch; `case` says which (nothing was written)."""
+
+    def __init__(self, case: WorkflowCase, error: WorkflowError) -> None:
+        super().__init__(error.code, error.detail)
+        self.case = case
+
+
+def perform_many(
+    cases: Sequence[WorkflowCase], action: str, *, actor: Any, comment: str = "",
+    assignee: User | None = None, reason: str = "", attachments: Sequence[str] = (),
+    deadline: Deadline | None = None, idempotency_key: str = "",
+    now: dt.datetime | None = None,
+) -> list[Transition]:
+    """Take the same `action` on many cases of one type in one transaction: all or none.
+
+    The checks are those of `perform`, made on every case's row read again under a
+    lock (in primary key order, so two batches never wait on each other in a cycle);
+    the first refusal raises `BatchError` naming its case, and nothing is written.
+    Then each table is written once for the whole batch: one statement for the
+    cases, one for the steps, one for the audit entries, one per table of notices.
+    A repeated `idempotency_key` returns the steps it made before and acts on no
+    case twice. The steps come back in the order of `cases`.
+    """
+    if not cases:
+        return []
+    model = type(cases[0])
+    if any(type(c) is not model or c.pk is None for c in cases):
+        raise TypeError("perform_many takes saved cases of one type")
+    if len({c.pk for c in cases}) != len(cases):
+        raise WorkflowError("duplicate_case", "a case is listed twice")
+    now = now or timezone.now()
+    cal = current_calendar()
+    due_at = _deadline_at(cal, now, deadline) if deadline is not None else None
+    inputs = _Inputs(comment, assignee, reason, attachments, due_at)
+    with transaction.atomic():
+        locked = {c.pk: c for c in model.objects.select_for_update().filter(
+            pk__in=sorted(c.pk for c in cases)).order_by("pk")}
+        done: dict[int, Transition] = {}
+        if idempotency_key:
+            done = {t.case_id: t for t in Transition.objects.filter(
+                case_type=model._meta.label_lower, case_id__in=list(locked),
+                idempotency_key=idempotency_key)}
+        units = {u.pk: u for u in Unit.objects.filter(
+            pk__in={c.unit_id for c in locked.values()})}
+        steps, entries, events = [], [], []
+        for given in cases:
+            case = locked.get(given.pk)
+            if case is None:
+                raise BatchError(given, WorkflowError("not_found", "the case no longer exists"))
+            if case.pk in done:
+                continue
+            case.unit = units[case.unit_id]
+            try:
+                spec = _check(case, action, actor, inputs)
+            except WorkflowError as exc:
+                raise BatchError(given, exc) from None
+            step, entry, event = _advance(case, spec, action, actor=actor, inputs=inputs,
+                                          idempotency_key=idempotency_key, now=now, cal=cal)
+            steps.append(step)
+            entries.append(entry)
+            events.append(event)
+        acted = [e.case for e in events]
+        _bulk_set(model, acted, _WRITTEN)
+        Transition.objects.bulk_create(steps)
+        AuditEntry.objects.bulk_create(entries)
+        _notify(events, _leaders_lookup(), known=[actor, assignee])
+    made = {s.case_id: s for s in steps}
+    for given in cases:
+        _copy_back(locked[given.pk], given)
+    return [done.get(c.pk) or made[c.pk] for c in cases]
 
 
 def _apply(
