@@ -428,3 +428,43 @@ def test_perform_many_with_the_same_idempotency_key_acts_once() -> None:
                                 idempotency_key="bulk-1", now=FRI)
     assert [s.pk for s in again] == [s.pk for s in first]
     assert Transition.objects.filter(action="assign").count() == 3
+
+
+def test_perform_many_leaves_the_rows_one_perform_at_a_time_would() -> None:
+    staff = make_staff()
+    one = [new_case(staff, FRI, f"hồ sơ {i}") for i in range(3)]
+    many = [new_case(staff, FRI, f"hồ sơ {i}") for i in range(3)]
+    later = FRI + dt.timedelta(days=1, hours=2)
+    for action, actor, extra in [
+        ("assign", staff.clerk, {"assignee": staff.officer}),
+        ("submit_for_review", staff.officer, {}),
+        ("send_back", staff.leader, {"comment": "bổ sung"}),
+    ]:
+        for case in one:
+            engine.perform(case, action, actor=actor, now=later, **extra)  # type: ignore[arg-type]
+        engine.perform_many(many, action, actor=actor, now=later, **extra)  # type: ignore[arg-type]
+
+    def case_row(case: ExampleCase) -> tuple[object, ...]:
+        row = ExampleCase.objects.get(pk=case.pk)
+        return tuple(getattr(row, row._meta.get_field(n).attname) for n in engine._CASE_FIELDS)
+
+    def steps(case: ExampleCase) -> list[tuple[object, ...]]:
+        return list(engine.history(case).values_list(
+            "seq", "action", "from_state", "to_state", "actor_id", "comment", "assignee_id",
+            "assignee_before_id", "due_at", "remaining_seconds"))
+
+    def audits(case: ExampleCase) -> list[tuple[object, ...]]:
+        return list(AuditEntry.objects.filter(object_id=str(case.pk),
+                                              action__startswith="workflow.")
+                    .order_by("pk").values_list("action", "changes", "unit_id"))
+
+    for a, b in zip(one, many, strict=True):
+        assert case_row(a) == case_row(b)
+        assert steps(a) == steps(b)
+        assert audits(a) == audits(b)
+
+    def told(case: ExampleCase) -> list[tuple[object, ...]]:
+        return sorted(Notification.objects.filter(subject_ref=f"workflow.examplecase:{case.pk}")
+                      .values_list("recipient_id", "subject"))
+
+    assert told(one[0]) and all(told(a) == told(b) for a, b in zip(one, many, strict=True))

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Union
 
 from django.db import models
+from django.utils import timezone
 
 from cityhall.core import context
 from cityhall.core.models import AuditEntry, PersonalDataRead
@@ -50,6 +52,10 @@ def _json_safe(value: Any) -> Any:
         return {str(k): _json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple | set):
         return [_json_safe(v) for v in value]
+    if isinstance(value, dt.datetime) and timezone.is_aware(value):
+        # One moment, one text: a value read back from the database comes in UTC, the
+        # same value computed in Python in the city's zone.
+        return str(timezone.localtime(value))
     return str(value)
 
 
