@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 import pytest
+import yaml
 from django.utils import timezone
 
 from cityhall.accounts.models import Role
@@ -256,3 +257,15 @@ def test_statistics_count_the_rows(staff: Staff) -> None:
     assert by_unit == {staff.ward.code: 3, bus.unit.code: 1}
     assert [(m["month"], m["received"]) for m in stats["by_month"]] == [("2026-03", 3),
                                                                         ("2026-04", 1)]
+
+
+def test_the_report_states_named_in_code_are_those_of_every_report_workflow() -> None:
+    from cityhall.reports.queries import OPEN_STATES, STATES
+    from cityhall.workflow import definitions
+
+    files = [p for p in definitions.definition_files() if p.name.startswith("report.")]
+    assert files
+    for path in files:
+        spec = yaml.safe_load(path.read_text(encoding="utf-8"))
+        assert tuple(spec["states"]) == STATES, path.name
+    assert set(OPEN_STATES) < set(STATES)

@@ -29,7 +29,7 @@ from cityhall.portal.reports_forms import (
 )
 from cityhall.reports import services
 from cityhall.reports.models import Category, Channel, Report, ReportPhoto
-from cityhall.reports.queries import OPEN_STATES, PUBLIC_NOTE_ACTIONS, REPORTER_NOTE_ACTIONS
+from cityhall.reports.queries import OPEN_STATES, PUBLIC_NOTE_ACTIONS, REPORTER_NOTE_ACTIONS, STATES
 from cityhall.reports.services import Contact, ReportError
 from cityhall.reports.statistics import report_statistics
 from cityhall.workflow.models import Transition
@@ -37,7 +37,6 @@ from cityhall.workflow.models import Transition
 PAGE_SIZE = 20
 #: Pins on the public map: the newest matching reports, so the page stays light.
 MAP_PINS = 500
-STATES = ("received", "assigned", "in_progress", "resolved", "closed", "rejected", "merged")
 
 
 def categories_for(user: Any) -> list[Category]:

@@ -31,7 +31,7 @@ from cityhall.core.api import (
 from cityhall.orgunits.models import Unit
 from cityhall.reports import services
 from cityhall.reports.models import Channel, Report, ReportPhoto
-from cityhall.reports.queries import OPEN_STATES, REPORTER_NOTE_ACTIONS
+from cityhall.reports.queries import OPEN_STATES, REPORTER_NOTE_ACTIONS, STATES
 from cityhall.reports.services import Contact, ReportError
 from cityhall.reports.services.attachments import is_reporter
 from cityhall.reports.statistics import report_statistics
@@ -47,7 +47,6 @@ _STATUS = {"not_found": 404, "not_allowed": 403, "not_reporter": 403,
            "already_rated": 409, "reopen_window_passed": 409, "photo_window_passed": 409}
 _Code = Path(..., max_length=32, description="The report's code, e.g. PA-260302-0001.")
 #: Every state a report can be in (the public list's filter).
-STATES = ("received", "assigned", "in_progress", "resolved", "closed", "rejected", "merged")
 _FOLLOW_HELP = "The private follow token (also accepted as the `X-Report-Token` header)."
 _PHOTOS = File(..., description="JPEG, PNG or WebP files.")
 

@@ -15,6 +15,8 @@ from cityhall.core.text import search_key
 from cityhall.workflow.calendar_data import current_calendar
 from cityhall.workflow.models import WorkflowCaseQuerySet
 
+#: Every state of a report, in the order of its workflow (a test holds it to the definitions).
+STATES = ("received", "assigned", "in_progress", "resolved", "closed", "rejected", "merged")
 #: States in which a report waits for the unit's work.
 OPEN_STATES = ("received", "assigned", "in_progress")
 #: Steps whose note is written for the public: the routing reason, start of work, replies,
