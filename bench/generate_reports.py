@@ -309,12 +309,12 @@ def generate(count: int, *, seed: int = 4, now: dt.datetime | None = None,
                     case = SimpleNamespace(closed_at=None, clock_paused_at=None,
                                            state_due_at=state_due, due_at=due, state=state,
                                            state_entered_at=changed)
-                    stage, next_at = engine._schedule(case, world.spec, cal, engine.REMIND)
+                    stage, next_at = engine.next_rule(case, world.spec, cal)
                     # The sweep would have reminded and escalated already: plan what is next.
                     while next_at is not None and next_at <= now and stage < engine.NOTHING:
                         if stage == engine.OVERDUE:
                             level = 1
-                        stage, next_at = engine._schedule(case, world.spec, cal, stage + 1)
+                        stage, next_at = engine.next_rule(case, world.spec, cal, stage + 1)
                 elif state == "resolved" and resolved_at is not None:
                     stage, next_at = engine.AUTO_CLOSE, add_days(resolved_at, auto_days)
                 rating = None

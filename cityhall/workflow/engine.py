@@ -190,6 +190,19 @@ def _schedule(
     return stage, at
 
 
+def next_rule(
+    case: Any, spec: dict[str, Any], cal: WorkCalendar, first: int = REMIND,
+) -> tuple[int, dt.datetime | None]:
+    """The sweep bookmark (stage, moment) the engine would plan for `case` from stage `first`.
+
+    For tools that write cases in bulk without running the workflow (an import, the
+    benchmarks' generator) and must leave the bookmark the sweep expects. `case` needs
+    `closed_at`, `clock_paused_at`, `due_at`, `state_due_at`, `state` and
+    `state_entered_at`.
+    """
+    return _schedule(case, spec, cal, first)
+
+
 def _deadline_at(cal: WorkCalendar, now: dt.datetime, deadline: Deadline) -> dt.datetime:
     """The moment a deadline given as a moment or as a span from `now` falls on."""
     if isinstance(deadline, dt.datetime):
