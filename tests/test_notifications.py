@@ -55,6 +55,16 @@ def test_a_gateway_that_is_down_delays_messages_and_loses_none(gateway: FakeGate
     assert all(m.status == "sent" and m.attempts == 2 for m in sms)
     assert len(mail.outbox) == 3  # the officer's assignment emails
     assert mail.outbox[0].to == [staff.officer.email]
+    # Once sent, a message keeps only a trace of its address (personal data, minimised).
+    assert {m.address for m in sms} == {"…567"}
+    domain = staff.officer.email.rsplit("@", 1)[1]
+    assert {m.address for m in OutboxMessage.objects.filter(channel="email")} == {"…@" + domain}
+
+
+def test_masking_keeps_no_more_of_an_address_than_its_domain_or_last_digits() -> None:
+    assert services.mask_address("nguyen.van.an@example.vn") == "…@example.vn"
+    assert services.mask_address("0901234567") == "…567"
+    assert services.mask_address("12") == "…"
 
 
 def test_a_message_is_given_up_after_the_last_attempt_and_kept(gateway: FakeGateway) -> None:

@@ -220,6 +220,14 @@ def send(message: OutboxMessage) -> None:
           idempotency_key=f"cityhall-outbox-{message.pk}")
 
 
+def mask_address(address: str) -> str:
+    """What is kept of an address once its message is sent: the e-mail's domain, or the
+    phone's last three digits (enough to answer "was it sent to my number?")."""
+    if "@" in address:
+        return "…@" + address.rsplit("@", 1)[1]
+    return "…" + address[-3:] if len(address) > 3 else "…"
+
+
 def backoff(attempts: int) -> dt.timedelta:
     """Wait before the next try: 30 s doubling per attempt, at most an hour."""
     return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
@@ -274,8 +282,10 @@ def deliver_outbox(*, worker: str = "worker", now: dt.datetime | None = None,
                 else:
                     result.retried += 1
                 continue
+            # Delivered: the full address is no longer needed (personal data, minimised).
             mine.update(status=OutboxMessage.Status.SENT, sent_at=timezone.now(),
-                        attempts=message.attempts + 1, claimed_by="", claimed_until=None)
+                        attempts=message.attempts + 1, claimed_by="", claimed_until=None,
+                        address=mask_address(message.address))
             result.sent += 1
         if len(claimed) < batch:
             return result
