@@ -18,7 +18,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cityhall.accounts.models import Membership, Role, User
@@ -192,8 +192,9 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
             if isinstance(exc.detail, dict) else str(exc.detail)
         messages.error(request, _("Nothing was assigned: %(why)s") % {"why": detail})
     else:
-        messages.success(request, _("%(n)s reports assigned to %(name)s.") % {
-            "n": len(reports), "name": assignee.display_name})
+        messages.success(request, ngettext(
+            "%(n)s report assigned to %(name)s.", "%(n)s reports assigned to %(name)s.",
+            len(reports)) % {"n": len(reports), "name": assignee.display_name})
     return redirect(back)
 
 
