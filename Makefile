@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 export DEBUG ?= 1
 
-.PHONY: run test setup install db lint bench clean
+.PHONY: run test setup install db lint typecheck bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -46,6 +46,10 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
+
+## typecheck: mypy with the django-stubs plugin over cityhall/ (settings in pyproject.toml)
+typecheck: install
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(VENV) var

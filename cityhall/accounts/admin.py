@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from cityhall.accounts import services
 from cityhall.accounts.models import ApiKey, ApiToken, Membership, User
+from cityhall.accounts.web import signed_in_user
 from cityhall.core import audit
 
 
@@ -32,33 +33,35 @@ class UserAdmin(DjangoUserAdmin):
     search_fields = ("username", "full_name", "business_name", "tax_code")
     inlines = [MembershipInline]
     fieldsets = (
-        *DjangoUserAdmin.fieldsets,
+        *(DjangoUserAdmin.fieldsets or ()),
         (_("Cityhall"), {"fields": ("kind", "phone", "national_id", "tax_code",
                                     "business_name", "language")}),
     )
 
     def save_model(self, request: HttpRequest, obj: User, form: ModelForm, change: bool) -> None:
         # The admin's own form saves the user; the audit entry goes in the same transaction.
+        actor = signed_in_user(request)
         with transaction.atomic():
             super().save_model(request, obj, form, change)
             fields = sorted(set(form.changed_data) - {"password", "password1", "password2"})
             masked = {f: [None, "***"] for f in fields}
-            audit.record(actor=request.user, action="user.change" if change else "user.create",
+            audit.record(actor=actor, action="user.change" if change else "user.create",
                          obj=obj, changes=masked)
 
     def save_formset(self, request: HttpRequest, form: ModelForm, formset: Any,
                      change: bool) -> None:
+        actor = signed_in_user(request)
         with transaction.atomic():
             instances = formset.save(commit=False)
             for deleted in formset.deleted_objects:
-                audit.record(actor=request.user, action="membership.delete", obj=deleted,
+                audit.record(actor=actor, action="membership.delete", obj=deleted,
                              unit=deleted.unit)
                 deleted.delete()
             for membership in instances:
                 is_new = membership.pk is None
                 membership.save()
                 audit.record(
-                    actor=request.user,
+                    actor=actor,
                     action="membership.grant" if is_new else "membership.change",
                     obj=membership, unit=membership.unit,
                     changes={"role": [None, membership.role],
@@ -103,12 +106,13 @@ class ApiKeyAdmin(admin.ModelAdmin):
         return (*self.readonly_fields, "name") if obj else self.readonly_fields
 
     def save_model(self, request: HttpRequest, obj: ApiKey, form: ModelForm, change: bool) -> None:
+        actor = signed_in_user(request)
         if change:
-            services.update_api_key(actor=request.user, key=obj, scopes=obj.scopes,
+            services.update_api_key(actor=actor, key=obj, scopes=obj.scopes,
                                     owner_unit=obj.owner_unit, is_active=obj.is_active)
             return
         key, raw = services.create_api_key(
-            actor=request.user, name=obj.name, scopes=obj.scopes, owner_unit=obj.owner_unit
+            actor=actor, name=obj.name, scopes=obj.scopes, owner_unit=obj.owner_unit
         )
         obj.pk = key.pk
         messages.warning(
@@ -118,8 +122,9 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected keys"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
+        actor = signed_in_user(request)
         for key in queryset:
-            services.revoke_api_key(actor=request.user, key=key)
+            services.revoke_api_key(actor=actor, key=key)
 
 
 @admin.register(ApiToken)
@@ -138,5 +143,6 @@ class ApiTokenAdmin(admin.ModelAdmin):
 
     @admin.action(description=_("Revoke the selected tokens"))
     def revoke(self, request: HttpRequest, queryset: QuerySet[ApiToken]) -> None:
+        actor = signed_in_user(request)
         for token in queryset:
-            services.revoke_token(actor=request.user, token=token)
+            services.revoke_token(actor=actor, token=token)

@@ -201,9 +201,9 @@ def demo_logins() -> list[tuple[str, str, str]]:
         user = users.get(name)
         if user is None:
             continue
-        m = held.get(user.pk)
-        if m is not None:
-            rows.append((name, str(m.get_role_display()), _unit_label(m.unit)))
+        membership = held.get(user.pk)
+        if membership is not None:
+            rows.append((name, str(membership.get_role_display()), _unit_label(membership.unit)))
         elif user.is_superuser:
             rows.append((name, str(_("superuser")), "—"))
         else:

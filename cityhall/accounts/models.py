@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
+from typing import ClassVar, Self
 
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
@@ -48,7 +49,7 @@ class User(AbstractUser):
         _("language"), max_length=8, default="vi", choices=[("vi", "Tiếng Việt"), ("en", "English")]
     )
 
-    objects = UserManager()
+    objects: ClassVar[UserManager[Self]] = UserManager()
 
     class Meta:
         verbose_name = _("user")
@@ -70,7 +71,7 @@ class User(AbstractUser):
 class MembershipQuerySet(ScopedQuerySet["Membership"]):
     """Reads of memberships; `visible_to` scopes them by the membership's unit."""
 
-    def active_on(self, day: dt.date | None = None) -> MembershipQuerySet:
+    def active_on(self, day: dt.date | None = None) -> Self:
         """Memberships in force on `day` (today when omitted)."""
         day = day or timezone.localdate()
         return self.filter(valid_from__lte=day).filter(

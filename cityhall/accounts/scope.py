@@ -10,12 +10,14 @@ belong to no unit. Anything else sees nothing: a forgotten check fails closed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Self, TypeVar
 
 from django.db import models
 from django.db.models import Q
 
 if TYPE_CHECKING:
+    from django.contrib.auth.models import AnonymousUser
+
     from cityhall.accounts.models import User
 
 _M = TypeVar("_M", bound=models.Model)
@@ -117,6 +119,6 @@ class ScopedQuerySet(models.QuerySet[_M]):
 
     unit_field: str = "unit"
 
-    def visible_to(self, user: User | None) -> ScopedQuerySet[_M]:
+    def visible_to(self, user: User | AnonymousUser | None) -> Self:
         """Rows in the units the user may see; nothing for anyone else."""
         return restrict(self, user, self.unit_field)

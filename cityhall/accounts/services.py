@@ -260,7 +260,7 @@ def revoke_api_key(*, actor: Actor, key: ApiKey) -> ApiKey:
 @transaction.atomic
 def set_language(*, actor: Actor, user: User, language: str) -> User:
     """Set the language a person reads the interface in."""
-    if language not in {code for code, _label in User._meta.get_field("language").choices}:
+    if language not in {code for code, _label in User._meta.get_field("language").choices or ()}:
         raise ValidationError({"language": [_("Unknown language.")]})
     if user.language != language:
         before = user.language

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from typing import Annotated, Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
@@ -16,6 +16,9 @@ from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import HttpBearer, SessionAuth
 from pydantic import Field
+
+if TYPE_CHECKING:
+    from cityhall.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +90,16 @@ session_auth = Session()
 bearer_auth = BearerToken()
 #: Endpoints that need a signed-in user accept either the session or a bearer token.
 AUTH = [bearer_auth, session_auth]
+
+
+def auth_user(request: HttpRequest) -> User:
+    """The user an `auth=AUTH` endpoint let in (django-ninja keeps it as `request.auth`)."""
+    from cityhall.accounts.models import User
+
+    user = getattr(request, "auth", None)
+    if not isinstance(user, User):
+        raise AuthenticationError
+    return user
 
 
 def optional_user(request: HttpRequest) -> Any:

@@ -7,7 +7,7 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from cityhall.core.api import AUTH, DbId
+from cityhall.core.api import AUTH, DbId, auth_user
 from cityhall.notifications.models import Notification
 from cityhall.notifications.services import mark_read
 
@@ -40,7 +40,7 @@ class MarkReadOut(Schema):
 @router.get("", response=NotificationList, auth=AUTH)
 def list_notifications(request: HttpRequest, unread_only: bool = False, limit: int = 50) -> dict:
     """The caller's latest notices and their unread count."""
-    qs = Notification.objects.for_user(request.auth)
+    qs = Notification.objects.for_user(auth_user(request))
     items = qs.unread() if unread_only else qs
     return {"unread": qs.unread().count(), "items": list(items[: max(1, min(limit, 200))])}
 
@@ -48,4 +48,4 @@ def list_notifications(request: HttpRequest, unread_only: bool = False, limit: i
 @router.post("/read", response=MarkReadOut, auth=AUTH)
 def read_notifications(request: HttpRequest, payload: MarkReadIn) -> dict:
     """Mark the given notices (or all of them) read."""
-    return {"marked": mark_read(actor=request.auth, ids=payload.ids)}
+    return {"marked": mark_read(actor=auth_user(request), ids=payload.ids)}

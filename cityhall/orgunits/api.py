@@ -12,7 +12,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
 from cityhall.core.api import ApiError, ErrorOut
-from cityhall.orgunits.models import Unit, UnitKind, UnitSuccession
+from cityhall.orgunits.models import Unit, UnitKind, UnitQuerySet, UnitSuccession
 from cityhall.orgunits.resolve import UnknownPlace, resolve_address, resolve_point
 
 router = Router(tags=["units"], auth=None)
@@ -38,7 +38,7 @@ class UnitOut(Schema):
 
     @staticmethod
     def resolve_parent(obj: Unit) -> str | None:
-        return obj.parent.code if obj.parent_id else None
+        return obj.parent.code if obj.parent is not None else None
 
     @staticmethod
     def resolve_electronic_id(obj: Unit) -> str | None:
@@ -88,7 +88,7 @@ class ResolutionOut(Schema):
     alternatives: list[UnitOut]
 
 
-def _units() -> Any:
+def _units() -> UnitQuerySet:
     # parent is read by every item: one join instead of one query per row.
     return Unit.objects.select_related("parent").defer("boundary", "parent__boundary")
 

@@ -100,19 +100,20 @@ def load_registry(*, actor: Actor, data: RegistryData | None = None) -> LoadRepo
                 predecessor_id__in=[u.pk for u in units.values()]
             )
         }
-        for row in data.successions:
-            pred, succ = units[row.predecessor], units[row.successor]
+        for succession in data.successions:
+            pred, succ = units[succession.predecessor], units[succession.successor]
             link = links.get((pred.pk, succ.pk))
             if link is None:
                 UnitSuccession.objects.create(
                     predecessor=pred, successor=succ, effective_on=REFORM_DAY,
-                    is_primary=row.is_primary, note=row.note,
+                    is_primary=succession.is_primary, note=succession.note,
                 )
                 report.successions_created += 1
             elif (link.is_primary, link.note, link.effective_on) != (
-                row.is_primary, row.note, REFORM_DAY
+                succession.is_primary, succession.note, REFORM_DAY
             ):
-                link.is_primary, link.note, link.effective_on = row.is_primary, row.note, REFORM_DAY
+                link.is_primary, link.note = succession.is_primary, succession.note
+                link.effective_on = REFORM_DAY
                 link.save(update_fields=["is_primary", "note", "effective_on"])
                 report.successions_updated += 1
 

@@ -178,8 +178,8 @@ def _short(name: str, type_word: str) -> str:
 def _new_units(data: RegistryData) -> dict[str, UnitRow]:
     """Add the 168 units; return them by join key."""
     geo: dict[str, list[dict[str, Any]]] = {}
-    for row in converter_wards():
-        geo.setdefault(search_key(row["ward"]), []).append(row)
+    for ward in converter_wards():
+        geo.setdefault(search_key(ward["ward"]), []).append(ward)
     province_key: UnitKey = (PROVINCE_CODE, REFORM_DAY)
     by_name: dict[str, UnitRow] = {}
     for code, raw_name, division in official_wards():
@@ -227,7 +227,9 @@ def _legacy_units(data: RegistryData, new_by_name: dict[str, UnitRow]) -> None:
     district_successors: dict[UnitKey, dict[UnitKey, UnitRow]] = {}
 
     for raw in rows:
-        r = {k: " ".join(v.split()) if isinstance(v, str) else v for k, v in raw.items()}
+        r: dict[str, Any] = {
+            k: " ".join(v.split()) if isinstance(v, str) else v for k, v in raw.items()
+        }
         pcode = r["provinceCode"]
         if pcode not in provinces:
             row = UnitRow(
@@ -278,16 +280,16 @@ def _legacy_units(data: RegistryData, new_by_name: dict[str, UnitRow]) -> None:
             note = "" if len(successors) == 1 else "split"
             data.successions.append(SuccessionRow(ward.key, successor.key, primary, note))
 
-    for district, successors in district_successors.items():
+    for district, new_units in district_successors.items():
         # A district's open work goes to the new unit nearest its old centre (where its
         # People's Committee sat, in practice); the others are listed as successors too.
         centre = district_centres[district]
-        primary = min(
-            successors.values(),
+        nearest = min(
+            new_units.values(),
             key=lambda u: distance_km(*centre, u.latitude or 0.0, u.longitude or 0.0),
         )
-        for key in sorted(successors, key=lambda k: k[0]):
-            data.successions.append(SuccessionRow(district, key, key == primary.key))
+        for key in sorted(new_units, key=lambda k: k[0]):
+            data.successions.append(SuccessionRow(district, key, key == nearest.key))
 
 
 def _departments() -> list[dict[str, str]]:

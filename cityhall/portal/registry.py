@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from itertools import groupby
 
-from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
+from django.db.models import Case, IntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
@@ -97,7 +97,7 @@ def search_units(q: str, *, include_ended: bool) -> tuple[list[Unit], int]:
     if not include_ended:
         units = units.active_on()
     total = units.count()
-    found = list(
+    found: list[Unit] = list(
         units.select_related("parent")
         .annotate(kind_rank=_kind_rank())
         .order_by("kind_rank", "search_name", "pk")[:SEARCH_LIMIT]
@@ -121,7 +121,7 @@ def find_unit(code: str, on: dt.date | None = None) -> Unit | None:
 
 def children_of(unit: Unit) -> list[KindGroup]:
     """The unit's children grouped by kind: today's for a live unit, all for an ended one."""
-    children: QuerySet[Unit] = Unit.objects.filter(parent=unit)
+    children = Unit.objects.filter(parent=unit)
     if unit.is_active_on():
         children = children.active_on()
     ordered = children.annotate(kind_rank=_kind_rank()).order_by("kind_rank", "search_name", "pk")

@@ -61,6 +61,14 @@ def category_choices(categories: Iterable[Category]) -> list[tuple[str, Any]]:
     return [("", _("Choose a category")), *groups.items()]
 
 
+def choice_field(form: forms.BaseForm, name: str) -> forms.ChoiceField:
+    """The form's own copy of its choice field `name`, whose choices are set per request."""
+    field = form.fields[name]
+    if not isinstance(field, forms.ChoiceField):
+        raise TypeError(f"{name} is not a choice field")
+    return field
+
+
 class MultipleFileInput(forms.ClearableFileInput):
     allow_multiple_selected = True
 
@@ -110,7 +118,7 @@ class ReportForm(forms.Form):
     def __init__(self, *args: Any, categories: Iterable[Category], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.categories = {c.code: c for c in categories}
-        self.fields["category"].choices = category_choices(self.categories.values())
+        choice_field(self, "category").choices = category_choices(self.categories.values())
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", secrets.token_urlsafe(18))
         self.chosen = self.categories.get(str(self.data.get("category") or
@@ -152,8 +160,8 @@ def add_service_error(form: forms.Form, exc: ReportError) -> None:
             else:
                 form.add_error(None, f"{key}: {message}")
         return
-    name = ERROR_FIELDS.get(exc.code)
-    form.add_error(name if name in form.fields else None, str(exc.detail))
+    field_name = ERROR_FIELDS.get(exc.code)
+    form.add_error(field_name if field_name in form.fields else None, str(exc.detail))
 
 
 def with_zone(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
@@ -189,7 +190,7 @@ def report_sent(request: HttpRequest, code: str) -> HttpResponse:
 def _reopen_open(report: Report) -> bool:
     if report.state != "resolved" or report.resolved_at is None:
         return False
-    window = timezone.timedelta(days=settings.CITYHALL_REPORTS_REOPEN_DAYS)
+    window = dt.timedelta(days=settings.CITYHALL_REPORTS_REOPEN_DAYS)
     return timezone.now() <= report.resolved_at + window
 
 

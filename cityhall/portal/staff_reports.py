@@ -23,9 +23,10 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cityhall.accounts.models import Membership, Role, User
 from cityhall.accounts.scope import scope_of
+from cityhall.accounts.web import signed_in_user
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
 from cityhall.portal.report_labels import ACTION_BUTTONS, REJECT_REASONS, STATE_LABELS
-from cityhall.portal.reports_forms import ReportForm, attribute_rows, local
+from cityhall.portal.reports_forms import ReportForm, attribute_rows, choice_field, local
 from cityhall.portal.reports_views import categories_for, map_context, submit_from_form
 from cityhall.reports import services
 from cityhall.reports.models import Category, Channel, Report, ReportPhoto
@@ -89,15 +90,16 @@ class QueueFilters(forms.Form):
                  staff: list[User], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         anything = ("", _("any"))
-        self.fields["state"].choices = [
+        choice_field(self, "state").choices = [
             ("", _("open (received, assigned, in progress)")), ("all", _("all")),
             *((k, v) for k, v in STATE_LABELS.items())]
-        self.fields["category"].choices = [anything, *((c.code, local(c)) for c in categories)]
-        self.fields["unit"].choices = [anything, *((str(u.pk), u.name) for u in units)]
-        self.fields["assignee"].choices = [
+        choice_field(self, "category").choices = [
+            anything, *((c.code, local(c)) for c in categories)]
+        choice_field(self, "unit").choices = [anything, *((str(u.pk), u.name) for u in units)]
+        choice_field(self, "assignee").choices = [
             anything, ("me", _("me")), ("none", _("nobody yet")),
             *((str(u.pk), u.display_name) for u in staff)]
-        self.fields["channel"].choices = [anything, *Channel.choices]
+        choice_field(self, "channel").choices = [anything, *Channel.choices]
 
 
 def _queue_rows(user: User, data: dict[str, str]) -> Any:
@@ -119,7 +121,7 @@ def _queue_rows(user: User, data: dict[str, str]) -> Any:
     elif assignee == "none":
         qs = qs.filter(assignee__isnull=True)
     elif assignee:
-        qs = qs.filter(assignee_id=assignee)
+        qs = qs.filter(assignee_id=int(assignee))
     if data.get("channel"):
         qs = qs.filter(channel=data["channel"])
     if data.get("deadline") == "overdue":
@@ -156,7 +158,7 @@ def _unit_scope(user: User) -> Q:
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     """The reports in the user's scope, soonest deadline first, with filters and bulk assign."""
-    user: User = request.user  # type: ignore[assignment]
+    user = signed_in_user(request)
     staff = assignable_staff(user)
     categories = list(Category.objects.active().order_by("order", "code"))
     units = _queue_units(user)
@@ -176,7 +178,7 @@ def queue(request: HttpRequest) -> HttpResponse:
 @require_POST
 def bulk_assign(request: HttpRequest) -> HttpResponse:
     """Assign the ticked reports to one person: all of them or, on any refusal, none."""
-    user: User = request.user  # type: ignore[assignment]
+    user = signed_in_user(request)
     codes = request.POST.getlist("codes")[:QUEUE_PAGE]
     back = reverse("portal:staff_reports") + (
         "?" + request.POST["query"] if request.POST.get("query") else "")
@@ -226,7 +228,7 @@ def _transfer_targets(report: Report) -> list[Unit]:
 
 def _detail(request: HttpRequest, report: Report, *, errors: dict[str, Any] | None = None,
             contact: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
-    user: User = request.user  # type: ignore[assignment]
+    user = signed_in_user(request)
     actions = [a for a in engine.available_actions(report, user) if a in ACTION_BUTTONS]
     steps = list(Transition.objects.for_case(report).select_related("actor", "assignee")
                  .order_by("seq"))
@@ -274,14 +276,14 @@ def _may_have_contact(report: Report) -> bool:
 @require_GET
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     """One report for the staff handling it: place, photos, history, the actions they may take."""
-    return _detail(request, _staff_report(request.user, code))  # type: ignore[arg-type]
+    return _detail(request, _staff_report(signed_in_user(request), code))
 
 
 @login_required
 @require_POST
 def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
     """Take one of the report's actions (assign, start, resolve, transfer, reject, merge)."""
-    user: User = request.user  # type: ignore[assignment]
+    user = signed_in_user(request)
     report = _staff_report(user, code)
     post = request.POST
     comment = post.get("comment", "")
@@ -329,7 +331,7 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
 @require_POST
 def show_contact(request: HttpRequest, code: str) -> HttpResponse:
     """The reporter's contact, shown on request and logged as a read of personal data."""
-    user: User = request.user  # type: ignore[assignment]
+    user = signed_in_user(request)
     report = _staff_report(user, code)
     contact = services.read_reporter_contact(report=report, user=user)
     if request.headers.get("HX-Request") == "true":
@@ -347,7 +349,7 @@ class HotlineForm(ReportForm):
 
     def __init__(self, *args: Any, channels: list[tuple[str, Any]], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["channel"].choices = channels
+        choice_field(self, "channel").choices = channels
         self.fields["contact_name"].label = gettext_lazy("Caller's name")
         self.fields["anonymous"].label = gettext_lazy("The caller wants to stay anonymous")
 
@@ -375,7 +377,7 @@ def _channels_for(user: User) -> list[tuple[str, Any]]:
 @require_http_methods(["GET", "POST"])
 def hotline_new(request: HttpRequest) -> HttpResponse:
     """Staff enter a report taken by phone; neighbourhood heads file one for a resident."""
-    user: User = request.user  # type: ignore[assignment]
+    user = signed_in_user(request)
     channels = _channels_for(user)
     if not channels:
         raise Http404(_("Only staff and neighbourhood heads enter reports here."))

@@ -11,6 +11,7 @@ from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from cityhall.accounts.web import signed_in_user
 from cityhall.orgunits.models import Unit, UnitKind
 from cityhall.portal import registry
 from cityhall.portal.staff_reports import queue_counts
@@ -39,8 +40,9 @@ def home(request: HttpRequest) -> HttpResponse:
 @require_GET
 def staff_home(request: HttpRequest) -> HttpResponse:
     """The signed-in user's roles in units, their report queue in numbers, other panels."""
+    user = signed_in_user(request)
     memberships = (
-        request.user.memberships.active_on()  # type: ignore[union-attr]
+        user.memberships.active_on()
         .select_related("unit", "unit__parent")
         .order_by("unit__path", "role")
     )
@@ -50,7 +52,7 @@ def staff_home(request: HttpRequest) -> HttpResponse:
         (_("Tasks"), _("No tasks are assigned to you.")),
     ]
     context = {"memberships": list(memberships), "queues": queues,
-               "report_counts": queue_counts(request.user)}  # type: ignore[arg-type]
+               "report_counts": queue_counts(user)}
     return render(request, "portal/staff_home.html", context)
 
 

@@ -301,7 +301,7 @@ class ReportPhoto(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
-        return self.image.name
+        return self.image.name or ""
 
 
 class CodeCounter(models.Model):

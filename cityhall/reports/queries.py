@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any, Self
 
 from django.conf import settings
 from django.db import models
@@ -14,6 +14,10 @@ from django.utils import timezone
 from cityhall.core.text import search_key
 from cityhall.workflow.calendar_data import current_calendar
 from cityhall.workflow.models import WorkflowCaseQuerySet
+
+if TYPE_CHECKING:
+    # Only in ReportQuerySet's quoted type argument, which pyflakes does not read.
+    from cityhall.reports.models import Report  # noqa: F401
 
 #: Every state of a report, in the order of its workflow (a test holds it to the definitions).
 STATES = ("received", "assigned", "in_progress", "resolved", "closed", "rejected", "merged")
@@ -33,14 +37,14 @@ _M_PER_DEG_LON = 111_320.0
 
 
 class CategoryQuerySet(models.QuerySet[Any]):
-    def active(self) -> CategoryQuerySet:
+    def active(self) -> Self:
         return self.filter(is_active=True)
 
-    def for_audience(self, audience: str) -> CategoryQuerySet:
+    def for_audience(self, audience: str) -> Self:
         """Categories offered to residents or to enterprises."""
         return self.filter(audience__in=[audience, "both"])
 
-    def search(self, text: str) -> CategoryQuerySet:
+    def search(self, text: str) -> Self:
         """Categories whose names or keywords contain the words, without diacritics."""
         qs = self
         for word in search_key(text).split():
@@ -48,46 +52,46 @@ class CategoryQuerySet(models.QuerySet[Any]):
         return qs
 
 
-class ReportQuerySet(WorkflowCaseQuerySet):
+class ReportQuerySet(WorkflowCaseQuerySet["Report"]):
     """Reports: scope (`visible_to`), state, deadlines, place, statistics."""
 
-    def public(self) -> ReportQuerySet:
+    def public(self) -> Self:
         """Reports shown on the public pages (personal data is never part of them)."""
         return self.filter(is_public=True)
 
-    def open(self) -> ReportQuerySet:
+    def open(self) -> Self:
         """Reports waiting for the unit: received, assigned or in progress."""
         return self.filter(state__in=OPEN_STATES)
 
-    def active(self) -> ReportQuerySet:
+    def active(self) -> Self:
         """Reports not yet closed, rejected or merged (a resolved one may still be reopened)."""
         return self.filter(closed_at__isnull=True)
 
-    def resolved(self) -> ReportQuerySet:
+    def resolved(self) -> Self:
         """Reports that got a reply resolving them (closed ones included)."""
         return self.filter(resolved_at__isnull=False)
 
-    def overdue(self, now: dt.datetime | None = None) -> ReportQuerySet:
+    def overdue(self, now: dt.datetime | None = None) -> Self:
         """Open reports past their deadline."""
         return self.open().filter(due_at__lt=now or timezone.now())
 
-    def due_soon(self, now: dt.datetime | None = None) -> ReportQuerySet:
+    def due_soon(self, now: dt.datetime | None = None) -> Self:
         """Open reports whose deadline falls within the next working day."""
         now = now or timezone.now()
         hours = settings.CITYHALL_REPORTS_DUE_SOON_HOURS
         horizon = current_calendar().add_working_hours(now, hours)
         return self.open().filter(due_at__gte=now, due_at__lte=horizon)
 
-    def in_category(self, category: Any) -> ReportQuerySet:
+    def in_category(self, category: Any) -> Self:
         """Reports of a category (a `Category` or its code)."""
         if isinstance(category, str):
             return self.filter(category__code=category)
         return self.filter(category=category)
 
-    def in_unit(self, unit: Any) -> ReportQuerySet:
+    def in_unit(self, unit: Any) -> Self:
         return self.filter(unit=unit)
 
-    def nearby(self, lat: float, lon: float, radius_m: float) -> ReportQuerySet:
+    def nearby(self, lat: float, lon: float, radius_m: float) -> Self:
         """Reports with a point within `radius_m` metres (equirectangular; fine below 50 km)."""
         dlat = radius_m / _M_PER_DEG_LAT
         k = _M_PER_DEG_LON * math.cos(math.radians(lat))
@@ -103,7 +107,7 @@ class ReportQuerySet(WorkflowCaseQuerySet):
 
     def received_between(
         self, start: dt.datetime | None = None, end: dt.datetime | None = None
-    ) -> ReportQuerySet:
+    ) -> Self:
         qs = self
         if start is not None:
             qs = qs.filter(created_at__gte=start)
@@ -111,23 +115,23 @@ class ReportQuerySet(WorkflowCaseQuerySet):
             qs = qs.filter(created_at__lt=end)
         return qs
 
-    def by_private_token(self, raw: str) -> ReportQuerySet:
+    def by_private_token(self, raw: str) -> Self:
         """The report a private follow link points to (empty for a wrong token)."""
         from cityhall.reports.models import Report
 
         return self.filter(private_token_hash=Report.hash_token(raw or ""))
 
-    def on_time(self) -> ReportQuerySet:
+    def on_time(self) -> Self:
         """Resolved reports resolved by their deadline."""
         return self.resolved().filter(resolved_at__lte=F("resolved_due_at"))
 
-    def for_queue(self) -> ReportQuerySet:
+    def for_queue(self) -> Self:
         """What a staff list shows, joined in the one page query."""
         return self.select_related("category", "unit", "assignee")
 
     def duplicate_candidates(
         self, *, category: Any, lat: float, lon: float, now: dt.datetime | None = None
-    ) -> ReportQuerySet:
+    ) -> Self:
         """Public open reports of the category near the point, received within the window.
 
         They are shown to whoever is filing, so a report hidden by moderation is never one.

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from django.db.models import Avg, Count, F, Q, QuerySet
@@ -21,7 +22,7 @@ _AGGREGATES = {
 }
 
 
-def _figures(row: dict[str, Any], day_seconds: float) -> dict[str, Any]:
+def _figures(row: Mapping[str, Any], day_seconds: float) -> dict[str, Any]:
     resolved = row["resolved"]
     avg = row["avg_seconds"]
     return {

@@ -14,12 +14,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connection, models, transaction
+from django.db.models.fields.related import RelatedField
 from django.utils import timezone
 
 from cityhall.accounts.models import Membership, Role, User
 from cityhall.accounts.scope import scope_of
 from cityhall.core import audit
 from cityhall.core.audit import SYSTEM, SystemActor
+from cityhall.core.fields import column_of, concrete_field
 from cityhall.core.models import AuditEntry
 from cityhall.notifications import services as notices
 from cityhall.orgunits.models import Unit
@@ -109,6 +111,13 @@ def _may_take(actor: Any, case: WorkflowCase, spec: dict[str, Any], name: str) -
     if action.get("only_assignee") and not isinstance(actor, SystemActor):
         return case.assignee_id is not None and case.assignee_id == actor.pk
     return True
+
+
+def case_spec(case: WorkflowCase) -> dict[str, Any]:
+    """The parsed definition `case` runs on; WorkflowError `not_started` before `start`."""
+    if case.workflow_id is None:
+        raise WorkflowError("not_started", "the case has not started")
+    return definitions.spec_of(case.workflow_id)
 
 
 def available_actions(case: WorkflowCase, user: Any) -> list[str]:
@@ -254,6 +263,8 @@ def _transition(
     attachments: Sequence[str] = (), idempotency_key: str = "",
 ) -> Transition:
     """The history row for the step that just brought `case` to `case.steps` (not saved)."""
+    if case.workflow_id is None:
+        raise WorkflowError("not_started", "the case has not started")
     return Transition(
         case_type=case._meta.label_lower, case_id=case.pk, workflow_id=case.workflow_id,
         seq=case.steps, action=action, from_state=from_state, to_state=case.state,
@@ -385,7 +396,7 @@ def _reuse_unit(source: WorkflowCase, target: WorkflowCase) -> None:
 
 
 def _lock(case: WorkflowCase) -> WorkflowCase:
-    locked = type(case).objects.select_for_update().get(pk=case.pk)
+    locked = type(case)._default_manager.select_for_update().get(pk=case.pk)
     _reuse_unit(case, locked)
     return locked
 
@@ -394,9 +405,9 @@ def _copy_back(source: WorkflowCase, target: WorkflowCase) -> None:
     if source is target:
         return
     for name in _CASE_FIELDS:
-        field = source._meta.get_field(name)
+        field = concrete_field(source, name)
         setattr(target, field.attname, getattr(source, field.attname))
-        if field.is_relation:
+        if isinstance(field, RelatedField):
             if field.is_cached(source):
                 field.set_cached_value(target, field.get_cached_value(source))
             elif field.is_cached(target):
@@ -482,9 +493,7 @@ def _guard(case: WorkflowCase) -> dict[str, Any]:
 
 def _check(case: WorkflowCase, action: str, actor: Any, inputs: _Inputs) -> dict[str, Any]:
     """The workflow spec of `case`, once `actor` may take `action` on it with `inputs`."""
-    if case.workflow_id is None:
-        raise WorkflowError("not_started", "the case has not started")
-    spec = definitions.spec_of(case.workflow_id)
+    spec = case_spec(case)
     if action not in spec["actions"]:
         raise WorkflowError("unknown_action", f"no action {action!r} in this workflow")
     if not _may_take(actor, case, spec, action):
@@ -528,12 +537,12 @@ def _act(
     step, entry, event = _advance(case, spec, action, actor=actor, inputs=inputs,
                                   idempotency_key=idempotency_key, now=now, cal=cal)
     values = {
-        case._meta.get_field(name).attname: getattr(case, case._meta.get_field(name).attname)
+        concrete_field(case, name).attname: getattr(case, concrete_field(case, name).attname)
         for name in _WRITTEN
     }
     # One UPDATE both writes the case and, when guarded, checks that nobody changed it
     # since it was read (the row lock it takes makes a concurrent actor wait, then miss).
-    if type(case).objects.filter(pk=case.pk, **condition).update(**values) != 1:
+    if type(case)._default_manager.filter(pk=case.pk, **condition).update(**values) != 1:
         raise _Stale
     step.save()
     entry.save()
@@ -548,7 +557,7 @@ def _state_of(case: WorkflowCase) -> tuple[dict[str, Any], dict[str, Any]]:
 def _restore(case: WorkflowCase, saved: tuple[dict[str, Any], dict[str, Any]]) -> None:
     values, cache = saved
     for name in _CASE_FIELDS:
-        attname = case._meta.get_field(name).attname
+        attname = concrete_field(case, name).attname
         setattr(case, attname, values[attname])
     case._state.fields_cache = cache
 
@@ -638,7 +647,7 @@ def perform_many(
     due_at = _deadline_at(cal, now, deadline) if deadline is not None else None
     inputs = _Inputs(comment, assignee, reason, attachments, due_at)
     with transaction.atomic():
-        locked = {c.pk: c for c in model.objects.select_for_update().filter(
+        locked = {c.pk: c for c in model._default_manager.select_for_update().filter(
             pk__in=sorted(c.pk for c in cases)).order_by("pk")}
         done: dict[int, Transition] = {}
         if idempotency_key:
@@ -752,13 +761,13 @@ def set_case_deadline(
         locked = _lock(case)
         if locked.closed_at is not None:
             raise WorkflowError("invalid_state", "the case is closed")
-        spec = definitions.spec_of(locked.workflow_id)
+        spec = case_spec(locked)
         before = _snapshot(locked)
         _apply(locked, spec, cal, locked.state, now=now, assignee=None, due_at=target)
         locked.steps += 1
-        type(locked).objects.filter(pk=locked.pk).update(**{
-            locked._meta.get_field(name).attname:
-                getattr(locked, locked._meta.get_field(name).attname)
+        type(locked)._default_manager.filter(pk=locked.pk).update(**{
+            concrete_field(locked, name).attname:
+                getattr(locked, concrete_field(locked, name).attname)
             for name in _WRITTEN
         })
         step = _transition(locked, action="set_deadline", from_state=locked.state, actor=actor,
@@ -810,18 +819,20 @@ def _bulk_set(model: type[WorkflowCase], rows: list[WorkflowCase], names: list[s
     if not rows:
         return
     if connection.vendor != "postgresql":
-        model.objects.bulk_update(rows, names)
+        model._default_manager.bulk_update(rows, names)
         return
-    fields = [model._meta.pk, *(model._meta.get_field(n) for n in names)]
+    fields = [model._meta.pk, *(concrete_field(model, n) for n in names)]
     quote = connection.ops.quote_name
     casts = ", ".join(f"%s::{f.cast_db_type(connection)}" for f in fields)
     values = ", ".join(f"({casts})" for _ in rows)
     params = [
         f.get_db_prep_value(getattr(row, f.attname), connection) for row in rows for f in fields
     ]
-    columns = ", ".join(quote(f.column) for f in fields)
-    assignments = ", ".join(f"{quote(f.column)} = v.{quote(f.column)}" for f in fields[1:])
-    pk = quote(fields[0].column)
+    columns = ", ".join(quote(column_of(f)) for f in fields)
+    assignments = ", ".join(
+        f"{quote(column_of(f))} = v.{quote(column_of(f))}" for f in fields[1:]
+    )
+    pk = quote(column_of(fields[0]))
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {quote(model._meta.db_table)} AS t SET {assignments} "  # noqa: S608 (names are quoted identifiers from the model)
@@ -850,7 +861,7 @@ def _fire_batch(
     events: list[_Event] = []
     closing: list[WorkflowCase] = []
     for case in claimed:
-        spec = definitions.spec_of(case.workflow_id)
+        spec = case_spec(case)
         esc = spec.get("escalation") or {}
         stage = case.sweep_stage
         if stage == REMIND:
@@ -885,7 +896,7 @@ def _fire_batch(
     AuditEntry.objects.bulk_create(entries)
     _notify(events, leaders_of)
     for case in closing:
-        spec = definitions.spec_of(case.workflow_id)
+        spec = case_spec(case)
         case.sweep_stage, case.next_sweep_at = NOTHING, None
         try:
             _act(case, spec["escalation"]["auto_close"]["action"], actor=SYSTEM,
@@ -893,7 +904,8 @@ def _fire_batch(
                  guarded=False)
         except WorkflowError:
             # The case sits in a state the auto-close action does not leave: stop trying.
-            model.objects.filter(pk=case.pk).update(sweep_stage=NOTHING, next_sweep_at=None)
+            model._default_manager.filter(pk=case.pk).update(
+                sweep_stage=NOTHING, next_sweep_at=None)
             continue
         result.closed += 1
 
@@ -913,7 +925,7 @@ def sweep(*, now: dt.datetime | None = None, batch: int = 1000) -> SweepResult:
         while True:
             with transaction.atomic():
                 claimed = list(
-                    model.objects.select_for_update(skip_locked=True)
+                    model._default_manager.select_for_update(skip_locked=True)
                     .filter(next_sweep_at__lte=now)
                     .order_by("next_sweep_at", "pk")[:batch]
                 )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Self, TypeVar
 
 from django.conf import settings
 from django.db import models
@@ -11,6 +11,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.accounts.scope import ScopedQuerySet
+
+# The concrete case model a WorkflowCaseQuerySet reads (Report, ...).
+_C = TypeVar("_C", bound=models.Model)
 
 
 class CalendarException(models.Model):
@@ -57,18 +60,22 @@ class WorkflowDefinition(models.Model):
         return f"{self.name} v{self.version}"
 
 
-class WorkflowCaseQuerySet(ScopedQuerySet[Any]):
+class WorkflowCaseQuerySet(ScopedQuerySet[_C]):
     """Cases of any type: scope by unit, and the ones a sweep must look at."""
 
-    def open(self) -> WorkflowCaseQuerySet:
+    def open(self) -> Self:
         return self.filter(closed_at__isnull=True)
 
-    def due_for_sweep(self, now: Any) -> WorkflowCaseQuerySet:
+    def due_for_sweep(self, now: Any) -> Self:
         return self.filter(next_sweep_at__lte=now)
 
 
 class WorkflowCase(models.Model):
-    """The fields the engine keeps on a case; a domain model inherits them and adds its own."""
+    """The fields the engine keeps on a case; a domain model inherits them and adds its own.
+
+    A concrete case declares its manager, `objects = <a WorkflowCaseQuerySet>.as_manager()`,
+    so that the type checker sees its own queryset methods.
+    """
 
     unit = models.ForeignKey(
         "orgunits.Unit", on_delete=models.PROTECT, related_name="+", verbose_name=_("unit")
@@ -98,8 +105,6 @@ class WorkflowCase(models.Model):
     next_sweep_at = models.DateTimeField(null=True, blank=True, editable=False, db_index=True)
     escalation_level = models.PositiveSmallIntegerField(default=0, editable=False)
     steps = models.PositiveIntegerField(default=0, editable=False)
-
-    objects = WorkflowCaseQuerySet.as_manager()
 
     class Meta:
         abstract = True
@@ -182,6 +187,8 @@ class ExampleCase(WorkflowCase):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
         related_name="+",
     )
+
+    objects = WorkflowCaseQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("example case")

@@ -33,8 +33,8 @@ def parse_periods(text: str) -> tuple[Period, ...]:
             raise ValueError(f"working period ends before it starts: {chunk!r}")
         periods.append((begin, finish))
     periods.sort()
-    for (_, end), (start, _) in itertools.pairwise(periods):
-        if start < end:
+    for (_, earlier_end), (later_start, _) in itertools.pairwise(periods):
+        if later_start < earlier_end:
             raise ValueError(f"working periods overlap: {text!r}")
     return tuple(periods)
 

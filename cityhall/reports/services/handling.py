@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -21,7 +21,7 @@ from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
 from cityhall.reports.models import MAX_DESCRIPTION, Report, ReportPhoto
 from cityhall.reports.services.errors import ReportError
 from cityhall.reports.services.intake import clean_photos, store_photos
-from cityhall.workflow import definitions, engine
+from cityhall.workflow import engine
 from cityhall.workflow.calendar_data import current_calendar
 from cityhall.workflow.models import Transition
 
@@ -82,7 +82,8 @@ def bulk_assign(
             engine.perform_many(chosen, "assign", actor=actor, assignee=assignee,
                                 comment=comment, now=now)
         except engine.BatchError as exc:
-            raise ReportError(exc.code, {exc.case.code: exc.detail}) from None
+            # perform_many was given reports only, so the failing case is one of them.
+            raise ReportError(exc.code, {cast(Report, exc.case).code: exc.detail}) from None
         except engine.WorkflowError as exc:
             raise ReportError(exc.code, exc.detail) from None
         Report.objects.filter(pk__in=[r.pk for r in chosen]).update(updated_at=now)
@@ -218,7 +219,7 @@ def transfer_report(
             "old": old.name, "new": to_unit.name, "reason": reason}
         # The definition says whether the receiving unit gets a fresh deadline; the
         # transfer step then records it.
-        spec = definitions.spec_of(report.workflow_id)
+        spec = engine.case_spec(report)
         restart = (spec.get("transfer") or {}).get("deadline", "restart") == "restart"
         engine.perform(report, "transfer", actor=actor, comment=comment, now=now,
                        deadline={"working_days": report.category.deadline_days}

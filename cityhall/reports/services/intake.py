@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import math
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -106,7 +106,7 @@ def _actor_label(actor: Any) -> str:
     return f"system:{getattr(actor, 'label', 'system')}"
 
 
-def _holds(user: User, roles: set[str]) -> bool:
+def _holds(user: User, roles: Collection[str]) -> bool:
     return Membership.objects.active_on().filter(user=user, role__in=roles).exists()
 
 
@@ -149,7 +149,7 @@ def _check_attributes(category: Category, values: Mapping[str, Any]) -> dict[str
         if code not in specs:
             errors[str(code)] = _("This category has no such field.")
     for code, spec in specs.items():
-        raw = values.get(code)
+        raw: Any = values.get(code)
         empty = raw is None or raw == "" or raw == []
         if empty:
             if spec.get("required"):
