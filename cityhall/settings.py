@@ -102,6 +102,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     DATABASES["default"]["CONN_MAX_AGE"] = 0
+else:
+    # Django's cursors bind parameters on the client and never prepare (so poolers work);
+    # a statement sent through a server-binding cursor, as Open311's GET pages are
+    # (cityhall/open311/pages.py), is prepared after 5 runs on a connection.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault("prepare_threshold", 5)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
@@ -210,6 +215,9 @@ CITYHALL_MAP_TILES_URL = env_str("CITYHALL_MAP_TILES_URL", "")
 
 # Open311 GeoReport v2 (/open311/v2/): the jurisdiction this server answers for.
 CITYHALL_OPEN311_JURISDICTION = env_str("CITYHALL_OPEN311_JURISDICTION", "tphcm.gov.vn")
+# GET requests pages built as JSON by the database in one statement (off: the Python
+# renderer, which is the reference and always serves extensions=true). See docs/open311.md.
+CITYHALL_OPEN311_SQL_PAGES = env_bool("CITYHALL_OPEN311_SQL_PAGES", True)
 # Accept Open311 POSTs into a queue and file them in `cityhall worker` (answer: a token);
 # off, each POST files the report at once (answer: service_request_id). See docs/open311.md.
 CITYHALL_OPEN311_ASYNC_INTAKE = env_bool("CITYHALL_OPEN311_ASYNC_INTAKE", False)

@@ -103,3 +103,35 @@ def test_an_unknown_category_becomes_known_once_created(autocommit: None) -> Non
     made: Any = Category.objects.create(code="made-later", name="Sau", name_en="Later",
                                         group="Nhóm", handler="commune")
     assert _category("made-later") == made
+
+
+def test_it_serves_inside_a_transaction_that_declares_it_changes_nothing() -> None:
+    calls: list[int] = []
+    cache: ProcessCache[int] = ProcessCache("test.declared", ttl=60, models=(Category,))
+    with localcache.caching_in_transaction():
+        for _ in range(3):
+            cache.get("k", lambda: calls.append(1) or len(calls))
+    assert len(calls) == 1
+    cache.get("k", lambda: calls.append(1) or len(calls))  # the block is over: bypassed
+    assert len(calls) == 2
+
+
+def test_a_change_inside_the_declared_block_turns_the_cache_off_for_it() -> None:
+    cache: ProcessCache[str] = ProcessCache("test.declared-change", ttl=60,
+                                            models=(Category,))
+    with localcache.caching_in_transaction():
+        assert cache.get("k", lambda: "old") == "old"
+        Category.objects.create(code="declared", name="Khai", name_en="Declared",
+                                group="Nhóm", handler="commune")
+        # This transaction now sees its own change: never the cached value, and nothing
+        # it computes is kept (it may be rolled back).
+        assert cache.get("k", lambda: "mine") == "mine"
+        assert cache.get("k", lambda: "again") == "again"
+    assert cache._values == {}
+
+
+def test_a_none_answer_is_not_kept_when_asked(autocommit: None) -> None:
+    misses: ProcessCache[int | None] = ProcessCache("test.misses", ttl=60, keep_none=False)
+    assert misses.get("k", lambda: None) is None
+    assert misses.get("k", lambda: 7) == 7
+    assert misses.get("k", lambda: 8) == 7

@@ -2,18 +2,29 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
+import threading
+from collections.abc import Iterator
+from io import StringIO
 from pathlib import Path
 from typing import Any
 
 import pytest
+from django.core.management import call_command
+from django.db import connection, connections
+from django.db.models import Count
 from django.test import Client
+from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
+from cityhall.accounts import services as accounts
+from cityhall.core.audit import SYSTEM
 from cityhall.core.models import AuditEntry
 from cityhall.open311 import intake as queued
 from cityhall.open311.models import Intake
+from cityhall.open311.tokens import intake_token_for
 from cityhall.reports.models import Category, Report, ReportContact
-from cityhall.workflow.management.commands.worker import run_queued_tasks
 from tests.factories import THUDUC, unit_named
 from tests.test_open311 import (
     BASE,
@@ -37,7 +48,12 @@ def _queued(settings: Any, tmp_path: Path) -> None:
 
 
 def _work() -> int:
-    return run_queued_tasks("test-worker", max_tasks=50)
+    return queued.file_pending(limit=50).total
+
+
+def _make_due() -> None:
+    """Skip the retry delay, as if it had passed."""
+    Intake.objects.update(next_attempt_at=timezone.now() - dt.timedelta(seconds=1))
 
 
 def token_answer(client: Client, token: str, fmt: str = "json") -> Any:
@@ -82,6 +98,77 @@ def test_the_post_refuses_at_once_what_can_be_checked(client: Client, key: str) 
     assert AuditEntry.objects.filter(action="reports.submit_refused").count() == 4
 
 
+class _Autocommit:
+    """Stands for a connection outside any transaction (tests run inside one)."""
+
+    in_atomic_block = False
+
+
+@pytest.fixture
+def caches_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The per-process caches at work, as in a server; emptied afterwards."""
+    from cityhall.accounts import auth
+    from cityhall.core import localcache
+    from cityhall.orgunits import resolve
+    from cityhall.reports.services import intake as reports_intake
+
+    monkeypatch.setattr(localcache, "connection", _Autocommit())
+    yield
+    for cache in (auth._KEYS, resolve._POINT_UNITS, reports_intake._CATEGORIES):
+        cache.clear()
+
+
+def test_an_accepted_post_is_one_insert_and_no_task(client: Client, key: str,  # noqa: F811
+                                                    caches_on: None,
+                                                    django_assert_num_queries: Any) -> None:
+    post(client, key, "json", **flood_form())  # the key and the category are looked up
+    form = flood_form(**CONTACT)  # (finding the test's point reads the registry)
+    with django_assert_num_queries(1) as captured:
+        response = post(client, key, "json", **form)
+    assert response.status_code == 202
+    assert captured.captured_queries[0]["sql"].startswith("INSERT INTO")
+    assert Intake.objects.count() == 2 and not DBTaskResult.objects.exists()
+
+
+def test_a_revoked_key_is_refused_at_once_in_its_own_process(
+    client: Client, key: str, caches_on: None,  # noqa: F811
+) -> None:
+    from cityhall.accounts.models import ApiKey
+
+    assert post(client, key, "json", **flood_form()).status_code == 202
+    accounts.revoke_api_key(actor=SYSTEM, key=ApiKey.objects.get(name="FixApp"))
+    assert_error(post(client, key, "json", **flood_form()), 403, "json")
+
+
+def test_a_key_revoked_elsewhere_works_here_until_the_cache_ttl(
+    client: Client, key: str, caches_on: None, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+) -> None:
+    from cityhall.accounts import auth
+    from cityhall.accounts.models import ApiKey
+    from cityhall.core import localcache
+
+    clock = [1000.0]
+    monkeypatch.setattr(localcache.time, "monotonic", lambda: clock[0])
+    assert post(client, key, "json", **flood_form()).status_code == 202
+    # Another process revokes it: no signal reaches this one.
+    ApiKey.objects.filter(name="FixApp").update(is_active=False)
+    clock[0] += auth.KEY_CACHE_SECONDS - 1
+    assert post(client, key, "json", **flood_form()).status_code == 202
+    clock[0] += 2
+    assert_error(post(client, key, "json", **flood_form()), 403, "json")
+
+
+def test_an_unknown_key_is_not_kept(client: Client, caches_on: None) -> None:
+    from cityhall.accounts.models import ApiKey
+
+    raw = "chk_" + "made-in-another-process-later-000000000"
+    assert_error(post(client, raw, "json", **flood_form()), 403, "json")
+    # Saved without a signal, as if by another process.
+    ApiKey.objects.bulk_create([ApiKey(name="Later", scopes=["open311:write"], prefix=raw[4:12],
+                                       key_hash=hashlib.sha256(raw.encode()).hexdigest())])
+    assert post(client, raw, "json", **flood_form()).status_code == 202
+
+
 def test_an_idempotency_key_gives_one_intake_and_one_report(client: Client,
                                                             key: str) -> None:  # noqa: F811
     headers = {"HTTP_IDEMPOTENCY_KEY": "retry-1"}
@@ -122,15 +209,61 @@ def test_a_failing_worker_retries_then_files_it_once(client: Client, key: str,  
     monkeypatch.setattr(queued, "submit_report", flaky)
     pk = Intake.objects.get().pk
     assert queued.process(pk) == Intake.Status.PENDING
-    assert Intake.objects.get().attempts == 1
+    intake = Intake.objects.get()
+    assert intake.attempts == 1 and intake.payload  # kept for the retry
     assert not Report.objects.exists()  # the half-done attempt was rolled back
-    # The retry was queued for later: run it now.
-    retry = DBTaskResult.objects.filter(status="READY").order_by("-enqueued_at").first()
-    assert retry is not None and retry.run_after is not None
-    assert queued.process(pk) == Intake.Status.DONE
+    # The retry waits its delay: nothing is due yet.
+    assert intake.next_attempt_at > timezone.now() + dt.timedelta(seconds=25)
+    assert _work() == 0
+    _make_due()
+    assert _work() == 1
+    assert Report.objects.count() == 1 and Intake.objects.get().status == Intake.Status.DONE
+    [found] = body(token_answer(client, item["token"]))
+    assert found["service_request_id"] == Report.objects.get().code
+
+
+def test_a_worker_killed_mid_filing_leaves_it_waiting_and_the_next_files_it_once(
+    client: Client, key: str, monkeypatch: pytest.MonkeyPatch,  # noqa: F811
+) -> None:
+    [item] = body(post(client, key, "json", **flood_form()))
+    real = queued.submit_report
+
+    def killed(**kwargs: Any) -> Any:
+        real(**kwargs)  # the report and its workflow are written...
+        raise SystemExit("worker killed")  # ...and the process dies before the commit
+
+    monkeypatch.setattr(queued, "submit_report", killed)
+    with pytest.raises(SystemExit):
+        queued.file_pending()
+    intake = Intake.objects.get()
+    assert (intake.status, intake.attempts) == (Intake.Status.PENDING, 0)
+    assert not Report.objects.exists()
+    monkeypatch.setattr(queued, "submit_report", real)
+    assert queued.file_pending().filed == 1
+    assert queued.file_pending().total == 0
     assert Report.objects.count() == 1
     [found] = body(token_answer(client, item["token"]))
     assert found["service_request_id"] == Report.objects.get().code
+
+
+def test_one_failure_does_not_undo_the_others(client: Client, key: str,  # noqa: F811
+                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    for n in range(3):
+        post(client, key, "json", **flood_form(description=f"Ngập số {n}"))
+    real = queued.submit_report
+
+    def second_breaks(**kwargs: Any) -> Any:
+        if kwargs["description"] == "Ngập số 1":
+            real(**kwargs)
+            raise RuntimeError("bug")
+        return real(**kwargs)
+
+    monkeypatch.setattr(queued, "submit_report", second_breaks)
+    done = queued.file_pending()
+    assert (done.filed, done.retried) == (2, 1)
+    assert sorted(Report.objects.values_list("description", flat=True)) == [
+        "Ngập số 0", "Ngập số 2"]
+    assert Intake.objects.filter(status=Intake.Status.PENDING, attempts=1).count() == 1
 
 
 def test_it_gives_up_after_the_last_attempt_and_says_so(client: Client, key: str,  # noqa: F811
@@ -141,29 +274,46 @@ def test_it_gives_up_after_the_last_attempt_and_says_so(client: Client, key: str
         raise RuntimeError("still broken")
 
     monkeypatch.setattr(queued, "submit_report", broken)
-    pk = Intake.objects.get().pk
+    delays = []
     for _ in range(queued.MAX_ATTEMPTS):
-        queued.process(pk)
+        _make_due()
+        before = timezone.now()
+        assert _work() == 1
+        intake = Intake.objects.get()
+        delays.append(round((intake.next_attempt_at - before).total_seconds() / 30))
+    assert delays[:-1] == [1, 2, 4, 8]  # 30 s, 1, 2, 4 min
     intake = Intake.objects.get()
     assert intake.status == Intake.Status.FAILED and intake.attempts == queued.MAX_ATTEMPTS
+    assert intake.payload == {}
     assert_error(token_answer(client, item["token"]), 500, "json")
     assert AuditEntry.objects.filter(action="open311.intake_failed").count() == 1
 
 
-def test_waiting_intakes_can_be_queued_again(client: Client, key: str) -> None:  # noqa: F811
+def test_waiting_intakes_can_be_made_due_at_once(client: Client, key: str,  # noqa: F811
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     post(client, key, "json", **flood_form())
-    DBTaskResult.objects.all().delete()  # the worker died with the task
-    Intake.objects.update(created_at=Intake.objects.get().created_at.replace(year=2020))
-    assert queued.requeue_waiting() == 1
-    _work()
+    later = timezone.now() + dt.timedelta(minutes=4)
+    Intake.objects.update(created_at=timezone.now() - dt.timedelta(minutes=20),
+                          next_attempt_at=later)  # waiting out a retry delay
+    assert _work() == 0
+    out = StringIO()
+    call_command("open311_requeue", stdout=out)
+    assert "queued again: 1" in out.getvalue()
+    assert _work() == 1
     assert Report.objects.count() == 1
     assert queued.requeue_waiting() == 0
 
 
+def test_the_worker_command_files_the_queue(client: Client, key: str) -> None:  # noqa: F811
+    post(client, key, "json", **flood_form())
+    out = StringIO()
+    call_command("worker", "--once", stdout=out)
+    assert "Open311 filed 1" in out.getvalue()
+    assert Report.objects.count() == 1
+
+
 def test_a_forged_or_unknown_intake_token_is_a_404(client: Client) -> None:
     assert_error(token_answer(client, "q-1-deadbeef"), 404, "json")
-    from cityhall.open311.tokens import intake_token_for
-
     assert_error(token_answer(client, intake_token_for(999999), "xml"), 404, "xml")
 
 
@@ -190,3 +340,53 @@ def test_enterprise_categories_are_refused_at_once(client: Client, key: str) -> 
     assert code is not None
     response = post(client, key, "json", **flood_form(service_code=code))
     assert response.status_code == 403
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql",
+                    reason="needs PostgreSQL: SKIP LOCKED with truly concurrent workers")
+def test_two_workers_file_each_of_120_intakes_exactly_once(committed_registry: None) -> None:
+    from tests.reports_support import categories
+
+    categories()
+    api_key, _raw = accounts.create_api_key(actor=SYSTEM, name="Both", scopes=["open311:write"])
+    for n in range(120):
+        queued.accept(actor=api_key, payload=queued.payload_of(**_submission(n)),
+                      idempotency_key="" if n % 2 else f"k-{n}")
+    results: list[queued.FilingResult] = []
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(2)
+
+    def work() -> None:
+        try:
+            barrier.wait()
+            results.append(queued.file_pending(limit=1000))
+        except BaseException as exc:  # reported below, in the test's thread
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert errors == []
+    assert sum(r.filed for r in results) == 120
+    assert all(r.filed > 0 for r in results), "both workers took a share"
+    assert Report.objects.count() == 120
+    assert not Intake.objects.exclude(status=Intake.Status.DONE).exists()
+    per_report = Intake.objects.values("report_id").annotate(n=Count("id"))
+    assert per_report.count() == 120 and {row["n"] for row in per_report} == {1}
+    pk = Intake.objects.order_by("pk").values_list("pk", flat=True)[0]
+    found = Client().get(f"{BASE}tokens/{intake_token_for(pk)}.json")
+    assert body(found)[0]["service_request_id"] == Intake.objects.get(pk=pk).report.code
+
+
+def _submission(n: int) -> dict[str, Any]:
+    from cityhall.reports.services import Contact
+    from tests.reports_support import thu_duc_point
+
+    lat, lon = thu_duc_point()
+    return {"category": "ngap-ha-tang", "description": f"Ngập số {n}", "latitude": lat,
+            "longitude": lon, "address": "", "contact": Contact(name="Nguyễn Văn An"),
+            "attributes": {"kind": "flooding"}, "media_urls": []}

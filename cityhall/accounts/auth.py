@@ -9,18 +9,30 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cityhall.accounts.models import ApiKey
+from cityhall.accounts.models import ApiKey, _hash_secret
 from cityhall.core.api import ApiError
+from cityhall.core.localcache import ProcessCache
 
 # last_used_at is touched at most this often, so reads do not each cost a write.
 _TOUCH_EVERY = dt.timedelta(minutes=1)
+#: How long a process may go on accepting a key after it was revoked or lost a scope in
+#: another process (a save in this process empties the cache at once).
+KEY_CACHE_SECONDS = 10.0
+# Active keys by the hash of their secret. Unknown and revoked keys are not kept: a new
+# key works at once everywhere, and guessed secrets cannot push the real ones out.
+_KEYS: ProcessCache[ApiKey | None] = ProcessCache(
+    "accounts.api_keys", ttl=KEY_CACHE_SECONDS, models=(ApiKey,), keep_none=False)
 
 API_KEY_HEADER = "X-API-Key"
 
 
 def authenticate_api_key(raw: str | None, scope: str) -> ApiKey:
-    """The active key for `raw` if it carries `scope`; ApiError 403 otherwise."""
-    key = ApiKey.find(raw or "")
+    """The active key for `raw` if it carries `scope`; ApiError 403 otherwise.
+
+    Keys are kept per process for `KEY_CACHE_SECONDS` (see `docs/security.md`).
+    """
+    secret = raw or ""
+    key = _KEYS.get(_hash_secret(secret), lambda: ApiKey.find(secret)) if secret else None
     if key is None:
         raise ApiError(403, "invalid_api_key", _("The API key is missing, unknown or revoked."))
     if not key.has_scope(scope):

@@ -1,28 +1,30 @@
-"""Queued Open311 intake: accept a checked POST in one short transaction, file it in the worker.
+"""Queued Open311 intake: accept a checked POST with one INSERT, file it in the worker.
 
 GeoReport v2 lets a server answer a POST with a `token` instead of a
 `service_request_id` when the request is accepted for later processing; `tokens/{token}`
 gives the id once it exists. The POST checks everything it can without writing
-(`reports.services.intake.check_partner_report`), then stores the request and its task
-together, so nothing accepted is lost: the worker files it with `submit_report`; a crash
-or a database error is retried with a growing delay; a refusal is kept and shown by the
-token.
+(`reports.services.intake.check_partner_report`) and stores the submission as a pending
+`Intake` row, which is the queue itself: workers claim due rows directly (`FOR UPDATE
+SKIP LOCKED` on PostgreSQL) and file each with `submit_report` in its own transaction, so
+nothing accepted is lost, a crash leaves the row pending, and no row is filed twice. A
+database error or a bug is retried with a growing delay; a refusal is kept and shown by
+the token.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django_tasks import task
 
 from cityhall.accounts.models import ApiKey
-from cityhall.core import audit
+from cityhall.core import audit, localcache
+from cityhall.core.fields import concrete_field
 from cityhall.open311.models import Intake
 from cityhall.reports.services import Contact, ReportError, submit_report
 
@@ -34,29 +36,40 @@ MAX_ATTEMPTS = 5
 RETRY_DELAY = dt.timedelta(seconds=30)
 
 
-def accept(*, actor: ApiKey, payload: dict[str, Any], idempotency_key: str = ""
-           ) -> tuple[Intake, bool]:
-    """Store a checked submission and queue its filing; (intake, created).
+# Raw SQL because the ORM cannot name a partial unique index as the conflict target
+# (open311_intake_idempotency): a submission without a key never conflicts, one with a key
+# is stored once, and the answer needs the new id (RETURNING), all in one statement.
+_INSERT = (
+    "INSERT INTO open311_intake (api_key_id, idempotency_key, payload, status, errors, "
+    "attempts, created_at, next_attempt_at) VALUES (%s, %s, %s, %s, %s, 0, %s, %s) "
+    "ON CONFLICT (api_key_id, idempotency_key) WHERE NOT (idempotency_key = '') "
+    "DO NOTHING RETURNING id"
+)
 
-    The same `idempotency_key` from the same partner key gives back the first intake.
+
+def accept(*, actor: ApiKey, payload: dict[str, Any], idempotency_key: str = ""
+           ) -> tuple[int, bool]:
+    """Store a checked submission as a pending intake; (its id, whether it is new).
+
+    One statement in autocommit. The same `idempotency_key` from the same partner key
+    gives back the first intake's id.
     """
     key = (idempotency_key or "").strip()[:100]
-    if key:
-        found = Intake.objects.filter(api_key=actor, idempotency_key=key).first()
-        if found is not None:
-            return found, False
-    try:
-        with transaction.atomic():
-            intake = Intake.objects.create(api_key=actor, idempotency_key=key, payload=payload)
-            # The task row is written in the same transaction: both or neither.
-            file_intake.enqueue(intake.pk)
-    except IntegrityError:
-        # A concurrent retry with the same key won the race.
-        found = Intake.objects.filter(api_key=actor, idempotency_key=key).first()
-        if found is None:
-            raise
-        return found, False
-    return intake, True
+    # Adapted by the fields, as the ORM would (JSON; UTC date-times on SQLite).
+    json_field, time_field = (concrete_field(Intake, name) for name in ("payload", "created_at"))
+    now = time_field.get_db_prep_save(timezone.now(), connection)
+    with connection.cursor() as cursor:
+        cursor.execute(_INSERT, [
+            actor.pk, key, json_field.get_db_prep_save(payload, connection),
+            Intake.Status.PENDING, json_field.get_db_prep_save([], connection), now, now,
+        ])
+        row = cursor.fetchone()
+    if row is not None:
+        return int(row[0]), True
+    # Only a repeated idempotency key conflicts: answer with the first intake.
+    first = (Intake.objects.filter(api_key=actor, idempotency_key=key)
+             .values_list("pk", flat=True).get())
+    return first, False
 
 
 def payload_of(*, category: str, description: str, latitude: float | None,
@@ -68,6 +81,20 @@ def payload_of(*, category: str, description: str, latitude: float | None,
             "attributes": attributes, "media_urls": media_urls}
 
 
+@dataclass
+class FilingResult:
+    """What one `file_pending` call did."""
+
+    filed: int = 0
+    refused: int = 0
+    retried: int = 0
+    failed: int = 0
+
+    @property
+    def total(self) -> int:
+        return self.filed + self.refused + self.retried + self.failed
+
+
 def _refusal(exc: ReportError) -> tuple[int, list[str]]:
     from cityhall.open311.views import report_error
 
@@ -75,19 +102,35 @@ def _refusal(exc: ReportError) -> tuple[int, list[str]]:
     return mapped.status, mapped.descriptions
 
 
-def process(intake_id: int, *, now: dt.datetime | None = None) -> str:
-    """File one queued submission as a report; returns the intake's status afterwards.
+def _claim_next(now: dt.datetime, pk: int | None = None) -> Intake | None:
+    """Lock the oldest due pending intake (or intake `pk`), skipping those others hold.
 
-    The report, its workflow start and the intake's new status commit together, so a
-    crash leaves the intake waiting and a retry files it once.
+    Runs inside the filing transaction. On PostgreSQL the row lock, taken with SKIP
+    LOCKED, keeps it from every other worker until the commit; on SQLite the transaction
+    is IMMEDIATE (settings), so it already holds the database's write lock from BEGIN.
     """
+    due = (Intake.objects.select_for_update(skip_locked=True, of=("self",))
+           .select_related("api_key")
+           .filter(status=Intake.Status.PENDING, next_attempt_at__lte=now))
+    if pk is not None:
+        due = due.filter(pk=pk)
+    return due.order_by("next_attempt_at", "pk").first()
+
+
+class IntakeTakenTwice(RuntimeError):
+    """Another worker changed a claimed intake: cannot happen while the claim's lock holds."""
+
+
+def _file(intake: Intake, now: dt.datetime | None) -> str:
+    """File a claimed intake (inside its transaction); returns its new status."""
+    data = intake.payload
+    refusal: ReportError | None = None
+    attempts = intake.attempts + 1
+    changes: dict[str, Any]
     try:
+        # A savepoint: a failure undoes this filing only, and the failed attempt is
+        # counted in the same transaction.
         with transaction.atomic():
-            intake = (Intake.objects.select_for_update().select_related("api_key")
-                      .filter(pk=intake_id).first())
-            if intake is None or intake.status != Intake.Status.PENDING:
-                return intake.status if intake is not None else "missing"
-            data = intake.payload
             try:
                 made = submit_report(
                     actor=intake.api_key, category=data["category"],
@@ -100,53 +143,84 @@ def process(intake_id: int, *, now: dt.datetime | None = None) -> str:
                     now=now, suggest=False,
                 )
             except ReportError as exc:
-                intake.status = Intake.Status.REFUSED
-                intake.error_status, intake.errors = _refusal(exc)
-            else:
-                intake.status, intake.report = Intake.Status.DONE, made.report
-            intake.payload = {}
-            intake.attempts += 1
-            intake.processed_at = timezone.now()
-            intake.save()
-            return intake.status
+                # Caught inside the savepoint: its `reports.submit_refused` entry is kept.
+                refusal = exc
     except Exception:
-        logger.exception("Open311 intake %s could not be filed", intake_id)
-        return _retry_later(intake_id)
-
-
-def _retry_later(intake_id: int) -> str:
-    """Count a failed attempt; queue another, or give up after `MAX_ATTEMPTS`."""
-    with transaction.atomic():
-        intake = Intake.objects.select_for_update().filter(pk=intake_id).first()
-        if intake is None or intake.status != Intake.Status.PENDING:
-            return intake.status if intake is not None else "missing"
-        intake.attempts += 1
-        if intake.attempts >= MAX_ATTEMPTS:
-            intake.status = Intake.Status.FAILED
-            intake.error_status = 500
-            intake.errors = [_("The request could not be filed; please send it again.")]
-            intake.payload = {}
-            intake.processed_at = timezone.now()
-            audit.record(actor=audit.SYSTEM, action="open311.intake_failed", obj=intake,
-                         changes={"attempts": [None, intake.attempts]})
+        logger.exception("Open311 intake %s could not be filed", intake.pk)
+        changes = _after_failure(intake, attempts)
+    else:
+        # The contact leaves the queue once the outcome is known.
+        changes = {"attempts": attempts, "payload": {}, "processed_at": timezone.now()}
+        if refusal is not None:
+            status, errors = _refusal(refusal)
+            changes.update(status=Intake.Status.REFUSED, error_status=status, errors=errors)
         else:
-            delay = RETRY_DELAY * 2 ** (intake.attempts - 1)
-            file_intake.using(run_after=timezone.now() + delay).enqueue(intake.pk)
-        intake.save()
-        return intake.status
+            changes.update(status=Intake.Status.DONE, report=made.report)
+    # Conditional on the row still pending: were it filed meanwhile (it cannot be while the
+    # claim's lock holds), the whole filing is rolled back rather than kept twice.
+    if not Intake.objects.filter(pk=intake.pk, status=Intake.Status.PENDING).update(**changes):
+        raise IntakeTakenTwice(f"Open311 intake {intake.pk} changed under its claim")
+    for name, value in changes.items():
+        setattr(intake, name, value)
+    return intake.status
+
+
+def _after_failure(intake: Intake, attempts: int) -> dict[str, Any]:
+    """The intake's changes after a failed attempt: a later retry, or given up."""
+    if attempts < MAX_ATTEMPTS:
+        return {"attempts": attempts,
+                "next_attempt_at": timezone.now() + RETRY_DELAY * 2 ** (attempts - 1)}
+    audit.record(actor=audit.SYSTEM, action="open311.intake_failed", obj=intake,
+                 changes={"attempts": [None, attempts]})
+    return {"attempts": attempts, "status": Intake.Status.FAILED, "error_status": 500,
+            "errors": [_("The request could not be filed; please send it again.")],
+            "payload": {}, "processed_at": timezone.now()}
+
+
+def file_next(*, now: dt.datetime | None = None, pk: int | None = None) -> str | None:
+    """Claim and file the oldest due intake (or intake `pk` if due); its status, None if none.
+
+    The claim, the report, its workflow start and the intake's new status commit
+    together: a worker killed mid-way leaves the intake pending for the next one.
+    """
+    # Filing changes no category or unit: the per-process caches may serve it.
+    with localcache.caching_in_transaction(), transaction.atomic():
+        intake = _claim_next(timezone.now(), pk)
+        if intake is None:
+            return None
+        return _file(intake, now)
+
+
+def file_pending(*, limit: int = 500) -> FilingResult:
+    """File due intakes until none is left or `limit` were tried; safe in several workers."""
+    result = FilingResult()
+    while result.total < limit:
+        status = file_next()
+        if status is None:
+            break
+        if status == Intake.Status.DONE:
+            result.filed += 1
+        elif status == Intake.Status.REFUSED:
+            result.refused += 1
+        elif status == Intake.Status.FAILED:
+            result.failed += 1
+        else:
+            result.retried += 1
+    return result
+
+
+def process(intake_id: int, *, now: dt.datetime | None = None) -> str:
+    """File intake `intake_id` now if it is pending and due; its status afterwards."""
+    status = file_next(now=now, pk=intake_id)
+    if status is not None:
+        return status
+    found = Intake.objects.filter(pk=intake_id).values_list("status", flat=True).first()
+    return found or "missing"
 
 
 def requeue_waiting(*, older_than: dt.timedelta = dt.timedelta(minutes=10)) -> int:
-    """Queue again the intakes still waiting after `older_than` (a worker died mid-task)."""
-    waiting = list(Intake.objects.filter(status=Intake.Status.PENDING,
-                                         created_at__lt=timezone.now() - older_than)
-                   .values_list("pk", flat=True))
-    for pk in waiting:
-        file_intake.enqueue(pk)
-    return len(waiting)
-
-
-@task()
-def file_intake(intake_id: int) -> str:
-    """Worker task: file a queued Open311 submission (see `process`)."""
-    return process(intake_id)
+    """Make the intakes still waiting after `older_than` due now (skip their retry delay)."""
+    return (Intake.objects.filter(status=Intake.Status.PENDING,
+                                  created_at__lt=timezone.now() - older_than,
+                                  next_attempt_at__gt=timezone.now())
+            .update(next_attempt_at=timezone.now()))

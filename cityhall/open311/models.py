@@ -9,7 +9,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class Intake(models.Model):
-    """A partner's POST accepted and checked, waiting for the worker to file it as a report."""
+    """A partner's POST accepted and checked, waiting for the worker to file it as a report.
+
+    The pending rows are the queue: workers claim them directly (`open311.intake`).
+    """
 
     class Status(models.TextChoices):
         PENDING = "pending", _("waiting")
@@ -31,6 +34,8 @@ class Intake(models.Model):
     errors = models.JSONField(default=list, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     created_at = models.DateTimeField(default=timezone.now)
+    # When a worker may take it (later after a failed attempt: the retry's backoff).
+    next_attempt_at = models.DateTimeField(default=timezone.now)
     processed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
@@ -42,8 +47,9 @@ class Intake(models.Model):
                                     name="open311_intake_idempotency"),
         ]
         indexes = [
-            models.Index(fields=["created_at"], condition=Q(status="pending"),
-                         name="open311_intake_pending"),
+            # The queue itself: workers claim the oldest due pending rows through it.
+            models.Index(fields=["next_attempt_at", "id"], condition=Q(status="pending"),
+                         name="open311_intake_due"),
         ]
 
     def __str__(self) -> str:

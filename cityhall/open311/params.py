@@ -60,8 +60,9 @@ def moment(params: QueryDict, name: str) -> dt.datetime | None:
     # A "+" in a query string arrives as a space when the client did not encode it.
     candidate = re.sub(r" (\d\d:?\d\d)$", r"+\1", raw)
     try:
-        found = parse_datetime(candidate)
-        day = None if found is not None else parse_date(candidate)
+        # A bare date first: parse_datetime reads one as a naive midnight.
+        day = parse_date(candidate)
+        found = None if day is not None else parse_datetime(candidate)
     except ValueError:
         found = day = None
     if found is None and day is not None:

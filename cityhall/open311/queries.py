@@ -11,7 +11,7 @@ from django.db.models import OuterRef, Subquery
 
 from cityhall.core.localcache import ProcessCache
 from cityhall.reports.models import Category, Report, ReportPhoto
-from cityhall.reports.queries import OPEN_STATES
+from cityhall.reports.queries import OPEN_STATES, ReportQuerySet
 from cityhall.workflow.models import Transition
 
 #: The columns a request shows: public data only (the contact lives in another table).
@@ -52,11 +52,9 @@ def category_ids(codes: list[str]) -> dict[str, int]:
     return {code: every[code] for code in codes if code in every}
 
 
-def request_rows(spec: RequestFilter) -> list[dict[str, Any]]:
-    """One page of public reports as dicts of `COLUMNS` plus `photo`: a single query."""
-    first_photo = (ReportPhoto.objects.filter(report=OuterRef("pk"), kind=ReportPhoto.Kind.REPORT)
-                   .order_by("pk").values("pk")[:1])
-    qs = Report.objects.public()
+def page_queryset(spec: RequestFilter) -> ReportQuerySet:
+    """The public reports `spec` asks for, newest first (not yet cut to the page)."""
+    qs: ReportQuerySet = Report.objects.public()
     if spec.ids:
         # The ids override every other filter (GeoReport v2).
         qs = qs.filter(code__in=spec.ids)
@@ -77,8 +75,15 @@ def request_rows(spec: RequestFilter) -> list[dict[str, Any]]:
         if spec.bbox is not None:
             south, west, north, east = spec.bbox
             qs = qs.filter(latitude__range=(south, north), longitude__range=(west, east))
-    qs = qs.annotate(photo=Subquery(first_photo)).order_by("-created_at", "-pk")
-    return list(qs.values(*COLUMNS, "photo")[spec.offset : spec.offset + spec.limit])
+    return qs.order_by("-created_at", "-pk")
+
+
+def request_rows(spec: RequestFilter) -> list[dict[str, Any]]:
+    """One page of public reports as dicts of `COLUMNS` plus `photo`: a single query."""
+    first_photo = (ReportPhoto.objects.filter(report=OuterRef("pk"), kind=ReportPhoto.Kind.REPORT)
+                   .order_by("pk").values("pk")[:1])
+    page = page_queryset(spec).annotate(photo=Subquery(first_photo)).values(*COLUMNS, "photo")
+    return list(page[spec.offset : spec.offset + spec.limit])
 
 
 def handling_logs(pks: list[int]) -> dict[int, list[tuple[str, str, dt.datetime, str]]]:
@@ -96,9 +101,10 @@ def photos(pks: list[int]) -> dict[int, list[dict[str, Any]]]:
     """Each report's photos (reported and of the fix), in order: one query."""
     found: dict[int, list[dict[str, Any]]] = defaultdict(list)
     rows = (ReportPhoto.objects.filter(report_id__in=pks).order_by("report_id", "pk")
-            .values("report_id", "pk", "kind", "content_type", "width", "height"))
-    for row in rows:
-        found[row.pop("report_id")].append(row)
+            .values_list("report_id", "pk", "kind", "content_type", "width", "height"))
+    for report_id, pk, kind, content_type, width, height in rows:
+        found[report_id].append({"pk": pk, "kind": kind, "content_type": content_type,
+                                 "width": width, "height": height})
     return found
 
 

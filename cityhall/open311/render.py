@@ -96,6 +96,11 @@ def response(
     return HttpResponse(body.encode(), status=status, content_type=CONTENT_TYPES[fmt])
 
 
+def json_text(body: str, *, status: int = 200) -> HttpResponse:
+    """A JSON document that is already text (built by the database)."""
+    return HttpResponse(body.encode(), status=status, content_type=CONTENT_TYPES[JSON])
+
+
 def errors(fmt: str, status: int, descriptions: Iterable[str]) -> HttpResponse:
     """The Open311 error document: one error per description, each with the HTTP code."""
     items = [{"code": status, "description": d} for d in descriptions]

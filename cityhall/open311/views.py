@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -14,13 +15,14 @@ from django.http import HttpRequest, HttpResponse, QueryDict, UnreadablePostErro
 from django.http.multipartparser import MultiPartParserError
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from cityhall.accounts.auth import api_key_from_request, authenticate_api_key
 from cityhall.core.api import ApiError
 from cityhall.core.text import querydict_has_nul
-from cityhall.open311 import queries, render
+from cityhall.open311 import pages, queries, render
 from cityhall.open311.intake import accept as accept_intake
 from cityhall.open311.intake import payload_of
 from cityhall.open311.models import Intake
@@ -51,6 +53,11 @@ MAX_PAGE_SIZE = 1000
 #: The deepest row a page may reach (page times page_size).
 MAX_DEPTH = 10_000
 DEFAULT_WINDOW = dt.timedelta(days=90)
+#: Seconds a client or proxy may reuse a GET requests answer (Cache-Control max-age).
+LIST_MAX_AGE = 5
+# Stand-ins for a report code and a photo id, to cut the photo URL around them.
+_CODE_MARK = "open311-code-mark"
+_PHOTO_MARK = 987_654_321
 MAX_RADIUS_M = 50_000
 # Reports service codes and the HTTP status an Open311 client gets for them (else 400).
 _STATUS_OF = {"unknown_category": 404, "channel_not_allowed": 403,
@@ -261,9 +268,9 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
     if settings.CITYHALL_OPEN311_ASYNC_INTAKE and not photos:
         # Queued: check now, file in the worker, answer with a token (GeoReport v2).
         check_partner_report(actor=key, **submission)
-        intake, created = accept_intake(actor=key, payload=payload_of(**submission),
-                                        idempotency_key=idempotency_key)
-        item = {"token": intake_token_for(intake.pk), "service_notice": _(
+        intake_pk, created = accept_intake(actor=key, payload=payload_of(**submission),
+                                           idempotency_key=idempotency_key)
+        item = {"token": intake_token_for(intake_pk), "service_notice": _(
             "Accepted; it is being filed. Ask tokens/{token} for its service_request_id."),
             "account_id": account_id or None}
         return render.response(fmt, "service_requests", "request", [item],
@@ -325,14 +332,21 @@ def _filter(params: QueryDict) -> queries.RequestFilter:
     return spec
 
 
+def _merged_note(code: str) -> str:
+    return _("Merged into %(code)s, which deals with the same problem.") % {"code": code}
+
+
+def _responsible_note(who: str) -> str:
+    return "\n" + _("Responsible: %(who)s") % {"who": who}
+
+
 def _status_notes(row: dict[str, Any]) -> str | None:
     state = row["state"]
     if state == "merged" and row["duplicate_of__code"]:
-        return _("Merged into %(code)s, which deals with the same problem.") % {
-            "code": row["duplicate_of__code"]}
+        return _merged_note(row["duplicate_of__code"])
     notes = row["public_reply"]
     if state == "rejected" and row["responsible_pointer"]:
-        notes = f"{notes}\n" + _("Responsible: %(who)s") % {"who": row["responsible_pointer"]}
+        notes = f"{notes}{_responsible_note(row['responsible_pointer'])}"
     return notes or None
 
 
@@ -346,10 +360,40 @@ def _status(state: str) -> str:
     return "open" if state in OPEN_STATES else "closed"
 
 
+def _page_texts(request: HttpRequest) -> pages.PageTexts:
+    """The wording of a page built in SQL: the same helpers as the Python renderer's."""
+    url = _media(request, _CODE_MARK, _PHOTO_MARK)
+    before, rest = url.split(_CODE_MARK)
+    middle, after = rest.split(str(_PHOTO_MARK))
+    return pages.PageTexts(english=_english(), merged=_merged_note(pages.MARK),
+                           responsible=_responsible_note(pages.MARK),
+                           photo_url=(before, middle, after))
+
+
 def _list(request: HttpRequest, fmt: str, params: QueryDict, *, one: bool = False
           ) -> HttpResponse:
     spec = _filter(params)
     extended = flag(params, "extensions")
+    if extended or not pages.supported():
+        answer = _render_in_python(request, fmt, spec, extended=extended, one=one)
+    else:
+        text = pages.request_page(spec, _page_texts(request))
+        if one and text == "[]":
+            raise Open311Error(404, _("There is no request with this id."))
+        if fmt == JSON:
+            answer = render.json_text(text)
+        else:
+            # The same items for XML; lat and long (the only numbers) as floats, as in Python.
+            answer = render.response(fmt, "service_requests", "request",
+                                     json.loads(text, parse_int=float))
+    # Public data: a proxy or client may reuse it briefly; the server always reads afresh.
+    patch_cache_control(answer, public=True, max_age=LIST_MAX_AGE)
+    return answer
+
+
+def _render_in_python(request: HttpRequest, fmt: str, spec: queries.RequestFilter, *,
+                      extended: bool, one: bool) -> HttpResponse:
+    """The reference renderer (and the one with extensions): rows to dicts to a document."""
     rows = queries.request_rows(spec)
     if one and not rows:
         raise Open311Error(404, _("There is no request with this id."))

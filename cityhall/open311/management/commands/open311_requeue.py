@@ -1,4 +1,4 @@
-"""`cityhall open311_requeue`: queue again Open311 submissions still waiting (a worker died)."""
+"""`cityhall open311_requeue`: make Open311 submissions waiting out a retry delay due now."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ from cityhall.open311.intake import requeue_waiting
 
 
 class Command(BaseCommand):
-    help = "Queue again the accepted Open311 submissions still waiting after some minutes."
+    help = ("Make the accepted Open311 submissions that wait for a retry due at once (after "
+            "an outage is fixed); workers claim due submissions by themselves.")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--minutes", type=int, default=10,

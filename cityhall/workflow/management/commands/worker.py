@@ -1,4 +1,4 @@
-"""`cityhall worker`: deadline sweeps, outbox delivery and queued tasks, in a loop."""
+"""`cityhall worker`: deadline sweeps, outbox delivery, queued tasks and Open311 intakes."""
 
 from __future__ import annotations
 
@@ -12,7 +12,11 @@ from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
 from cityhall.notifications.services import deliver_outbox
+from cityhall.open311.intake import file_pending
 from cityhall.workflow.engine import sweep
+
+#: Queued Open311 submissions filed per round at most, so sweeps and delivery keep their turn.
+INTAKES_PER_ROUND = 500
 
 
 def run_queued_tasks(worker_id: str, max_tasks: int) -> int:
@@ -46,7 +50,8 @@ def run_queued_tasks(worker_id: str, max_tasks: int) -> int:
 
 
 class Command(BaseCommand):
-    help = "Run the background work: deadline sweeps, notification delivery, queued tasks."
+    help = ("Run the background work: deadline sweeps, notification delivery, queued tasks, "
+            "queued Open311 submissions.")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--interval", type=float, default=5.0, help="seconds between rounds")
@@ -59,13 +64,19 @@ class Command(BaseCommand):
             swept = sweep()
             delivered = deliver_outbox(worker=worker_id)
             tasks = run_queued_tasks(worker_id, max_tasks=100)
-            if swept.total or delivered.sent or delivered.retried or delivered.failed or tasks:
+            intakes = file_pending(limit=INTAKES_PER_ROUND)
+            if (swept.total or delivered.sent or delivered.retried or delivered.failed or tasks
+                    or intakes.total):
                 self.stdout.write(
                     f"reminded {swept.reminded}, escalated {swept.escalated}, "
                     f"closed {swept.closed}; sent {delivered.sent}, "
-                    f"retry {delivered.retried}, failed {delivered.failed}; tasks {tasks}"
+                    f"retry {delivered.retried}, failed {delivered.failed}; tasks {tasks}; "
+                    f"Open311 filed {intakes.filed}, refused {intakes.refused}, "
+                    f"retry {intakes.retried}, given up {intakes.failed}"
                 )
             if options["once"]:
                 return
-            time.sleep(options["interval"])
+            if intakes.total < INTAKES_PER_ROUND:
+                # A full round means a backlog: go on at once instead of sleeping.
+                time.sleep(options["interval"])
             close_old_connections()  # drop connections that died or aged out while idle
