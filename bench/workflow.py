@@ -104,8 +104,7 @@ def main() -> None:
         # A request gets fresh user objects: the roles and the assignee's scope are read
         # again for every action, not kept from the previous one.
         for user in () if args.cached_roles else (clerk, officer, leader):
-            user.__dict__.pop("_cityhall_workflow_roles", None)
-            forget_scope(user)
+            forget_scope(user)  # the scope and the workflow roles
 
     def run(case: ExampleCase) -> None:
         fresh_users()

@@ -197,3 +197,24 @@ def test_me_endpoint_shows_only_ones_own_memberships(p: Personas, persona: str) 
     assert body["username"] == user.username
     expected = {m.unit.code for m in Membership.objects.filter(user=user).select_related("unit")}
     assert {m["unit_code"] for m in body["memberships"]} == expected
+
+
+def test_a_long_lived_user_object_reads_its_memberships_again_after_a_minute(
+    p: Personas, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from cityhall.accounts import scope as scope_module
+    from cityhall.workflow import engine
+
+    clock = [1000.0]
+    monkeypatch.setattr(scope_module.time, "monotonic", lambda: clock[0])
+    officer = p.officer
+    assert scope_of(officer).covers(p.ward)
+    assert engine._memberships(officer)
+    # Changed elsewhere (another process, an update without the services): the object in
+    # hand still answers from what it read, within a request's lifetime...
+    Membership.objects.filter(user=officer).update(valid_to="2025-07-31")
+    clock[0] += 30
+    assert scope_of(officer).covers(p.ward) and engine._memberships(officer)
+    # ...but not past USER_CACHE_SECONDS: a worker's object cannot act on old roles for long.
+    clock[0] += scope_module.USER_CACHE_SECONDS
+    assert scope_of(officer).is_empty and engine._memberships(officer) == []

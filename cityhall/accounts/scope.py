@@ -9,6 +9,8 @@ belong to no unit. Anything else sees nothing: a forgotten check fails closed.
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Self, TypeVar
 
@@ -22,9 +24,30 @@ if TYPE_CHECKING:
 
 _M = TypeVar("_M", bound=models.Model)
 _Q = TypeVar("_Q", bound=models.QuerySet[Any])
+_V = TypeVar("_V")
 
-# Where the computed scope is cached on a user object (one computation per request).
-_CACHE_ATTR = "_cityhall_scope"
+# Where what was read of a user's memberships is kept on the user object (one read per
+# request): {name: (when, value)}.
+_CACHE_ATTR = "_cityhall_memberships"
+#: How long a user object keeps what it read of its memberships. A request is far shorter;
+#: a long-lived object (held by a worker or a shell) reads them again after this.
+USER_CACHE_SECONDS = 60.0
+
+
+def per_user(user: Any, name: str, compute: Callable[[], _V]) -> _V:
+    """`compute()` for this user object, kept on it for `USER_CACHE_SECONDS`.
+
+    For values derived from the user's memberships (scope, workflow roles);
+    `forget_scope` drops them all when the memberships change.
+    """
+    store: dict[str, tuple[float, Any]] = user.__dict__.setdefault(_CACHE_ATTR, {})
+    now = time.monotonic()
+    found = store.get(name)
+    if found is not None and now - found[0] < USER_CACHE_SECONDS:
+        return found[1]
+    value = compute()
+    store[name] = (now, value)
+    return value
 
 
 @dataclass(frozen=True)
@@ -73,15 +96,17 @@ def _is_city(unit: Any) -> bool:
 
 def scope_of(user: Any) -> Scope:
     """Compute a user's scope from their memberships in force today."""
-    from cityhall.accounts.models import Membership, Role
 
     if user is None or not user.is_authenticated or not user.is_active:
         return Scope()
     if user.is_superuser:
         return Scope(everything=True)
-    cached = getattr(user, _CACHE_ATTR, None)
-    if cached is not None:
-        return cached
+    return per_user(user, "scope", lambda: _compute_scope(user))
+
+
+def _compute_scope(user: Any) -> Scope:
+    from cityhall.accounts.models import Membership, Role
+
     subtree_roles = {Role.LEADER, Role.ADMIN}
     paths: set[str] = set()
     ids: set[int] = set()
@@ -94,19 +119,17 @@ def scope_of(user: Any) -> Scope:
             paths.add(m.unit.path)
         else:
             ids.add(m.unit_id)
-    scope = (
+    return (
         Scope(everything=True)
         if everything
         else Scope(subtree_paths=tuple(sorted(paths)), unit_ids=frozenset(ids))
     )
-    setattr(user, _CACHE_ATTR, scope)
-    return scope
 
 
 def forget_scope(user: Any) -> None:
-    """Drop a cached scope after the user's memberships changed."""
-    if user is not None and hasattr(user, _CACHE_ATTR):
-        delattr(user, _CACHE_ATTR)
+    """Drop what the user object keeps of its memberships (scope, roles) after they changed."""
+    if user is not None:
+        user.__dict__.pop(_CACHE_ATTR, None)
 
 
 def restrict(queryset: _Q, user: Any, unit_field: str = "unit") -> _Q:

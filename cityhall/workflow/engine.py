@@ -18,7 +18,7 @@ from django.db.models.fields.related import RelatedField
 from django.utils import timezone
 
 from cityhall.accounts.models import Membership, Role, User
-from cityhall.accounts.scope import scope_of
+from cityhall.accounts.scope import per_user, scope_of
 from cityhall.core import audit
 from cityhall.core.audit import SYSTEM, SystemActor
 from cityhall.core.fields import column_of, concrete_field
@@ -70,16 +70,12 @@ def case_types() -> list[tuple[type[WorkflowCase], str]]:
 # -- roles --------------------------------------------------------------------
 
 def _memberships(user: User) -> list[tuple[str, int, str]]:
-    cached = getattr(user, "_cityhall_workflow_roles", None)
-    if cached is None:
-        cached = list(
-            # No ordering: the model's default sorts through a join on users, and planning
-            # that join cost more than running the query on every action.
-            Membership.objects.active_on().filter(user=user).order_by()
-            .values_list("role", "unit_id", "unit__path")
-        )
-        user._cityhall_workflow_roles = cached  # type: ignore[attr-defined]
-    return cached
+    return per_user(user, "workflow_roles", lambda: list(
+        # No ordering: the model's default sorts through a join on users, and planning
+        # that join cost more than running the query on every action.
+        Membership.objects.active_on().filter(user=user).order_by()
+        .values_list("role", "unit_id", "unit__path")
+    ))
 
 
 def roles_of(actor: Any, case: WorkflowCase) -> set[str]:
