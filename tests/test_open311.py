@@ -174,6 +174,11 @@ def test_a_service_definition_gives_its_attributes_in_order(client: Client) -> N
     assert data["service_code"] == "ngap-ha-tang"
     assert data["attributes"][3]["datatype"] == "multivaluelist"
     assert data["attributes"][3]["values"][0] == {"key": "road", "name": "Lòng đường"}
+    assert data["attributes"][0]["description"] == "Sự cố gì"
+    # In the client's language: the English labels and value names where the category has them.
+    english = body(client.get(f"{BASE}services/ngap-ha-tang.json", HTTP_ACCEPT_LANGUAGE="en"))
+    assert english["attributes"][0]["description"] == "What is wrong"
+    assert english["attributes"][3]["values"][0] == {"key": "road", "name": "Roadway"}
 
 
 @pytest.mark.parametrize("fmt", ["xml", "json"])

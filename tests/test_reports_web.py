@@ -148,6 +148,8 @@ def test_it_shows_form_errors_in_vietnamese_and_creates_nothing(
     body = response.content.decode()
     assert 'role="alert"' in body and "Chưa gửi" in body
     assert "Trường này là bắt buộc." in body
+    assert "Độ sâu ngập (cm)" in body and "Mất nắp cống" in body
+    assert "Water depth" not in body
     response = client.post("/reports/new/", flood_form(
         latitude="", longitude="", address="Phường Không Có, Quận 99"))
     assert response.status_code == 400
@@ -161,6 +163,8 @@ def test_it_shows_the_errors_in_english_too(world: World) -> None:
     client = english()
     body = client.post("/reports/new/", flood_form(attr_water_depth_cm="deep")).content.decode()
     assert "Nothing was sent yet." in body and "A number is expected." in body
+    # The category's extra fields are labelled in English too, not only the page.
+    assert "Water depth in centimetres (for flooding)" in body and "Missing manhole cover" in body
     assert Report.objects.count() == 0
 
 

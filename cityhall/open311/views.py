@@ -40,7 +40,7 @@ from cityhall.open311.params import (
 from cityhall.open311.render import FORMATS, JSON, XML
 from cityhall.open311.tokens import intake_pk_from_token, intake_token_for, pk_from_token, token_for
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit
-from cityhall.reports.models import Category
+from cityhall.reports.models import Category, attribute_label, value_name
 from cityhall.reports.queries import OPEN_STATES, PUBLIC_NOTE_ACTIONS
 from cityhall.reports.services import Contact, ReportError, submit_report
 from cityhall.reports.services.intake import check_partner_report
@@ -206,8 +206,8 @@ def service_definition(request: HttpRequest, fmt: str, code: str) -> HttpRespons
             "required": bool(spec.get("required")),
             "datatype_description": kinds.get(spec["datatype"], ""),
             "order": int(spec.get("order") or number_),
-            "description": str(spec.get("description", "")),
-            "values": [{"key": str(v["key"]), "name": str(v.get("name", v["key"]))}
+            "description": attribute_label(spec),
+            "values": [{"key": str(v["key"]), "name": value_name(v)}
                        for v in spec.get("values", [])],
         }
         for number_, spec in enumerate(category.attribute_specs(), start=1)

@@ -12,7 +12,7 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from cityhall.reports.models import MAX_DESCRIPTION, Category
+from cityhall.reports.models import MAX_DESCRIPTION, Category, attribute_label, value_name
 from cityhall.reports.services import ReportError
 
 #: Which form field shows a service refusal, by error code (others go to the top of the form).
@@ -176,11 +176,11 @@ def with_zone(text: str) -> str:
 
 def attribute_field(spec: dict[str, Any]) -> forms.Field:
     """A form field for one extra field of a category (the Open311 attribute shape)."""
-    label = spec.get("description") or spec["code"]
+    label = attribute_label(spec)
     required = bool(spec.get("required"))
     kind = spec["datatype"]
     common: dict[str, Any] = {"label": label, "required": required}
-    choices = [(str(v["key"]), str(v.get("name") or v["key"])) for v in spec.get("values", [])]
+    choices = [(str(v["key"]), value_name(v)) for v in spec.get("values", [])]
     if kind == "number":
         return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "decimal"}), **common)
     if kind == "datetime":
@@ -219,8 +219,8 @@ def attribute_rows(category: Category, values: dict[str, Any]) -> list[tuple[str
         value = values.get(spec["code"])
         if value in (None, "", []):
             continue
-        names = {str(v["key"]): str(v.get("name") or v["key"]) for v in spec.get("values", [])}
+        names = {str(v["key"]): value_name(v) for v in spec.get("values", [])}
         items = value if isinstance(value, list) else [value]
-        rows.append((str(spec.get("description") or spec["code"]),
+        rows.append((attribute_label(spec),
                      ", ".join(names.get(str(v), str(v)) for v in items)))
     return rows

@@ -9,7 +9,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.core.text import search_key
@@ -71,6 +71,23 @@ def validate_attribute_specs(specs: Any) -> None:
         elif values:
             raise ValidationError(
                 _("Only list fields take values (%(code)s).") % {"code": code})
+
+
+def _in_english() -> bool:
+    return (translation.get_language() or "").startswith("en")
+
+
+def attribute_label(spec: dict[str, Any]) -> str:
+    """An extra field's label in the active language: `description_en` for English when
+    given, else `description` (Vietnamese), else its code."""
+    english = spec.get("description_en") if _in_english() else None
+    return str(english or spec.get("description") or spec["code"])
+
+
+def value_name(value: dict[str, Any]) -> str:
+    """A list value's name in the active language (`name_en` for English when given)."""
+    english = value.get("name_en") if _in_english() else None
+    return str(english or value.get("name") or value["key"])
 
 
 class Category(models.Model):
