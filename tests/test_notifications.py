@@ -155,3 +155,16 @@ def test_a_secret_is_filled_in_at_delivery_and_never_stored(
 def test_text_from_the_context_cannot_ask_for_a_secret() -> None:
     subject, body = services.render("case_done", "vi", {"case": "[[secret:test_link]]"})
     assert not services.SECRET_MARKER.search(subject + body)
+
+
+def test_without_a_gateway_a_message_is_logged_without_the_full_number(
+    settings: Any, caplog: pytest.LogCaptureFixture,
+) -> None:
+    settings.CITYHALL_MESSAGE_GATEWAYS = {}
+    message = OutboxMessage.objects.create(channel="sms", address="0901234567",
+                                           subject="Đã tiếp nhận phản ánh", body="")
+    with caplog.at_level("INFO", logger="cityhall.notifications.services"):
+        assert services.deliver_outbox(worker="w1").sent == 1
+    assert "…567" in caplog.text and "0901234567" not in caplog.text
+    message.refresh_from_db()
+    assert message.address == "…567"

@@ -212,8 +212,10 @@ def send(message: OutboxMessage) -> None:
         return
     url, key = settings.CITYHALL_MESSAGE_GATEWAYS.get(message.channel, ("", ""))
     if not url:
-        # No gateway configured (development): log it, like the console email backend.
-        logger.info("%s to %s: %s", message.channel, message.address, message.subject)
+        # No gateway configured (development): log it, like the console email backend,
+        # without the full number (logs are kept and read more widely than the outbox).
+        logger.info("%s to %s: %s", message.channel, mask_address(message.address),
+                    message.subject)
         return
     _post(url, key, {"channel": message.channel, "to": message.address,
                      "text": f"{message.subject}\n{body}".strip()},
