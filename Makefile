@@ -47,7 +47,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
-## typecheck: mypy with the django-stubs plugin over cityhall/ (settings in pyproject.toml)
+## typecheck: mypy with the django-stubs plugin over cityhall/, tests/ and bench/ (settings in pyproject.toml)
 typecheck: install
 	$(BIN)/mypy
 

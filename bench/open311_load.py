@@ -192,6 +192,7 @@ def post_bodies(api_key: str, count: int = 400) -> list[str]:
     bodies = []
     for i in range(count):
         ward, category = rng.choice(wards), rng.choice(categories)
+        assert ward.latitude is not None and ward.longitude is not None  # filtered above
         fields: list[tuple[str, str]] = [
             ("api_key", api_key), ("service_code", category.code),
             ("lat", f"{ward.latitude + rng.gauss(0, 0.003):.6f}"),

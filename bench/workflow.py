@@ -81,6 +81,7 @@ def main() -> None:
         db_version = cur.fetchone()[0].split(",")[0]
 
     ward = Unit.objects.active_on().commune_level().order_by("code").first()
+    assert ward is not None, "the registry is loaded above"
     start_day = dt.date(2020, 1, 1)
     people = {}
     for role in ("clerk", "officer", "leader"):

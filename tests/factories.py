@@ -4,13 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from cityhall.accounts import services
 from cityhall.accounts.models import Membership, Role, User, UserKind
 from cityhall.core.audit import SYSTEM
 from cityhall.orgunits.models import Unit, UnitKind
 from cityhall.orgunits.services import create_unit
+
+if TYPE_CHECKING:
+    from django.test.client import _MonkeyPatchedWSGIResponse
+
+    # What the test client's get/post return: django-stubs names it, Django does not, so
+    # other modules import it under TYPE_CHECKING too, for annotations only.
+    Response: TypeAlias = _MonkeyPatchedWSGIResponse
 
 SAIGON = "Phường Sài Gòn"
 THUDUC = "Phường Thủ Đức"

@@ -17,9 +17,9 @@ from tests.factories import THUDUC, unit_named
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 
 
-def at(*args: int) -> dt.datetime:
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
     """A moment in Ho Chi Minh City time."""
-    return dt.datetime(*args, tzinfo=HCM)
+    return dt.datetime(year, month, day, hour, minute, tzinfo=HCM)
 
 
 # Friday 13 February 2026, 10:00, the last working day before Tết.
@@ -37,9 +37,9 @@ def thu_duc_point() -> tuple[float, float]:
     return float(unit.latitude or 0), float(unit.longitude or 0)
 
 
-def flood(actor: Any = services.ANONYMOUS, *, now: dt.datetime = MON, **extra: Any
+def flood(actor: Any = services.ANONYMOUS, *, now: dt.datetime | None = MON, **extra: Any
           ) -> services.Submission:
-    """A flooding report at the centre of Phường Thủ Đức."""
+    """A flooding report at the centre of Phường Thủ Đức; `now=None` files it at the real time."""
     lat, lon = thu_duc_point()
     fields: dict[str, Any] = {
         "category": "ngap-ha-tang", "description": "Nước ngập 40cm trước số 12.",

@@ -32,7 +32,7 @@ def test_a_key_made_in_the_admin_shows_its_secret_once(admin_client: Client) -> 
     raw = secret_message.split()[-1]
     assert ApiKey.find(raw) == key
     entry = AuditEntry.objects.get(action="api_key.create")
-    assert entry.actor_user.username == "root"
+    assert entry.actor_user is not None and entry.actor_user.username == "root"
     # The secret is shown once: on the page after saving, and never again.
     page = f"/admin/accounts/apikey/{key.pk}/change/"
     assert raw in admin_client.get(page).content.decode()

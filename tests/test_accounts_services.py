@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from unittest import mock
 
 import pytest
@@ -85,7 +86,7 @@ def test_a_failing_service_leaves_no_audit_row() -> None:
     before = AuditEntry.objects.count()
     real_save = AuditEntry.save
 
-    def save_then_fail(entry: AuditEntry, *args: object, **kwargs: object) -> None:
+    def save_then_fail(entry: AuditEntry, *args: Any, **kwargs: Any) -> None:
         # The row reaches the database, then the service fails: both must roll back.
         real_save(entry, *args, **kwargs)
         assert AuditEntry.objects.filter(pk=entry.pk).exists()

@@ -58,7 +58,8 @@ def test_create_token_command_prints_a_working_token() -> None:
     out = io.StringIO()
     call_command("create_token", "cli-user", "--name", "laptop", stdout=out)
     raw = out.getvalue().strip()
-    assert ApiToken.find(raw).name == "laptop"
+    token = ApiToken.find(raw)
+    assert token is not None and token.name == "laptop"
 
 
 def test_create_token_command_rejects_an_unknown_user() -> None:
@@ -71,8 +72,9 @@ def test_create_api_key_command_prints_a_key_with_scopes_and_unit() -> None:
     call_command("create_api_key", "partner", "--scopes", "open311:write,units:read",
                  "--unit", "79-SXD", stdout=out)
     key = ApiKey.find(out.getvalue().strip())
+    assert key is not None
     assert key.scopes == ["open311:write", "units:read"]
-    assert key.owner_unit.code == "79-SXD"
+    assert key.owner_unit is not None and key.owner_unit.code == "79-SXD"
 
 
 def test_create_api_key_command_rejects_unknown_scope_or_unit() -> None:

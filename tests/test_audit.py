@@ -40,7 +40,7 @@ def test_record_names_an_api_key_actor() -> None:
 
 def test_record_refuses_something_that_is_not_an_actor() -> None:
     with pytest.raises(TypeError):
-        record(actor="someone", action="probe")  # type: ignore[arg-type]
+        record(actor="someone", action="probe")  # type: ignore[arg-type]  # a wrong type, on purpose
 
 
 @pytest.mark.django_db

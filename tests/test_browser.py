@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -14,6 +14,10 @@ from django.core.management import call_command
 from django.test.signals import setting_changed
 
 from cityhall.accounts.models import User
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, ViewportSize
+    from pytest_django.live_server_helper import LiveServer
 
 # Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
 # body are still synchronous and safe here.
@@ -24,8 +28,8 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync",
 ]
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 PASSWORD = "cityhall-demo"
 
 pytestmark = [
@@ -37,7 +41,7 @@ pytestmark = [
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
+def browser() -> Iterator[Browser]:
     """One headless Chromium for the module."""
     from playwright.sync_api import sync_playwright
 
@@ -50,7 +54,7 @@ def browser() -> Iterator[Any]:
 
 
 @pytest.fixture
-def site(live_server: Any) -> str:
+def site(live_server: LiveServer) -> str:
     """The live server's address, with the registry, the demo users and the catalogues loaded.
 
     The live server answers from another thread, outside the test's transaction, so the data
@@ -68,7 +72,7 @@ def site(live_server: Any) -> str:
 class Page:
     """A browser tab that records every request it makes to a host other than ours."""
 
-    def __init__(self, browser: Any, base: str, viewport: dict[str, int]) -> None:
+    def __init__(self, browser: Browser, base: str, viewport: ViewportSize) -> None:
         self.base = base
         self.context = browser.new_context(viewport=viewport, locale="vi-VN")
         self.page = self.context.new_page()
@@ -103,7 +107,7 @@ class Page:
 
 
 def test_an_officer_finds_thu_duc_by_live_search_and_opens_its_page(
-    browser: Any, site: str, tmp_path: Path
+    browser: Browser, site: str, tmp_path: Path
 ) -> None:
     officer = User.objects.get(username="officer.thuduc")
     tab = Page(browser, site, DESKTOP)
@@ -138,7 +142,7 @@ def test_an_officer_finds_thu_duc_by_live_search_and_opens_its_page(
     tab.close()
 
 
-def test_registry_search_works_without_javascript(browser: Any, site: str) -> None:
+def test_registry_search_works_without_javascript(browser: Browser, site: str) -> None:
     context = browser.new_context(java_script_enabled=False, locale="vi-VN")
     page = context.new_page()
     page.goto(site + "/units/")
@@ -150,7 +154,7 @@ def test_registry_search_works_without_javascript(browser: Any, site: str) -> No
 
 
 def test_the_skip_link_is_the_first_tab_stop_and_leads_to_the_content(
-    browser: Any, site: str
+    browser: Browser, site: str
 ) -> None:
     tab = Page(browser, site, DESKTOP)
     page = tab.page
@@ -165,7 +169,7 @@ def test_the_skip_link_is_the_first_tab_stop_and_leads_to_the_content(
     tab.close()
 
 
-def test_switching_to_english_and_back_keeps_the_page(browser: Any, site: str) -> None:
+def test_switching_to_english_and_back_keeps_the_page(browser: Browser, site: str) -> None:
     tab = Page(browser, site, PHONE)
     page = tab.page
     page.goto(site + "/units/26824/")
@@ -184,7 +188,7 @@ def test_switching_to_english_and_back_keeps_the_page(browser: Any, site: str) -
 
 @pytest.mark.parametrize("width", ["phone", "desktop"])
 def test_pages_fit_phone_and_desktop_screens(
-    browser: Any, site: str, tmp_path: Path, width: str
+    browser: Browser, site: str, tmp_path: Path, width: str
 ) -> None:
     tab = Page(browser, site, PHONE if width == "phone" else DESKTOP)
     page = tab.page

@@ -4,15 +4,20 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import call_command
 from django.test.signals import setting_changed
+from pytest_django import Settings
 
 from cityhall.orgunits.models import Unit
 from cityhall.reports.models import Report
 from tests.test_browser import CHROMIUM, DESKTOP, PHONE, Page, browser  # noqa: F401 (fixture)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+    from pytest_django.live_server_helper import LiveServer
 
 pytestmark = [
     pytest.mark.browser,
@@ -23,7 +28,9 @@ pytestmark = [
 
 
 @pytest.fixture
-def site(committed_registry: None, live_server: Any, settings: Any, tmp_path: Path) -> str:
+def site(
+    committed_registry: None, live_server: LiveServer, settings: Settings, tmp_path: Path
+) -> str:
     """The live server with the registry, the demo people and the report categories."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     call_command("compile_catalogues")
@@ -66,7 +73,7 @@ def _file_report(tab: Page, base: str, *, description: str, pin: tuple[float, fl
 
 
 def test_a_resident_reports_flooding_an_officer_answers_and_the_statistics_show_it(
-    browser: Any, site: str, tmp_path: Path  # noqa: F811 (fixture)
+    browser: Browser, site: str, tmp_path: Path  # noqa: F811 (fixture)
 ) -> None:
     resident = Page(browser, site, PHONE)
     page = resident.page
@@ -152,7 +159,7 @@ def _display_name(username: str) -> str:
 
 @pytest.mark.parametrize("width", ["phone", "desktop"])
 def test_report_pages_fit_phone_and_desktop_screens(
-    browser: Any, site: str, tmp_path: Path, width: str  # noqa: F811 (fixture)
+    browser: Browser, site: str, tmp_path: Path, width: str  # noqa: F811 (fixture)
 ) -> None:
     tab = Page(browser, site, PHONE if width == "phone" else DESKTOP)
     page = tab.page
@@ -187,7 +194,7 @@ def test_report_pages_fit_phone_and_desktop_screens(
 
 
 def test_the_form_works_without_javascript_by_address(
-    browser: Any, site: str  # noqa: F811 (fixture)
+    browser: Browser, site: str  # noqa: F811 (fixture)
 ) -> None:
     context = browser.new_context(java_script_enabled=False, locale="vi-VN")
     page = context.new_page()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,6 +16,16 @@ from cityhall.reports.models import Category
 
 pytestmark = pytest.mark.django_db
 DAY = dt.date(2026, 3, 2)
+
+
+def _counting(calls: list[int]) -> Callable[[], int]:
+    """A compute function that records each call and answers how many there have been."""
+
+    def compute() -> int:
+        calls.append(1)
+        return len(calls)
+
+    return compute
 
 
 class _Autocommit:
@@ -32,7 +43,7 @@ def test_it_computes_again_inside_a_transaction() -> None:
     calls: list[int] = []
     cache: ProcessCache[int] = ProcessCache("test.inside", ttl=60)
     for _ in range(3):
-        cache.get("k", lambda: calls.append(1) or len(calls))
+        cache.get("k", _counting(calls))
     assert len(calls) == 3
 
 
@@ -110,9 +121,9 @@ def test_it_serves_inside_a_transaction_that_declares_it_changes_nothing() -> No
     cache: ProcessCache[int] = ProcessCache("test.declared", ttl=60, models=(Category,))
     with localcache.caching_in_transaction():
         for _ in range(3):
-            cache.get("k", lambda: calls.append(1) or len(calls))
+            cache.get("k", _counting(calls))
     assert len(calls) == 1
-    cache.get("k", lambda: calls.append(1) or len(calls))  # the block is over: bypassed
+    cache.get("k", _counting(calls))  # the block is over: bypassed
     assert len(calls) == 2
 
 

@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from django.core import mail
 from django.template import Context, Template
 from django.test import Client, RequestFactory
 from django.utils import timezone
-from workflow_support import FakeGateway, at, make_staff, new_case
+from pytest_django import Settings
 
 from cityhall.accounts.models import ApiToken
 from cityhall.notifications import services
 from cityhall.notifications.models import Notification, OutboxMessage
 from cityhall.workflow import engine
+from tests.workflow_support import FakeGateway, at, make_staff, new_case
 
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def gateway(settings: Any) -> Iterator[FakeGateway]:
+def gateway(settings: Settings) -> Iterator[FakeGateway]:
     fake = FakeGateway()
     settings.CITYHALL_MESSAGE_GATEWAYS = {"sms": (fake.url, "sekret"), "zalo": ("", "")}
     settings.CITYHALL_GATEWAY_TIMEOUT = 2
@@ -158,7 +158,7 @@ def test_text_from_the_context_cannot_ask_for_a_secret() -> None:
 
 
 def test_without_a_gateway_a_message_is_logged_without_the_full_number(
-    settings: Any, caplog: pytest.LogCaptureFixture,
+    settings: Settings, caplog: pytest.LogCaptureFixture,
 ) -> None:
     settings.CITYHALL_MESSAGE_GATEWAYS = {}
     message = OutboxMessage.objects.create(channel="sms", address="0901234567",

@@ -8,7 +8,7 @@ import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db import connection
@@ -16,6 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from PIL import Image
+from pytest_django import Settings
 
 from cityhall.accounts import services as accounts
 from cityhall.accounts.models import Role
@@ -25,6 +26,9 @@ from cityhall.reports import services
 from cityhall.reports.models import Report, ReportContact, ReportPhoto
 from tests.factories import ANKHANH, THUDUC, make_staff, unit_named
 from tests.reports_support import categories, thu_duc_point
+
+if TYPE_CHECKING:
+    from tests.factories import Response
 
 pytestmark = pytest.mark.django_db
 
@@ -37,7 +41,7 @@ CONTACT = {"first_name": "Văn An", "last_name": "Nguyễn", "email": "an.secret
 
 
 @pytest.fixture(autouse=True)
-def _setup(settings: Any, tmp_path: Path) -> None:
+def _setup(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = str(tmp_path)
     categories()
 
@@ -48,19 +52,19 @@ def key() -> str:
     return raw
 
 
-def xml(response: Any) -> ET.Element:
+def xml(response: Response) -> ET.Element:
     """The parsed XML body, after checking the declaration and the content type."""
     assert response["Content-Type"] == XML_TYPE
     assert response.content.startswith(b'<?xml version="1.0" encoding="UTF-8"?>')
     return ET.fromstring(response.content)  # noqa: S314 (our own server's output)
 
 
-def body(response: Any) -> Any:
+def body(response: Response) -> Any:
     assert response["Content-Type"] == JSON_TYPE
     return json.loads(response.content.decode())
 
 
-def assert_error(response: Any, status: int, fmt: str) -> list[str]:
+def assert_error(response: Response, status: int, fmt: str) -> list[str]:
     """The response is an Open311 error document in `fmt`; returns the descriptions."""
     assert response.status_code == status
     if fmt == "xml":
@@ -84,7 +88,7 @@ def flood_form(**extra: str) -> dict[str, Any]:
     return form
 
 
-def post(client: Client, key: str | None, fmt: str = "json", **form: Any) -> Any:
+def post(client: Client, key: str | None, fmt: str = "json", **form: Any) -> Response:
     data = dict(form)
     if key is not None:
         data["api_key"] = key

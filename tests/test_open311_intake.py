@@ -8,7 +8,7 @@ import threading
 from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.management import call_command
@@ -17,6 +17,7 @@ from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
+from pytest_django import DjangoAssertNumQueries, Settings
 
 from cityhall.accounts import services as accounts
 from cityhall.core.audit import SYSTEM
@@ -39,11 +40,14 @@ from tests.test_open311 import (
 )
 from tests.test_open311 import _setup as _open311_setup  # noqa: F401 (autouse fixture)
 
+if TYPE_CHECKING:
+    from tests.factories import Response
+
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _queued(settings: Any, tmp_path: Path) -> None:
+def _queued(settings: Settings, tmp_path: Path) -> None:
     settings.CITYHALL_OPEN311_ASYNC_INTAKE = True
 
 
@@ -56,7 +60,7 @@ def _make_due() -> None:
     Intake.objects.update(next_attempt_at=timezone.now() - dt.timedelta(seconds=1))
 
 
-def token_answer(client: Client, token: str, fmt: str = "json") -> Any:
+def token_answer(client: Client, token: str, fmt: str = "json") -> Response:
     return client.get(f"{BASE}tokens/{token}.{fmt}")
 
 
@@ -80,7 +84,7 @@ def test_a_post_is_accepted_with_a_token_and_filed_by_the_worker(client: Client,
     [found] = body(token_answer(client, item["token"]))
     assert found == {"service_request_id": report.code, "token": item["token"]}
     root = xml(token_answer(client, item["token"], "xml"))
-    assert root.find("request/service_request_id").text == report.code  # type: ignore[union-attr]
+    assert root.findtext("request/service_request_id") == report.code
     # The contact is not kept in the queue once filed.
     assert Intake.objects.get().payload == {}
 
@@ -118,9 +122,10 @@ def caches_on(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
         cache.clear()
 
 
-def test_an_accepted_post_is_one_insert_and_no_task(client: Client, key: str,  # noqa: F811
-                                                    caches_on: None,
-                                                    django_assert_num_queries: Any) -> None:
+def test_an_accepted_post_is_one_insert_and_no_task(
+    client: Client, key: str, caches_on: None,  # noqa: F811
+    django_assert_num_queries: DjangoAssertNumQueries,
+) -> None:
     post(client, key, "json", **flood_form())  # the key and the category are looked up
     form = flood_form(**CONTACT)  # (finding the test's point reads the registry)
     with django_assert_num_queries(1) as captured:
@@ -171,9 +176,9 @@ def test_an_unknown_key_is_not_kept(client: Client, caches_on: None) -> None:
 
 def test_an_idempotency_key_gives_one_intake_and_one_report(client: Client,
                                                             key: str) -> None:  # noqa: F811
-    headers = {"HTTP_IDEMPOTENCY_KEY": "retry-1"}
-    first = client.post(f"{BASE}requests.json", {**flood_form(), "api_key": key}, **headers)
-    again = client.post(f"{BASE}requests.json", {**flood_form(), "api_key": key}, **headers)
+    headers = {"Idempotency-Key": "retry-1"}
+    first = client.post(f"{BASE}requests.json", {**flood_form(), "api_key": key}, headers=headers)
+    again = client.post(f"{BASE}requests.json", {**flood_form(), "api_key": key}, headers=headers)
     assert (first.status_code, again.status_code) == (202, 200)
     assert body(first)[0]["token"] == body(again)[0]["token"]
     _work()
@@ -327,7 +332,7 @@ def test_photos_are_filed_at_once_even_when_queued(client: Client, key: str) -> 
     assert body(response)[0]["service_request_id"].startswith("PA-")
 
 
-def test_sync_mode_files_at_once(client: Client, key: str, settings: Any) -> None:  # noqa: F811
+def test_sync_mode_files_at_once(client: Client, key: str, settings: Settings) -> None:  # noqa: F811
     settings.CITYHALL_OPEN311_ASYNC_INTAKE = False
     response = post(client, key, "json", **flood_form())
     assert response.status_code == 201
@@ -379,7 +384,9 @@ def test_two_workers_file_each_of_120_intakes_exactly_once(committed_registry: N
     assert per_report.count() == 120 and {row["n"] for row in per_report} == {1}
     pk = Intake.objects.order_by("pk").values_list("pk", flat=True)[0]
     found = Client().get(f"{BASE}tokens/{intake_token_for(pk)}.json")
-    assert body(found)[0]["service_request_id"] == Intake.objects.get(pk=pk).report.code
+    report = Intake.objects.get(pk=pk).report
+    assert report is not None
+    assert body(found)[0]["service_request_id"] == report.code
 
 
 def _submission(n: int) -> dict[str, Any]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from pytest_django import Settings
 
 from cityhall.accounts.models import Role
 from cityhall.open311 import pages
@@ -28,7 +28,7 @@ TRICKY = 'Cống <b>nghẹt</b> & "tràn" \\ \\n\t\r\n\x01\x1f ]]> ừ ở 🌧 
 
 
 @pytest.fixture(autouse=True)
-def _setup(settings: Any, tmp_path: Path) -> None:
+def _setup(settings: Settings, tmp_path: Path) -> None:
     settings.MEDIA_ROOT = str(tmp_path)
     categories()
 
@@ -110,7 +110,7 @@ def _get(client: Client, path: str, params: dict[str, str], language: str,
     return answer.status_code, answer.content, in_sql
 
 
-def _both(client: Client, settings: Any, path: str, params: dict[str, str], language: str,
+def _both(client: Client, settings: Settings, path: str, params: dict[str, str], language: str,
           ) -> tuple[tuple[int, bytes, bool], tuple[int, bytes, bool]]:
     settings.CITYHALL_OPEN311_SQL_PAGES = True
     fast = _get(client, path, params, language)
@@ -141,7 +141,7 @@ def _cases(made: dict[str, Report]) -> list[dict[str, str]]:
 
 
 def test_the_database_builds_the_same_json_and_xml_as_python(
-    client: Client, settings: Any, reports: dict[str, Report],
+    client: Client, settings: Settings, reports: dict[str, Report],
 ) -> None:
     assert pages.supported()
     seen_codes: set[str] = set()
@@ -163,7 +163,7 @@ def test_the_database_builds_the_same_json_and_xml_as_python(
 
 
 def test_one_request_is_the_same_in_both_and_a_missing_one_is_a_404(
-    client: Client, settings: Any, reports: dict[str, Report],
+    client: Client, settings: Settings, reports: dict[str, Report],
 ) -> None:
     for key in ("received", "rejected", "merged", "photo", "nulls", "hidden"):
         for fmt in ("json", "xml"):
@@ -224,7 +224,7 @@ def test_a_list_may_be_reused_for_a_few_seconds_by_proxies(client: Client) -> No
     assert not client.get(f"{BASE}requests.json?status=x").has_header("Cache-Control")
 
 
-def test_a_city_with_daylight_saving_keeps_the_python_renderer(settings: Any) -> None:
+def test_a_city_with_daylight_saving_keeps_the_python_renderer(settings: Settings) -> None:
     pages.city_offset.cache_clear()
     try:
         settings.TIME_ZONE = "Europe/Paris"

@@ -15,6 +15,7 @@ from django.core.management import call_command
 from django.test import Client
 from django.test.signals import setting_changed
 from django.urls import reverse
+from pytest_django import DjangoAssertNumQueries
 
 from cityhall.accounts.models import Membership, Role, User, UserKind
 from cityhall.orgunits.models import Unit, UnitKind
@@ -281,13 +282,13 @@ def test_registry_says_when_nothing_matches(client: Client) -> None:
 
 
 def test_registry_tree_takes_one_query_however_many_units(
-    client: Client, django_assert_num_queries: object
+    client: Client, django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
-    with django_assert_num_queries(1):  # type: ignore[operator]
+    with django_assert_num_queries(1):
         client.get("/units/")
-    with django_assert_num_queries(1):  # type: ignore[operator]
+    with django_assert_num_queries(1):
         client.get("/units/", {"ended": "1"})
-    with django_assert_num_queries(2):  # type: ignore[operator]
+    with django_assert_num_queries(2):
         client.get("/units/", {"q": "phuong"})
 
 
@@ -364,12 +365,12 @@ def test_unit_page_lists_children_grouped_by_kind(client: Client) -> None:
 
 
 def test_unit_page_query_count_does_not_grow_with_children(
-    client: Client, officer: User, django_assert_num_queries: object
+    client: Client, officer: User, django_assert_num_queries: DjangoAssertNumQueries
 ) -> None:
     city = unit("79")
     assert city.children.count() > 150 and not thu_duc().children.exists()
     for code in ("79", "26824"):
-        with django_assert_num_queries(3):  # type: ignore[operator]
+        with django_assert_num_queries(3):
             client.get(f"/units/{code}/")
     staff_client = signed_in(officer)
     counts = []

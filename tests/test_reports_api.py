@@ -4,24 +4,29 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+from pytest_django import Settings
 
+from cityhall.accounts.models import User
 from cityhall.core.models import PersonalDataRead
 from cityhall.reports import services
 from cityhall.reports.models import Report
 from tests.factories import THUDUC, Personas, bearer, personas, unit_named
 from tests.reports_support import categories
 
+if TYPE_CHECKING:
+    from tests.factories import Response
+
 pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def people(settings: Any, tmp_path: Path) -> Personas:
+def people(settings: Settings, tmp_path: Path) -> Personas:
     settings.MEDIA_ROOT = str(tmp_path)
     categories()
     return personas()
@@ -33,13 +38,13 @@ def _file(count: int, address: str = "Phường Sài Gòn, TP.HCM") -> list[Repo
         description=f"Rác số {i}", address=address).report for i in range(count)]
 
 
-def _get(client: Client, path: str, user: Any = None, **params: Any) -> Any:
+def _get(client: Client, path: str, user: User | None = None, **params: Any) -> Response:
     headers = bearer(user) if user is not None else {}
     return client.get(path, params, headers=headers)
 
 
-def _post(client: Client, path: str, body: dict[str, Any], user: Any = None,
-          **headers: str) -> Any:
+def _post(client: Client, path: str, body: dict[str, Any], user: User | None = None,
+          **headers: str) -> Response:
     if user is not None:
         headers.update(bearer(user))
     return client.post(path, json.dumps(body), content_type="application/json", headers=headers)

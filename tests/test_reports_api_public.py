@@ -5,21 +5,25 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from pytest_django import Settings
 
-from cityhall.accounts.models import Role
+from cityhall.accounts.models import Role, User
 from cityhall.core.models import AuditEntry
 from cityhall.reports import services
 from cityhall.reports.models import Report
 from cityhall.reports.services import Contact, ReportError
 from tests.factories import Personas, bearer, make_staff, personas
 from tests.reports_support import categories, flood, thu_duc_point
+
+if TYPE_CHECKING:
+    from tests.factories import Response
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +35,7 @@ PUBLIC_FIELDS = {
 
 
 @pytest.fixture
-def people(settings: Any, tmp_path: Path) -> Personas:
+def people(settings: Settings, tmp_path: Path) -> Personas:
     settings.MEDIA_ROOT = str(tmp_path)
     categories()
     return personas()
@@ -43,7 +47,9 @@ def _file(count: int = 1, address: str = "Phường Sài Gòn, TP.HCM", **extra:
         description=f"Rác số {i}", address=address, **extra).report for i in range(count)]
 
 
-def _post(client: Client, path: str, body: dict[str, Any], user: Any = None) -> Any:
+def _post(
+    client: Client, path: str, body: dict[str, Any], user: User | None = None
+) -> Response:
     headers = bearer(user) if user is not None else {}
     return client.post(path, json.dumps(body), content_type="application/json", headers=headers)
 

@@ -7,7 +7,7 @@ import datetime as dt
 import io
 import json
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -16,6 +16,7 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from PIL import Image
+from pytest_django import Settings
 
 from cityhall.core.models import AuditEntry
 from cityhall.reports import services
@@ -24,13 +25,16 @@ from cityhall.reports.services import Contact
 from tests.factories import Personas, bearer, personas
 from tests.reports_support import categories, jpeg_with_gps
 
+if TYPE_CHECKING:
+    from tests.factories import Response
+
 pytestmark = pytest.mark.django_db
 
 SAIGON_ADDRESS = "Phường Sài Gòn, TP.HCM"
 
 
 @pytest.fixture
-def people(settings: Any, tmp_path: Path) -> Personas:
+def people(settings: Settings, tmp_path: Path) -> Personas:
     settings.MEDIA_ROOT = str(tmp_path)
     categories()
     return personas()
@@ -51,7 +55,7 @@ def _resolve(people: Personas, report: Report) -> Report:
     return services.resolve_report(actor=people.officer, report=report, reply="Đã thu gom.")
 
 
-def _post(client: Client, path: str, body: dict[str, Any], **headers: str) -> Any:
+def _post(client: Client, path: str, body: dict[str, Any], **headers: str) -> Response:
     return client.post(path, json.dumps(body), content_type="application/json", headers=headers)
 
 
@@ -159,7 +163,7 @@ def test_the_signed_in_reporter_reopens_with_a_bearer_token(
 
 
 def test_reopen_after_the_window_is_refused(
-    client: Client, people: Personas, settings: Any
+    client: Client, people: Personas, settings: Settings
 ) -> None:
     made = _file()
     report = _resolve(people, made.report)
@@ -215,7 +219,7 @@ def test_the_reporter_adds_photos_within_the_window_stripped_of_exif(
 
 
 def test_photo_uploads_are_checked_as_at_filing(
-    client: Client, people: Personas, settings: Any
+    client: Client, people: Personas, settings: Settings
 ) -> None:
     made = _file()
     url = f"/api/v1/reports/{made.report.code}/photos"

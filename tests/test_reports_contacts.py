@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -11,7 +12,7 @@ from urllib.parse import unquote
 import pytest
 from django.core import mail
 from django.test import Client
-from workflow_support import FakeGateway
+from pytest_django import Settings
 
 from cityhall.accounts import services as accounts
 from cityhall.accounts.models import Role
@@ -25,6 +26,7 @@ from cityhall.reports.services import Contact
 from cityhall.workflow import engine
 from tests.factories import THUDUC, make_staff, make_user, unit_named
 from tests.reports_support import MON, at, categories, flood, thu_duc_point
+from tests.workflow_support import FakeGateway
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +34,7 @@ EMAIL, PHONE = "ba.tu@example.org", "0909000111"
 
 
 @pytest.fixture
-def gateway(settings: Any, tmp_path: Path) -> Iterator[FakeGateway]:
+def gateway(settings: Settings, tmp_path: Path) -> Iterator[FakeGateway]:
     settings.MEDIA_ROOT = str(tmp_path)
     settings.CITYHALL_SITE_URL = "https://tphcm.example"
     categories()
@@ -54,7 +56,7 @@ def _to_contact() -> list[Any]:
     return [m for m in mail.outbox if m.to == [EMAIL]]
 
 
-def _answer(ward: Ward, report: Report, reply: str, now: Any = None) -> None:
+def _answer(ward: Ward, report: Report, reply: str, now: dt.datetime | None = None) -> None:
     services.assign_report(actor=ward.leader, report=report, assignee=ward.officer, now=now)
     services.start_work(actor=ward.officer, report=report, now=now)
     services.resolve_report(actor=ward.officer, report=report, reply=reply, now=now)
@@ -145,6 +147,7 @@ def test_a_resolved_report_waits_without_escalation_and_a_reopen_gives_back_the_
     ward = Ward()
     made = flood(now=MON)  # deadline: 5 working days, Monday 9 March 17:00
     report = made.report
+    assert report.workflow is not None
     assert report.workflow.version == 2 and report.due_at == at(2026, 3, 9, 17)
     _answer(ward, report, "Đã khơi thông.", now=at(2026, 3, 5, 10))
     assert (report.sweep_stage, report.next_sweep_at) == (engine.AUTO_CLOSE, at(2026, 3, 12, 17))
@@ -167,5 +170,6 @@ def test_a_transfer_records_the_fresh_deadline_in_its_step(gateway: FakeGateway)
                              to_unit=unit_named("Phường An Khánh"), reason="Sai địa bàn",
                              now=at(2026, 3, 4, 9))
     step = engine.history(report).last()
+    assert step is not None
     assert step.action == "transfer" and step.due_at == report.due_at == at(2026, 3, 11, 17)
     assert [t.action for t in engine.history(report)] == ["start", "transfer"]

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from django.utils import timezone
+from pytest_django import Settings
 
 from cityhall.accounts.models import Role
 from cityhall.core.audit import SYSTEM
@@ -40,8 +41,8 @@ class Staff:
 
 
 @pytest.fixture
-def staff(settings: pytest.FixtureRequest, tmp_path: Path) -> Staff:
-    settings.MEDIA_ROOT = str(tmp_path)  # type: ignore[attr-defined]
+def staff(settings: Settings, tmp_path: Path) -> Staff:
+    settings.MEDIA_ROOT = str(tmp_path)
     categories()
     return Staff()
 
@@ -85,7 +86,8 @@ def test_only_the_reporter_or_the_private_link_may_rate(staff: Staff) -> None:
     services.rate_report(actor=None, report=report, rating=2, private_token=made.private_token,
                          now=MON)
     assert report.state == "closed"
-    assert engine.history(report).last().actor_label == "reporter-link"
+    last = engine.history(report).last()
+    assert last is not None and last.actor_label == "reporter-link"
 
 
 def test_an_unrated_resolved_report_closes_by_itself_after_five_working_days(staff: Staff) -> None:
@@ -96,7 +98,8 @@ def test_an_unrated_resolved_report_closes_by_itself_after_five_working_days(sta
     assert engine.sweep(now=at(2026, 3, 9, 17, 1)).closed == 1
     report.refresh_from_db()
     assert report.state == "closed"
-    assert engine.history(report).last().action == "close_unrated"
+    last = engine.history(report).last()
+    assert last is not None and last.action == "close_unrated"
     # A rating still counts after the automatic close.
     services.rate_report(actor=None, report=report, rating=3,
                          private_token=services.private_token_of(report))
@@ -134,6 +137,7 @@ def test_a_transfer_moves_the_report_with_a_reason_and_a_fresh_deadline(staff: S
     assert (report.state, report.assignee) == ("received", None)
     assert report.due_at == at(2026, 3, 10, 17)
     step = engine.history(report).last()
+    assert step is not None
     assert step.action == "transfer" and "Phường An Khánh" in step.comment
     assert "Điểm ngập" in step.comment
     assert not Report.objects.visible_to(staff.officer).filter(pk=report.pk).exists()

@@ -10,6 +10,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 from PIL import Image
+from pytest_django import Settings
 
 from cityhall.accounts.models import Role, UserKind
 from cityhall.core.models import AuditEntry
@@ -25,8 +26,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _setup(settings: pytest.FixtureRequest, tmp_path: Path) -> None:
-    settings.MEDIA_ROOT = str(tmp_path)  # type: ignore[attr-defined]
+def _setup(settings: Settings, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = str(tmp_path)
     categories()
 
 
@@ -213,8 +214,8 @@ def test_a_photo_is_stored_without_its_exif_and_gps() -> None:
     assert b"PhoneCam" not in stored
 
 
-def test_a_photo_over_the_size_limit_is_refused(settings: pytest.FixtureRequest) -> None:
-    settings.CITYHALL_REPORTS_PHOTO_MAX_BYTES = 1000  # type: ignore[attr-defined]
+def test_a_photo_over_the_size_limit_is_refused(settings: Settings) -> None:
+    settings.CITYHALL_REPORTS_PHOTO_MAX_BYTES = 1000
     out = io.BytesIO()
     Image.effect_noise((400, 400), 100).convert("RGB").save(out, format="PNG")
     assert len(out.getvalue()) > 1000
@@ -228,6 +229,7 @@ def test_similar_open_reports_nearby_are_suggested_as_duplicates() -> None:
     first = flood().report
     second = flood()
     assert [r.pk for r in second.duplicates] == [first.pk]
+    assert first.latitude is not None and first.longitude is not None
     far = services.suggest_duplicates(category="ngap-ha-tang", latitude=first.latitude + 0.01,
                                       longitude=first.longitude)
     assert far == []

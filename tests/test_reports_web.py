@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -19,6 +20,7 @@ from django.test.signals import setting_changed
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
+from pytest_django import Settings
 
 from cityhall.accounts.models import Role, User, UserKind
 from cityhall.core.models import AuditEntry, PersonalDataRead
@@ -27,6 +29,9 @@ from cityhall.reports.models import Report
 from cityhall.reports.services import Contact
 from tests.factories import ANKHANH, THUDUC, make_staff, make_user, neighbourhood, unit_named
 from tests.reports_support import categories, flood, jpeg_with_gps, thu_duc_point
+
+if TYPE_CHECKING:
+    from tests.factories import Response
 
 pytestmark = pytest.mark.django_db
 
@@ -55,7 +60,7 @@ class World:
 
 
 @pytest.fixture
-def world(settings: Any, tmp_path: Path) -> World:
+def world(settings: Settings, tmp_path: Path) -> World:
     settings.MEDIA_ROOT = str(tmp_path)
     categories()
     return World()
@@ -84,7 +89,7 @@ def flood_form(**extra: Any) -> dict[str, Any]:
     return data
 
 
-def sent_token(response: Any) -> tuple[str, str]:
+def sent_token(response: Response) -> tuple[str, str]:
     """The report code and private token from the redirect after a successful submission."""
     assert response.status_code == 302, response.content.decode()[:2000]
     url = urlsplit(response["Location"])
@@ -344,7 +349,7 @@ def test_the_map_layers_are_our_own_geojson_without_people(world: World, client:
 
 
 def test_map_pages_load_only_our_own_files_and_no_tiles_by_default(
-    world: World, client: Client, settings: Any
+    world: World, client: Client, settings: Settings
 ) -> None:
     body = client.get("/reports/new/").content.decode()
     sources = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', body)
@@ -392,7 +397,7 @@ def test_staff_pages_need_sign_in(world: World, client: Client) -> None:
 def test_the_queue_is_scoped_sorted_by_deadline_and_filtered(world: World) -> None:
     first = now_flood().report
     second = now_flood(description="Cống nghẹt.").report
-    Report.objects.filter(pk=first.pk).update(due_at=timezone.now() - timezone.timedelta(hours=1))
+    Report.objects.filter(pk=first.pk).update(due_at=timezone.now() - dt.timedelta(hours=1))
     body = signed_in(world.officer).get("/staff/reports/").content.decode()
     assert body.index(first.code) < body.index(second.code)
     overdue = signed_in(world.officer).get("/staff/reports/", {"deadline": "overdue"})
@@ -528,7 +533,7 @@ def test_staff_enter_hotline_reports_and_neighbourhood_heads_file_for_residents(
 def test_the_staff_home_counts_the_users_report_queue(world: World) -> None:
     late = now_flood().report
     now_flood(description="Ngập hẻm 5.")
-    Report.objects.filter(pk=late.pk).update(due_at=timezone.now() - timezone.timedelta(hours=2))
+    Report.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(hours=2))
     body = english(signed_in(world.officer)).get("/staff/").content.decode()
     panel = body[body.index('data-testid="reports-panel"'):]
     panel = panel[:panel.index("</article>")]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import TYPE_CHECKING
 
 import pytest
 from django.test import Client
 
 from cityhall.accounts import services
-from cityhall.accounts.models import Membership, Role
+from cityhall.accounts.models import Membership, Role, User
 from cityhall.accounts.scope import Scope, restrict, scope_of
 from cityhall.core.audit import SYSTEM, record
 from cityhall.core.models import AuditEntry
@@ -21,6 +22,9 @@ from tests.factories import (
     personas,
 )
 
+if TYPE_CHECKING:
+    from tests.factories import Response
+
 pytestmark = pytest.mark.django_db
 
 
@@ -29,7 +33,7 @@ def p() -> Personas:
     return personas()
 
 
-def _get(user, url: str):  # type: ignore[no-untyped-def]
+def _get(user: User | None, url: str) -> Response:
     headers = bearer(user) if user is not None else {}
     return Client().get(url, headers=headers)
 
@@ -193,6 +197,7 @@ def test_me_endpoint_shows_only_ones_own_memberships(p: Personas, persona: str) 
     if persona == "anonymous":
         assert response.status_code == 401
         return
+    assert user is not None
     body = response.json()
     assert body["username"] == user.username
     expected = {m.unit.code for m in Membership.objects.filter(user=user).select_related("unit")}

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import socket
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
+
+if TYPE_CHECKING:
+    from tests.factories import Response
 
 pytestmark = pytest.mark.django_db
 
@@ -21,7 +24,7 @@ def client() -> Client:
     return Client()
 
 
-def _get(client: Client, path: str, **params: Any) -> Any:
+def _get(client: Client, path: str, **params: Any) -> Response:
     response = client.get(path, params)
     assert response["Content-Type"].startswith("application/json")
     return response
@@ -87,8 +90,9 @@ def test_pagination_pages_through_every_unit_once(client: Client) -> None:
 
 @pytest.mark.parametrize("limit", [1, 50, 500])
 def test_the_list_runs_a_fixed_number_of_queries(client: Client, limit: int) -> None:
+    query: dict[str, int | str] = {"limit": limit, "active_on": NEW_YEAR}
     with CaptureQueriesContext(connection) as queries:
-        response = client.get(URL, {"limit": limit, "active_on": NEW_YEAR})
+        response = client.get(URL, query)
     assert response.status_code == 200
     assert len(response.json()["items"]) == min(limit, 182)
     assert len(queries.captured_queries) == 2

@@ -114,7 +114,7 @@ def test_old_provinces_ended_and_merged_into_the_city() -> None:
         assert old.valid_to == LAST_OLD_DAY
         assert list(old.successors.all()) == [city]
     thu_dau_mot = Unit.objects.get(name="Thành phố Thủ Dầu Một", kind=UnitKind.DISTRICT)
-    assert thu_dau_mot.parent.code == "74"
+    assert thu_dau_mot.parent is not None and thu_dau_mot.parent.code == "74"
 
 
 def test_every_old_unit_has_exactly_one_primary_successor() -> None:

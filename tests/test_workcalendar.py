@@ -18,8 +18,8 @@ HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 CAL = build_calendar(years=range(2024, 2029), exceptions=[])
 
 
-def at(*args: int) -> dt.datetime:
-    return dt.datetime(*args, tzinfo=HCM)
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    return dt.datetime(year, month, day, hour, minute, tzinfo=HCM)
 
 
 def test_five_working_days_across_tet_end_at_close_of_the_last_day() -> None:

@@ -12,13 +12,13 @@ from django.db import connection, connections
 from django.db.models import Count
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
-from workflow_support import make_staff, new_case
 
 from cityhall.accounts.models import User
 from cityhall.notifications.models import OutboxMessage
 from cityhall.workflow import engine
 from cityhall.workflow.models import ExampleCase, Transition
 from cityhall.workflow.tasks import sweep_now
+from tests.workflow_support import make_staff, new_case
 
 
 @pytest.mark.django_db

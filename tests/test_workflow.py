@@ -3,21 +3,25 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypedDict
 
 import pytest
 import yaml
 from django.db import IntegrityError, transaction
-from workflow_support import at, make_staff, new_case
+from pytest_django import DjangoAssertNumQueries
 
 from cityhall.accounts.models import User
 from cityhall.core.audit import SYSTEM
+from cityhall.core.fields import concrete_field
 from cityhall.core.models import AuditEntry
 from cityhall.notifications.models import Notification, OutboxMessage
 from cityhall.workflow import definitions, engine
 from cityhall.workflow.definitions import DefinitionError
 from cityhall.workflow.engine import WorkflowError
 from cityhall.workflow.models import ExampleCase, Transition, WorkflowDefinition
+from tests.workflow_support import at, make_staff, new_case
 
 pytestmark = pytest.mark.django_db
 
@@ -31,6 +35,7 @@ def test_start_puts_the_case_in_the_start_state_with_working_day_deadlines() -> 
     case = new_case(staff, FRI)
     case.refresh_from_db()
     assert case.state == "received"
+    assert case.workflow is not None
     assert case.workflow.name == "example" and case.workflow.version == 1
     assert case.due_at == at(2026, 2, 27, 17)
     assert case.state_due_at == at(2026, 2, 23, 10)  # 8 working hours, across Tết
@@ -120,6 +125,7 @@ def test_history_is_append_only() -> None:
     staff = make_staff()
     case = new_case(staff, FRI)
     step = engine.history(case).first()
+    assert step is not None
     step.comment = "rewritten"
     with pytest.raises(TypeError):
         step.save()
@@ -182,7 +188,7 @@ def test_a_case_keeps_its_version_when_a_new_one_is_loaded(tmp_path: Path) -> No
     later = new_case(staff, FRI, title="later")
     assert later.workflow == v2 and later.due_at == at(2026, 3, 6, 17)
     case.refresh_from_db()
-    assert case.workflow.version == 1
+    assert case.workflow is not None and case.workflow.version == 1
     engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
     assert case.due_at == at(2026, 2, 27, 17)
 
@@ -213,9 +219,11 @@ def test_a_version_in_use_cannot_be_changed(tmp_path: Path) -> None:
          "unknown action"),
     ],
 )
-def test_it_rejects_a_definition_that_does_not_hold_together(change: object, message: str) -> None:
+def test_it_rejects_a_definition_that_does_not_hold_together(
+    change: Callable[[dict[str, Any]], object], message: str
+) -> None:
     spec = yaml.safe_load(EXAMPLE_FILE.read_text())
-    change(spec)  # type: ignore[operator]
+    change(spec)
     with pytest.raises(DefinitionError, match=message):
         definitions.validate(spec)
 
@@ -237,7 +245,8 @@ def test_sweep_reminds_then_escalates_to_the_unit_leader_exactly_once() -> None:
     assert late.escalated == 1
     case.refresh_from_db()
     assert case.assignee == staff.leader and case.escalation_level == 1
-    assert engine.history(case).last().action == "escalate"
+    last = engine.history(case).last()
+    assert last is not None and last.action == "escalate"
     assert Notification.objects.filter(recipient=staff.leader,
                                        subject__startswith="Overdue").count() == 1
     assert engine.sweep(now=at(2026, 2, 26, 9)).escalated == 0
@@ -274,12 +283,13 @@ def test_the_system_alone_may_take_system_actions() -> None:
 
 def test_register_case_type_refuses_a_model_without_the_engine_fields() -> None:
     with pytest.raises(TypeError):
+        # A model without the engine's fields, on purpose: the registry must refuse it.
         engine.register_case_type(AuditEntry, "example")  # type: ignore[arg-type]
     assert (ExampleCase, "example") in engine.case_types()
 
 
 def test_perform_writes_an_action_with_few_queries(
-    django_assert_max_num_queries: object,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     staff = make_staff()
     case = new_case(staff, FRI)
@@ -292,13 +302,13 @@ def test_perform_writes_an_action_with_few_queries(
     officer, leader, other = fresh(staff.officer), fresh(staff.leader), fresh(staff.other_officer)
     # The actor's memberships, the case update, the transition, the audit entry, and the
     # savepoint pair of the nested transaction (the test runs inside one).
-    with django_assert_max_num_queries(6):  # type: ignore[operator]
+    with django_assert_max_num_queries(6):
         engine.perform(case, "submit_for_review", actor=officer, now=FRI)
-    with django_assert_max_num_queries(6):  # type: ignore[operator]
+    with django_assert_max_num_queries(6):
         engine.perform(case, "send_back", actor=leader, comment="x", now=FRI)
     # The same, plus the new assignee's scope and the notices: one insert for in-app
     # notices and one for the outbox, however many people are told.
-    with django_assert_max_num_queries(8):  # type: ignore[operator]
+    with django_assert_max_num_queries(8):
         engine.perform(case, "assign", actor=leader, assignee=other, now=FRI)
     assert [t.action for t in engine.history(case)] == [
         "start", "assign", "submit_for_review", "send_back", "assign"
@@ -325,7 +335,7 @@ def test_a_stale_case_object_is_checked_against_its_row() -> None:
 
 
 def test_one_sweep_fires_many_cases_with_a_bounded_number_of_queries(
-    django_assert_max_num_queries: object,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     staff = make_staff()
     cases = [new_case(staff, FRI, title=f"case {i}") for i in range(12)]
@@ -337,7 +347,7 @@ def test_one_sweep_fires_many_cases_with_a_bounded_number_of_queries(
     # each a fixed number of statements whatever the number of cases; plus one empty claim
     # (three statements) for each other registered case type, such as reports.
     others = len(engine.case_types()) - 1
-    with django_assert_max_num_queries(23 + 3 * others):  # type: ignore[operator]
+    with django_assert_max_num_queries(23 + 3 * others):
         result = engine.sweep(now=at(2026, 2, 25, 14))
     assert (result.reminded, result.escalated) == (12, 6)
     for case in cases:
@@ -354,7 +364,7 @@ def test_one_sweep_fires_many_cases_with_a_bounded_number_of_queries(
 
 
 def test_perform_many_acts_on_every_case_with_one_write_per_table(
-    django_assert_max_num_queries: object,
+    django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
     staff = make_staff()
     few = [new_case(staff, FRI, f"few {i}") for i in range(3)]
@@ -366,7 +376,7 @@ def test_perform_many_acts_on_every_case_with_one_write_per_table(
     # The lock, the units, the actor's memberships, the assignee's scope, the cases, the
     # steps, the audit entries, the two notice tables and a savepoint pair: the same for
     # forty cases as for three.
-    with django_assert_max_num_queries(11):  # type: ignore[operator]
+    with django_assert_max_num_queries(11):
         steps = engine.perform_many(many, "assign", actor=clerk, assignee=officer,
                                     comment="chia việc", now=FRI)
     assert [s.case_id for s in steps] == [c.pk for c in many]
@@ -430,23 +440,31 @@ def test_perform_many_with_the_same_idempotency_key_acts_once() -> None:
     assert Transition.objects.filter(action="assign").count() == 3
 
 
+class _ActionArgs(TypedDict, total=False):
+    """The keyword arguments some actions need beyond the actor and the moment."""
+
+    assignee: User
+    comment: str
+
+
 def test_perform_many_leaves_the_rows_one_perform_at_a_time_would() -> None:
     staff = make_staff()
     one = [new_case(staff, FRI, f"hồ sơ {i}") for i in range(3)]
     many = [new_case(staff, FRI, f"hồ sơ {i}") for i in range(3)]
     later = FRI + dt.timedelta(days=1, hours=2)
-    for action, actor, extra in [
+    plan: list[tuple[str, User, _ActionArgs]] = [
         ("assign", staff.clerk, {"assignee": staff.officer}),
         ("submit_for_review", staff.officer, {}),
         ("send_back", staff.leader, {"comment": "bổ sung"}),
-    ]:
+    ]
+    for action, actor, extra in plan:
         for case in one:
-            engine.perform(case, action, actor=actor, now=later, **extra)  # type: ignore[arg-type]
-        engine.perform_many(many, action, actor=actor, now=later, **extra)  # type: ignore[arg-type]
+            engine.perform(case, action, actor=actor, now=later, **extra)
+        engine.perform_many(many, action, actor=actor, now=later, **extra)
 
     def case_row(case: ExampleCase) -> tuple[object, ...]:
         row = ExampleCase.objects.get(pk=case.pk)
-        return tuple(getattr(row, row._meta.get_field(n).attname) for n in engine._CASE_FIELDS)
+        return tuple(getattr(row, concrete_field(row, n).attname) for n in engine._CASE_FIELDS)
 
     def steps(case: ExampleCase) -> list[tuple[object, ...]]:
         return list(engine.history(case).values_list(

@@ -4,12 +4,12 @@ and auto-close counted from entry into a state; the definition keys that drive t
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
-from workflow_support import at, make_staff, new_case
 
 from cityhall.core.models import AuditEntry
 from cityhall.workflow import definitions, engine
@@ -17,6 +17,7 @@ from cityhall.workflow.calendar_data import current_calendar
 from cityhall.workflow.definitions import DefinitionError
 from cityhall.workflow.engine import WorkflowError
 from cityhall.workflow.models import ExampleCase
+from tests.workflow_support import at, make_staff, new_case
 
 pytestmark = pytest.mark.django_db
 
@@ -134,7 +135,7 @@ def test_auto_close_counted_from_state_entry_runs_even_with_the_clock_stopped(
     _state_entry_auto_close(tmp_path)
     staff = make_staff()
     case = new_case(staff, MON)
-    assert case.workflow.version == 5
+    assert case.workflow is not None and case.workflow.version == 5
     engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=MON)
     engine.perform(case, "request_supplement", actor=staff.officer, comment="Thiếu giấy tờ",
                    now=at(2026, 3, 2, 10))
@@ -143,7 +144,9 @@ def test_auto_close_counted_from_state_entry_runs_even_with_the_clock_stopped(
     assert engine.sweep(now=at(2026, 3, 4, 16, 59)).total == 0
     assert engine.sweep(now=at(2026, 3, 4, 17)).closed == 1
     case.refresh_from_db()
-    assert case.state == "expired" and engine.history(case).last().actor_label == "system"
+    last = engine.history(case).last()
+    assert last is not None
+    assert case.state == "expired" and last.actor_label == "system"
 
 
 def test_leaving_the_state_before_the_auto_close_plans_the_deadline_rules_again(
@@ -156,7 +159,8 @@ def test_leaving_the_state_before_the_auto_close_plans_the_deadline_rules_again(
     engine.perform(case, "request_supplement", actor=staff.officer, comment="x", now=MON)
     engine.perform(case, "supplement_received", actor=staff.clerk, now=at(2026, 3, 3, 9))
     assert case.state == "in_progress" and case.sweep_stage == engine.REMIND
-    assert case.next_sweep_at is not None and case.next_sweep_at < case.state_due_at
+    assert case.next_sweep_at is not None and case.state_due_at is not None
+    assert case.next_sweep_at < case.state_due_at
     assert engine.sweep(now=at(2026, 3, 4, 17)).closed == 0
     case.refresh_from_db()
     assert case.state == "in_progress"
@@ -185,7 +189,9 @@ def test_a_deadline_counted_auto_close_keeps_its_old_meaning(tmp_path: Path) -> 
          "no account"),
     ],
 )
-def test_it_rejects_bad_auto_close_and_contact_settings(change: Any, message: str) -> None:
+def test_it_rejects_bad_auto_close_and_contact_settings(
+    change: Callable[[dict[str, Any]], object], message: str
+) -> None:
     spec = _example()
     change(spec)
     with pytest.raises(DefinitionError, match=message):

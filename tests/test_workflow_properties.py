@@ -9,12 +9,12 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from workflow_support import Staff, at, make_staff, new_case
 
 from cityhall.core.audit import SYSTEM
 from cityhall.workflow import engine
 from cityhall.workflow.engine import WorkflowError
 from cityhall.workflow.models import ExampleCase
+from tests.workflow_support import Staff, at, make_staff, new_case
 
 pytestmark = pytest.mark.django_db
 
@@ -50,6 +50,7 @@ def test_random_actions_keep_states_defined_history_whole_and_deadlines_forward(
 ) -> None:
     now = at(2026, 2, 13, 10)
     case = new_case(staff, now)
+    assert case.workflow is not None and case.due_at is not None
     spec = case.workflow.spec
     due = case.due_at
     for action, who, whom, minutes, with_comment, with_reason, batched in plan:
@@ -81,5 +82,5 @@ def test_random_actions_keep_states_defined_history_whole_and_deadlines_forward(
         if (spec["states"][case.state] or {}).get("terminal"):
             assert case.closed_at is not None and engine.available_actions(case, staff.leader) == []
         # The case deadline only moves later, and only when a stopped clock restarts.
-        assert case.due_at >= due
+        assert case.due_at is not None and case.due_at >= due
         due = case.due_at

@@ -20,9 +20,9 @@ HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 _serial = itertools.count()
 
 
-def at(*args: int) -> dt.datetime:
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
     """A moment in Ho Chi Minh City time."""
-    return dt.datetime(*args, tzinfo=HCM)
+    return dt.datetime(year, month, day, hour, minute, tzinfo=HCM)
 
 
 @dataclass
@@ -37,7 +37,7 @@ class Staff:
     outsider: User
 
 
-def _user(name: str, **extra: object) -> User:
+def _user(name: str, **extra: str) -> User:
     n = next(_serial)
     return User.objects.create_user(
         username=f"{name}-{n}", email=f"{name}-{n}@example.test", **extra
@@ -66,6 +66,7 @@ def make_staff(language: str = "vi") -> Staff:
     ]:
         Membership.objects.create(user=user, unit=unit, role=role, valid_from=start)
     other = Unit.objects.active_on().commune_level().exclude(pk=ward.pk).order_by("code").first()
+    assert other is not None
     Membership.objects.create(user=staff.outsider, unit=other, role="leader", valid_from=start)
     return staff
 

@@ -13,7 +13,7 @@ from ninja import Query, Router, Schema
 from cityhall.accounts import services
 from cityhall.accounts.models import Membership, Role, User
 from cityhall.accounts.scope import restrict, scope_of
-from cityhall.core.api import AUTH, MAX_PAGE, ApiError, ErrorOut, Page, paginate
+from cityhall.core.api import AUTH, MAX_OFFSET, MAX_PAGE, ApiError, ErrorOut, Page, paginate
 from cityhall.core.audit import log_personal_data_read
 from cityhall.core.models import AuditEntry, PersonalDataRead
 
@@ -126,7 +126,7 @@ def memberships(
     unit: str | None = Query(None, max_length=32, description="A unit code."),
     include_ended: bool = False,
     limit: int = Query(50, ge=1, le=MAX_PAGE),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     """Staff memberships in the units the user may see (in force today unless asked)."""
     rows = Membership.objects.visible_to(request.auth).select_related("unit", "user")  # type: ignore[attr-defined]
@@ -150,7 +150,7 @@ def audit_entries(
     object_id: str | None = Query(None, max_length=64),
     action: str | None = Query(None, max_length=80),
     limit: int = Query(50, ge=1, le=MAX_PAGE),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     """Audit entries of the units the user may see; unit-less ones for city leadership only."""
     rows = restrict(AuditEntry.objects.select_related("unit"), request.auth)  # type: ignore[attr-defined]
@@ -240,7 +240,7 @@ def _capacity(reader: User, unit: Any) -> Membership | None:
 def my_personal_data_reads(
     request: HttpRequest,
     limit: int = Query(50, ge=1, le=MAX_PAGE),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     """Who read the signed-in person's personal data, when, which fields and why."""
     rows = PersonalDataRead.objects.filter(subject=request.auth).select_related(  # type: ignore[attr-defined]

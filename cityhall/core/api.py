@@ -51,6 +51,9 @@ MAX_PAGE = 200
 
 #: A database primary key as an API accepts it: positive and within a 64-bit column.
 DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
+#: The largest `offset` a list accepts: beyond any table here, and within what every
+#: database takes in OFFSET (SQLite refuses numbers past 64 bits with a 500 otherwise).
+MAX_OFFSET = 2**31
 
 
 class Page(Schema, Generic[T]):

@@ -11,7 +11,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
-from cityhall.core.api import ApiError, ErrorOut
+from cityhall.core.api import MAX_OFFSET, ApiError, ErrorOut
 from cityhall.orgunits.models import Unit, UnitKind, UnitQuerySet, UnitSuccession
 from cityhall.orgunits.resolve import UnknownPlace, resolve_address, resolve_point
 
@@ -101,7 +101,7 @@ def list_units(
     q: str | None = Query(None, max_length=200),
     active_on: dt.date | None = None,
     limit: int = Query(50, ge=1, le=500),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     """Units active on `active_on` (today), filtered by kind, parent code and name."""
     units = _units().active_on(active_on or timezone.localdate())

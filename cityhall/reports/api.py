@@ -20,6 +20,7 @@ from ninja import Field, File, Form, Header, Path, Query, Router, Schema, Status
 from cityhall.accounts.models import User
 from cityhall.core.api import (
     AUTH,
+    MAX_OFFSET,
     MAX_PAGE,
     ApiError,
     ErrorOut,
@@ -446,7 +447,7 @@ def list_reports(
     due_soon: bool = False,
     sort: Literal["deadline", "-deadline", "newest", "oldest"] = "deadline",
     limit: int = Query(50, ge=1, le=MAX_PAGE),
-    offset: int = Query(0, ge=0, le=2**31),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     """The staff queue: reports in the caller's scope, filtered, by deadline first."""
     rows = Report.objects.visible_to(request.auth).for_queue()  # type: ignore[attr-defined]
@@ -489,7 +490,7 @@ def public_reports(
     bbox: str | None = Query(None, max_length=100,
                              description="south,west,north,east in degrees."),
     limit: int = Query(50, ge=1, le=MAX_PAGE),
-    offset: int = Query(0, ge=0, le=2**31),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     """Public reports, newest first: no contact, no reporter, no staff notes."""
     rows = Report.objects.public()
