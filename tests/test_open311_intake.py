@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import threading
 from collections.abc import Iterator
 from io import StringIO
 from pathlib import Path
@@ -12,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import Count
 from django.test import Client
 from django.utils import timezone
@@ -39,6 +38,7 @@ from tests.test_open311 import (
     xml,
 )
 from tests.test_open311 import _setup as _open311_setup  # noqa: F401 (autouse fixture)
+from tests.workflow_support import run_together
 
 if TYPE_CHECKING:
     from tests.factories import Response
@@ -357,25 +357,8 @@ def test_two_workers_file_each_of_120_intakes_exactly_once(committed_registry: N
     for n in range(120):
         queued.accept(actor=api_key, payload=queued.payload_of(**_submission(n)),
                       idempotency_key="" if n % 2 else f"k-{n}")
-    results: list[queued.FilingResult] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
-
-    def work() -> None:
-        try:
-            barrier.wait()
-            results.append(queued.file_pending(limit=1000))
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    results = run_together(lambda: queued.file_pending(limit=1000),
+                           lambda: queued.file_pending(limit=1000))
     assert sum(r.filed for r in results) == 120
     assert all(r.filed > 0 for r in results), "both workers took a share"
     assert Report.objects.count() == 120

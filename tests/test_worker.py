@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from io import StringIO
 
 import pytest
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection
 from django.db.models import Count
 from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
-from cityhall.accounts.models import User
 from cityhall.notifications.models import OutboxMessage
 from cityhall.workflow import engine
 from cityhall.workflow.models import ExampleCase, Transition
 from cityhall.workflow.tasks import sweep_now
-from tests.workflow_support import make_staff, new_case
+from tests.workflow_support import make_staff, new_case, run_together
 
 
 @pytest.mark.django_db
@@ -57,25 +55,8 @@ def test_two_workers_escalate_each_of_1000_overdue_cases_exactly_once(
         for i in range(1000)
     )
     now = timezone.now()
-    results: list[engine.SweepResult] = []
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
-
-    def work() -> None:
-        try:
-            barrier.wait()
-            results.append(engine.sweep(now=now, batch=50))
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=work) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    results = run_together(lambda: engine.sweep(now=now, batch=50),
+                           lambda: engine.sweep(now=now, batch=50))
     assert sum(r.escalated for r in results) == 1000
     assert all(r.escalated > 0 for r in results), "both workers took a share"
     per_case = (Transition.objects.filter(action="escalate").values("case_id")
@@ -92,29 +73,14 @@ def test_two_people_acting_on_one_case_at_once_are_applied_one_after_the_other(
 ) -> None:
     staff = make_staff()
     case = new_case(staff, timezone.now())
-    errors: list[BaseException] = []
-    barrier = threading.Barrier(2)
-
-    def act(actor: User, assignee: User) -> None:
-        try:
-            # Each request holds its own copy of the case, read before either acts.
-            mine = ExampleCase.objects.select_related("unit").get(pk=case.pk)
-            barrier.wait()
-            engine.perform(mine, "assign", actor=actor, assignee=assignee)
-        except BaseException as exc:  # reported below, in the test's thread
-            errors.append(exc)
-        finally:
-            connections.close_all()
-
-    threads = [
-        threading.Thread(target=act, args=(staff.clerk, staff.officer)),
-        threading.Thread(target=act, args=(staff.leader, staff.other_officer)),
-    ]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert errors == []
+    # Each request holds its own copy of the case, read before either acts.
+    first, second = (ExampleCase.objects.select_related("unit").get(pk=case.pk)
+                     for _ in range(2))
+    run_together(
+        lambda: engine.perform(first, "assign", actor=staff.clerk, assignee=staff.officer),
+        lambda: engine.perform(second, "assign", actor=staff.leader,
+                               assignee=staff.other_officer),
+    )
     case.refresh_from_db()
     history = list(engine.history(case))
     assert [t.seq for t in history] == [1, 2, 3] and case.steps == 3

@@ -6,10 +6,13 @@ import datetime as dt
 import itertools
 import json
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
+
+from django.db import connections
 
 from cityhall.accounts.models import Membership, User
 from cityhall.orgunits.models import Unit
@@ -17,6 +20,7 @@ from cityhall.workflow import engine
 from cityhall.workflow.models import ExampleCase
 
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+_R = TypeVar("_R")
 _serial = itertools.count()
 
 
@@ -107,3 +111,32 @@ class FakeGateway:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def run_together(*jobs: Callable[[], _R]) -> list[_R]:
+    """Run the jobs in threads released at the same moment (each its own connection).
+
+    Returns their results in order; an exception in any job is raised here, in the test's
+    thread, after all have finished.
+    """
+    results: list[Any] = [None] * len(jobs)
+    errors: list[BaseException] = []
+    barrier = threading.Barrier(len(jobs))
+
+    def work(i: int, job: Callable[[], _R]) -> None:
+        try:
+            barrier.wait()
+            results[i] = job()
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=work, args=(i, job)) for i, job in enumerate(jobs)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return results
