@@ -20,16 +20,21 @@ def token_for(pk: int) -> str:
     return f"{int_to_base36(pk)}-{_mac(pk)}"
 
 
-def pk_from_token(token: str) -> int | None:
-    """The primary key a genuine token names; None for anything else."""
-    head, _sep, mac = (token or "").partition("-")
+def _parse(token: str, salt: str) -> int | None:
+    """The primary key in `base36-mac` if the mac is genuine for `salt`; None otherwise."""
+    head, _sep, mac = token.partition("-")
     if not head or len(head) > 13 or not mac:
         return None
     try:
         pk = base36_to_int(head)
     except ValueError:
         return None
-    return pk if constant_time_compare(mac, _mac(pk)) else None
+    return pk if constant_time_compare(mac, _mac(pk, salt)) else None
+
+
+def pk_from_token(token: str) -> int | None:
+    """The primary key a genuine token names; None for anything else."""
+    return _parse(token or "", _SALT)
 
 
 def intake_token_for(pk: int) -> str:
@@ -41,11 +46,4 @@ def intake_pk_from_token(token: str) -> int | None:
     """The queued submission a genuine intake token names; None for anything else."""
     if not (token or "").startswith(INTAKE_PREFIX):
         return None
-    head, _sep, mac = token.removeprefix(INTAKE_PREFIX).partition("-")
-    if not head or len(head) > 13 or not mac:
-        return None
-    try:
-        pk = base36_to_int(head)
-    except ValueError:
-        return None
-    return pk if constant_time_compare(mac, _mac(pk, _INTAKE_SALT)) else None
+    return _parse(token.removeprefix(INTAKE_PREFIX), _INTAKE_SALT)
