@@ -9,7 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cityhall.accounts.models import ApiKey, _hash_secret
+from cityhall.accounts.models import ApiKey, hash_secret
 from cityhall.core.api import ApiError
 from cityhall.core.localcache import ProcessCache
 
@@ -32,7 +32,7 @@ def authenticate_api_key(raw: str | None, scope: str) -> ApiKey:
     Keys are kept per process for `KEY_CACHE_SECONDS` (see `docs/security.md`).
     """
     secret = raw or ""
-    key = _KEYS.get(_hash_secret(secret), lambda: ApiKey.find(secret)) if secret else None
+    key = _KEYS.get(hash_secret(secret), lambda: ApiKey.find(secret)) if secret else None
     if key is None:
         raise ApiError(403, "invalid_api_key", _("The API key is missing, unknown or revoked."))
     if not key.has_scope(scope):

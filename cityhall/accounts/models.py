@@ -102,7 +102,7 @@ class Membership(models.Model):
         return f"{self.user} · {self.get_role_display()} · {self.unit}"
 
 
-def _hash_secret(raw: str) -> str:
+def hash_secret(raw: str) -> str:
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -129,7 +129,7 @@ class ApiToken(models.Model):
         """Create a token and return it with the raw secret, shown once."""
         raw = "cht_" + secrets.token_urlsafe(32)
         token = cls.objects.create(
-            user=user, name=name, prefix=raw[4:12], key_hash=_hash_secret(raw)
+            user=user, name=name, prefix=raw[4:12], key_hash=hash_secret(raw)
         )
         return token, raw
 
@@ -138,7 +138,7 @@ class ApiToken(models.Model):
         """The live token matching a raw secret, if any."""
         return (
             cls.objects.select_related("user")
-            .filter(key_hash=_hash_secret(raw), revoked_at__isnull=True, user__is_active=True)
+            .filter(key_hash=hash_secret(raw), revoked_at__isnull=True, user__is_active=True)
             .first()
         )
 
@@ -169,7 +169,7 @@ class ApiKey(models.Model):
         """Give the key a new secret and return it (raw, shown once)."""
         raw = "chk_" + secrets.token_urlsafe(32)
         self.prefix = raw[4:12]
-        self.key_hash = _hash_secret(raw)
+        self.key_hash = hash_secret(raw)
         return raw
 
     def has_scope(self, scope: str) -> bool:
@@ -180,4 +180,4 @@ class ApiKey(models.Model):
         """The active key matching a raw secret, if any."""
         if not raw:
             return None
-        return cls.objects.filter(key_hash=_hash_secret(raw), is_active=True).first()
+        return cls.objects.filter(key_hash=hash_secret(raw), is_active=True).first()
