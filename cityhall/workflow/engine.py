@@ -9,6 +9,7 @@ is told what.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -532,10 +533,7 @@ def _act(
     condition = _guard(case) if guarded else {}
     step, entry, event = _advance(case, spec, action, actor=actor, inputs=inputs,
                                   idempotency_key=idempotency_key, now=now, cal=cal)
-    values = {
-        concrete_field(case, name).attname: getattr(case, concrete_field(case, name).attname)
-        for name in _WRITTEN
-    }
+    values = _written_values(case)
     # One UPDATE both writes the case and, when guarded, checks that nobody changed it
     # since it was read (the row lock it takes makes a concurrent actor wait, then miss).
     if type(case)._default_manager.filter(pk=case.pk, **condition).update(**values) != 1:
@@ -544,6 +542,16 @@ def _act(
     entry.save()
     _notify([event], _leaders_lookup(), known=[actor, inputs.assignee])
     return step
+
+
+@functools.cache
+def _written_attnames(model: type[WorkflowCase]) -> tuple[str, ...]:
+    """The column attribute names of the fields `perform` writes back (`assignee_id`, ...)."""
+    return tuple(concrete_field(model, name).attname for name in _WRITTEN)
+
+
+def _written_values(case: WorkflowCase) -> dict[str, Any]:
+    return {name: getattr(case, name) for name in _written_attnames(type(case))}
 
 
 def _state_of(case: WorkflowCase) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -761,11 +769,7 @@ def set_case_deadline(
         before = _snapshot(locked)
         _apply(locked, spec, cal, locked.state, now=now, assignee=None, due_at=target)
         locked.steps += 1
-        type(locked)._default_manager.filter(pk=locked.pk).update(**{
-            concrete_field(locked, name).attname:
-                getattr(locked, concrete_field(locked, name).attname)
-            for name in _WRITTEN
-        })
+        type(locked)._default_manager.filter(pk=locked.pk).update(**_written_values(locked))
         step = _transition(locked, action="set_deadline", from_state=locked.state, actor=actor,
                            now=now, cal=cal, assignee_before=locked.assignee_id,
                            comment=reason)
