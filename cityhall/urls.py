@@ -14,5 +14,7 @@ urlpatterns = [
     path("open311/v2/", include("cityhall.open311.urls")),
     path("admin/", admin.site.urls),
     path("i18n/", include("django.conf.urls.i18n")),
+    # Each domain app mounts its own pages; the portal is the shell around them.
+    path("", include("cityhall.reports.urls")),
     path("", include("cityhall.portal.urls")),
 ]

@@ -91,7 +91,7 @@ def test_a_saved_unit_empties_the_registry_cache(autocommit: None) -> None:
 
 
 def test_a_saved_category_empties_the_category_caches(autocommit: None) -> None:
-    from cityhall.open311.queries import category_ids
+    from cityhall.reports.filters import category_ids
     from cityhall.reports.services.intake import _category
 
     first = Category.objects.create(code="cache-test", name="Thử", name_en="Test",

@@ -8,7 +8,7 @@ import pytest
 from django.test import Client
 
 from cityhall.reports.models import OPEN_STATES_FOR_INDEX
-from cityhall.reports.queries import OPEN_STATES
+from cityhall.reports.states import OPEN_STATES
 from tests.test_open311 import BASE, assert_error, body
 
 pytestmark = pytest.mark.django_db

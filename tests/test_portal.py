@@ -193,7 +193,7 @@ def test_staff_home_needs_sign_in(client: Client) -> None:
     assert response["Location"].startswith("/login/?next=/staff/")
 
 
-def test_staff_home_lists_roles_in_force_and_honest_queues(officer: User) -> None:
+def test_staff_home_lists_roles_in_force_and_the_apps_panels(officer: User) -> None:
     ended = unit("79-SXD")
     Membership.objects.create(
         user=officer, unit=ended, role=Role.CLERK,
@@ -205,10 +205,29 @@ def test_staff_home_lists_roles_in_force_and_honest_queues(officer: User) -> Non
     assert 'href="/units/26824/">Phường Thủ Đức</a>' in body
     assert "Officer" in body and "Chuyên viên" in body
     assert ended.name not in body
-    for queue in ("Requests", "Dossiers", "Documents", "Tasks"):
-        assert f">{queue}</h3>" in body
-    # Requests are in service (counted in tests/test_reports_web.py); the other three are not.
-    assert body.count("This part of cityhall is not in service yet.") == 3
+    # Each app in service registers its panel (counted in its own tests); none is a placeholder.
+    assert 'data-testid="reports-panel"' in body
+    assert "not in service" not in body
+
+
+def test_staff_home_shows_a_panel_an_app_registers(
+    officer: User, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from cityhall.core import shell
+
+    monkeypatch.setattr(shell, "_panels", dict(shell._panels))
+    shell.register_panel("probe", shell.Panel(
+        template="portal/_field.html", order=1,
+        context=lambda user: {"field": f"probe-panel-{user.pk}"}))
+    body = signed_in(officer).get("/staff/").content.decode()
+    assert body.index(f"probe-panel-{officer.pk}") < body.index('data-testid="reports-panel"')
+
+
+def test_the_menu_marks_the_app_of_the_current_page(client: Client) -> None:
+    body = client.get("/reports/").content.decode()
+    assert 'href="/reports/" aria-current="page"' in body
+    body = client.get("/units/").content.decode()
+    assert 'href="/reports/" aria-current="page"' not in body
 
 
 def test_staff_home_says_so_when_the_user_holds_no_role() -> None:

@@ -93,10 +93,11 @@ def test_the_public_list_filters_by_category_unit_state_and_box(
     # Longitude first (GeoJSON order) lies outside latitude's range and is refused.
     swapped = client.get("/api/v1/reports/public",
                          {"bbox": f"{lon - 0.01},{lat - 0.01},{lon + 0.01},{lat + 0.01}"})
-    assert swapped.status_code == 400 and swapped.json()["code"] == "invalid_bbox"
+    assert swapped.status_code == 422 and swapped.json()["code"] == "invalid"
+    assert swapped.json()["detail"][0]["loc"][-1] == "bbox"
     for bad in ("1,2,3", "a,b,c,d", "nan,0,1,1", "10,10,9,11"):
         response = client.get("/api/v1/reports/public", {"bbox": bad})
-        assert response.status_code == 400, bad
+        assert response.status_code == 422, bad
     assert client.get("/api/v1/reports/public", {"state": "lost"}).status_code == 422
     page = client.get("/api/v1/reports/public", {"limit": 1, "offset": 1}).json()
     assert page["count"] == 2 and len(page["items"]) == 1
@@ -132,9 +133,9 @@ def test_a_hidden_report_leaves_every_public_view_but_not_the_staff_queue(
     listed = client.get("/open311/v2/requests.json").json()
     assert [r["service_request_id"] for r in listed] == [shown.code]
     assert client.get(f"/open311/v2/requests/{hidden.code}.json").status_code == 404
-    page = client.get(reverse("portal:report_list")).content.decode()
+    page = client.get(reverse("reports:report_list")).content.decode()
     assert shown.code in page and hidden.code not in page
-    assert client.get(reverse("portal:report_follow", args=[hidden.code])).status_code == 404
+    assert client.get(reverse("reports:report_follow", args=[hidden.code])).status_code == 404
     queue = client.get("/api/v1/reports", headers=bearer(people.officer)).json()
     assert {i["code"] for i in queue["items"]} == {shown.code, hidden.code}
     # The reporter still follows it and is told it is not shown publicly.

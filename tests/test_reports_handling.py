@@ -264,7 +264,7 @@ def test_statistics_count_the_rows(staff: Staff) -> None:
 
 
 def test_the_report_states_named_in_code_are_those_of_every_report_workflow() -> None:
-    from cityhall.reports.queries import OPEN_STATES, STATES
+    from cityhall.reports.states import OPEN_STATES, STATES
     from cityhall.workflow import definitions
 
     files = [p for p in definitions.definition_files() if p.name.startswith("report.")]

@@ -438,7 +438,7 @@ def test_an_officer_handles_a_report_from_the_detail_page(world: World) -> None:
     page = leader.get(f"/staff/reports/{code}/").content.decode()
     assert f'/staff/reports/{code}/assign/' in page and "Trần Cán Bộ" in page
     assert leader.post(f"/staff/reports/{code}/assign/",
-                       {"assignee": world.officer.pk}).status_code == 302
+                       {"assignee": world.officer.username}).status_code == 302
     assert officer.post(f"/staff/reports/{code}/start_work/").status_code == 302
     empty = officer.post(f"/staff/reports/{code}/resolve/", {"reply": " "})
     assert empty.status_code == 400 and 'role="alert"' in empty.content.decode()
@@ -466,7 +466,7 @@ def test_transfer_reject_and_merge_are_forms_on_the_detail_page(world: World) ->
     moving = now_flood(description="Ngập ở ranh giới phường.").report
     target = unit_named(ANKHANH)
     response = leader.post(f"/staff/reports/{moving.code}/transfer/",
-                           {"to_unit": target.pk, "comment": "Thuộc địa bàn An Khánh."})
+                           {"to_unit": target.code, "comment": "Thuộc địa bàn An Khánh."})
     assert response.status_code == 302 and response["Location"] == "/staff/reports/"
     moving.refresh_from_db()
     assert moving.unit == target
@@ -475,13 +475,13 @@ def test_transfer_reject_and_merge_are_forms_on_the_detail_page(world: World) ->
 def test_bulk_assign_assigns_all_ticked_reports(world: World) -> None:
     codes = [now_flood(description=f"Ngập {n}").report.code for n in range(3)]
     response = signed_in(world.clerk).post("/staff/reports/assign/", {
-        "codes": codes[:2], "assignee": world.officer.pk})
+        "codes": codes[:2], "assignee": world.officer.username})
     assert response.status_code == 302
     states = dict(Report.objects.values_list("code", "assignee_id"))
     assert [states[c] for c in codes] == [world.officer.pk, world.officer.pk, None]
     # An assignee outside the unit: nothing is assigned.
     signed_in(world.clerk).post("/staff/reports/assign/", {
-        "codes": [codes[2]], "assignee": world.outsider.pk})
+        "codes": [codes[2]], "assignee": world.outsider.username})
     assert Report.objects.get(code=codes[2]).assignee_id is None
 
 

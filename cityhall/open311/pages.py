@@ -15,9 +15,9 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import connection
 
-from cityhall.open311.queries import RequestFilter, page_queryset
+from cityhall.open311.queries import RequestPage, page_queryset
 from cityhall.reports.models import ReportPhoto
-from cityhall.reports.queries import OPEN_STATES
+from cityhall.reports.states import OPEN_STATES
 
 #: Stands for a value in the translated notes; the statement replaces it (no text holds it).
 MARK = "\x1f"
@@ -144,7 +144,7 @@ def _statement(vendor: str, english: bool) -> str:
     )
 
 
-def request_page(spec: RequestFilter, texts: PageTexts) -> str:
+def request_page(spec: RequestPage, texts: PageTexts) -> str:
     """The page of public requests `spec` asks for, as the JSON array text of GET requests."""
     offset = city_offset()
     if offset is None:

@@ -9,9 +9,9 @@ from typing import Any
 
 from django.db.models import OuterRef, Subquery
 
-from cityhall.core.localcache import ProcessCache
-from cityhall.reports.models import Category, Report, ReportPhoto
-from cityhall.reports.queries import OPEN_STATES, ReportQuerySet
+from cityhall.reports.filters import PublicReportFilter
+from cityhall.reports.models import Report, ReportPhoto
+from cityhall.reports.queries import ReportQuerySet
 from cityhall.workflow.models import Transition
 
 #: The columns a request shows: public data only (the contact lives in another table).
@@ -25,60 +25,20 @@ CASE_TYPE = "reports.report"
 
 
 @dataclass
-class RequestFilter:
-    """What GET requests asks for; the view fills it from the parameters."""
+class RequestPage:
+    """One page of GET requests: the criteria (reports' own filter) and where the page is."""
 
-    ids: list[str] = field(default_factory=list)
-    category_ids: list[int] | None = None
-    start: dt.datetime | None = None
-    end: dt.datetime | None = None
-    statuses: set[str] = field(default_factory=set)
-    updated_after: dt.datetime | None = None
-    updated_before: dt.datetime | None = None
-    near: tuple[float, float, float] | None = None
-    bbox: tuple[float, float, float, float] | None = None
+    criteria: PublicReportFilter = field(default_factory=PublicReportFilter)
     offset: int = 0
     limit: int = 1000
 
 
-# Every category's id by code: a few dozen rows, kept per process, emptied on save.
-_CATEGORY_IDS: ProcessCache[dict[str, int]] = ProcessCache(
-    "open311.category_ids", ttl=60.0, models=(Category,))
-
-
-def category_ids(codes: list[str]) -> dict[str, int]:
-    """The ids of the categories with these codes (at most one query)."""
-    every = _CATEGORY_IDS.get("all", lambda: dict(Category.objects.values_list("code", "pk")))
-    return {code: every[code] for code in codes if code in every}
-
-
-def page_queryset(spec: RequestFilter) -> ReportQuerySet:
+def page_queryset(spec: RequestPage) -> ReportQuerySet:
     """The public reports `spec` asks for, newest first (not yet cut to the page)."""
-    qs: ReportQuerySet = Report.objects.public()
-    if spec.ids:
-        # The ids override every other filter (GeoReport v2).
-        qs = qs.filter(code__in=spec.ids)
-    else:
-        if spec.category_ids is not None:
-            qs = qs.filter(category_id__in=spec.category_ids)
-        qs = qs.received_between(spec.start, spec.end)
-        if spec.statuses == {"open"}:
-            qs = qs.open()
-        elif spec.statuses == {"closed"}:
-            qs = qs.exclude(state__in=OPEN_STATES)
-        if spec.updated_after is not None:
-            qs = qs.filter(updated_at__gt=spec.updated_after)
-        if spec.updated_before is not None:
-            qs = qs.filter(updated_at__lt=spec.updated_before)
-        if spec.near is not None:
-            qs = qs.nearby(*spec.near)
-        if spec.bbox is not None:
-            south, west, north, east = spec.bbox
-            qs = qs.filter(latitude__range=(south, north), longitude__range=(west, east))
-    return qs.order_by("-created_at", "-pk")
+    return spec.criteria.apply(Report.objects.public()).order_by("-created_at", "-pk")
 
 
-def request_rows(spec: RequestFilter) -> list[dict[str, Any]]:
+def request_rows(spec: RequestPage) -> list[dict[str, Any]]:
     """One page of public reports as dicts of `COLUMNS` plus `photo`: a single query."""
     first_photo = (ReportPhoto.objects.filter(report=OuterRef("pk"), kind=ReportPhoto.Kind.REPORT)
                    .order_by("pk").values("pk")[:1])

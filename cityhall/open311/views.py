@@ -7,7 +7,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Literal
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
@@ -40,10 +40,11 @@ from cityhall.open311.params import (
 from cityhall.open311.render import FORMATS, JSON, XML
 from cityhall.open311.tokens import intake_pk_from_token, intake_token_for, pk_from_token, token_for
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit
+from cityhall.reports.filters import PublicReportFilter
 from cityhall.reports.models import Category, attribute_label, value_name
-from cityhall.reports.queries import OPEN_STATES, PUBLIC_NOTE_ACTIONS
 from cityhall.reports.services import Contact, ReportError, submit_report
 from cityhall.reports.services.intake import check_partner_report
+from cityhall.reports.states import OPEN_STATES, PUBLIC_NOTE_ACTIONS
 
 logger = logging.getLogger(__name__)
 
@@ -287,18 +288,18 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
                            status=201 if made.created else 200)
 
 
-def _filter(params: QueryDict) -> queries.RequestFilter:
-    spec = queries.RequestFilter()
-    spec.ids = comma_list(params, "service_request_id")
+def _filter(params: QueryDict) -> queries.RequestPage:
+    """GeoReport v2's parameters as the reports' filter and a page of it."""
     page = integer(params, "page", 1, 1, 100_000)
-    spec.limit = integer(params, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE)
-    spec.offset = (page - 1) * spec.limit
-    if spec.offset + spec.limit > MAX_DEPTH:
+    limit = integer(params, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE)
+    offset = (page - 1) * limit
+    if offset + limit > MAX_DEPTH:
         # A deep OFFSET reads and drops every row before it: narrow the dates instead.
         raise Open311Error(400, _(
             "A page may reach %(n)s requests deep at most (page times page_size); narrow "
             "start_date and end_date to go further back.") % {"n": f"{MAX_DEPTH:,}"})
     # Every parameter is checked even when ids override them, so a typo is never silent.
+    ids = comma_list(params, "service_request_id")
     codes = comma_list(params, "service_code")
     start, end = moment(params, "start_date"), moment(params, "end_date")
     if start and end and start > end:
@@ -306,30 +307,34 @@ def _filter(params: QueryDict) -> queries.RequestFilter:
     statuses = {s.lower() for s in comma_list(params, "status")}
     if not statuses <= {"open", "closed"}:
         raise Open311Error(400, _("status must be open or closed."))
-    spec.statuses = statuses
-    spec.updated_after = moment(params, "updated_after")
-    spec.updated_before = moment(params, "updated_before")
+    status: Literal["open", "closed"] | None = None
+    if statuses == {"open"}:
+        status = "open"
+    elif statuses == {"closed"}:
+        status = "closed"
+    updated_after = moment(params, "updated_after")
+    updated_before = moment(params, "updated_before")
     lat, lon = number(params, "lat", -90, 90), number(params, "long", -180, 180)
     radius = number(params, "radius", 1, MAX_RADIUS_M)
     if (lat is None) != (lon is None) or (radius is not None and lat is None):
         raise Open311Error(400, _("A radius search needs lat, long and radius (metres)."))
-    if lat is not None and lon is not None:
-        spec.near = (lat, lon, radius or 1000.0)
-    spec.bbox = bbox(params)
-    if spec.ids:
-        return spec
-    if codes:
-        found = queries.category_ids(codes)
-        unknown = [c for c in codes if c not in found]
-        if unknown:
-            raise Open311Error(404, _("There is no service with the code %(code)s.") % {
-                "code": unknown[0]})
-        spec.category_ids = list(found.values())
+    box = bbox(params)
+    if ids:
+        # The ids override every other filter (GeoReport v2).
+        return queries.RequestPage(PublicReportFilter(code=ids), offset, limit)
     if start is None:
         # GeoReport v2's default window: the 90 days up to end_date (or now).
         start = (end or timezone.now()) - DEFAULT_WINDOW
-    spec.start, spec.end = start, end
-    return spec
+    criteria = PublicReportFilter(
+        category=codes, received_after=start, received_before=end,
+        status=status,
+        updated_after=updated_after, updated_before=updated_before, bbox=box,
+        near=(lat, lon, radius or 1000.0) if lat is not None and lon is not None else None)
+    unknown = criteria.unknown_categories()
+    if unknown:
+        raise Open311Error(404, _("There is no service with the code %(code)s.") % {
+            "code": unknown[0]})
+    return queries.RequestPage(criteria, offset, limit)
 
 
 def _merged_note(code: str) -> str:
@@ -353,7 +358,7 @@ def _status_notes(row: dict[str, Any]) -> str | None:
 def _media(request: HttpRequest, code: str, photo_id: int) -> str:
     # Through the portal's checked photo view, never the storage's own URL: a report hidden
     # later must take its photos with it.
-    return request.build_absolute_uri(reverse("portal:report_photo", args=[code, photo_id]))
+    return request.build_absolute_uri(reverse("reports:report_photo", args=[code, photo_id]))
 
 
 def _status(state: str) -> str:
@@ -391,7 +396,7 @@ def _list(request: HttpRequest, fmt: str, params: QueryDict, *, one: bool = Fals
     return answer
 
 
-def _render_in_python(request: HttpRequest, fmt: str, spec: queries.RequestFilter, *,
+def _render_in_python(request: HttpRequest, fmt: str, spec: queries.RequestPage, *,
                       extended: bool, one: bool) -> HttpResponse:
     """The reference renderer (and the one with extensions): rows to dicts to a document."""
     rows = queries.request_rows(spec)

@@ -7,14 +7,15 @@ import datetime as dt
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from cityhall.accounts.web import signed_in_user
+from cityhall.core import shell
 from cityhall.orgunits.models import Unit, UnitKind
 from cityhall.portal import registry
-from cityhall.portal.staff_reports import queue_counts
 
 
 def _is_htmx_partial(request: HttpRequest) -> bool:
@@ -39,20 +40,16 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_GET
 def staff_home(request: HttpRequest) -> HttpResponse:
-    """The signed-in user's roles in units, their report queue in numbers, other panels."""
+    """The signed-in user's roles in units and each domain's panel of their work."""
     user = signed_in_user(request)
     memberships = (
         user.memberships.active_on()
         .select_related("unit", "unit__parent")
         .order_by("unit__path", "role")
     )
-    queues = [
-        (_("Dossiers"), _("No dossiers are waiting for you.")),
-        (_("Documents"), _("No incoming documents are assigned to you.")),
-        (_("Tasks"), _("No tasks are assigned to you.")),
-    ]
-    context = {"memberships": list(memberships), "queues": queues,
-               "report_counts": queue_counts(user)}
+    panels = [render_to_string(panel.template, panel.context(user), request=request)
+              for panel in shell.panels()]
+    context = {"memberships": list(memberships), "panels": panels}
     return render(request, "portal/staff_home.html", context)
 
 

@@ -8,12 +8,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Literal
 
-from django.conf import settings
 from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from ninja import Field, File, Form, Header, Path, Query, Router, Schema, Status, UploadedFile
 
@@ -25,16 +22,17 @@ from cityhall.core.api import (
     ApiError,
     ErrorOut,
     Page,
+    auth_user,
     bearer_auth,
     optional_user,
     paginate,
 )
-from cityhall.orgunits.models import Unit
 from cityhall.reports import services
-from cityhall.reports.models import Channel, Report, ReportPhoto
-from cityhall.reports.queries import OPEN_STATES, REPORTER_NOTE_ACTIONS, STATES
+from cityhall.reports.filters import PublicReportFilter, ReportFilter
+from cityhall.reports.models import Report, ReportPhoto
 from cityhall.reports.services import Contact, ReportError
 from cityhall.reports.services.attachments import is_reporter
+from cityhall.reports.states import REPORTER_NOTE_ACTIONS
 from cityhall.reports.statistics import report_statistics
 from cityhall.workflow import engine
 from cityhall.workflow.models import Transition
@@ -300,8 +298,7 @@ def _item(report: Report, now: dt.datetime) -> dict[str, Any]:
         "assignee": report.assignee.username if report.assignee else None,
         "channel": report.channel, "address": report.address, "latitude": report.latitude,
         "longitude": report.longitude, "created_at": report.created_at, "due_at": report.due_at,
-        "overdue": bool(report.state in ("received", "assigned", "in_progress")
-                        and report.due_at and report.due_at < now),
+        "overdue": report.is_overdue(now),
     }
 
 
@@ -318,9 +315,7 @@ def _detail(report: Report, user: Any) -> dict[str, Any]:
         "duplicate_of": report.duplicate_of.code if report.duplicate_of else None,
         "rating": report.rating, "resolved_at": report.resolved_at,
         "tax_code": report.tax_code, "business_name": report.business_name,
-        "photos": [{"url": reverse("portal:report_photo", args=[report.code, p.pk]),
-                    "kind": p.kind, "content_type": p.content_type,
-                    "width": p.width, "height": p.height} for p in report.photos.all()],
+        "photos": [_photo(p) for p in report.photos.all()],
         "history": [{"seq": s.seq, "action": s.action, "from_state": s.from_state,
                      "to_state": s.to_state, "actor": s.actor_label, "at": s.at,
                      "comment": s.comment, "reason": s.reason} for s in steps],
@@ -331,7 +326,7 @@ def _detail(report: Report, user: Any) -> dict[str, Any]:
 
 def _visible(request: HttpRequest, code: str, *, lock: bool = False) -> Report:
     found = (
-        Report.objects.visible_to(request.auth)  # type: ignore[attr-defined]
+        Report.objects.visible_to(auth_user(request))
         .select_related("category", "unit", "assignee", "place_unit", "duplicate_of")
         .prefetch_related(Prefetch("photos", queryset=ReportPhoto.objects.order_by("pk")))
         .filter(code=code).first()
@@ -342,7 +337,7 @@ def _visible(request: HttpRequest, code: str, *, lock: bool = False) -> Report:
 
 
 def _staff(username: str) -> User:
-    found = User.objects.filter(username=username, is_active=True).first()
+    found = services.find_staff(username)
     if found is None:
         raise ApiError(400, "unknown_assignee", _("No such member of staff."))
     return found
@@ -383,23 +378,21 @@ def _public_item(report: Report, now: dt.datetime) -> dict[str, Any]:
         "description": report.description, "address": report.address,
         "latitude": report.latitude, "longitude": report.longitude,
         "created_at": report.created_at, "due_at": report.due_at,
-        "overdue": bool(report.state in OPEN_STATES and report.due_at and report.due_at < now),
+        "overdue": report.is_overdue(now),
         "public_reply": report.public_reply, "replied_at": report.replied_at,
         "resolved_at": report.resolved_at,
     }
 
 
+def _photo(photo: ReportPhoto, token: str = "") -> dict[str, Any]:
+    return {"url": photo.get_absolute_url(token), "kind": photo.kind,
+            "content_type": photo.content_type, "width": photo.width, "height": photo.height}
+
+
 def _follow(report: Report, token: str) -> dict[str, Any]:
     """What the reporter sees: state, deadline, public history, the reply; no staff data."""
     now = timezone.now()
-    reopen_until = photos_until = None
-    if report.state == "resolved" and report.resolved_at is not None:
-        reopen_until = report.resolved_at + dt.timedelta(
-            days=settings.CITYHALL_REPORTS_REOPEN_DAYS)
-    if report.state in OPEN_STATES:
-        photos_until = report.created_at + dt.timedelta(
-            minutes=settings.CITYHALL_REPORTS_PHOTO_WINDOW_MINUTES)
-    query = f"?{urlencode({'t': token})}" if token else ""
+    photos_until = report.photos_until()
     steps = Transition.objects.for_case(report).order_by("seq").only(
         "seq", "action", "to_state", "at", "comment")
     return {
@@ -410,61 +403,28 @@ def _follow(report: Report, token: str) -> dict[str, Any]:
         "duplicate_of": report.duplicate_of.code if report.duplicate_of else None,
         "rating": report.rating, "rating_comment": report.rating_comment,
         # The web's photo address checks the token or the reporter's session itself.
-        "photos": [{"url": reverse("portal:report_photo", args=[report.code, p.pk]) + query,
-                    "kind": p.kind, "content_type": p.content_type, "width": p.width,
-                    "height": p.height} for p in report.photos.all()],
+        "photos": [_photo(p, token) for p in report.photos.all()],
         "history": [{"seq": s.seq, "action": s.action, "to_state": s.to_state, "at": s.at,
                      "note": s.comment if s.action in REPORTER_NOTE_ACTIONS else ""}
                     for s in steps],
-        "can_rate": report.rating is None and report.resolved_at is not None
-        and report.state in ("resolved", "closed"),
-        "can_reopen": reopen_until is not None and now <= reopen_until,
-        "reopen_until": reopen_until,
+        "can_rate": report.may_be_rated(),
+        "can_reopen": report.may_be_reopened(now),
+        "reopen_until": report.reopen_until(),
         "photos_until": photos_until if photos_until and now <= photos_until else None,
     }
-
-
-def _parse_bbox(text: str) -> tuple[float, float, float, float]:
-    """`south,west,north,east` in degrees (latitude first, as the Open311 extension)."""
-    try:
-        south, west, north, east = (float(part) for part in text.split(","))
-    except ValueError:
-        raise ApiError(400, "invalid_bbox", _("Give the box as south,west,north,east.")) from None
-    if not (-90 <= south <= north <= 90 and -180 <= west <= east <= 180):
-        raise ApiError(400, "invalid_bbox", _("Give the box as south,west,north,east."))
-    return south, west, north, east
 
 
 @router.get("", response={200: Page[ReportItem], **_ERRORS}, auth=AUTH)
 def list_reports(
     request: HttpRequest,
-    state: str | None = Query(None, max_length=32),
-    category: str | None = Query(None, max_length=64),
-    unit: str | None = Query(None, max_length=32, description="A unit code."),
-    assignee: str | None = Query(None, max_length=150, description="A username."),
-    channel: Channel | None = None,
-    overdue: bool = False,
-    due_soon: bool = False,
+    filters: Query[ReportFilter],
     sort: Literal["deadline", "-deadline", "newest", "oldest"] = "deadline",
     limit: int = Query(50, ge=1, le=MAX_PAGE),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     """The staff queue: reports in the caller's scope, filtered, by deadline first."""
-    rows = Report.objects.visible_to(request.auth).for_queue()  # type: ignore[attr-defined]
-    if state:
-        rows = rows.filter(state=state)
-    if category:
-        rows = rows.in_category(category)
-    if unit:
-        rows = rows.filter(unit__code=unit)
-    if assignee:
-        rows = rows.filter(assignee__username=assignee)
-    if channel:
-        rows = rows.filter(channel=channel)
-    if overdue:
-        rows = rows.overdue()
-    if due_soon:
-        rows = rows.due_soon()
+    user = auth_user(request)
+    rows = filters.apply(Report.objects.visible_to(user), user=user).for_queue()
     order = {"deadline": ("due_at", "pk"), "-deadline": ("-due_at", "-pk"),
              "newest": ("-created_at", "-pk"), "oldest": ("created_at", "pk")}[sort]
     page = paginate(rows.order_by(*order), limit=limit, offset=offset)
@@ -484,26 +444,12 @@ def statistics(request: HttpRequest) -> dict[str, Any]:
             auth=None)
 def public_reports(
     request: HttpRequest,
-    category: str | None = Query(None, max_length=64),
-    unit: str | None = Query(None, max_length=32, description="A unit code (units in service)."),
-    state: Literal[STATES] | None = None,  # type: ignore[valid-type]
-    bbox: str | None = Query(None, max_length=100,
-                             description="south,west,north,east in degrees."),
+    filters: Query[PublicReportFilter],
     limit: int = Query(50, ge=1, le=MAX_PAGE),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     """Public reports, newest first: no contact, no reporter, no staff notes."""
-    rows = Report.objects.public()
-    if category:
-        rows = rows.in_category(category)
-    if unit:
-        rows = rows.filter(unit__code=unit, unit__valid_to__isnull=True)
-    if state:
-        rows = rows.filter(state=state)
-    if bbox:
-        south, west, north, east = _parse_bbox(bbox)
-        rows = rows.filter(latitude__range=(south, north), longitude__range=(west, east))
-    rows = rows.select_related("category", "unit").only(
+    rows = filters.apply(Report.objects.public()).select_related("category", "unit").only(
         "code", "state", "description", "address", "latitude", "longitude", "created_at",
         "due_at", "public_reply", "replied_at", "resolved_at", "category__code",
         "category__name", "category__name_en", "unit__code", "unit__name",
@@ -549,14 +495,14 @@ def create_report(request: HttpRequest, payload: ReportIn, response: HttpRespons
 def bulk_assign(request: HttpRequest, payload: BulkAssignIn) -> dict[str, Any]:
     """Assign several reports to one member of staff: all of them, or none."""
     codes = list(dict.fromkeys(payload.codes))
-    found = {r.code: r for r in Report.objects.visible_to(request.auth)  # type: ignore[attr-defined]
+    found = {r.code: r for r in Report.objects.visible_to(auth_user(request))
              .select_related("unit", "category").filter(code__in=codes)}
     missing = [c for c in codes if c not in found]
     if missing:
         raise ApiError(404, "not_found", {c: _("No such report.") for c in missing})
     assignee = _staff(payload.assignee)
     with _refusals():
-        services.bulk_assign(actor=request.auth, reports=[found[c] for c in codes],  # type: ignore[attr-defined]
+        services.bulk_assign(actor=auth_user(request), reports=[found[c] for c in codes],
                              assignee=assignee, comment=payload.comment)
     return {"assigned": codes}
 
@@ -564,58 +510,56 @@ def bulk_assign(request: HttpRequest, payload: BulkAssignIn) -> dict[str, Any]:
 @router.get("/{code}", response={200: ReportDetail, **_ERRORS}, auth=AUTH)
 def report_detail(request: HttpRequest, code: str = _Code) -> dict[str, Any]:
     """One report with its history and the actions the caller may take now."""
-    return _detail(_visible(request, code), request.auth)  # type: ignore[attr-defined]
+    return _detail(_visible(request, code), auth_user(request))
 
 
 @router.post("/{code}/assign", response={200: ReportDetail, **_ERRORS}, auth=AUTH)
 def assign(request: HttpRequest, payload: AssignIn, code: str = _Code) -> dict[str, Any]:
     """Give the report to a member of staff."""
+    user = auth_user(request)
     report = _visible(request, code)
     with _refusals():
-        services.assign_report(actor=request.auth, report=report,  # type: ignore[attr-defined]
-                               assignee=_staff(payload.assignee), comment=payload.comment)
-    return _detail(report, request.auth)  # type: ignore[attr-defined]
+        services.take_action(actor=user, report=report, action="assign",
+                             assignee=_staff(payload.assignee), comment=payload.comment)
+    return _detail(report, user)
 
 
 @router.post("/{code}/act", response={200: ReportDetail, **_ERRORS}, auth=AUTH)
 def act(request: HttpRequest, payload: ActIn, code: str = _Code) -> dict[str, Any]:
     """Start work, transfer to another unit (with a reason), or reject (saying who is
     responsible)."""
+    user = auth_user(request)
     report = _visible(request, code)
-    actor = request.auth  # type: ignore[attr-defined]
     with _refusals():
-        if payload.action == "start_work":
-            services.start_work(actor=actor, report=report, comment=payload.comment)
-        elif payload.action == "transfer":
-            target = Unit.objects.active_on().filter(code=payload.to_unit or "").first()
-            if target is None:
-                raise ReportError("invalid_target", _("No such open unit."))
-            services.transfer_report(actor=actor, report=report, to_unit=target,
-                                     reason=payload.comment)
-        else:
-            services.reject_report(actor=actor, report=report, reason=payload.reason,
-                                   reply=payload.comment, responsible=payload.responsible)
-    return _detail(report, actor)
+        services.take_action(
+            actor=user, report=report, action=payload.action,
+            to_unit=services.find_unit_in_service(payload.to_unit or ""),
+            # The API's one text field is the transfer's reason or the rejection's reply.
+            comment=payload.comment, reply=payload.comment, reason=payload.reason,
+            responsible=payload.responsible)
+    return _detail(report, user)
 
 
 @router.post("/{code}/reply", response={200: ReportDetail, **_ERRORS}, auth=AUTH)
 def reply(request: HttpRequest, payload: ReplyIn, code: str = _Code) -> dict[str, Any]:
     """Answer publicly: the report is resolved."""
+    user = auth_user(request)
     report = _visible(request, code)
     with _refusals():
-        services.resolve_report(actor=request.auth, report=report, reply=payload.reply)  # type: ignore[attr-defined]
-    return _detail(report, request.auth)  # type: ignore[attr-defined]
+        services.take_action(actor=user, report=report, action="resolve", reply=payload.reply)
+    return _detail(report, user)
 
 
 @router.post("/{code}/merge", response={200: ReportDetail, **_ERRORS}, auth=AUTH)
 def merge(request: HttpRequest, payload: MergeIn, code: str = _Code) -> dict[str, Any]:
     """Close the report as a duplicate of an earlier one."""
+    user = auth_user(request)
     report = _visible(request, code)
     original = _visible(request, payload.into)
     with _refusals():
-        services.merge_duplicate(actor=request.auth, report=report, original=original,  # type: ignore[attr-defined]
-                                 comment=payload.comment)
-    return _detail(report, request.auth)  # type: ignore[attr-defined]
+        services.take_action(actor=user, report=report, action="merge", original=original,
+                             comment=payload.comment)
+    return _detail(report, user)
 
 
 @router.get("/{code}/contact", response={200: dict[str, str], **_ERRORS}, auth=AUTH)
@@ -626,7 +570,7 @@ def contact(
     """The reporter's contact details (personal data; every read is logged)."""
     report = _visible(request, code)
     with _refusals():
-        return services.read_reporter_contact(report=report, user=request.auth,  # type: ignore[attr-defined]
+        return services.read_reporter_contact(report=report, user=auth_user(request),
                                               purpose=purpose)
 
 
@@ -689,11 +633,7 @@ def add_photos(
         stored, added = services.add_report_photos(
             actor=user or services.ANONYMOUS, report=report, photos=photos,
             private_token=given)
-    body = {"added": added, "photos": [
-        {"url": reverse("portal:report_photo", args=[report.code, p.pk])
-         + (f"?{urlencode({'t': given})}" if given else ""), "kind": p.kind,
-         "content_type": p.content_type, "width": p.width, "height": p.height}
-        for p in stored]}
+    body = {"added": added, "photos": [_photo(p, given) for p in stored]}
     return Status(201 if added else 200, body)
 
 
@@ -703,8 +643,8 @@ def hide(request: HttpRequest, payload: HideIn, code: str = _Code) -> dict[str, 
     administrators of its unit); staff still see it. Hiding a hidden report changes nothing."""
     report = _visible(request, code)
     with _refusals():
-        services.hide_report(actor=request.auth, report=report, reason=payload.reason)  # type: ignore[attr-defined]
-    return _detail(report, request.auth)  # type: ignore[attr-defined]
+        services.hide_report(actor=auth_user(request), report=report, reason=payload.reason)
+    return _detail(report, auth_user(request))
 
 
 @router.post("/{code}/publish", response={200: ReportDetail, **_ERRORS}, auth=AUTH)
@@ -712,5 +652,5 @@ def publish(request: HttpRequest, payload: PublishIn, code: str = _Code) -> dict
     """Show a hidden report publicly again (leaders and administrators of its unit)."""
     report = _visible(request, code)
     with _refusals():
-        services.publish_report(actor=request.auth, report=report, reason=payload.reason)  # type: ignore[attr-defined]
-    return _detail(report, request.auth)  # type: ignore[attr-defined]
+        services.publish_report(actor=auth_user(request), report=report, reason=payload.reason)
+    return _detail(report, auth_user(request))

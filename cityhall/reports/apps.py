@@ -8,13 +8,19 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Residents' reports")
 
     def ready(self) -> None:
+        from cityhall.core import shell
         from cityhall.notifications.services import register_secret
         from cityhall.orgunits.reorganisation import register_handler
         from cityhall.reports.models import Report
         from cityhall.reports.services.notices import follow_link
         from cityhall.reports.services.reorganisation import move_open_reports
+        from cityhall.reports.views.staff import staff_panel
         from cityhall.workflow import engine
 
         engine.register_case_type(Report, "report")
         register_handler("reports", move_open_reports)
         register_secret("report_follow_link", follow_link)
+        shell.register_menu_item(shell.MenuItem(
+            label=_("Reports"), url_name="reports:report_list", namespace="reports", order=10))
+        shell.register_panel("reports", shell.Panel(
+            template="reports/_staff_panel.html", context=staff_panel, order=10))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import hashlib
 from typing import Any
 
@@ -9,19 +10,22 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.core.text import search_key
 from cityhall.notifications.services import ContactAddress
 from cityhall.reports.queries import CategoryQuerySet, ReportQuerySet
+from cityhall.reports.states import OPEN_STATES, RESOLVED_STATES
 from cityhall.workflow.models import WorkflowCase
 
 #: The handler value meaning "the commune-level unit where the problem is".
 COMMUNE = "commune"
 DATATYPES = ("string", "number", "datetime", "text", "singlevaluelist", "multivaluelist")
 MAX_DESCRIPTION = 4000
-#: reports.queries.OPEN_STATES, spelt out for the partial indexes (a migration freezes them).
+#: reports.states.OPEN_STATES, spelt out for the partial indexes (a migration freezes them).
 OPEN_STATES_FOR_INDEX = ["received", "assigned", "in_progress"]
 
 
@@ -251,6 +255,45 @@ class Report(WorkflowCase):
         """The stored form of a private follow token."""
         return hashlib.sha256(raw.encode()).hexdigest()
 
+    def is_open(self) -> bool:
+        """Whether it waits for the unit's work (received, assigned or in progress)."""
+        return self.state in OPEN_STATES
+
+    def is_overdue(self, now: dt.datetime | None = None) -> bool:
+        """Whether it is open past its deadline."""
+        return self.is_open() and self.due_at is not None \
+            and self.due_at < (now or timezone.now())
+
+    def followed_by(self, user: Any, private_token: str = "") -> bool:
+        """Whether `user` is its signed-in reporter or `private_token` is its follow token."""
+        if getattr(user, "is_authenticated", False) and self.reporter_id is not None \
+                and user.pk == self.reporter_id:
+            return True
+        return bool(private_token) and self.hash_token(private_token) == self.private_token_hash
+
+    def may_be_rated(self) -> bool:
+        """Whether its reporter may still rate it: answered (resolved or closed), not rated."""
+        return self.rating is None and self.resolved_at is not None \
+            and self.state in RESOLVED_STATES
+
+    def reopen_until(self) -> dt.datetime | None:
+        """Until when its reporter may reopen it (None unless it is resolved)."""
+        if self.state != "resolved" or self.resolved_at is None:
+            return None
+        return self.resolved_at + dt.timedelta(days=settings.CITYHALL_REPORTS_REOPEN_DAYS)
+
+    def may_be_reopened(self, now: dt.datetime | None = None) -> bool:
+        """Whether its reporter may reopen it now."""
+        until = self.reopen_until()
+        return until is not None and (now or timezone.now()) <= until
+
+    def photos_until(self) -> dt.datetime | None:
+        """Until when its reporter may add photos (None once it is no longer open)."""
+        if not self.is_open():
+            return None
+        minutes = settings.CITYHALL_REPORTS_PHOTO_WINDOW_MINUTES
+        return self.created_at + dt.timedelta(minutes=minutes)
+
     @property
     def on_time(self) -> bool | None:
         """Whether it was resolved by its deadline (None while unresolved)."""
@@ -319,6 +362,11 @@ class ReportPhoto(models.Model):
 
     def __str__(self) -> str:
         return self.image.name or ""
+
+    def get_absolute_url(self, token: str = "") -> str:
+        """Its address on the checked photo view; a reporter's link carries their token."""
+        path = reverse("reports:report_photo", args=[self.report.code, self.pk])
+        return f"{path}?{urlencode({'t': token})}" if token else path
 
 
 class CodeCounter(models.Model):

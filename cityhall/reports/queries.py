@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from cityhall.core.text import search_key
+from cityhall.reports.states import OPEN_STATES
 from cityhall.workflow.calendar_data import current_calendar
 from cityhall.workflow.models import WorkflowCaseQuerySet
 
@@ -19,18 +20,6 @@ if TYPE_CHECKING:
     # Only in ReportQuerySet's quoted type argument, which pyflakes does not read.
     from cityhall.reports.models import Report  # noqa: F401
 
-#: Every state of a report, in the order of its workflow (a test holds it to the definitions).
-STATES = ("received", "assigned", "in_progress", "resolved", "closed", "rejected", "merged")
-#: States in which a report waits for the unit's work.
-OPEN_STATES = ("received", "assigned", "in_progress")
-#: Steps whose note is written for the public: the routing reason, start of work, replies,
-#: transfers, rejections and merges. Assignment notes are internal.
-PUBLIC_NOTE_ACTIONS = frozenset({"start", "resolve", "reject", "transfer", "merge"})
-#: What the reporter also reads: their own reason for reopening, never shown publicly.
-REPORTER_NOTE_ACTIONS = PUBLIC_NOTE_ACTIONS | {"reopen"}
-#: States that still move (the reporter may rate or reopen a resolved report).
-ACTIVE_STATES = (*OPEN_STATES, "resolved")
-RESOLVED_STATES = ("resolved", "closed")
 # Metres per degree of latitude, and of longitude at the equator (WGS 84, good to 0.5 %).
 _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON = 111_320.0

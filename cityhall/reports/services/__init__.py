@@ -1,5 +1,11 @@
 """Every write to reports goes through these functions (keyword-only, explicit actor, audited)."""
 
+from cityhall.reports.services.actions import (
+    HANDLING_ACTIONS,
+    find_staff,
+    find_unit_in_service,
+    take_action,
+)
 from cityhall.reports.services.attachments import add_report_photos
 from cityhall.reports.services.errors import ReportError
 from cityhall.reports.services.handling import (
@@ -30,6 +36,7 @@ from cityhall.reports.services.reorganisation import move_open_reports
 
 __all__ = [
     "ANONYMOUS",
+    "HANDLING_ACTIONS",
     "REPORTER_LINK",
     "Contact",
     "ReportError",
@@ -37,6 +44,8 @@ __all__ = [
     "add_report_photos",
     "assign_report",
     "bulk_assign",
+    "find_staff",
+    "find_unit_in_service",
     "hide_report",
     "history",
     "merge_duplicate",
@@ -52,5 +61,6 @@ __all__ = [
     "start_work",
     "submit_report",
     "suggest_duplicates",
+    "take_action",
     "transfer_report",
 ]

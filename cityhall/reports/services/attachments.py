@@ -14,10 +14,10 @@ from django.utils.translation import gettext as _
 from cityhall.accounts.models import User
 from cityhall.core import audit
 from cityhall.reports.models import Report, ReportPhoto
-from cityhall.reports.queries import OPEN_STATES
 from cityhall.reports.services.errors import ReportError
 from cityhall.reports.services.handling import REPORTER_LINK
 from cityhall.reports.services.intake import clean_photos, store_photos
+from cityhall.reports.states import OPEN_STATES
 
 
 def is_reporter(report: Report, actor: Any, private_token: str = "") -> bool:

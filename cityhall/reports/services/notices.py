@@ -28,7 +28,7 @@ def follow_link(subject_ref: str) -> str | None:
     if report is None:
         return None
     try:
-        path = reverse("portal:report_follow", args=[report.code])
+        path = reverse("reports:report_follow", args=[report.code])
     except NoReverseMatch:
         return None
     return f"{settings.CITYHALL_SITE_URL}{path}?{urlencode({'t': private_token_of(report)})}"

@@ -25,18 +25,19 @@ from cityhall.accounts.models import Membership, Role, User
 from cityhall.accounts.scope import scope_of
 from cityhall.accounts.web import signed_in_user
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
-from cityhall.portal.report_labels import ACTION_BUTTONS, REJECT_REASONS, STATE_LABELS
-from cityhall.portal.reports_forms import ReportForm, attribute_rows, choice_field, local
-from cityhall.portal.reports_views import categories_for, map_context, submit_from_form
 from cityhall.reports import services
+from cityhall.reports.filters import ReportFilter
+from cityhall.reports.forms import ReportForm, attribute_rows, choice_field, local
+from cityhall.reports.labels import ACTION_BUTTONS, REJECT_REASONS, STATE_LABELS
 from cityhall.reports.models import Category, Channel, Report, ReportPhoto
-from cityhall.reports.queries import OPEN_STATES
 from cityhall.reports.services import ReportError
+from cityhall.reports.states import OPEN_STATES
+from cityhall.reports.views.public import categories_for, map_context, submit_from_form
 from cityhall.workflow import engine
 from cityhall.workflow.models import Transition
 
 QUEUE_PAGE = 50
-REPLY_TEMPLATES = Path(__file__).parent / "data" / "reply_templates.yaml"
+REPLY_TEMPLATES = Path(__file__).parent.parent / "data" / "reply_templates.yaml"
 STAFF_ROLES = (Role.LEADER, Role.OFFICER, Role.CLERK, Role.ADMIN)
 
 
@@ -63,6 +64,11 @@ def queue_counts(user: User) -> dict[str, int]:
     )
 
 
+def staff_panel(user: User) -> dict[str, Any]:
+    """The staff home's card of reports: the user's queue in numbers."""
+    return {"report_counts": queue_counts(user)}
+
+
 def _count(condition: Q | None = None) -> Count:
     return Count("pk", filter=condition) if condition is not None else Count("pk")
 
@@ -77,6 +83,8 @@ def assignable_staff(user: User) -> list[User]:
 
 
 class QueueFilters(forms.Form):
+    """The queue's filter widgets; what each choice means is `ReportFilter`'s."""
+
     state = forms.ChoiceField(required=False, label=gettext_lazy("State"))
     category = forms.ChoiceField(required=False, label=gettext_lazy("Category"))
     unit = forms.ChoiceField(required=False, label=gettext_lazy("Unit"))
@@ -95,53 +103,43 @@ class QueueFilters(forms.Form):
             *((k, v) for k, v in STATE_LABELS.items())]
         choice_field(self, "category").choices = [
             anything, *((c.code, local(c)) for c in categories)]
-        choice_field(self, "unit").choices = [anything, *((str(u.pk), u.name) for u in units)]
+        choice_field(self, "unit").choices = [anything, *((u.code, u.name) for u in units)]
         choice_field(self, "assignee").choices = [
             anything, ("me", _("me")), ("none", _("nobody yet")),
-            *((str(u.pk), u.display_name) for u in staff)]
+            *((u.username, u.display_name) for u in staff)]
         choice_field(self, "channel").choices = [anything, *Channel.choices]
 
+    def criteria(self) -> ReportFilter:
+        """The chosen filters; an unbound or invalid form shows the open reports."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        state = data.get("state", "")
+        return ReportFilter(
+            # Nothing chosen: the reports waiting for work; "all": every state.
+            status="open" if not state else None,
+            state=state if state not in ("", "all") else None,
+            category=[data["category"]] if data.get("category") else [],
+            unit=data.get("unit") or None, assignee=data.get("assignee") or None,
+            channel=data.get("channel") or None,
+            overdue=data.get("deadline") == "overdue",
+            due_soon=data.get("deadline") == "due_soon",
+        )
 
-def _queue_rows(user: User, data: dict[str, str]) -> Any:
-    qs = Report.objects.visible_to(user)
-    state = data.get("state", "")
-    if state == "all":
-        pass
-    elif state:
-        qs = qs.filter(state=state)
-    else:
-        qs = qs.open()
-    if data.get("category"):
-        qs = qs.in_category(data["category"])
-    if data.get("unit"):
-        qs = qs.filter(unit_id=data["unit"])
-    assignee = data.get("assignee", "")
-    if assignee == "me":
-        qs = qs.filter(assignee=user)
-    elif assignee == "none":
-        qs = qs.filter(assignee__isnull=True)
-    elif assignee:
-        qs = qs.filter(assignee_id=int(assignee))
-    if data.get("channel"):
-        qs = qs.filter(channel=data["channel"])
-    if data.get("deadline") == "overdue":
-        qs = qs.overdue()
-    elif data.get("deadline") == "due_soon":
-        qs = qs.due_soon()
-    return qs.for_queue().order_by(
-        _nulls_last("due_at"), "pk"
-    )
+    def chosen(self) -> dict[str, str]:
+        """The valid choices made, for the links to other pages of the queue."""
+        data = self.cleaned_data if self.is_bound and self.is_valid() else {}
+        return {k: v for k, v in data.items() if v}
 
 
-def _nulls_last(name: str) -> Any:
-    return F(name).asc(nulls_last=True)
+def _queue_rows(user: User, criteria: ReportFilter) -> Any:
+    return criteria.apply(Report.objects.visible_to(user), user=user).for_queue().order_by(
+        F("due_at").asc(nulls_last=True), "pk")
 
 
 def _queue_units(user: User) -> list[Unit]:
     """The wards, communes and departments in the user's scope (the unit filter)."""
     return list(Unit.objects.active_on()
                 .filter(_unit_scope(user), kind__in=[*COMMUNE_LEVEL, UnitKind.DEPARTMENT])
-                .only("pk", "name").order_by("search_name"))
+                .only("pk", "code", "name").order_by("search_name"))
 
 
 def _unit_scope(user: User) -> Q:
@@ -163,15 +161,15 @@ def queue(request: HttpRequest) -> HttpResponse:
     categories = list(Category.objects.active().order_by("order", "code"))
     units = _queue_units(user)
     filters = QueueFilters(request.GET or None, categories=categories, units=units, staff=staff)
-    data = filters.cleaned_data if filters.is_bound and filters.is_valid() else {}
-    page = Paginator(_queue_rows(user, data), QUEUE_PAGE).get_page(request.GET.get("page"))
-    query = urlencode({k: v for k, v in data.items() if v})
+    page = Paginator(_queue_rows(user, filters.criteria()), QUEUE_PAGE).get_page(
+        request.GET.get("page"))
+    query = urlencode(filters.chosen())
     now = timezone.now()
     context = {
         "filters": filters, "page": page, "query": query, "staff": staff, "now": now,
         "counts": queue_counts(user), "open_states": OPEN_STATES,
     }
-    return render(request, "portal/reports/staff_queue.html", context)
+    return render(request, "reports/staff_queue.html", context)
 
 
 @login_required
@@ -180,9 +178,9 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
     """Assign the ticked reports to one person: all of them or, on any refusal, none."""
     user = signed_in_user(request)
     codes = request.POST.getlist("codes")[:QUEUE_PAGE]
-    back = reverse("portal:staff_reports") + (
+    back = reverse("reports:staff_reports") + (
         "?" + request.POST["query"] if request.POST.get("query") else "")
-    assignee = User.objects.filter(pk=_int(request.POST.get("assignee")), is_active=True).first()
+    assignee = services.find_staff(request.POST.get("assignee", ""))
     reports = list(Report.objects.visible_to(user).filter(code__in=codes).select_related("unit"))
     if not reports or assignee is None:
         messages.error(request, _("Tick at least one report and choose who takes them."))
@@ -200,13 +198,6 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
     return redirect(back)
 
 
-def _int(text: str | None) -> int:
-    try:
-        return int(text or "")
-    except ValueError:
-        return 0
-
-
 def _staff_report(user: User, code: str) -> Report:
     report = (
         Report.objects.visible_to(user)
@@ -222,7 +213,7 @@ def _staff_report(user: User, code: str) -> Report:
 def _transfer_targets(report: Report) -> list[Unit]:
     return list(Unit.objects.active_on()
                 .filter(kind__in=[*COMMUNE_LEVEL, UnitKind.DEPARTMENT])
-                .exclude(pk=report.unit_id).only("pk", "name", "kind")
+                .exclude(pk=report.unit_id).only("pk", "code", "name", "kind")
                 .order_by("kind", "search_name"))
 
 
@@ -244,11 +235,10 @@ def _detail(request: HttpRequest, report: Report, *, errors: dict[str, Any] | No
         "templates": reply_templates() if "resolve" in actions or "reject" in actions else [],
         "errors": errors or {}, "posted": request.POST if errors else {},
         "contact": _labelled(contact), "has_contact": _may_have_contact(report),
-        "overdue": report.state in OPEN_STATES and report.due_at is not None
-        and report.due_at < timezone.now(),
+        "overdue": report.is_overdue(),
         **map_context(),
     }
-    return render(request, "portal/reports/staff_detail.html", context, status=status)
+    return render(request, "reports/staff_detail.html", context, status=status)
 
 
 CONTACT_LABELS = {
@@ -286,36 +276,20 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
     user = signed_in_user(request)
     report = _staff_report(user, code)
     post = request.POST
-    comment = post.get("comment", "")
+    if action not in services.HANDLING_ACTIONS:
+        raise Http404(_("No such action."))
+    original = None
+    if action == "merge":
+        original = Report.objects.visible_to(user).select_related("unit").filter(
+            code=post.get("original", "").strip()).first()
     try:
-        if action == "assign":
-            assignee = User.objects.filter(pk=_int(post.get("assignee")), is_active=True).first()
-            if assignee is None:
-                raise ReportError("assignee_out_of_scope", _("Choose who takes the report."))
-            services.assign_report(actor=user, report=report, assignee=assignee, comment=comment)
-        elif action == "start_work":
-            services.start_work(actor=user, report=report, comment=comment)
-        elif action == "resolve":
-            services.resolve_report(actor=user, report=report, reply=post.get("reply", ""),
-                                    photos=request.FILES.getlist("photos"))
-        elif action == "transfer":
-            target = Unit.objects.active_on().filter(pk=_int(post.get("to_unit"))).first()
-            if target is None:
-                raise ReportError("invalid_target", _("Choose the unit responsible."))
-            services.transfer_report(actor=user, report=report, to_unit=target, reason=comment)
-        elif action == "reject":
-            services.reject_report(actor=user, report=report, reason=post.get("reason", ""),
-                                   reply=post.get("reply", ""),
-                                   responsible=post.get("responsible", ""))
-        elif action == "merge":
-            original = Report.objects.visible_to(user).select_related("unit").filter(
-                code=post.get("original", "").strip()).first()
-            if original is None:
-                raise ReportError("invalid_original", _("Choose an earlier report you can see."))
-            services.merge_duplicate(actor=user, report=report, original=original,
-                                     comment=comment)
-        else:
-            raise Http404(_("No such action."))
+        services.take_action(
+            actor=user, report=report, action=action,
+            assignee=services.find_staff(post.get("assignee", "")),
+            to_unit=services.find_unit_in_service(post.get("to_unit", "")),
+            original=original, comment=post.get("comment", ""), reply=post.get("reply", ""),
+            reason=post.get("reason", ""), responsible=post.get("responsible", ""),
+            photos=request.FILES.getlist("photos"))
     except ReportError as exc:
         errors = exc.detail if isinstance(exc.detail, dict) else {"__all__": exc.detail}
         fresh = _staff_report(user, code)
@@ -323,8 +297,8 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
     messages.success(request, _("Done: %(action)s.") % {"action": ACTION_BUTTONS[action]})
     if not Report.objects.visible_to(user).filter(pk=report.pk).exists():
         # Transferred out of the user's scope: back to the queue.
-        return redirect("portal:staff_reports")
-    return redirect("portal:staff_report", code=report.code)
+        return redirect("reports:staff_reports")
+    return redirect("reports:staff_report", code=report.code)
 
 
 @login_required
@@ -335,7 +309,7 @@ def show_contact(request: HttpRequest, code: str) -> HttpResponse:
     report = _staff_report(user, code)
     contact = services.read_reporter_contact(report=report, user=user)
     if request.headers.get("HX-Request") == "true":
-        return render(request, "portal/reports/_contact.html", {"contact": _labelled(contact)})
+        return render(request, "reports/_contact.html", {"contact": _labelled(contact)})
     return _detail(request, report, contact=contact)
 
 
@@ -394,14 +368,14 @@ def hotline_new(request: HttpRequest) -> HttpResponse:
                     "Report %(code)s recorded for %(unit)s. Give the caller the code.") % {
                     "code": sent.report.code, "unit": sent.report.unit.name})
                 if Report.objects.visible_to(user).filter(pk=sent.report.pk).exists():
-                    return redirect("portal:staff_report", code=sent.report.code)
-                url = reverse("portal:report_sent", args=[sent.report.code])
+                    return redirect("reports:staff_report", code=sent.report.code)
+                url = reverse("reports:report_sent", args=[sent.report.code])
                 return redirect(f"{url}?{urlencode({'t': sent.private_token})}")
         status = 400
     else:
         form = HotlineForm(categories=categories, channels=channels,
                            initial={"category": request.GET.get("category", "")})
-    context = {"form": form, "form_action": reverse("portal:staff_report_new"),
+    context = {"form": form, "form_action": reverse("reports:staff_report_new"),
                "staff_entry": True, **map_context()}
-    return render(request, "portal/reports/new.html", context, status=status)
+    return render(request, "reports/new.html", context, status=status)
 

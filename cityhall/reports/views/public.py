@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,25 +12,25 @@ from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
-from django.utils import timezone
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cityhall.accounts.models import User, UserKind
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
-from cityhall.portal.report_labels import state_label
-from cityhall.portal.reports_forms import (
+from cityhall.reports import services
+from cityhall.reports.filters import PublicReportFilter
+from cityhall.reports.forms import (
     RateForm,
     ReopenForm,
     ReportForm,
     add_service_error,
     attribute_rows,
 )
-from cityhall.reports import services
+from cityhall.reports.labels import state_label
 from cityhall.reports.models import Category, Channel, Report, ReportPhoto
-from cityhall.reports.queries import OPEN_STATES, PUBLIC_NOTE_ACTIONS, REPORTER_NOTE_ACTIONS, STATES
 from cityhall.reports.services import Contact, ReportError
+from cityhall.reports.states import PUBLIC_NOTE_ACTIONS, REPORTER_NOTE_ACTIONS, STATES
 from cityhall.reports.statistics import report_statistics
 from cityhall.workflow.models import Transition
 
@@ -56,7 +55,7 @@ def actor_of(request: HttpRequest) -> Any:
 
 def map_context() -> dict[str, str]:
     """What every map needs: our own unit layer and the city's tile server, if any."""
-    return {"map_units_url": reverse("portal:report_units_geojson"),
+    return {"map_units_url": reverse("reports:report_units_geojson"),
             "map_tiles_url": settings.CITYHALL_MAP_TILES_URL}
 
 
@@ -90,15 +89,15 @@ def report_new(request: HttpRequest) -> HttpResponse:
         if form.is_valid():
             sent = submit_from_form(request, form, actor=actor_of(request), channel=Channel.WEB)
             if sent is not None:
-                url = reverse("portal:report_sent", args=[sent.report.code])
+                url = reverse("reports:report_sent", args=[sent.report.code])
                 return redirect(f"{url}?{urlencode({'t': sent.private_token})}")
         status = 400
     else:
         form = ReportForm(categories=categories,
                           initial={"category": request.GET.get("category", "")})
         status = 200
-    context = {"form": form, "form_action": reverse("portal:report_new"), **map_context()}
-    return render(request, "portal/reports/new.html", context, status=status)
+    context = {"form": form, "form_action": reverse("reports:report_new"), **map_context()}
+    return render(request, "reports/new.html", context, status=status)
 
 
 @require_GET
@@ -106,7 +105,7 @@ def report_fields(request: HttpRequest) -> HttpResponse:
     """The chosen category's extra fields (htmx swaps them into the form)."""
     form = ReportForm(categories=categories_for(request.user),
                       initial={"category": request.GET.get("category", "")})
-    response = render(request, "portal/reports/_extra_fields.html", {"form": form})
+    response = render(request, "reports/_extra_fields.html", {"form": form})
     patch_vary_headers(response, ["HX-Request"])
     return response
 
@@ -129,7 +128,7 @@ def report_duplicates(request: HttpRequest) -> HttpResponse:
         category = Category.objects.active().filter(code=code).first()
         if category is not None:
             found = services.suggest_duplicates(category=category, latitude=lat, longitude=lon)
-    return render(request, "portal/reports/_duplicates.html", {"duplicates": found})
+    return render(request, "reports/_duplicates.html", {"duplicates": found})
 
 
 def _followed(request: HttpRequest, code: str) -> tuple[Report, str, bool]:
@@ -166,7 +165,7 @@ def public_history(report: Report, *, for_reporter: bool) -> list[Transition]:
 
 def follow_url(report: Report, token: str) -> str:
     """The private follow link's path."""
-    url = reverse("portal:report_follow", args=[report.code])
+    url = reverse("reports:report_follow", args=[report.code])
     return f"{url}?{urlencode({'t': token})}" if token else url
 
 
@@ -182,24 +181,16 @@ def report_sent(request: HttpRequest, code: str) -> HttpResponse:
             category=report.category, latitude=report.latitude, longitude=report.longitude,
             exclude=report)
     link = request.build_absolute_uri(follow_url(report, token))
-    return render(request, "portal/reports/sent.html",
+    return render(request, "reports/sent.html",
                   {"report": report, "follow_link": link, "token": token,
                    "duplicates": duplicates})
-
-
-def _reopen_open(report: Report) -> bool:
-    if report.state != "resolved" or report.resolved_at is None:
-        return False
-    window = dt.timedelta(days=settings.CITYHALL_REPORTS_REOPEN_DAYS)
-    return timezone.now() <= report.resolved_at + window
 
 
 def _follow_page(request: HttpRequest, report: Report, token: str, is_reporter: bool,
                  rate_form: RateForm | None = None, reopen_form: ReopenForm | None = None,
                  status: int = 200) -> HttpResponse:
-    can_rate = is_reporter and report.rating is None and report.resolved_at is not None \
-        and report.state in ("resolved", "closed")
-    can_reopen = is_reporter and _reopen_open(report)
+    can_rate = is_reporter and report.may_be_rated()
+    can_reopen = is_reporter and report.may_be_reopened()
     photos = list(report.photos.all())
     context = {
         "report": report, "token": token, "is_reporter": is_reporter,
@@ -209,12 +200,11 @@ def _follow_page(request: HttpRequest, report: Report, token: str, is_reporter: 
         "reply_photos": [p for p in photos if p.kind == ReportPhoto.Kind.REPLY],
         "rate_form": (rate_form or RateForm()) if can_rate else None,
         "reopen_form": (reopen_form or ReopenForm()) if can_reopen else None,
-        "is_open": report.state in OPEN_STATES,
-        "overdue": report.state in OPEN_STATES and report.due_at is not None
-        and report.due_at < timezone.now(),
+        "is_open": report.is_open(),
+        "overdue": report.is_overdue(),
         **map_context(),
     }
-    return render(request, "portal/reports/follow.html", context, status=status)
+    return render(request, "reports/follow.html", context, status=status)
 
 
 @require_GET
@@ -287,18 +277,18 @@ def report_photo(request: HttpRequest, code: str, photo_id: int) -> FileResponse
 
 
 def _public_filters(request: HttpRequest) -> tuple[Any, dict[str, str]]:
-    """Public reports narrowed by the list's filters (category, unit, state)."""
+    """Public reports narrowed by the list's filters (category, unit, state).
+
+    A value that is not one of the list's choices is ignored rather than refused: these
+    links get shared and bookmarked.
+    """
     chosen = {k: request.GET.get(k, "").strip()[:64] for k in ("category", "unit", "state")}
-    qs = Report.objects.public()
-    if chosen["category"]:
-        qs = qs.filter(category__code=chosen["category"])
-    if chosen["unit"]:
-        qs = qs.filter(unit__code=chosen["unit"], unit__valid_to__isnull=True)
-    if chosen["state"] in STATES:
-        qs = qs.filter(state=chosen["state"])
-    else:
+    if chosen["state"] not in STATES:
         chosen["state"] = ""
-    return qs, chosen
+    criteria = PublicReportFilter(
+        category=[chosen["category"]] if chosen["category"] else [],
+        unit=chosen["unit"][:32] or None, state=chosen["state"] or None)
+    return criteria.apply(Report.objects.public()), chosen
 
 
 def filter_units() -> list[Unit]:
@@ -324,10 +314,10 @@ def report_list(request: HttpRequest) -> HttpResponse:
         "page": page, "chosen": chosen, "query": query,
         "categories": list(Category.objects.active().order_by("order", "code")),
         "units": filter_units(), "states": STATES,
-        "pins_url": reverse("portal:report_pins_geojson") + (f"?{query}" if query else ""),
+        "pins_url": reverse("reports:report_pins_geojson") + (f"?{query}" if query else ""),
         **map_context(),
     }
-    return render(request, "portal/reports/list.html", context)
+    return render(request, "reports/list.html", context)
 
 
 @require_GET
@@ -347,7 +337,7 @@ def report_pins_geojson(request: HttpRequest) -> JsonResponse:
             "state_label": str(state_label(r["state"])),
             "category": (r["category__name_en"] if english and r["category__name_en"]
                          else r["category__name"]),
-            "url": reverse("portal:report_follow", args=[r["code"]]),
+            "url": reverse("reports:report_follow", args=[r["code"]]),
         },
     } for r in rows]
     return JsonResponse({"type": "FeatureCollection", "features": features})
@@ -378,6 +368,6 @@ def report_statistics_page(request: HttpRequest) -> HttpResponse:
     english = (request.LANGUAGE_CODE or "vi").startswith("en")
     for row in figures["by_category"]:
         row["label"] = row["name_en"] if english and row["name_en"] else row["name"]
-    return render(request, "portal/reports/statistics.html", {"stats": figures})
+    return render(request, "reports/statistics.html", {"stats": figures})
 
 

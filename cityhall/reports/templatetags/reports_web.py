@@ -6,8 +6,8 @@ from typing import Any
 
 from django import template
 
-from cityhall.portal import report_labels
-from cityhall.portal.reports_forms import local
+from cityhall.reports import labels as report_labels
+from cityhall.reports.forms import local
 
 register = template.Library()
 

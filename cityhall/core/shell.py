@@ -1,0 +1,59 @@
+"""What each domain app puts into the portal's shell: menu entries and staff-home panels.
+
+The shell (`portal`) sits above the domain apps and must not know them by name; the apps sit
+above `core`, so they register here from `AppConfig.ready()` and the shell reads the lists.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from django.utils.functional import Promise
+
+
+@dataclass(frozen=True)
+class MenuItem:
+    """A link in the site's main menu, current on every page of its URL namespace."""
+
+    label: str | Promise
+    url_name: str
+    namespace: str
+    order: int = 100
+    #: Shown only to signed-in users (a staff queue), or to everyone.
+    signed_in_only: bool = False
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A card on the staff home: one domain's work, in numbers, for the signed-in user."""
+
+    template: str
+    #: Builds the template's context for the user; runs on every visit of the staff home.
+    context: Callable[[Any], Mapping[str, Any]]
+    order: int = 100
+
+
+_menu: dict[str, MenuItem] = {}
+_panels: dict[str, Panel] = {}
+
+
+def register_menu_item(item: MenuItem) -> None:
+    """Add (or replace, on a second `ready()`) an app's menu entry."""
+    _menu[item.url_name] = item
+
+
+def register_panel(name: str, panel: Panel) -> None:
+    """Add (or replace) an app's staff-home panel under a name of its own."""
+    _panels[name] = panel
+
+
+def menu_items() -> list[MenuItem]:
+    """The registered menu entries, in their order."""
+    return sorted(_menu.values(), key=lambda item: (item.order, item.url_name))
+
+
+def panels() -> list[Panel]:
+    """The registered staff-home panels, in their order."""
+    return sorted(_panels.values(), key=lambda panel: (panel.order, panel.template))

@@ -1,0 +1,66 @@
+"""One handling action by its name, as the staff pages and the API both offer them."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from django.utils.translation import gettext as _
+
+from cityhall.accounts.models import User
+from cityhall.orgunits.models import Unit
+from cityhall.reports.models import Report
+from cityhall.reports.services.errors import ReportError
+from cityhall.reports.services.handling import (
+    assign_report,
+    merge_duplicate,
+    reject_report,
+    resolve_report,
+    start_work,
+    transfer_report,
+)
+
+#: The handling actions a member of staff takes on one report, by name.
+HANDLING_ACTIONS = ("assign", "start_work", "resolve", "transfer", "reject", "merge")
+
+
+def take_action(
+    *, actor: Any, report: Report, action: str, assignee: User | None = None,
+    to_unit: Unit | None = None, original: Report | None = None, comment: str = "",
+    reply: str = "", reason: str = "", responsible: str = "", photos: Sequence[Any] = (),
+) -> Report:
+    """Take the named handling action with the inputs it needs; refuse a missing one.
+
+    `comment` is the internal note (a transfer's reason), `reply` the public answer
+    (resolve, reject), `reason` a rejection's reason code.
+    """
+    if action == "assign":
+        if assignee is None:
+            raise ReportError("unknown_assignee", _("Choose who takes the report."))
+        return assign_report(actor=actor, report=report, assignee=assignee, comment=comment)
+    if action == "start_work":
+        return start_work(actor=actor, report=report, comment=comment)
+    if action == "resolve":
+        return resolve_report(actor=actor, report=report, reply=reply, photos=photos)
+    if action == "transfer":
+        if to_unit is None:
+            raise ReportError("invalid_target", _("Choose the unit responsible."))
+        return transfer_report(actor=actor, report=report, to_unit=to_unit, reason=comment)
+    if action == "reject":
+        return reject_report(actor=actor, report=report, reason=reason, reply=reply,
+                             responsible=responsible)
+    if action == "merge":
+        if original is None:
+            raise ReportError("invalid_original", _("Choose an earlier report you can see."))
+        return merge_duplicate(actor=actor, report=report, original=original, comment=comment)
+    raise ReportError("unknown_action", _("No such action."))
+
+
+def find_staff(username: str) -> User | None:
+    """The active account with this username (whom an action names as the assignee)."""
+    return User.objects.filter(username=username, is_active=True).first() if username else None
+
+
+def find_unit_in_service(code: str) -> Unit | None:
+    """The unit in service with this code (where a transfer sends a report)."""
+    return Unit.objects.active_on().filter(code=code).first() if code else None
