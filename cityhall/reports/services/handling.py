@@ -12,12 +12,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cityhall.accounts.models import Membership, Role, User
+from cityhall.accounts.models import User
 from cityhall.accounts.scope import scope_of
 from cityhall.core import audit
 from cityhall.core.audit import SystemActor
 from cityhall.notifications import services as notices
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
+from cityhall.reports import policy
 from cityhall.reports.models import MAX_DESCRIPTION, Report, ReportPhoto
 from cityhall.reports.services.errors import ReportError
 from cityhall.reports.services.intake import clean_photos, store_photos
@@ -234,9 +235,7 @@ def transfer_report(
         for unit in (old, to_unit):
             audit.record(actor=actor, action="reports.transfer", obj=report, unit=unit,
                          changes={"unit": [old.code, to_unit.code], "reason": [None, reason]})
-        staff = User.objects.filter(is_active=True, memberships__in=Membership.objects.active_on()
-                                    .filter(unit=to_unit, role__in=[Role.LEADER, Role.CLERK]))
-        notices.notify(recipients=list(staff.distinct()), channels=["in_app", "email"],
+        notices.notify(recipients=list(policy.intake_staff(to_unit)), channels=["in_app", "email"],
                        template="report_transferred_in",
                        context={"case": report.code, "due_at": report.due_at},
                        subject_ref=f"reports.report:{report.pk}")

@@ -7,7 +7,7 @@ import hashlib
 import hmac
 import math
 import secrets
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,13 +21,14 @@ from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from cityhall.accounts.models import ApiKey, Membership, Role, User, UserKind
+from cityhall.accounts.models import ApiKey, User, UserKind
 from cityhall.core import audit
 from cityhall.core.audit import SystemActor
 from cityhall.core.localcache import ProcessCache
 from cityhall.notifications import services as notices
 from cityhall.orgunits.models import Unit
 from cityhall.orgunits.resolve import Resolution, UnknownPlace, resolve_address, resolve_point
+from cityhall.reports import policy
 from cityhall.reports.models import (
     COMMUNE,
     MAX_DESCRIPTION,
@@ -44,7 +45,6 @@ from cityhall.reports.services.errors import ReportError
 from cityhall.workflow import engine
 
 #: Who files from where: staff take calls and e-mails; partners come through Open311.
-STAFF_CHANNELS = {Channel.HOTLINE, Channel.EMAIL}
 PUBLIC_CHANNELS = {Channel.WEB, Channel.APP}
 MAX_MEDIA_URLS = 5
 CONTACT_FIELDS = ("name", "phone", "email", "device_id", "account_id")
@@ -106,10 +106,6 @@ def _actor_label(actor: Any) -> str:
     return f"system:{getattr(actor, 'label', 'system')}"
 
 
-def _holds(user: User, roles: Collection[str]) -> bool:
-    return Membership.objects.active_on().filter(user=user, role__in=roles).exists()
-
-
 def _people(
     actor: Any, channel: str, on_behalf_of: User | None
 ) -> tuple[User | None, User | None, ApiKey | None]:
@@ -123,14 +119,13 @@ def _people(
     if channel == Channel.OPEN311:
         raise ReportError("channel_not_allowed", _("Only partner systems file through Open311."))
     user = actor if isinstance(actor, User) and actor.is_active else None
-    if channel in STAFF_CHANNELS:
-        staff_roles = {Role.LEADER, Role.OFFICER, Role.CLERK, Role.ADMIN}
-        if user is None or not (user.is_superuser or _holds(user, staff_roles)):
+    if channel in policy.STAFF_CHANNELS:
+        if user is None or not policy.is_report_staff(user):
             raise ReportError("channel_not_allowed",
                               _("Only staff enter reports taken by phone or e-mail."))
         return on_behalf_of, user, None
     if channel == Channel.NEIGHBOURHOOD_HEAD:
-        if user is None or not _holds(user, {Role.NEIGHBOURHOOD_HEAD}):
+        if user is None or Channel.NEIGHBOURHOOD_HEAD not in policy.entry_channels(user):
             raise ReportError("channel_not_allowed",
                               _("Only neighbourhood heads file on behalf of residents."))
         return on_behalf_of, user, None
@@ -345,9 +340,7 @@ def _tell_the_unit(report: Report) -> None:
     """The notice to the unit's leaders and clerks (the reporter's receipt is the workflow's)."""
     context = {"case": report.code, "case_id": report.pk, "due_at": report.due_at,
                "state": report.state}
-    leaders = list(User.objects.filter(
-        is_active=True, memberships__in=Membership.objects.active_on().filter(
-            unit_id=report.unit_id, role__in=[Role.LEADER, Role.CLERK])).distinct())
+    leaders = list(policy.intake_staff(report.unit_id))
     if leaders:
         notices.notify(recipients=leaders, channels=["in_app"], template="report_new",
                        context=context, subject_ref=f"reports.report:{report.pk}")

@@ -10,8 +10,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cityhall.accounts.models import User
-from cityhall.accounts.scope import scope_of
 from cityhall.core import audit
+from cityhall.reports import policy
 from cityhall.reports.models import Report
 from cityhall.reports.services.errors import ReportError
 
@@ -21,7 +21,7 @@ MAX_REASON = 1000
 
 def _check_moderator(actor: Any, report: Report) -> User:
     """Only a leader or administrator whose subtree holds the report's unit moderates."""
-    if not isinstance(actor, User) or not scope_of(actor).managed().covers(report.unit):
+    if not isinstance(actor, User) or not policy.may_moderate(actor, report.unit):
         raise ReportError("not_allowed",
                           _("Only a leader or administrator of the unit may do this."))
     return actor

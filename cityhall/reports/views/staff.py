@@ -21,11 +21,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from cityhall.accounts.models import Membership, Role, User
+from cityhall.accounts.models import Membership, User
 from cityhall.accounts.scope import scope_of
 from cityhall.accounts.web import signed_in_user
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
-from cityhall.reports import services
+from cityhall.reports import policy, services
 from cityhall.reports.filters import ReportFilter
 from cityhall.reports.forms import ReportForm, attribute_rows, choice_field, local
 from cityhall.reports.labels import ACTION_BUTTONS, REJECT_REASONS, STATE_LABELS
@@ -38,7 +38,6 @@ from cityhall.workflow.models import Transition
 
 QUEUE_PAGE = 50
 REPLY_TEMPLATES = Path(__file__).parent.parent / "data" / "reply_templates.yaml"
-STAFF_ROLES = (Role.LEADER, Role.OFFICER, Role.CLERK, Role.ADMIN)
 
 
 @cache
@@ -76,7 +75,7 @@ def _count(condition: Q | None = None) -> Count:
 def assignable_staff(user: User) -> list[User]:
     """Staff who may take reports in the user's units (what the assign forms offer)."""
     scope = scope_of(user)
-    members = Membership.objects.active_on().filter(scope.q("unit"), role__in=STAFF_ROLES)
+    members = Membership.objects.active_on().filter(scope.q("unit"), role__in=policy.STAFF_ROLES)
     return list(User.objects.filter(is_active=True, memberships__in=members).distinct()
                 .only("pk", "username", "full_name", "first_name", "last_name")
                 .order_by("full_name", "username"))
@@ -338,13 +337,7 @@ class HotlineForm(ReportForm):
 
 
 def _channels_for(user: User) -> list[tuple[str, Any]]:
-    roles = set(Membership.objects.active_on().filter(user=user).values_list("role", flat=True))
-    channels: list[tuple[str, Any]] = []
-    if user.is_superuser or roles & {Role.LEADER, Role.OFFICER, Role.CLERK, Role.ADMIN}:
-        channels += [(Channel.HOTLINE, Channel.HOTLINE.label), (Channel.EMAIL, Channel.EMAIL.label)]
-    if Role.NEIGHBOURHOOD_HEAD in roles:
-        channels.append((Channel.NEIGHBOURHOOD_HEAD, Channel.NEIGHBOURHOOD_HEAD.label))
-    return channels
+    return [(c, Channel(c).label) for c in policy.entry_channels(user)]
 
 
 @login_required
