@@ -20,16 +20,8 @@ from cityhall.reports.services.intake import clean_photos, store_photos
 from cityhall.reports.states import OPEN_STATES
 
 
-def is_reporter(report: Report, actor: Any, private_token: str = "") -> bool:
-    """Whether `actor` is the report's signed-in reporter or `private_token` is its token."""
-    if isinstance(actor, User) and report.reporter_id is not None \
-            and actor.pk == report.reporter_id:
-        return True
-    return bool(private_token) and Report.hash_token(private_token) == report.private_token_hash
-
-
 def _check(report: Report, actor: Any, private_token: str, now: dt.datetime) -> None:
-    if not is_reporter(report, actor, private_token):
+    if not report.followed_by(actor, private_token):
         raise ReportError("not_reporter", _("Only the reporter may do this."))
     minutes = settings.CITYHALL_REPORTS_PHOTO_WINDOW_MINUTES
     if now > report.created_at + dt.timedelta(minutes=minutes):

@@ -147,10 +147,9 @@ def resolve_report(
 
 def _as_reporter(report: Report, actor: Any, private_token: str) -> Any:
     """The actor the engine should see for the reporter; refuse anyone else."""
-    if isinstance(actor, User) and report.reporter_id is not None \
-            and actor.pk == report.reporter_id:
+    if isinstance(actor, User) and report.followed_by(actor):
         return actor
-    if private_token and Report.hash_token(private_token) == report.private_token_hash:
+    if report.followed_by(None, private_token):
         return REPORTER_LINK
     raise ReportError("not_reporter", _("Only the reporter may do this."))
 

@@ -144,10 +144,8 @@ def _followed(request: HttpRequest, code: str) -> tuple[Report, str, bool]:
     )
     if report is None:
         raise Http404(_("No report has this code."))
-    by_token = bool(token) and Report.hash_token(token) == report.private_token_hash
-    by_account = (request.user.is_authenticated and report.reporter_id is not None
-                  and report.reporter_id == request.user.pk)
-    is_reporter = by_token or by_account
+    by_token = report.followed_by(None, token)
+    is_reporter = by_token or report.followed_by(request.user)
     if not is_reporter and not report.is_public:
         raise Http404(_("No report has this code."))
     return report, token if by_token else "", is_reporter
@@ -264,8 +262,7 @@ def report_photo(request: HttpRequest, code: str, photo_id: int) -> FileResponse
     token = request.GET.get("t", "")
     allowed = (
         report.is_public
-        or (token and Report.hash_token(token) == report.private_token_hash)
-        or (request.user.is_authenticated and report.reporter_id == request.user.pk)
+        or report.followed_by(request.user, token)
         or Report.objects.visible_to(request.user).filter(pk=report.pk).exists()
     )
     if not allowed:

@@ -1,0 +1,87 @@
+"""The reports router, its error statuses, path parameters and the lookups every endpoint shares."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.db.models import Prefetch
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import File, Path, Router
+
+from cityhall.accounts.models import User
+from cityhall.core.api import ApiError, ErrorOut, auth_user, bearer_auth
+from cityhall.reports import services
+from cityhall.reports.models import Report, ReportPhoto
+from cityhall.reports.services import ReportError
+
+router = Router(tags=["reports"])
+
+#: The error answers an endpoint may give, for the OpenAPI document.
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
+                          409: ErrorOut, 422: ErrorOut}
+#: The HTTP status of a service's refusal, by its code (400 otherwise).
+STATUS_OF = {"not_found": 404, "not_allowed": 403, "not_reporter": 403,
+             "channel_not_allowed": 403, "assignee_out_of_scope": 400, "invalid_state": 409,
+             "already_rated": 409, "reopen_window_passed": 409, "photo_window_passed": 409}
+CODE = Path(..., max_length=32, description="The report's code, e.g. PA-260302-0001.")
+PHOTOS = File(..., description="JPEG, PNG or WebP files.")
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Report a service's refusal as a JSON error with a fitting status."""
+    try:
+        yield
+    except ReportError as exc:
+        raise ApiError(STATUS_OF.get(exc.code, 400), exc.code, exc.detail) from None
+
+
+def visible_report(request: HttpRequest, code: str) -> Report:
+    """The report with this code in the caller's scope, with what its detail shows; else 404."""
+    found = (
+        Report.objects.visible_to(auth_user(request))
+        .select_related("category", "unit", "assignee", "place_unit", "duplicate_of")
+        .prefetch_related(Prefetch("photos", queryset=ReportPhoto.objects.order_by("pk")))
+        .filter(code=code).first()
+    )
+    if found is None:
+        raise ApiError(404, "not_found", _("No such report."))
+    return found
+
+
+def staff_member(username: str) -> User:
+    """The active account an assignment names; else 400."""
+    found = services.find_staff(username)
+    if found is None:
+        raise ApiError(400, "unknown_assignee", _("No such member of staff."))
+    return found
+
+
+def bearer_user(request: HttpRequest) -> User | None:
+    """The account behind `Authorization: Bearer`, if any; a bad token is a 401.
+
+    Only a bearer token identifies a sender on these open POSTs: a session would need CSRF.
+    """
+    header = request.headers.get("Authorization", "")
+    if not header.lower().startswith("bearer "):
+        return None
+    user = bearer_auth.authenticate(request, header[7:].strip())
+    if user is None:
+        raise ApiError(401, "invalid_token", _("The bearer token is not valid."))
+    return user
+
+
+def followed_report(code: str, user: Any, token: str) -> Report:
+    """The report its reporter (account or private token) follows; 404 for anyone else."""
+    report = (
+        Report.objects.select_related("category", "unit", "duplicate_of")
+        .prefetch_related(Prefetch("photos", queryset=ReportPhoto.objects.order_by("pk")))
+        .filter(code=code).first()
+    )
+    # A wrong token and an unknown code answer alike, so codes cannot be probed.
+    if report is None or not report.followed_by(user, token):
+        raise ApiError(404, "not_found", _("No such report."))
+    return report
