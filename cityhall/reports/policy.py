@@ -9,7 +9,8 @@ from django.db.models import QuerySet
 from cityhall.accounts.models import Membership, Role, User
 from cityhall.accounts.scope import scope_of
 from cityhall.orgunits.models import Unit
-from cityhall.reports.models import Channel
+from cityhall.reports.models import Channel, Report
+from cityhall.workflow.models import Transition
 
 #: Staff who handle reports: take them, enter them from the hotline, appear in assign lists.
 STAFF_ROLES = frozenset({Role.LEADER, Role.OFFICER, Role.CLERK, Role.ADMIN})
@@ -49,3 +50,12 @@ def intake_staff(unit: Unit | int) -> QuerySet[User]:
     """The active leaders and clerks of a unit (who are told of a report coming in)."""
     members = Membership.objects.active_on().filter(unit=unit, role__in=INTAKE_ROLES)
     return User.objects.filter(is_active=True, memberships__in=members).distinct()
+
+
+def taken_by_reporter(step: Transition, report: Report) -> bool:
+    """Whether the report's own reporter (by account) took the step.
+
+    Staff see such a step as the reporter's, not by name: the name is personal data, shown
+    only with the contact, whose every read is logged.
+    """
+    return step.actor_id is not None and step.actor_id == report.reporter_id

@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from cityhall.reports import policy
 from cityhall.reports.models import Report, ReportPhoto
 from cityhall.reports.states import REPORTER_NOTE_ACTIONS
 from cityhall.workflow import engine
@@ -25,6 +26,11 @@ def item_out(report: Report, now: dt.datetime) -> dict[str, Any]:
     }
 
 
+def _step_actor(step: Transition, report: Report) -> str:
+    """Who took a step: the reporter by role only (their username is personal data)."""
+    return "reporter" if policy.taken_by_reporter(step, report) else step.actor_label
+
+
 def detail_out(report: Report, user: Any) -> dict[str, Any]:
     steps = engine.history(report)
     return {
@@ -40,7 +46,7 @@ def detail_out(report: Report, user: Any) -> dict[str, Any]:
         "tax_code": report.tax_code, "business_name": report.business_name,
         "photos": [photo_out(p) for p in report.photos.all()],
         "history": [{"seq": s.seq, "action": s.action, "from_state": s.from_state,
-                     "to_state": s.to_state, "actor": s.actor_label, "at": s.at,
+                     "to_state": s.to_state, "actor": _step_actor(s, report), "at": s.at,
                      "comment": s.comment, "reason": s.reason} for s in steps],
         "actions": engine.available_actions(report, user),
         "is_public": report.is_public,

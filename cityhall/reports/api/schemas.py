@@ -37,7 +37,9 @@ class StepOut(Schema):
     action: str
     from_state: str
     to_state: str
-    actor: str
+    actor: str = Field(description=(
+        "Who took the step: a member of staff's username, `reporter` for the report's own "
+        "reporter (never their name: that is personal data), or a system label."))
     at: dt.datetime
     comment: str
     reason: str

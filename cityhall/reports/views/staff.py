@@ -222,9 +222,12 @@ def _detail(request: HttpRequest, report: Report, *, errors: dict[str, Any] | No
     actions = [a for a in engine.available_actions(report, user) if a in ACTION_BUTTONS]
     steps = list(Transition.objects.for_case(report).select_related("actor", "assignee")
                  .order_by("seq"))
+    # The reporter's name shows only beside their contact, whose reading was just logged.
+    history = [(step, _step_actor(step, report, contact_shown=contact is not None))
+               for step in steps]
     photos = list(report.photos.all())
     context = {
-        "report": report, "actions": actions, "history": steps,
+        "report": report, "actions": actions, "history": history,
         "attributes": attribute_rows(report.category, report.attribute_values),
         "action_buttons": ACTION_BUTTONS, "reject_reasons": REJECT_REASONS,
         "report_photos": [p for p in photos if p.kind == ReportPhoto.Kind.REPORT],
@@ -238,6 +241,20 @@ def _detail(request: HttpRequest, report: Report, *, errors: dict[str, Any] | No
         **map_context(),
     }
     return render(request, "reports/staff_detail.html", context, status=status)
+
+
+def _step_actor(step: Transition, report: Report, *, contact_shown: bool) -> str:
+    """Who took a step, in words for staff: the reporter by their role, not their name."""
+    if policy.taken_by_reporter(step, report):
+        if contact_shown and step.actor is not None:
+            return f"{step.actor.display_name} ({_('the reporter')})"
+        return _("the reporter")
+    if step.actor is not None:
+        return step.actor.display_name
+    if step.action in ("start", "rate", "reopen"):
+        # No account took it: an anonymous or link-holding reporter.
+        return _("the reporter")
+    return _("the system")
 
 
 CONTACT_LABELS = {
