@@ -4,7 +4,11 @@
 # Run at development time only (it needs the npm registry); commit what it writes:
 #   cityhall/static/vendor/htmx/htmx.min.js, cityhall/static/vendor/htmx/LICENSE,
 #   cityhall/static/vendor/leaflet/{leaflet.js,leaflet.css,LICENSE,images/*} (the report maps),
-#   cityhall/static/vendor/VENDORED.json (name, version, licence, sha256 of every vendored file).
+#   cityhall/static/vendor/VENDORED.json (name, version, licence, sha256 of every vendored file,
+#   and what was changed from the package).
+# Source-map comments are removed from the copied files: the maps point at sources the packages
+# do not ship, and `collectstatic` with the production storage (DEBUG=0) fails on a reference to
+# a missing file. Every reference left in a vendored CSS or JS file must name a vendored file.
 # Usage: scripts/vendor_frontend.sh [htmx version spec, default "2"] [leaflet spec, default "1.9"]
 set -euo pipefail
 
@@ -24,6 +28,41 @@ VENDOR="$ROOT/cityhall/static/vendor"
 WORK="$(mktemp -d)"
 trap 'rm -rf "$WORK"' EXIT
 
+# vendor SRC DEST: copy a package's file to $VENDOR/DEST without its source-map comment; a
+# changed file is recorded in MODIFIED ("DEST<TAB>upstream sha256"), for VENDORED.json.
+MODIFIED=""
+vendor() {
+  local src="$1" dest="$VENDOR/$2"
+  mkdir -p "$(dirname "$dest")"
+  cp "$src" "$dest"
+  case "$dest" in
+    *.js | *.css)
+      sed -i -E -e '\#^//[#@] sourceMappingURL=\S+\s*$#d' \
+        -e '\#^/\*[#@] sourceMappingURL=\S+\s*\*/\s*$#d' "$dest"
+      if ! cmp -s "$src" "$dest"; then
+        MODIFIED+="$2	$(sha256sum "$src" | cut -d' ' -f1)"$'\n'
+      fi
+      ;;
+  esac
+}
+
+# files_json DIR: the "files" entries (path: sha256) of a vendored folder, licence excluded.
+files_json() {
+  (cd "$VENDOR" && find "$1" -type f ! -name LICENSE | LC_ALL=C sort | while read -r f; do
+    printf '      "%s": "%s",\n' "$f" "$(sha256sum "$f" | cut -d' ' -f1)"; done | sed '$ s/,$//')
+}
+
+# modified_json DIR: the "modified" object of a vendored folder (what differs from upstream).
+modified_json() {
+  local entries
+  entries="$(printf '%s' "$MODIFIED" | while IFS=$'\t' read -r f sha; do
+    case "$f" in "$1"/*)
+      printf '      "%s": "source-map comment removed; upstream sha256 %s",\n' "$f" "$sha" ;;
+    esac
+  done | sed '$ s/,$//')"
+  if [ -z "$entries" ]; then printf '{}'; else printf '{\n%s\n    }' "$entries"; fi
+}
+
 cd "$WORK"
 TARBALL="$(npm pack --silent "htmx.org@${HTMX_SPEC}" | tail -n 1)"
 tar -xzf "$TARBALL"
@@ -35,10 +74,9 @@ case "$VERSION" in
   *) echo "npm resolved htmx.org@${HTMX_SPEC} to ${VERSION}, not 2.x" >&2; exit 1 ;;
 esac
 
-mkdir -p "$VENDOR/htmx"
-cp package/dist/htmx.min.js "$VENDOR/htmx/htmx.min.js"
-cp package/LICENSE "$VENDOR/htmx/LICENSE"
-SHA="$(sha256sum "$VENDOR/htmx/htmx.min.js" | cut -d' ' -f1)"
+rm -rf "$VENDOR/htmx"
+vendor package/dist/htmx.min.js htmx/htmx.min.js
+vendor package/LICENSE htmx/LICENSE
 TARBALL_SHA="$(sha256sum "$TARBALL" | cut -d' ' -f1)"
 rm -rf package
 
@@ -53,13 +91,40 @@ case "$L_VERSION" in
   *) echo "npm resolved leaflet@${LEAFLET_SPEC} to ${L_VERSION}, not 1.9.x" >&2; exit 1 ;;
 esac
 rm -rf "$VENDOR/leaflet"
-mkdir -p "$VENDOR/leaflet/images"
-cp package/dist/leaflet.js package/dist/leaflet.css "$VENDOR/leaflet/"
-cp package/dist/images/*.png "$VENDOR/leaflet/images/"
-cp package/LICENSE "$VENDOR/leaflet/LICENSE"
+vendor package/dist/leaflet.js leaflet/leaflet.js
+vendor package/dist/leaflet.css leaflet/leaflet.css
+for png in package/dist/images/*.png; do vendor "$png" "leaflet/images/$(basename "$png")"; done
+vendor package/LICENSE leaflet/LICENSE
 L_TARBALL_SHA="$(sha256sum "$L_TARBALL" | cut -d' ' -f1)"
-L_FILES="$(cd "$VENDOR" && for f in leaflet/leaflet.js leaflet/leaflet.css leaflet/images/*.png; do
-  printf '      "%s": "%s",\n' "$f" "$(sha256sum "$f" | cut -d' ' -f1)"; done | sed '$ s/,$//')"
+
+# Every reference left in a vendored file (CSS url() and @import, any source map) must name a
+# vendored file, as Django's manifest storage will require.
+node - "$VENDOR" <<'NODE'
+const fs = require("fs"), path = require("path");
+const root = process.argv[2];
+const walk = (dir) => fs.readdirSync(dir, { withFileTypes: true })
+  .flatMap((e) => (e.isDirectory() ? walk(path.join(dir, e.name)) : [path.join(dir, e.name)]));
+const sourceMap = /sourceMappingURL=([^\s*]+)/g;
+const patterns = {
+  ".css": [/url\(\s*["']?([^"')]+?)["']?\s*\)/g, /@import\s+["']([^"']+)["']/g, sourceMap],
+  ".js": [sourceMap],
+};
+let missing = 0;
+for (const file of walk(root)) {
+  const text = fs.readFileSync(file, "utf8");
+  for (const re of patterns[path.extname(file)] || []) {
+    for (const [, ref] of text.matchAll(re)) {
+      // Django leaves absolute, protocol-relative, data: and fragment-only URLs alone.
+      if (/^([a-z]+:|\/\/|#)/i.test(ref)) continue;
+      if (!fs.existsSync(path.resolve(path.dirname(file), ref.split(/[?#]/)[0]))) {
+        console.error(`${path.relative(root, file)} references ${ref}, which is not vendored`);
+        missing += 1;
+      }
+    }
+  }
+}
+process.exit(missing ? 1 : 0);
+NODE
 
 cat > "$VENDOR/VENDORED.json" <<JSON
 {
@@ -69,8 +134,9 @@ cat > "$VENDOR/VENDORED.json" <<JSON
     "license_file": "htmx/LICENSE",
     "source": "npm pack htmx.org@${VERSION}",
     "npm_tarball_sha256": "${TARBALL_SHA}",
+    "modified": $(modified_json htmx),
     "files": {
-      "htmx/htmx.min.js": "${SHA}"
+$(files_json htmx)
     }
   },
   "leaflet": {
@@ -79,11 +145,13 @@ cat > "$VENDOR/VENDORED.json" <<JSON
     "license_file": "leaflet/LICENSE",
     "source": "npm pack leaflet@${L_VERSION}",
     "npm_tarball_sha256": "${L_TARBALL_SHA}",
+    "modified": $(modified_json leaflet),
     "files": {
-${L_FILES}
+$(files_json leaflet)
     }
   }
 }
 JSON
-echo "vendored htmx.org ${VERSION} (${LICENSE_NAME}) sha256 ${SHA}"
-echo "vendored leaflet ${L_VERSION} (${L_LICENSE})"
+python3 -m json.tool "$VENDOR/VENDORED.json" >/dev/null
+echo "vendored htmx.org ${VERSION} (${LICENSE_NAME}) and leaflet ${L_VERSION} (${L_LICENSE})"
+printf '%s' "$MODIFIED" | while IFS=$'\t' read -r f _; do echo "  removed the source-map comment of $f"; done
