@@ -1,13 +1,14 @@
-"""Top-level URLs: the web pages, the API, the admin and the health check."""
+"""Top-level URLs: the web pages, the API, the admin and the health checks."""
 
 from django.contrib import admin
 from django.urls import include, path, re_path
 
 from cityhall.api import api
-from cityhall.core.views import api_not_found, healthz
+from cityhall.core.views import api_not_found, healthz, readyz
 
 urlpatterns = [
     path("healthz", healthz, name="healthz"),
+    path("readyz", readyz, name="readyz"),
     path("api/v1/", api.urls),
     # Anything else under /api/v1/ is a JSON 404, never the HTML page (keep it after the API).
     re_path(r"^api/v1/(?P<rest>.*)$", api_not_found),
