@@ -137,7 +137,11 @@ def plan(found: list[Route], values: dict[str, str]) -> Plan:
         label = f"{route.shape} ({route.name or 'unnamed'})"
         if route.shape in SAMPLES:
             for template in SAMPLES[route.shape]:
-                url = template.format(**values)
+                try:
+                    url = template.format(**values)
+                except KeyError as exc:
+                    result.problems.append(f"the sample {template} names no known value: {exc}")
+                    continue
                 path = urlsplit(url).path
                 if not route.regex.match(path[1:]) or resolve(path).func != route.callback:
                     result.problems.append(f"the sample {url} does not reach {label}")
