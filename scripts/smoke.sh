@@ -63,6 +63,9 @@ pids+=($!)
 pids+=($!)
 
 echo "-- the pages, through the TLS proxy's headers (setup took $((SECONDS - started)) s)"
+# In the background, so that a signal stops everything at once rather than after the client.
 "$BIN/python" scripts/smoke.py --base "http://127.0.0.1:$PORT" --host "$HOST" \
-  --open311-key "$OPEN311_KEY"
+  --open311-key "$OPEN311_KEY" &
+pids+=($!)
+wait "$!"
 echo "-- smoke test took $((SECONDS - started)) s"
