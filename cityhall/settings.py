@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib.util
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -130,10 +132,38 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "cityhall" / "static"]
+# Uploaded files (cityhall.core.files) are kept in STORAGES["default"]: under var/media by
+# default, or in an S3-compatible bucket with CITYHALL_FILE_STORAGE=s3 (the `s3` extra,
+# django-storages). Never served from MEDIA_URL: only through the apps' checked views.
 MEDIA_ROOT = VAR_DIR / "media"
 MEDIA_URL = "/media/"
+CITYHALL_FILE_STORAGE = env_str("CITYHALL_FILE_STORAGE", "filesystem")
+if CITYHALL_FILE_STORAGE == "filesystem":
+    _FILES: dict[str, Any] = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
+elif CITYHALL_FILE_STORAGE == "s3":
+    if importlib.util.find_spec("storages") is None:
+        raise EnvError("CITYHALL_FILE_STORAGE=s3 needs django-storages: "
+                       "pip install 'cityhall[s3]'")
+    _FILES = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+        "bucket_name": env_str("CITYHALL_FILE_STORAGE_BUCKET"),
+        "endpoint_url": env_str("CITYHALL_FILE_STORAGE_ENDPOINT_URL", "") or None,
+        "region_name": env_str("CITYHALL_FILE_STORAGE_REGION", "") or None,
+        # Empty keys: boto3's own chain (AWS_* variables, instance role) supplies them.
+        "access_key": env_str("CITYHALL_FILE_STORAGE_ACCESS_KEY", "") or None,
+        "secret_key": env_str("CITYHALL_FILE_STORAGE_SECRET_KEY", "") or None,
+        "location": env_str("CITYHALL_FILE_STORAGE_PREFIX", ""),
+        "addressing_style": env_str("CITYHALL_FILE_STORAGE_ADDRESSING_STYLE", "") or None,
+        "default_acl": "private",
+        "file_overwrite": False,
+    }}
+else:
+    raise EnvError(f"CITYHALL_FILE_STORAGE must be filesystem or s3, got "
+                   f"{CITYHALL_FILE_STORAGE!r}")
+# A callable (dotted path) that judges each upload: `scan(file, *, name, content_type)`
+# returns None when clean, or a reason to refuse it. Empty: no scanner. See docs/security.md.
+CITYHALL_FILE_SCANNER = env_str("CITYHALL_FILE_SCANNER", "")
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": _FILES,
     "staticfiles": {
         "BACKEND": (
             "django.contrib.staticfiles.storage.StaticFilesStorage"
@@ -209,6 +239,13 @@ CITYHALL_REPORTS_DUPLICATE_DAYS = env_int("CITYHALL_REPORTS_DUPLICATE_DAYS", 14)
 CITYHALL_REPORTS_REOPEN_DAYS = env_int("CITYHALL_REPORTS_REOPEN_DAYS", 7)
 CITYHALL_REPORTS_PHOTO_MAX_BYTES = env_int("CITYHALL_REPORTS_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
 CITYHALL_REPORTS_PHOTOS_MAX = env_int("CITYHALL_REPORTS_PHOTOS_MAX", 5)
+# Photos: the most pixels an image's header may declare (refused before decoding), the
+# longest side they are stored at (as JPEG), and how many pixels one request may decode
+# itself; photos past that budget are cleaned by `cityhall worker` and shown once done.
+CITYHALL_REPORTS_PHOTO_MAX_PIXELS = env_int("CITYHALL_REPORTS_PHOTO_MAX_PIXELS", 50_000_000)
+CITYHALL_REPORTS_PHOTO_MAX_SIDE = env_int("CITYHALL_REPORTS_PHOTO_MAX_SIDE", 1920)
+CITYHALL_REPORTS_PHOTO_INLINE_PIXELS = env_int("CITYHALL_REPORTS_PHOTO_INLINE_PIXELS",
+                                               12_000_000)
 # Minutes after filing during which the reporter may still add photos (API).
 CITYHALL_REPORTS_PHOTO_WINDOW_MINUTES = env_int("CITYHALL_REPORTS_PHOTO_WINDOW_MINUTES", 30)
 # The report maps draw our own unit layer; a city may point them at its own tile server

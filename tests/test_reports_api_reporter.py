@@ -204,7 +204,7 @@ def test_the_reporter_adds_photos_within_the_window_stripped_of_exif(
     assert response.status_code == 201, response.json()
     assert response.json()["added"] == 1
     (photo,) = ReportPhoto.objects.filter(report=made.report)
-    with photo.image.open("rb") as stored, Image.open(stored) as image:
+    with photo.file.open("rb") as stored, Image.open(stored) as image:
         assert dict(image.getexif()) == {}
     assert photo.content_type == "image/jpeg"
     # A retried upload of the same picture stores nothing new.

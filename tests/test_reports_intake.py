@@ -206,7 +206,7 @@ def test_a_photo_is_stored_without_its_exif_and_gps() -> None:
     made = flood(photos=[raw])
     photo = ReportPhoto.objects.get(report=made.report)
     assert photo.content_type == "image/jpeg"
-    stored = photo.image.read()
+    stored = photo.file.read()
     with Image.open(io.BytesIO(stored)) as img:
         assert img.format == "JPEG"
         assert not img.getexif()

@@ -217,7 +217,7 @@ def test_photos_are_kept_without_location_and_non_images_are_refused(
     code, token = sent_token(client.post("/reports/new/", {**flood_form(), "photos": [photo]}))
     report = Report.objects.get(code=code)
     stored = report.photos.get()
-    data = stored.image.read()
+    data = stored.file.read()
     assert b"PhoneCam" not in data and b"GPS" not in data
     url = f"/reports/{code}/photos/{stored.pk}/"
     assert url in client.get(f"/reports/{code}/", {"t": token}).content.decode()

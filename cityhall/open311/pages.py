@@ -111,7 +111,8 @@ _FIELDS = (
     # URL quoting, so the code goes into the path as it is.
     ("media_url",
      "COALESCE(%s || r.code || %s || (SELECT MIN(ph.id) FROM reports_reportphoto ph "
-     "WHERE ph.report_id = r.id AND ph.kind = '{photo_kind}') || %s, {first_media})"),
+     "WHERE ph.report_id = r.id AND ph.kind = '{photo_kind}' AND ph.state = '{photo_ready}') "
+     "|| %s, {first_media})"),
 )
 
 
@@ -128,6 +129,7 @@ def _statement(vendor: str, english: bool) -> str:
         "lat": _number("r.latitude", postgres),
         "long": _number("r.longitude", postgres),
         "photo_kind": ReportPhoto.Kind.REPORT.value,
+        "photo_ready": ReportPhoto.State.READY.value,
         "first_media": "r.media_urls ->> 0" if postgres else "json_extract(r.media_urls, '$[0]')",
     }
     pairs = ", ".join(f"'{key}', {expression.format(**parts)}" for key, expression in _FIELDS)

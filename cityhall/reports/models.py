@@ -15,6 +15,7 @@ from django.utils import timezone, translation
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
+from cityhall.core.files.models import StoredFile
 from cityhall.core.text import search_key
 from cityhall.notifications.services import ContactAddress
 from cityhall.reports.queries import CategoryQuerySet, ReportQuerySet
@@ -338,22 +339,42 @@ class ReportContact(models.Model):
         return [f for f in names if getattr(self, f)]
 
 
-class ReportPhoto(models.Model):
-    """A photo of the problem or of the fix, re-encoded without EXIF (no location)."""
+class ShownPhotos(models.Manager["ReportPhoto"]):
+    """Photos ready to be shown: one still being cleaned, or that failed, never is."""
+
+    def get_queryset(self) -> models.QuerySet[ReportPhoto]:
+        return super().get_queryset().filter(state=ReportPhoto.State.READY)
+
+
+class ReportPhoto(StoredFile):
+    """A photo of the problem or of the fix, re-encoded without EXIF (no location).
+
+    `objects` (and so `report.photos`) holds the photos ready to be shown; `everything`
+    also those the worker is still cleaning (`pending`) and those it could not (`failed`).
+    """
+
+    storage_folder = "reports"
 
     class Kind(models.TextChoices):
         REPORT = "report", _("reported")
         REPLY = "reply", _("reply")
 
+    class State(models.TextChoices):
+        READY = "ready", _("ready")
+        PENDING = "pending", _("being cleaned")
+        FAILED = "failed", _("could not be read")
+
     report = models.ForeignKey(Report, on_delete=models.CASCADE, related_name="photos")
     kind = models.CharField(max_length=8, choices=Kind.choices, default=Kind.REPORT)
-    image = models.FileField(upload_to="reports/%Y/%m/")
-    content_type = models.CharField(max_length=32)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.READY)
     width = models.PositiveIntegerField()
     height = models.PositiveIntegerField()
-    size = models.PositiveIntegerField()
-    sha256 = models.CharField(max_length=64)
-    created_at = models.DateTimeField(default=timezone.now)
+    #: SHA-256 of the bytes as received (`sha256` is the stored file's): a retried upload
+    #: is known before it is cleaned.
+    received_sha256 = models.CharField(max_length=64, blank=True)
+
+    objects = ShownPhotos()
+    everything = models.Manager()
 
     class Meta:
         verbose_name = _("report photo")
@@ -361,7 +382,7 @@ class ReportPhoto(models.Model):
         ordering = ["created_at", "pk"]
 
     def __str__(self) -> str:
-        return self.image.name or ""
+        return self.file.name or ""
 
     def get_absolute_url(self, token: str = "") -> str:
         """Its address on the checked photo view; a reporter's link carries their token."""

@@ -1,24 +1,30 @@
-"""Photo checks: the type read from the content, a size limit, EXIF (and so GPS) removed."""
+"""Report photos on the file layer: checked from their bytes, cleaned within a budget, stored.
+
+A request checks every photo (size, type from the content, pixels from the header, the
+virus scanner) before anything is written. It then cleans (decodes, turns upright, shrinks
+to `CITYHALL_REPORTS_PHOTO_MAX_SIDE`, re-encodes as a JPEG without metadata) as many as
+`CITYHALL_REPORTS_PHOTO_INLINE_PIXELS` of decoding allows; the others are stored as
+received, not shown, and cleaned by `cityhall worker` (`reports.tasks.clean_report_photo`).
+"""
 
 from __future__ import annotations
 
-import hashlib
-import io
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
+from django.core.files import File
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
+from django.utils.translation import gettext_lazy
 
-#: Formats accepted, as Pillow names them, with the content type and extension stored.
-FORMATS = {"JPEG": ("image/jpeg", "jpg"), "PNG": ("image/png", "png"),
-           "WEBP": ("image/webp", "webp")}
-# Decompression bombs: refuse images with more pixels than a 50-megapixel camera gives.
-MAX_PIXELS = 50_000_000
+from cityhall.core.files import FilePolicy, FileRejected, Upload, check_upload, images
+from cityhall.reports.models import Report, ReportPhoto
+from cityhall.reports.tasks import clean_report_photo
 
 
 class PhotoRejected(ValueError):
-    """An upload that is not an accepted image, or too big; `code` says which."""
+    """Photos refused; `code` is the reports error code (`photo_type`, `too_many_photos`...)."""
 
     def __init__(self, code: str, detail: str) -> None:
         super().__init__(detail)
@@ -26,52 +32,91 @@ class PhotoRejected(ValueError):
         self.detail = detail
 
 
+def policy() -> FilePolicy:
+    """What a report photo may be (the settings are read at each call)."""
+    return FilePolicy(
+        types=frozenset(images.PILLOW_FORMATS), max_bytes=settings.CITYHALL_REPORTS_PHOTO_MAX_BYTES,
+        max_pixels=settings.CITYHALL_REPORTS_PHOTO_MAX_PIXELS,
+        accepted=gettext_lazy("a JPEG, PNG or WebP image"), label=gettext_lazy("the photo"),
+    )
+
+
 @dataclass(frozen=True)
-class CleanPhoto:
-    """An image re-encoded from its pixels only: no EXIF, no GPS, no comments."""
+class CheckedPhoto:
+    """A photo that passed the checks: cleaned already, or (`clean` None) left for the worker."""
 
-    data: bytes
-    content_type: str
-    extension: str
-    width: int
-    height: int
-    sha256: str
+    upload: Upload
+    clean: images.CleanImage | None
+
+    @property
+    def sha256(self) -> str:
+        """The SHA-256 of the bytes as received: the same upload sent again has the same."""
+        return self.upload.sha256
 
 
-def clean_photo(data: bytes, *, name: str = "") -> CleanPhoto:
-    """Check an upload by its content and return it re-encoded without metadata."""
-    limit = settings.CITYHALL_REPORTS_PHOTO_MAX_BYTES
-    label = name or _("the photo")
-    if len(data) > limit:
-        raise PhotoRejected("photo_too_large", _(
-            "%(name)s is larger than %(mb)s MB.") % {"name": label, "mb": round(limit / 2**20, 1)})
-    try:
-        with Image.open(io.BytesIO(data)) as probe:
-            fmt = probe.format or ""
-            if fmt not in FORMATS:
-                raise PhotoRejected("photo_type", _(
-                    "%(name)s is not a JPEG, PNG or WebP image.") % {"name": label})
-            if probe.width * probe.height > MAX_PIXELS:
-                raise PhotoRejected("photo_too_large", _(
-                    "%(name)s has too many pixels.") % {"name": label})
-            probe.verify()
-        with Image.open(io.BytesIO(data)) as img:
-            # Apply the orientation tag to the pixels before the tag goes with the rest.
-            upright = ImageOps.exif_transpose(img)
-            if fmt == "JPEG" and upright.mode not in ("RGB", "L"):
-                upright = upright.convert("RGB")
-            clean = Image.new(upright.mode, upright.size)
-            clean.paste(upright)
-            out = io.BytesIO()
-            options = {"quality": 90} if fmt in ("JPEG", "WEBP") else {}
-            clean.save(out, format=fmt, **options)
-    except PhotoRejected:
-        raise
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise PhotoRejected("photo_type", _(
-            "%(name)s is not a JPEG, PNG or WebP image.") % {"name": label}) from None
-    content_type, extension = FORMATS[fmt]
-    body = out.getvalue()
-    return CleanPhoto(data=body, content_type=content_type, extension=extension,
-                      width=clean.width, height=clean.height,
-                      sha256=hashlib.sha256(body).hexdigest())
+def _refusal(exc: FileRejected) -> PhotoRejected:
+    # photo_type, photo_too_large, photo_too_many_pixels, photo_infected, photo_scan_failed
+    return PhotoRejected(f"photo_{exc.code}", exc.detail)
+
+
+def check_photos(photos: Sequence[Any]) -> list[CheckedPhoto]:
+    """Check uploads (bytes or uploaded files), then clean those the request's budget allows.
+
+    Every photo is checked before any is decoded, so a refusal costs no decoding. Raises
+    `PhotoRejected` (the services turn it into a `ReportError` with the same code).
+    """
+    if len(photos) > settings.CITYHALL_REPORTS_PHOTOS_MAX:
+        raise PhotoRejected("too_many_photos", _("At most %(n)s photos.") % {
+            "n": settings.CITYHALL_REPORTS_PHOTOS_MAX})
+    rules = policy()
+    uploads = []
+    for photo in photos:
+        try:
+            uploads.append(check_upload(photo, policy=rules))
+        except FileRejected as exc:
+            raise _refusal(exc) from None
+    max_side = settings.CITYHALL_REPORTS_PHOTO_MAX_SIDE
+    budget = settings.CITYHALL_REPORTS_PHOTO_INLINE_PIXELS
+    checked = []
+    for upload in uploads:
+        clean = None
+        try:
+            width, height = images.decoded_size(upload.file, upload.content_type, max_side)
+            if width * height <= budget:
+                budget -= width * height
+                clean = images.clean_image(upload.file, upload.content_type, max_side=max_side)
+        except Exception:
+            raise PhotoRejected("photo_type", _("%(name)s is not %(accepted)s.") % {
+                "name": upload.name or rules.label, "accepted": rules.accepted}) from None
+        finally:
+            upload.file.seek(0)
+        checked.append(CheckedPhoto(upload=upload, clean=clean))
+    return checked
+
+
+def store_photos(report: Report, photos: Sequence[CheckedPhoto], kind: str) -> list[ReportPhoto]:
+    """Save checked photos of a report (inside the caller's transaction).
+
+    A photo not yet cleaned is stored as received, in the state `pending` (never shown),
+    and its cleaning is queued in the same transaction.
+    """
+    saved = []
+    for photo in photos:
+        # The client's file name is not kept: like EXIF, it can say who took the photo.
+        row = ReportPhoto(report=report, kind=kind, received_sha256=photo.sha256)
+        stem = f"{report.code}-{photo.sha256[:12]}"
+        if photo.clean is not None:
+            row.put(photo.clean.data, content_type=photo.clean.content_type,
+                    extension=photo.clean.extension, stem=stem)
+            row.width, row.height = photo.clean.width, photo.clean.height
+        else:
+            upload = photo.upload
+            row.put(File(upload.file), content_type=upload.content_type,
+                    extension=upload.kind.extension, sha256=upload.sha256, stem=stem)
+            row.width, row.height = upload.width, upload.height
+            row.state = ReportPhoto.State.PENDING
+        row.save()
+        if row.state == ReportPhoto.State.PENDING:
+            clean_report_photo.enqueue(row.pk)
+        saved.append(row)
+    return saved

@@ -37,8 +37,9 @@ def add_report_photos(
 ) -> tuple[list[ReportPhoto], int]:
     """The reporter adds photos within the window, checked as `submit_report` checks them.
 
-    Returns the report's photos and how many were added; a photo the report already has
-    (a retried upload) is not stored twice. Refusals leave an audit entry only.
+    Returns the report's photos ready to be shown (those left to the worker appear once
+    cleaned) and how many were added; a photo the report already has (the same bytes sent
+    again) is not stored twice. Refusals leave an audit entry only.
     """
     now = now or timezone.now()
     who = actor if isinstance(actor, User) else REPORTER_LINK
@@ -50,8 +51,11 @@ def add_report_photos(
         with transaction.atomic():
             # Lock the report so that two uploads at once cannot pass the limit together.
             Report.objects.select_for_update().filter(pk=report.pk).values_list("pk").get()
-            existing = list(report.photos.filter(kind=ReportPhoto.Kind.REPORT).order_by("pk"))
-            known = {p.sha256 for p in existing}
+            # Photos still being cleaned count too: they will be shown.
+            existing = list(ReportPhoto.everything.filter(
+                report=report, kind=ReportPhoto.Kind.REPORT).exclude(
+                state=ReportPhoto.State.FAILED).order_by("pk"))
+            known = {p.received_sha256 for p in existing}
             fresh = []
             for photo in cleaned:
                 if photo.sha256 not in known:
@@ -61,7 +65,7 @@ def add_report_photos(
                 raise ReportError("too_many_photos", _("At most %(n)s photos.") % {
                     "n": settings.CITYHALL_REPORTS_PHOTOS_MAX})
             if not fresh:
-                return existing, 0
+                return _shown(existing), 0
             saved = store_photos(report, fresh, ReportPhoto.Kind.REPORT)
             report.updated_at = now
             Report.objects.filter(pk=report.pk).update(updated_at=now)
@@ -71,4 +75,8 @@ def add_report_photos(
         audit.record(actor=who, action="reports.add_photos_refused", obj=report,
                      unit=report.unit, changes={"code": exc.code})
         raise
-    return [*existing, *saved], len(saved)
+    return _shown([*existing, *saved]), len(saved)
+
+
+def _shown(photos: list[ReportPhoto]) -> list[ReportPhoto]:
+    return [p for p in photos if p.state == ReportPhoto.State.READY]

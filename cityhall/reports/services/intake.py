@@ -13,7 +13,6 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.files.base import ContentFile
 from django.core.validators import EmailValidator, URLValidator
 from django.db import IntegrityError, connection, transaction
 from django.db.models import F
@@ -40,7 +39,7 @@ from cityhall.reports.models import (
     ReportContact,
     ReportPhoto,
 )
-from cityhall.reports.photos import CleanPhoto, PhotoRejected, clean_photo
+from cityhall.reports.photos import CheckedPhoto, PhotoRejected, check_photos, store_photos
 from cityhall.reports.services.errors import ReportError
 from cityhall.workflow import engine
 
@@ -258,41 +257,12 @@ def _check_media(urls: Sequence[str]) -> list[str]:
     return list(urls)
 
 
-def clean_photos(photos: Sequence[Any]) -> list[CleanPhoto]:
-    """Check uploads (bytes or uploaded files) and strip their metadata, before any write."""
-    if len(photos) > settings.CITYHALL_REPORTS_PHOTOS_MAX:
-        raise ReportError("too_many_photos", _("At most %(n)s photos.") % {
-            "n": settings.CITYHALL_REPORTS_PHOTOS_MAX})
-    cleaned = []
-    for photo in photos:
-        if isinstance(photo, bytes | bytearray):
-            data, name = bytes(photo), ""
-        else:
-            size = getattr(photo, "size", None)
-            if size is not None and size > settings.CITYHALL_REPORTS_PHOTO_MAX_BYTES:
-                data = b"\0" * (settings.CITYHALL_REPORTS_PHOTO_MAX_BYTES + 1)
-            else:
-                data = photo.read()
-            name = str(getattr(photo, "name", "") or "")[:100]
-        try:
-            cleaned.append(clean_photo(data, name=name))
-        except PhotoRejected as exc:
-            raise ReportError(exc.code, exc.detail) from None
-    return cleaned
-
-
-def store_photos(report: Report, photos: Sequence[CleanPhoto], kind: str) -> list[ReportPhoto]:
-    """Save cleaned photos of a report (inside the caller's transaction)."""
-    saved = []
-    for photo in photos:
-        row = ReportPhoto(report=report, kind=kind, content_type=photo.content_type,
-                          width=photo.width, height=photo.height, size=len(photo.data),
-                          sha256=photo.sha256)
-        row.image.save(f"{report.code}-{photo.sha256[:12]}.{photo.extension}",
-                       ContentFile(photo.data), save=False)
-        row.save()
-        saved.append(row)
-    return saved
+def clean_photos(photos: Sequence[Any]) -> list[CheckedPhoto]:
+    """Check uploads (bytes or files) and clean what the budget allows, before any write."""
+    try:
+        return check_photos(photos)
+    except PhotoRejected as exc:
+        raise ReportError(exc.code, exc.detail) from None
 
 
 def _allocate_code(day: dt.date) -> str:

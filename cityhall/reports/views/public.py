@@ -9,7 +9,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Prefetch
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cityhall.accounts.models import User, UserKind
+from cityhall.core.files.serve import serve_file
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
 from cityhall.reports import services
 from cityhall.reports.filters import PublicReportFilter
@@ -252,7 +253,7 @@ def report_reopen(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_GET
-def report_photo(request: HttpRequest, code: str, photo_id: int) -> FileResponse:
+def report_photo(request: HttpRequest, code: str, photo_id: int) -> HttpResponseBase:
     """A report's photo: public with a public report, else for its reporter or its staff."""
     photo = ReportPhoto.objects.select_related("report").filter(
         pk=photo_id, report__code=code).first()
@@ -267,10 +268,8 @@ def report_photo(request: HttpRequest, code: str, photo_id: int) -> FileResponse
     )
     if not allowed:
         raise Http404(_("No such photo."))
-    response = FileResponse(photo.image.open("rb"), content_type=photo.content_type)
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    extension = (photo.file.name or "").rsplit(".", 1)[-1]
+    return serve_file(photo, request=request, filename=f"{report.code}-{photo.pk}.{extension}")
 
 
 def _public_filters(request: HttpRequest) -> tuple[Any, dict[str, str]]:
