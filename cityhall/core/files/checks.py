@@ -65,7 +65,8 @@ def _reject(code: FileError, message: str, **values: Any) -> FileRejected:
 
 
 def _megapixels(pixels: int) -> str:
-    return number_format(round(pixels / 1_000_000, 1), decimal_pos=None)
+    value = round(pixels / 1_000_000, 1)
+    return number_format(int(value) if value.is_integer() else value)
 
 
 def _stream(source: Any) -> tuple[IO[bytes], int, str]:

@@ -25,7 +25,9 @@ ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: Erro
 #: The HTTP status of a service's refusal, by its code (400 otherwise).
 STATUS_OF = {"not_found": 404, "not_allowed": 403, "not_reporter": 403,
              "channel_not_allowed": 403, "assignee_out_of_scope": 400, "invalid_state": 409,
-             "already_rated": 409, "reopen_window_passed": 409, "photo_window_passed": 409}
+             "already_rated": 409, "reopen_window_passed": 409, "photo_window_passed": 409,
+             # The virus scanner could not answer: the upload may be fine, try again later.
+             "photo_scan_failed": 503}
 CODE = Path(..., max_length=32, description="The report's code, e.g. PA-260302-0001.")
 PHOTOS = File(..., description="JPEG, PNG or WebP files.")
 
