@@ -240,11 +240,12 @@ CITYHALL_REPORTS_REOPEN_DAYS = env_int("CITYHALL_REPORTS_REOPEN_DAYS", 7)
 CITYHALL_REPORTS_PHOTO_MAX_BYTES = env_int("CITYHALL_REPORTS_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
 CITYHALL_REPORTS_PHOTOS_MAX = env_int("CITYHALL_REPORTS_PHOTOS_MAX", 5)
 # Photos: the most pixels an image's header may declare (refused before decoding), the
-# longest side they are stored at (as JPEG), and how many pixels one request may decode
-# itself; photos past that budget are cleaned by `cityhall worker` and shown once done.
+# longest side they are stored at (as JPEG), and how much cleaning one request does itself
+# (pixels decoded plus bytes read, over its photos); photos past that budget are cleaned
+# by `cityhall worker` and shown once done. See docs/reports.md, "Photos".
 CITYHALL_REPORTS_PHOTO_MAX_PIXELS = env_int("CITYHALL_REPORTS_PHOTO_MAX_PIXELS", 50_000_000)
 CITYHALL_REPORTS_PHOTO_MAX_SIDE = env_int("CITYHALL_REPORTS_PHOTO_MAX_SIDE", 1920)
-CITYHALL_REPORTS_PHOTO_INLINE_PIXELS = env_int("CITYHALL_REPORTS_PHOTO_INLINE_PIXELS",
+CITYHALL_REPORTS_PHOTO_INLINE_BUDGET = env_int("CITYHALL_REPORTS_PHOTO_INLINE_BUDGET",
                                                12_000_000)
 # Minutes after filing during which the reporter may still add photos (API).
 CITYHALL_REPORTS_PHOTO_WINDOW_MINUTES = env_int("CITYHALL_REPORTS_PHOTO_WINDOW_MINUTES", 30)

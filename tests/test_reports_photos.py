@@ -170,8 +170,10 @@ def test_every_accepted_format_is_stored_as_a_plain_jpeg_within_the_side_limit(
 
 
 def test_photos_past_the_requests_budget_are_left_to_the_worker(settings: Settings) -> None:
-    settings.CITYHALL_REPORTS_PHOTO_INLINE_PIXELS = 64 * 48 + 100  # one small photo
-    report = flood(now=None, photos=[jpeg(), jpeg((48, 64))]).report
+    first = jpeg()
+    # The work of the first photo: its pixels decoded plus its bytes read.
+    settings.CITYHALL_REPORTS_PHOTO_INLINE_BUDGET = 64 * 48 + len(first) + 100
+    report = flood(now=None, photos=[first, jpeg((48, 64))]).report
     states = list(ReportPhoto.everything.filter(report=report).order_by("pk")
                   .values_list("state", flat=True))
     assert states == ["ready", "pending"]
@@ -181,7 +183,7 @@ def test_photos_past_the_requests_budget_are_left_to_the_worker(settings: Settin
 def test_a_photo_left_to_the_worker_is_shown_only_once_cleaned(
     client: Client, settings: Settings, django_capture_on_commit_callbacks: Any
 ) -> None:
-    settings.CITYHALL_REPORTS_PHOTO_INLINE_PIXELS = 0
+    settings.CITYHALL_REPORTS_PHOTO_INLINE_BUDGET = 0
     made = flood(now=None, photos=[jpeg((400, 300), orientation=6)])
     pending = ReportPhoto.everything.get(report=made.report)
     assert pending.state == "pending" and pending.content_type == "image/jpeg"
@@ -209,7 +211,7 @@ def test_a_photo_left_to_the_worker_is_shown_only_once_cleaned(
 def test_a_photo_the_worker_cannot_decode_is_never_shown(
     settings: Settings, django_capture_on_commit_callbacks: Any
 ) -> None:
-    settings.CITYHALL_REPORTS_PHOTO_INLINE_PIXELS = 0
+    settings.CITYHALL_REPORTS_PHOTO_INLINE_BUDGET = 0
     whole = jpeg((400, 300))
     report = flood(now=None, photos=[whole[: len(whole) // 2]]).report  # the header is whole
     received = ReportPhoto.everything.get(report=report).file.name or ""
@@ -232,7 +234,7 @@ def test_a_truncated_photo_cleaned_in_the_request_is_refused() -> None:
 def test_a_retried_upload_still_being_cleaned_is_not_stored_twice(
     client: Client, settings: Settings
 ) -> None:
-    settings.CITYHALL_REPORTS_PHOTO_INLINE_PIXELS = 0
+    settings.CITYHALL_REPORTS_PHOTO_INLINE_BUDGET = 0
     made = _filed()
     first = _api_upload(client, made, ("a.jpg", jpeg()))
     again = _api_upload(client, made, ("a.jpg", jpeg()))
@@ -247,7 +249,7 @@ def test_a_retried_upload_still_being_cleaned_is_not_stored_twice(
 
 def test_staff_see_no_photo_still_being_cleaned(client: Client, settings: Settings) -> None:
     people = personas()
-    settings.CITYHALL_REPORTS_PHOTO_INLINE_PIXELS = 0
+    settings.CITYHALL_REPORTS_PHOTO_INLINE_BUDGET = 0
     made = flood(now=None, photos=[jpeg()])
     photo = ReportPhoto.everything.get()
     client.force_login(people.city_leader)

@@ -3,8 +3,9 @@
 A request checks every photo (size, type from the content, pixels from the header, the
 virus scanner) before anything is written. It then cleans (decodes, turns upright, shrinks
 to `CITYHALL_REPORTS_PHOTO_MAX_SIDE`, re-encodes as a JPEG without metadata) as many as
-`CITYHALL_REPORTS_PHOTO_INLINE_PIXELS` of decoding allows; the others are stored as
-received, not shown, and cleaned by `cityhall worker` (`reports.tasks.clean_report_photo`).
+`CITYHALL_REPORTS_PHOTO_INLINE_BUDGET` allows (pixels decoded plus bytes read, over the
+request's photos); the others are stored as received, not shown, and cleaned by
+`cityhall worker` (`reports.tasks.clean_report_photo`).
 """
 
 from __future__ import annotations
@@ -76,14 +77,17 @@ def check_photos(photos: Sequence[Any]) -> list[CheckedPhoto]:
         except FileRejected as exc:
             raise _refusal(exc) from None
     max_side = settings.CITYHALL_REPORTS_PHOTO_MAX_SIDE
-    budget = settings.CITYHALL_REPORTS_PHOTO_INLINE_PIXELS
+    budget = settings.CITYHALL_REPORTS_PHOTO_INLINE_BUDGET
     checked = []
     for upload in uploads:
         clean = None
         try:
             width, height = images.decoded_size(upload.file, upload.content_type, max_side)
-            if width * height <= budget:
-                budget -= width * height
+            # The work of cleaning grows with the pixels decoded and the bytes they are
+            # decoded from (measured: bench/photos.py, docs/performance.md).
+            work = width * height + upload.size
+            if work <= budget:
+                budget -= work
                 clean = images.clean_image(upload.file, upload.content_type, max_side=max_side)
         except Exception:
             raise PhotoRejected("photo_type", _("%(name)s is not %(accepted)s.") % {
