@@ -26,6 +26,7 @@ from cityhall.reports.models import Report, ReportPhoto
 from tests.factories import bearer, personas
 from tests.files_support import EICAR, HEIC, image, jpeg, png_header, png_with_text
 from tests.reports_support import categories, flood
+from tests.test_reports_web import flood_form
 
 if TYPE_CHECKING:
     from tests.factories import Response
@@ -63,8 +64,6 @@ def _api_upload(client: Client, made: services.Submission, *files: tuple[str, by
 
 
 def _form(client: Client, *files: tuple[str, bytes], lang: str = "en") -> Response:
-    from tests.test_reports_web import flood_form
-
     uploads = [SimpleUploadedFile(name, data, content_type="image/jpeg") for name, data in files]
     return client.post("/reports/new/", {**flood_form(), "photos": uploads},
                        headers={"Accept-Language": lang})
