@@ -200,3 +200,14 @@ def test_a_hidden_report_is_not_suggested_as_a_duplicate(
     response = _post(client, "/api/v1/reports", body)
     assert response.status_code == 201, response.json()
     assert [d["code"] for d in response.json()["duplicates"]] == [shown.code]
+
+
+def test_a_date_filter_with_any_offset_is_read_and_none_gives_a_500(
+    client: Client, people: Personas
+) -> None:
+    _file()
+    # PostgreSQL refuses offsets past ±15:59 that Python accepts: the filter passes UTC on.
+    for moment in ("2026-03-02T09:00:00+21:14", "2026-03-02T09:00:00-23:59",
+                   "2026-03-02T09:00:00"):
+        response = client.get("/api/v1/reports/public", {"received_after": moment})
+        assert response.status_code == 200, (moment, response.content)

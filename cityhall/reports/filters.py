@@ -12,6 +12,7 @@ import datetime as dt
 import math
 from typing import Annotated, Any, Literal, Self
 
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Schema
 from pydantic import (
@@ -65,6 +66,19 @@ def _check_near(value: tuple[float, ...]) -> tuple[float, ...]:
     return value
 
 
+def _as_utc(value: dt.datetime) -> dt.datetime:
+    """A moment in UTC; a moment without a zone is taken in the city's time.
+
+    PostgreSQL refuses offsets past ±15:59 that Python accepts (+21:14), so the database is
+    only ever given UTC.
+    """
+    if timezone.is_naive(value):
+        value = timezone.make_aware(value)
+    return value.astimezone(dt.UTC)
+
+
+#: A moment with or without its zone (then the city's), passed on in UTC.
+Moment = Annotated[dt.datetime, AfterValidator(_as_utc)]
 #: A box as `south,west,north,east` in degrees, latitude first (as Open311's extension).
 BBox = Annotated[
     tuple[float, ...], BeforeValidator(_read_numbers), AfterValidator(_check_bbox),
@@ -93,11 +107,11 @@ class PublicReportFilter(Schema):
         default_factory=list, max_length=100, description="Category codes (any of them).")
     unit: str | None = Field(
         default=None, max_length=32, description="The code of the unit in service handling it.")
-    received_after: dt.datetime | None = Field(
+    received_after: Moment | None = Field(
         default=None, description="Received at or after.")
-    received_before: dt.datetime | None = Field(default=None, description="Received before.")
-    updated_after: dt.datetime | None = Field(default=None, description="Changed after.")
-    updated_before: dt.datetime | None = Field(default=None, description="Changed before.")
+    received_before: Moment | None = Field(default=None, description="Received before.")
+    updated_after: Moment | None = Field(default=None, description="Changed after.")
+    updated_before: Moment | None = Field(default=None, description="Changed before.")
     bbox: BBox | None = None
     near: Near | None = None
 
