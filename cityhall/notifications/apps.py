@@ -6,3 +6,16 @@ class NotificationsConfig(AppConfig):
     name = "cityhall.notifications"
     label = "notifications"
     verbose_name = _("Notifications")
+
+    def ready(self) -> None:
+        from cityhall.core import jobs
+        from cityhall.notifications.services import DeliveryResult, deliver_outbox
+
+        def deliver(limit: int) -> DeliveryResult:
+            """One lease of due messages, delivered."""
+            return deliver_outbox(worker=jobs.worker_id(), batch=limit, limit=limit)
+
+        # Last in a round: the messages the other jobs wrote go out in the same round.
+        jobs.register("notifications.outbox", deliver, per_round=100, order=90,
+                      says=lambda r: {"sent": r.sent, "retried": r.retried,
+                                      "failed": r.failed})

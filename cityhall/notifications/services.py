@@ -13,11 +13,11 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from cityhall.core.queue import Lease, Retry, WorkQueue
 from cityhall.notifications.models import Notification, OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -25,6 +25,15 @@ logger = logging.getLogger(__name__)
 LANGUAGES = ("vi", "en")
 MAX_ATTEMPTS = 12
 LEASE = dt.timedelta(minutes=5)
+
+#: The outbox as a queue: pending messages, retried after 30 s doubling up to an hour (plus
+#: up to 10 % jitter), given up after the 12th attempt and kept as failed for an operator.
+OUTBOX = WorkQueue(
+    OutboxMessage, pending=Q(status=OutboxMessage.Status.PENDING),
+    retry=Retry(first=dt.timedelta(seconds=30), cap=dt.timedelta(hours=1),
+                max_attempts=MAX_ATTEMPTS),
+    given_up={"status": OutboxMessage.Status.FAILED}, lease_columns=Lease(length=LEASE),
+)
 
 
 class GatewayError(Exception):
@@ -231,63 +240,54 @@ def mask_address(address: str) -> str:
 
 
 def backoff(attempts: int) -> dt.timedelta:
-    """Wait before the next try: 30 s doubling per attempt, at most an hour."""
-    return dt.timedelta(seconds=min(30 * 2 ** max(attempts - 1, 0), 3600))
-
-
-def _claim(worker: str, now: dt.datetime, batch: int) -> list[OutboxMessage]:
-    with transaction.atomic():
-        due = (
-            OutboxMessage.objects
-            .filter(status=OutboxMessage.Status.PENDING, next_attempt_at__lte=now)
-            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        )
-        ids = list(due.order_by("next_attempt_at", "pk").select_for_update(skip_locked=True)
-                   .values_list("pk", flat=True)[:batch])
-        if not ids:
-            return []
-        # The condition is repeated so that, without row locks (SQLite), a row another
-        # worker claimed in between is not taken twice.
-        due.filter(pk__in=ids).update(claimed_by=worker, claimed_until=now + LEASE)
-    return list(OutboxMessage.objects.filter(pk__in=ids, claimed_by=worker).order_by("pk"))
+    """Wait before the next try, without jitter: 30 s doubling per attempt, at most an hour."""
+    return OUTBOX.retry.delay(max(attempts, 1))
 
 
 @dataclass
 class DeliveryResult:
+    """What one `deliver_outbox` call did."""
+
     sent: int = 0
     retried: int = 0
     failed: int = 0
 
+    @property
+    def tried(self) -> int:
+        return self.sent + self.retried + self.failed
+
 
 def deliver_outbox(*, worker: str = "worker", now: dt.datetime | None = None,
-                   batch: int = 100) -> DeliveryResult:
-    """Deliver the messages that are due; failures wait and try again with backoff."""
+                   batch: int = 100, limit: int | None = None) -> DeliveryResult:
+    """Deliver the messages that are due, or `limit` of them; failures wait and try again.
+
+    Messages are leased `batch` at a time (`core.queue.WorkQueue.lease`): sending talks to
+    a gateway that no transaction can undo, so a worker that dies mid-batch leaves its
+    lease to run out rather than a lock held.
+    """
     result = DeliveryResult()
-    while True:
+    while limit is None or result.tried < limit:
         current = now or timezone.now()
-        claimed = _claim(worker, current, batch)
+        take = batch if limit is None else min(batch, limit - result.tried)
+        claimed = OUTBOX.lease(worker=worker, now=current, limit=take)
         for message in claimed:
-            mine = OutboxMessage.objects.filter(pk=message.pk, claimed_by=worker)
             try:
                 send(message)
             except GatewayError as exc:
-                attempts = message.attempts + 1
-                gave_up = attempts >= MAX_ATTEMPTS
-                mine.update(
-                    attempts=attempts, last_error=str(exc)[:2000], claimed_by="",
-                    claimed_until=None, next_attempt_at=current + backoff(attempts),
-                    status=OutboxMessage.Status.FAILED if gave_up else OutboxMessage.Status.PENDING,
-                )
-                if gave_up:
+                failure = OUTBOX.failure(message, now=current)
+                OUTBOX.release(message, worker=worker, last_error=str(exc)[:2000],
+                               **failure.changes)
+                if failure.gave_up:
                     result.failed += 1
                     logger.error("gave up on outbox message %s: %s", message.pk, exc)
                 else:
                     result.retried += 1
                 continue
             # Delivered: the full address is no longer needed (personal data, minimised).
-            mine.update(status=OutboxMessage.Status.SENT, sent_at=timezone.now(),
-                        attempts=message.attempts + 1, claimed_by="", claimed_until=None,
-                        address=mask_address(message.address))
+            OUTBOX.release(message, worker=worker, status=OutboxMessage.Status.SENT,
+                           sent_at=timezone.now(), attempts=message.attempts + 1,
+                           address=mask_address(message.address))
             result.sent += 1
-        if len(claimed) < batch:
-            return result
+        if len(claimed) < take:
+            break
+    return result

@@ -19,12 +19,14 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cityhall.accounts.models import ApiKey
 from cityhall.core import audit, localcache
 from cityhall.core.fields import concrete_field
+from cityhall.core.queue import Retry, WorkQueue
 from cityhall.open311.models import Intake
 from cityhall.reports.services import Contact, ReportError, submit_report
 
@@ -32,8 +34,14 @@ logger = logging.getLogger(__name__)
 
 #: Attempts before an intake that keeps failing (not refused) is given up and shown as failed.
 MAX_ATTEMPTS = 5
-#: Delay before the first retry; doubled for each further one (30 s, 1, 2, 4 min).
+#: Delay before the first retry; doubled for each further one (30 s, 1, 2, 4 min, each
+#: lengthened by up to 10 % so that intakes that failed together spread out).
 RETRY_DELAY = dt.timedelta(seconds=30)
+
+#: The pending intakes are the queue; filing claims them one per transaction.
+INTAKES = WorkQueue(Intake, pending=Q(status=Intake.Status.PENDING),
+                    retry=Retry(first=RETRY_DELAY, max_attempts=MAX_ATTEMPTS),
+                    given_up={"status": Intake.Status.FAILED})
 
 
 # Raw SQL because the ORM cannot name a partial unique index as the conflict target
@@ -105,16 +113,16 @@ def _refusal(exc: ReportError) -> tuple[int, list[str]]:
 def _claim_next(now: dt.datetime, pk: int | None = None) -> Intake | None:
     """Lock the oldest due pending intake (or intake `pk`), skipping those others hold.
 
-    Runs inside the filing transaction. On PostgreSQL the row lock, taken with SKIP
-    LOCKED, keeps it from every other worker until the commit; on SQLite the transaction
-    is IMMEDIATE (settings), so it already holds the database's write lock from BEGIN.
+    Runs inside the filing transaction (`core.queue.WorkQueue.lock`): on PostgreSQL the row
+    lock, taken with SKIP LOCKED, keeps it from every other worker until the commit; on
+    SQLite the transaction is IMMEDIATE (settings), so it already holds the database's
+    write lock from BEGIN.
     """
-    due = (Intake.objects.select_for_update(skip_locked=True, of=("self",))
-           .select_related("api_key")
-           .filter(status=Intake.Status.PENDING, next_attempt_at__lte=now))
+    among = Intake.objects.select_related("api_key")
     if pk is not None:
-        due = due.filter(pk=pk)
-    return due.order_by("next_attempt_at", "pk").first()
+        among = among.filter(pk=pk)
+    claimed = INTAKES.lock(now=now, limit=1, among=among)
+    return claimed[0] if claimed else None
 
 
 class IntakeTakenTwice(RuntimeError):
@@ -147,7 +155,7 @@ def _file(intake: Intake, now: dt.datetime | None) -> str:
                 refusal = exc
     except Exception:
         logger.exception("Open311 intake %s could not be filed", intake.pk)
-        changes = _after_failure(intake, attempts)
+        changes = _after_failure(intake)
     else:
         # The contact leaves the queue once the outcome is known.
         changes = {"attempts": attempts, "payload": {}, "processed_at": timezone.now()}
@@ -165,14 +173,14 @@ def _file(intake: Intake, now: dt.datetime | None) -> str:
     return intake.status
 
 
-def _after_failure(intake: Intake, attempts: int) -> dict[str, Any]:
+def _after_failure(intake: Intake) -> dict[str, Any]:
     """The intake's changes after a failed attempt: a later retry, or given up."""
-    if attempts < MAX_ATTEMPTS:
-        return {"attempts": attempts,
-                "next_attempt_at": timezone.now() + RETRY_DELAY * 2 ** (attempts - 1)}
+    failure = INTAKES.failure(intake, now=timezone.now())
+    if not failure.gave_up:
+        return failure.changes
     audit.record(actor=audit.SYSTEM, action="open311.intake_failed", obj=intake,
-                 changes={"attempts": [None, attempts]})
-    return {"attempts": attempts, "status": Intake.Status.FAILED, "error_status": 500,
+                 changes={"attempts": [None, failure.attempts]})
+    return {**failure.changes, "error_status": 500,
             "errors": [_("The request could not be filed; please send it again.")],
             "payload": {}, "processed_at": timezone.now()}
 

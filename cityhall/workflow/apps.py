@@ -8,8 +8,15 @@ class WorkflowConfig(AppConfig):
     verbose_name = _("Workflow")
 
     def ready(self) -> None:
+        from cityhall.core import jobs
         from cityhall.workflow import calendar_data, definitions, engine, models
 
         engine.register_case_type(models.ExampleCase, "example")
         calendar_data.connect_cache_invalidation()
         definitions.connect_cache_invalidation()
+        # The sweep fires every due deadline rule in batches of `per_round` cases, until
+        # none is due (it has no limit of its own yet).
+        jobs.register("workflow.sweep", lambda limit: engine.sweep(batch=limit),
+                      per_round=1000,
+                      says=lambda r: {"reminded": r.reminded, "escalated": r.escalated,
+                                      "closed": r.closed})
