@@ -6,6 +6,7 @@ import datetime as dt
 import itertools
 import json
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
@@ -83,15 +84,19 @@ def new_case(staff: Staff, now: dt.datetime, title: str = "Hồ sơ mẫu") -> E
 
 
 class FakeGateway:
-    """A tiny local HTTP SMS gateway that can be switched off (answers 503)."""
+    """A tiny local HTTP SMS gateway that can be switched off (answers 503).
 
-    def __init__(self) -> None:
+    `delay` seconds pass before each answer (a slow gateway).
+    """
+
+    def __init__(self, delay: float = 0.0) -> None:
         self.up = False
         self.received: list[dict[str, Any]] = []
         gateway = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self) -> None:
+                time.sleep(delay)
                 body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
                 ok = gateway.up and self.headers["Authorization"] == "Bearer sekret"
                 if ok:
