@@ -35,7 +35,9 @@ run: setup
 	@echo "  cityhall is serving on http://127.0.0.1:$(PORT)/"
 	@$(BIN)/cityhall demo_logins
 	@echo ""
-	@# One background worker (deadline sweeps, notifications, queued tasks) beside the web server.
+	@# One background worker (the jobs the apps registered: deadline sweeps, Open311 intake,
+	@# queued tasks, notifications) beside the web server; on exit it gets SIGTERM, finishes
+	@# its batch and stops (the shell has it ignore Ctrl-C, which stops the web server).
 	$(BIN)/cityhall worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT; \
 	  $(BIN)/cityhall runserver 127.0.0.1:$(PORT)
 

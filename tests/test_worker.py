@@ -285,16 +285,22 @@ def _take_back(tmp_path: Path) -> None:
 
 
 @contextmanager
-def worker_process(tmp_path: Path, *args: str, env: dict[str, str] | None = None
+def worker_process(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
+                   ignoring_sigint: bool = False,
                    ) -> Iterator[tuple[subprocess.Popen[bytes], Path]]:
-    """`cityhall worker` running in a process of its own, on this test's database."""
+    """`cityhall worker` running in a process of its own, on this test's database.
+
+    `ignoring_sigint`: started as a shell starts a command in the background (`make run`).
+    """
     output = tmp_path / "worker.out"
     environment = {**os.environ, "DEBUG": "1", "PYTHONUNBUFFERED": "1",
                    "DATABASE_URL": _database_for_another_process(tmp_path), **(env or {})}
+    command = [sys.executable, "-m", "cityhall.cli", "worker", *args]
+    if ignoring_sigint:
+        command = ["/bin/sh", "-c", 'trap "" INT; exec "$@"', "sh", *command]
     with output.open("wb") as out:
         process = subprocess.Popen(  # noqa: S603 (our own command)
-            [sys.executable, "-m", "cityhall.cli", "worker", *args], cwd=ROOT,
-            env=environment, stdout=out, stderr=subprocess.STDOUT)
+            command, cwd=ROOT, env=environment, stdout=out, stderr=subprocess.STDOUT)
         try:
             yield process, output
         finally:
@@ -358,4 +364,21 @@ def test_an_idle_worker_process_stops_at_once_on_sigterm(transactional_db: None,
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=60) == 0, output.read_text()
         assert time.monotonic() - started < 10
+    assert "stopped (SIGTERM)" in output.read_text()
+
+
+def test_a_worker_started_in_the_background_ignores_sigint_and_stops_on_sigterm(
+    transactional_db: None, tmp_path: Path,
+) -> None:
+    # `make run`: Ctrl-C stops the web server; the worker, started with SIGINT ignored by
+    # the shell, keeps running until the Makefile's trap sends it SIGTERM.
+    with worker_process(tmp_path, "--interval", "3600", ignoring_sigint=True) as (
+            process, output):
+        _wait_for(lambda: b"started" in output.read_bytes() or process.poll() is not None,
+                  "the worker to start")
+        process.send_signal(signal.SIGINT)
+        time.sleep(1)
+        assert process.poll() is None, output.read_text()
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=60) == 0, output.read_text()
     assert "stopped (SIGTERM)" in output.read_text()

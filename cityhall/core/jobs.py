@@ -18,20 +18,22 @@ import socket
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Generic, TypeVar
+
+R = TypeVar("R")
 
 #: Where a job runs in a round when it does not say: jobs with a lower `order` run first.
 DEFAULT_ORDER = 50
 
 
 @dataclass(frozen=True)
-class Job:
+class Job(Generic[R]):
     """A piece of periodic work: what to call, how much per round, and what its result says."""
 
     name: str
-    run: Callable[[int], Any]
+    run: Callable[[int], R]
     per_round: int
-    says: Callable[[Any], Mapping[str, int]]
+    says: Callable[[R], Mapping[str, int]]
     order: int = DEFAULT_ORDER
 
     def run_once(self) -> Ran:
@@ -46,7 +48,7 @@ class Job:
 class Ran:
     """What one batch of a job did."""
 
-    job: Job
+    job: Job[Any]
     counts: dict[str, int]
     seconds: float
 
@@ -66,11 +68,11 @@ class Ran:
         return f"{self.job.name}: {counts} ({self.seconds:.2f} s)"
 
 
-_jobs: dict[str, Job] = {}
+_jobs: dict[str, Job[Any]] = {}
 
 
-def register(name: str, run: Callable[[int], Any], *, per_round: int,
-             says: Callable[[Any], Mapping[str, int]], order: int = DEFAULT_ORDER) -> Job:
+def register(name: str, run: Callable[[int], R], *, per_round: int,
+             says: Callable[[R], Mapping[str, int]], order: int = DEFAULT_ORDER) -> Job[R]:
     """Add a job for `cityhall worker`: `run(limit)` does at most `per_round` items a round.
 
     Name it `<app label>.<what>`; a name is registered once. Jobs run in the order of
@@ -90,7 +92,7 @@ def unregister(name: str) -> None:
     del _jobs[name]
 
 
-def registered() -> list[Job]:
+def registered() -> list[Job[Any]]:
     """The registered jobs in the order a round runs them."""
     return sorted(_jobs.values(), key=lambda job: job.order)  # stable: registration order
 

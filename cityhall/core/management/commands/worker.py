@@ -57,19 +57,25 @@ class StopRequest:
 
 @contextmanager
 def stop_on_signals(stop: StopRequest) -> Iterator[None]:
-    """While inside, SIGTERM or SIGINT asks `stop`; a second one acts as it normally would."""
+    """While inside, SIGTERM or SIGINT asks `stop`; a second one acts as it normally would.
+
+    A signal the worker was started with ignored stays ignored: a shell ignores SIGINT for
+    the commands it starts in the background (`make run`), so a Ctrl-C meant for the web
+    server does not reach the worker, which the Makefile then stops with SIGTERM.
+    """
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may handle signals (e.g. a test calling the command)
         return
-    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS}
+    previous = {signum: signal.getsignal(signum) for signum in STOP_SIGNALS
+                if signal.getsignal(signum) is not signal.SIG_IGN}
 
     def handle(signum: int, frame: FrameType | None) -> None:
         stop.ask(signal.Signals(signum).name)
         # A second signal is not needed for a clean stop; one sent anyway stops at once.
-        for number in STOP_SIGNALS:
+        for number in previous:
             signal.signal(number, signal.SIG_DFL)
 
-    for signum in STOP_SIGNALS:
+    for signum in previous:
         signal.signal(signum, handle)
     try:
         yield
@@ -79,9 +85,8 @@ def stop_on_signals(stop: StopRequest) -> Iterator[None]:
 
 
 class Command(BaseCommand):
-    help = ("Run the background jobs the apps registered (deadline sweeps, queued tasks, "
-            "queued Open311 submissions, notification delivery) in rounds. SIGTERM or "
-            "SIGINT finishes the current batch, then exits.")
+    help = ("Run the background jobs that the apps registered (named when it starts) in "
+            "rounds. SIGTERM or SIGINT lets the current batch finish, then exits.")
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--interval", type=float, default=5.0,
@@ -107,7 +112,7 @@ class Command(BaseCommand):
         self.stdout.write(line)
         self.stdout.flush()
 
-    def _loop(self, registered: list[jobs.Job], stop: StopRequest, *, once: bool,
+    def _loop(self, registered: list[jobs.Job[Any]], stop: StopRequest, *, once: bool,
               interval: float) -> None:
         """Run rounds until `stop` is asked for (or one round with `once`)."""
         while not stop:
@@ -120,7 +125,7 @@ class Command(BaseCommand):
             if not backlog:
                 stop.sleep(interval)
 
-    def _round(self, registered: list[jobs.Job], stop: StopRequest) -> tuple[bool, list[str]]:
+    def _round(self, registered: list[jobs.Job[Any]], stop: StopRequest) -> tuple[bool, list[str]]:
         """Run each job's batch once; (whether one had a full batch, the jobs that failed)."""
         backlog = False
         failed: list[str] = []
