@@ -13,8 +13,8 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cityhall.accounts.scope import ScopedQuerySet
 from cityhall.accounts.taxcode import validate_tax_code
+from cityhall.core.scoping import ScopedQuerySet
 
 
 class UserKind(models.TextChoices):
