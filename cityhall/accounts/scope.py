@@ -20,8 +20,6 @@ from cityhall.accounts.models import Membership, Role
 from cityhall.core.scoping import NOTHING, Scope
 from cityhall.orgunits.models import Unit, UnitKind
 
-__all__ = ["Scope", "capacity_of", "forget_scope", "per_user", "scope_of"]
-
 _V = TypeVar("_V")
 
 # Where what was read of a user's memberships is kept on the user object (one read per
