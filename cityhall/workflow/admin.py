@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from cityhall.core.admin import ReadOnlyAdmin
 from cityhall.core.audit import SYSTEM, Actor
 from cityhall.workflow import services
 from cityhall.workflow.models import CalendarException, Transition, WorkflowDefinition
@@ -49,19 +50,6 @@ class CalendarExceptionAdmin(admin.ModelAdmin):
         with transaction.atomic():
             for day in queryset:
                 services.remove_calendar_day(actor=_actor(request), day=day)
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """Rows the admin shows but never writes."""
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(WorkflowDefinition)
