@@ -185,6 +185,10 @@ def test_people_keys_and_tokens_are_not_deleted_in_the_admin(admin_client: Clien
     assert ApiKey.objects.filter(pk=key.pk).exists()
 
 
+def test_djangos_groups_are_not_offered_beside_the_memberships(admin_client: Client) -> None:
+    assert admin_client.get("/admin/auth/group/").status_code == 404
+
+
 def test_the_revoke_actions_go_through_the_services(admin_client: Client) -> None:
     user = make_user("token.holder")
     key, _raw = services.create_api_key(actor=SYSTEM, name="partner", scopes=["units:read"])

@@ -10,6 +10,7 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, UserChangeForm
+from django.contrib.auth.models import Group
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import QuerySet
@@ -20,6 +21,9 @@ from django.utils.translation import gettext_lazy as _
 from cityhall.accounts import services
 from cityhall.accounts.models import ApiKey, ApiToken, Membership, User
 from cityhall.accounts.web import signed_in_user
+
+# Roles are memberships (below); Django's groups are not used, so they are not offered.
+admin.site.unregister(Group)
 
 # Django builds the password form with (user, data) only; the admin who is changing the
 # password reaches the form's save through this, set for the length of that one request.
