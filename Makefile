@@ -46,8 +46,10 @@ test: install
 	$(BIN)/cityhall compile_catalogues
 	$(BIN)/pytest
 
+## lint: ruff, then the import contracts (the layers of docs/architecture.md, in pyproject.toml)
 lint: install
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 ## typecheck: mypy with the django-stubs plugin over cityhall/, tests/ and bench/ (settings in pyproject.toml)
 typecheck: install

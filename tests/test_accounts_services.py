@@ -14,7 +14,7 @@ from cityhall.accounts.models import ApiKey, Membership, Role, User, UserKind
 from cityhall.accounts.scope import scope_of
 from cityhall.core.audit import SYSTEM
 from cityhall.core.models import AuditEntry
-from tests.factories import SAIGON, make_staff, make_user, unit_named
+from tests.factories import SAIGON, THUDUC, make_staff, make_user, unit_named
 
 pytestmark = pytest.mark.django_db
 
@@ -131,3 +131,75 @@ def test_the_actor_of_a_change_is_recorded() -> None:
     entry = AuditEntry.objects.get(action="user.set_language")
     assert entry.actor_user == actor
     assert entry.changes == {"language": ["vi", "en"]}
+
+
+def test_every_change_of_a_membership_is_audited_with_its_unit() -> None:
+    ward, other = unit_named(SAIGON), unit_named(THUDUC)
+    user = make_user("career")
+    m = services.grant_membership(actor=SYSTEM, user=user, unit=ward, role=Role.OFFICER,
+                                  valid_from=dt.date(2025, 7, 1))
+    services.change_membership(actor=SYSTEM, membership=m, role=Role.LEADER, unit=other)
+    services.end_membership(actor=SYSTEM, membership=m, on=dt.date(2025, 12, 31))
+    services.delete_membership(actor=SYSTEM, membership=m)
+    trail = list(AuditEntry.objects.filter(object_type="accounts.membership")
+                 .order_by("pk").values_list("action", "unit__code", "changes"))
+    assert [(action, unit) for action, unit, _changes in trail] == [
+        ("membership.grant", ward.code), ("membership.change", other.code),
+        ("membership.end", other.code), ("membership.delete", other.code),
+    ]
+    assert trail[1][2] == {"role": ["officer", "leader"], "unit": [ward.code, other.code]}
+    assert trail[3][2]["valid_to"] == ["2025-12-31", None]
+
+
+def test_a_membership_change_takes_the_scope_away_at_once() -> None:
+    ward, other = unit_named(SAIGON), unit_named(THUDUC)
+    user = make_staff("moving", ward, Role.OFFICER)
+    assert scope_of(user).covers(ward)
+    m = Membership.objects.get(user=user)
+    m.user = user  # the object the request holds
+    services.change_membership(actor=SYSTEM, membership=m, unit=other)
+    assert not scope_of(user).covers(ward) and scope_of(user).covers(other)
+
+
+def test_change_membership_refuses_what_grant_refuses_and_changes_nothing() -> None:
+    user = make_staff("steady", unit_named(SAIGON), Role.OFFICER)
+    m = Membership.objects.get(user=user)
+    for changes in ({"role": "mayor"}, {"valid_to": dt.date(2025, 6, 1)}, {"user": user}):
+        with pytest.raises(ValidationError):
+            services.change_membership(actor=SYSTEM, membership=Membership.objects.get(pk=m.pk),
+                                       **changes)
+    m.refresh_from_db()
+    assert (m.role, m.valid_to) == (Role.OFFICER, None)
+    assert not AuditEntry.objects.filter(action="membership.change").exists()
+
+
+def test_making_someone_superuser_is_audited_and_gives_the_admin_site() -> None:
+    user = make_user("promoted", phone="0909000111")
+    services.update_user(actor=SYSTEM, user=user, is_superuser=True, phone="0909000222")
+    user.refresh_from_db()
+    assert user.is_superuser and user.is_staff
+    entry = AuditEntry.objects.get(action="user.change", object_id=str(user.pk))
+    assert entry.changes == {"is_superuser": [False, True], "is_staff": [False, True],
+                             "phone": ["***", "***"]}
+
+
+def test_update_user_refuses_unknown_fields_and_a_business_without_tax_code() -> None:
+    user = make_user("plain")
+    with pytest.raises(ValidationError):
+        services.update_user(actor=SYSTEM, user=user, password="x")
+    with pytest.raises(ValidationError):
+        services.update_user(actor=SYSTEM, user=User.objects.get(pk=user.pk),
+                             kind=UserKind.BUSINESS)
+    assert User.objects.get(pk=user.pk).kind == UserKind.RESIDENT
+    assert not AuditEntry.objects.filter(action="user.change").exists()
+
+
+def test_set_password_refuses_a_weak_password_and_never_records_one() -> None:
+    user = make_user("pw", password="Mat-khau-cu-2024")
+    with pytest.raises(ValidationError):
+        services.set_password(actor=SYSTEM, user=user, password="123")
+    assert User.objects.get(pk=user.pk).check_password("Mat-khau-cu-2024")
+    services.set_password(actor=SYSTEM, user=user, password=None)
+    assert not User.objects.get(pk=user.pk).has_usable_password()
+    entry = AuditEntry.objects.get(action="user.set_password")
+    assert entry.changes == {"usable_password": [True, False]}

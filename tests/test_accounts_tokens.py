@@ -6,12 +6,15 @@ import datetime as dt
 import io
 
 import pytest
+from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
 from django.core.management.base import CommandError
-from django.test import Client
+from django.test import Client, RequestFactory
 from django.utils import timezone
+from ninja.errors import AuthenticationError
 
 from cityhall.accounts import services
+from cityhall.accounts.api_auth import auth_user, optional_user
 from cityhall.accounts.auth import authenticate_api_key
 from cityhall.accounts.models import ApiKey, ApiToken
 from cityhall.core.api import ApiError
@@ -129,3 +132,23 @@ def test_a_partner_sends_its_key_in_the_header_or_as_a_parameter() -> None:
     assert api_key_from_request(factory.get("/?api_key=chk_b")) == "chk_b"
     assert api_key_from_request(factory.post("/", {"api_key": "chk_c"})) == "chk_c"
     assert api_key_from_request(factory.get("/")) == ""
+
+
+def test_optional_user_is_the_token_holder_anonymous_or_a_401() -> None:
+    user = make_user("holder")
+    factory = RequestFactory()
+    with_token = factory.get("/", headers=bearer(user))
+    assert optional_user(with_token) == user
+    assert with_token.user == user
+    assert isinstance(optional_user(factory.get("/")), AnonymousUser)
+    with pytest.raises(ApiError) as err:
+        optional_user(factory.get("/", headers={"Authorization": "Bearer cht_nothing"}))
+    assert (err.value.status, err.value.code) == (401, "invalid_token")
+
+
+def test_auth_user_refuses_a_request_no_authenticator_let_in() -> None:
+    request = RequestFactory().get("/")
+    with pytest.raises(AuthenticationError):
+        auth_user(request)
+    request.auth = make_user("let.in")  # type: ignore[attr-defined]  # as django-ninja sets it
+    assert auth_user(request).username == "let.in"

@@ -8,7 +8,7 @@ import pytest
 
 from cityhall.accounts import services
 from cityhall.accounts.models import Role
-from cityhall.core import context
+from cityhall.core import audit, context
 from cityhall.core.audit import SYSTEM, diff, log_personal_data_read, record
 from tests.factories import SAIGON, make_staff, make_user, unit_named
 
@@ -53,3 +53,21 @@ def test_a_personal_data_read_records_the_readers_capacity_when_not_given() -> N
     assert (read.reader_unit, read.reader_role) == (ward, "officer")
     assert read.fields == ["full_name", "phone"]
     assert (read.object_type, read.object_id) == ("accounts.user", str(subject.pk))
+
+
+@pytest.mark.django_db
+def test_record_refuses_a_model_that_is_neither_a_user_nor_a_key() -> None:
+    with pytest.raises(TypeError):
+        record(actor=unit_named(SAIGON), action="probe")  # type: ignore[arg-type]  # on purpose
+
+
+@pytest.mark.django_db
+def test_the_readers_capacity_comes_from_the_lookup_accounts_registered() -> None:
+    reader = make_staff("reader", unit_named(SAIGON), Role.OFFICER)
+    subject = make_user("subject")
+    previous = audit.register_capacity_lookup(None)
+    try:
+        read = log_personal_data_read(reader=reader, obj=subject, fields=["phone"])
+    finally:
+        audit.register_capacity_lookup(previous)
+    assert (read.reader_unit, read.reader_role) == (None, "")

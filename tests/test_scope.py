@@ -10,9 +10,11 @@ from django.test import Client
 
 from cityhall.accounts import services
 from cityhall.accounts.models import Membership, Role, User
-from cityhall.accounts.scope import Scope, restrict, scope_of
-from cityhall.core.audit import SYSTEM, record
-from cityhall.core.models import AuditEntry
+from cityhall.accounts.scope import scope_of
+from cityhall.core import scoping
+from cityhall.core.audit import SYSTEM, log_personal_data_read, record
+from cityhall.core.models import AuditEntry, PersonalDataRead
+from cityhall.core.scoping import Scope
 from cityhall.orgunits.models import Unit, UnitKind
 from tests.factories import (
     Personas,
@@ -89,10 +91,54 @@ def test_an_ended_membership_gives_no_scope(p: Personas) -> None:
 def test_an_empty_scope_selects_no_rows_and_everything_selects_unit_less_rows(p: Personas) -> None:
     record(actor=SYSTEM, action="test.nounit")
     rows = AuditEntry.objects.filter(action="test.nounit")
-    assert not restrict(rows, p.resident).exists()
-    assert not restrict(rows, p.leader).exists()
-    assert restrict(rows, p.city_leader).count() == 1
-    assert Scope().q("unit") is not None
+    assert not rows.visible_to(p.resident).exists()
+    assert not rows.visible_to(p.leader).exists()
+    assert not rows.visible_to(None).exists()
+    assert rows.visible_to(p.city_leader).count() == 1
+    assert not rows.filter(Scope().q("unit")).exists()
+
+
+def test_visible_to_asks_the_lookup_accounts_registered_with_core(p: Personas) -> None:
+    # Core knows nothing of memberships: the scope comes from accounts.scope.scope_of.
+    record(actor=SYSTEM, action="probe.ward", unit=p.ward)
+    previous = scoping.register_scope_lookup(lambda user: Scope(unit_ids=frozenset({p.kp.pk})))
+    try:
+        assert not AuditEntry.objects.filter(action="probe.ward").visible_to(p.leader).exists()
+    finally:
+        scoping.register_scope_lookup(previous)
+    assert AuditEntry.objects.filter(action="probe.ward").visible_to(p.leader).exists()
+
+
+def test_without_a_registered_lookup_nobody_sees_anything_not_even_a_superuser(
+    p: Personas,
+) -> None:
+    record(actor=SYSTEM, action="probe.ward", unit=p.ward)
+    record(actor=SYSTEM, action="probe.nounit")
+    root = make_user("root", is_superuser=True)
+    previous = scoping.register_scope_lookup(None)
+    try:
+        for user in (root, p.city_leader, p.leader):
+            assert not AuditEntry.objects.visible_to(user).exists()
+            assert not Membership.objects.visible_to(user).exists()
+    finally:
+        scoping.register_scope_lookup(previous)
+    assert AuditEntry.objects.visible_to(root).count() == AuditEntry.objects.count()
+
+
+def test_personal_data_reads_are_seen_by_the_leaders_of_the_readers_unit(p: Personas) -> None:
+    log_personal_data_read(reader=p.officer, obj=p.resident, subject=p.resident,
+                           fields=["phone"], purpose="call back")
+    log_personal_data_read(reader=p.outsider, obj=p.resident, subject=p.resident,
+                           fields=["phone"], purpose="call back")
+    readers = {
+        name: set(PersonalDataRead.objects.visible_to(user).values_list("reader__username",
+                                                                          flat=True))
+        for name, user in p.all().items()
+    }
+    assert readers["leader"] == {"p.officer"}
+    assert readers["outsider"] == {"p.outsider"}
+    assert readers["city_leader"] == {"p.officer", "p.outsider"}
+    assert readers["resident"] == set() and readers["kp_head"] == set()
 
 
 def test_managed_scope_drops_single_units(p: Personas) -> None:

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema
 
 from cityhall.accounts import services
+from cityhall.accounts.api_auth import AUTH, auth_user
 from cityhall.accounts.models import Membership, Role, User
-from cityhall.accounts.scope import restrict, scope_of
-from cityhall.core.api import AUTH, MAX_OFFSET, MAX_PAGE, ApiError, ErrorOut, Page, paginate
+from cityhall.accounts.scope import scope_of
+from cityhall.core.api import MAX_OFFSET, MAX_PAGE, ApiError, ErrorOut, Page, paginate
 from cityhall.core.audit import log_personal_data_read
 from cityhall.core.models import AuditEntry, PersonalDataRead
 
@@ -153,7 +154,7 @@ def audit_entries(
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     """Audit entries of the units the user may see; unit-less ones for city leadership only."""
-    rows = restrict(AuditEntry.objects.select_related("unit"), request.auth)  # type: ignore[attr-defined]
+    rows = AuditEntry.objects.visible_to(auth_user(request)).select_related("unit")
     if object_type:
         rows = rows.filter(object_type=object_type)
     if object_id:

@@ -5,16 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import secrets
-from typing import ClassVar, Self
+from typing import Any, ClassVar, Self
 
 from django.contrib.auth.models import AbstractUser, UserManager
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cityhall.accounts.scope import ScopedQuerySet
 from cityhall.accounts.taxcode import validate_tax_code
+from cityhall.core import audit
+from cityhall.core.scoping import ScopedQuerySet
 
 
 class UserKind(models.TextChoices):
@@ -29,6 +30,26 @@ class Role(models.TextChoices):
     CLERK = "clerk", _("clerk")
     NEIGHBOURHOOD_HEAD = "neighbourhood_head", _("neighbourhood head")
     ADMIN = "admin", _("administrator")
+
+
+class AccountManager(UserManager["User"]):
+    """Django's user manager, whose superusers (`cityhall createsuperuser`) are audited.
+
+    Our own code creates people with `services.create_user`; Django's command comes here.
+    """
+
+    def create_superuser(
+        self, username: str, email: str | None = None, password: str | None = None,
+        **extra_fields: Any,
+    ) -> User:
+        with transaction.atomic(using=self.db):
+            user = super().create_superuser(username, email, password, **extra_fields)
+            audit.record(
+                actor=audit.SystemActor("createsuperuser"), action="user.create", obj=user,
+                changes={"username": [None, user.username], "is_superuser": [None, True],
+                         "is_staff": [None, True]},
+            )
+        return user
 
 
 class User(AbstractUser):
@@ -49,7 +70,7 @@ class User(AbstractUser):
         _("language"), max_length=8, default="vi", choices=[("vi", "Tiếng Việt"), ("en", "English")]
     )
 
-    objects: ClassVar[UserManager[Self]] = UserManager()
+    objects: ClassVar[AccountManager] = AccountManager()
 
     class Meta:
         verbose_name = _("user")

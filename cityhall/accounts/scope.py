@@ -5,25 +5,21 @@ unit and everything below it) plus single units (officers, clerks and
 neighbourhood heads see the work of their own unit). City leadership, a leader
 or administrator of the province unit, sees everything, including records that
 belong to no unit. Anything else sees nothing: a forgotten check fails closed.
+
+`scope_of` is registered with `core.scoping` when the app is ready, so every
+`ScopedQuerySet.visible_to(user)` in the house asks it.
 """
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Self, TypeVar
+from typing import Any, TypeVar
 
-from django.db import models
-from django.db.models import Q
+from cityhall.accounts.models import Membership, Role
+from cityhall.core.scoping import NOTHING, Scope
+from cityhall.orgunits.models import Unit, UnitKind
 
-if TYPE_CHECKING:
-    from django.contrib.auth.models import AnonymousUser
-
-    from cityhall.accounts.models import User
-
-_M = TypeVar("_M", bound=models.Model)
-_Q = TypeVar("_Q", bound=models.QuerySet[Any])
 _V = TypeVar("_V")
 
 # Where what was read of a user's memberships is kept on the user object (one read per
@@ -50,47 +46,9 @@ def per_user(user: Any, name: str, compute: Callable[[], _V]) -> _V:
     return value
 
 
-@dataclass(frozen=True)
-class Scope:
-    """The units a user may see: whole subtrees by path, and single units by id."""
-
-    everything: bool = False
-    subtree_paths: tuple[str, ...] = ()
-    unit_ids: frozenset[int] = field(default_factory=frozenset)
-
-    @property
-    def is_empty(self) -> bool:
-        return not (self.everything or self.subtree_paths or self.unit_ids)
-
-    def managed(self) -> Scope:
-        """The part of the scope held as leader or administrator (subtrees only)."""
-        return Scope(everything=self.everything, subtree_paths=self.subtree_paths)
-
-    def q(self, unit_field: str) -> Q:
-        """A filter selecting rows whose `unit_field` lies in this scope."""
-        if self.everything:
-            return Q()
-        condition = Q(pk__in=[])
-        for path in self.subtree_paths:
-            condition |= Q(**{f"{unit_field}__path__startswith": path})
-        if self.unit_ids:
-            condition |= Q(**{f"{unit_field}__in": sorted(self.unit_ids)})
-        return condition
-
-    def covers(self, unit: Any) -> bool:
-        """Whether a unit lies in this scope."""
-        if self.everything:
-            return True
-        if unit is None:
-            return False
-        return unit.pk in self.unit_ids or any(unit.path.startswith(p) for p in self.subtree_paths)
-
-
 def _is_city(unit: Any) -> bool:
     # Only the open-ended province unit makes its leaders city leadership; a root that
     # is something else (an ended pre-2025 unit loaded without parent) must not.
-    from cityhall.orgunits.models import UnitKind
-
     return unit.parent_id is None and unit.kind == UnitKind.PROVINCE and unit.valid_to is None
 
 
@@ -98,15 +56,13 @@ def scope_of(user: Any) -> Scope:
     """Compute a user's scope from their memberships in force today."""
 
     if user is None or not user.is_authenticated or not user.is_active:
-        return Scope()
+        return NOTHING
     if user.is_superuser:
         return Scope(everything=True)
     return per_user(user, "scope", lambda: _compute_scope(user))
 
 
 def _compute_scope(user: Any) -> Scope:
-    from cityhall.accounts.models import Membership, Role
-
     subtree_roles = {Role.LEADER, Role.ADMIN}
     paths: set[str] = set()
     ids: set[int] = set()
@@ -126,22 +82,14 @@ def _compute_scope(user: Any) -> Scope:
     )
 
 
+def capacity_of(user: Any) -> tuple[Unit | None, str]:
+    """The unit and role of the user's first membership in force; (None, "") without one."""
+    held = Membership.objects.active_on().filter(user=user).order_by("pk").select_related("unit")
+    first = held.first()
+    return (first.unit, first.role) if first is not None else (None, "")
+
+
 def forget_scope(user: Any) -> None:
     """Drop what the user object keeps of its memberships (scope, roles) after they changed."""
     if user is not None:
         user.__dict__.pop(_CACHE_ATTR, None)
-
-
-def restrict(queryset: _Q, user: Any, unit_field: str = "unit") -> _Q:
-    """Rows of any queryset whose `unit_field` lies in the user's scope."""
-    return queryset.filter(scope_of(user).q(unit_field))
-
-
-class ScopedQuerySet(models.QuerySet[_M]):
-    """Base queryset for work that belongs to a unit; `unit_field` names the link."""
-
-    unit_field: str = "unit"
-
-    def visible_to(self, user: User | AnonymousUser | None) -> Self:
-        """Rows in the units the user may see; nothing for anyone else."""
-        return restrict(self, user, self.unit_field)

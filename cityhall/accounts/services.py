@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -45,6 +46,30 @@ def _user_snapshot(user: User) -> dict[str, Any]:
     return snap
 
 
+#: What `update_user` may change: Django's own account fields and ours.
+USER_FIELDS = (
+    "username", "first_name", "last_name", "email", "is_active", "is_superuser", "kind",
+    "full_name", "phone", "national_id", "tax_code", "business_name", "language",
+)
+# Personal values are recorded as changed, never copied: "***" for a value, "" for none.
+_MASKED_FIELDS = frozenset({*_PERSONAL_FIELDS, "first_name", "last_name"})
+
+
+def _masked(name: str, value: Any) -> Any:
+    if name in _MASKED_FIELDS:
+        return "***" if value else ""
+    return value
+
+
+def clean_kind_and_tax_code(kind: str, tax_code: str) -> str:
+    """The normalised tax code; ValidationError for an unknown kind or a business without one."""
+    if kind not in UserKind.values:
+        raise ValidationError({"kind": [_("Unknown kind of user.")]})
+    if kind == UserKind.BUSINESS and not tax_code:
+        raise ValidationError({"tax_code": [_("A business account needs a tax code.")]})
+    return normalise_tax_code(tax_code) if tax_code else ""
+
+
 @transaction.atomic
 def create_user(
     *,
@@ -65,14 +90,7 @@ def create_user(
 
     `password_hash` takes an already hashed password (`make_password`), for bulk loads.
     """
-    if kind not in UserKind.values:
-        raise ValidationError({"kind": [_("Unknown kind of user.")]})
-    if kind == UserKind.BUSINESS:
-        if not tax_code:
-            raise ValidationError({"tax_code": [_("A business account needs a tax code.")]})
-        tax_code = normalise_tax_code(tax_code)
-    elif tax_code:
-        tax_code = normalise_tax_code(tax_code)
+    tax_code = clean_kind_and_tax_code(kind, tax_code)
     if User.objects.filter(username=username).exists():
         raise ValidationError({"username": [_("This username is taken.")]})
     user = User(
@@ -104,6 +122,79 @@ def create_user(
 
 
 @transaction.atomic
+def update_user(*, actor: Actor, user: User, **changes: Any) -> User:
+    """Change fields of a person's account (`USER_FIELDS`); audited, personal values masked.
+
+    Only superusers are `is_staff` (Django's admin needs it): the flag follows
+    `is_superuser`, as in `create_user`.
+    """
+    unknown = set(changes) - set(USER_FIELDS)
+    if unknown:
+        raise ValidationError(
+            _("These fields cannot be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
+    fields = (*USER_FIELDS, "is_staff")
+    before = {name: getattr(user, name) for name in fields}
+    for name, value in changes.items():
+        setattr(user, name, value)
+    user.tax_code = clean_kind_and_tax_code(user.kind, user.tax_code)
+    user.is_staff = user.is_superuser
+    user.full_clean(exclude=["password"])
+    changed = [name for name in fields if getattr(user, name) != before[name]]
+    if changed:
+        user.save(update_fields=changed)
+        forget_scope(user)
+        audit.record(
+            actor=actor, action="user.change", obj=user,
+            changes={name: [_masked(name, before[name]), _masked(name, getattr(user, name))]
+                     for name in changed},
+        )
+    return user
+
+
+@transaction.atomic
+def set_password(*, actor: Actor, user: User, password: str | None) -> User:
+    """Set a person's password after Django's validators, or turn password sign-in off (None)."""
+    was_usable = user.has_usable_password()
+    if password:
+        password_validation.validate_password(password, user)
+        user.set_password(password)
+        changes: dict[str, Any] = {"password": [None, "***"]}
+    else:
+        user.set_unusable_password()
+        changes = {"usable_password": [was_usable, False]}
+    user.save(update_fields=["password"])
+    audit.record(actor=actor, action="user.set_password", obj=user, changes=changes)
+    return user
+
+
+#: What `change_membership` may change.
+MEMBERSHIP_FIELDS = ("unit", "role", "title", "valid_from", "valid_to")
+
+
+def _membership_snapshot(membership: Membership) -> dict[str, Any]:
+    return {
+        "user": membership.user.username,
+        "unit": membership.unit.code,
+        "role": membership.role,
+        "title": membership.title,
+        "valid_from": membership.valid_from.isoformat(),
+        "valid_to": membership.valid_to.isoformat() if membership.valid_to else None,
+    }
+
+
+def _check_membership(
+    *, role: str, unit: Unit, valid_from: dt.date, valid_to: dt.date | None
+) -> None:
+    if role not in Role.values:
+        raise ValidationError({"role": [_("Unknown role.")]})
+    if valid_to is not None and valid_to < valid_from:
+        raise ValidationError({"valid_to": [_("A membership cannot end before it starts.")]})
+    if unit.valid_to is not None and unit.valid_to < valid_from:
+        raise ValidationError({"unit": [_("This unit has ended before the membership starts.")]})
+
+
+@transaction.atomic
 def grant_membership(
     *,
     actor: Actor,
@@ -115,13 +206,8 @@ def grant_membership(
     valid_to: dt.date | None = None,
 ) -> Membership:
     """Give a person a role in a unit for a period; staff roles make the account staff."""
-    if role not in Role.values:
-        raise ValidationError({"role": [_("Unknown role.")]})
     valid_from = valid_from or timezone.localdate()
-    if valid_to is not None and valid_to < valid_from:
-        raise ValidationError({"valid_to": [_("A membership cannot end before it starts.")]})
-    if unit.valid_to is not None and unit.valid_to < valid_from:
-        raise ValidationError({"unit": [_("This unit has ended before the membership starts.")]})
+    _check_membership(role=role, unit=unit, valid_from=valid_from, valid_to=valid_to)
     membership = Membership.objects.create(
         user=user, unit=unit, role=role, title=title, valid_from=valid_from, valid_to=valid_to
     )
@@ -134,14 +220,7 @@ def grant_membership(
         action="membership.grant",
         obj=membership,
         unit=unit,
-        changes={
-            "user": [None, user.username],
-            "unit": [None, unit.code],
-            "role": [None, role],
-            "title": [None, title],
-            "valid_from": [None, valid_from.isoformat()],
-            "valid_to": [None, valid_to.isoformat() if valid_to else None],
-        },
+        changes={name: [None, value] for name, value in _membership_snapshot(membership).items()},
     )
     return membership
 
@@ -166,6 +245,46 @@ def end_membership(
         changes={"valid_to": [before.isoformat() if before else None, on.isoformat()]},
     )
     return membership
+
+
+@transaction.atomic
+def change_membership(*, actor: Actor, membership: Membership, **changes: Any) -> Membership:
+    """Change a membership's unit, role, title or period; audited with before and after.
+
+    To end a membership use `end_membership`; this is for corrections.
+    """
+    unknown = set(changes) - set(MEMBERSHIP_FIELDS)
+    if unknown:
+        raise ValidationError(
+            _("These fields cannot be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
+    before = _membership_snapshot(membership)
+    for name, value in changes.items():
+        setattr(membership, name, value)
+    _check_membership(role=membership.role, unit=membership.unit,
+                      valid_from=membership.valid_from, valid_to=membership.valid_to)
+    delta = audit.diff(before, _membership_snapshot(membership))
+    if delta:
+        membership.save(update_fields=list(MEMBERSHIP_FIELDS))
+        forget_scope(membership.user)
+        audit.record(actor=actor, action="membership.change", obj=membership,
+                     unit=membership.unit, changes=delta)
+    return membership
+
+
+@transaction.atomic
+def delete_membership(*, actor: Actor, membership: Membership) -> None:
+    """Remove a membership recorded by mistake; its audit entry keeps what it was.
+
+    A membership that was real ends (`end_membership`) instead, so its period stays.
+    """
+    audit.record(
+        actor=actor, action="membership.delete", obj=membership, unit=membership.unit,
+        changes={name: [value, None] for name, value in _membership_snapshot(membership).items()},
+    )
+    user = membership.user
+    membership.delete()
+    forget_scope(user)
 
 
 @transaction.atomic

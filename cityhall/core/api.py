@@ -1,24 +1,21 @@
-"""The REST API's shared parts: authentication, errors as JSON, pagination shape."""
+"""The REST API's shared parts: errors as JSON, pagination shape, bounded ids and offsets.
+
+Who may call is the people app's business (`accounts.api_auth`).
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING, Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 
-from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
-from django.utils import timezone
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from ninja.security import HttpBearer, SessionAuth
 from pydantic import Field
-
-if TYPE_CHECKING:
-    from cityhall.accounts.models import User
 
 logger = logging.getLogger(__name__)
 
@@ -66,55 +63,6 @@ class Page(Schema, Generic[T]):
 def paginate(queryset: QuerySet[Any], *, limit: int, offset: int) -> dict[str, Any]:
     """Return `{"count", "items"}` for a page; two queries whatever the page size."""
     return {"count": queryset.count(), "items": list(queryset[offset : offset + limit])}
-
-
-class BearerToken(HttpBearer):
-    """`Authorization: Bearer <token>` with a personal token from `cityhall create_token`."""
-
-    def authenticate(self, request: HttpRequest, token: str) -> Any:
-        from cityhall.accounts.models import ApiToken
-
-        found = ApiToken.find(token)
-        if found is None:
-            return None
-        # Touch last_used at most once a minute so reads stay reads.
-        now = timezone.now()
-        if found.last_used_at is None or (now - found.last_used_at).total_seconds() > 60:
-            ApiToken.objects.filter(pk=found.pk).update(last_used_at=now)
-        request.user = found.user
-        return found.user
-
-
-class Session(SessionAuth):
-    """The web session (with CSRF on unsafe methods)."""
-
-
-session_auth = Session()
-bearer_auth = BearerToken()
-#: Endpoints that need a signed-in user accept either the session or a bearer token.
-AUTH = [bearer_auth, session_auth]
-
-
-def auth_user(request: HttpRequest) -> User:
-    """The user an `auth=AUTH` endpoint let in (django-ninja keeps it as `request.auth`)."""
-    from cityhall.accounts.models import User
-
-    user = getattr(request, "auth", None)
-    if not isinstance(user, User):
-        raise AuthenticationError
-    return user
-
-
-def optional_user(request: HttpRequest) -> Any:
-    """The user behind a bearer token or session, else AnonymousUser (never refuses)."""
-    header = request.headers.get("Authorization", "")
-    if header.lower().startswith("bearer "):
-        user = bearer_auth.authenticate(request, header[7:].strip())
-        if user is None:
-            raise ApiError(401, "invalid_token", "The bearer token is not valid.")
-        return user
-    user = getattr(request, "user", None)
-    return user if user is not None and user.is_authenticated else AnonymousUser()
 
 
 # Codes for the HTTP errors django-ninja raises itself (an unparsable body is a 400).

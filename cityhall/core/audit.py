@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Union
+from typing import Any, Protocol
 
+from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
 from django.utils import timezone
 
 from cityhall.core import context
 from cityhall.core.models import AuditEntry, PersonalDataRead
-
-if TYPE_CHECKING:
-    from cityhall.accounts.models import ApiKey, User
-    from cityhall.orgunits.models import Unit
 
 
 @dataclass(frozen=True)
@@ -27,19 +24,36 @@ class SystemActor:
 
 SYSTEM = SystemActor()
 
+
+class KeyActor(Protocol):
+    """A partner system acting through its API key (`accounts.ApiKey`)."""
+
+    @property
+    def pk(self) -> Any: ...
+
+    @property
+    def name(self) -> str: ...
+
+    def has_scope(self, scope: str) -> bool: ...
+
+
 # Who acts: a signed-in user, a partner system's API key, or the platform.
-Actor = Union["User", "ApiKey", SystemActor]
+Actor = AbstractBaseUser | KeyActor | SystemActor
+
+
+def _is_key(actor: Any) -> bool:
+    # The audit's own foreign key says which model is a partner's key: core imports no app.
+    key_model = AuditEntry._meta.get_field("actor_api_key").related_model
+    return isinstance(key_model, type) and isinstance(actor, key_model)
 
 
 def _actor_fields(actor: Any) -> dict[str, Any]:
-    from cityhall.accounts.models import ApiKey, User
-
-    if isinstance(actor, User):
-        return {"actor_user": actor, "actor_label": actor.get_username()}
-    if isinstance(actor, ApiKey):
-        return {"actor_api_key": actor, "actor_label": f"api-key:{actor.name}"}
     if isinstance(actor, SystemActor):
         return {"actor_label": actor.label}
+    if isinstance(actor, AbstractBaseUser):
+        return {"actor_user": actor, "actor_label": actor.get_username()}
+    if _is_key(actor):
+        return {"actor_api_key": actor, "actor_label": f"api-key:{actor.name}"}
     raise TypeError(f"not an actor: {actor!r}")
 
 
@@ -75,7 +89,7 @@ def entry(
     action: str,
     obj: models.Model | None = None,
     changes: Mapping[str, Any] | None = None,
-    unit: Unit | None = None,
+    unit: models.Model | None = None,
     unit_id: int | None = None,
 ) -> AuditEntry:
     """Build one audit entry without saving it (for services that write many at once)."""
@@ -87,10 +101,7 @@ def entry(
         ip=ctx.ip,
         **_actor_fields(actor),
     )
-    if unit is not None:
-        built.unit = unit
-    else:
-        built.unit_id = unit_id
+    built.unit_id = unit.pk if unit is not None else unit_id
     if obj is not None:
         built.object_type = obj._meta.label_lower
         built.object_id = str(obj.pk)
@@ -104,7 +115,7 @@ def record(
     action: str,
     obj: models.Model | None = None,
     changes: Mapping[str, Any] | None = None,
-    unit: Unit | None = None,
+    unit: models.Model | None = None,
 ) -> AuditEntry:
     """Write one audit entry; call it inside the transaction that made the change."""
     saved = entry(actor=actor, action=action, obj=obj, changes=changes, unit=unit)
@@ -112,33 +123,44 @@ def record(
     return saved
 
 
+#: Answers "in which unit and role does this person work?" for a read logged without
+#: its capacity; registered by the app that holds memberships.
+CapacityLookup = Callable[[Any], tuple[models.Model | None, str]]
+
+_capacity_lookup: CapacityLookup | None = None
+
+
+def register_capacity_lookup(lookup: CapacityLookup | None) -> CapacityLookup | None:
+    """Make `lookup` the reader's capacity for reads logged without one; returns the old one."""
+    global _capacity_lookup
+    previous, _capacity_lookup = _capacity_lookup, lookup
+    return previous
+
+
 def log_personal_data_read(
     *,
-    reader: User,
+    reader: AbstractBaseUser,
     obj: models.Model,
     fields: Iterable[str],
-    subject: User | None = None,
+    subject: AbstractBaseUser | None = None,
     purpose: str = "",
-    reader_unit: Unit | None = None,
+    reader_unit: models.Model | None = None,
     reader_role: str = "",
 ) -> PersonalDataRead:
     """Record that `reader` was shown personal `fields` of `obj` (and of `subject`).
 
-    Pass the unit and role the reader acted in; when omitted, the reader's first
-    membership in force is recorded, so the data subject still sees a capacity.
+    Pass the unit and role the reader acted in; when omitted, the registered capacity
+    lookup (the reader's first membership in force) gives them, so the data subject
+    still sees a capacity.
     """
-    if reader_unit is None and not reader_role:
-        from cityhall.accounts.models import Membership
-
-        held = Membership.objects.active_on().filter(user=reader).order_by("pk").first()
-        if held is not None:
-            reader_unit, reader_role = held.unit, held.role
+    if reader_unit is None and not reader_role and _capacity_lookup is not None:
+        reader_unit, reader_role = _capacity_lookup(reader)
     ctx = context.current()
     return PersonalDataRead.objects.create(
-        reader=reader,
-        reader_unit=reader_unit,
+        reader_id=reader.pk,
+        reader_unit_id=reader_unit.pk if reader_unit is not None else None,
         reader_role=reader_role,
-        subject=subject,
+        subject_id=subject.pk if subject is not None else None,
         object_type=obj._meta.label_lower,
         object_id=str(obj.pk),
         fields=sorted(set(fields)),

@@ -7,6 +7,18 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cityhall.core.scoping import ScopedQuerySet
+
+
+class AuditEntryQuerySet(ScopedQuerySet["AuditEntry"]):
+    """Reads of the audit trail: a unit's leaders see its entries, unit-less ones the city's."""
+
+
+class PersonalDataReadQuerySet(ScopedQuerySet["PersonalDataRead"]):
+    """Reads of the personal-data read log, scoped by the unit the reader acted in."""
+
+    unit_field = "reader_unit"
+
 
 class AuditEntry(models.Model):
     """One change made through a service function: who, when, what, before and after."""
@@ -33,6 +45,8 @@ class AuditEntry(models.Model):
     changes = models.JSONField(_("changes"), default=dict, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("audit entry")
@@ -69,6 +83,8 @@ class PersonalDataRead(models.Model):
     purpose = models.CharField(_("purpose"), max_length=200, blank=True)
     request_id = models.CharField(_("request id"), max_length=64, blank=True)
     ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+
+    objects = PersonalDataReadQuerySet.as_manager()
 
     class Meta:
         verbose_name = _("personal data read")

@@ -1,15 +1,19 @@
+"""Notices and outbox messages in the admin: shown, never written (the services and the
+worker write them)."""
+
 from django.contrib import admin
 
+from cityhall.core.admin import ReadOnlyAdmin
 from cityhall.notifications.models import Notification, OutboxMessage
 
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(ReadOnlyAdmin):
     list_display = ["recipient", "subject", "created_at", "read_at"]
     list_filter = ["read_at"]
 
 
 @admin.register(OutboxMessage)
-class OutboxMessageAdmin(admin.ModelAdmin):
+class OutboxMessageAdmin(ReadOnlyAdmin):
     list_display = ["channel", "address", "subject", "status", "attempts", "next_attempt_at"]
     list_filter = ["channel", "status"]

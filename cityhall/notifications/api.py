@@ -7,7 +7,8 @@ import datetime as dt
 from django.http import HttpRequest
 from ninja import Router, Schema
 
-from cityhall.core.api import AUTH, DbId, auth_user
+from cityhall.accounts.api_auth import AUTH, auth_user
+from cityhall.core.api import DbId
 from cityhall.notifications.models import Notification
 from cityhall.notifications.services import mark_read
 

@@ -1,18 +1,41 @@
-"""Admin for the registry: units and the successions between them."""
+"""Admin for the registry: units and the successions between them, written by the services."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from django.contrib import admin
+from django.db import transaction
 from django.db.models import QuerySet
 from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from cityhall.core.audit import SYSTEM, diff, record
+from cityhall.core.audit import SYSTEM, Actor
+from cityhall.orgunits import services
 from cityhall.orgunits.models import Unit, UnitSuccession
-from cityhall.orgunits.services import refresh_paths, snapshot
+
+
+def _actor(request: HttpRequest) -> Actor:
+    # The admin site lets only signed-in staff in; SYSTEM is for a request built by hand.
+    return request.user if request.user.is_authenticated else SYSTEM
+
+
+def _save_link(actor: Actor, form: Any, *, predecessor: Unit | None = None) -> UnitSuccession:
+    """Create or correct the succession a form holds, through the services."""
+    fields = [name for name in services.SUCCESSION_FIELDS if name in form.cleaned_data]
+    values = {name: form.cleaned_data[name] for name in fields}
+    if predecessor is not None:
+        values["predecessor"] = predecessor
+    if form.instance.pk is None:
+        return services.link_successor(actor=actor, **values)
+    # The form has written its values onto the instance: start from the stored row.
+    stored = UnitSuccession.objects.select_related("predecessor", "successor").get(
+        pk=form.instance.pk)
+    return services.update_succession(
+        actor=actor, succession=stored,
+        **{name: values[name] for name in form.changed_data if name in values},
+    )
 
 
 class OpenEndedFilter(admin.SimpleListFilter):
@@ -42,6 +65,8 @@ class SuccessionFormSet(BaseInlineFormSet):
 
 
 class SuccessorInline(admin.TabularInline):
+    """The units that took over this one; rows are saved by `UnitAdmin.save_formset`."""
+
     model = UnitSuccession
     formset = SuccessionFormSet
     fk_name = "predecessor"
@@ -61,19 +86,49 @@ class UnitAdmin(admin.ModelAdmin):
     readonly_fields = ("path", "search_name")
     inlines = (SuccessorInline,)
 
+    def get_readonly_fields(self, request: HttpRequest, obj: Unit | None = None) -> Any:
+        # Boundaries come from `cityhall import_boundaries`, not from typing GeoJSON here.
+        return (*self.readonly_fields, "boundary")
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Units are never deleted: they end (valid_to) and name their successors.
+        return False
+
     def save_model(self, request: HttpRequest, obj: Unit, form: Any, change: bool) -> None:
-        # The admin form has already validated the fields; keep the audit trail complete.
-        before = snapshot(Unit.objects.get(pk=obj.pk)) if change and obj.pk else {}
-        super().save_model(request, obj, form, change)
-        changes = diff(before, snapshot(obj))
-        if change and ("code" in changes or "parent" in changes):
-            refresh_paths(obj)
-        actor = request.user if request.user.is_authenticated else SYSTEM
-        record(
-            actor=actor,
-            action="orgunits.update_unit" if change else "orgunits.create_unit",
-            obj=obj, changes=changes, unit=obj,
-        )
+        values = {name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS
+                  if name in form.cleaned_data}
+        if change:
+            # The form has written its values onto `obj`: the service starts from the
+            # stored row, so that it sees (and audits) what changed.
+            saved = services.update_unit(
+                actor=_actor(request), unit=Unit.objects.get(pk=obj.pk),
+                **{name: values[name] for name in form.changed_data if name in values},
+            )
+        else:
+            saved = services.create_unit(actor=_actor(request), **values)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        """Each successor row goes to link_successor, update_succession or unlink_successor."""
+        actor = _actor(request)
+        # What Django's admin reads afterwards for its own change message.
+        formset.new_objects, formset.changed_objects, formset.deleted_objects = [], [], []
+        deleted = formset.deleted_forms if formset.can_delete else []
+        with transaction.atomic():
+            for row in formset.forms:
+                if row in deleted:
+                    if row.instance.pk is not None:
+                        link = UnitSuccession.objects.get(pk=row.instance.pk)
+                        services.unlink_successor(actor=actor, succession=link)
+                        formset.deleted_objects.append(link)
+                elif row.has_changed():
+                    is_new = row.instance.pk is None
+                    link = _save_link(actor, row, predecessor=form.instance)
+                    if is_new:
+                        formset.new_objects.append(link)
+                    else:
+                        formset.changed_objects.append((link, row.changed_data))
 
 
 @admin.register(UnitSuccession)
@@ -84,3 +139,17 @@ class UnitSuccessionAdmin(admin.ModelAdmin):
                      "successor__code")
     list_select_related = ("predecessor", "successor")
     raw_id_fields = ("predecessor", "successor")
+
+    def save_model(self, request: HttpRequest, obj: UnitSuccession, form: Any,
+                   change: bool) -> None:
+        saved = _save_link(_actor(request), form)
+        obj.pk = saved.pk
+        obj.refresh_from_db()
+
+    def delete_model(self, request: HttpRequest, obj: UnitSuccession) -> None:
+        services.unlink_successor(actor=_actor(request), succession=obj)
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[UnitSuccession]) -> None:
+        with transaction.atomic():
+            for link in queryset.select_related("predecessor", "successor"):
+                services.unlink_successor(actor=_actor(request), succession=link)

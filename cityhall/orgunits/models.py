@@ -13,9 +13,8 @@ from django.utils.translation import gettext_lazy as _
 from cityhall.core.text import search_key
 
 if TYPE_CHECKING:
+    from django.contrib.auth.base_user import AbstractBaseUser
     from django.contrib.auth.models import AnonymousUser
-
-    from cityhall.accounts.models import User
 
 
 class UnitKind(models.TextChoices):
@@ -57,7 +56,7 @@ class UnitQuerySet(models.QuerySet["Unit"]):
             return self
         return self.filter(search_name__contains=key)
 
-    def visible_to(self, user: User | AnonymousUser | None) -> UnitQuerySet:
+    def visible_to(self, user: AbstractBaseUser | AnonymousUser | None) -> UnitQuerySet:
         """The registry is public information: every unit is visible to everyone."""
         return self.all()
 

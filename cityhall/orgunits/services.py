@@ -21,7 +21,9 @@ from cityhall.orgunits.sources import REFORM_DAY, RegistryData, UnitKey, UnitRow
 # Fields the loader keeps in step with the sources; validity dates are set on creation only,
 # so a later reorganisation is never undone by re-running the load.
 _LOADED_FIELDS = ("kind", "name", "short_name", "name_en", "latitude", "longitude", "area_km2")
-_EDITABLE_FIELDS = (
+#: What `create_unit` takes and `update_unit` may change (the boundary comes from
+#: `import_boundaries`; the path and search key are computed).
+EDITABLE_FIELDS = (
     "code", "kind", "name", "short_name", "name_en", "parent", "electronic_id", "valid_from",
     "valid_to", "latitude", "longitude", "area_km2", "is_demo",
 )
@@ -45,8 +47,9 @@ class LoadReport:
 
 
 def snapshot(unit: Unit) -> dict[str, Any]:
+    """The unit's editable fields (the parent by id), for the audit trail's before and after."""
     return {name: getattr(unit, "parent_id" if name == "parent" else name) for name in
-            _EDITABLE_FIELDS}
+            EDITABLE_FIELDS}
 
 
 def _sync_unit(row: UnitRow, existing: Unit | None, parent: Unit | None) -> tuple[Unit, bool]:
@@ -175,7 +178,7 @@ def create_unit(
 
 def update_unit(*, actor: Actor, unit: Unit, **changes: Any) -> Unit:
     """Change some of a unit's fields after validating them; audited with before/after."""
-    unknown = set(changes) - set(_EDITABLE_FIELDS)
+    unknown = set(changes) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValidationError(
             _("These fields cannot be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
@@ -201,6 +204,98 @@ def refresh_paths(unit: Unit) -> None:
     for child in Unit.objects.filter(parent=unit):
         child.save()
         refresh_paths(child)
+
+
+#: What `update_succession` may change.
+SUCCESSION_FIELDS = ("predecessor", "successor", "effective_on", "is_primary", "note")
+
+
+def _succession_snapshot(link: UnitSuccession) -> dict[str, Any]:
+    return {
+        "predecessor": link.predecessor.code,
+        "successor": link.successor.code,
+        "effective_on": link.effective_on.isoformat(),
+        "is_primary": link.is_primary,
+        "note": link.note,
+    }
+
+
+def _save_succession(link: UnitSuccession) -> list[str]:
+    """Validate and save a link; when it is primary, the predecessor's other links stop being.
+
+    Returns the codes of the successors that lost the primary mark.
+    """
+    if link.predecessor_id == link.successor_id:
+        raise ValidationError({"successor": _("A unit cannot succeed itself.")})
+    link.note = link.note[:255]
+    link.full_clean()
+    link.save()
+    if not link.is_primary:
+        return []
+    others = UnitSuccession.objects.filter(predecessor_id=link.predecessor_id, is_primary=True) \
+        .exclude(pk=link.pk).select_related("successor")
+    demoted = sorted(other.successor.code for other in others)
+    others.update(is_primary=False)
+    return demoted
+
+
+def link_successor(
+    *,
+    actor: Actor,
+    predecessor: Unit,
+    successor: Unit,
+    effective_on: dt.date,
+    is_primary: bool = False,
+    note: str = "",
+) -> UnitSuccession:
+    """Record that `successor` took over (part of) `predecessor` on a day; audited.
+
+    A primary link (where open work goes) takes the mark from the predecessor's others.
+    """
+    link = UnitSuccession(predecessor=predecessor, successor=successor,
+                          effective_on=effective_on, is_primary=is_primary, note=note)
+    with transaction.atomic():
+        demoted = _save_succession(link)
+        changes = audit.diff({}, _succession_snapshot(link))
+        if demoted:
+            changes["primary_taken_from"] = demoted
+        audit.record(actor=actor, action="orgunits.link_successor", obj=link, unit=successor,
+                     changes=changes)
+    return link
+
+
+def update_succession(
+    *, actor: Actor, succession: UnitSuccession, **changes: Any
+) -> UnitSuccession:
+    """Correct a succession link (the primary successor, the day, the note); audited."""
+    unknown = set(changes) - set(SUCCESSION_FIELDS)
+    if unknown:
+        raise ValidationError(
+            _("These fields cannot be changed: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
+    with transaction.atomic():
+        before = _succession_snapshot(succession)
+        for name, value in changes.items():
+            setattr(succession, name, value)
+        if audit.diff(before, _succession_snapshot(succession)):
+            demoted = _save_succession(succession)
+            delta = audit.diff(before, _succession_snapshot(succession))
+            if demoted:
+                delta["primary_taken_from"] = demoted
+            audit.record(actor=actor, action="orgunits.update_succession", obj=succession,
+                         unit=succession.successor, changes=delta)
+    return succession
+
+
+def unlink_successor(*, actor: Actor, succession: UnitSuccession) -> None:
+    """Remove a succession link recorded by mistake; the audit entry keeps what it was."""
+    with transaction.atomic():
+        audit.record(
+            actor=actor, action="orgunits.unlink_successor", obj=succession,
+            unit=succession.successor,
+            changes={k: [v, None] for k, v in _succession_snapshot(succession).items()},
+        )
+        succession.delete()
 
 
 @dataclass

@@ -10,7 +10,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from cityhall.accounts.scope import ScopedQuerySet
+from cityhall.core.scoping import ScopedQuerySet
 
 # The concrete case model a WorkflowCaseQuerySet reads (Report, ...).
 _C = TypeVar("_C", bound=models.Model)

@@ -7,9 +7,7 @@ from typing import Any
 from django.http import HttpRequest
 from ninja import Form, Header, Query, Status, UploadedFile
 
-from cityhall.core.api import (
-    optional_user,
-)
+from cityhall.accounts.api_auth import optional_user
 from cityhall.reports import services
 from cityhall.reports.api.outputs import (
     follow_out,

@@ -11,8 +11,9 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Path, Router
 
+from cityhall.accounts.api_auth import auth_user, bearer_auth
 from cityhall.accounts.models import User
-from cityhall.core.api import ApiError, ErrorOut, auth_user, bearer_auth
+from cityhall.core.api import ApiError, ErrorOut
 from cityhall.reports import services
 from cityhall.reports.models import Report, ReportPhoto
 from cityhall.reports.services import ReportError

@@ -9,14 +9,13 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Query, Status
 
+from cityhall.accounts.api_auth import AUTH, auth_user
 from cityhall.accounts.models import User
 from cityhall.core.api import (
-    AUTH,
     MAX_OFFSET,
     MAX_PAGE,
     ApiError,
     Page,
-    auth_user,
     paginate,
 )
 from cityhall.reports import services
