@@ -464,7 +464,7 @@ def test_perform_many_leaves_the_rows_one_perform_at_a_time_would() -> None:
 
     def case_row(case: ExampleCase) -> tuple[object, ...]:
         row = ExampleCase.objects.get(pk=case.pk)
-        return tuple(getattr(row, concrete_field(row, n).attname) for n in engine._CASE_FIELDS)
+        return tuple(getattr(row, concrete_field(row, n).attname) for n in engine.CASE_FIELDS)
 
     def steps(case: ExampleCase) -> list[tuple[object, ...]]:
         return list(engine.history(case).values_list(

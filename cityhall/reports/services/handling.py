@@ -220,7 +220,7 @@ def transfer_report(
         # The definition says whether the receiving unit gets a fresh deadline; the
         # transfer step then records it.
         spec = engine.case_spec(report)
-        restart = (spec.get("transfer") or {}).get("deadline", "restart") == "restart"
+        restart = (spec.setting("transfer") or {}).get("deadline", "restart") == "restart"
         engine.perform(report, "transfer", actor=actor, comment=comment, now=now,
                        deadline={"working_days": report.category.deadline_days}
                        if restart else None)
