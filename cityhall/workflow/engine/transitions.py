@@ -102,7 +102,7 @@ def _validate_inputs(case: WorkflowCase, action: Action, inputs: Inputs) -> None
 
 
 class Stale(Exception):
-    """The case in hand no longer matches its row: read it again, under a lock."""
+    """The case in hand cannot be trusted for this decision: read its row again, locked."""
 
 
 def _guard(case: WorkflowCase) -> dict[str, Any]:
@@ -127,6 +127,21 @@ def check(case: WorkflowCase, action: str, actor: Any, inputs: Inputs) -> Spec:
         raise WorkflowError(code, f"{action!r} cannot be taken now by this actor")
     _validate_inputs(case, spec.actions[action], inputs)
     return spec
+
+
+def unchanged(case: WorkflowCase, spec: Spec, action: str, inputs: Inputs) -> bool:
+    """Whether `action` with `inputs` would leave `case` as it is, so that nothing is recorded.
+
+    That is an action that stays in the case's state and brings the assignee and the
+    deadline the case already has (assigning a case to its assignee again). An action that
+    stays in its state and brings neither is a note: its step is the change.
+    """
+    if spec.actions[action].to != case.state:
+        return False
+    if inputs.assignee is None and inputs.due_at is None:
+        return False
+    return (inputs.assignee is None or inputs.assignee.pk == case.assignee_id) and (
+        inputs.due_at is None or inputs.due_at == case.due_at)
 
 
 def advance(
@@ -156,9 +171,18 @@ def advance(
 def act(
     case: WorkflowCase, action: str, *, actor: Any, inputs: Inputs, idempotency_key: str,
     now: dt.datetime, cal: WorkCalendar, guarded: bool,
-) -> Transition:
-    """Check and take `action` on `case`; with `guarded`, only if the row still matches."""
+) -> Transition | None:
+    """Check and take `action` on `case`; with `guarded`, only if the row still matches.
+
+    None when the action would change nothing (`unchanged`): nothing is written.
+    """
     spec = check(case, action, actor, inputs)
+    if unchanged(case, spec, action, inputs):
+        if guarded:
+            # Decided on the row, not on an object that may be stale: a concurrent
+            # identical action waits for the first one and then finds nothing to do.
+            raise Stale
+        return None
     condition = _guard(case) if guarded else {}
     step, entry, event = advance(case, spec, action, actor=actor, inputs=inputs,
                                  idempotency_key=idempotency_key, now=now, cal=cal)
@@ -178,11 +202,15 @@ def perform(
     assignee: User | None = None, reason: str = "", attachments: Sequence[str] = (),
     deadline: Deadline | None = None, idempotency_key: str = "",
     now: dt.datetime | None = None,
-) -> Transition:
-    """Take `action` on `case` in one transaction; a repeated idempotency key acts once.
+) -> Transition | None:
+    """Take `action` on `case` in one transaction; the step, or None if nothing changed.
 
     `deadline` (a moment, or a span from now) gives the case a new deadline with the
     action (a transfer that restarts the count); the step and the audit entry record it.
+    An action that would change nothing (`unchanged`: assigning a case to its assignee
+    in the same state) records no step, no audit entry and no notice, and returns None;
+    it is decided on the locked row, so of concurrent identical actions one changes the
+    case and the others return None. A repeated idempotency key returns the step it made.
 
     The case in hand is trusted only if its row still holds the same step, stage,
     state, assignee and unit when it is written (a conditional UPDATE); otherwise,
@@ -232,7 +260,7 @@ def perform_many(
     assignee: User | None = None, reason: str = "", attachments: Sequence[str] = (),
     deadline: Deadline | None = None, idempotency_key: str = "",
     now: dt.datetime | None = None,
-) -> list[Transition]:
+) -> list[Transition | None]:
     """Take the same `action` on many cases of one type in one transaction: all or none.
 
     The checks are those of `perform`, made on every case's row read again under a
@@ -241,7 +269,9 @@ def perform_many(
     Then each table is written once for the whole batch: one statement for the
     cases, one for the steps, one for the audit entries, one per table of notices.
     A repeated `idempotency_key` returns the steps it made before and acts on no
-    case twice. The steps come back in the order of `cases`.
+    case twice. The steps come back in the order of `cases`, None for a case the
+    action would not change (`unchanged`: one already with that assignee), which is
+    skipped.
     """
     if not cases:
         return []
@@ -276,6 +306,8 @@ def perform_many(
                 spec = check(case, action, actor, inputs)
             except WorkflowError as exc:
                 raise BatchError(given, exc) from None
+            if unchanged(case, spec, action, inputs):
+                continue
             step, entry, event = advance(case, spec, action, actor=actor, inputs=inputs,
                                          idempotency_key=idempotency_key, now=now, cal=cal)
             steps.append(step)
@@ -289,7 +321,7 @@ def perform_many(
     made = {s.case_id: s for s in steps}
     for given in cases:
         copy_fields(locked[given.pk], given)
-    return [done.get(c.pk) or made[c.pk] for c in cases]
+    return [done.get(c.pk) or made.get(c.pk) for c in cases]
 
 
 def set_case_deadline(
