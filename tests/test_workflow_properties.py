@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cityhall.core.audit import SYSTEM
+from cityhall.notifications.models import Notification
 from cityhall.workflow import engine
 from cityhall.workflow.engine import WorkflowError
 from cityhall.workflow.models import ExampleCase
@@ -53,27 +54,35 @@ def test_random_actions_keep_states_defined_history_whole_and_deadlines_forward(
     assert case.due_at is not None
     spec = engine.case_spec(case)
     due = case.due_at
+    ref = f"workflow.examplecase:{case.pk}"
     for action, who, whom, minutes, with_comment, with_reason, batched in plan:
         now += dt.timedelta(minutes=minutes)
         before = ExampleCase.objects.get(pk=case.pk)
+        told_before = Notification.objects.filter(subject_ref=ref).count()
         if action == "sweep":
             engine.sweep(now=now)
             case.refresh_from_db()
         else:
             # The batch path (bulk actions) must keep the same promises as one action.
-            take: Any = (lambda c, *a, **k: engine.perform_many([c], *a, **k)) if batched \
+            take: Any = (lambda c, *a, **k: engine.perform_many([c], *a, **k)[0]) if batched \
                 else engine.perform
             try:
-                take(
+                step = take(
                     case, action, actor=_actor(staff, who),
                     assignee=None if whom == "system" else _actor(staff, whom),
                     comment="ghi chú" if with_comment else "",
                     reason="duplicate" if with_reason else "", now=now,
                 )
             except WorkflowError:
-                after = ExampleCase.objects.get(pk=case.pk)
+                step = None
+            after = ExampleCase.objects.get(pk=case.pk)
+            if step is None:
+                # Refused, or nothing to change: the row is as it was, and nobody is told.
                 assert (after.state, after.steps, after.assignee_id, after.due_at) == (
                     before.state, before.steps, before.assignee_id, before.due_at)
+                assert Notification.objects.filter(subject_ref=ref).count() == told_before
+            else:
+                assert (step.seq, after.steps) == (before.steps + 1, before.steps + 1)
         assert case.state in spec.states
         history = list(engine.history(case))
         assert [t.seq for t in history] == list(range(1, case.steps + 1))

@@ -1,4 +1,8 @@
-"""Workflow definitions: YAML files in the repo, validated and loaded into the database."""
+"""Workflow definitions: YAML files in the repo, validated and loaded into the database.
+
+The typed form (`Spec`) and `DefinitionError` are in `spec.py`; this module loads, keeps
+versions and caches parsed definitions.
+"""
 
 from __future__ import annotations
 
@@ -13,27 +17,7 @@ from django.conf import settings
 from django.db import transaction
 
 from cityhall.workflow.models import Transition, WorkflowDefinition
-from cityhall.workflow.spec import (
-    AUTO_CLOSE_FROM,
-    AUTO_CLOSE_KEYS,
-    CHANNELS,
-    ENGINE_AUDIENCES,
-    ENGINE_EVENTS,
-    ESCALATIONS,
-    REQUIREMENTS,
-    SYSTEM_ROLE,
-    DefinitionError,
-    Spec,
-    parse,
-    parse_span,
-)
-
-__all__ = [
-    "AUTO_CLOSE_FROM", "AUTO_CLOSE_KEYS", "CHANNELS", "ENGINE_AUDIENCES", "ENGINE_EVENTS",
-    "ESCALATIONS", "REQUIREMENTS", "SYSTEM_ROLE", "DefinitionError", "Spec", "definition_files",
-    "forget_specs", "latest", "latest_id", "load_all", "load_file", "parse", "parse_span",
-    "spec_of", "validate",
-]
+from cityhall.workflow.spec import DefinitionError, Spec, parse
 
 # Parsed definitions by primary key. A version that a case has used never changes
 # (load_file refuses), and every save of a definition in this process empties the
