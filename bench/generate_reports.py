@@ -29,9 +29,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from types import SimpleNamespace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+if TYPE_CHECKING:
+    from cityhall.workflow.spec import Spec
 
 CODE_PREFIX = "BENCH-"
 OFFICER_PREFIX = "bench.officer."
@@ -77,7 +80,7 @@ class World:
     departments: dict[str, Any]
     officers: dict[int, int]
     workflow_id: int
-    spec: dict[str, Any]
+    spec: Spec
     business: Any
     reasons: dict[tuple[int, int], tuple[int, str, str]]
 
@@ -235,9 +238,12 @@ def generate(count: int, *, seed: int = 4, now: dt.datetime | None = None,
     def add_days(start: dt.datetime, days: int) -> dt.datetime:
         return cal.add_working_days(start, days)
 
-    auto_days = int(world.spec["escalation"]["auto_close"]["after_working_days"])
-    state_deadline = (world.spec["states"]["received"] or {}).get("deadline") or {}
-    received_days = int(state_deadline.get("working_days", 0))
+    auto = world.spec.escalation.auto_close
+    assert auto is not None, "the report workflow closes resolved reports by itself"
+    auto_days = auto.after_working_days
+    state_deadline = world.spec.states["received"].deadline
+    received_days = int(state_deadline.amount) \
+        if state_deadline is not None and state_deadline.unit == "working_days" else 0
     last_of_category: dict[int, int] = {}
     totals = {"reports": 0, "transitions": 0, "contacts": 0}
     began = time.perf_counter()

@@ -30,6 +30,31 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
+def backend_seconds(pid: int) -> float:
+    """CPU seconds (user + system) the database backend process `pid` has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")  # not on this machine (a remote database)
+    # utime and stime are fields 14 and 15 of stat; [0] here is field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuClock:
+    """CPU time used by this process and by its database backend: unlike wall time, it
+    barely moves when other work shares the machine's cores."""
+
+    def __init__(self, backend_pid: int) -> None:
+        self.pid = backend_pid
+        self.began = (time.process_time(), backend_seconds(backend_pid))
+
+    def per(self, count: int) -> str:
+        """Milliseconds of CPU per unit of work since the clock started."""
+        here = (time.process_time() - self.began[0]) * 1000 / count
+        there = (backend_seconds(self.pid) - self.began[1]) * 1000 / count
+        return f"CPU {here:.2f} ms here + {there:.2f} ms in the database backend"
+
+
 def recreate(url: str) -> None:
     import psycopg
 
@@ -79,6 +104,8 @@ def main() -> None:
     with connection.cursor() as cur:
         cur.execute("SELECT version()")
         db_version = cur.fetchone()[0].split(",")[0]
+        cur.execute("SELECT pg_backend_pid()")
+        backend_pid = cur.fetchone()[0]
 
     ward = Unit.objects.active_on().commune_level().order_by("code").first()
     assert ward is not None, "the registry is loaded above"
@@ -122,11 +149,13 @@ def main() -> None:
     per_action = len(statements) / (len(warmup) * per_case)
     load_before = os.getloadavg()
     began = time.perf_counter()
+    cpu = CpuClock(backend_pid)
     for case in cases:
         run(case)
     elapsed = time.perf_counter() - began
     done = len(cases) * per_case
     rate = done / elapsed
+    cpu_single = cpu.per(done)
 
     # 1b. The same three actions through `engine.perform_many`, `--batch` cases per call and
     #     per transaction, as the staff queue's bulk actions take them.
@@ -149,11 +178,13 @@ def main() -> None:
     batch_statements = len([q for q in queries.captured_queries
                             if q["sql"] not in {"BEGIN", "COMMIT"}]) / per_case
     began = time.perf_counter()
+    cpu = CpuClock(backend_pid)
     for group in groups[1:]:
         run_batch(group)
     batch_elapsed = time.perf_counter() - began
     batch_done = sum(len(g) for g in groups[1:]) * per_case
     batch_rate = batch_done / batch_elapsed
+    cpu_batched = cpu.per(batch_done)
 
     # 2. A sweep over many open cases of which some are overdue (escalated to the leader).
     now = timezone.now()
@@ -175,8 +206,10 @@ def main() -> None:
     with connection.cursor() as cur:
         cur.execute("ANALYZE")
     began = time.perf_counter()
+    cpu = CpuClock(backend_pid)
     result = engine.sweep(now=now)
     sweep_seconds = time.perf_counter() - began
+    cpu_sweep = cpu.per(1)
 
     print(f"machine:      {machine()}")
     print(f"database:     {db_version}")
@@ -190,6 +223,8 @@ def main() -> None:
           f"{roles}), {batch_statements:.1f} SQL statements per call besides BEGIN/COMMIT")
     print(f"sweep:        {args.open_cases:,} open cases, {result.escalated:,} escalated "
           f"in {sweep_seconds:.2f} s")
+    print(f"cpu per transition: {cpu_single} (one at a time); {cpu_batched} (batched); "
+          f"sweep: {cpu_sweep} in all")
     connection.close()
 
 

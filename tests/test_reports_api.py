@@ -155,7 +155,7 @@ def test_bulk_assign_is_all_or_nothing(client: Client, people: Personas) -> None
     assert Report.objects.filter(state="assigned").count() == 0
     response = _post(client, "/api/v1/reports/assign",
                      {"codes": codes, "assignee": people.officer.username}, people.leader)
-    assert response.json() == {"assigned": codes}
+    assert response.json() == {"assigned": codes, "changed": codes, "unchanged": []}
     assert Report.objects.filter(state="assigned").count() == 2
 
 

@@ -260,12 +260,12 @@ def test_a_long_lived_user_object_reads_its_memberships_again_after_a_minute(
     monkeypatch.setattr(scope_module.time, "monotonic", lambda: clock[0])
     officer = p.officer
     assert scope_of(officer).covers(p.ward)
-    assert engine._memberships(officer)
+    assert engine.memberships_of(officer)
     # Changed elsewhere (another process, an update without the services): the object in
     # hand still answers from what it read, within a request's lifetime...
     Membership.objects.filter(user=officer).update(valid_to="2025-07-31")
     clock[0] += 30
-    assert scope_of(officer).covers(p.ward) and engine._memberships(officer)
+    assert scope_of(officer).covers(p.ward) and engine.memberships_of(officer)
     # ...but not past USER_CACHE_SECONDS: a worker's object cannot act on old roles for long.
     clock[0] += scope_module.USER_CACHE_SECONDS
-    assert scope_of(officer).is_empty and engine._memberships(officer) == []
+    assert scope_of(officer).is_empty and engine.memberships_of(officer) == []

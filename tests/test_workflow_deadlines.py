@@ -66,6 +66,7 @@ def test_an_action_can_bring_a_new_deadline_which_its_step_and_audit_entry_recor
                           deadline={"working_days": 10}, now=MON)
     expected = current_calendar().add_working_days(MON, 10)
     case.refresh_from_db()
+    assert step is not None
     assert case.due_at == step.due_at == expected != old
     entry = AuditEntry.objects.filter(action="workflow.assign", object_id=str(case.pk)).get()
     assert "due_at" in entry.changes

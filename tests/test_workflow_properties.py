@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cityhall.core.audit import SYSTEM
+from cityhall.notifications.models import Notification
 from cityhall.workflow import engine
 from cityhall.workflow.engine import WorkflowError
 from cityhall.workflow.models import ExampleCase
@@ -50,36 +51,44 @@ def test_random_actions_keep_states_defined_history_whole_and_deadlines_forward(
 ) -> None:
     now = at(2026, 2, 13, 10)
     case = new_case(staff, now)
-    assert case.workflow is not None and case.due_at is not None
-    spec = case.workflow.spec
+    assert case.due_at is not None
+    spec = engine.case_spec(case)
     due = case.due_at
+    ref = f"workflow.examplecase:{case.pk}"
     for action, who, whom, minutes, with_comment, with_reason, batched in plan:
         now += dt.timedelta(minutes=minutes)
         before = ExampleCase.objects.get(pk=case.pk)
+        told_before = Notification.objects.filter(subject_ref=ref).count()
         if action == "sweep":
             engine.sweep(now=now)
             case.refresh_from_db()
         else:
             # The batch path (bulk actions) must keep the same promises as one action.
-            take: Any = (lambda c, *a, **k: engine.perform_many([c], *a, **k)) if batched \
+            take: Any = (lambda c, *a, **k: engine.perform_many([c], *a, **k)[0]) if batched \
                 else engine.perform
             try:
-                take(
+                step = take(
                     case, action, actor=_actor(staff, who),
                     assignee=None if whom == "system" else _actor(staff, whom),
                     comment="ghi chú" if with_comment else "",
                     reason="duplicate" if with_reason else "", now=now,
                 )
             except WorkflowError:
-                after = ExampleCase.objects.get(pk=case.pk)
+                step = None
+            after = ExampleCase.objects.get(pk=case.pk)
+            if step is None:
+                # Refused, or nothing to change: the row is as it was, and nobody is told.
                 assert (after.state, after.steps, after.assignee_id, after.due_at) == (
                     before.state, before.steps, before.assignee_id, before.due_at)
-        assert case.state in spec["states"]
+                assert Notification.objects.filter(subject_ref=ref).count() == told_before
+            else:
+                assert (step.seq, after.steps) == (before.steps + 1, before.steps + 1)
+        assert case.state in spec.states
         history = list(engine.history(case))
         assert [t.seq for t in history] == list(range(1, case.steps + 1))
         assert history[-1].to_state == case.state
         assert all(a.to_state == b.from_state for a, b in itertools.pairwise(history))
-        if (spec["states"][case.state] or {}).get("terminal"):
+        if spec.states[case.state].terminal:
             assert case.closed_at is not None and engine.available_actions(case, staff.leader) == []
         # The case deadline only moves later, and only when a stopped clock restarts.
         assert case.due_at is not None and case.due_at >= due

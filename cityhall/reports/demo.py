@@ -92,7 +92,7 @@ def load_demo_reports() -> int:
             continue
         officer = _staff(f"officer.{demo.handle_in}")
         report = services.assign_report(actor=_staff(f"clerk.{demo.handle_in}"), report=report,
-                                        assignee=officer)
+                                        assignee=officer).report
         if "start" in demo.steps:
             report = services.start_work(actor=officer, report=report)
         if "resolve" in demo.steps:

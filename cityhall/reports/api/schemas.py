@@ -124,7 +124,18 @@ class BulkAssignIn(AssignIn):
 
 
 class BulkAssignOut(Schema):
-    assigned: list[str]
+    assigned: list[str] = Field(..., description="Every code asked for: each report is now "
+                                "with that member of staff.")
+    changed: list[str] = Field(..., description="The reports this request assigned (a step "
+                               "in their history, a notice to the assignee).")
+    unchanged: list[str] = Field(..., description="The reports that were already with that "
+                                 "member of staff in that state: left as they were.")
+
+
+class AssignOut(ReportDetail):
+    changed: bool = Field(..., description="False when the report was already with that "
+                          "member of staff in that state: nothing was recorded and nobody was "
+                          "told (of identical requests at once, one answers true).")
 
 
 class ActIn(Schema):

@@ -35,6 +35,7 @@ from cityhall.reports.api.router import (
 from cityhall.reports.api.schemas import (
     ActIn,
     AssignIn,
+    AssignOut,
     BulkAssignIn,
     BulkAssignOut,
     HideIn,
@@ -112,9 +113,10 @@ def bulk_assign(request: HttpRequest, payload: BulkAssignIn) -> dict[str, Any]:
         raise ApiError(404, "not_found", {c: _("No such report.") for c in missing})
     assignee = staff_member(payload.assignee)
     with refusals():
-        services.bulk_assign(actor=auth_user(request), reports=[found[c] for c in codes],
-                             assignee=assignee, comment=payload.comment)
-    return {"assigned": codes}
+        done = services.bulk_assign(actor=auth_user(request), reports=[found[c] for c in codes],
+                                    assignee=assignee, comment=payload.comment)
+    return {"assigned": codes, "changed": [a.report.code for a in done if a.changed],
+            "unchanged": [a.report.code for a in done if not a.changed]}
 
 
 @router.get("/{code}", response={200: ReportDetail, **ERRORS}, auth=AUTH)
@@ -123,15 +125,16 @@ def report_detail(request: HttpRequest, code: str = CODE) -> dict[str, Any]:
     return detail_out(visible_report(request, code), auth_user(request))
 
 
-@router.post("/{code}/assign", response={200: ReportDetail, **ERRORS}, auth=AUTH)
+@router.post("/{code}/assign", response={200: AssignOut, **ERRORS}, auth=AUTH)
 def assign(request: HttpRequest, payload: AssignIn, code: str = CODE) -> dict[str, Any]:
-    """Give the report to a member of staff."""
+    """Give the report to a member of staff; `changed` says whether this request did."""
     user = auth_user(request)
     report = visible_report(request, code)
     with refusals():
-        services.take_action(actor=user, report=report, action="assign",
-                             assignee=staff_member(payload.assignee), comment=payload.comment)
-    return detail_out(report, user)
+        done = services.assign_report(actor=user, report=report,
+                                      assignee=staff_member(payload.assignee),
+                                      comment=payload.comment)
+    return {**detail_out(report, user), "changed": done.changed}
 
 
 @router.post("/{code}/act", response={200: ReportDetail, **ERRORS}, auth=AUTH)

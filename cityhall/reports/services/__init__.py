@@ -10,6 +10,7 @@ from cityhall.reports.services.attachments import add_report_photos
 from cityhall.reports.services.errors import ReportError
 from cityhall.reports.services.handling import (
     REPORTER_LINK,
+    Assignment,
     assign_report,
     bulk_assign,
     history,
@@ -38,6 +39,7 @@ __all__ = [
     "ANONYMOUS",
     "HANDLING_ACTIONS",
     "REPORTER_LINK",
+    "Assignment",
     "Contact",
     "ReportError",
     "Submission",

@@ -37,7 +37,8 @@ def take_action(
     if action == "assign":
         if assignee is None:
             raise ReportError("unknown_assignee", _("Choose who takes the report."))
-        return assign_report(actor=actor, report=report, assignee=assignee, comment=comment)
+        return assign_report(actor=actor, report=report, assignee=assignee,
+                             comment=comment).report
     if action == "start_work":
         return start_work(actor=actor, report=report, comment=comment)
     if action == "resolve":

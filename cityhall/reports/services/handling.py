@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, cast
 
 from django.conf import settings
@@ -55,42 +56,57 @@ def _reply_text(reply: str) -> str:
     return reply
 
 
+@dataclass(frozen=True)
+class Assignment:
+    """What an assignment did: `changed` is False when the report already had that assignee
+    in that state, so that nothing was recorded and nobody was told."""
+
+    report: Report
+    changed: bool
+
+
 def assign_report(
     *, actor: Any, report: Report, assignee: User, comment: str = "",
     now: dt.datetime | None = None,
-) -> Report:
-    """Give the report to a member of staff who can see its unit."""
+) -> Assignment:
+    """Give the report to a member of staff who can see its unit (again: a no-op)."""
     now = now or timezone.now()
     with transaction.atomic(), _engine_errors():
-        engine.perform(report, "assign", actor=actor, assignee=assignee, comment=comment, now=now)
-        _touch(report, now)
-    return report
+        step = engine.perform(report, "assign", actor=actor, assignee=assignee, comment=comment,
+                              now=now)
+        if step is not None:
+            _touch(report, now)
+    return Assignment(report, changed=step is not None)
 
 
 def bulk_assign(
     *, actor: Any, reports: Iterable[Report], assignee: User, comment: str = "",
     now: dt.datetime | None = None,
-) -> list[Report]:
+) -> list[Assignment]:
     """Assign many reports to one person: all of them or, on any refusal, none.
 
     One engine call for the batch (`engine.perform_many`): each table is written once,
-    whatever the number of reports.
+    whatever the number of reports. A report that already has that assignee in that
+    state is left as it is (`changed` False).
     """
     now = now or timezone.now()
     chosen = list(reports)
     with transaction.atomic():
         try:
-            engine.perform_many(chosen, "assign", actor=actor, assignee=assignee,
-                                comment=comment, now=now)
+            steps = engine.perform_many(chosen, "assign", actor=actor, assignee=assignee,
+                                        comment=comment, now=now)
         except engine.BatchError as exc:
             # perform_many was given reports only, so the failing case is one of them.
             raise ReportError(exc.code, {cast(Report, exc.case).code: exc.detail}) from None
         except engine.WorkflowError as exc:
             raise ReportError(exc.code, exc.detail) from None
-        Report.objects.filter(pk__in=[r.pk for r in chosen]).update(updated_at=now)
-    for report in chosen:
-        report.updated_at = now
-    return chosen
+        done = [Assignment(r, changed=s is not None) for r, s in zip(chosen, steps, strict=True)]
+        Report.objects.filter(pk__in=[a.report.pk for a in done if a.changed]).update(
+            updated_at=now)
+    for assignment in done:
+        if assignment.changed:
+            assignment.report.updated_at = now
+    return done
 
 
 def start_work(*, actor: Any, report: Report, comment: str = "",
@@ -220,7 +236,7 @@ def transfer_report(
         # The definition says whether the receiving unit gets a fresh deadline; the
         # transfer step then records it.
         spec = engine.case_spec(report)
-        restart = (spec.get("transfer") or {}).get("deadline", "restart") == "restart"
+        restart = (spec.setting("transfer") or {}).get("deadline", "restart") == "restart"
         engine.perform(report, "transfer", actor=actor, comment=comment, now=now,
                        deadline={"working_days": report.category.deadline_days}
                        if restart else None)

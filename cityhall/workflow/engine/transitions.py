@@ -1,0 +1,372 @@
+"""The transition core: start a case, take an action on one case or many, move a deadline."""
+
+from __future__ import annotations
+
+import copy
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import models, transaction
+from django.utils import timezone
+
+from cityhall.accounts.models import User
+from cityhall.accounts.scope import scope_of
+from cityhall.core import audit
+from cityhall.core.models import AuditEntry
+from cityhall.orgunits.models import Unit
+from cityhall.workflow import definitions
+from cityhall.workflow.calendar_data import current_calendar
+from cityhall.workflow.engine import planning
+from cityhall.workflow.engine.bulk import bulk_set
+from cityhall.workflow.engine.cases import (
+    WRITTEN,
+    copy_fields,
+    lock,
+    new_step,
+    reuse_unit,
+    snapshot,
+    written_values,
+)
+from cityhall.workflow.engine.errors import BatchError, WorkflowError
+from cityhall.workflow.engine.notices import Event, leaders_lookup, notify
+from cityhall.workflow.engine.planning import Deadline
+from cityhall.workflow.engine.registry import case_spec, workflow_name
+from cityhall.workflow.engine.roles import may_take
+from cityhall.workflow.models import Transition, WorkflowCase, WorkflowDefinition
+from cityhall.workflow.spec import Action, Spec
+from cityhall.workflow.workcalendar import WorkCalendar
+
+
+def start(
+    case: WorkflowCase, *, actor: Any, assignee: User | None = None, comment: str = "",
+    deadline: Deadline | None = None, now: dt.datetime | None = None,
+) -> Transition:
+    """Put a new case on its workflow's latest version, in the start state, with deadlines.
+
+    `deadline` (a moment, or a span from now such as `{"working_days": 15}`) replaces the
+    definition's case deadline, e.g. a category's own; the start step records it.
+    """
+    name = workflow_name(case)
+    if case.workflow_id is not None:
+        raise WorkflowError("already_started", "the case has already started")
+    now = now or timezone.now()
+    cal = current_calendar()
+    due_at = planning.deadline_at(cal, now, deadline) if deadline is not None else None
+    with transaction.atomic():
+        case.workflow_id = definitions.latest_id(name)
+        spec = definitions.spec_of(case.workflow_id)
+        first = spec.start_state
+        case.state = first
+        case.assignee = assignee
+        case.started_at = case.state_entered_at = now
+        case.due_at = due_at or planning.span_end(cal, now, spec.deadline)
+        case.state_due_at = planning.span_end(cal, now, spec.states[first].deadline)
+        case.sweep_stage, case.next_sweep_at = planning.schedule(case, spec, cal, planning.REMIND)
+        case.steps = 1
+        case.save()
+        step = new_step(case, action="start", from_state="", actor=actor, now=now, cal=cal,
+                        assignee_before=None, comment=comment)
+        step.save()
+        audit.record(actor=actor, action="workflow.start", obj=case,
+                     changes=audit.diff({}, snapshot(case)), unit=case.unit)
+        notify([Event(case, spec, "start", actor, None, comment)], leaders_lookup(),
+               known=[actor, assignee])
+    return step
+
+
+@dataclass(frozen=True)
+class Inputs:
+    """What the caller gives with an action, the same for every case it is taken on."""
+
+    comment: str
+    assignee: User | None
+    reason: str
+    attachments: Sequence[str]
+    due_at: dt.datetime | None = None
+
+
+def _validate_inputs(case: WorkflowCase, action: Action, inputs: Inputs) -> None:
+    needs = set(action.requires)
+    if "comment" in needs and not inputs.comment.strip():
+        raise WorkflowError("comment_required", "this action needs a comment")
+    if "attachment" in needs and not inputs.attachments:
+        raise WorkflowError("attachment_required", "this action needs an attachment")
+    if "assignee" in needs and inputs.assignee is None:
+        raise WorkflowError("assignee_required", "this action needs an assignee")
+    if "reason" in needs and inputs.reason not in action.reasons:
+        raise WorkflowError("reason_required", "this action needs one of the listed reasons")
+    if inputs.assignee is not None and not scope_of(inputs.assignee).covers(case.unit):
+        raise WorkflowError("assignee_out_of_scope", "the assignee cannot work on this unit")
+
+
+class Stale(Exception):
+    """The case in hand cannot be trusted for this decision: read its row again, locked."""
+
+
+def _guard(case: WorkflowCase) -> dict[str, Any]:
+    # Every change of state, deadlines, clock or closing adds a step; reminders move
+    # only the sweep stage; domain code may change the assignee or the unit. A row
+    # that still has these values is the row the checks were made against.
+    return {
+        "steps": case.steps, "sweep_stage": case.sweep_stage, "state": case.state,
+        "assignee_id": case.assignee_id, "unit_id": case.unit_id,
+        "workflow_id": case.workflow_id,
+    }
+
+
+def check(case: WorkflowCase, action: str, actor: Any, inputs: Inputs) -> Spec:
+    """The workflow spec of `case`, once `actor` may take `action` on it with `inputs`."""
+    spec = case_spec(case)
+    if action not in spec.actions:
+        raise WorkflowError("unknown_action", f"no action {action!r} in this workflow")
+    if not may_take(actor, case, spec, action):
+        code = "invalid_state" if case.state not in spec.actions[action].sources \
+            else "not_allowed"
+        raise WorkflowError(code, f"{action!r} cannot be taken now by this actor")
+    _validate_inputs(case, spec.actions[action], inputs)
+    return spec
+
+
+def unchanged(case: WorkflowCase, spec: Spec, action: str, inputs: Inputs) -> bool:
+    """Whether `action` with `inputs` would leave `case` as it is, so that nothing is recorded.
+
+    That is an action that stays in the case's state and brings the assignee and the
+    deadline the case already has (assigning a case to its assignee again). An action that
+    stays in its state and brings neither is a note: its step is the change.
+    """
+    if spec.actions[action].to != case.state:
+        return False
+    if inputs.assignee is None and inputs.due_at is None:
+        return False
+    return (inputs.assignee is None or inputs.assignee.pk == case.assignee_id) and (
+        inputs.due_at is None or inputs.due_at == case.due_at)
+
+
+def advance(
+    case: WorkflowCase, spec: Spec, action: str, *, actor: Any, inputs: Inputs,
+    idempotency_key: str, now: dt.datetime, cal: WorkCalendar,
+) -> tuple[Transition, AuditEntry, Event]:
+    """Move the checked `case` on by `action` in memory; its step, audit entry and event.
+
+    Nothing is written: the caller writes the case, the step and the entry, and the
+    notices of the event, one case at a time (`perform`) or many at once (`perform_many`).
+    """
+    before = snapshot(case)
+    planning.move(case, spec, cal, spec.actions[action].to, now=now, due_at=inputs.due_at)
+    if inputs.assignee is not None:
+        case.assignee = inputs.assignee
+    case.steps += 1
+    step = new_step(
+        case, action=action, from_state=before["state"], actor=actor, now=now, cal=cal,
+        assignee_before=before["assignee"], comment=inputs.comment, reason=inputs.reason,
+        attachments=inputs.attachments, idempotency_key=idempotency_key,
+    )
+    entry = audit.entry(actor=actor, action=f"workflow.{action}", obj=case,
+                        changes=audit.diff(before, snapshot(case)), unit_id=case.unit_id)
+    return step, entry, Event(case, spec, action, actor, before["assignee"], inputs.comment)
+
+
+def act(
+    case: WorkflowCase, action: str, *, actor: Any, inputs: Inputs, idempotency_key: str,
+    now: dt.datetime, cal: WorkCalendar, guarded: bool,
+) -> Transition | None:
+    """Check and take `action` on `case`; with `guarded`, only if the row still matches.
+
+    None when the action would change nothing (`unchanged`): nothing is written.
+    """
+    spec = check(case, action, actor, inputs)
+    if unchanged(case, spec, action, inputs):
+        if guarded:
+            # Decided on the row, not on an object that may be stale: a concurrent
+            # identical action waits for the first one and then finds nothing to do.
+            raise Stale
+        return None
+    condition = _guard(case) if guarded else {}
+    step, entry, event = advance(case, spec, action, actor=actor, inputs=inputs,
+                                 idempotency_key=idempotency_key, now=now, cal=cal)
+    values = written_values(case)
+    # One UPDATE both writes the case and, when guarded, checks that nobody changed it
+    # since it was read (the row lock it takes makes a concurrent actor wait, then miss).
+    if type(case)._default_manager.filter(pk=case.pk, **condition).update(**values) != 1:
+        raise Stale
+    step.save()
+    entry.save()
+    notify([event], leaders_lookup(), known=[actor, inputs.assignee])
+    return step
+
+
+def perform(
+    case: WorkflowCase, action: str, *, actor: Any, comment: str = "",
+    assignee: User | None = None, reason: str = "", attachments: Sequence[str] = (),
+    deadline: Deadline | None = None, idempotency_key: str = "",
+    now: dt.datetime | None = None,
+) -> Transition | None:
+    """Take `action` on `case` in one transaction; the step, or None if nothing changed.
+
+    `deadline` (a moment, or a span from now) gives the case a new deadline with the
+    action (a transfer that restarts the count); the step and the audit entry record it.
+    An action that would change nothing (`unchanged`: assigning a case to its assignee
+    in the same state) records no step, no audit entry and no notice, and returns None;
+    it is decided on the locked row, so of concurrent identical actions one changes the
+    case and the others return None. A repeated idempotency key returns the step it made.
+
+    The case in hand is trusted only if its row still holds the same step, stage,
+    state, assignee and unit when it is written (a conditional UPDATE); otherwise,
+    or when the checks fail on it, the row is read again under a lock and the
+    checks are made on that.
+    """
+    now = now or timezone.now()
+    cal = current_calendar()
+    due_at = planning.deadline_at(cal, now, deadline) if deadline is not None else None
+    inputs = Inputs(comment, assignee, reason, attachments, due_at)
+    with transaction.atomic():
+        if idempotency_key:
+            done = Transition.objects.for_case(case).filter(idempotency_key=idempotency_key).first()
+            if done is not None:
+                copy_fields(lock(case), case)
+                return done
+        work = None
+        if case.pk is not None and case.workflow_id is not None:
+            # The action is tried on a copy, so that the object in hand changes only once
+            # the action is written (a refusal or a rollback leaves it as it was).
+            work = copy.copy(case)
+            try:
+                step = act(work, action, actor=actor, inputs=inputs,
+                           idempotency_key=idempotency_key, now=now, cal=cal, guarded=True)
+            except (Stale, WorkflowError):
+                pass  # nothing was written: decide again on the locked row
+            else:
+                copy_fields(work, case)
+                return step
+        locked = lock(case)
+        if work is not None:
+            reuse_unit(work, locked)
+        if idempotency_key:
+            done = Transition.objects.for_case(locked).filter(
+                idempotency_key=idempotency_key).first()
+            if done is not None:
+                copy_fields(locked, case)
+                return done
+        step = act(locked, action, actor=actor, inputs=inputs, idempotency_key=idempotency_key,
+                   now=now, cal=cal, guarded=False)
+    copy_fields(locked, case)
+    return step
+
+
+def perform_many(
+    cases: Sequence[WorkflowCase], action: str, *, actor: Any, comment: str = "",
+    assignee: User | None = None, reason: str = "", attachments: Sequence[str] = (),
+    deadline: Deadline | None = None, idempotency_key: str = "",
+    now: dt.datetime | None = None,
+) -> list[Transition | None]:
+    """Take the same `action` on many cases of one type in one transaction: all or none.
+
+    The checks are those of `perform`, made on every case's row read again under a
+    lock (in primary key order, so two batches never wait on each other in a cycle);
+    the first refusal raises `BatchError` naming its case, and nothing is written.
+    Then each table is written once for the whole batch: one statement for the
+    cases, one for the steps, one for the audit entries, one per table of notices.
+    A repeated `idempotency_key` returns the steps it made before and acts on no
+    case twice. The steps come back in the order of `cases`, None for a case the
+    action would not change (`unchanged`: one already with that assignee), which is
+    skipped.
+    """
+    if not cases:
+        return []
+    model = type(cases[0])
+    if any(type(c) is not model or c.pk is None for c in cases):
+        raise TypeError("perform_many takes saved cases of one type")
+    if len({c.pk for c in cases}) != len(cases):
+        raise WorkflowError("duplicate_case", "a case is listed twice")
+    now = now or timezone.now()
+    cal = current_calendar()
+    due_at = planning.deadline_at(cal, now, deadline) if deadline is not None else None
+    inputs = Inputs(comment, assignee, reason, attachments, due_at)
+    with transaction.atomic():
+        locked = {c.pk: c for c in model._default_manager.select_for_update().filter(
+            pk__in=sorted(c.pk for c in cases)).order_by("pk")}
+        done: dict[int, Transition] = {}
+        if idempotency_key:
+            done = {t.case_id: t for t in Transition.objects.filter(
+                case_type=model._meta.label_lower, case_id__in=list(locked),
+                idempotency_key=idempotency_key)}
+        units = {u.pk: u for u in Unit.objects.filter(
+            pk__in={c.unit_id for c in locked.values()})}
+        steps, entries, events = [], [], []
+        for given in cases:
+            case = locked.get(given.pk)
+            if case is None:
+                raise BatchError(given, WorkflowError("not_found", "the case no longer exists"))
+            if case.pk in done:
+                continue
+            case.unit = units[case.unit_id]
+            try:
+                spec = check(case, action, actor, inputs)
+            except WorkflowError as exc:
+                raise BatchError(given, exc) from None
+            if unchanged(case, spec, action, inputs):
+                continue
+            step, entry, event = advance(case, spec, action, actor=actor, inputs=inputs,
+                                         idempotency_key=idempotency_key, now=now, cal=cal)
+            steps.append(step)
+            entries.append(entry)
+            events.append(event)
+        acted = [e.case for e in events]
+        bulk_set(model, acted, WRITTEN)
+        Transition.objects.bulk_create(steps)
+        AuditEntry.objects.bulk_create(entries)
+        notify(events, leaders_lookup(), known=[actor, assignee])
+    made = {s.case_id: s for s in steps}
+    for given in cases:
+        copy_fields(locked[given.pk], given)
+    return [done.get(c.pk) or made.get(c.pk) for c in cases]
+
+
+def set_case_deadline(
+    case: WorkflowCase, due_at: Deadline, *, actor: Any, reason: str,
+    now: dt.datetime | None = None,
+) -> Transition:
+    """Give a running case a new deadline, recorded as a `set_deadline` step with its reason.
+
+    `due_at` is a moment or a span from now. The engine does not decide who may move a
+    deadline: the calling service does. The reminders and escalation are planned again
+    from the new deadline; the audit entry and the step keep the old and new values.
+    """
+    if not (reason or "").strip():
+        raise WorkflowError("comment_required", "say why the deadline changes")
+    if case.workflow_id is None:
+        raise WorkflowError("not_started", "the case has not started")
+    now = now or timezone.now()
+    cal = current_calendar()
+    target = planning.deadline_at(cal, now, due_at)
+    with transaction.atomic():
+        locked = lock(case)
+        if locked.closed_at is not None:
+            raise WorkflowError("invalid_state", "the case is closed")
+        spec = case_spec(locked)
+        before = snapshot(locked)
+        planning.move(locked, spec, cal, locked.state, now=now, due_at=target)
+        locked.steps += 1
+        type(locked)._default_manager.filter(pk=locked.pk).update(**written_values(locked))
+        step = new_step(locked, action="set_deadline", from_state=locked.state, actor=actor,
+                        now=now, cal=cal, assignee_before=locked.assignee_id, comment=reason)
+        step.save()
+        audit.entry(actor=actor, action="workflow.set_deadline", obj=locked,
+                    changes=audit.diff(before, snapshot(locked)),
+                    unit_id=locked.unit_id).save()
+        notify([Event(locked, spec, "set_deadline", actor, locked.assignee_id, reason)],
+               leaders_lookup(), known=[actor])
+    copy_fields(locked, case)
+    return step
+
+
+def history(case: WorkflowCase) -> models.QuerySet[Transition]:
+    """Every step of the case, oldest first."""
+    return Transition.objects.for_case(case).order_by("seq").select_related("actor", "assignee")
+
+
+def definition_of(case: WorkflowCase) -> WorkflowDefinition | None:
+    """The definition version the case runs on."""
+    return case.workflow
