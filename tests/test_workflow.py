@@ -490,8 +490,8 @@ def test_perform_many_leaves_the_rows_one_perform_at_a_time_would() -> None:
     assert told(one[0]) and all(told(a) == told(b) for a, b in zip(one, many, strict=True))
 
 
-def test_the_definition_example_in_the_architecture_doc_is_the_example_file() -> None:
-    doc = (Path(__file__).resolve().parent.parent / "docs" / "architecture.md").read_text()
-    section = doc.split("## Workflows as data: the definition format", 1)[1]
+def test_the_definition_example_in_the_workflow_doc_is_the_example_file() -> None:
+    doc = (Path(__file__).resolve().parent.parent / "docs" / "workflow.md").read_text()
+    section = doc.split("## Definition format", 1)[1]
     block = section.split("```yaml\n", 1)[1].split("```", 1)[0]
     assert yaml.safe_load(block) == yaml.safe_load(EXAMPLE_FILE.read_text(encoding="utf-8"))
