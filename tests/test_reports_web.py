@@ -580,3 +580,16 @@ def test_the_rating_comment_is_shown_to_the_reporter_only(world: World, client: 
     assert "2 trên 5" in public and "Cán bộ thái độ chưa tốt." not in public
     own = client.get(f"/reports/{report.code}/?t={made.private_token}").content.decode()
     assert "Cán bộ thái độ chưa tốt." in own
+
+
+def test_assigning_a_report_to_its_assignee_again_says_nothing_changed(world: World) -> None:
+    made = now_flood()
+    code = made.report.code
+    leader = signed_in(world.leader)
+    form = {"assignee": world.officer.username}
+    assert leader.post(f"/staff/reports/{code}/assign/", form).status_code == 302
+    again = leader.post(f"/staff/reports/{code}/assign/", form, follow=True).content.decode()
+    assert "Không có thay đổi: phản ánh đã được giao cho người này." in again
+    bulk = leader.post("/staff/reports/assign/", {"codes": [code], **form}, follow=True)
+    body = bulk.content.decode()
+    assert "0 phản ánh" in body and "đã do Trần Cán Bộ xử lý từ trước" in body

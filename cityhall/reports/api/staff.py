@@ -131,10 +131,10 @@ def assign(request: HttpRequest, payload: AssignIn, code: str = CODE) -> dict[st
     user = auth_user(request)
     report = visible_report(request, code)
     with refusals():
-        done = services.assign_report(actor=user, report=report,
-                                      assignee=staff_member(payload.assignee),
-                                      comment=payload.comment)
-    return {**detail_out(report, user), "changed": done.changed}
+        changed = services.take_action(actor=user, report=report, action="assign",
+                                       assignee=staff_member(payload.assignee),
+                                       comment=payload.comment)
+    return {**detail_out(report, user), "changed": changed}
 
 
 @router.post("/{code}/act", response={200: ReportDetail, **ERRORS}, auth=AUTH)

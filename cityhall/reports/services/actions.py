@@ -28,8 +28,11 @@ def take_action(
     *, actor: Any, report: Report, action: str, assignee: User | None = None,
     to_unit: Unit | None = None, original: Report | None = None, comment: str = "",
     reply: str = "", reason: str = "", responsible: str = "", photos: Sequence[Any] = (),
-) -> Report:
-    """Take the named handling action with the inputs it needs; refuse a missing one.
+) -> bool:
+    """Take the named handling action with the inputs it needs; whether it changed anything.
+
+    Only an assignment can change nothing (to the person who has the report already);
+    a missing input is refused.
 
     `comment` is the internal note (a transfer's reason), `reply` the public answer
     (resolve, reject), `reason` a rejection's reason code.
@@ -38,22 +41,27 @@ def take_action(
         if assignee is None:
             raise ReportError("unknown_assignee", _("Choose who takes the report."))
         return assign_report(actor=actor, report=report, assignee=assignee,
-                             comment=comment).report
+                             comment=comment).changed
     if action == "start_work":
-        return start_work(actor=actor, report=report, comment=comment)
+        start_work(actor=actor, report=report, comment=comment)
+        return True
     if action == "resolve":
-        return resolve_report(actor=actor, report=report, reply=reply, photos=photos)
+        resolve_report(actor=actor, report=report, reply=reply, photos=photos)
+        return True
     if action == "transfer":
         if to_unit is None:
             raise ReportError("invalid_target", _("Choose the unit responsible."))
-        return transfer_report(actor=actor, report=report, to_unit=to_unit, reason=comment)
+        transfer_report(actor=actor, report=report, to_unit=to_unit, reason=comment)
+        return True
     if action == "reject":
-        return reject_report(actor=actor, report=report, reason=reason, reply=reply,
-                             responsible=responsible)
+        reject_report(actor=actor, report=report, reason=reason, reply=reply,
+                      responsible=responsible)
+        return True
     if action == "merge":
         if original is None:
             raise ReportError("invalid_original", _("Choose an earlier report you can see."))
-        return merge_duplicate(actor=actor, report=report, original=original, comment=comment)
+        merge_duplicate(actor=actor, report=report, original=original, comment=comment)
+        return True
     raise ReportError("unknown_action", _("No such action."))
 
 

@@ -185,15 +185,22 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Tick at least one report and choose who takes them."))
         return redirect(back)
     try:
-        services.bulk_assign(actor=user, reports=reports, assignee=assignee)
+        done = services.bulk_assign(actor=user, reports=reports, assignee=assignee)
     except ReportError as exc:
         detail = "; ".join(f"{k}: {v}" for k, v in exc.detail.items()) \
             if isinstance(exc.detail, dict) else str(exc.detail)
         messages.error(request, _("Nothing was assigned: %(why)s") % {"why": detail})
     else:
+        changed = sum(1 for a in done if a.changed)
         messages.success(request, ngettext(
             "%(n)s report assigned to %(name)s.", "%(n)s reports assigned to %(name)s.",
-            len(reports)) % {"n": len(reports), "name": assignee.display_name})
+            changed) % {"n": changed, "name": assignee.display_name})
+        if changed < len(done):
+            messages.info(request, ngettext(
+                "%(n)s report was with %(name)s already.",
+                "%(n)s reports were with %(name)s already.",
+                len(done) - changed) % {"n": len(done) - changed,
+                                        "name": assignee.display_name})
     return redirect(back)
 
 
@@ -299,7 +306,7 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
         original = Report.objects.visible_to(user).select_related("unit").filter(
             code=post.get("original", "").strip()).first()
     try:
-        services.take_action(
+        changed = services.take_action(
             actor=user, report=report, action=action,
             assignee=services.find_staff(post.get("assignee", "")),
             to_unit=services.find_unit_in_service(post.get("to_unit", "")),
@@ -310,7 +317,10 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
         errors = exc.detail if isinstance(exc.detail, dict) else {"__all__": exc.detail}
         fresh = _staff_report(user, code)
         return _detail(request, fresh, errors={"action": action, **errors}, status=400)
-    messages.success(request, _("Done: %(action)s.") % {"action": ACTION_BUTTONS[action]})
+    if changed:
+        messages.success(request, _("Done: %(action)s.") % {"action": ACTION_BUTTONS[action]})
+    else:
+        messages.info(request, _("Nothing changed: the report is with this person already."))
     if not Report.objects.visible_to(user).filter(pk=report.pk).exists():
         # Transferred out of the user's scope: back to the queue.
         return redirect("reports:staff_reports")
