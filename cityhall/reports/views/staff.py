@@ -192,9 +192,10 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
         messages.error(request, _("Nothing was assigned: %(why)s") % {"why": detail})
     else:
         changed = sum(1 for a in done if a.changed)
-        messages.success(request, ngettext(
-            "%(n)s report assigned to %(name)s.", "%(n)s reports assigned to %(name)s.",
-            changed) % {"n": changed, "name": assignee.display_name})
+        if changed:
+            messages.success(request, ngettext(
+                "%(n)s report assigned to %(name)s.", "%(n)s reports assigned to %(name)s.",
+                changed) % {"n": changed, "name": assignee.display_name})
         if changed < len(done):
             messages.info(request, ngettext(
                 "%(n)s report was with %(name)s already.",
