@@ -214,3 +214,11 @@ def test_the_day_is_a_rolling_24_hours(gateway: FakeGateway) -> None:
     OutboxMessage.objects.update(created_at=timezone.now() - dt.timedelta(hours=25))
     _tell()
     assert _sms()[-1].status == PENDING
+
+
+@pytest.mark.django_db(transaction=True)
+def test_messages_written_outside_a_transaction_are_capped_too(settings: Settings) -> None:
+    settings.CITYHALL_MESSAGES_UNCONFIRMED_PER_DAY = 1
+    _tell()
+    _tell()
+    assert [m.status for m in _sms()] == [PENDING, HELD]

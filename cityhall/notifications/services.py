@@ -150,9 +150,11 @@ def notify_many(notices: Iterable[Notice]) -> int:
     if in_app:
         Notification.objects.bulk_create(in_app)
     if outbox:
-        capped = caps.apply(outbox, languages)
-        OutboxMessage.objects.bulk_create(outbox)
-        caps.record(capped)
+        # The caps lock each address's row until the messages are written.
+        with transaction.atomic():
+            capped = caps.apply(outbox, languages)
+            OutboxMessage.objects.bulk_create(outbox)
+            caps.record(capped)
     return len(in_app) + len(outbox)
 
 
