@@ -8,6 +8,7 @@ import logging
 import re
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -150,8 +151,11 @@ def notify_many(notices: Iterable[Notice]) -> int:
     if in_app:
         Notification.objects.bulk_create(in_app)
     if outbox:
-        # The caps lock each address's row until the messages are written.
-        with transaction.atomic():
+        # The caps lock the rows of the addresses without an account until the messages are
+        # written: in the caller's transaction, or in one of their own.
+        to_contacts = any(m.recipient_id is None for m in outbox)
+        with (transaction.atomic() if to_contacts and not transaction.get_connection()
+              .in_atomic_block else nullcontext()):
             capped = caps.apply(outbox, languages)
             OutboxMessage.objects.bulk_create(outbox)
             caps.record(capped)
