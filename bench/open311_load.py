@@ -443,7 +443,9 @@ def main() -> None:
     bodies, paths = post_bodies(api_key), get_paths()
     server_env = {**os.environ, "DEBUG": "0", "SECRET_KEY": key, "ALLOWED_HOSTS": "127.0.0.1",
                   "SECURE_SSL_REDIRECT": "0", "DATABASE_URL": args.db, "LOG_LEVEL": "WARNING",
-                  "CITYHALL_OPEN311_ASYNC_INTAKE": "1" if args.async_intake else "0"}
+                  "CITYHALL_OPEN311_ASYNC_INTAKE": "1" if args.async_intake else "0",
+                  # One partner key posts far past its hourly limit: measure throughput.
+                  "CITYHALL_RATE_PARTNER": "off"}
     lines = [*machine(db_version), f"load avg:     {load_start[0]:.2f} {load_start[1]:.2f} "
              f"{load_start[2]:.2f} at start",
              f"server:       gunicorn cityhall.wsgi, 2 workers x {args.threads} thread(s), "

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ninja import NinjaAPI
 
 from cityhall.core.api import install_error_handlers
+from cityhall.core.limits import install_api_handler
 
 api = NinjaAPI(
     title="cityhall API",
@@ -16,6 +17,7 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 install_error_handlers(api)
+install_api_handler(api)
 
 from cityhall.accounts.api import router as accounts_router  # noqa: E402
 from cityhall.notifications.api import router as notifications_router  # noqa: E402

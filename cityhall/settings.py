@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import importlib.util
 from pathlib import Path
 from typing import Any
@@ -9,7 +10,7 @@ from typing import Any
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
 
-from cityhall.core.env import EnvError, env_bool, env_int, env_list, env_str
+from cityhall.core.env import EnvError, env_bool, env_int, env_list, env_rate, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(env_str("CITYHALL_VAR_DIR", str(BASE_DIR / "var")))
@@ -55,6 +56,7 @@ INSTALLED_APPS = [
     "cityhall.workflow",
     "cityhall.reports",
     "cityhall.open311",
+    "axes",
 ]
 
 MIDDLEWARE = [
@@ -69,6 +71,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: turns a locked-out sign-in into the lockout answer.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "cityhall.urls"
@@ -112,6 +116,12 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_USER_MODEL = "accounts.User"
+# The lockout backend first: it refuses a locked-out account+address before any password
+# is checked (django-axes); the model backend then checks the password.
+AUTHENTICATION_BACKENDS = [
+    "cityhall.accounts.signin.LockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "portal:login"
 LOGIN_REDIRECT_URL = "portal:staff_home"
 LOGOUT_REDIRECT_URL = "portal:home"
@@ -261,3 +271,45 @@ CITYHALL_OPEN311_SQL_PAGES = env_bool("CITYHALL_OPEN311_SQL_PAGES", True)
 # Accept Open311 POSTs into a queue and file them in `cityhall worker` (answer: a token);
 # off, each POST files the report at once (answer: service_request_id). See docs/open311.md.
 CITYHALL_OPEN311_ASYNC_INTAKE = env_bool("CITYHALL_OPEN311_ASYNC_INTAKE", False)
+
+# -- Limits (docs/security.md, "Limits") --------------------------------------------
+# Proxies in front of the app that append to X-Forwarded-For (0: none, the header is
+# never trusted). The client's address counts for the limits, the lockout and the audit.
+CITYHALL_TRUSTED_PROXIES = env_int("CITYHALL_TRUSTED_PROXIES", 0)
+if CITYHALL_TRUSTED_PROXIES < 0:
+    raise EnvError("CITYHALL_TRUSTED_PROXIES must be 0 or more")
+# Requests that file a report or follow one up (rate, reopen, photos), as "count/period"
+# (s, m, h, d; "5/10m") or "off": per client address for anonymous callers, per account
+# for signed-in ones, per API key for partners. Filing and follow-ups count separately.
+CITYHALL_RATE_ANONYMOUS = env_rate("CITYHALL_RATE_ANONYMOUS", "20/h")
+CITYHALL_RATE_SIGNED_IN = env_rate("CITYHALL_RATE_SIGNED_IN", "60/h")
+CITYHALL_RATE_PARTNER = env_rate("CITYHALL_RATE_PARTNER", "1200/h")
+# django-ratelimit keeps its counters in the default cache; an unreadable counter lets the
+# request through rather than stopping every report (cityhall.core.limits.check).
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_FAIL_OPEN = True
+
+# Messages to an address (phone number or e-mail) given in a report: at most this many in
+# 24 hours until its owner confirms it, then at most the second number; messages over the
+# cap are held, sent if the address is confirmed in time, dropped after the hold.
+CITYHALL_MESSAGES_UNCONFIRMED_PER_DAY = env_int("CITYHALL_MESSAGES_UNCONFIRMED_PER_DAY", 3)
+CITYHALL_MESSAGES_CONFIRMED_PER_DAY = env_int("CITYHALL_MESSAGES_CONFIRMED_PER_DAY", 20)
+CITYHALL_MESSAGES_HOLD_HOURS = env_int("CITYHALL_MESSAGES_HOLD_HOURS", 72)
+if min(CITYHALL_MESSAGES_UNCONFIRMED_PER_DAY, CITYHALL_MESSAGES_CONFIRMED_PER_DAY,
+       CITYHALL_MESSAGES_HOLD_HOURS) < 1:
+    raise EnvError("CITYHALL_MESSAGES_* must be 1 or more")
+
+# Sign-in lockout (django-axes): this many failures for one account from one address lock
+# that pair out for the given minutes, counted again from each attempt made meanwhile.
+CITYHALL_SIGN_IN_FAILURES = env_int("CITYHALL_SIGN_IN_FAILURES", 5)
+CITYHALL_SIGN_IN_LOCKOUT_MINUTES = env_int("CITYHALL_SIGN_IN_LOCKOUT_MINUTES", 15)
+if CITYHALL_SIGN_IN_FAILURES < 1 or CITYHALL_SIGN_IN_LOCKOUT_MINUTES < 1:
+    raise EnvError("CITYHALL_SIGN_IN_FAILURES and _LOCKOUT_MINUTES must be 1 or more")
+AXES_FAILURE_LIMIT = CITYHALL_SIGN_IN_FAILURES
+AXES_COOLOFF_TIME = dt.timedelta(minutes=CITYHALL_SIGN_IN_LOCKOUT_MINUTES)
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "cityhall.core.context.client_address"
+AXES_LOCKOUT_CALLABLE = "cityhall.accounts.signin.lockout_response"
+# Sign-ins and sign-outs are in our audit trail; axes keeps only the failure counters.
+AXES_DISABLE_ACCESS_LOG = True
+AXES_VERBOSE = False

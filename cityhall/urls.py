@@ -17,5 +17,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Each domain app mounts its own pages; the portal is the shell around them.
     path("", include("cityhall.reports.urls")),
+    path("", include("cityhall.notifications.urls")),
     path("", include("cityhall.portal.urls")),
 ]

@@ -36,6 +36,8 @@ from django.utils.regex_helper import normalize  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from cityhall.accounts.demo import DEMO_PASSWORD, demo_logins  # noqa: E402
+from cityhall.notifications import caps  # noqa: E402
+from cityhall.notifications.models import ContactPoint  # noqa: E402
 from cityhall.reports.models import Report, ReportPhoto  # noqa: E402
 
 logging.getLogger("httpx").setLevel(logging.WARNING)  # the table says it all
@@ -75,6 +77,7 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "/open311/v2/requests/<request_id>": ("/open311/v2/requests/{open311_report}.json",),
     "/open311/v2/tokens/<token>": ("/open311/v2/tokens/{open311_token}.json",),
     "/open311/v2/<rest>": ("/open311/v2/no-such-resource.json",),
+    "/messages/confirm/<token>/": ("/messages/confirm/{contact_token}/",),
 }
 
 #: The category the smoke test files its reports in (a resident's, with no required field).
@@ -312,9 +315,15 @@ def sample_values(anonymous: Visitor, open311_key: str) -> dict[str, str]:
             raise Failed(f"`cityhall worker` did not file the Open311 request within "
                          f"{WORKER_TIMEOUT:.0f} s")
         time.sleep(0.5)
+    # The filed report's receipt went to the contact's address, which has not confirmed yet.
+    contact = ContactPoint.objects.filter(
+        kind=ContactPoint.Kind.EMAIL, digest=caps.digest("email", "smoke@example.com")).first()
+    if contact is None:
+        raise Failed("the filed report's contact address has no ContactPoint row")
     return {"demo_report": demo.code, "unit": demo.unit.code, "category": FILING_CATEGORY,
             "filed": filed, "token": token, "photo": str(photo_id),
-            "open311_token": open311_token, "open311_report": open311_report}
+            "open311_token": open311_token, "open311_report": open311_report,
+            "contact_token": caps.confirmation_token(contact.pk)}
 
 
 def visitors(base: str, host: str) -> list[tuple[Visitor, str]]:

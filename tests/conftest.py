@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from pytest_django import DjangoDbBlocker
 
@@ -25,3 +26,10 @@ def committed_registry(transactional_db: None) -> None:
     last), so each of them loads the registry itself instead of trusting the session's.
     """
     call_command("load_units", verbosity=0)
+
+
+@pytest.fixture(autouse=True)
+def _fresh_request_counters() -> Iterator[None]:
+    """Each test starts with empty request-limit counters (they live in the cache)."""
+    cache.clear()
+    yield

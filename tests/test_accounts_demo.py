@@ -8,6 +8,7 @@ import pytest
 from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import RequestFactory
 
 from cityhall.accounts.demo import DEMO_PASSWORD, demo_usernames
 from cityhall.accounts.models import Membership, User, UserKind
@@ -35,7 +36,9 @@ def test_load_demo_creates_every_demo_account_and_is_idempotent() -> None:
 def test_demo_accounts_sign_in_with_the_shared_password() -> None:
     call_command("load_demo", stdout=io.StringIO())
     for name in ("city.leader", "officer.saigon", "khupho.ankhanh", "resident", "business"):
-        assert authenticate(username=name, password=DEMO_PASSWORD) is not None, name
+        # The lockout backend (django-axes) needs the request a sign-in comes with.
+        request = RequestFactory().post("/login/")
+        assert authenticate(request, username=name, password=DEMO_PASSWORD) is not None, name
 
 
 def test_demo_staff_hold_their_roles_in_the_real_units() -> None:

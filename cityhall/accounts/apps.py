@@ -14,3 +14,7 @@ class AccountsConfig(AppConfig):
 
         scoping.register_scope_lookup(scope.scope_of)
         audit.register_capacity_lookup(scope.capacity_of)
+
+        from cityhall.accounts import signin
+
+        signin.connect()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 
 
 class EnvError(ValueError):
@@ -53,3 +54,18 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if value is None:
         return list(default)
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+_RATE = re.compile(r"^(\d+)/(\d*)([smhd])$")
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """Return a request rate such as `20/h` or `5/10m` (count per period), or None for `off`."""
+    value = os.environ.get(name, default).strip().lower()
+    if value in ("off", "0", ""):
+        return None
+    match = _RATE.match(value)
+    if match is None or int(match.group(1)) < 1 or match.group(2) == "0":
+        raise EnvError(f"{name} must be a rate such as 20/h or 5/10m (s, m, h, d), or off; "
+                       f"got {value!r}")
+    return value

@@ -30,7 +30,7 @@ class RequestContextMiddleware:
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _SAFE_ID.match(incoming) else uuid.uuid4().hex
         request.id = request_id  # type: ignore[attr-defined]
-        ip = request.META.get("REMOTE_ADDR") or None
+        ip = context.client_address(request)
         token = context.set_current(context.RequestContext(request_id=request_id, ip=ip))
         try:
             response = self.get_response(request)

@@ -9,6 +9,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from cityhall.core import jobs
+        from cityhall.notifications.caps import drop_expired
         from cityhall.notifications.services import DeliveryResult, deliver_outbox
 
         def deliver(limit: int) -> DeliveryResult:
@@ -19,3 +20,6 @@ class NotificationsConfig(AppConfig):
         jobs.register("notifications.outbox", deliver, per_round=100, order=90,
                       says=lambda r: {"sent": r.sent, "retried": r.retried,
                                       "failed": r.failed})
+        # Held messages whose address was not confirmed in time are dropped, never sent.
+        jobs.register("notifications.drop_held", lambda limit: drop_expired(limit=limit),
+                      per_round=500, order=80, says=lambda dropped: {"dropped": dropped})

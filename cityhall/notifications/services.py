@@ -8,16 +8,19 @@ import logging
 import re
 import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
+from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
+from django.db import transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
 from cityhall.core.queue import Lease, Retry, WorkQueue
+from cityhall.notifications import caps
 from cityhall.notifications.models import Notification, OutboxMessage
 
 logger = logging.getLogger(__name__)
@@ -94,7 +97,8 @@ def _language(code: str) -> str:
 
 
 def _compose(
-    notice: Notice, in_app: list[Notification], outbox: list[OutboxMessage]
+    notice: Notice, in_app: list[Notification], outbox: list[OutboxMessage],
+    languages: dict[int, str],
 ) -> None:
     rendered: dict[str, tuple[str, str]] = {}
 
@@ -130,22 +134,32 @@ def _compose(
             outbox.append(OutboxMessage(channel=channel, recipient=None, address=address,
                                         subject=subject, body=body,
                                         subject_ref=notice.subject_ref))
+            languages[id(outbox[-1])] = _language(contact.language)
 
 
 def notify_many(notices: Iterable[Notice]) -> int:
     """Write the notices of many events at once (one insert per table), in the caller's transaction.
 
     In-app notices become visible when the transaction commits; other channels
-    go to the outbox, which the worker delivers after commit.
+    go to the outbox, which the worker delivers after commit. Messages to addresses
+    without an account are capped (`caps.apply`): over the cap they are held, not sent.
     """
     in_app: list[Notification] = []
     outbox: list[OutboxMessage] = []
+    languages: dict[int, str] = {}
     for notice in notices:
-        _compose(notice, in_app, outbox)
+        _compose(notice, in_app, outbox, languages)
     if in_app:
         Notification.objects.bulk_create(in_app)
     if outbox:
-        OutboxMessage.objects.bulk_create(outbox)
+        # The caps lock the rows of the addresses without an account until the messages are
+        # written: in the caller's transaction, or in one of their own.
+        to_contacts = any(m.recipient_id is None for m in outbox)
+        with (transaction.atomic() if to_contacts and not transaction.get_connection()
+              .in_atomic_block else nullcontext()):
+            capped = caps.apply(outbox, languages)
+            OutboxMessage.objects.bulk_create(outbox)
+            caps.record(capped)
     return len(in_app) + len(outbox)
 
 
@@ -212,7 +226,7 @@ def _post(url: str, key: str, payload: dict[str, Any], idempotency_key: str) -> 
 
 def send(message: OutboxMessage) -> None:
     """Hand one message to its channel; raise GatewayError when it must be retried."""
-    body = fill_secrets(message.body, message.subject_ref)
+    body = fill_secrets(caps.fill_link(message), message.subject_ref)
     if message.channel == OutboxMessage.Channel.EMAIL:
         try:
             send_mail(message.subject, body, settings.DEFAULT_FROM_EMAIL, [message.address])

@@ -25,6 +25,7 @@ from cityhall.core.text import querydict_has_nul
 from cityhall.open311 import pages, queries, render
 from cityhall.open311.intake import accept as accept_intake
 from cityhall.open311.intake import payload_of
+from cityhall.open311.limits import limit_filing
 from cityhall.open311.models import Intake
 from cityhall.open311.params import (
     Open311Error,
@@ -238,6 +239,7 @@ def _location(params: QueryDict) -> tuple[float | None, float | None, str]:
 
 
 @open311("GET", "HEAD", "POST")
+@limit_filing(WRITE_SCOPE)
 def requests_view(request: HttpRequest, fmt: str) -> HttpResponse:
     """GET: public requests, filtered; POST: file a request for a partner's user."""
     if request.method == "POST":

@@ -16,6 +16,8 @@ from cityhall.reports.api.outputs import (
 from cityhall.reports.api.router import (
     CODE,
     ERRORS,
+    FOLLOW_UP_LIMIT,
+    LIMITED,
     PHOTOS,
     bearer_user,
     followed_report,
@@ -43,7 +45,8 @@ def follow(
     return follow_out(followed_report(code, optional_user(request), given), given)
 
 
-@router.post("/{code}/rate", response={200: FollowOut, **ERRORS}, auth=None)
+@router.post("/{code}/rate", response={200: FollowOut, **ERRORS, **LIMITED}, auth=None,
+             throttle=FOLLOW_UP_LIMIT)
 def rate(
     request: HttpRequest, payload: RateIn, code: str = CODE,
     x_report_token: str = Header("", alias="X-Report-Token", max_length=100),
@@ -59,7 +62,8 @@ def rate(
     return follow_out(report, given)
 
 
-@router.post("/{code}/reopen", response={200: FollowOut, **ERRORS}, auth=None)
+@router.post("/{code}/reopen", response={200: FollowOut, **ERRORS, **LIMITED}, auth=None,
+             throttle=FOLLOW_UP_LIMIT)
 def reopen(
     request: HttpRequest, payload: ReopenIn, code: str = CODE,
     x_report_token: str = Header("", alias="X-Report-Token", max_length=100),
@@ -74,7 +78,8 @@ def reopen(
     return follow_out(report, given)
 
 
-@router.post("/{code}/photos", response={200: PhotosOut, 201: PhotosOut, **ERRORS}, auth=None)
+@router.post("/{code}/photos", response={200: PhotosOut, 201: PhotosOut, **ERRORS, **LIMITED},
+             auth=None, throttle=FOLLOW_UP_LIMIT)
 def add_photos(
     request: HttpRequest, code: str = CODE,
     photos: list[UploadedFile] = PHOTOS,

@@ -12,7 +12,9 @@ from django.utils.translation import gettext as _
 from ninja import File, Path, Router
 
 from cityhall.accounts.api_auth import auth_user, bearer_auth
+from cityhall.accounts.limits import ApiLimit
 from cityhall.accounts.models import User
+from cityhall.core import limits
 from cityhall.core.api import ApiError, ErrorOut
 from cityhall.reports import services
 from cityhall.reports.models import Report, ReportPhoto
@@ -23,6 +25,10 @@ router = Router(tags=["reports"])
 #: The error answers an endpoint may give, for the OpenAPI document.
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
                           409: ErrorOut, 422: ErrorOut}
+#: The open POSTs' limits (docs/security.md, "Limits"): over them, 429 with Retry-After.
+FILING_LIMIT = ApiLimit(limits.FILING)
+FOLLOW_UP_LIMIT = ApiLimit(limits.FOLLOW_UP)
+LIMITED: dict[int, Any] = {429: ErrorOut}
 #: The HTTP status of a service's refusal, by its code (400 otherwise).
 STATUS_OF = {"not_found": 404, "not_allowed": 403, "not_reporter": 403,
              "channel_not_allowed": 403, "assignee_out_of_scope": 400, "invalid_state": 409,

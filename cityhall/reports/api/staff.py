@@ -26,6 +26,8 @@ from cityhall.reports.api.outputs import (
 from cityhall.reports.api.router import (
     CODE,
     ERRORS,
+    FILING_LIMIT,
+    LIMITED,
     bearer_user,
     refusals,
     router,
@@ -71,7 +73,8 @@ def list_reports(
     return page
 
 
-@router.post("", response={200: ReportCreated, 201: ReportCreated, **ERRORS}, auth=None)
+@router.post("", response={200: ReportCreated, 201: ReportCreated, **ERRORS, **LIMITED},
+             auth=None, throttle=FILING_LIMIT)
 def create_report(request: HttpRequest, payload: ReportIn, response: HttpResponse) -> Any:
     """File a report. Anonymous where the category allows; `Authorization: Bearer` files it as
     that account. A retried request with the same `Idempotency-Key` returns the first report."""

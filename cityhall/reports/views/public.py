@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cityhall.accounts.models import User, UserKind
+from cityhall.core import limits
 from cityhall.core.files.serve import serve_file
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
 from cityhall.reports import services
@@ -81,7 +82,17 @@ def submit_from_form(
         return None
 
 
+def _filing_refused(request: HttpRequest, refusal: limits.Refusal) -> HttpResponse:
+    """The report form again with the limit's message; nothing is filed (429 is set by
+    `limits.limit_posts`)."""
+    form = ReportForm(request.POST, categories=categories_for(request.user))
+    form.add_error(None, refusal.message())
+    context = {"form": form, "form_action": reverse("reports:report_new"), **map_context()}
+    return render(request, "reports/new.html", context)
+
+
 @require_http_methods(["GET", "POST"])
+@limits.limit_posts(limits.FILING, _filing_refused)
 def report_new(request: HttpRequest) -> HttpResponse:
     """The resident's report form; a valid one is routed and answered with its code."""
     categories = categories_for(request.user)
@@ -213,7 +224,15 @@ def report_follow(request: HttpRequest, code: str) -> HttpResponse:
     return _follow_page(request, report, token, is_reporter)
 
 
+def _follow_up_refused(request: HttpRequest, refusal: limits.Refusal, code: str) -> HttpResponse:
+    """The report's page with the limit's message; nothing is recorded."""
+    report, token, is_reporter = _followed(request, code)
+    messages.error(request, refusal.message())
+    return _follow_page(request, report, token, is_reporter)
+
+
 @require_POST
+@limits.limit_posts(limits.FOLLOW_UP, _follow_up_refused)
 def report_rate(request: HttpRequest, code: str) -> HttpResponse:
     """The reporter rates the answer (1 to 5, with a comment)."""
     report, token, is_reporter = _followed(request, code)
@@ -234,6 +253,7 @@ def report_rate(request: HttpRequest, code: str) -> HttpResponse:
 
 
 @require_POST
+@limits.limit_posts(limits.FOLLOW_UP, _follow_up_refused)
 def report_reopen(request: HttpRequest, code: str) -> HttpResponse:
     """The reporter reopens a resolved report within the window, saying why."""
     report, token, is_reporter = _followed(request, code)

@@ -1,0 +1,137 @@
+"""Signing in: the lockout after repeated failures (django-axes) and the audit of every attempt.
+
+Every sign-in form (the portal's /login/, the admin's) goes through
+`django.contrib.auth.authenticate`, so the lockout and the audit cover them all. The API
+takes no password: its tokens are issued by `cityhall create_token`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from typing import Any
+
+from axes.backends import AxesBackend
+from axes.exceptions import AxesBackendPermissionDenied
+from axes.helpers import get_cool_off
+from axes.signals import user_locked_out
+from django.contrib.auth import signals
+from django.contrib.auth.forms import AuthenticationForm
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils import formats, timezone
+from django.utils.translation import ngettext
+
+from cityhall.core import audit
+
+SIGN_IN = "accounts.sign_in"
+SIGN_IN_FAILED = "accounts.sign_in_failed"
+LOCKED_OUT = "accounts.locked_out"
+SIGN_OUT = "accounts.sign_out"
+#: The code of a locked-out attempt in a JSON answer.
+LOCKED_OUT_CODE = "locked_out"
+# An unknown or mistyped name is recorded as typed, but never longer than a user name.
+_NAME_MAX = 150
+_ANONYMOUS = audit.SystemActor("anonymous")
+
+
+class LockoutBackend(AxesBackend):
+    """django-axes' backend, marking the request when it refused a locked-out attempt.
+
+    The mark tells the audit that the password was not even checked.
+    """
+
+    def authenticate(self, request: HttpRequest | None, username: str | None = None,
+                     password: str | None = None, **kwargs: Any) -> Any:
+        try:
+            return super().authenticate(request, username, password, **kwargs)
+        except AxesBackendPermissionDenied:
+            if request is not None:
+                request.cityhall_sign_in_locked = True  # type: ignore[attr-defined]
+            raise
+
+
+def _typed_name(credentials: dict[str, Any] | None) -> str:
+    return str((credentials or {}).get("username") or "")[:_NAME_MAX]
+
+
+def locked_until(request: HttpRequest) -> dt.datetime:
+    """When the lockout met by this request ends (each attempt meanwhile starts it again)."""
+    started = getattr(request, "axes_attempt_time", None) or timezone.now()
+    return started + (get_cool_off(request) or dt.timedelta(0))
+
+
+def lockout_message(until: dt.datetime) -> str:
+    """The sentence that tells a locked-out person when to try again, in their language."""
+    minutes = max(1, math.ceil((until - timezone.now()).total_seconds() / 60))
+    at = formats.time_format(timezone.localtime(until), "H:i")
+    return ngettext(
+        "Too many failed sign-ins to this account from your address. Please try again "
+        "after %(time)s (in %(minutes)d minute).",
+        "Too many failed sign-ins to this account from your address. Please try again "
+        "after %(time)s (in %(minutes)d minutes).", minutes) % {"time": at, "minutes": minutes}
+
+
+def _wants_json(request: HttpRequest) -> bool:
+    return (request.path.startswith("/api/")
+            or request.headers.get("X-Requested-With") == "XMLHttpRequest"
+            or "application/json" in request.headers.get("Accept", ""))
+
+
+def lockout_response(request: HttpRequest, original_response: HttpResponse | None = None,
+                     credentials: dict[str, Any] | None = None) -> HttpResponse:
+    """What a locked-out attempt gets (AXES_LOCKOUT_CALLABLE): 429 with Retry-After, as JSON
+    for API clients, else the sign-in page again saying when to try again."""
+    until = locked_until(request)
+    message = lockout_message(until)
+    response: HttpResponse
+    if _wants_json(request):
+        response = JsonResponse({"detail": message, "code": LOCKED_OUT_CODE}, status=429)
+    else:
+        form = AuthenticationForm(request, data=None, initial={
+            "username": _typed_name(credentials)})
+        # The admin's sign-in comes back to the admin once the wait is over.
+        next_url = "/admin/" if request.path.startswith("/admin/") else request.POST.get(
+            "next", "")
+        response = render(request, "portal/login.html", {
+            "form": form, "next": next_url, "lockout_message": message}, status=429)
+    response["Retry-After"] = str(max(1, math.ceil((until - timezone.now()).total_seconds())))
+    return response
+
+
+# -- the audit trail -------------------------------------------------------------------------
+
+def _on_signed_in(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    audit.record(actor=user, action=SIGN_IN, obj=user,
+                 changes={"path": request.path if request is not None else ""})
+
+
+def _on_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | None = None,
+               **kwargs: Any) -> None:
+    if request is not None and getattr(request, "cityhall_sign_in_locked", False):
+        return  # refused unchecked: recorded as accounts.locked_out
+    audit.record(actor=_ANONYMOUS, action=SIGN_IN_FAILED, changes={
+        "username": _typed_name(credentials),
+        "path": request.path if request is not None else ""})
+
+
+def _on_locked_out(sender: Any, request: HttpRequest, username: str | None,
+                   ip_address: str | None, **kwargs: Any) -> None:
+    audit.record(actor=_ANONYMOUS, action=LOCKED_OUT, changes={
+        "username": str(username or "")[:_NAME_MAX], "path": request.path,
+        "until": locked_until(request),
+        "failures": getattr(request, "axes_failures_since_start", None)})
+
+
+def _on_signed_out(sender: Any, request: HttpRequest | None, user: Any, **kwargs: Any) -> None:
+    if user is None:
+        return  # signing out without being signed in changes nothing
+    audit.record(actor=user, action=SIGN_OUT, obj=user)
+
+
+def connect() -> None:
+    """Write sign-ins, failures, lockouts and sign-outs to the audit trail."""
+    signals.user_logged_in.connect(_on_signed_in, dispatch_uid="cityhall.sign_in")
+    signals.user_login_failed.connect(_on_failed, dispatch_uid="cityhall.sign_in_failed")
+    signals.user_logged_out.connect(_on_signed_out, dispatch_uid="cityhall.sign_out")
+    user_locked_out.connect(_on_locked_out, dispatch_uid="cityhall.locked_out")
