@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
+import json
+from collections.abc import Callable, Iterator
 
+import httpx
 import pytest
 from django.core import mail
 from django.template import Context, Template
@@ -168,3 +170,97 @@ def test_without_a_gateway_a_message_is_logged_without_the_full_number(
     assert "…567" in caplog.text and "0901234567" not in caplog.text
     message.refresh_from_db()
     assert message.address == "…567"
+
+
+def _sms(settings: Settings, url: str = "https://sms.example.vn/send") -> OutboxMessage:
+    settings.CITYHALL_MESSAGE_GATEWAYS = {"sms": (url, "sekret")}
+    settings.CITYHALL_GATEWAY_TIMEOUT = 3
+    return OutboxMessage.objects.create(channel="sms", address="0901234567",
+                                        subject="Đã tiếp nhận", body="Mã HCM-1")
+
+
+def _mock(monkeypatch: pytest.MonkeyPatch,
+          answer: Callable[[httpx.Request], httpx.Response]) -> list[httpx.Request]:
+    """Put the gateway client on a mock transport; returns the requests it was sent."""
+    sent: list[httpx.Request] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        sent.append(request)
+        return answer(request)
+
+    monkeypatch.setattr(services, "_client", httpx.Client(transport=httpx.MockTransport(handler)))
+    return sent
+
+
+def test_the_gateway_gets_json_with_the_key_the_idempotency_key_and_the_timeout(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    message = _sms(settings)
+    sent = _mock(monkeypatch, lambda request: httpx.Response(202))
+    services.send(message)
+    (request,) = sent
+    assert (request.method, str(request.url)) == ("POST", "https://sms.example.vn/send")
+    assert request.headers["Authorization"] == "Bearer sekret"
+    assert request.headers["Idempotency-Key"] == f"cityhall-outbox-{message.pk}"
+    assert request.headers["Content-Type"] == "application/json"
+    assert json.loads(request.content) == {"channel": "sms", "to": "0901234567",
+                                           "text": "Đã tiếp nhận\nMã HCM-1"}
+    assert request.extensions["timeout"] == dict.fromkeys(("connect", "read", "write", "pool"), 3)
+
+
+def _refused(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError("[Errno 111] Connection refused", request=request)
+
+
+def _slow(request: httpx.Request) -> httpx.Response:
+    raise httpx.ReadTimeout("timed out", request=request)
+
+
+@pytest.mark.parametrize(("answer", "error"), [
+    (lambda request: httpx.Response(503), "gateway answered 503"),
+    (lambda request: httpx.Response(401), "gateway answered 401"),
+    # A gateway that moved is not followed (the message would go who knows where).
+    (lambda request: httpx.Response(302, headers={"Location": "https://elsewhere.example/"}),
+     "gateway answered 302"),
+    (_refused, "ConnectError: [Errno 111] Connection refused"),
+    (_slow, "ReadTimeout: timed out"),
+])
+def test_what_the_gateway_cannot_take_is_retried_with_the_reason_kept(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch,
+    answer: Callable[[httpx.Request], httpx.Response], error: str,
+) -> None:
+    message = _sms(settings)
+    sent = _mock(monkeypatch, answer)
+    result = services.deliver_outbox(worker="w1")
+    assert (result.sent, result.retried, len(sent)) == (0, 1, 1)
+    message.refresh_from_db()
+    assert message.status == "pending" and message.attempts == 1
+    assert message.last_error == error and message.address == "0901234567"
+
+
+@pytest.mark.parametrize("url", ["ftp://sms.example.vn/send", "http://sms.example.vn:port/send"])
+def test_a_gateway_url_that_cannot_be_used_is_a_retry_not_a_crash(
+    settings: Settings, url: str,
+) -> None:
+    message = _sms(settings, url)
+    assert services.deliver_outbox(worker="w1").retried == 1
+    message.refresh_from_db()
+    assert message.status == "pending" and message.last_error
+
+
+def test_a_gateway_slower_than_the_timeout_is_a_retry(settings: Settings) -> None:
+    fake = FakeGateway(delay=0.5)
+    fake.up = True
+    try:
+        message = _sms(settings, fake.url)
+        settings.CITYHALL_GATEWAY_TIMEOUT = 0.1
+        assert services.deliver_outbox(worker="w1").retried == 1
+        message.refresh_from_db()
+        assert message.last_error.startswith("ReadTimeout")
+        settings.CITYHALL_GATEWAY_TIMEOUT = 2
+        assert services.deliver_outbox(worker="w1",
+                                       now=timezone.now() + dt.timedelta(minutes=1)).sent == 1
+    finally:
+        fake.close()
+    # The slow answer did arrive: the retry carries the same key, for the gateway to drop it.
+    assert [r["key"] for r in fake.received] == [f"cityhall-outbox-{message.pk}"] * 2

@@ -22,6 +22,7 @@ from cityhall.accounts import services as accounts
 from cityhall.accounts.models import Role
 from cityhall.core.audit import SYSTEM
 from cityhall.core.models import AuditEntry
+from cityhall.open311 import render
 from cityhall.reports import services
 from cityhall.reports.models import Report, ReportContact, ReportPhoto
 from tests.factories import ANKHANH, THUDUC, make_staff, unit_named
@@ -550,6 +551,26 @@ def test_text_is_escaped_in_xml_and_kept_as_given(client: Client) -> None:
     assert root.findtext("request/description") == text.replace("\x01", "\ufffd")
     assert body(client.get(f"{BASE}requests/{report.code}.json"))[0]["description"] == text
     assert Report.objects.get(pk=report.pk).description == text
+
+
+def test_the_xml_document_nests_lists_and_mappings_and_leaves_empty_values_empty() -> None:
+    body = render.xml_document("service_definition", None, {
+        "service_code": "a&b", "attributes": [
+            {"variable": True, "required": False, "order": 1, "lat": 10.5,
+             "values": [{"key": "x", "name": "<x>\ud800"}, {"key": "y", "name": ""}]},
+        ], "none": None, "nothing": [], "empty": {},
+    })
+    assert body.startswith(b'<?xml version="1.0" encoding="UTF-8"?>\n<service_definition>')
+    assert b"<service_code>a&amp;b</service_code>" in body
+    root = ET.fromstring(body)  # noqa: S314 (our own output)
+    attribute = root.find("attributes/attribute")
+    assert attribute is not None
+    assert [(e.tag, e.text) for e in attribute][:4] == [
+        ("variable", "true"), ("required", "false"), ("order", "1"), ("lat", "10.5")]
+    assert [(v.findtext("key"), v.findtext("name")) for v in attribute.iter("value")] == [
+        ("x", "<x>\ufffd"), ("y", "")]
+    assert [(e.tag, len(e), e.text) for e in root][2:] == [
+        ("none", 0, None), ("nothing", 0, None), ("empty", 0, None)]
 
 
 # Addresses and formats

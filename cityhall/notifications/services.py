@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 import re
-import urllib.request
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass
 from typing import Any
 
+import httpx
 from django.conf import settings
 from django.core.mail import send_mail
 from django.db import transaction
@@ -208,20 +207,30 @@ def mark_read(*, actor: Any, ids: Iterable[int] | None = None) -> int:
 
 # -- delivery -----------------------------------------------------------------
 
+_client: httpx.Client | None = None
+
+
+def gateway_client() -> httpx.Client:
+    """The HTTP client of the message gateways, made on first use (after a fork) and reused."""
+    global _client  # one pool of connections per process
+    if _client is None:
+        # Redirects are not followed: a gateway that moves is a misconfiguration to see.
+        _client = httpx.Client(follow_redirects=False)
+    return _client
+
+
 def _post(url: str, key: str, payload: dict[str, Any], idempotency_key: str) -> None:
     if not url.startswith(("http://", "https://")):
         raise GatewayError(f"gateway URL must be http(s): {url!r}")
-    request = urllib.request.Request(  # noqa: S310 (scheme checked above)
-        url, data=json.dumps(payload).encode(), method="POST",
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {key}",
-                 "Idempotency-Key": idempotency_key},
-    )
     try:
-        with urllib.request.urlopen(request, timeout=settings.CITYHALL_GATEWAY_TIMEOUT) as resp:  # noqa: S310
-            if resp.status >= 300:
-                raise GatewayError(f"gateway answered {resp.status}")
-    except OSError as exc:  # URLError, HTTPError, timeouts and refused connections
-        raise GatewayError(str(exc)) from exc
+        response = gateway_client().post(
+            url, json=payload, timeout=settings.CITYHALL_GATEWAY_TIMEOUT,
+            headers={"Authorization": f"Bearer {key}", "Idempotency-Key": idempotency_key},
+        )
+    except (httpx.HTTPError, httpx.InvalidURL) as exc:  # timeouts, refused connections, bad URLs
+        raise GatewayError(f"{type(exc).__name__}: {exc}") from exc
+    if response.status_code >= 300:
+        raise GatewayError(f"gateway answered {response.status_code}")
 
 
 def send(message: OutboxMessage) -> None:
