@@ -1,13 +1,17 @@
-"""Test setup shared by the whole suite: the real registry loaded once per session."""
+"""Test setup shared by the whole suite: the real registry loaded once per session, personas."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from django.core.cache import cache
 from django.core.management import call_command
-from pytest_django import DjangoDbBlocker
+from pytest_django import DjangoDbBlocker, Settings
+
+from tests.factories import Personas, personas
+from tests.reports_support import categories
 
 
 @pytest.fixture(scope="session")
@@ -33,3 +37,20 @@ def _fresh_request_counters() -> Iterator[None]:
     """Each test starts with empty request-limit counters (they live in the cache)."""
     cache.clear()
     yield
+
+
+@pytest.fixture
+def people(db: None) -> Personas:
+    """The personas of `tests.factories.personas`: leader, officer, outsider and the others.
+
+    A test that also needs `committed_registry` names it first, so the registry the
+    personas are placed in is loaded before them.
+    """
+    return personas()
+
+
+@pytest.fixture
+def reports_ready(db: None, settings: Settings, tmp_path: Path) -> None:
+    """The report categories loaded, and uploaded files kept in the test's own folder."""
+    settings.MEDIA_ROOT = str(tmp_path)
+    categories()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeAlias
+from zoneinfo import ZoneInfo
 
 from cityhall.accounts import services
 from cityhall.accounts.models import Membership, Role, User, UserKind
@@ -23,6 +24,12 @@ SAIGON = "Phường Sài Gòn"
 THUDUC = "Phường Thủ Đức"
 ANKHANH = "Phường An Khánh"
 START = dt.date(2025, 7, 1)
+HCM = ZoneInfo("Asia/Ho_Chi_Minh")
+
+
+def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
+    """A moment in Ho Chi Minh City time."""
+    return dt.datetime(year, month, day, hour, minute, tzinfo=HCM)
 
 
 def unit_named(name: str) -> Unit:

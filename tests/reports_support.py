@@ -5,22 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import io
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from PIL import Image
 
 from cityhall.core.audit import SYSTEM
 from cityhall.reports import services
 from cityhall.reports.services.catalogue import load_categories
-from tests.factories import THUDUC, unit_named
-
-HCM = ZoneInfo("Asia/Ho_Chi_Minh")
-
-
-def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
-    """A moment in Ho Chi Minh City time."""
-    return dt.datetime(year, month, day, hour, minute, tzinfo=HCM)
-
+from tests.factories import THUDUC, at, unit_named
 
 # Friday 13 February 2026, 10:00, the last working day before Tết.
 FRI = at(2026, 2, 13, 10)

@@ -18,7 +18,8 @@ from cityhall.accounts.models import ApiToken
 from cityhall.notifications import services
 from cityhall.notifications.models import Notification, OutboxMessage
 from cityhall.workflow import engine
-from tests.workflow_support import FakeGateway, at, make_staff, new_case
+from tests.factories import at
+from tests.workflow_support import FakeGateway, new_case, ward_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -33,7 +34,7 @@ def gateway(settings: Settings) -> Iterator[FakeGateway]:
 
 
 def test_a_gateway_that_is_down_delays_messages_and_loses_none(gateway: FakeGateway) -> None:
-    staff = make_staff()
+    staff = ward_staff()
     now = timezone.now()
     cases = [new_case(staff, now, title=f"Hồ sơ {i}") for i in range(3)]
     for case in cases:
@@ -70,7 +71,7 @@ def test_masking_keeps_no_more_of_an_address_than_its_domain_or_last_digits() ->
 
 
 def test_a_message_is_given_up_after_the_last_attempt_and_kept(gateway: FakeGateway) -> None:
-    staff = make_staff()
+    staff = ward_staff()
     services.notify(recipients=[staff.applicant], channels=["sms"], template="case_done",
                     context={"case": "A"})
     now = timezone.now()
@@ -94,8 +95,8 @@ def test_templates_follow_the_recipients_language() -> None:
 
 
 def test_the_api_lists_notices_and_marks_them_read() -> None:
-    staff = make_staff()
-    other = make_staff()
+    staff = ward_staff()
+    other = ward_staff()
     new_case(staff, at(2026, 3, 2, 9))
     for _ in range(2):
         services.notify(recipients=[staff.officer, other.officer], channels=["in_app"],
@@ -116,7 +117,7 @@ def test_the_api_lists_notices_and_marks_them_read() -> None:
 
 
 def test_the_bell_shows_the_unread_count() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     services.notify(recipients=[staff.officer], channels=["in_app"], template="case_done",
                     context={"case": "A"})
     request = RequestFactory().get("/")

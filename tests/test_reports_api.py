@@ -3,33 +3,23 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from pytest_django import Settings
 
 from cityhall.accounts.models import User
 from cityhall.core.models import PersonalDataRead
 from cityhall.reports import services
 from cityhall.reports.models import Report
-from tests.factories import THUDUC, Personas, bearer, personas, unit_named
-from tests.reports_support import categories
+from tests.factories import THUDUC, Personas, bearer, unit_named
 
 if TYPE_CHECKING:
     from tests.factories import Response
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def people(settings: Settings, tmp_path: Path) -> Personas:
-    settings.MEDIA_ROOT = str(tmp_path)
-    categories()
-    return personas()
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reports_ready")]
 
 
 def _file(count: int, address: str = "Phường Sài Gòn, TP.HCM") -> list[Report]:

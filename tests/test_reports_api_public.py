@@ -4,7 +4,6 @@ count; a hidden report leaves every public view but stays in the staff queue."""
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -12,33 +11,25 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
-from pytest_django import Settings
 
 from cityhall.accounts.models import Role, User
 from cityhall.core.models import AuditEntry
 from cityhall.reports import services
 from cityhall.reports.models import Report
 from cityhall.reports.services import Contact, ReportError
-from tests.factories import Personas, bearer, make_staff, personas
-from tests.reports_support import categories, flood, thu_duc_point
+from tests.factories import Personas, bearer, make_staff
+from tests.reports_support import flood, thu_duc_point
 
 if TYPE_CHECKING:
     from tests.factories import Response
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reports_ready")]
 
 PUBLIC_FIELDS = {
     "code", "category", "category_name", "category_name_en", "state", "unit_code", "unit_name",
     "description", "address", "latitude", "longitude", "created_at", "due_at", "overdue",
     "public_reply", "replied_at", "resolved_at",
 }
-
-
-@pytest.fixture
-def people(settings: Settings, tmp_path: Path) -> Personas:
-    settings.MEDIA_ROOT = str(tmp_path)
-    categories()
-    return personas()
 
 
 def _file(count: int = 1, address: str = "Phường Sài Gòn, TP.HCM", **extra: Any) -> list[Report]:

@@ -6,7 +6,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -22,22 +21,15 @@ from cityhall.core.models import AuditEntry
 from cityhall.reports import services
 from cityhall.reports.models import Report, ReportPhoto
 from cityhall.reports.services import Contact
-from tests.factories import Personas, bearer, personas
-from tests.reports_support import categories, jpeg_with_gps
+from tests.factories import Personas, bearer
+from tests.reports_support import jpeg_with_gps
 
 if TYPE_CHECKING:
     from tests.factories import Response
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("reports_ready")]
 
 SAIGON_ADDRESS = "Phường Sài Gòn, TP.HCM"
-
-
-@pytest.fixture
-def people(settings: Settings, tmp_path: Path) -> Personas:
-    settings.MEDIA_ROOT = str(tmp_path)
-    categories()
-    return personas()
 
 
 def _file(actor: Any = services.ANONYMOUS, **extra: Any) -> services.Submission:

@@ -3,32 +3,19 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import Any
 
 import pytest
 from django.db import connection
 from django.test import Client
-from pytest_django import Settings
 
 from cityhall.notifications.models import Notification
 from cityhall.reports import services
 from cityhall.reports.models import Report
 from cityhall.workflow import engine
-from tests.factories import Personas, bearer, personas
-from tests.reports_support import MON, at, categories
+from tests.factories import Personas, at, bearer
+from tests.reports_support import MON
 from tests.workflow_support import run_together
-
-
-def _people(settings: Settings, tmp_path: Path) -> Personas:
-    settings.MEDIA_ROOT = str(tmp_path)
-    categories()
-    return personas()
-
-
-@pytest.fixture
-def people(db: None, settings: Settings, tmp_path: Path) -> Personas:
-    return _people(settings, tmp_path)
 
 
 def _file(count: int = 1) -> list[Report]:
@@ -48,7 +35,9 @@ def _assigned_notices(report: Report) -> int:
                                        subject__startswith="Hồ sơ được giao").count()
 
 
-def test_the_service_says_whether_an_assignment_changed_anything(people: Personas) -> None:
+def test_the_service_says_whether_an_assignment_changed_anything(
+    reports_ready: None, people: Personas,
+) -> None:
     (report,) = _file()
     first = services.assign_report(actor=people.leader, report=report, assignee=people.officer,
                                    now=MON)
@@ -62,7 +51,7 @@ def test_the_service_says_whether_an_assignment_changed_anything(people: Persona
 
 
 def test_assigning_twice_through_the_api_answers_changed_then_unchanged(
-    client: Client, people: Personas,
+    client: Client, reports_ready: None, people: Personas,
 ) -> None:
     (report,) = _file()
     headers = bearer(people.leader)
@@ -80,7 +69,7 @@ def test_assigning_twice_through_the_api_answers_changed_then_unchanged(
 
 
 def test_bulk_assign_skips_the_reports_already_with_that_person_and_says_so(
-    client: Client, people: Personas,
+    client: Client, reports_ready: None, people: Personas,
 ) -> None:
     first, second, third = _file(3)
     services.assign_report(actor=people.leader, report=second, assignee=people.officer)
@@ -114,9 +103,8 @@ def test_the_openapi_schema_documents_what_the_assign_answers_say(client: Client
 @pytest.mark.skipif(connection.vendor != "postgresql",
                     reason="needs PostgreSQL: truly concurrent requests on one row")
 def test_six_identical_assign_requests_at_once_make_one_step_and_one_notice(
-    committed_registry: None, settings: Settings, tmp_path: Path,
+    committed_registry: None, reports_ready: None, people: Personas,
 ) -> None:
-    people = _people(settings, tmp_path)
     (report,) = _file()
     tokens = [bearer(people.leader) for _ in range(6)]
     answers = run_together(*[

@@ -24,8 +24,8 @@ from cityhall.reports import services
 from cityhall.reports.models import Report
 from cityhall.reports.services import Contact
 from cityhall.workflow import engine
-from tests.factories import THUDUC, make_staff, make_user, unit_named
-from tests.reports_support import MON, at, categories, flood, thu_duc_point
+from tests.factories import THUDUC, at, make_staff, make_user, unit_named
+from tests.reports_support import MON, categories, flood, thu_duc_point
 from tests.workflow_support import FakeGateway
 
 pytestmark = pytest.mark.django_db

@@ -21,8 +21,8 @@ from cityhall.reports.services import Contact, ReportError
 from cityhall.reports.statistics import report_statistics
 from cityhall.workflow import engine
 from cityhall.workflow.models import Transition
-from tests.factories import ANKHANH, THUDUC, make_staff, make_user, unit_named
-from tests.reports_support import MON, at, categories, flood
+from tests.factories import ANKHANH, THUDUC, at, make_staff, make_user, unit_named
+from tests.reports_support import MON, categories, flood
 
 pytestmark = pytest.mark.django_db
 

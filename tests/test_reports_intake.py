@@ -19,8 +19,8 @@ from cityhall.reports.models import Category, Report, ReportContact, ReportPhoto
 from cityhall.reports.services import Contact, ReportError
 from cityhall.reports.services.catalogue import load_categories
 from cityhall.workflow.models import Transition
-from tests.factories import ANKHANH, THUDUC, department, make_staff, make_user, unit_named
-from tests.reports_support import MON, at, categories, flood, jpeg_with_gps
+from tests.factories import ANKHANH, THUDUC, at, department, make_staff, make_user, unit_named
+from tests.reports_support import MON, categories, flood, jpeg_with_gps
 
 pytestmark = pytest.mark.django_db
 

@@ -21,7 +21,6 @@ from tests.factories import (
     bearer,
     city,
     make_user,
-    personas,
 )
 
 if TYPE_CHECKING:
@@ -30,43 +29,38 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def p() -> Personas:
-    return personas()
-
-
 def _get(user: User | None, url: str) -> Response:
     headers = bearer(user) if user is not None else {}
     return Client().get(url, headers=headers)
 
 
-def test_leader_sees_the_ward_and_its_neighbourhoods(p: Personas) -> None:
-    scope = scope_of(p.leader)
-    assert scope.covers(p.ward) and scope.covers(p.kp)
-    assert not scope.covers(p.other_ward)
+def test_leader_sees_the_ward_and_its_neighbourhoods(people: Personas) -> None:
+    scope = scope_of(people.leader)
+    assert scope.covers(people.ward) and scope.covers(people.kp)
+    assert not scope.covers(people.other_ward)
 
 
-def test_officer_sees_the_ward_only(p: Personas) -> None:
-    scope = scope_of(p.officer)
-    assert scope.covers(p.ward)
-    assert not scope.covers(p.kp) and not scope.covers(p.other_ward)
+def test_officer_sees_the_ward_only(people: Personas) -> None:
+    scope = scope_of(people.officer)
+    assert scope.covers(people.ward)
+    assert not scope.covers(people.kp) and not scope.covers(people.other_ward)
 
 
-def test_neighbourhood_head_sees_the_neighbourhood_only(p: Personas) -> None:
-    scope = scope_of(p.kp_head)
-    assert scope.covers(p.kp) and not scope.covers(p.ward)
+def test_neighbourhood_head_sees_the_neighbourhood_only(people: Personas) -> None:
+    scope = scope_of(people.kp_head)
+    assert scope.covers(people.kp) and not scope.covers(people.ward)
 
 
-def test_city_leadership_and_superusers_see_everything(p: Personas) -> None:
-    assert scope_of(p.city_leader).everything
+def test_city_leadership_and_superusers_see_everything(people: Personas) -> None:
+    assert scope_of(people.city_leader).everything
     assert scope_of(make_user("root", is_superuser=True)).everything
 
 
-def test_residents_anonymous_and_inactive_users_see_nothing(p: Personas) -> None:
-    assert scope_of(p.resident).is_empty
+def test_residents_anonymous_and_inactive_users_see_nothing(people: Personas) -> None:
+    assert scope_of(people.resident).is_empty
     assert scope_of(None).is_empty
-    p.officer.is_active = False
-    assert scope_of(p.officer).is_empty
+    people.officer.is_active = False
+    assert scope_of(people.officer).is_empty
 
 
 def test_a_leader_of_an_ended_province_is_not_city_leadership() -> None:
@@ -83,41 +77,43 @@ def test_a_leader_of_an_ended_province_is_not_city_leadership() -> None:
     assert not scope.covers(city())
 
 
-def test_an_ended_membership_gives_no_scope(p: Personas) -> None:
-    Membership.objects.filter(user=p.officer).update(valid_to="2025-07-31")
-    assert scope_of(type(p.officer).objects.get(pk=p.officer.pk)).is_empty
+def test_an_ended_membership_gives_no_scope(people: Personas) -> None:
+    Membership.objects.filter(user=people.officer).update(valid_to="2025-07-31")
+    assert scope_of(type(people.officer).objects.get(pk=people.officer.pk)).is_empty
 
 
-def test_an_empty_scope_selects_no_rows_and_everything_selects_unit_less_rows(p: Personas) -> None:
+def test_an_empty_scope_selects_no_rows_and_everything_selects_unit_less_rows(
+    people: Personas,
+) -> None:
     record(actor=SYSTEM, action="test.nounit")
     rows = AuditEntry.objects.filter(action="test.nounit")
-    assert not rows.visible_to(p.resident).exists()
-    assert not rows.visible_to(p.leader).exists()
+    assert not rows.visible_to(people.resident).exists()
+    assert not rows.visible_to(people.leader).exists()
     assert not rows.visible_to(None).exists()
-    assert rows.visible_to(p.city_leader).count() == 1
+    assert rows.visible_to(people.city_leader).count() == 1
     assert not rows.filter(Scope().q("unit")).exists()
 
 
-def test_visible_to_asks_the_lookup_accounts_registered_with_core(p: Personas) -> None:
+def test_visible_to_asks_the_lookup_accounts_registered_with_core(people: Personas) -> None:
     # Core knows nothing of memberships: the scope comes from accounts.scope.scope_of.
-    record(actor=SYSTEM, action="probe.ward", unit=p.ward)
-    previous = scoping.register_scope_lookup(lambda user: Scope(unit_ids=frozenset({p.kp.pk})))
+    record(actor=SYSTEM, action="probe.ward", unit=people.ward)
+    previous = scoping.register_scope_lookup(lambda user: Scope(unit_ids=frozenset({people.kp.pk})))
     try:
-        assert not AuditEntry.objects.filter(action="probe.ward").visible_to(p.leader).exists()
+        assert not AuditEntry.objects.filter(action="probe.ward").visible_to(people.leader).exists()
     finally:
         scoping.register_scope_lookup(previous)
-    assert AuditEntry.objects.filter(action="probe.ward").visible_to(p.leader).exists()
+    assert AuditEntry.objects.filter(action="probe.ward").visible_to(people.leader).exists()
 
 
 def test_without_a_registered_lookup_nobody_sees_anything_not_even_a_superuser(
-    p: Personas,
+    people: Personas,
 ) -> None:
-    record(actor=SYSTEM, action="probe.ward", unit=p.ward)
+    record(actor=SYSTEM, action="probe.ward", unit=people.ward)
     record(actor=SYSTEM, action="probe.nounit")
     root = make_user("root", is_superuser=True)
     previous = scoping.register_scope_lookup(None)
     try:
-        for user in (root, p.city_leader, p.leader):
+        for user in (root, people.city_leader, people.leader):
             assert not AuditEntry.objects.visible_to(user).exists()
             assert not Membership.objects.visible_to(user).exists()
     finally:
@@ -125,15 +121,15 @@ def test_without_a_registered_lookup_nobody_sees_anything_not_even_a_superuser(
     assert AuditEntry.objects.visible_to(root).count() == AuditEntry.objects.count()
 
 
-def test_personal_data_reads_are_seen_by_the_leaders_of_the_readers_unit(p: Personas) -> None:
-    log_personal_data_read(reader=p.officer, obj=p.resident, subject=p.resident,
+def test_personal_data_reads_are_seen_by_the_leaders_of_the_readers_unit(people: Personas) -> None:
+    log_personal_data_read(reader=people.officer, obj=people.resident, subject=people.resident,
                            fields=["phone"], purpose="call back")
-    log_personal_data_read(reader=p.outsider, obj=p.resident, subject=p.resident,
+    log_personal_data_read(reader=people.outsider, obj=people.resident, subject=people.resident,
                            fields=["phone"], purpose="call back")
     readers = {
         name: set(PersonalDataRead.objects.visible_to(user).values_list("reader__username",
                                                                           flat=True))
-        for name, user in p.all().items()
+        for name, user in people.all().items()
     }
     assert readers["leader"] == {"p.officer"}
     assert readers["outsider"] == {"p.outsider"}
@@ -141,9 +137,9 @@ def test_personal_data_reads_are_seen_by_the_leaders_of_the_readers_unit(p: Pers
     assert readers["resident"] == set() and readers["kp_head"] == set()
 
 
-def test_managed_scope_drops_single_units(p: Personas) -> None:
-    assert scope_of(p.officer).managed().is_empty
-    assert scope_of(p.leader).managed().covers(p.kp)
+def test_managed_scope_drops_single_units(people: Personas) -> None:
+    assert scope_of(people.officer).managed().is_empty
+    assert scope_of(people.leader).managed().covers(people.kp)
 
 
 # Endpoint by persona: the expected result for each of the scoped endpoints.
@@ -159,8 +155,8 @@ MEMBERSHIP_VIEW = {
 
 
 @pytest.mark.parametrize("persona", [*MEMBERSHIP_VIEW, "anonymous"])
-def test_memberships_endpoint_by_persona(p: Personas, persona: str) -> None:
-    response = _get(p.all()[persona], "/api/v1/memberships?limit=200")
+def test_memberships_endpoint_by_persona(people: Personas, persona: str) -> None:
+    response = _get(people.all()[persona], "/api/v1/memberships?limit=200")
     if persona == "anonymous":
         assert response.status_code == 401
         return
@@ -182,12 +178,12 @@ AUDIT_VIEW = {
 
 
 @pytest.mark.parametrize("persona", [*AUDIT_VIEW, "anonymous"])
-def test_audit_endpoint_by_persona(p: Personas, persona: str) -> None:
-    record(actor=SYSTEM, action="probe.ward", unit=p.ward)
-    record(actor=SYSTEM, action="probe.kp", unit=p.kp)
-    record(actor=SYSTEM, action="probe.other", unit=p.other_ward)
+def test_audit_endpoint_by_persona(people: Personas, persona: str) -> None:
+    record(actor=SYSTEM, action="probe.ward", unit=people.ward)
+    record(actor=SYSTEM, action="probe.kp", unit=people.kp)
+    record(actor=SYSTEM, action="probe.other", unit=people.other_ward)
     record(actor=SYSTEM, action="probe.nounit")
-    response = _get(p.all()[persona], "/api/v1/audit?limit=200")
+    response = _get(people.all()[persona], "/api/v1/audit?limit=200")
     if persona == "anonymous":
         assert response.status_code == 401
         return
@@ -210,8 +206,8 @@ PEOPLE_VIEW = {
 
 
 @pytest.mark.parametrize("persona", [*PEOPLE_VIEW, "anonymous"])
-def test_people_endpoint_by_persona(p: Personas, persona: str) -> None:
-    user = p.all()[persona]
+def test_people_endpoint_by_persona(people: Personas, persona: str) -> None:
+    user = people.all()[persona]
     results = []
     for target in ("p.officer", "p.kp", "p.outsider", "p.resident"):
         response = _get(user, f"/api/v1/people/{target}")
@@ -226,9 +222,9 @@ def test_people_endpoint_by_persona(p: Personas, persona: str) -> None:
 
 
 @pytest.mark.parametrize("persona", [*PEOPLE_VIEW, "anonymous"])
-def test_personal_data_reads_endpoint_shows_only_ones_own(p: Personas, persona: str) -> None:
-    _get(p.leader, "/api/v1/people/p.officer")
-    response = _get(p.all()[persona], "/api/v1/me/personal-data-reads")
+def test_personal_data_reads_endpoint_shows_only_ones_own(people: Personas, persona: str) -> None:
+    _get(people.leader, "/api/v1/people/p.officer")
+    response = _get(people.all()[persona], "/api/v1/me/personal-data-reads")
     if persona == "anonymous":
         assert response.status_code == 401
         return
@@ -237,8 +233,8 @@ def test_personal_data_reads_endpoint_shows_only_ones_own(p: Personas, persona: 
 
 
 @pytest.mark.parametrize("persona", [*PEOPLE_VIEW, "anonymous"])
-def test_me_endpoint_shows_only_ones_own_memberships(p: Personas, persona: str) -> None:
-    user = p.all()[persona]
+def test_me_endpoint_shows_only_ones_own_memberships(people: Personas, persona: str) -> None:
+    user = people.all()[persona]
     response = _get(user, "/api/v1/me")
     if persona == "anonymous":
         assert response.status_code == 401
@@ -251,21 +247,21 @@ def test_me_endpoint_shows_only_ones_own_memberships(p: Personas, persona: str) 
 
 
 def test_a_long_lived_user_object_reads_its_memberships_again_after_a_minute(
-    p: Personas, monkeypatch: pytest.MonkeyPatch,
+    people: Personas, monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     from cityhall.accounts import scope as scope_module
     from cityhall.workflow import engine
 
     clock = [1000.0]
     monkeypatch.setattr(scope_module.time, "monotonic", lambda: clock[0])
-    officer = p.officer
-    assert scope_of(officer).covers(p.ward)
+    officer = people.officer
+    assert scope_of(officer).covers(people.ward)
     assert engine.memberships_of(officer)
     # Changed elsewhere (another process, an update without the services): the object in
     # hand still answers from what it read, within a request's lifetime...
     Membership.objects.filter(user=officer).update(valid_to="2025-07-31")
     clock[0] += 30
-    assert scope_of(officer).covers(p.ward) and engine.memberships_of(officer)
+    assert scope_of(officer).covers(people.ward) and engine.memberships_of(officer)
     # ...but not past USER_CACHE_SECONDS: a worker's object cannot act on old roles for long.
     clock[0] += scope_module.USER_CACHE_SECONDS
     assert scope_of(officer).is_empty and engine.memberships_of(officer) == []

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from io import StringIO
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
@@ -13,13 +12,9 @@ from hypothesis import strategies as st
 
 from cityhall.workflow.calendar_data import build_calendar, clear_cache, current_calendar
 from cityhall.workflow.workcalendar import WorkCalendar, parse_periods
+from tests.factories import HCM, at
 
-HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 CAL = build_calendar(years=range(2024, 2029), exceptions=[])
-
-
-def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
-    return dt.datetime(year, month, day, hour, minute, tzinfo=HCM)
 
 
 def test_five_working_days_across_tet_end_at_close_of_the_last_day() -> None:

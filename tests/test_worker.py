@@ -30,14 +30,14 @@ from cityhall.notifications.models import OutboxMessage
 from cityhall.workflow import engine
 from cityhall.workflow.models import ExampleCase, Transition
 from cityhall.workflow.tasks import sweep_now
-from tests.workflow_support import FakeGateway, make_staff, new_case, run_together
+from tests.workflow_support import FakeGateway, new_case, run_together, ward_staff
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.django_db
 def test_one_worker_round_sweeps_delivers_and_runs_queued_tasks() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     long_ago = timezone.now() - dt.timedelta(days=60)
     case = new_case(staff, long_ago)
     engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=long_ago)
@@ -59,7 +59,7 @@ def test_one_worker_round_sweeps_delivers_and_runs_queued_tasks() -> None:
 def test_two_workers_escalate_each_of_1000_overdue_cases_exactly_once(
     committed_registry: None,
 ) -> None:
-    staff = make_staff()
+    staff = ward_staff()
     template = new_case(staff, timezone.now())
     past = timezone.now() - dt.timedelta(hours=1)
     ExampleCase.objects.bulk_create(
@@ -87,7 +87,7 @@ def test_two_workers_escalate_each_of_1000_overdue_cases_exactly_once(
 def test_two_people_acting_on_one_case_at_once_are_applied_one_after_the_other(
     committed_registry: None,
 ) -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, timezone.now())
     # Each request holds its own copy of the case, read before either acts.
     first, second = (ExampleCase.objects.select_related("unit").get(pk=case.pk)

@@ -21,7 +21,8 @@ from cityhall.workflow import definitions, engine
 from cityhall.workflow.definitions import DefinitionError
 from cityhall.workflow.engine import WorkflowError
 from cityhall.workflow.models import ExampleCase, Transition, WorkflowDefinition
-from tests.workflow_support import at, make_staff, new_case
+from tests.factories import at
+from tests.workflow_support import new_case, ward_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +32,7 @@ EXAMPLE_FILE = next(p for p in definitions.definition_files() if p.name == "exam
 
 
 def test_start_puts_the_case_in_the_start_state_with_working_day_deadlines() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, FRI)
     case.refresh_from_db()
     assert case.state == "received"
@@ -44,7 +45,7 @@ def test_start_puts_the_case_in_the_start_state_with_working_day_deadlines() -> 
 
 
 def test_available_actions_depend_on_role_state_and_assignee() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, FRI)
     assert engine.available_actions(case, staff.clerk) == ["assign"]
     assert engine.available_actions(case, staff.leader) == ["assign", "reject"]
@@ -60,7 +61,7 @@ def test_available_actions_depend_on_role_state_and_assignee() -> None:
 
 
 def test_perform_refuses_wrong_role_wrong_state_and_missing_inputs() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, FRI)
     with pytest.raises(WorkflowError) as err:
         engine.perform(case, "assign", actor=staff.officer, assignee=staff.officer)
@@ -86,7 +87,7 @@ def test_perform_refuses_wrong_role_wrong_state_and_missing_inputs() -> None:
 
 
 def test_a_full_run_records_every_step_and_closes_the_case() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, FRI)
     engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer,
                    now=at(2026, 2, 23, 8))
@@ -111,7 +112,7 @@ def test_a_full_run_records_every_step_and_closes_the_case() -> None:
 
 
 def test_the_same_idempotency_key_performs_once() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, FRI)
     first = engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer,
                            idempotency_key="req-1", now=FRI)
@@ -123,7 +124,7 @@ def test_the_same_idempotency_key_performs_once() -> None:
 
 
 def test_history_is_append_only() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, FRI)
     step = engine.history(case).first()
     assert step is not None
@@ -144,7 +145,7 @@ def test_history_is_append_only() -> None:
 
 
 def test_a_state_that_stops_the_clock_pushes_the_deadline_by_the_time_stopped() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, FRI)
     engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer,
                    now=at(2026, 2, 23, 8))
@@ -162,7 +163,7 @@ def test_a_state_that_stops_the_clock_pushes_the_deadline_by_the_time_stopped() 
 
 
 def test_the_applicant_is_told_in_their_language_and_the_assignee_in_theirs() -> None:
-    staff = make_staff(language="en")
+    staff = ward_staff(language="en")
     staff.officer.language = "vi"
     staff.officer.save()
     case = new_case(staff, FRI)
@@ -177,7 +178,7 @@ def test_the_applicant_is_told_in_their_language_and_the_assignee_in_theirs() ->
 
 
 def test_a_case_keeps_its_version_when_a_new_one_is_loaded(tmp_path: Path) -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, FRI)
     spec = yaml.safe_load(EXAMPLE_FILE.read_text())
     spec["version"] = 2
@@ -195,7 +196,7 @@ def test_a_case_keeps_its_version_when_a_new_one_is_loaded(tmp_path: Path) -> No
 
 
 def test_a_version_in_use_cannot_be_changed(tmp_path: Path) -> None:
-    staff = make_staff()
+    staff = ward_staff()
     new_case(staff, FRI)
     spec = yaml.safe_load(EXAMPLE_FILE.read_text())
     spec["title"] = "changed"
@@ -230,7 +231,7 @@ def test_it_rejects_a_definition_that_does_not_hold_together(
 
 
 def test_sweep_reminds_then_escalates_to_the_unit_leader_exactly_once() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, FRI)
     engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
     # In progress: state deadline 3 working days -> Wed 25 Feb 17:00; remind 4 h before.
@@ -256,7 +257,7 @@ def test_sweep_reminds_then_escalates_to_the_unit_leader_exactly_once() -> None:
 
 
 def test_escalation_to_the_parent_unit_and_auto_close(tmp_path: Path) -> None:
-    staff = make_staff()
+    staff = ward_staff()
     spec = yaml.safe_load(EXAMPLE_FILE.read_text())
     spec.update(version=3, escalation={"on_overdue": "escalate_to_parent_unit",
                                        "auto_close": {"after_working_days": 2, "action": "expire"}})
@@ -276,7 +277,7 @@ def test_escalation_to_the_parent_unit_and_auto_close(tmp_path: Path) -> None:
 
 
 def test_the_system_alone_may_take_system_actions() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, FRI)
     assert "expire" not in engine.available_actions(case, staff.city_leader)
     assert engine.available_actions(case, SYSTEM) == ["expire"]
@@ -292,7 +293,7 @@ def test_register_case_type_refuses_a_model_without_the_engine_fields() -> None:
 def test_perform_writes_an_action_with_few_queries(
     django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, FRI)
     engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
 
@@ -319,7 +320,7 @@ def test_perform_writes_an_action_with_few_queries(
 
 
 def test_a_stale_case_object_is_checked_against_its_row() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, FRI)
     stale = ExampleCase.objects.get(pk=case.pk)
     engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
@@ -338,7 +339,7 @@ def test_a_stale_case_object_is_checked_against_its_row() -> None:
 def test_one_sweep_fires_many_cases_with_a_bounded_number_of_queries(
     django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
-    staff = make_staff()
+    staff = ward_staff()
     cases = [new_case(staff, FRI, title=f"case {i}") for i in range(12)]
     for case in cases[:6]:
         engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
@@ -367,7 +368,7 @@ def test_one_sweep_fires_many_cases_with_a_bounded_number_of_queries(
 def test_perform_many_acts_on_every_case_with_one_write_per_table(
     django_assert_max_num_queries: DjangoAssertNumQueries,
 ) -> None:
-    staff = make_staff()
+    staff = ward_staff()
     few = [new_case(staff, FRI, f"few {i}") for i in range(3)]
     many = [new_case(staff, FRI, f"many {i}") for i in range(40)]
     single = new_case(staff, FRI, "single")
@@ -400,7 +401,7 @@ def test_perform_many_acts_on_every_case_with_one_write_per_table(
 
 
 def test_perform_many_is_all_or_nothing_and_names_the_refused_case() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     cases = [new_case(staff, FRI, f"batch {i}") for i in range(5)]
     engine.perform(cases[3], "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
     engine.perform(cases[3], "submit_for_review", actor=staff.officer, now=FRI)
@@ -428,7 +429,7 @@ def test_perform_many_is_all_or_nothing_and_names_the_refused_case() -> None:
 
 
 def test_perform_many_with_the_same_idempotency_key_acts_once() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     cases = [new_case(staff, FRI, f"retry {i}") for i in range(3)]
     first = engine.perform_many(cases, "assign", actor=staff.clerk, assignee=staff.officer,
                                 idempotency_key="bulk-1", now=FRI)
@@ -450,7 +451,7 @@ class _ActionArgs(TypedDict, total=False):
 
 
 def test_perform_many_leaves_the_rows_one_perform_at_a_time_would() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     one = [new_case(staff, FRI, f"hồ sơ {i}") for i in range(3)]
     many = [new_case(staff, FRI, f"hồ sơ {i}") for i in range(3)]
     later = FRI + dt.timedelta(days=1, hours=2)

@@ -17,7 +17,8 @@ from cityhall.workflow.calendar_data import current_calendar
 from cityhall.workflow.definitions import DefinitionError
 from cityhall.workflow.engine import WorkflowError
 from cityhall.workflow.models import ExampleCase
-from tests.workflow_support import at, make_staff, new_case
+from tests.factories import at
+from tests.workflow_support import new_case, ward_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ def _load(tmp_path: Path, spec: dict[str, Any]) -> None:
 
 
 def test_start_takes_a_deadline_span_or_moment_and_records_it_in_the_start_step() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     by_span = ExampleCase(title="span", unit=staff.ward)
     engine.start(by_span, actor=staff.clerk, deadline={"working_days": 15}, now=MON)
     assert by_span.due_at == current_calendar().add_working_days(MON, 15)
@@ -50,7 +51,7 @@ def test_start_takes_a_deadline_span_or_moment_and_records_it_in_the_start_step(
 @pytest.mark.parametrize("bad", [dt.datetime(2026, 3, 20, 17), {"weeks": 2},
                                  {"working_days": 0}, {}])
 def test_it_refuses_a_deadline_it_cannot_place(bad: Any) -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = ExampleCase(title="x", unit=staff.ward)
     with pytest.raises(WorkflowError) as err:
         engine.start(case, actor=staff.clerk, deadline=bad, now=MON)
@@ -59,7 +60,7 @@ def test_it_refuses_a_deadline_it_cannot_place(bad: Any) -> None:
 
 
 def test_an_action_can_bring_a_new_deadline_which_its_step_and_audit_entry_record() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, MON)
     old = case.due_at
     step = engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer,
@@ -73,7 +74,7 @@ def test_an_action_can_bring_a_new_deadline_which_its_step_and_audit_entry_recor
 
 
 def test_set_case_deadline_is_a_step_with_its_reason_and_replans_the_sweep() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, MON)
     engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=MON)
     # In progress: 3 working days -> Thu 5 March 17:00; the reminder 4 hours before.
@@ -93,7 +94,7 @@ def test_set_case_deadline_is_a_step_with_its_reason_and_replans_the_sweep() -> 
 
 
 def test_set_case_deadline_refuses_without_reason_or_on_a_closed_case() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, MON)
     with pytest.raises(WorkflowError) as err:
         engine.set_case_deadline(case, {"working_days": 3}, actor=staff.leader, reason=" ")
@@ -106,7 +107,7 @@ def test_set_case_deadline_refuses_without_reason_or_on_a_closed_case() -> None:
 
 
 def test_a_new_deadline_while_the_clock_is_stopped_counts_from_the_restart() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, MON)
     engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=MON)
     engine.perform(case, "request_supplement", actor=staff.officer, comment="Thiếu giấy tờ",
@@ -134,7 +135,7 @@ def test_auto_close_counted_from_state_entry_runs_even_with_the_clock_stopped(
     tmp_path: Path,
 ) -> None:
     _state_entry_auto_close(tmp_path)
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, MON)
     assert case.workflow is not None and case.workflow.version == 5
     engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=MON)
@@ -154,7 +155,7 @@ def test_leaving_the_state_before_the_auto_close_plans_the_deadline_rules_again(
     tmp_path: Path,
 ) -> None:
     _state_entry_auto_close(tmp_path)
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, MON)
     engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=MON)
     engine.perform(case, "request_supplement", actor=staff.officer, comment="x", now=MON)
@@ -172,7 +173,7 @@ def test_a_deadline_counted_auto_close_keeps_its_old_meaning(tmp_path: Path) -> 
     spec["version"] = 6
     spec["escalation"] = {"auto_close": {"after_working_days": 1, "action": "expire"}}
     _load(tmp_path, spec)
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, MON)  # case deadline: 5 working days -> Monday 9 March 17:00
     assert (case.sweep_stage, case.next_sweep_at) == (engine.AUTO_CLOSE, at(2026, 3, 10, 17))
 

@@ -15,7 +15,7 @@ from cityhall.workflow.calendar_data import build_calendar
 from cityhall.workflow.engine import planning
 from cityhall.workflow.engine.errors import WorkflowError
 from cityhall.workflow.spec import Spec, parse
-from tests.workflow_support import at
+from tests.factories import at
 
 CAL = build_calendar(years=range(2024, 2029), exceptions=[])
 EXAMPLE_FILE = next(p for p in definitions.definition_files() if p.name == "example.v1.yaml")

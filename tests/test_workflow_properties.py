@@ -15,7 +15,8 @@ from cityhall.notifications.models import Notification
 from cityhall.workflow import engine
 from cityhall.workflow.engine import WorkflowError
 from cityhall.workflow.models import ExampleCase
-from tests.workflow_support import Staff, at, make_staff, new_case
+from tests.factories import at
+from tests.workflow_support import Staff, new_case, ward_staff
 
 pytestmark = pytest.mark.django_db
 
@@ -36,7 +37,7 @@ steps = st.lists(
 
 @pytest.fixture
 def staff() -> Staff:
-    return make_staff()
+    return ward_staff()
 
 
 def _actor(staff: Staff, name: str) -> object:

@@ -13,7 +13,8 @@ from cityhall.core.models import AuditEntry
 from cityhall.notifications.models import Notification, OutboxMessage
 from cityhall.workflow import definitions, engine
 from cityhall.workflow.models import ExampleCase, Transition
-from tests.workflow_support import at, make_staff, new_case, run_together
+from tests.factories import at
+from tests.workflow_support import new_case, run_together, ward_staff
 
 FRI = at(2026, 2, 13, 10)
 EXAMPLE_FILE = next(p for p in definitions.definition_files() if p.name == "example.v1.yaml")
@@ -26,7 +27,7 @@ def _told(case: ExampleCase) -> list[tuple[int | None, str]]:
 
 @pytest.mark.django_db
 def test_assigning_a_case_to_its_assignee_in_the_same_state_records_nothing() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, FRI)
     first = engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
     assert first is not None and (first.seq, case.state) == (2, "in_progress")
@@ -47,7 +48,7 @@ def test_assigning_a_case_to_its_assignee_in_the_same_state_records_nothing() ->
 
 @pytest.mark.django_db
 def test_an_action_that_changes_the_assignee_the_state_or_the_deadline_is_recorded() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, FRI)
     engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
     assert engine.perform(case, "assign", actor=staff.clerk, assignee=staff.other_officer,
@@ -62,7 +63,7 @@ def test_an_action_that_changes_the_assignee_the_state_or_the_deadline_is_record
 
 @pytest.mark.django_db
 def test_a_refused_repeat_is_still_refused() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, FRI)
     engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
     with pytest.raises(engine.WorkflowError) as err:
@@ -81,7 +82,7 @@ def test_an_action_that_stays_in_its_state_without_assignee_or_deadline_is_a_not
     path = tmp_path / "example.v7.yaml"
     path.write_text(yaml.safe_dump(spec))
     definitions.load_file(path)
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, FRI)
     engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
     for text in ("đã gọi điện", "đã gọi điện"):
@@ -91,7 +92,7 @@ def test_an_action_that_stays_in_its_state_without_assignee_or_deadline_is_a_not
 
 @pytest.mark.django_db
 def test_a_stale_object_that_looks_unchanged_is_checked_against_its_row() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, FRI)
     engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
     stale = ExampleCase.objects.get(pk=case.pk)
@@ -104,7 +105,7 @@ def test_a_stale_object_that_looks_unchanged_is_checked_against_its_row() -> Non
 
 @pytest.mark.django_db
 def test_perform_many_skips_the_cases_already_with_that_assignee_and_says_so() -> None:
-    staff = make_staff()
+    staff = ward_staff()
     cases = [new_case(staff, FRI, f"lô {i}") for i in range(4)]
     engine.perform(cases[1], "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
     engine.perform(cases[2], "assign", actor=staff.clerk, assignee=staff.other_officer, now=FRI)
@@ -128,7 +129,7 @@ def test_perform_many_skips_the_cases_already_with_that_assignee_and_says_so() -
 def test_six_identical_assignments_at_once_make_one_step_and_one_notice(
     committed_registry: None,
 ) -> None:
-    staff = make_staff()
+    staff = ward_staff()
     case = new_case(staff, timezone.now())
     # Each request holds its own copy of the case, read before any of them acts.
     copies = [ExampleCase.objects.select_related("unit").get(pk=case.pk) for _ in range(6)]

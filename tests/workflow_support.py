@@ -11,7 +11,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, HTTPServer
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from django.db import connections
 
@@ -20,14 +19,8 @@ from cityhall.orgunits.models import Unit
 from cityhall.workflow import engine
 from cityhall.workflow.models import ExampleCase
 
-HCM = ZoneInfo("Asia/Ho_Chi_Minh")
 _R = TypeVar("_R")
 _serial = itertools.count()
-
-
-def at(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> dt.datetime:
-    """A moment in Ho Chi Minh City time."""
-    return dt.datetime(year, month, day, hour, minute, tzinfo=HCM)
 
 
 @dataclass
@@ -49,7 +42,7 @@ def _user(name: str, **extra: str) -> User:
     )
 
 
-def make_staff(language: str = "vi") -> Staff:
+def ward_staff(language: str = "vi") -> Staff:
     """A ward with a clerk, two officers and a leader; a city leader; an applicant; an outsider."""
     ward = Unit.objects.active_on().commune_level().order_by("code").first()
     assert ward is not None and ward.parent is not None
