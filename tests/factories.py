@@ -59,9 +59,13 @@ def neighbourhood(ward: Unit, number: int = 1) -> Unit:
     )
 
 
-def make_user(username: str, kind: str = UserKind.RESIDENT, **fields: Any) -> User:
-    """A person created through `create_user`."""
-    return services.create_user(actor=SYSTEM, username=username, kind=kind, **fields)
+def make_user(username: str, kind: str = UserKind.RESIDENT, language: str = "",
+              **fields: Any) -> User:
+    """A person created through `create_user` (and `set_language` when a language is given)."""
+    user = services.create_user(actor=SYSTEM, username=username, kind=kind, **fields)
+    if language:
+        services.set_language(actor=SYSTEM, user=user, language=language)
+    return user
 
 
 def make_staff(username: str, unit: Unit, role: str = Role.OFFICER, **fields: Any) -> User:

@@ -315,7 +315,8 @@ def test_perform_writes_an_action_with_few_queries(
     assert [t.action for t in engine.history(case)] == [
         "start", "assign", "submit_for_review", "send_back", "assign"
     ]
-    assert AuditEntry.objects.filter(object_id=str(case.pk)).count() == 5
+    assert AuditEntry.objects.filter(object_type=case._meta.label_lower,
+                                     object_id=str(case.pk)).count() == 5
     assert Notification.objects.filter(recipient=staff.other_officer).count() == 1
 
 

@@ -14,10 +14,11 @@ from typing import Any, TypeVar
 
 from django.db import connections
 
-from cityhall.accounts.models import Membership, User
+from cityhall.accounts.models import Role, User
 from cityhall.orgunits.models import Unit
 from cityhall.workflow import engine
 from cityhall.workflow.models import ExampleCase
+from tests.factories import make_staff, make_user
 
 _R = TypeVar("_R")
 _serial = itertools.count()
@@ -35,38 +36,29 @@ class Staff:
     outsider: User
 
 
-def _user(name: str, **extra: str) -> User:
+def _user(name: str, role: str | None = None, unit: Unit | None = None, **extra: str) -> User:
     n = next(_serial)
-    return User.objects.create_user(
-        username=f"{name}-{n}", email=f"{name}-{n}@example.test", **extra
-    )
+    username, email = f"{name}-{n}", f"{name}-{n}@example.test"
+    if role is None:
+        return make_user(username, email=email, **extra)
+    assert unit is not None
+    return make_staff(username, unit, role, email=email, **extra)
 
 
 def ward_staff(language: str = "vi") -> Staff:
     """A ward with a clerk, two officers and a leader; a city leader; an applicant; an outsider."""
-    ward = Unit.objects.active_on().commune_level().order_by("code").first()
-    assert ward is not None and ward.parent is not None
-    staff = Staff(
+    ward, other = Unit.objects.active_on().commune_level().order_by("code")[:2]
+    assert ward.parent is not None
+    return Staff(
         ward=ward,
-        clerk=_user("clerk", kind="staff"),
-        officer=_user("officer", kind="staff", language=language),
-        other_officer=_user("officer2", kind="staff"),
-        leader=_user("leader", kind="staff", language="en"),
-        city_leader=_user("cityleader", kind="staff"),
+        clerk=_user("clerk", Role.CLERK, ward),
+        officer=_user("officer", Role.OFFICER, ward, language=language),
+        other_officer=_user("officer2", Role.OFFICER, ward),
+        leader=_user("leader", Role.LEADER, ward, language="en"),
+        city_leader=_user("cityleader", Role.LEADER, ward.parent),
         applicant=_user("applicant", phone="0901234567", language=language),
-        outsider=_user("outsider", kind="staff"),
+        outsider=_user("outsider", Role.LEADER, other),
     )
-    start = dt.date(2020, 1, 1)
-    for user, role, unit in [
-        (staff.clerk, "clerk", ward), (staff.officer, "officer", ward),
-        (staff.other_officer, "officer", ward), (staff.leader, "leader", ward),
-        (staff.city_leader, "leader", ward.parent),
-    ]:
-        Membership.objects.create(user=user, unit=unit, role=role, valid_from=start)
-    other = Unit.objects.active_on().commune_level().exclude(pk=ward.pk).order_by("code").first()
-    assert other is not None
-    Membership.objects.create(user=staff.outsider, unit=other, role="leader", valid_from=start)
-    return staff
 
 
 def new_case(staff: Staff, now: dt.datetime, title: str = "Hồ sơ mẫu") -> ExampleCase:
