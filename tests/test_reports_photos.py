@@ -23,7 +23,7 @@ from pytest_django import Settings
 from cityhall.core.models import AuditEntry
 from cityhall.reports import services
 from cityhall.reports.models import Report, ReportPhoto
-from tests.factories import bearer, personas
+from tests.factories import Personas, bearer
 from tests.files_support import EICAR, HEIC, image, jpeg, png_header, png_with_text
 from tests.reports_support import categories, flood
 from tests.test_reports_web import flood_form
@@ -246,8 +246,9 @@ def test_a_retried_upload_still_being_cleaned_is_not_stored_twice(
     assert other.json()["code"] == "too_many_photos"  # the pending one counts
 
 
-def test_staff_see_no_photo_still_being_cleaned(client: Client, settings: Settings) -> None:
-    people = personas()
+def test_staff_see_no_photo_still_being_cleaned(
+    client: Client, settings: Settings, people: Personas,
+) -> None:
     settings.CITYHALL_REPORTS_PHOTO_INLINE_BUDGET = 0
     made = flood(now=None, photos=[jpeg()])
     photo = ReportPhoto.everything.get()

@@ -16,9 +16,8 @@ from schemathesis.checks import (
     response_schema_conformance,
 )
 
-from cityhall.accounts.models import Role
 from cityhall.wsgi import application
-from tests.factories import SAIGON, bearer, make_staff, unit_named
+from tests.factories import Personas, bearer
 
 CHECKS = [not_a_server_error, response_schema_conformance, content_type_conformance]
 
@@ -49,11 +48,9 @@ def keep_the_test_connection() -> Iterator[None]:
 
 
 @pytest.fixture
-def token_headers(db: None) -> Iterator[dict[str, str]]:
-    """A ward leader signed in with a bearer token, so scoped endpoints return data."""
-    leader = make_staff("fuzz.leader", unit_named(SAIGON), Role.LEADER)
-    make_staff("fuzz.officer", unit_named(SAIGON), Role.OFFICER)
-    yield bearer(leader)
+def token_headers(people: Personas) -> Iterator[dict[str, str]]:
+    """The ward leader persona signed in with a bearer token, so scoped endpoints return data."""
+    yield bearer(people.leader)
 
 
 @schema.parametrize()
