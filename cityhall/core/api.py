@@ -142,7 +142,8 @@ _HTTP_CODES = {400: "bad_request", 403: "csrf_failed", 404: "not_found",
                405: "method_not_allowed"}
 #: Django's refusals of a request over its limits (DATA_UPLOAD_MAX_MEMORY_SIZE,
 #: DATA_UPLOAD_MAX_NUMBER_FIELDS, DATA_UPLOAD_MAX_NUMBER_FILES), whoever reads the body.
-TOO_LARGE = (RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
+TOO_LARGE: tuple[type[SuspiciousOperation], ...] = (
+    RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
 
 
 def _error(
@@ -184,11 +185,11 @@ def install_error_handlers(api: NinjaAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "error")
         return _error(api, request, exc.status_code, code, str(exc))
 
-    def on_too_large(request: HttpRequest, exc: Exception) -> HttpResponse:
+    def on_too_large(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
         return _error(api, request, 413, "too_large", too_large_message())
 
     for limit in TOO_LARGE:
-        api.add_exception_handler(limit, on_too_large)
+        api.exception_handler(limit)(on_too_large)
 
     # Django answers these with a 400 page; here they are a 400 in the API's shape.
     @api.exception_handler(SuspiciousOperation)
@@ -227,6 +228,9 @@ def document_shared_errors(schema: OpenAPISchema) -> None:
     - 422 where there are parameters or a body: the wrong shape;
     - 401 where the operation needs a user, and 403 on the unsafe ones, which a session
       reaches only with its CSRF token.
+
+    A form body (multipart) is also said to take other fields as ninja does, ignoring them,
+    but never with a NUL in a name or a value, which the middleware refuses.
     """
     components = schema.setdefault("components", {}).setdefault("schemas", {})
     components.setdefault("ErrorOut", ErrorOut.model_json_schema())
@@ -235,8 +239,10 @@ def document_shared_errors(schema: OpenAPISchema) -> None:
     for operations in schema.get("paths", {}).values():
         for method, operation in operations.items():
             statuses = {400}
-            if operation.get("requestBody"):
+            body = operation.get("requestBody")
+            if body:
                 statuses |= {413, 422}
+                _document_form_extras(body)
             if operation.get("parameters"):
                 statuses.add(422)
             if operation.get("security"):
@@ -249,6 +255,17 @@ def document_shared_errors(schema: OpenAPISchema) -> None:
             for status in statuses - listed:
                 responses[status] = {"description": HTTPStatus(status).phrase, **error}
             operation["responses"] = dict(sorted(responses.items(), key=lambda r: int(r[0])))
+
+
+_FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _document_form_extras(body: dict[str, Any]) -> None:
+    for media_type, content in body.get("content", {}).items():
+        form = content.get("schema", {})
+        if media_type in _FORMS and "additionalProperties" not in form:
+            form["additionalProperties"] = {"type": "string", "pattern": NO_NUL}
+            form["propertyNames"] = {"pattern": NO_NUL}
 
 
 class Api(NinjaAPI):
