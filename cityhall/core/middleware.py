@@ -18,7 +18,6 @@ from django.utils.translation import gettext as _
 from cityhall.core import context
 from cityhall.core.api import TOO_LARGE, too_large_message
 from cityhall.core.text import (
-    has_nul,
     is_valid_unicode,
     querydict_has_invalid_unicode,
     querydict_has_nul,
@@ -61,7 +60,7 @@ class RejectNulMiddleware:
       takes: 413 `too_large`. Read here first, the body must be refused here: a multipart
       stream half read cannot be read again by the view.
 
-    Uploaded files may hold any bytes and are not inspected (their names are). Paths listed
+    Uploaded files may hold any bytes and are not inspected. Paths listed
     in CITYHALL_NUL_CHECK_SKIP_PREFIXES answer in their own error format and check for
     themselves (`core.text.querydict_has_nul`).
     """
@@ -130,13 +129,9 @@ def _refusal(request: HttpRequest) -> _Refusal | None:
 def _form_refusal(request: HttpRequest) -> _Refusal | None:
     if querydict_has_nul(request.POST):
         return _NUL
-    # A multipart body may name its charset (UTF-7, unicode_escape): Django decodes with it.
-    names = [f.name or "" for files in request.FILES.lists() for f in files[1]]
-    if has_nul(names):
-        return _NUL
-    if querydict_has_invalid_unicode(request.POST) or not all(
-        is_valid_unicode(name) for name in [*request.FILES.keys(), *names]
-    ):
+    # A multipart body may name its charset (UTF-7, unicode_escape), and Django decodes the
+    # fields with it. (File names are safe: Django keeps only their printable characters.)
+    if querydict_has_invalid_unicode(request.POST):
         return _INVALID
     return None
 
