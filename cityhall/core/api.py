@@ -138,8 +138,12 @@ def paginate(queryset: QuerySet[Any], *, limit: int, offset: int) -> dict[str, A
 
 # Codes for the HTTP errors django-ninja raises itself: an unparsable body is a 400, and a
 # 403 is always its CSRF check of a session on an unsafe method (ninja.security.apikey).
-_HTTP_CODES = {400: "bad_request", 403: "csrf_failed", 404: "not_found",
-               405: "method_not_allowed"}
+_HTTP_CODES = {
+    400: "bad_request",
+    403: "csrf_failed",
+    404: "not_found",
+    405: "method_not_allowed",
+}
 #: Django's refusals of a request over its limits (DATA_UPLOAD_MAX_MEMORY_SIZE,
 #: DATA_UPLOAD_MAX_NUMBER_FIELDS, DATA_UPLOAD_MAX_NUMBER_FILES), whoever reads the body.
 TOO_LARGE: tuple[type[SuspiciousOperation], ...] = (
