@@ -13,6 +13,8 @@ import pytest
 from django.test import Client
 from pytest_django import Settings
 
+from cityhall.accounts import services as accounts
+from cityhall.core.audit import SYSTEM
 from cityhall.notifications import services as notifications
 from cityhall.notifications.models import Notification
 from cityhall.reports import services
@@ -186,6 +188,18 @@ def test_a_lone_surrogate_in_the_web_reply_form_is_refused_and_answers_nothing(
     _error(response, 400, "invalid_text")
     report.refresh_from_db()
     assert report.state == "in_progress" and report.public_reply == ""
+
+
+def test_a_lone_surrogate_in_an_open311_post_is_a_400_in_its_own_format(
+    people: Personas,
+) -> None:
+    _key, raw = accounts.create_api_key(actor=SYSTEM, name="FixApp", scopes=["open311:write"])
+    body, content_type = _utf7_form(service_code="moi-truong-rac", description=SURROGATE,
+                                    address_string="Phuong Sai Gon", api_key=raw)
+    response = Client().generic("POST", "/open311/v2/requests.json", body,
+                                content_type=content_type)
+    assert response.status_code == 400 and response.json()[0]["code"] == 400
+    assert not Report.objects.exists()
 
 
 # -- a body that is not the declared object: 422, never 200 -------------------------------
