@@ -278,3 +278,8 @@ def test_a_session_without_its_csrf_token_gets_a_documented_403(people: Personas
     response = client.post("/api/v1/notifications/read", {}, content_type="application/json")
     _error(response, 403, "csrf_failed")
     assert Notification.objects.for_user(people.officer).unread().count() == 1
+
+
+def test_a_query_with_too_many_fields_is_a_413() -> None:
+    query = "&".join(f"f{i}=1" for i in range(1001))
+    _error(Client().get(f"/api/v1/units?{query}"), 413, "too_large")

@@ -228,7 +228,8 @@ def document_shared_errors(schema: OpenAPISchema) -> None:
 
     - 400 on any operation: an unreadable body, or a NUL or a lone surrogate anywhere in the
       request (`core.middleware.RejectNulMiddleware`);
-    - 413 where there is a body: over Django's upload limits;
+    - 413 on any operation: over Django's limits (a body's size, a form's or a query's number
+      of fields, a form's number of files);
     - 422 where there are parameters or a body: the wrong shape;
     - 401 where the operation needs a user, and 403 on the unsafe ones, which a session
       reaches only with its CSRF token.
@@ -242,10 +243,10 @@ def document_shared_errors(schema: OpenAPISchema) -> None:
         "schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
     for operations in schema.get("paths", {}).values():
         for method, operation in operations.items():
-            statuses = {400}
+            statuses = {400, 413}
             body = operation.get("requestBody")
             if body:
-                statuses |= {413, 422}
+                statuses.add(422)
                 _document_form_extras(body)
             if operation.get("parameters"):
                 statuses.add(422)

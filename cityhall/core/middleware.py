@@ -60,9 +60,9 @@ class RejectNulMiddleware:
       takes: 413 `too_large`. Read here first, the body must be refused here: a multipart
       stream half read cannot be read again by the view.
 
-    Uploaded files may hold any bytes and are not inspected. Paths listed
-    in CITYHALL_NUL_CHECK_SKIP_PREFIXES answer in their own error format and check for
-    themselves (`core.text.querydict_has_nul`).
+    Uploaded files may hold any bytes and are not inspected. Paths listed in
+    CITYHALL_NUL_CHECK_SKIP_PREFIXES answer in their own error format and check for themselves
+    (`core.text`).
     """
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
@@ -98,31 +98,33 @@ _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 
 
 def _refusal(request: HttpRequest) -> _Refusal | None:
-    if "\x00" in request.path or querydict_has_nul(request.GET):
-        return _NUL
-    if request.method in ("GET", "HEAD", "OPTIONS"):
-        return None
-    content_type = request.content_type or ""
     try:
-        if content_type in _FORM_TYPES:
+        if "\x00" in request.path or querydict_has_nul(request.GET):
+            return _NUL
+        if request.method in ("GET", "HEAD", "OPTIONS"):
+            return None
+        if (request.content_type or "") in _FORM_TYPES:
             return _form_refusal(request)
-        body = request.body
+        return _json_refusal(request.body)
     except TOO_LARGE:
         return _TOO_LARGE
     except (MultiPartParserError, SuspiciousOperation, BadRequest, ValueError):
         return None  # the view reports an unreadable body in its own terms
+
+
+def _json_refusal(body: bytes) -> _Refusal | None:
     if b"\x00" in body:
         return _NUL
     # Any content type: the API parses a JSON body whatever its label.
     if b"\\u0000" in body or _ESCAPED_SURROGATE.search(body):
         try:
             data = json.loads(body)
-        except ValueError:
-            return None  # malformed JSON: the API answers that itself
-        if _json_any(data, lambda text: "\x00" in text):
-            return _NUL
-        if _json_any(data, lambda text: not is_valid_unicode(text)):
-            return _INVALID
+            if _json_any(data, lambda text: "\x00" in text):
+                return _NUL
+            if _json_any(data, lambda text: not is_valid_unicode(text)):
+                return _INVALID
+        except (ValueError, RecursionError):
+            return None  # malformed or absurdly nested JSON: the API answers that itself
     return None
 
 
