@@ -228,6 +228,14 @@ def test_marking_notices_read_with_a_body_that_is_not_an_object_is_a_422_and_mar
     assert Notification.objects.for_user(people.officer).unread().count() == 1
 
 
+def test_an_extra_field_holding_a_huge_whole_number_is_a_422(people: Personas) -> None:
+    # The service reads numbers as floats: a 400-digit integer overflowed (500).
+    raw = ('{"category": "ngap-ha-tang", "description": "Ngập", "address": "Phường Thủ Đức",'
+           ' "attributes": {"kind": "flooding", "water_depth_cm": ' + "9" * 400 + "}}")
+    _error(_post(Client(), "/api/v1/reports", raw), 422, "invalid")
+    assert not Report.objects.exists()
+
+
 def test_an_unknown_field_is_a_422(people: Personas) -> None:
     response = Client().patch("/api/v1/me", {"language": "en", "langauge": "vi"},
                               content_type="application/json", headers=bearer(people.officer))
