@@ -24,12 +24,20 @@ from django.core.exceptions import (
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
-from pydantic import BeforeValidator, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -100,9 +108,13 @@ class Input(Schema):
 
 
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
-# RFC 3339, as the document's `date-time` says: a day, a time and an offset.
+#: A date and time without an offset, as the document's pattern says it (seconds included,
+#: as in RFC 3339).
+LOCAL_MOMENT = (r"^[1-9]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+                r"T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?$")
+# RFC 3339 (the document's `date-time`), or the same without its offset.
 _ISO_MOMENT = re.compile(
-    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?([Zz]|[+-]\d{2}:\d{2})")
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?")
 
 
 def _iso_day(value: Any) -> Any:
@@ -115,13 +127,26 @@ def _iso_day(value: Any) -> Any:
 def _iso_moment(value: Any) -> Any:
     if isinstance(value, dt.datetime) or (isinstance(value, str) and _ISO_MOMENT.fullmatch(value)):
         return value
-    raise ValueError(_("Give a date and time with its offset, e.g. 2025-07-01T08:00:00+07:00."))
+    raise ValueError(_("Give a date and time as 2025-07-01T08:00:00+07:00 (without the offset, "
+                       "the city's time)."))
+
+
+def _in_the_city(value: dt.datetime) -> dt.datetime:
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
 #: A day as the API takes it: `YYYY-MM-DD` only (no number of seconds since 1970).
 Day = Annotated[dt.date, BeforeValidator(_iso_day)]
-#: A moment as the API takes it: RFC 3339 with its offset only.
-Moment = Annotated[dt.datetime, BeforeValidator(_iso_moment)]
+#: A moment as the API takes it: RFC 3339, or the same without its offset in the city's
+#: time (TIME_ZONE); no number of seconds since 1970, no day alone.
+Moment = Annotated[
+    dt.datetime, BeforeValidator(_iso_moment), AfterValidator(_in_the_city),
+    WithJsonSchema({
+        "anyOf": [{"type": "string", "format": "date-time"},
+                  {"type": "string", "pattern": LOCAL_MOMENT}],
+        "description": "RFC 3339; without the offset, in the city's time.",
+    }),
+]
 
 
 class Page(Schema, Generic[T]):

@@ -85,9 +85,8 @@ def _as_utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
-#: A moment, passed on in UTC: from a query string, RFC 3339 with its offset (as the API
-#: takes every moment); from Python (Open311's parameters), with or without its zone (then
-#: the city's).
+#: A moment as the API takes it (RFC 3339, or without the offset in the city's time; from
+#: Python, with or without its zone), passed on in UTC.
 Moment = Annotated[ApiMoment, AfterValidator(_as_utc)]
 #: A box as `south,west,north,east` in degrees, latitude first (as Open311's extension).
 BBox = Annotated[

@@ -33,12 +33,12 @@ Ref = Annotated[str, text(32)]
 Key = Annotated[str, text(64)]
 #: An extra field's value: text, a number, a yes/no, a date and time (as text), the keys of
 #: the values chosen from a list. Which one a field takes is the category's (Open311's
-#: attribute datatypes); the service checks it.
-#: Whole numbers are bounded to those a float holds exactly (the service reads numbers as
-#: floats: a 400-digit integer overflowed).
+#: attribute datatypes); the service checks it. Whole numbers are bounded to those a float
+#: holds exactly: the service reads numbers as floats (a 400-digit integer overflowed).
 AttributeValue = (Annotated[str, text(MAX_DESCRIPTION)] | bool
                   | Annotated[int, Field(ge=-(2**53), le=2**53)] | float
                   | Annotated[list[Key], Field(max_length=100)] | None)
+
 
 class ReportItem(Schema):
     id: int
