@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-from ninja import NinjaAPI
-
-from cityhall.core.api import install_error_handlers
+from cityhall.core.api import Api, install_error_handlers
 from cityhall.core.limits import install_api_handler
 
-api = NinjaAPI(
+api = Api(
     title="cityhall API",
     version="1",
     description=(

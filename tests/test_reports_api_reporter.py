@@ -110,7 +110,8 @@ def test_the_token_holder_rates_the_answer_once(client: Client, people: Personas
     report = _resolve(people, made.report)
     url = f"/api/v1/reports/{report.code}/rate"
     bad = _post(client, url, {"rating": 9}, **_token(made.private_token))
-    assert bad.status_code == 400 and bad.json()["code"] == "invalid_rating"
+    # The document says 1 to 5: anything else is refused before the service.
+    assert bad.status_code == 422 and bad.json()["code"] == "invalid"
     wrong = _post(client, url, {"rating": 4, "token": "not-the-token"})
     assert wrong.status_code == 404
     assert _post(client, url, {"rating": 4}).status_code == 404
@@ -141,7 +142,7 @@ def test_the_signed_in_reporter_reopens_with_a_bearer_token(
     follow = client.get(f"/api/v1/reports/{report.code}/follow", headers=bearer(people.resident))
     assert follow.json()["can_reopen"] is True and follow.json()["reopen_until"]
     blank = _post(client, url, {"reason": "   "}, **bearer(people.resident))
-    assert blank.status_code == 400 and blank.json()["code"] == "comment_required"
+    assert blank.status_code == 422 and blank.json()["code"] == "invalid"
     assert _post(client, url, {}, **bearer(people.resident)).status_code == 422
     assert _post(client, url, {"reason": "x"}, **bearer(people.leader)).status_code == 404
     response = _post(client, url, {"reason": "Vẫn còn rác"}, **bearer(people.resident))

@@ -8,13 +8,22 @@ from typing import Any, Literal
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Path, Query, Router, Schema
 
 from cityhall.accounts import services
 from cityhall.accounts.api_auth import AUTH, auth_user
 from cityhall.accounts.models import Membership, Role, User
 from cityhall.accounts.scope import scope_of
-from cityhall.core.api import MAX_OFFSET, MAX_PAGE, ApiError, ErrorOut, Page, paginate
+from cityhall.core.api import (
+    MAX_OFFSET,
+    MAX_PAGE,
+    NO_NUL,
+    ApiError,
+    ErrorOut,
+    Input,
+    Page,
+    paginate,
+)
 from cityhall.core.audit import log_personal_data_read
 from cityhall.core.models import AuditEntry, PersonalDataRead
 
@@ -41,7 +50,7 @@ class MeOut(Schema):
     memberships: list[MembershipBrief]
 
 
-class MeIn(Schema):
+class MeIn(Input):
     language: Literal["vi", "en"]
 
 
@@ -124,7 +133,7 @@ def update_me(request: HttpRequest, payload: MeIn) -> dict[str, Any]:
 @router.get("/memberships", response={200: Page[MembershipOut], **_ERRORS})
 def memberships(
     request: HttpRequest,
-    unit: str | None = Query(None, max_length=32, description="A unit code."),
+    unit: str | None = Query(None, max_length=32, pattern=NO_NUL, description="A unit code."),
     include_ended: bool = False,
     limit: int = Query(50, ge=1, le=MAX_PAGE),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
@@ -147,9 +156,9 @@ def memberships(
 @router.get("/audit", response={200: Page[AuditOut], **_ERRORS})
 def audit_entries(
     request: HttpRequest,
-    object_type: str | None = Query(None, max_length=80),
-    object_id: str | None = Query(None, max_length=64),
-    action: str | None = Query(None, max_length=80),
+    object_type: str | None = Query(None, max_length=80, pattern=NO_NUL),
+    object_id: str | None = Query(None, max_length=64, pattern=NO_NUL),
+    action: str | None = Query(None, max_length=80, pattern=NO_NUL),
     limit: int = Query(50, ge=1, le=MAX_PAGE),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
@@ -186,8 +195,9 @@ _PERSON_FIELDS = ["full_name", "phone", "email", "national_id"]
 @router.get("/people/{username}", response={200: PersonOut, 404: ErrorOut, **_ERRORS})
 def person(
     request: HttpRequest,
-    username: str,
-    purpose: str = Query("", max_length=200, description="Why the data is needed."),
+    username: str = Path(..., max_length=150, pattern=NO_NUL),
+    purpose: str = Query("", max_length=200, pattern=NO_NUL,
+                         description="Why the data is needed."),
 ) -> dict[str, Any]:
     """A person's personal data, for themselves or a leader/administrator of their unit."""
     reader: User = request.auth  # type: ignore[attr-defined]

@@ -1,21 +1,43 @@
-"""The REST API's shared parts: errors as JSON, pagination shape, bounded ids and offsets.
+"""The REST API's shared parts: errors as JSON, the types every schema's input fields are
+made of, pagination shape, bounded ids and offsets.
 
 Who may call is the people app's business (`accounts.api_auth`).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
+import re
+from http import HTTPStatus
 from typing import Annotated, Any, Generic, TypeVar
 
-from django.core.exceptions import PermissionDenied
+from django.conf import settings
+from django.core.exceptions import (
+    BadRequest,
+    PermissionDenied,
+    RequestDataTooBig,
+    SuspiciousOperation,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
+from django.utils import timezone
+from django.utils.translation import gettext as _
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
-from pydantic import Field
+from ninja.openapi.schema import OpenAPISchema
+from pydantic import (
+    AfterValidator,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    WithJsonSchema,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,6 +75,80 @@ DbId = Annotated[int, Field(ge=1, le=2**63 - 1)]
 MAX_OFFSET = 2**31
 
 
+#: What a text field may not hold: NUL, which PostgreSQL cannot store. (A lone surrogate is
+#: refused too: pydantic will not check a constrained string that is not valid Unicode.)
+NO_NUL = r"^[^\x00]*$"
+#: What a required text must hold besides: a character that is not a space (the services
+#: strip what they are given and refuse what is left empty).
+NOT_BLANK = r"^[^\x00]*[^\s\x00][^\x00]*$"
+
+
+def text(max_length: int, *, min_length: int = 0, blank: bool = True) -> StringConstraints:
+    """The constraints of a text field: `Annotated[str, text(200)]`.
+
+    Every text the API takes is bounded, holds no NUL and is valid Unicode (a lone surrogate,
+    `"\\ud800"` in JSON, is refused with a 422 before any service sees it); `blank=False`
+    asks for more than spaces.
+    """
+    if blank:
+        return StringConstraints(min_length=min_length, max_length=max_length, pattern=NO_NUL)
+    return StringConstraints(min_length=max(min_length, 1), max_length=max_length,
+                             pattern=NOT_BLANK)
+
+
+class Input(Schema):
+    """A request body: a JSON object with the declared fields and no others.
+
+    Anything else (a bare number, a list, an unknown field) is a 422: ninja's `Schema` would
+    otherwise read missing attributes of a non-object as defaults (a body of `12345` passed
+    for an empty object).
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+#: A date and time without an offset, as the document's pattern says it (seconds included,
+#: as in RFC 3339).
+LOCAL_MOMENT = (r"^[1-9]\d{3}-(0[1-9]|1[0-2])-(0[1-9]|[12]\d|3[01])"
+                r"T([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,9})?$")
+# RFC 3339 (the document's `date-time`), or the same without its offset.
+_ISO_MOMENT = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?")
+
+
+def _iso_day(value: Any) -> Any:
+    # pydantic reads numbers, and strings of digits, as days since 1970: ?active_on=0 was 1970.
+    if isinstance(value, dt.date) or (isinstance(value, str) and _ISO_DAY.fullmatch(value)):
+        return value
+    raise ValueError(_("Give a day as YYYY-MM-DD."))
+
+
+def _iso_moment(value: Any) -> Any:
+    if isinstance(value, dt.datetime) or (isinstance(value, str) and _ISO_MOMENT.fullmatch(value)):
+        return value
+    raise ValueError(_("Give a date and time as 2025-07-01T08:00:00+07:00 (without the offset, "
+                       "the city's time)."))
+
+
+def _in_the_city(value: dt.datetime) -> dt.datetime:
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
+
+
+#: A day as the API takes it: `YYYY-MM-DD` only (no number of seconds since 1970).
+Day = Annotated[dt.date, BeforeValidator(_iso_day)]
+#: A moment as the API takes it: RFC 3339, or the same without its offset in the city's
+#: time (TIME_ZONE); no number of seconds since 1970, no day alone.
+Moment = Annotated[
+    dt.datetime, BeforeValidator(_iso_moment), AfterValidator(_in_the_city),
+    WithJsonSchema({
+        "anyOf": [{"type": "string", "format": "date-time"},
+                  {"type": "string", "pattern": LOCAL_MOMENT}],
+        "description": "RFC 3339; without the offset, in the city's time.",
+    }),
+]
+
+
 class Page(Schema, Generic[T]):
     """One page of a list: the total number of rows and the rows of this page."""
 
@@ -65,8 +161,18 @@ def paginate(queryset: QuerySet[Any], *, limit: int, offset: int) -> dict[str, A
     return {"count": queryset.count(), "items": list(queryset[offset : offset + limit])}
 
 
-# Codes for the HTTP errors django-ninja raises itself (an unparsable body is a 400).
-_HTTP_CODES = {400: "bad_request", 404: "not_found", 405: "method_not_allowed"}
+# Codes for the HTTP errors django-ninja raises itself: an unparsable body is a 400, and a
+# 403 is always its CSRF check of a session on an unsafe method (ninja.security.apikey).
+_HTTP_CODES = {
+    400: "bad_request",
+    403: "csrf_failed",
+    404: "not_found",
+    405: "method_not_allowed",
+}
+#: Django's refusals of a request over its limits (DATA_UPLOAD_MAX_MEMORY_SIZE,
+#: DATA_UPLOAD_MAX_NUMBER_FIELDS, DATA_UPLOAD_MAX_NUMBER_FILES), whoever reads the body.
+TOO_LARGE: tuple[type[SuspiciousOperation], ...] = (
+    RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent)
 
 
 def _error(
@@ -108,7 +214,96 @@ def install_error_handlers(api: NinjaAPI) -> None:
         code = _HTTP_CODES.get(exc.status_code, "error")
         return _error(api, request, exc.status_code, code, str(exc))
 
+    def on_too_large(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        return _error(api, request, 413, "too_large", too_large_message())
+
+    for limit in TOO_LARGE:
+        api.exception_handler(limit)(on_too_large)
+
+    # Django answers these with a 400 page; here they are a 400 in the API's shape.
+    @api.exception_handler(SuspiciousOperation)
+    def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
+        return _error(api, request, 400, "bad_request", _("The request could not be read."))
+
+    @api.exception_handler(BadRequest)
+    def on_bad_request(request: HttpRequest, exc: BadRequest) -> HttpResponse:
+        return _error(api, request, 400, "bad_request", str(exc) or
+                      _("The request could not be read."))
+
     @api.exception_handler(Exception)
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("unhandled API error", exc_info=exc)
         return _error(api, request, 500, "server_error", "Internal server error.")
+
+
+def too_large_message() -> str:
+    """What a 413 says: the limit, in the reader's language."""
+    return _("The request is larger than the server accepts (%(size)s bytes of form or "
+             "JSON data; files are counted by their own limits).") % {
+        "size": settings.DATA_UPLOAD_MAX_MEMORY_SIZE}
+
+
+#: Methods on which a session needs its CSRF token (Django's CsrfViewMiddleware).
+_UNSAFE = {"post", "put", "patch", "delete"}
+
+
+def document_shared_errors(schema: OpenAPISchema) -> None:
+    """Add to every operation the error answers the shared machinery can give, so that the
+    document lists every status each endpoint can answer:
+
+    - 400 on any operation: an unreadable body, or a NUL or a lone surrogate anywhere in the
+      request (`core.middleware.RejectNulMiddleware`);
+    - 413 on any operation: over Django's limits (a body's size, a form's or a query's number
+      of fields, a form's number of files);
+    - 422 where there are parameters or a body: the wrong shape;
+    - 401 where the operation needs a user, and 403 on the unsafe ones, which a session
+      reaches only with its CSRF token.
+
+    A form body (multipart) is also said to take other fields as ninja does, ignoring them,
+    but never with a NUL in a name or a value, which the middleware refuses.
+    """
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components.setdefault("ErrorOut", ErrorOut.model_json_schema())
+    error = {"content": {"application/json": {
+        "schema": {"$ref": "#/components/schemas/ErrorOut"}}}}
+    for operations in schema.get("paths", {}).values():
+        for method, operation in operations.items():
+            statuses = {400, 413}
+            body = operation.get("requestBody")
+            if body:
+                statuses.add(422)
+                _document_form_extras(body)
+            if operation.get("parameters"):
+                statuses.add(422)
+            if operation.get("security"):
+                statuses.add(401)
+                if method in _UNSAFE:
+                    statuses.add(403)
+            # ninja keys the responses by number; JSON makes them strings either way.
+            responses = operation.setdefault("responses", {})
+            listed = {int(key) for key in responses}
+            for status in statuses - listed:
+                responses[status] = {"description": HTTPStatus(status).phrase, **error}
+            operation["responses"] = dict(sorted(responses.items(), key=lambda r: int(r[0])))
+
+
+_FORMS = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+def _document_form_extras(body: dict[str, Any]) -> None:
+    for media_type, content in body.get("content", {}).items():
+        form = content.get("schema", {})
+        if media_type in _FORMS and "additionalProperties" not in form:
+            form["additionalProperties"] = {"type": "string", "pattern": NO_NUL}
+            form["propertyNames"] = {"pattern": NO_NUL}
+
+
+class Api(NinjaAPI):
+    """The project's NinjaAPI: its OpenAPI document lists the shared error answers too."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        document_shared_errors(schema)
+        return schema

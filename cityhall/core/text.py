@@ -1,4 +1,4 @@
-"""Vietnamese text helpers: diacritics-free search keys."""
+"""Text helpers: diacritics-free search keys, and text the database cannot store."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ from collections.abc import Iterable
 from django.http import QueryDict
 
 _SPACES = re.compile(r"\s+")
+# A UTF-16 surrogate on its own: a crafted request can carry one (a JSON "\ud800", a
+# multipart part in UTF-7), and no UTF-8 encoder, PostgreSQL's included, accepts it.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 _NON_WORD = re.compile(r"[^a-z0-9 ]+")
 
 
@@ -29,3 +32,14 @@ def has_nul(values: Iterable[str]) -> bool:
 def querydict_has_nul(data: QueryDict) -> bool:
     """Whether any key or value of a query or form dictionary holds a NUL character."""
     return has_nul(data.keys()) or any(has_nul(data.getlist(key)) for key in data)
+
+
+def is_valid_unicode(text: str) -> bool:
+    """Whether text can be written as UTF-8: no lone surrogate."""
+    return _SURROGATE.search(text) is None
+
+
+def querydict_has_invalid_unicode(data: QueryDict) -> bool:
+    """Whether any key or value of a query or form dictionary holds a lone surrogate."""
+    return not all(is_valid_unicode(key) and all(is_valid_unicode(v) for v in data.getlist(key))
+                   for key in data)

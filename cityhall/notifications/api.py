@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 from django.http import HttpRequest
-from ninja import Router, Schema
+from ninja import Field, Query, Router, Schema
 
 from cityhall.accounts.api_auth import AUTH, auth_user
-from cityhall.core.api import DbId
+from cityhall.core.api import MAX_PAGE, DbId, ErrorOut, Input
 from cityhall.notifications.models import Notification
 from cityhall.notifications.services import mark_read
 
@@ -30,23 +31,31 @@ class NotificationList(Schema):
     items: list[NotificationOut]
 
 
-class MarkReadIn(Schema):
-    ids: list[DbId] | None = None
+class MarkReadIn(Input):
+    ids: list[DbId] | None = Field(
+        None, max_length=MAX_PAGE, description="The notices to mark; none given: all of them.")
 
 
 class MarkReadOut(Schema):
     marked: int
 
 
-@router.get("", response=NotificationList, auth=AUTH)
-def list_notifications(request: HttpRequest, unread_only: bool = False, limit: int = 50) -> dict:
+_ERRORS: dict[int, Any] = {401: ErrorOut, 422: ErrorOut}
+
+
+@router.get("", response={200: NotificationList, **_ERRORS}, auth=AUTH)
+def list_notifications(
+    request: HttpRequest,
+    unread_only: bool = False,
+    limit: int = Query(50, ge=1, le=MAX_PAGE),
+) -> dict[str, Any]:
     """The caller's latest notices and their unread count."""
     qs = Notification.objects.for_user(auth_user(request))
     items = qs.unread() if unread_only else qs
-    return {"unread": qs.unread().count(), "items": list(items[: max(1, min(limit, 200))])}
+    return {"unread": qs.unread().count(), "items": list(items[:limit])}
 
 
-@router.post("/read", response=MarkReadOut, auth=AUTH)
-def read_notifications(request: HttpRequest, payload: MarkReadIn) -> dict:
+@router.post("/read", response={200: MarkReadOut, **_ERRORS}, auth=AUTH)
+def read_notifications(request: HttpRequest, payload: MarkReadIn) -> dict[str, int]:
     """Mark the given notices (or all of them) read."""
     return {"marked": mark_read(actor=auth_user(request), ids=payload.ids)}

@@ -21,7 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 
 from cityhall.accounts.auth import api_key_from_request, authenticate_api_key
 from cityhall.core.api import ApiError
-from cityhall.core.text import querydict_has_nul
+from cityhall.core.text import querydict_has_invalid_unicode, querydict_has_nul
 from cityhall.open311 import pages, queries, render
 from cityhall.open311.intake import accept as accept_intake
 from cityhall.open311.intake import payload_of
@@ -110,6 +110,10 @@ def open311(*methods: str) -> Callable[[View], View]:
                     _is_form(request) and querydict_has_nul(request.POST)
                 ):
                     raise Open311Error(400, _("A parameter holds a NUL character."))
+                # A multipart body declared in UTF-7 can carry a lone surrogate (core.text).
+                if _is_form(request) and querydict_has_invalid_unicode(request.POST):
+                    raise Open311Error(400, _(
+                        "The request holds text that is not valid Unicode (a lone surrogate)."))
                 if not _jurisdiction_ok(request):
                     raise Open311Error(404, _("This server does not serve that jurisdiction."))
                 return view(request, fmt, **kwargs)

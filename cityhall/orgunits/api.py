@@ -9,9 +9,9 @@ from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Query, Router, Schema
+from ninja import Path, Query, Router, Schema
 
-from cityhall.core.api import MAX_OFFSET, ApiError, ErrorOut
+from cityhall.core.api import MAX_OFFSET, NO_NUL, ApiError, Day, ErrorOut
 from cityhall.orgunits.models import Unit, UnitKind, UnitQuerySet, UnitSuccession
 from cityhall.orgunits.resolve import UnknownPlace, resolve_address, resolve_point
 
@@ -97,9 +97,9 @@ def _units() -> UnitQuerySet:
 def list_units(
     request: HttpRequest,
     kind: UnitKind | None = None,
-    parent: str | None = Query(None, max_length=32),
-    q: str | None = Query(None, max_length=200),
-    active_on: dt.date | None = None,
+    parent: str | None = Query(None, max_length=32, pattern=NO_NUL),
+    q: str | None = Query(None, max_length=200, pattern=NO_NUL),
+    active_on: Day | None = None,
     limit: int = Query(50, ge=1, le=500),
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
@@ -118,10 +118,10 @@ def list_units(
 @router.get("/resolve", response={200: ResolutionOut, **_ERRORS}, summary="Resolve a place")
 def resolve_place(
     request: HttpRequest,
-    address: str | None = Query(None, max_length=500),
+    address: str | None = Query(None, max_length=500, pattern=NO_NUL),
     lat: float | None = Query(None, ge=-90, le=90),
     lon: float | None = Query(None, ge=-180, le=180),
-    active_on: dt.date | None = None,
+    active_on: Day | None = None,
 ) -> dict[str, Any]:
     """The ward, commune or special zone an address (new or pre-July-2025) or a point is in."""
     try:
@@ -161,7 +161,11 @@ def _links(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
 
 
 @router.get("/{code}", response={200: UnitDetailOut, **_ERRORS}, summary="One unit")
-def get_unit(request: HttpRequest, code: str, active_on: dt.date | None = None) -> Unit:
+def get_unit(
+    request: HttpRequest,
+    code: str = Path(..., max_length=32, pattern=NO_NUL),
+    active_on: Day | None = None,
+) -> Unit:
     """The unit with `code` active on `active_on` (today), else the latest that ended."""
     day = active_on or timezone.localdate()
     with_code = _units().filter(code=code)

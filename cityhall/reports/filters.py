@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 from typing import Annotated, Any, Literal, Self
 
 from django.utils import timezone
@@ -25,6 +26,8 @@ from pydantic import (
     model_validator,
 )
 
+from cityhall.core.api import Moment as ApiMoment
+from cityhall.core.api import text
 from cityhall.core.localcache import ProcessCache
 from cityhall.reports.models import Category, Channel
 from cityhall.reports.queries import ReportQuerySet
@@ -32,17 +35,22 @@ from cityhall.reports.states import OPEN_STATES, STATES
 
 #: The widest radius a "near" search takes, in metres.
 MAX_RADIUS_M = 50_000.0
-Code = Annotated[str, Field(min_length=1, max_length=64)]
+Code = Annotated[str, text(64, min_length=1)]
+#: The longest box or circle a query string gives (six-decimal numbers and commas).
+_MAX_NUMBERS = 120
+_NUMBER = r"[-+]?(\d+(\.\d*)?|\.\d+)([eE][-+]?\d+)?"
+#: Numbers separated by commas, as the document's pattern says and the reader checks.
+NUMBERS = rf"^{_NUMBER}(,{_NUMBER})*$"
+_NUMBERS = re.compile(NUMBERS)
 State = Literal[STATES]  # type: ignore[valid-type]
 
 
 def _read_numbers(value: Any) -> Any:
     """Comma-separated numbers in a query string as a tuple; other values as given."""
     if isinstance(value, str):
-        try:
-            return tuple(float(part) for part in value.split(","))
-        except ValueError:
-            raise ValueError(_("Give numbers separated by commas.")) from None
+        if len(value) > _MAX_NUMBERS or not _NUMBERS.fullmatch(value):
+            raise ValueError(_("Give numbers separated by commas."))
+        return tuple(float(part) for part in value.split(","))
     return value
 
 
@@ -77,18 +85,21 @@ def _as_utc(value: dt.datetime) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
-#: A moment with or without its zone (then the city's), passed on in UTC.
-Moment = Annotated[dt.datetime, AfterValidator(_as_utc)]
+#: A moment as the API takes it (RFC 3339, or without the offset in the city's time; from
+#: Python, with or without its zone), passed on in UTC.
+Moment = Annotated[ApiMoment, AfterValidator(_as_utc)]
 #: A box as `south,west,north,east` in degrees, latitude first (as Open311's extension).
 BBox = Annotated[
     tuple[float, ...], BeforeValidator(_read_numbers), AfterValidator(_check_bbox),
     WithJsonSchema({"type": "string", "example": "10.75,106.65,10.80,106.72",
+                    "maxLength": _MAX_NUMBERS, "pattern": NUMBERS,
                     "description": "south,west,north,east in degrees."}),
 ]
 #: A circle as `latitude,longitude,radius` (degrees, degrees, metres).
 Near = Annotated[
     tuple[float, ...], BeforeValidator(_read_numbers), AfterValidator(_check_near),
     WithJsonSchema({"type": "string", "example": "10.7769,106.7009,500",
+                    "maxLength": _MAX_NUMBERS, "pattern": NUMBERS,
                     "description": "latitude,longitude,radius in degrees and metres."}),
 ]
 
@@ -105,10 +116,9 @@ class PublicReportFilter(Schema):
         default=None, description="`open`: received, assigned or in progress; `closed`: any other.")
     category: list[Code] = Field(
         default_factory=list, max_length=100, description="Category codes (any of them).")
-    unit: str | None = Field(
-        default=None, max_length=32, description="The code of the unit in service handling it.")
-    received_after: Moment | None = Field(
-        default=None, description="Received at or after.")
+    unit: Annotated[str, text(32)] | None = Field(
+        default=None, description="The code of the unit in service handling it.")
+    received_after: Moment | None = Field(default=None, description="Received at or after.")
     received_before: Moment | None = Field(default=None, description="Received before.")
     updated_after: Moment | None = Field(default=None, description="Changed after.")
     updated_before: Moment | None = Field(default=None, description="Changed before.")
@@ -184,8 +194,8 @@ class PublicReportFilter(Schema):
 class ReportFilter(PublicReportFilter):
     """What staff narrow the reports in their scope by: the public criteria and the work's."""
 
-    assignee: str | None = Field(
-        default=None, max_length=150,
+    assignee: Annotated[str, text(150)] | None = Field(
+        default=None,
         description="A username; `me` for the caller, `none` for reports nobody has.")
     channel: Channel | None = None
     overdue: bool = Field(default=False, description="Open reports past their deadline.")

@@ -185,11 +185,12 @@ def attribute_field(spec: dict[str, Any]) -> forms.Field:
     common: dict[str, Any] = {"label": label, "required": required}
     choices = [(str(v["key"]), value_name(v)) for v in spec.get("values", [])]
     if kind == "number":
-        return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "decimal"}), **common)
+        return forms.CharField(widget=forms.TextInput(attrs={"inputmode": "decimal"}),
+                               max_length=64, **common)
     if kind == "datetime":
         # The service wants a zone; the browser's local time is Ho Chi Minh City time here.
         return forms.CharField(widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
-                               **common)
+                               max_length=64, **common)
     if kind == "text":
         return forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=4000, **common)
     if kind == "singlevaluelist":

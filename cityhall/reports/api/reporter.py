@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest
-from ninja import Form, Header, Query, Status, UploadedFile
+from ninja import Form, Query, Status, UploadedFile
 
 from cityhall.accounts.api_auth import optional_user
+from cityhall.core.api import NO_NUL
 from cityhall.reports import services
 from cityhall.reports.api.outputs import (
     follow_out,
@@ -19,6 +20,7 @@ from cityhall.reports.api.router import (
     FOLLOW_UP_LIMIT,
     LIMITED,
     PHOTOS,
+    REPORT_TOKEN,
     bearer_user,
     followed_report,
     refusals,
@@ -36,8 +38,8 @@ from cityhall.reports.api.schemas import (
 @router.get("/{code}/follow", response={200: FollowOut, **ERRORS}, auth=None)
 def follow(
     request: HttpRequest, code: str = CODE,
-    token: str = Query("", max_length=100, description=FOLLOW_HELP),
-    x_report_token: str = Header("", alias="X-Report-Token", max_length=100),
+    token: str = Query("", max_length=100, pattern=NO_NUL, description=FOLLOW_HELP),
+    x_report_token: str = REPORT_TOKEN,
 ) -> dict[str, Any]:
     """The reporter's view (private token, or the reporter signed in): state, deadline,
     public history, the reply. Anyone else gets 404."""
@@ -49,7 +51,7 @@ def follow(
              throttle=FOLLOW_UP_LIMIT)
 def rate(
     request: HttpRequest, payload: RateIn, code: str = CODE,
-    x_report_token: str = Header("", alias="X-Report-Token", max_length=100),
+    x_report_token: str = REPORT_TOKEN,
 ) -> dict[str, Any]:
     """The reporter rates the answer from 1 to 5 (once); a resolved report closes."""
     given = x_report_token or payload.token
@@ -66,7 +68,7 @@ def rate(
              throttle=FOLLOW_UP_LIMIT)
 def reopen(
     request: HttpRequest, payload: ReopenIn, code: str = CODE,
-    x_report_token: str = Header("", alias="X-Report-Token", max_length=100),
+    x_report_token: str = REPORT_TOKEN,
 ) -> dict[str, Any]:
     """The reporter reopens a resolved report within the reopen window, saying why."""
     given = x_report_token or payload.token
@@ -83,8 +85,8 @@ def reopen(
 def add_photos(
     request: HttpRequest, code: str = CODE,
     photos: list[UploadedFile] = PHOTOS,
-    token: str = Form("", max_length=100, description=FOLLOW_HELP),
-    x_report_token: str = Header("", alias="X-Report-Token", max_length=100),
+    token: str = Form("", max_length=100, pattern=NO_NUL, description=FOLLOW_HELP),
+    x_report_token: str = REPORT_TOKEN,
 ) -> Any:
     """The reporter adds photos (multipart) within minutes of filing; checked and stripped of
     EXIF as at filing. A photo the report already has is not stored again."""

@@ -9,13 +9,13 @@ from typing import Any
 from django.db.models import Prefetch
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
-from ninja import File, Path, Router
+from ninja import File, Header, Path, Router
 
 from cityhall.accounts.api_auth import auth_user, bearer_auth
 from cityhall.accounts.limits import ApiLimit
 from cityhall.accounts.models import User
 from cityhall.core import limits
-from cityhall.core.api import ApiError, ErrorOut
+from cityhall.core.api import NO_NUL, ApiError, ErrorOut
 from cityhall.reports import services
 from cityhall.reports.models import Report, ReportPhoto
 from cityhall.reports.services import ReportError
@@ -35,8 +35,11 @@ STATUS_OF = {"not_found": 404, "not_allowed": 403, "not_reporter": 403,
              "already_rated": 409, "reopen_window_passed": 409, "photo_window_passed": 409,
              # The virus scanner could not answer: the upload may be fine, try again later.
              "photo_scan_failed": 503}
-CODE = Path(..., max_length=32, description="The report's code, e.g. PA-260302-0001.")
-PHOTOS = File(..., description="JPEG, PNG or WebP files.")
+CODE = Path(..., max_length=32, pattern=NO_NUL,
+            description="The report's code, e.g. PA-260302-0001.")
+PHOTOS = File(..., min_length=1, description="JPEG, PNG or WebP files.")
+REPORT_TOKEN = Header("", alias="X-Report-Token", max_length=100, pattern=NO_NUL,
+                      description="The private follow token.")
 
 
 @contextmanager

@@ -3,16 +3,42 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from ninja import Field, Schema
 
 from cityhall.core.api import (
     MAX_PAGE,
+    Input,
+    text,
 )
+from cityhall.reports.models import MAX_DESCRIPTION
+from cityhall.reports.services.intake import MAX_MEDIA_URLS
+from cityhall.reports.services.moderation import MAX_REASON
 
 #: What the `token` fields say (the reporter's private link).
 FOLLOW_HELP = "The private follow token (also accepted as the `X-Report-Token` header)."
+
+#: Free text: a description, a reply, a comment (the services keep at most this many).
+Text = Annotated[str, text(MAX_DESCRIPTION)]
+#: A follow token, as the reporter was given it.
+Token = Annotated[str, text(100)]
+#: Free text that must say something (the service refuses it blank).
+Said = Annotated[str, text(MAX_DESCRIPTION, blank=False)]
+#: A username.
+Username = Annotated[str, text(150)]
+#: A report's or a unit's code.
+Ref = Annotated[str, text(32)]
+#: A code of a category, a reason, an extra field.
+Key = Annotated[str, text(64)]
+#: An extra field's value: text, a number, a yes/no, a date and time (as text), the keys of
+#: the values chosen from a list. Which one a field takes is the category's (Open311's
+#: attribute datatypes); the service checks it. Whole numbers are bounded to those a float
+#: holds exactly: the service reads numbers as floats (a 400-digit integer overflowed).
+AttributeValue = (Annotated[str, text(MAX_DESCRIPTION)] | bool
+                  | Annotated[int, Field(ge=-(2**53), le=2**53)] | float
+                  | Annotated[list[Key], Field(max_length=100)] | None)
+
 
 class ReportItem(Schema):
     id: int
@@ -75,26 +101,39 @@ class ReportDetail(ReportItem):
     is_public: bool
 
 
-class ContactIn(Schema):
-    name: str = Field("", max_length=200)
-    phone: str = Field("", max_length=32)
-    email: str = Field("", max_length=254)
-    device_id: str = Field("", max_length=200)
-    account_id: str = Field("", max_length=200)
+def keys_as_property_names(schema: dict[str, Any]) -> None:
+    """Say a mapping's key constraints as JSON Schema means them: pydantic writes a key's
+    pattern as `patternProperties`, which leaves other keys free, where `propertyNames` binds
+    every key."""
+    patterns = schema.pop("patternProperties", {})
+    for pattern, values in patterns.items():
+        schema["additionalProperties"] = values
+        schema.setdefault("propertyNames", {})["pattern"] = pattern
 
 
-class ReportIn(Schema):
-    category: str = Field(..., max_length=64)
-    description: str
+class ContactIn(Input):
+    name: Annotated[str, text(200)] = ""
+    phone: Annotated[str, text(32)] = ""
+    email: Annotated[str, text(254)] = ""
+    device_id: Annotated[str, text(200)] = ""
+    account_id: Annotated[str, text(200)] = ""
+
+
+class ReportIn(Input):
+    category: Key
+    description: Said
     latitude: float | None = Field(None, ge=-90, le=90)
     longitude: float | None = Field(None, ge=-180, le=180)
-    address: str = Field("", max_length=500)
+    address: Annotated[str, text(500)] = ""
     channel: Literal["web", "app", "hotline", "email", "neighbourhood_head"] = "app"
     contact: ContactIn | None = None
-    attributes: dict[str, Any] = {}
-    media_urls: list[str] = Field([], max_length=20)
+    attributes: dict[Key, AttributeValue] = Field(
+        {}, max_length=100, description="The category's extra fields, by code.",
+        json_schema_extra=keys_as_property_names)
+    media_urls: list[Annotated[str, text(2000)]] = Field(
+        [], max_length=MAX_MEDIA_URLS, description="Links (http or https) to photos or videos.")
     anonymous: bool = False
-    on_behalf_of: str | None = Field(None, max_length=150, description="A resident's username.")
+    on_behalf_of: Username | None = Field(None, description="A resident's username.")
 
 
 class DuplicateOut(Schema):
@@ -114,13 +153,13 @@ class ReportCreated(Schema):
     duplicates: list[DuplicateOut]
 
 
-class AssignIn(Schema):
-    assignee: str = Field(..., max_length=150, description="Username of the member of staff.")
-    comment: str = Field("", max_length=4000)
+class AssignIn(Input):
+    assignee: Username = Field(..., description="Username of the member of staff.")
+    comment: Text = ""
 
 
 class BulkAssignIn(AssignIn):
-    codes: list[str] = Field(..., min_length=1, max_length=MAX_PAGE)
+    codes: list[Ref] = Field(..., min_length=1, max_length=MAX_PAGE)
 
 
 class BulkAssignOut(Schema):
@@ -138,22 +177,22 @@ class AssignOut(ReportDetail):
                           "told (of identical requests at once, one answers true).")
 
 
-class ActIn(Schema):
+class ActIn(Input):
     action: Literal["start_work", "transfer", "reject"]
-    comment: str = Field("", max_length=4000,
-                         description="Transfer: the reason. Reject: the reply.")
-    reason: str = Field("", max_length=64, description="Reject: the reason code.")
-    to_unit: str | None = Field(None, max_length=32, description="Transfer: the unit's code.")
-    responsible: str = Field("", max_length=1000, description="Reject: who is responsible.")
+    comment: Text = Field("", description="Transfer: the reason. Reject: the reply.")
+    reason: Key = Field("", description="Reject: the reason code.")
+    to_unit: Ref | None = Field(None, description="Transfer: the unit's code.")
+    responsible: Annotated[str, text(1000)] = Field(
+        "", description="Reject: who is responsible.")
 
 
-class ReplyIn(Schema):
-    reply: str
+class ReplyIn(Input):
+    reply: Said
 
 
-class MergeIn(Schema):
-    into: str = Field(..., max_length=32, description="Code of the earlier report.")
-    comment: str = Field("", max_length=4000)
+class MergeIn(Input):
+    into: Ref = Field(..., description="Code of the earlier report.")
+    comment: Text = ""
 
 
 class Figures(Schema):
@@ -234,15 +273,15 @@ class FollowOut(PublicItem):
     photos_until: dt.datetime | None
 
 
-class RateIn(Schema):
-    rating: int = Field(..., ge=-(2**31), le=2**31, description="1 (bad) to 5 (good).")
-    comment: str = Field("", max_length=4000)
-    token: str = Field("", max_length=100, description=FOLLOW_HELP)
+class RateIn(Input):
+    rating: int = Field(..., ge=1, le=5, description="1 (bad) to 5 (good).")
+    comment: Annotated[str, text(1000)] = ""
+    token: Token = Field("", description=FOLLOW_HELP)
 
 
-class ReopenIn(Schema):
-    reason: str = Field(..., max_length=4000, description="Why the problem remains.")
-    token: str = Field("", max_length=100, description=FOLLOW_HELP)
+class ReopenIn(Input):
+    reason: Said = Field(..., description="Why the problem remains.")
+    token: Token = Field("", description=FOLLOW_HELP)
 
 
 class PhotosOut(Schema):
@@ -250,9 +289,10 @@ class PhotosOut(Schema):
     photos: list[PhotoOut]
 
 
-class HideIn(Schema):
-    reason: str = Field(..., max_length=4000, description="Why the report is taken off.")
+class HideIn(Input):
+    reason: Annotated[str, text(MAX_REASON, blank=False)] = Field(
+        ..., description="Why the report is taken off.")
 
 
-class PublishIn(Schema):
-    reason: str = Field("", max_length=4000)
+class PublishIn(Input):
+    reason: Annotated[str, text(MAX_REASON)] = ""

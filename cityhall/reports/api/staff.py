@@ -14,6 +14,7 @@ from cityhall.accounts.models import User
 from cityhall.core.api import (
     MAX_OFFSET,
     MAX_PAGE,
+    NO_NUL,
     ApiError,
     Page,
     paginate,
@@ -181,7 +182,8 @@ def merge(request: HttpRequest, payload: MergeIn, code: str = CODE) -> dict[str,
 @router.get("/{code}/contact", response={200: dict[str, str], **ERRORS}, auth=AUTH)
 def contact(
     request: HttpRequest, code: str = CODE,
-    purpose: str = Query("", max_length=200, description="Why the contact is read."),
+    purpose: str = Query("", max_length=200, pattern=NO_NUL,
+                         description="Why the contact is read."),
 ) -> dict[str, str]:
     """The reporter's contact details (personal data; every read is logged)."""
     report = visible_report(request, code)
