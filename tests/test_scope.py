@@ -265,3 +265,10 @@ def test_a_long_lived_user_object_reads_its_memberships_again_after_a_minute(
     # ...but not past USER_CACHE_SECONDS: a worker's object cannot act on old roles for long.
     clock[0] += scope_module.USER_CACHE_SECONDS
     assert scope_of(officer).is_empty and engine.memberships_of(officer) == []
+
+
+def test_a_scope_selects_the_units_themselves_without_a_field(people: Personas) -> None:
+    leader_units = set(Unit.objects.filter(scope_of(people.leader).q()))
+    assert {people.ward, people.kp} <= leader_units and people.other_ward not in leader_units
+    officer_units = set(Unit.objects.filter(scope_of(people.officer).q()))
+    assert officer_units == {people.ward}

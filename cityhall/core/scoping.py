@@ -42,15 +42,18 @@ class Scope:
         """The part of the scope held as leader or administrator (subtrees only)."""
         return Scope(everything=self.everything, subtree_paths=self.subtree_paths)
 
-    def q(self, unit_field: str) -> Q:
-        """A filter selecting rows whose `unit_field` lies in this scope."""
+    def q(self, unit_field: str = "") -> Q:
+        """A filter selecting rows whose `unit_field` lies in this scope; without one, a
+        filter on the units themselves."""
         if self.everything:
             return Q()
+        prefix = f"{unit_field}__" if unit_field else ""
         condition = Q(pk__in=[])
         for path in self.subtree_paths:
-            condition |= Q(**{f"{unit_field}__path__startswith": path})
+            condition |= Q(**{f"{prefix}path__startswith": path})
         if self.unit_ids:
-            condition |= Q(**{f"{unit_field}__in": sorted(self.unit_ids)})
+            condition |= Q(**{f"{unit_field}__in" if unit_field else "pk__in":
+                              sorted(self.unit_ids)})
         return condition
 
     def covers(self, unit: Any) -> bool:

@@ -137,18 +137,8 @@ def _queue_rows(user: User, criteria: ReportFilter) -> Any:
 def _queue_units(user: User) -> list[Unit]:
     """The wards, communes and departments in the user's scope (the unit filter)."""
     return list(Unit.objects.active_on()
-                .filter(_unit_scope(user), kind__in=[*COMMUNE_LEVEL, UnitKind.DEPARTMENT])
+                .filter(scope_of(user).q(), kind__in=[*COMMUNE_LEVEL, UnitKind.DEPARTMENT])
                 .only("pk", "code", "name").order_by("search_name"))
-
-
-def _unit_scope(user: User) -> Q:
-    scope = scope_of(user)
-    if scope.everything:
-        return Q()
-    condition = Q(pk__in=sorted(scope.unit_ids))
-    for path in scope.subtree_paths:
-        condition |= Q(path__startswith=path)
-    return condition
 
 
 @login_required
