@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from cityhall.accounts import services
 from cityhall.accounts.models import Membership, Role, User, UserKind
-from cityhall.core.audit import SYSTEM
+from cityhall.core.audit import SYSTEM, AuditAction
 from cityhall.orgunits.models import Unit, UnitKind
 from cityhall.orgunits.services import create_unit
 
@@ -132,3 +132,15 @@ def personas() -> Personas:
 def memberships_of(user: User) -> list[Membership]:
     """The user's memberships, unit loaded."""
     return list(Membership.objects.filter(user=user).select_related("unit"))
+
+
+class Probe(AuditAction):
+    """Audit actions the tests write to have entries to read (none of the platform's)."""
+
+    PROBE = "probe"
+    OTHER = "other"
+    WARD = "probe.ward"
+    KP = "probe.kp"
+    OTHER_WARD = "probe.other"
+    NO_UNIT = "probe.nounit"
+    CONTRACT = "contract.probe"

@@ -20,7 +20,7 @@ from cityhall.accounts.scope import scope_of
 from cityhall.core.audit import SYSTEM, record
 from cityhall.core.models import AuditEntry
 from tests import admin_support
-from tests.factories import SAIGON, START, THUDUC, make_staff, make_user, unit_named
+from tests.factories import SAIGON, START, THUDUC, Probe, make_staff, make_user, unit_named
 
 pytestmark = pytest.mark.django_db
 
@@ -242,7 +242,7 @@ def test_the_admin_refuses_an_unknown_scope(admin_client: Client) -> None:
 
 
 def test_audit_entries_and_reads_are_read_only(admin_client: Client) -> None:
-    entry = record(actor=SYSTEM, action="probe")
+    entry = record(actor=SYSTEM, action=Probe.PROBE)
     assert admin_client.get("/admin/core/auditentry/").status_code == 200
     assert admin_client.get("/admin/core/auditentry/add/").status_code == 403
     assert admin_client.post(f"/admin/core/auditentry/{entry.pk}/delete/",

@@ -13,6 +13,7 @@ from cityhall.core.models import AuditEntry, PersonalDataRead
 from tests.factories import (
     SAIGON,
     Personas,
+    Probe,
     bearer,
     make_staff,
     make_user,
@@ -91,8 +92,8 @@ def test_memberships_paginate_with_a_fixed_number_of_queries(people: Personas) -
 
 def test_audit_filters_and_paginates_with_a_fixed_number_of_queries(people: Personas) -> None:
     for i in range(5):
-        record(actor=people.leader, action="probe", unit=people.ward, changes={"i": [None, i]})
-    record(actor=SYSTEM, action="other", unit=people.ward)
+        record(actor=people.leader, action=Probe.PROBE, unit=people.ward, changes={"i": [None, i]})
+    record(actor=SYSTEM, action=Probe.OTHER, unit=people.ward)
     client = Client()
     headers = bearer(people.leader)
     small, one = _queries(client, "/api/v1/audit?action=probe&limit=1", headers)

@@ -12,7 +12,6 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
@@ -28,7 +27,7 @@ from cityhall.notifications.models import Notification, OutboxMessage
 from cityhall.reports import services
 from cityhall.reports.models import Report
 from cityhall.workflow.models import Transition
-from tests.factories import SAIGON, THUDUC, Personas, bearer, make_staff, neighbourhood
+from tests.factories import SAIGON, THUDUC, Personas, Probe, bearer, make_staff, neighbourhood
 
 if TYPE_CHECKING:
     from tests.factories import Response
@@ -62,7 +61,7 @@ def _file(*, address: str = f"{SAIGON}, TP.HCM",
 
 @pytest.fixture
 def world(people: Personas) -> World:
-    record(actor=SYSTEM, action="contract.probe", unit=people.ward)
+    record(actor=SYSTEM, action=Probe.CONTRACT, unit=people.ward)
     Client().get("/api/v1/people/p.officer", headers=bearer(people.leader))
     made = _file(actor=people.resident)
     services.assign_report(actor=people.leader, report=made.report, assignee=people.officer)
@@ -85,7 +84,7 @@ def _more_members(world: World, n: int) -> None:
 
 def _more_audit(world: World, n: int) -> None:
     for _ in range(n):
-        record(actor=SYSTEM, action="contract.probe", unit=world.people.ward)
+        record(actor=SYSTEM, action=Probe.CONTRACT, unit=world.people.ward)
 
 
 def _more_reads(world: World, n: int) -> None:
@@ -550,53 +549,3 @@ def test_every_operation_lists_the_errors_it_can_answer_with_the_error_schema() 
             if schema.get("$ref") != "#/components/schemas/ErrorOut":
                 missing.append(f"{label} {status}")
     assert missing == []
-
-
-# -- docs/api.md: every error code the API answers, with its status ---------------------------
-
-ROOT = Path(__file__).resolve().parent.parent
-# Where the code names its error codes: ApiError(status, "code"), the reports service's
-# ReportError("code"), the middleware's refusals and the API's own mapping in core.api.
-_CODE_SITES = [
-    re.compile(r'ApiError\(\s*(\d{3}),\s*"([a-z_]+)"'),
-    re.compile(r'_Refusal\(\s*(\d{3}),\s*"([a-z_]+)"'),
-    re.compile(r'_error\(\s*api,\s*request,\s*(\d{3}),\s*"([a-z_]+)"'),
-    re.compile(r'ReportError\(\s*()"([a-z_]+)"'),
-    re.compile(r'^\s*(\d{3}): "([a-z_]+)",?$', re.MULTILINE),  # core.api's _HTTP_CODES
-]
-
-
-def _codes_in_the_code() -> dict[str, set[str]]:
-    found: dict[str, set[str]] = {}
-    for source in (ROOT / "cityhall").rglob("*.py"):
-        text = source.read_text(encoding="utf-8")
-        for site in _CODE_SITES:
-            for status, code in site.findall(text):
-                found.setdefault(code, set()).add(status)
-    return found
-
-
-def _documented_codes() -> dict[str, set[str]]:
-    """Code -> the statuses of the rows of docs/api.md's error table that name it."""
-    documented: dict[str, set[str]] = {}
-    for line in (ROOT / "docs" / "api.md").read_text(encoding="utf-8").splitlines():
-        row = re.match(r"\| (\d{3}) \| (.*?) \|", line)
-        if row:
-            for code in re.findall(r"`([a-z_]+)`", row.group(2)):
-                documented.setdefault(code, set()).add(row.group(1))
-    return documented
-
-
-def test_the_docs_list_every_error_code_the_api_answers_with_its_status() -> None:
-    documented = _documented_codes()
-    in_code = _codes_in_the_code()
-    assert {"too_large", "invalid_text", "null_character", "csrf_failed"} <= set(in_code)
-    undocumented = sorted(set(in_code) - set(documented))
-    assert undocumented == [], "add a row to docs/api.md's table of error codes"
-    wrong_status = sorted(code for code, statuses in in_code.items()
-                          if statuses - {""} - documented[code])
-    assert wrong_status == []
-    shared = {"bad_request": "400", "csrf_failed": "403", "not_found": "404",
-              "method_not_allowed": "405", "invalid": "422", "not_authenticated": "401",
-              "permission_denied": "403", "server_error": "500"}
-    assert all(status in documented.get(code, set()) for code, status in shared.items())

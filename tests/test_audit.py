@@ -10,7 +10,7 @@ from cityhall.accounts import services
 from cityhall.accounts.models import Role
 from cityhall.core import audit, context
 from cityhall.core.audit import SYSTEM, diff, log_personal_data_read, record
-from tests.factories import SAIGON, make_staff, make_user, unit_named
+from tests.factories import SAIGON, Probe, make_staff, make_user, unit_named
 
 
 def test_diff_keeps_only_changed_fields_as_json() -> None:
@@ -23,7 +23,8 @@ def test_diff_keeps_only_changed_fields_as_json() -> None:
 def test_record_takes_the_request_id_and_ip_from_the_context() -> None:
     token = context.set_current(context.RequestContext(request_id="abc", ip="10.0.0.1"))
     try:
-        entry = record(actor=SYSTEM, action="probe", changes={"when": [None, dt.date(2025, 1, 1)]})
+        entry = record(actor=SYSTEM, action=Probe.PROBE,
+                       changes={"when": [None, dt.date(2025, 1, 1)]})
     finally:
         context.reset(token)
     entry.refresh_from_db()
@@ -34,13 +35,13 @@ def test_record_takes_the_request_id_and_ip_from_the_context() -> None:
 @pytest.mark.django_db
 def test_record_names_an_api_key_actor() -> None:
     key, _raw = services.create_api_key(actor=SYSTEM, name="partner", scopes=["units:read"])
-    entry = record(actor=key, action="probe")
+    entry = record(actor=key, action=Probe.PROBE)
     assert (entry.actor_api_key, entry.actor_label) == (key, "api-key:partner")
 
 
 def test_record_refuses_something_that_is_not_an_actor() -> None:
     with pytest.raises(TypeError):
-        record(actor="someone", action="probe")  # type: ignore[arg-type]  # a wrong type, on purpose
+        record(actor="someone", action=Probe.PROBE)  # type: ignore[arg-type]  # a wrong type, on purpose
 
 
 @pytest.mark.django_db
@@ -58,7 +59,7 @@ def test_a_personal_data_read_records_the_readers_capacity_when_not_given() -> N
 @pytest.mark.django_db
 def test_record_refuses_a_model_that_is_neither_a_user_nor_a_key() -> None:
     with pytest.raises(TypeError):
-        record(actor=unit_named(SAIGON), action="probe")  # type: ignore[arg-type]  # on purpose
+        record(actor=unit_named(SAIGON), action=Probe.PROBE)  # type: ignore[arg-type]  # on purpose
 
 
 @pytest.mark.django_db

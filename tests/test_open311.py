@@ -490,6 +490,23 @@ def test_bad_filters_are_400(client: Client, fmt: str) -> None:
         assert_error(client.get(f"{BASE}requests.{fmt}", params), 400, fmt)
 
 
+def test_each_bad_filter_is_named_in_its_own_description(client: Client) -> None:
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    descriptions = assert_error(client.get(f"{BASE}requests.json", {
+        "page_size": "ten", "status": "pending", "bbox": "1,2,3"}), 400, "json")
+    named = sorted(line.split(":")[0] for line in descriptions)
+    assert named == ["bbox", "page_size", "status"], descriptions
+
+
+def test_lists_may_repeat_a_parameter_or_join_it_with_commas(client: Client) -> None:
+    reports = [filed(), filed()]
+    codes = [r.code for r in reports]
+    joined = client.get(f"{BASE}requests.json", {"service_request_id": ",".join(codes)})
+    repeated = client.get(f"{BASE}requests.json", {"service_request_id": codes})
+    assert {item["service_request_id"] for item in json.loads(joined.content)} == set(codes)
+    assert {item["service_request_id"] for item in json.loads(repeated.content)} == set(codes)
+
+
 def test_empty_filters_count_as_absent(client: Client) -> None:
     report = filed()
     params = dict.fromkeys(("service_request_id", "service_code", "start_date", "end_date",

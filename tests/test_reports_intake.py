@@ -120,7 +120,7 @@ def test_it_refuses_an_anonymous_report_where_the_category_does_not_allow_it() -
     ({"description": ""}, "description_required"),
     ({"description": "x" * 4001}, "description_too_long"),
     ({"latitude": None}, "invalid_location"),
-    ({"latitude": 48.85, "longitude": 2.35}, "unknown_place"),
+    ({"latitude": 48.85, "longitude": 2.35}, "place_outside_city"),
     ({"attributes": {"kind": "volcano"}}, "invalid_attribute"),
     ({"attributes": {"water_depth_cm": "40"}}, "invalid_attribute"),
     ({"attributes": {"kind": "flooding", "since": "2026-03-01"}}, "invalid_attribute"),

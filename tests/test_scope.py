@@ -18,6 +18,7 @@ from cityhall.core.scoping import Scope
 from cityhall.orgunits.models import Unit, UnitKind
 from tests.factories import (
     Personas,
+    Probe,
     bearer,
     city,
     make_user,
@@ -85,8 +86,8 @@ def test_an_ended_membership_gives_no_scope(people: Personas) -> None:
 def test_an_empty_scope_selects_no_rows_and_everything_selects_unit_less_rows(
     people: Personas,
 ) -> None:
-    record(actor=SYSTEM, action="test.nounit")
-    rows = AuditEntry.objects.filter(action="test.nounit")
+    record(actor=SYSTEM, action=Probe.NO_UNIT)
+    rows = AuditEntry.objects.filter(action=Probe.NO_UNIT)
     assert not rows.visible_to(people.resident).exists()
     assert not rows.visible_to(people.leader).exists()
     assert not rows.visible_to(None).exists()
@@ -96,20 +97,20 @@ def test_an_empty_scope_selects_no_rows_and_everything_selects_unit_less_rows(
 
 def test_visible_to_asks_the_lookup_accounts_registered_with_core(people: Personas) -> None:
     # Core knows nothing of memberships: the scope comes from accounts.scope.scope_of.
-    record(actor=SYSTEM, action="probe.ward", unit=people.ward)
+    record(actor=SYSTEM, action=Probe.WARD, unit=people.ward)
     previous = scoping.register_scope_lookup(lambda user: Scope(unit_ids=frozenset({people.kp.pk})))
     try:
-        assert not AuditEntry.objects.filter(action="probe.ward").visible_to(people.leader).exists()
+        assert not AuditEntry.objects.filter(action=Probe.WARD).visible_to(people.leader).exists()
     finally:
         scoping.register_scope_lookup(previous)
-    assert AuditEntry.objects.filter(action="probe.ward").visible_to(people.leader).exists()
+    assert AuditEntry.objects.filter(action=Probe.WARD).visible_to(people.leader).exists()
 
 
 def test_without_a_registered_lookup_nobody_sees_anything_not_even_a_superuser(
     people: Personas,
 ) -> None:
-    record(actor=SYSTEM, action="probe.ward", unit=people.ward)
-    record(actor=SYSTEM, action="probe.nounit")
+    record(actor=SYSTEM, action=Probe.WARD, unit=people.ward)
+    record(actor=SYSTEM, action=Probe.NO_UNIT)
     root = make_user("root", is_superuser=True)
     previous = scoping.register_scope_lookup(None)
     try:
@@ -179,10 +180,10 @@ AUDIT_VIEW = {
 
 @pytest.mark.parametrize("persona", [*AUDIT_VIEW, "anonymous"])
 def test_audit_endpoint_by_persona(people: Personas, persona: str) -> None:
-    record(actor=SYSTEM, action="probe.ward", unit=people.ward)
-    record(actor=SYSTEM, action="probe.kp", unit=people.kp)
-    record(actor=SYSTEM, action="probe.other", unit=people.other_ward)
-    record(actor=SYSTEM, action="probe.nounit")
+    record(actor=SYSTEM, action=Probe.WARD, unit=people.ward)
+    record(actor=SYSTEM, action=Probe.KP, unit=people.kp)
+    record(actor=SYSTEM, action=Probe.OTHER_WARD, unit=people.other_ward)
+    record(actor=SYSTEM, action=Probe.NO_UNIT)
     response = _get(people.all()[persona], "/api/v1/audit?limit=200")
     if persona == "anonymous":
         assert response.status_code == 401

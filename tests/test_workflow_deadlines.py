@@ -206,3 +206,17 @@ def test_the_new_keys_are_accepted() -> None:
     spec["notifications"].append({"event": "set_deadline", "audience": ["assignee", "contacts"],
                                   "channels": ["in_app", "email"], "template": "case_done"})
     assert definitions.validate(spec)["escalation"]["auto_close"]["counted_from"] == "state_entry"
+
+
+def test_a_sweep_of_one_round_fires_one_batch_and_leaves_the_rest_due() -> None:
+    staff = ward_staff()
+    cases = [new_case(staff, MON, title=f"Hồ sơ {n}") for n in range(5)]
+    for case in cases:
+        engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=MON)
+    due = max(case.next_sweep_at for case in cases if case.next_sweep_at is not None)
+    later = due + dt.timedelta(minutes=1)
+    # One round of two: a worker asked to stop waits for two cases, not for the backlog.
+    assert engine.sweep(now=later, batch=2, rounds=1).reminded == 2
+    assert engine.sweep(now=later, batch=2, rounds=1).reminded == 2
+    assert engine.sweep(now=later, batch=2).reminded == 1  # until nothing is due
+    assert engine.sweep(now=later, batch=2).total == 0

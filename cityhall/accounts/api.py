@@ -25,6 +25,7 @@ from cityhall.core.api import (
     paginate,
 )
 from cityhall.core.audit import log_personal_data_read
+from cityhall.core.errors import Common
 from cityhall.core.models import AuditEntry, PersonalDataRead
 
 router = Router(tags=["accounts"], auth=AUTH)
@@ -120,13 +121,14 @@ def _me(user: User) -> dict[str, Any]:
 @router.get("/me", response={200: MeOut, **_ERRORS})
 def me(request: HttpRequest) -> dict[str, Any]:
     """The signed-in user and the memberships they hold today."""
-    return _me(request.auth)  # type: ignore[attr-defined]
+    return _me(auth_user(request))
 
 
 @router.patch("/me", response={200: MeOut, 400: ErrorOut, **_ERRORS})
 def update_me(request: HttpRequest, payload: MeIn) -> dict[str, Any]:
     """Change the signed-in user's preferences (the language of the interface)."""
-    user = services.set_language(actor=request.auth, user=request.auth, language=payload.language)  # type: ignore[attr-defined]
+    me = auth_user(request)
+    user = services.set_language(actor=me, user=me, language=payload.language)
     return _me(user)
 
 
@@ -139,7 +141,7 @@ def memberships(
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     """Staff memberships in the units the user may see (in force today unless asked)."""
-    rows = Membership.objects.visible_to(request.auth).select_related("unit", "user")  # type: ignore[attr-defined]
+    rows = Membership.objects.visible_to(auth_user(request)).select_related("unit", "user")
     if not include_ended:
         rows = rows.active_on()
     if unit:
@@ -200,7 +202,7 @@ def person(
                          description="Why the data is needed."),
 ) -> dict[str, Any]:
     """A person's personal data, for themselves or a leader/administrator of their unit."""
-    reader: User = request.auth  # type: ignore[attr-defined]
+    reader = auth_user(request)
     target = User.objects.filter(username=username, is_active=True).prefetch_related(
         Prefetch(
             "memberships",
@@ -209,13 +211,13 @@ def person(
         )
     ).first()
     if target is None:
-        raise ApiError(404, "not_found", _("No such person."))
+        raise ApiError(Common.NOT_FOUND, _("No such person."))
     if target.pk != reader.pk:
         # Need to know: only those who manage a unit where the person works read their record.
         managed = scope_of(reader).managed()
         covering = next((m for m in target.held if managed.covers(m.unit)), None)
         if covering is None:
-            raise ApiError(404, "not_found", _("No such person."))
+            raise ApiError(Common.NOT_FOUND, _("No such person."))
         reader_membership = _capacity(reader, covering.unit)
         log_personal_data_read(
             reader=reader,
@@ -254,7 +256,7 @@ def my_personal_data_reads(
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> dict[str, Any]:
     """Who read the signed-in person's personal data, when, which fields and why."""
-    rows = PersonalDataRead.objects.filter(subject=request.auth).select_related(  # type: ignore[attr-defined]
+    rows = PersonalDataRead.objects.filter(subject=auth_user(request)).select_related(
         "reader", "reader_unit"
     )
     result = paginate(rows.order_by("-at", "-id"), limit=limit, offset=offset)

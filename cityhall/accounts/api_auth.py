@@ -10,6 +10,7 @@ from django.utils import timezone
 from ninja.errors import AuthenticationError
 from ninja.security import HttpBearer, SessionAuth
 
+from cityhall.accounts.errors import AccountCode
 from cityhall.accounts.models import ApiToken, User
 from cityhall.core.api import ApiError
 
@@ -53,7 +54,7 @@ def optional_user(request: HttpRequest) -> Any:
     if header.lower().startswith("bearer "):
         user = bearer_auth.authenticate(request, header[7:].strip())
         if user is None:
-            raise ApiError(401, "invalid_token", "The bearer token is not valid.")
+            raise ApiError(AccountCode.INVALID_TOKEN, "The bearer token is not valid.")
         return user
     user = getattr(request, "user", None)
     return user if user is not None and user.is_authenticated else AnonymousUser()

@@ -9,6 +9,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cityhall.accounts.errors import AccountCode
 from cityhall.accounts.models import ApiKey, hash_secret
 from cityhall.core.api import ApiError
 from cityhall.core.localcache import ProcessCache
@@ -34,10 +35,11 @@ def authenticate_api_key(raw: str | None, scope: str) -> ApiKey:
     secret = raw or ""
     key = _KEYS.get(hash_secret(secret), lambda: ApiKey.find(secret)) if secret else None
     if key is None:
-        raise ApiError(403, "invalid_api_key", _("The API key is missing, unknown or revoked."))
+        raise ApiError(AccountCode.INVALID_API_KEY,
+                       _("The API key is missing, unknown or revoked."))
     if not key.has_scope(scope):
         raise ApiError(
-            403, "missing_scope", _("This API key may not %(scope)s.") % {"scope": scope}
+            AccountCode.MISSING_SCOPE, _("This API key may not %(scope)s.") % {"scope": scope}
         )
     now = timezone.now()
     if key.last_used_at is None or now - key.last_used_at >= _TOUCH_EVERY:

@@ -13,6 +13,7 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cityhall.accounts.audit_actions import AccountAudit
 from cityhall.accounts.taxcode import validate_tax_code
 from cityhall.core import audit
 from cityhall.core.scoping import ScopedQuerySet
@@ -45,7 +46,8 @@ class AccountManager(UserManager["User"]):
         with transaction.atomic(using=self.db):
             user = super().create_superuser(username, email, password, **extra_fields)
             audit.record(
-                actor=audit.SystemActor("createsuperuser"), action="user.create", obj=user,
+                actor=audit.SystemActor("createsuperuser"), action=AccountAudit.USER_CREATE,
+                obj=user,
                 changes={"username": [None, user.username], "is_superuser": [None, True],
                          "is_staff": [None, True]},
             )

@@ -12,6 +12,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from cityhall.accounts.audit_actions import AccountAudit
 from cityhall.accounts.models import ApiKey, ApiToken, Membership, Role, User, UserKind
 from cityhall.accounts.scope import forget_scope
 from cityhall.accounts.taxcode import normalise_tax_code
@@ -116,7 +117,8 @@ def create_user(
     user.full_clean(exclude=["password"])
     user.save()
     audit.record(
-        actor=actor, action="user.create", obj=user, changes=audit.diff({}, _user_snapshot(user))
+        actor=actor, action=AccountAudit.USER_CREATE, obj=user,
+        changes=audit.diff({}, _user_snapshot(user)),
     )
     return user
 
@@ -145,7 +147,7 @@ def update_user(*, actor: Actor, user: User, **changes: Any) -> User:
         user.save(update_fields=changed)
         forget_scope(user)
         audit.record(
-            actor=actor, action="user.change", obj=user,
+            actor=actor, action=AccountAudit.USER_CHANGE, obj=user,
             changes={name: [_masked(name, before[name]), _masked(name, getattr(user, name))]
                      for name in changed},
         )
@@ -164,7 +166,7 @@ def set_password(*, actor: Actor, user: User, password: str | None) -> User:
         user.set_unusable_password()
         changes = {"usable_password": [was_usable, False]}
     user.save(update_fields=["password"])
-    audit.record(actor=actor, action="user.set_password", obj=user, changes=changes)
+    audit.record(actor=actor, action=AccountAudit.USER_SET_PASSWORD, obj=user, changes=changes)
     return user
 
 
@@ -217,7 +219,7 @@ def grant_membership(
     forget_scope(user)
     audit.record(
         actor=actor,
-        action="membership.grant",
+        action=AccountAudit.MEMBERSHIP_GRANT,
         obj=membership,
         unit=unit,
         changes={name: [None, value] for name, value in _membership_snapshot(membership).items()},
@@ -239,7 +241,7 @@ def end_membership(
     forget_scope(membership.user)
     audit.record(
         actor=actor,
-        action="membership.end",
+        action=AccountAudit.MEMBERSHIP_END,
         obj=membership,
         unit=membership.unit,
         changes={"valid_to": [before.isoformat() if before else None, on.isoformat()]},
@@ -267,7 +269,7 @@ def change_membership(*, actor: Actor, membership: Membership, **changes: Any) -
     if delta:
         membership.save(update_fields=list(MEMBERSHIP_FIELDS))
         forget_scope(membership.user)
-        audit.record(actor=actor, action="membership.change", obj=membership,
+        audit.record(actor=actor, action=AccountAudit.MEMBERSHIP_CHANGE, obj=membership,
                      unit=membership.unit, changes=delta)
     return membership
 
@@ -279,7 +281,7 @@ def delete_membership(*, actor: Actor, membership: Membership) -> None:
     A membership that was real ends (`end_membership`) instead, so its period stays.
     """
     audit.record(
-        actor=actor, action="membership.delete", obj=membership, unit=membership.unit,
+        actor=actor, action=AccountAudit.MEMBERSHIP_DELETE, obj=membership, unit=membership.unit,
         changes={name: [value, None] for name, value in _membership_snapshot(membership).items()},
     )
     user = membership.user
@@ -294,7 +296,7 @@ def issue_token(*, actor: Actor, user: User, name: str = "cli") -> tuple[ApiToke
         raise ValidationError({"user": [_("This account is not active.")]})
     token, raw = ApiToken.issue(user, name=name)
     audit.record(
-        actor=actor, action="token.issue", obj=token,
+        actor=actor, action=AccountAudit.TOKEN_ISSUE, obj=token,
         changes={"user": [None, user.username], "name": [None, name]},
     )
     return token, raw
@@ -306,7 +308,7 @@ def revoke_token(*, actor: Actor, token: ApiToken) -> ApiToken:
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])
-        audit.record(actor=actor, action="token.revoke", obj=token)
+        audit.record(actor=actor, action=AccountAudit.TOKEN_REVOKE, obj=token)
     return token
 
 
@@ -335,7 +337,7 @@ def create_api_key(
     raw = key.set_secret()
     key.save()
     audit.record(
-        actor=actor, action="api_key.create", obj=key, unit=owner_unit,
+        actor=actor, action=AccountAudit.API_KEY_CREATE, obj=key, unit=owner_unit,
         changes={
             "name": [None, name],
             "scopes": [None, key.scopes],
@@ -366,7 +368,8 @@ def update_api_key(
     if changes:
         key.save(update_fields=["scopes", "owner_unit", "is_active"])
         audit.record(
-            actor=actor, action="api_key.update", obj=key, unit=key.owner_unit, changes=changes
+            actor=actor, action=AccountAudit.API_KEY_UPDATE, obj=key, unit=key.owner_unit,
+            changes=changes,
         )
     return key
 
@@ -386,7 +389,7 @@ def set_language(*, actor: Actor, user: User, language: str) -> User:
         user.language = language
         user.save(update_fields=["language"])
         audit.record(
-            actor=actor, action="user.set_language", obj=user,
+            actor=actor, action=AccountAudit.USER_SET_LANGUAGE, obj=user,
             changes={"language": [before, language]},
         )
     return user

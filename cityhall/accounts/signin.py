@@ -22,14 +22,16 @@ from django.shortcuts import render
 from django.utils import formats, timezone
 from django.utils.translation import ngettext
 
+from cityhall.accounts.audit_actions import AccountAudit
+from cityhall.accounts.errors import AccountCode
 from cityhall.core import audit
 
-SIGN_IN = "accounts.sign_in"
-SIGN_IN_FAILED = "accounts.sign_in_failed"
-LOCKED_OUT = "accounts.locked_out"
-SIGN_OUT = "accounts.sign_out"
+SIGN_IN = AccountAudit.SIGN_IN
+SIGN_IN_FAILED = AccountAudit.SIGN_IN_FAILED
+LOCKED_OUT = AccountAudit.LOCKED_OUT
+SIGN_OUT = AccountAudit.SIGN_OUT
 #: The code of a locked-out attempt in a JSON answer.
-LOCKED_OUT_CODE = "locked_out"
+LOCKED_OUT_CODE = AccountCode.LOCKED_OUT
 # An unknown or mistyped name is recorded as typed, but never longer than a user name.
 _NAME_MAX = 150
 _ANONYMOUS = audit.SystemActor("anonymous")

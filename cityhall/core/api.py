@@ -39,15 +39,19 @@ from pydantic import (
     WithJsonSchema,
 )
 
+from cityhall.core.errors import Common, ErrorCode
+
 logger = logging.getLogger(__name__)
 
 
 class ApiError(Exception):
-    """An error the API reports as `{"detail": ..., "code": ...}` with a 4xx status."""
+    """An error the API reports as `{"detail": ..., "code": ...}`, with the code's status."""
 
-    def __init__(self, status: int, code: str, detail: Any) -> None:
+    def __init__(self, code: ErrorCode, detail: Any, *, status: int | None = None) -> None:
         super().__init__(detail)
-        self.status = status
+        # Only `invalid` is answered with two statuses: 422 for the wrong shape, 400 for
+        # a service's field errors.
+        self.status = int(status or code.status)
         self.code = code
         self.detail = detail
 
@@ -56,7 +60,7 @@ class ErrorOut(Schema):
     """The body of every error response."""
 
     detail: Any
-    code: str
+    code: str = Field(description="A stable error code: docs/api.md lists them all.")
 
 
 T = TypeVar("T")
@@ -164,10 +168,10 @@ def paginate(queryset: QuerySet[Any], *, limit: int, offset: int) -> dict[str, A
 # Codes for the HTTP errors django-ninja raises itself: an unparsable body is a 400, and a
 # 403 is always its CSRF check of a session on an unsafe method (ninja.security.apikey).
 _HTTP_CODES = {
-    400: "bad_request",
-    403: "csrf_failed",
-    404: "not_found",
-    405: "method_not_allowed",
+    400: Common.BAD_REQUEST,
+    403: Common.CSRF_FAILED,
+    404: Common.NOT_FOUND,
+    405: Common.METHOD_NOT_ALLOWED,
 }
 #: Django's refusals of a request over its limits (DATA_UPLOAD_MAX_MEMORY_SIZE,
 #: DATA_UPLOAD_MAX_NUMBER_FIELDS, DATA_UPLOAD_MAX_NUMBER_FILES), whoever reads the body.
@@ -176,9 +180,10 @@ TOO_LARGE: tuple[type[SuspiciousOperation], ...] = (
 
 
 def _error(
-    api: NinjaAPI, request: HttpRequest, status: int, code: str, detail: Any
+    api: NinjaAPI, request: HttpRequest, code: ErrorCode, detail: Any, status: int | None = None
 ) -> HttpResponse:
-    return api.create_response(request, {"detail": detail, "code": code}, status=status)
+    return api.create_response(request, {"detail": detail, "code": code},
+                               status=status or code.status)
 
 
 def install_error_handlers(api: NinjaAPI) -> None:
@@ -186,36 +191,38 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(ApiError)
     def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
-        return _error(api, request, exc.status, exc.code, exc.detail)
+        return _error(api, request, exc.code, exc.detail, exc.status)
 
     @api.exception_handler(NinjaValidationError)
     def on_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
-        return _error(api, request, 422, "invalid", exc.errors)
+        return _error(api, request, Common.INVALID, exc.errors)
 
     @api.exception_handler(DjangoValidationError)
     def on_django_validation(request: HttpRequest, exc: DjangoValidationError) -> HttpResponse:
         detail = exc.message_dict if hasattr(exc, "error_dict") else exc.messages
-        return _error(api, request, 400, "invalid", detail)
+        return _error(api, request, Common.INVALID, detail, 400)
 
     @api.exception_handler(AuthenticationError)
     def on_auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return _error(api, request, 401, "not_authenticated", "Authentication required.")
+        return _error(api, request, Common.NOT_AUTHENTICATED, "Authentication required.")
 
     @api.exception_handler(PermissionDenied)
     def on_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
-        return _error(api, request, 403, "permission_denied", str(exc) or "Permission denied.")
+        return _error(api, request, Common.PERMISSION_DENIED,
+                      str(exc) or "Permission denied.")
 
     @api.exception_handler(Http404)
     def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
-        return _error(api, request, 404, "not_found", str(exc) or "Not found.")
+        return _error(api, request, Common.NOT_FOUND, str(exc) or "Not found.")
 
     @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
-        code = _HTTP_CODES.get(exc.status_code, "error")
-        return _error(api, request, exc.status_code, code, str(exc))
+        fallback = Common.BAD_REQUEST if exc.status_code < 500 else Common.SERVER_ERROR
+        code = _HTTP_CODES.get(exc.status_code, fallback)
+        return _error(api, request, code, str(exc), exc.status_code)
 
     def on_too_large(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
-        return _error(api, request, 413, "too_large", too_large_message())
+        return _error(api, request, Common.TOO_LARGE, too_large_message())
 
     for limit in TOO_LARGE:
         api.exception_handler(limit)(on_too_large)
@@ -223,17 +230,17 @@ def install_error_handlers(api: NinjaAPI) -> None:
     # Django answers these with a 400 page; here they are a 400 in the API's shape.
     @api.exception_handler(SuspiciousOperation)
     def on_suspicious(request: HttpRequest, exc: SuspiciousOperation) -> HttpResponse:
-        return _error(api, request, 400, "bad_request", _("The request could not be read."))
+        return _error(api, request, Common.BAD_REQUEST, _("The request could not be read."))
 
     @api.exception_handler(BadRequest)
     def on_bad_request(request: HttpRequest, exc: BadRequest) -> HttpResponse:
-        return _error(api, request, 400, "bad_request", str(exc) or
+        return _error(api, request, Common.BAD_REQUEST, str(exc) or
                       _("The request could not be read."))
 
     @api.exception_handler(Exception)
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("unhandled API error", exc_info=exc)
-        return _error(api, request, 500, "server_error", "Internal server error.")
+        return _error(api, request, Common.SERVER_ERROR, "Internal server error.")
 
 
 def too_large_message() -> str:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any, Protocol
+from enum import StrEnum
+from typing import Any, NewType, Protocol
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.db import models
@@ -39,6 +40,16 @@ class KeyActor(Protocol):
 
 # Who acts: a signed-in user, a partner system's API key, or the platform.
 Actor = AbstractBaseUser | KeyActor | SystemActor
+
+
+class AuditAction(StrEnum):
+    """The base of every app's audit actions (`app.verb`), each defined once as a member of
+    its app's enum; docs/security.md lists them all (`tests/test_audit_actions.py`)."""
+
+
+#: An action named by data rather than code: a workflow definition's transition
+#: (`workflow.<action>`), which the engine records under the definition's own name.
+DefinedAction = NewType("DefinedAction", str)
 
 
 def _is_key(actor: Any) -> bool:
@@ -86,7 +97,7 @@ def diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[
 def entry(
     *,
     actor: Actor,
-    action: str,
+    action: AuditAction | DefinedAction,
     obj: models.Model | None = None,
     changes: Mapping[str, Any] | None = None,
     unit: models.Model | None = None,
@@ -112,7 +123,7 @@ def entry(
 def record(
     *,
     actor: Actor,
-    action: str,
+    action: AuditAction | DefinedAction,
     obj: models.Model | None = None,
     changes: Mapping[str, Any] | None = None,
     unit: models.Model | None = None,

@@ -25,6 +25,7 @@ from django_ratelimit.core import get_usage
 from ninja.errors import Throttled
 
 from cityhall.core.context import client_address
+from cityhall.core.errors import Common
 
 if TYPE_CHECKING:
     from ninja import NinjaAPI
@@ -32,8 +33,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 CallerKind = Literal["anonymous", "signed_in", "partner"]
-#: The code of a refused request in the API's `{"detail", "code"}`.
-RATE_LIMITED = "rate_limited"
 
 
 @dataclass(frozen=True)
@@ -175,5 +174,5 @@ def install_api_handler(api: NinjaAPI) -> None:
     @api.exception_handler(Throttled)
     def on_throttled(request: HttpRequest, exc: Throttled) -> HttpResponse:
         detail = Refusal(retry_after=int(exc.wait or 60)).message()
-        return api.create_response(request, {"detail": detail, "code": RATE_LIMITED},
+        return api.create_response(request, {"detail": detail, "code": Common.RATE_LIMITED},
                                    status=429)

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 
 from cityhall.core import context
 from cityhall.core.api import TOO_LARGE, too_large_message
+from cityhall.core.errors import Common
 from cityhall.core.text import (
     is_valid_unicode,
     querydict_has_invalid_unicode,
@@ -82,17 +83,18 @@ class RejectNulMiddleware:
 class _Refusal:
     """Why a request is refused, and the answer; the message is made in the reader's language."""
 
-    def __init__(self, status: int, code: str, message: Callable[[], str]) -> None:
-        self.status, self.code, self.message = status, code, message
+    def __init__(self, code: Common, message: Callable[[], str]) -> None:
+        self.code, self.message = code, message
 
     def response(self) -> JsonResponse:
-        return JsonResponse({"detail": self.message(), "code": self.code}, status=self.status)
+        return JsonResponse({"detail": self.message(), "code": self.code},
+                            status=self.code.status)
 
 
-_NUL = _Refusal(400, "null_character", lambda: _("The request holds a NUL character."))
-_INVALID = _Refusal(400, "invalid_text", lambda: _(
+_NUL = _Refusal(Common.NULL_CHARACTER, lambda: _("The request holds a NUL character."))
+_INVALID = _Refusal(Common.INVALID_TEXT, lambda: _(
     "The request holds text that is not valid Unicode (a lone surrogate)."))
-_TOO_LARGE = _Refusal(413, "too_large", too_large_message)
+_TOO_LARGE = _Refusal(Common.TOO_LARGE, too_large_message)
 # A JSON escape of a surrogate (\ud800-\udfff): only then is a body parsed here to look closer.
 _ESCAPED_SURROGATE = re.compile(rb"\\u[dD][89a-fA-F]")
 

@@ -92,7 +92,9 @@ class WorkQueue(Generic[M]):
 
     model: type[M]
     pending: Q
-    retry: Retry
+    #: None for a schedule rather than a queue of attempts: rows fall due at a time and
+    #: are never failed (the deadline sweep).
+    retry: Retry | None = None
     #: Set on a row given up after its last attempt (its status, typically).
     given_up: dict[str, Any] = field(default_factory=dict)
     lease_columns: Lease | None = None
@@ -146,6 +148,8 @@ class WorkQueue(Generic[M]):
 
     def failure(self, row: M, *, now: dt.datetime, spread: float | None = None) -> Failure:
         """The changes after one more failed attempt on `row`: retried later, or given up."""
+        if self.retry is None:
+            raise TypeError(f"{self.model._meta.label}'s queue does not retry")
         attempts = int(getattr(row, self.attempts_field)) + 1
         if self.retry.gives_up(attempts):
             return Failure(attempts, True, {self.attempts_field: attempts, **self.given_up})

@@ -30,13 +30,14 @@ from django.utils.crypto import salted_hmac
 
 from cityhall.core import audit
 from cityhall.core.models import AuditEntry
+from cityhall.notifications.audit_actions import MessageAudit
 from cityhall.notifications.models import ContactPoint, OutboxMessage
 
-HELD = "notifications.message_held"
-DROPPED = "notifications.message_dropped"
-RELEASED = "notifications.message_released"
-CONFIRMED = "notifications.contact_confirmed"
-REFUSED = "notifications.contact_refused"
+HELD = MessageAudit.MESSAGE_HELD
+DROPPED = MessageAudit.MESSAGE_DROPPED
+RELEASED = MessageAudit.MESSAGE_RELEASED
+CONFIRMED = MessageAudit.CONTACT_CONFIRMED
+REFUSED = MessageAudit.CONTACT_REFUSED
 
 #: Where the confirmation link goes in a message (the footer templates
 #: `contact_confirm.<lang>.txt` hold it): filled in at delivery (`fill_link`), so the outbox

@@ -18,6 +18,7 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone, translation
 
+from cityhall.core.audit import Actor
 from cityhall.core.queue import Lease, Retry, WorkQueue
 from cityhall.notifications import caps
 from cityhall.notifications.models import Notification, OutboxMessage
@@ -30,10 +31,10 @@ LEASE = dt.timedelta(minutes=5)
 
 #: The outbox as a queue: pending messages, retried after 30 s doubling up to an hour (plus
 #: up to 10 % jitter), given up after the 12th attempt and kept as failed for an operator.
+RETRY = Retry(first=dt.timedelta(seconds=30), cap=dt.timedelta(hours=1),
+              max_attempts=MAX_ATTEMPTS)
 OUTBOX = WorkQueue(
-    OutboxMessage, pending=Q(status=OutboxMessage.Status.PENDING),
-    retry=Retry(first=dt.timedelta(seconds=30), cap=dt.timedelta(hours=1),
-                max_attempts=MAX_ATTEMPTS),
+    OutboxMessage, pending=Q(status=OutboxMessage.Status.PENDING), retry=RETRY,
     given_up={"status": OutboxMessage.Status.FAILED}, lease_columns=Lease(length=LEASE),
 )
 
@@ -197,7 +198,7 @@ def fill_secrets(text: str, subject_ref: str) -> str:
     return SECRET_MARKER.sub(value, text)
 
 
-def mark_read(*, actor: Any, ids: Iterable[int] | None = None) -> int:
+def mark_read(*, actor: Actor, ids: Iterable[int] | None = None) -> int:
     """Mark the actor's notices read (all of them when `ids` is None); returns how many changed."""
     qs = Notification.objects.for_user(actor).unread()
     if ids is not None:
@@ -264,7 +265,7 @@ def mask_address(address: str) -> str:
 
 def backoff(attempts: int) -> dt.timedelta:
     """Wait before the next try, without jitter: 30 s doubling per attempt, at most an hour."""
-    return OUTBOX.retry.delay(max(attempts, 1))
+    return RETRY.delay(max(attempts, 1))
 
 
 @dataclass

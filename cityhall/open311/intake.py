@@ -27,6 +27,7 @@ from cityhall.accounts.models import ApiKey
 from cityhall.core import audit, localcache
 from cityhall.core.fields import concrete_field
 from cityhall.core.queue import Retry, WorkQueue
+from cityhall.open311.audit_actions import Open311Audit
 from cityhall.open311.models import Intake
 from cityhall.reports.services import Contact, ReportError, submit_report
 
@@ -178,7 +179,7 @@ def _after_failure(intake: Intake) -> dict[str, Any]:
     failure = INTAKES.failure(intake, now=timezone.now())
     if not failure.gave_up:
         return failure.changes
-    audit.record(actor=audit.SYSTEM, action="open311.intake_failed", obj=intake,
+    audit.record(actor=audit.SYSTEM, action=Open311Audit.INTAKE_FAILED, obj=intake,
                  changes={"attempts": [None, failure.attempts]})
     return {**failure.changes, "error_status": 500,
             "errors": [_("The request could not be filed; please send it again.")],

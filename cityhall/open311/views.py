@@ -7,7 +7,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
@@ -21,26 +21,19 @@ from django.views.decorators.csrf import csrf_exempt
 
 from cityhall.accounts.auth import api_key_from_request, authenticate_api_key
 from cityhall.core.api import ApiError
+from cityhall.core.errors import ErrorCode
 from cityhall.core.text import querydict_has_invalid_unicode, querydict_has_nul
 from cityhall.open311 import pages, queries, render
+from cityhall.open311.forms import RequestsQuery, SwitchField
 from cityhall.open311.intake import accept as accept_intake
 from cityhall.open311.intake import payload_of
 from cityhall.open311.limits import limit_filing
 from cityhall.open311.models import Intake
-from cityhall.open311.params import (
-    Open311Error,
-    attributes,
-    bbox,
-    comma_list,
-    flag,
-    integer,
-    moment,
-    number,
-    text,
-)
+from cityhall.open311.params import Open311Error, attributes, number, text
 from cityhall.open311.render import FORMATS, JSON, XML
 from cityhall.open311.tokens import intake_pk_from_token, intake_token_for, pk_from_token, token_for
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit
+from cityhall.reports.errors import ReportCode
 from cityhall.reports.filters import PublicReportFilter
 from cityhall.reports.models import Category, attribute_label, value_name
 from cityhall.reports.services import Contact, ReportError, submit_report
@@ -51,19 +44,15 @@ logger = logging.getLogger(__name__)
 
 SPECIFICATION = "http://wiki.open311.org/GeoReport_v2"
 WRITE_SCOPE = "open311:write"
-MAX_PAGE_SIZE = 1000
-#: The deepest row a page may reach (page times page_size).
-MAX_DEPTH = 10_000
 DEFAULT_WINDOW = dt.timedelta(days=90)
 #: Seconds a client or proxy may reuse a GET requests answer (Cache-Control max-age).
 LIST_MAX_AGE = 5
 # Stand-ins for a report code and a photo id, to cut the photo URL around them.
 _CODE_MARK = "open311-code-mark"
 _PHOTO_MARK = 987_654_321
-MAX_RADIUS_M = 50_000
-# Reports service codes and the HTTP status an Open311 client gets for them (else 400).
-_STATUS_OF = {"unknown_category": 404, "channel_not_allowed": 403,
-              "business_account_required": 403}
+# GeoReport v2 answers an unknown service_code with 404 (its "Errors" section); every other
+# refusal keeps the status of its code.
+_OPEN311_STATUS: dict[ErrorCode, int] = {ReportCode.UNKNOWN_CATEGORY: 404}
 # Changes to the catalogue come with a deployment or a restart, so the start time will do.
 _CHANGESET = timezone.now()
 
@@ -84,9 +73,9 @@ def _is_form(request: HttpRequest) -> bool:
 
 def report_error(exc: ReportError) -> Open311Error:
     """The Open311 error for a refusal of the reports service."""
-    status = _STATUS_OF.get(exc.code, 400)
+    status = _OPEN311_STATUS.get(exc.code, exc.code.status)
     if isinstance(exc.detail, dict):
-        prefix = "attribute[%s]" if exc.code == "invalid_attribute" else "%s"
+        prefix = "attribute[%s]" if exc.code == ReportCode.INVALID_ATTRIBUTE else "%s"
         lines = [f"{prefix % name}: {message}" for name, message in exc.detail.items()]
         return Open311Error(status, *lines)
     return Open311Error(status, str(exc.detail))
@@ -296,46 +285,26 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
 
 def _filter(params: QueryDict) -> queries.RequestPage:
     """GeoReport v2's parameters as the reports' filter and a page of it."""
-    page = integer(params, "page", 1, 1, 100_000)
-    limit = integer(params, "page_size", MAX_PAGE_SIZE, 1, MAX_PAGE_SIZE)
-    offset = (page - 1) * limit
-    if offset + limit > MAX_DEPTH:
-        # A deep OFFSET reads and drops every row before it: narrow the dates instead.
-        raise Open311Error(400, _(
-            "A page may reach %(n)s requests deep at most (page times page_size); narrow "
-            "start_date and end_date to go further back.") % {"n": f"{MAX_DEPTH:,}"})
     # Every parameter is checked even when ids override them, so a typo is never silent.
-    ids = comma_list(params, "service_request_id")
-    codes = comma_list(params, "service_code")
-    start, end = moment(params, "start_date"), moment(params, "end_date")
-    if start and end and start > end:
-        raise Open311Error(400, _("start_date must not be after end_date."))
-    statuses = {s.lower() for s in comma_list(params, "status")}
-    if not statuses <= {"open", "closed"}:
-        raise Open311Error(400, _("status must be open or closed."))
-    status: Literal["open", "closed"] | None = None
-    if statuses == {"open"}:
-        status = "open"
-    elif statuses == {"closed"}:
-        status = "closed"
-    updated_after = moment(params, "updated_after")
-    updated_before = moment(params, "updated_before")
-    lat, lon = number(params, "lat", -90, 90), number(params, "long", -180, 180)
-    radius = number(params, "radius", 1, MAX_RADIUS_M)
-    if (lat is None) != (lon is None) or (radius is not None and lat is None):
-        raise Open311Error(400, _("A radius search needs lat, long and radius (metres)."))
-    box = bbox(params)
-    if ids:
+    given = RequestsQuery(params).checked()
+    limit = given["page_size"]
+    offset = (given["page"] - 1) * limit
+    if given["service_request_id"]:
         # The ids override every other filter (GeoReport v2).
-        return queries.RequestPage(PublicReportFilter(code=ids), offset, limit)
+        return queries.RequestPage(PublicReportFilter(code=given["service_request_id"]),
+                                   offset, limit)
+    start, end = given["start_date"], given["end_date"]
     if start is None:
         # GeoReport v2's default window: the 90 days up to end_date (or now).
         start = (end or timezone.now()) - DEFAULT_WINDOW
+    lat, lon = given["lat"], given["long"]
     criteria = PublicReportFilter(
-        category=codes, received_after=start, received_before=end,
-        status=status,
-        updated_after=updated_after, updated_before=updated_before, bbox=box,
-        near=(lat, lon, radius or 1000.0) if lat is not None and lon is not None else None)
+        category=given["service_code"], received_after=start, received_before=end,
+        status=given["status"],
+        updated_after=given["updated_after"], updated_before=given["updated_before"],
+        bbox=given["bbox"],
+        near=(lat, lon, given["radius"] or 1000.0) if lat is not None and lon is not None
+        else None)
     unknown = criteria.unknown_categories()
     if unknown:
         raise Open311Error(404, _("There is no service with the code %(code)s.") % {
@@ -384,7 +353,7 @@ def _page_texts(request: HttpRequest) -> pages.PageTexts:
 def _list(request: HttpRequest, fmt: str, params: QueryDict, *, one: bool = False
           ) -> HttpResponse:
     spec = _filter(params)
-    extended = flag(params, "extensions")
+    extended = SwitchField().clean(params.get("extensions"))
     if extended or not pages.supported():
         answer = _render_in_python(request, fmt, spec, extended=extended, one=one)
     else:

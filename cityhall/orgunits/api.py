@@ -12,6 +12,8 @@ from django.utils.translation import gettext as _
 from ninja import Path, Query, Router, Schema
 
 from cityhall.core.api import MAX_OFFSET, NO_NUL, ApiError, Day, ErrorOut
+from cityhall.core.errors import Common
+from cityhall.orgunits.errors import RegistryCode
 from cityhall.orgunits.models import Unit, UnitKind, UnitQuerySet, UnitSuccession
 from cityhall.orgunits.resolve import UnknownPlace, resolve_address, resolve_point
 
@@ -131,10 +133,10 @@ def resolve_place(
             found = resolve_point(lat, lon, day=active_on)
         else:
             raise ApiError(
-                400, "missing_parameter", _("Give either an address, or both lat and lon.")
+                RegistryCode.MISSING_PARAMETER, _("Give either an address, or both lat and lon.")
             )
     except UnknownPlace as exc:
-        raise ApiError(404, "unknown_place", str(exc)) from exc
+        raise ApiError(RegistryCode.UNKNOWN_PLACE, str(exc)) from exc
     return {
         "unit": found.unit,
         "method": found.method,
@@ -173,7 +175,7 @@ def get_unit(
         valid_to__isnull=False
     ).order_by("-valid_to", "-pk").first()
     if unit is None:
-        raise ApiError(404, "not_found", _("No unit has the code %(code)s.") % {"code": code})
+        raise ApiError(Common.NOT_FOUND, _("No unit has the code %(code)s.") % {"code": code})
     children = Unit.objects.filter(parent=unit)
     if unit.is_active_on(day):
         children = children.active_on(day)

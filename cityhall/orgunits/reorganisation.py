@@ -14,9 +14,10 @@ returns how many items it moved.
 from __future__ import annotations
 
 import datetime as dt
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:
+    from cityhall.core.audit import Actor
     from cityhall.orgunits.models import Unit
 
 
@@ -24,7 +25,7 @@ class ReorganisationHandler(Protocol):
     """Moves the open work of `ended` to `primary`; returns how many items moved."""
 
     def __call__(
-        self, *, ended: Unit, primary: Unit, effective_on: dt.date, actor: Any
+        self, *, ended: Unit, primary: Unit, effective_on: dt.date, actor: Actor
     ) -> int: ...
 
 

@@ -15,6 +15,7 @@ from cityhall.core import audit
 from cityhall.core.audit import Actor
 from cityhall.core.text import search_key
 from cityhall.orgunits import reorganisation
+from cityhall.orgunits.audit_actions import RegistryAudit
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitSuccession
 from cityhall.orgunits.sources import REFORM_DAY, RegistryData, UnitKey, UnitRow, registry_data
 
@@ -123,7 +124,7 @@ def load_registry(*, actor: Actor, data: RegistryData | None = None) -> LoadRepo
         if report.changed:
             audit.record(
                 actor=actor,
-                action="orgunits.load_registry",
+                action=RegistryAudit.LOAD_REGISTRY,
                 changes={
                     "created": len(report.created),
                     "updated": sorted(set(report.updated)),
@@ -170,7 +171,7 @@ def create_unit(
         _clean(unit)
         unit.save()
         audit.record(
-            actor=actor, action="orgunits.create_unit", obj=unit,
+            actor=actor, action=RegistryAudit.CREATE_UNIT, obj=unit,
             changes=audit.diff({}, snapshot(unit)), unit=unit,
         )
     return unit
@@ -194,7 +195,7 @@ def update_unit(*, actor: Actor, unit: Unit, **changes: Any) -> Unit:
             unit.save()
             if "code" in delta or "parent" in delta:
                 refresh_paths(unit)
-            audit.record(actor=actor, action="orgunits.update_unit", obj=unit, changes=delta,
+            audit.record(actor=actor, action=RegistryAudit.UPDATE_UNIT, obj=unit, changes=delta,
                          unit=unit)
     return unit
 
@@ -259,7 +260,7 @@ def link_successor(
         changes = audit.diff({}, _succession_snapshot(link))
         if demoted:
             changes["primary_taken_from"] = demoted
-        audit.record(actor=actor, action="orgunits.link_successor", obj=link, unit=successor,
+        audit.record(actor=actor, action=RegistryAudit.LINK_SUCCESSOR, obj=link, unit=successor,
                      changes=changes)
     return link
 
@@ -282,7 +283,7 @@ def update_succession(
             delta = audit.diff(before, _succession_snapshot(succession))
             if demoted:
                 delta["primary_taken_from"] = demoted
-            audit.record(actor=actor, action="orgunits.update_succession", obj=succession,
+            audit.record(actor=actor, action=RegistryAudit.UPDATE_SUCCESSION, obj=succession,
                          unit=succession.successor, changes=delta)
     return succession
 
@@ -291,7 +292,7 @@ def unlink_successor(*, actor: Actor, succession: UnitSuccession) -> None:
     """Remove a succession link recorded by mistake; the audit entry keeps what it was."""
     with transaction.atomic():
         audit.record(
-            actor=actor, action="orgunits.unlink_successor", obj=succession,
+            actor=actor, action=RegistryAudit.UNLINK_SUCCESSOR, obj=succession,
             unit=succession.successor,
             changes={k: [v, None] for k, v in _succession_snapshot(succession).items()},
         )
@@ -346,7 +347,7 @@ def reorganise_units(
             before = snapshot(unit)
             unit.valid_to = last_day
             unit.save(update_fields=["valid_to"])
-            audit.record(actor=actor, action="orgunits.end_unit", obj=unit,
+            audit.record(actor=actor, action=RegistryAudit.END_UNIT, obj=unit,
                          changes=audit.diff(before, snapshot(unit)), unit=unit)
         for succ in successors:
             if succ.pk is None:
@@ -354,7 +355,7 @@ def reorganise_units(
                     succ.valid_from = effective_on
                 _clean(succ)
                 succ.save()
-                audit.record(actor=actor, action="orgunits.create_unit", obj=succ,
+                audit.record(actor=actor, action=RegistryAudit.CREATE_UNIT, obj=succ,
                              changes=audit.diff({}, snapshot(succ)), unit=succ)
             elif not succ.is_active_on(effective_on):
                 raise ValidationError(
@@ -376,7 +377,7 @@ def reorganise_units(
                 for unit in ended
             }
         audit.record(
-            actor=actor, action="orgunits.reorganise_units", obj=primary, unit=primary,
+            actor=actor, action=RegistryAudit.REORGANISE_UNITS, obj=primary, unit=primary,
             changes={
                 "ended": [u.code for u in ended],
                 "successors": [s.code for s in successors],
@@ -450,7 +451,7 @@ def import_boundaries(
             result.matched.append(unit.code)
         if result.matched:
             audit.record(
-                actor=actor, action="orgunits.import_boundaries",
+                actor=actor, action=RegistryAudit.IMPORT_BOUNDARIES,
                 changes={"matched": sorted(result.matched), "unmatched": result.unmatched},
             )
     return result

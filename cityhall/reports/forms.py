@@ -12,33 +12,36 @@ from django.utils.dateparse import parse_datetime
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+from cityhall.core.errors import Common, ErrorCode
+from cityhall.reports.errors import ReportCode
 from cityhall.reports.models import MAX_DESCRIPTION, Category, attribute_label, value_name
 from cityhall.reports.services import ReportError
+from cityhall.workflow.engine import WorkflowCode
 
 #: Which form field shows a service refusal, by error code (others go to the top of the form).
-ERROR_FIELDS = {
-    "unknown_category": "category",
-    "business_account_required": "category",
-    "description_required": "description",
-    "description_too_long": "description",
-    "invalid_location": "address",
-    "place_required": "address",
-    "unknown_place": "address",
-    "anonymous_not_allowed": "anonymous",
-    "too_many_photos": "photos",
-    "photo_type": "photos",
-    "photo_too_large": "photos",
-    "photo_too_many_pixels": "photos",
-    "photo_infected": "photos",
-    "photo_scan_failed": "photos",
-    "reply_required": "reply",
-    "reply_too_long": "reply",
-    "responsible_required": "responsible",
-    "comment_required": "comment",
-    "invalid_rating": "rating",
-    "invalid_target": "to_unit",
-    "invalid_original": "original",
-    "assignee_out_of_scope": "assignee",
+ERROR_FIELDS: dict[ErrorCode, str] = {
+    ReportCode.UNKNOWN_CATEGORY: "category",
+    ReportCode.BUSINESS_ACCOUNT_REQUIRED: "category",
+    ReportCode.DESCRIPTION_REQUIRED: "description",
+    ReportCode.DESCRIPTION_TOO_LONG: "description",
+    ReportCode.INVALID_LOCATION: "address",
+    ReportCode.PLACE_REQUIRED: "address",
+    ReportCode.PLACE_OUTSIDE_CITY: "address",
+    ReportCode.ANONYMOUS_NOT_ALLOWED: "anonymous",
+    ReportCode.TOO_MANY_PHOTOS: "photos",
+    ReportCode.PHOTO_TYPE: "photos",
+    ReportCode.PHOTO_TOO_LARGE: "photos",
+    ReportCode.PHOTO_TOO_MANY_PIXELS: "photos",
+    ReportCode.PHOTO_INFECTED: "photos",
+    ReportCode.PHOTO_SCAN_FAILED: "photos",
+    ReportCode.REPLY_REQUIRED: "reply",
+    ReportCode.REPLY_TOO_LONG: "reply",
+    ReportCode.RESPONSIBLE_REQUIRED: "responsible",
+    Common.COMMENT_REQUIRED: "comment",
+    ReportCode.INVALID_RATING: "rating",
+    ReportCode.INVALID_TARGET: "to_unit",
+    ReportCode.INVALID_ORIGINAL: "original",
+    WorkflowCode.ASSIGNEE_OUT_OF_SCOPE: "assignee",
 }
 CONTACT_PREFIX = "contact_"
 ATTRIBUTE_PREFIX = "attr_"

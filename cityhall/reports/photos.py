@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from cityhall.core.files import FilePolicy, FileRejected, Upload, check_upload, images
+from cityhall.reports.errors import ReportCode
 from cityhall.reports.models import Report, ReportPhoto
 from cityhall.reports.tasks import clean_report_photo
 
@@ -27,7 +28,7 @@ from cityhall.reports.tasks import clean_report_photo
 class PhotoRejected(ValueError):
     """Photos refused; `code` is the reports error code (`photo_type`, `too_many_photos`...)."""
 
-    def __init__(self, code: str, detail: str) -> None:
+    def __init__(self, code: ReportCode, detail: str) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
@@ -56,8 +57,13 @@ class CheckedPhoto:
 
 
 def _refusal(exc: FileRejected) -> PhotoRejected:
-    # photo_type, photo_too_large, photo_too_many_pixels, photo_infected, photo_scan_failed
-    return PhotoRejected(f"photo_{exc.code}", exc.detail)
+    # FileError.TOO_LARGE is ReportCode.PHOTO_TOO_LARGE, and so on; the PDF checks (pages,
+    # encryption) never run on an image policy.
+    try:
+        code = ReportCode(f"photo_{exc.code}")
+    except ValueError:
+        code = ReportCode.PHOTO_TYPE
+    return PhotoRejected(code, exc.detail)
 
 
 def check_photos(photos: Sequence[Any]) -> list[CheckedPhoto]:
@@ -67,7 +73,7 @@ def check_photos(photos: Sequence[Any]) -> list[CheckedPhoto]:
     `PhotoRejected` (the services turn it into a `ReportError` with the same code).
     """
     if len(photos) > settings.CITYHALL_REPORTS_PHOTOS_MAX:
-        raise PhotoRejected("too_many_photos", _("At most %(n)s photos.") % {
+        raise PhotoRejected(ReportCode.TOO_MANY_PHOTOS, _("At most %(n)s photos.") % {
             "n": settings.CITYHALL_REPORTS_PHOTOS_MAX})
     rules = policy()
     uploads = []
@@ -90,7 +96,7 @@ def check_photos(photos: Sequence[Any]) -> list[CheckedPhoto]:
                 budget -= work
                 clean = images.clean_image(upload.file, upload.content_type, max_side=max_side)
         except Exception:
-            raise PhotoRejected("photo_type", _("%(name)s is not %(accepted)s.") % {
+            raise PhotoRejected(ReportCode.PHOTO_TYPE, _("%(name)s is not %(accepted)s.") % {
                 "name": upload.name or rules.label, "accepted": rules.accepted}) from None
         finally:
             upload.file.seek(0)

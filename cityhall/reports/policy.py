@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.db.models import QuerySet
 
 from cityhall.accounts.models import Membership, Role, User
 from cityhall.accounts.scope import scope_of
+from cityhall.core.audit import Actor
 from cityhall.orgunits.models import Unit
 from cityhall.reports.models import Channel, Report
 from cityhall.workflow.models import Transition
@@ -41,7 +40,7 @@ def entry_channels(user: User) -> list[str]:
     return channels
 
 
-def may_moderate(actor: Any, unit: Unit) -> bool:
+def may_moderate(actor: Actor, unit: Unit) -> bool:
     """Whether the actor leads or administers a unit whose subtree holds `unit`."""
     return isinstance(actor, User) and scope_of(actor).managed().covers(unit)
 

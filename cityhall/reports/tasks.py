@@ -11,6 +11,7 @@ from django_tasks import task
 from cityhall.core import audit
 from cityhall.core.audit import SYSTEM
 from cityhall.core.files import images
+from cityhall.reports.audit_actions import ReportAudit
 from cityhall.reports.models import ReportPhoto
 
 logger = logging.getLogger(__name__)
@@ -38,7 +39,7 @@ def clean_report_photo(photo_id: int) -> str:
         with transaction.atomic():
             if ReportPhoto.everything.filter(pk=photo_id, state=ReportPhoto.State.PENDING
                                              ).update(state=ReportPhoto.State.FAILED):
-                audit.record(actor=SYSTEM, action="reports.photo_failed", obj=photo.report,
+                audit.record(actor=SYSTEM, action=ReportAudit.PHOTO_FAILED, obj=photo.report,
                              unit=photo.report.unit, changes={"photo": photo_id})
                 transaction.on_commit(lambda: storage.delete(received))
         return "failed"

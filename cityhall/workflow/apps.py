@@ -14,9 +14,9 @@ class WorkflowConfig(AppConfig):
         engine.register_case_type(models.ExampleCase, "example")
         calendar_data.connect_cache_invalidation()
         definitions.connect_cache_invalidation()
-        # The sweep fires every due deadline rule in batches of `per_round` cases, until
-        # none is due (it has no limit of its own yet).
-        jobs.register("workflow.sweep", lambda limit: engine.sweep(batch=limit),
+        # One round of the sweep: up to `per_round` due cases of each case type (a full
+        # round has the worker come back at once).
+        jobs.register("workflow.sweep", lambda limit: engine.sweep(batch=limit, rounds=1),
                       per_round=1000,
                       says=lambda r: {"reminded": r.reminded, "escalated": r.escalated,
                                       "closed": r.closed})

@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from cityhall.core import audit
 from cityhall.core.audit import Actor
 from cityhall.workflow import calendar_data
+from cityhall.workflow.audit_actions import WorkflowAudit
 from cityhall.workflow.models import CalendarException
 
 #: What `change_calendar_day` may change.
@@ -36,7 +37,7 @@ def add_calendar_day(*, actor: Actor, date: dt.date, kind: str, name: str) -> Ca
     day = CalendarException(date=date, kind=kind, name=name)
     with transaction.atomic():
         _save(day)
-        audit.record(actor=actor, action="calendar.add_day", obj=day,
+        audit.record(actor=actor, action=WorkflowAudit.CALENDAR_ADD_DAY, obj=day,
                      changes=audit.diff({}, _snapshot(day)))
     return day
 
@@ -56,7 +57,7 @@ def change_calendar_day(
             setattr(day, name, value)
         if audit.diff(before, _snapshot(day)):
             _save(day)
-            audit.record(actor=actor, action="calendar.change_day", obj=day,
+            audit.record(actor=actor, action=WorkflowAudit.CALENDAR_CHANGE_DAY, obj=day,
                          changes=audit.diff(before, _snapshot(day)))
     return day
 
@@ -64,7 +65,7 @@ def change_calendar_day(
 def remove_calendar_day(*, actor: Actor, day: CalendarException) -> None:
     """Take back a calendar exception: the day counts as the holidays and weekdays say."""
     with transaction.atomic():
-        audit.record(actor=actor, action="calendar.remove_day", obj=day,
+        audit.record(actor=actor, action=WorkflowAudit.CALENDAR_REMOVE_DAY, obj=day,
                      changes={k: [v, None] for k, v in _snapshot(day).items()})
         day.delete()
         transaction.on_commit(calendar_data.clear_cache)

@@ -12,11 +12,14 @@ from django.utils.translation import gettext as _
 from ninja import File, Header, Path, Router
 
 from cityhall.accounts.api_auth import auth_user, bearer_auth
+from cityhall.accounts.errors import AccountCode
 from cityhall.accounts.limits import ApiLimit
 from cityhall.accounts.models import User
 from cityhall.core import limits
 from cityhall.core.api import NO_NUL, ApiError, ErrorOut
+from cityhall.core.errors import Common
 from cityhall.reports import services
+from cityhall.reports.errors import ReportCode
 from cityhall.reports.models import Report, ReportPhoto
 from cityhall.reports.services import ReportError
 
@@ -29,12 +32,6 @@ ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: Erro
 FILING_LIMIT = ApiLimit(limits.FILING)
 FOLLOW_UP_LIMIT = ApiLimit(limits.FOLLOW_UP)
 LIMITED: dict[int, Any] = {429: ErrorOut}
-#: The HTTP status of a service's refusal, by its code (400 otherwise).
-STATUS_OF = {"not_found": 404, "not_allowed": 403, "not_reporter": 403,
-             "channel_not_allowed": 403, "assignee_out_of_scope": 400, "invalid_state": 409,
-             "already_rated": 409, "reopen_window_passed": 409, "photo_window_passed": 409,
-             # The virus scanner could not answer: the upload may be fine, try again later.
-             "photo_scan_failed": 503}
 CODE = Path(..., max_length=32, pattern=NO_NUL,
             description="The report's code, e.g. PA-260302-0001.")
 PHOTOS = File(..., min_length=1, description="JPEG, PNG or WebP files.")
@@ -44,11 +41,11 @@ REPORT_TOKEN = Header("", alias="X-Report-Token", max_length=100, pattern=NO_NUL
 
 @contextmanager
 def refusals() -> Iterator[None]:
-    """Report a service's refusal as a JSON error with a fitting status."""
+    """Report a service's refusal as a JSON error with its code's status."""
     try:
         yield
     except ReportError as exc:
-        raise ApiError(STATUS_OF.get(exc.code, 400), exc.code, exc.detail) from None
+        raise ApiError(exc.code, exc.detail) from None
 
 
 def visible_report(request: HttpRequest, code: str) -> Report:
@@ -60,7 +57,7 @@ def visible_report(request: HttpRequest, code: str) -> Report:
         .filter(code=code).first()
     )
     if found is None:
-        raise ApiError(404, "not_found", _("No such report."))
+        raise ApiError(Common.NOT_FOUND, _("No such report."))
     return found
 
 
@@ -68,7 +65,7 @@ def staff_member(username: str) -> User:
     """The active account an assignment names; else 400."""
     found = services.find_staff(username)
     if found is None:
-        raise ApiError(400, "unknown_assignee", _("No such member of staff."))
+        raise ApiError(ReportCode.UNKNOWN_ASSIGNEE, _("No such member of staff."))
     return found
 
 
@@ -82,7 +79,7 @@ def bearer_user(request: HttpRequest) -> User | None:
         return None
     user = bearer_auth.authenticate(request, header[7:].strip())
     if user is None:
-        raise ApiError(401, "invalid_token", _("The bearer token is not valid."))
+        raise ApiError(AccountCode.INVALID_TOKEN, _("The bearer token is not valid."))
     return user
 
 
@@ -95,5 +92,5 @@ def followed_report(code: str, user: Any, token: str) -> Report:
     )
     # A wrong token and an unknown code answer alike, so codes cannot be probed.
     if report is None or not report.followed_by(user, token):
-        raise ApiError(404, "not_found", _("No such report."))
+        raise ApiError(Common.NOT_FOUND, _("No such report."))
     return report

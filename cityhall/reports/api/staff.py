@@ -10,6 +10,7 @@ from django.utils.translation import gettext as _
 from ninja import Query, Status
 
 from cityhall.accounts.api_auth import AUTH, auth_user
+from cityhall.accounts.errors import AccountCode
 from cityhall.accounts.models import User
 from cityhall.core.api import (
     MAX_OFFSET,
@@ -19,6 +20,8 @@ from cityhall.core.api import (
     Page,
     paginate,
 )
+from cityhall.core.audit import Actor
+from cityhall.core.errors import Common
 from cityhall.reports import services
 from cityhall.reports.api.outputs import (
     detail_out,
@@ -79,12 +82,12 @@ def list_reports(
 def create_report(request: HttpRequest, payload: ReportIn, response: HttpResponse) -> Any:
     """File a report. Anonymous where the category allows; `Authorization: Bearer` files it as
     that account. A retried request with the same `Idempotency-Key` returns the first report."""
-    actor: Any = bearer_user(request) or services.ANONYMOUS
+    actor: Actor = bearer_user(request) or services.ANONYMOUS
     behalf = None
     if payload.on_behalf_of:
         behalf = User.objects.filter(username=payload.on_behalf_of, is_active=True).first()
         if behalf is None:
-            raise ApiError(400, "unknown_person", _("No such account."))
+            raise ApiError(AccountCode.UNKNOWN_PERSON, _("No such account."))
     contact = Contact(**payload.contact.dict()) if payload.contact else None
     with refusals():
         made = services.submit_report(
@@ -114,7 +117,7 @@ def bulk_assign(request: HttpRequest, payload: BulkAssignIn) -> dict[str, Any]:
              .select_related("unit", "category").filter(code__in=codes)}
     missing = [c for c in codes if c not in found]
     if missing:
-        raise ApiError(404, "not_found", {c: _("No such report.") for c in missing})
+        raise ApiError(Common.NOT_FOUND, {c: _("No such report.") for c in missing})
     assignee = staff_member(payload.assignee)
     with refusals():
         done = services.bulk_assign(actor=auth_user(request), reports=[found[c] for c in codes],

@@ -1,5 +1,6 @@
 """Every write to reports goes through these functions (keyword-only, explicit actor, audited)."""
 
+from cityhall.reports.errors import ReportError
 from cityhall.reports.services.actions import (
     HANDLING_ACTIONS,
     find_staff,
@@ -7,7 +8,6 @@ from cityhall.reports.services.actions import (
     take_action,
 )
 from cityhall.reports.services.attachments import add_report_photos
-from cityhall.reports.services.errors import ReportError
 from cityhall.reports.services.handling import (
     REPORTER_LINK,
     Assignment,

@@ -8,9 +8,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from cityhall.accounts.models import User
+from cityhall.core.audit import Actor
 from cityhall.orgunits.models import Unit
+from cityhall.reports.errors import ReportCode, ReportError
 from cityhall.reports.models import Report
-from cityhall.reports.services.errors import ReportError
 from cityhall.reports.services.handling import (
     assign_report,
     merge_duplicate,
@@ -19,13 +20,14 @@ from cityhall.reports.services.handling import (
     start_work,
     transfer_report,
 )
+from cityhall.workflow.engine import WorkflowCode
 
 #: The handling actions a member of staff takes on one report, by name.
 HANDLING_ACTIONS = ("assign", "start_work", "resolve", "transfer", "reject", "merge")
 
 
 def take_action(
-    *, actor: Any, report: Report, action: str, assignee: User | None = None,
+    *, actor: Actor, report: Report, action: str, assignee: User | None = None,
     to_unit: Unit | None = None, original: Report | None = None, comment: str = "",
     reply: str = "", reason: str = "", responsible: str = "", photos: Sequence[Any] = (),
 ) -> bool:
@@ -39,7 +41,7 @@ def take_action(
     """
     if action == "assign":
         if assignee is None:
-            raise ReportError("unknown_assignee", _("Choose who takes the report."))
+            raise ReportError(ReportCode.UNKNOWN_ASSIGNEE, _("Choose who takes the report."))
         return assign_report(actor=actor, report=report, assignee=assignee,
                              comment=comment).changed
     if action == "start_work":
@@ -50,7 +52,7 @@ def take_action(
         return True
     if action == "transfer":
         if to_unit is None:
-            raise ReportError("invalid_target", _("Choose the unit responsible."))
+            raise ReportError(ReportCode.INVALID_TARGET, _("Choose the unit responsible."))
         transfer_report(actor=actor, report=report, to_unit=to_unit, reason=comment)
         return True
     if action == "reject":
@@ -59,10 +61,11 @@ def take_action(
         return True
     if action == "merge":
         if original is None:
-            raise ReportError("invalid_original", _("Choose an earlier report you can see."))
+            raise ReportError(ReportCode.INVALID_ORIGINAL,
+                              _("Choose an earlier report you can see."))
         merge_duplicate(actor=actor, report=report, original=original, comment=comment)
         return True
-    raise ReportError("unknown_action", _("No such action."))
+    raise ReportError(WorkflowCode.UNKNOWN_ACTION, _("No such action."))
 
 
 def find_staff(username: str) -> User | None:

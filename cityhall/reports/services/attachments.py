@@ -13,26 +13,29 @@ from django.utils.translation import gettext as _
 
 from cityhall.accounts.models import User
 from cityhall.core import audit
+from cityhall.core.errors import Common
+from cityhall.reports.audit_actions import ReportAudit
+from cityhall.reports.errors import ReportCode, ReportError
 from cityhall.reports.models import Report, ReportPhoto
-from cityhall.reports.services.errors import ReportError
 from cityhall.reports.services.handling import REPORTER_LINK
 from cityhall.reports.services.intake import clean_photos, store_photos
 from cityhall.reports.states import OPEN_STATES
 
 
-def _check(report: Report, actor: Any, private_token: str, now: dt.datetime) -> None:
+def _check(report: Report, actor: audit.Actor, private_token: str, now: dt.datetime) -> None:
     if not report.followed_by(actor, private_token):
-        raise ReportError("not_reporter", _("Only the reporter may do this."))
+        raise ReportError(ReportCode.NOT_REPORTER, _("Only the reporter may do this."))
     minutes = settings.CITYHALL_REPORTS_PHOTO_WINDOW_MINUTES
     if now > report.created_at + dt.timedelta(minutes=minutes):
-        raise ReportError("photo_window_passed", _(
+        raise ReportError(ReportCode.PHOTO_WINDOW_PASSED, _(
             "Photos can be added within %(n)s minutes of filing.") % {"n": minutes})
     if report.state not in OPEN_STATES:
-        raise ReportError("invalid_state", _("Photos can be added only while the report is open."))
+        raise ReportError(Common.INVALID_STATE,
+                          _("Photos can be added only while the report is open."))
 
 
 def add_report_photos(
-    *, actor: Any, report: Report, photos: Sequence[Any], private_token: str = "",
+    *, actor: audit.Actor, report: Report, photos: Sequence[Any], private_token: str = "",
     now: dt.datetime | None = None,
 ) -> tuple[list[ReportPhoto], int]:
     """The reporter adds photos within the window, checked as `submit_report` checks them.
@@ -46,7 +49,7 @@ def add_report_photos(
     try:
         _check(report, actor, private_token, now)
         if not photos:
-            raise ReportError("photos_required", _("Attach at least one photo."))
+            raise ReportError(ReportCode.PHOTOS_REQUIRED, _("Attach at least one photo."))
         cleaned = clean_photos(list(photos))
         with transaction.atomic():
             # Lock the report so that two uploads at once cannot pass the limit together.
@@ -62,17 +65,17 @@ def add_report_photos(
                     known.add(photo.sha256)
                     fresh.append(photo)
             if len(existing) + len(fresh) > settings.CITYHALL_REPORTS_PHOTOS_MAX:
-                raise ReportError("too_many_photos", _("At most %(n)s photos.") % {
+                raise ReportError(ReportCode.TOO_MANY_PHOTOS, _("At most %(n)s photos.") % {
                     "n": settings.CITYHALL_REPORTS_PHOTOS_MAX})
             if not fresh:
                 return _shown(existing), 0
             saved = store_photos(report, fresh, ReportPhoto.Kind.REPORT)
             report.updated_at = now
             Report.objects.filter(pk=report.pk).update(updated_at=now)
-            audit.record(actor=who, action="reports.add_photos", obj=report, unit=report.unit,
+            audit.record(actor=who, action=ReportAudit.ADD_PHOTOS, obj=report, unit=report.unit,
                          changes={"photos": [len(existing), len(existing) + len(saved)]})
     except ReportError as exc:
-        audit.record(actor=who, action="reports.add_photos_refused", obj=report,
+        audit.record(actor=who, action=ReportAudit.ADD_PHOTOS_REFUSED, obj=report,
                      unit=report.unit, changes={"code": exc.code})
         raise
     return _shown([*existing, *saved]), len(saved)

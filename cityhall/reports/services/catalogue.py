@@ -10,6 +10,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from cityhall.core import audit
+from cityhall.reports.audit_actions import ReportAudit
 from cityhall.reports.models import COMMUNE, Audience, Category, validate_attribute_specs
 
 DATA_FILE = Path(__file__).resolve().parent.parent / "data" / "categories.yaml"
@@ -33,7 +34,7 @@ def _row(raw: dict[str, Any], order: int) -> dict[str, Any]:
     return row
 
 
-def load_categories(*, actor: Any, path: Path | None = None) -> tuple[int, int]:
+def load_categories(*, actor: audit.Actor, path: Path | None = None) -> tuple[int, int]:
     """Create or update the categories of the data file; return (created, updated)."""
     entries = yaml.safe_load((path or DATA_FILE).read_text(encoding="utf-8"))
     created = updated = 0
@@ -43,7 +44,7 @@ def load_categories(*, actor: Any, path: Path | None = None) -> tuple[int, int]:
             found = Category.objects.filter(code=raw["code"]).first()
             if found is None:
                 category = Category.objects.create(code=raw["code"], **row)
-                audit.record(actor=actor, action="reports.category_create", obj=category,
+                audit.record(actor=actor, action=ReportAudit.CATEGORY_CREATE, obj=category,
                              changes=audit.diff({}, row))
                 created += 1
                 continue
@@ -53,7 +54,7 @@ def load_categories(*, actor: Any, path: Path | None = None) -> tuple[int, int]:
             for key, value in row.items():
                 setattr(found, key, value)
             found.save()
-            audit.record(actor=actor, action="reports.category_update", obj=found,
+            audit.record(actor=actor, action=ReportAudit.CATEGORY_UPDATE, obj=found,
                          changes=audit.diff(before, row))
             updated += 1
     return created, updated

@@ -17,11 +17,13 @@ from cityhall.accounts.models import User
 from cityhall.accounts.scope import scope_of
 from cityhall.core import audit
 from cityhall.core.audit import SystemActor
+from cityhall.core.errors import Common
 from cityhall.notifications import services as notices
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
 from cityhall.reports import policy
+from cityhall.reports.audit_actions import ReportAudit
+from cityhall.reports.errors import ReportCode, ReportError
 from cityhall.reports.models import MAX_DESCRIPTION, Report, ReportPhoto
-from cityhall.reports.services.errors import ReportError
 from cityhall.reports.services.intake import clean_photos, store_photos
 from cityhall.workflow import engine
 from cityhall.workflow.calendar_data import current_calendar
@@ -50,9 +52,10 @@ def _touch(report: Report, now: dt.datetime, **fields: Any) -> None:
 
 def _reply_text(reply: str) -> str:
     if not (reply or "").strip():
-        raise ReportError("reply_required", _("Write the public reply."))
+        raise ReportError(ReportCode.REPLY_REQUIRED, _("Write the public reply."))
     if len(reply) > MAX_DESCRIPTION:
-        raise ReportError("reply_too_long", _("At most %(n)s characters.") % {"n": MAX_DESCRIPTION})
+        raise ReportError(ReportCode.REPLY_TOO_LONG,
+                          _("At most %(n)s characters.") % {"n": MAX_DESCRIPTION})
     return reply
 
 
@@ -66,7 +69,7 @@ class Assignment:
 
 
 def assign_report(
-    *, actor: Any, report: Report, assignee: User, comment: str = "",
+    *, actor: audit.Actor, report: Report, assignee: User, comment: str = "",
     now: dt.datetime | None = None,
 ) -> Assignment:
     """Give the report to a member of staff who can see its unit (again: a no-op)."""
@@ -80,7 +83,7 @@ def assign_report(
 
 
 def bulk_assign(
-    *, actor: Any, reports: Iterable[Report], assignee: User, comment: str = "",
+    *, actor: audit.Actor, reports: Iterable[Report], assignee: User, comment: str = "",
     now: dt.datetime | None = None,
 ) -> list[Assignment]:
     """Assign many reports to one person: all of them or, on any refusal, none.
@@ -109,7 +112,7 @@ def bulk_assign(
     return done
 
 
-def start_work(*, actor: Any, report: Report, comment: str = "",
+def start_work(*, actor: audit.Actor, report: Report, comment: str = "",
                now: dt.datetime | None = None) -> Report:
     """The assignee starts working on the report."""
     now = now or timezone.now()
@@ -140,7 +143,7 @@ def _tell_duplicates(original: Report) -> None:
 
 
 def resolve_report(
-    *, actor: Any, report: Report, reply: str, photos: Sequence[Any] = (),
+    *, actor: audit.Actor, report: Report, reply: str, photos: Sequence[Any] = (),
     now: dt.datetime | None = None,
 ) -> Report:
     """Answer the report publicly (with optional photos of the fix): it is resolved."""
@@ -155,59 +158,61 @@ def resolve_report(
         _touch(report, now, public_reply=reply, replied_at=now, resolved_at=now,
                resolved_due_at=due, handling_seconds=int(worked.total_seconds()))
         store_photos(report, cleaned, ReportPhoto.Kind.REPLY)
-        audit.record(actor=actor, action="reports.resolve", obj=report, unit=report.unit,
+        audit.record(actor=actor, action=ReportAudit.RESOLVE, obj=report, unit=report.unit,
                      changes={"public_reply": [None, reply[:200]]})
         _tell_duplicates(report)
     return report
 
 
-def _as_reporter(report: Report, actor: Any, private_token: str) -> Any:
+def _as_reporter(
+    report: Report, actor: audit.Actor | None, private_token: str,
+) -> audit.Actor:
     """The actor the engine should see for the reporter; refuse anyone else."""
     if isinstance(actor, User) and report.followed_by(actor):
         return actor
     if report.followed_by(None, private_token):
         return REPORTER_LINK
-    raise ReportError("not_reporter", _("Only the reporter may do this."))
+    raise ReportError(ReportCode.NOT_REPORTER, _("Only the reporter may do this."))
 
 
 def rate_report(
-    *, actor: Any, report: Report, rating: int, comment: str = "", private_token: str = "",
-    now: dt.datetime | None = None,
+    *, actor: audit.Actor | None, report: Report, rating: int, comment: str = "",
+    private_token: str = "", now: dt.datetime | None = None,
 ) -> Report:
     """The reporter rates the answer (1-5): a resolved report closes; a closed one keeps it."""
     now = now or timezone.now()
     who = _as_reporter(report, actor, private_token)
     if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
-        raise ReportError("invalid_rating", _("Rate from 1 to 5."))
+        raise ReportError(ReportCode.INVALID_RATING, _("Rate from 1 to 5."))
     if len(comment) > 1000:
-        raise ReportError("invalid_rating", _("At most %(n)s characters.") % {"n": 1000})
+        raise ReportError(ReportCode.INVALID_RATING, _("At most %(n)s characters.") % {"n": 1000})
     if report.rating is not None:
-        raise ReportError("already_rated", _("This report has been rated already."))
+        raise ReportError(ReportCode.ALREADY_RATED, _("This report has been rated already."))
     with transaction.atomic(), _engine_errors():
         if report.state == "resolved":
             engine.perform(report, "rate", actor=who, comment=comment, now=now)
         elif report.state != "closed" or report.resolved_at is None:
-            raise ReportError("invalid_state", _("Only an answered report can be rated."))
+            raise ReportError(Common.INVALID_STATE, _("Only an answered report can be rated."))
         _touch(report, now, rating=rating, rating_comment=comment, rated_at=now)
         audit.record(actor=who if isinstance(who, User) else REPORTER_LINK,
-                     action="reports.rate", obj=report, unit=report.unit,
+                     action=ReportAudit.RATE, obj=report, unit=report.unit,
                      changes={"rating": [None, rating]})
     return report
 
 
 def reopen_report(
-    *, actor: Any, report: Report, reason: str, private_token: str = "",
+    *, actor: audit.Actor | None, report: Report, reason: str, private_token: str = "",
     now: dt.datetime | None = None,
 ) -> Report:
     """The reporter reopens a resolved report within the reopen window: work starts again."""
     now = now or timezone.now()
     who = _as_reporter(report, actor, private_token)
     if not (reason or "").strip():
-        raise ReportError("comment_required", _("Say why the problem remains."))
+        raise ReportError(Common.COMMENT_REQUIRED, _("Say why the problem remains."))
     if report.state != "resolved" or report.resolved_at is None:
-        raise ReportError("invalid_state", _("Only a resolved report can be reopened."))
+        raise ReportError(Common.INVALID_STATE, _("Only a resolved report can be reopened."))
     if now > report.resolved_at + dt.timedelta(days=settings.CITYHALL_REPORTS_REOPEN_DAYS):
-        raise ReportError("reopen_window_passed", _(
+        raise ReportError(ReportCode.REOPEN_WINDOW_PASSED, _(
             "A report can be reopened within %(n)s days of the answer.") % {
             "n": settings.CITYHALL_REPORTS_REOPEN_DAYS})
     with transaction.atomic(), _engine_errors():
@@ -218,16 +223,17 @@ def reopen_report(
 
 
 def transfer_report(
-    *, actor: Any, report: Report, to_unit: Unit, reason: str, now: dt.datetime | None = None,
+    *, actor: audit.Actor, report: Report, to_unit: Unit, reason: str,
+    now: dt.datetime | None = None,
 ) -> Report:
     """Send a report outside the unit's remit to the unit responsible, with the reason."""
     now = now or timezone.now()
     if not (reason or "").strip():
-        raise ReportError("comment_required", _("Say why the report goes to another unit."))
+        raise ReportError(Common.COMMENT_REQUIRED, _("Say why the report goes to another unit."))
     day = timezone.localdate(now)
     if (to_unit.pk == report.unit_id or not to_unit.is_active_on(day)
             or to_unit.kind not in (*COMMUNE_LEVEL, UnitKind.DEPARTMENT)):
-        raise ReportError("invalid_target", _(
+        raise ReportError(ReportCode.INVALID_TARGET, _(
             "Transfer to another open ward, commune, special zone or department."))
     old = report.unit
     with transaction.atomic(), _engine_errors():
@@ -248,7 +254,7 @@ def transfer_report(
             "new": to_unit.name, "old": old.name, "reason": reason}
         _touch(report, now, routing_reason=reason_text)
         for unit in (old, to_unit):
-            audit.record(actor=actor, action="reports.transfer", obj=report, unit=unit,
+            audit.record(actor=actor, action=ReportAudit.TRANSFER, obj=report, unit=unit,
                          changes={"unit": [old.code, to_unit.code], "reason": [None, reason]})
         notices.notify(recipients=list(policy.intake_staff(to_unit)), channels=["in_app", "email"],
                        template="report_transferred_in",
@@ -258,27 +264,27 @@ def transfer_report(
 
 
 def reject_report(
-    *, actor: Any, report: Report, reason: str, reply: str, responsible: str,
+    *, actor: audit.Actor, report: Report, reason: str, reply: str, responsible: str,
     now: dt.datetime | None = None,
 ) -> Report:
     """Decline a report that no unit here should handle, saying who is responsible."""
     now = now or timezone.now()
     reply = _reply_text(reply)
     if not (responsible or "").strip():
-        raise ReportError("responsible_required",
+        raise ReportError(ReportCode.RESPONSIBLE_REQUIRED,
                           _("Say which body is responsible, so the reporter can turn to it."))
     with transaction.atomic(), _engine_errors():
         engine.perform(report, "reject", actor=actor, comment=reply, reason=reason, now=now)
         _touch(report, now, public_reply=reply, replied_at=now,
                responsible_pointer=responsible[:1000])
-        audit.record(actor=actor, action="reports.reject", obj=report, unit=report.unit,
+        audit.record(actor=actor, action=ReportAudit.REJECT, obj=report, unit=report.unit,
                      changes={"reason": [None, reason], "responsible": [None, responsible]})
         _tell_duplicates(report)
     return report
 
 
 def merge_duplicate(
-    *, actor: Any, report: Report, original: Report, comment: str = "",
+    *, actor: audit.Actor, report: Report, original: Report, comment: str = "",
     now: dt.datetime | None = None,
 ) -> Report:
     """Close `report` as a duplicate of `original`; its reporters hear how `original` ends."""
@@ -286,16 +292,16 @@ def merge_duplicate(
     while original.duplicate_of_id is not None:
         original = original.duplicate_of  # type: ignore[assignment]
     if original.pk == report.pk:
-        raise ReportError("invalid_original", _("A report cannot duplicate itself."))
+        raise ReportError(ReportCode.INVALID_ORIGINAL, _("A report cannot duplicate itself."))
     if original.state == "merged" or not scope_of(actor).covers(original.unit):
-        raise ReportError("invalid_original", _("Choose an earlier report you can see."))
+        raise ReportError(ReportCode.INVALID_ORIGINAL, _("Choose an earlier report you can see."))
     text = comment.strip() or _("Same problem as %(code)s.") % {"code": original.code}
     with transaction.atomic(), _engine_errors():
         engine.perform(report, "merge", actor=actor, comment=text, now=now)
         _touch(report, now, duplicate_of=original)
         # Reports merged into this one follow it to the original.
         Report.objects.filter(duplicate_of=report).update(duplicate_of=original, updated_at=now)
-        audit.record(actor=actor, action="reports.merge", obj=report, unit=report.unit,
+        audit.record(actor=actor, action=ReportAudit.MERGE, obj=report, unit=report.unit,
                      changes={"duplicate_of": [None, original.code]})
         if original.state in ("resolved", "closed", "rejected"):
             _tell_duplicates(original)
@@ -305,7 +311,7 @@ def merge_duplicate(
 def read_reporter_contact(*, report: Report, user: User, purpose: str = "") -> dict[str, str]:
     """The reporter's contact details for staff handling the report; each read is logged."""
     if not Report.objects.visible_to(user).filter(pk=report.pk).exists():
-        raise ReportError("not_found", _("No such report."))
+        raise ReportError(Common.NOT_FOUND, _("No such report."))
     found: dict[str, str] = {}
     contact = getattr(report, "contact", None)
     if contact is not None:

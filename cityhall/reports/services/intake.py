@@ -28,6 +28,8 @@ from cityhall.notifications import services as notices
 from cityhall.orgunits.models import Unit
 from cityhall.orgunits.resolve import Resolution, UnknownPlace, resolve_address, resolve_point
 from cityhall.reports import policy
+from cityhall.reports.audit_actions import ReportAudit
+from cityhall.reports.errors import ReportCode, ReportError
 from cityhall.reports.models import (
     COMMUNE,
     MAX_DESCRIPTION,
@@ -40,7 +42,6 @@ from cityhall.reports.models import (
     ReportPhoto,
 )
 from cityhall.reports.photos import CheckedPhoto, PhotoRejected, check_photos, store_photos
-from cityhall.reports.services.errors import ReportError
 from cityhall.workflow import engine
 
 #: Who files from where: staff take calls and e-mails; partners come through Open311.
@@ -93,11 +94,11 @@ def _category(category: Category | str) -> Category:
         code = str(category or "")
         found = _CATEGORIES.get(code, lambda: Category.objects.filter(code=code).first())
     if found is None or not found.is_active:
-        raise ReportError("unknown_category", _("There is no such category."))
+        raise ReportError(ReportCode.UNKNOWN_CATEGORY, _("There is no such category."))
     return found
 
 
-def _actor_label(actor: Any) -> str:
+def _actor_label(actor: audit.Actor) -> str:
     if isinstance(actor, User):
         return f"user:{actor.pk}"
     if isinstance(actor, ApiKey):
@@ -106,30 +107,31 @@ def _actor_label(actor: Any) -> str:
 
 
 def _people(
-    actor: Any, channel: str, on_behalf_of: User | None
+    actor: audit.Actor, channel: str, on_behalf_of: User | None
 ) -> tuple[User | None, User | None, ApiKey | None]:
     """Check the actor may file through `channel`; return (reporter, filed_by, api key)."""
     if channel not in Channel.values:
-        raise ReportError("invalid_channel", _("Unknown channel."))
+        raise ReportError(ReportCode.INVALID_CHANNEL, _("Unknown channel."))
     if isinstance(actor, ApiKey):
         if channel != Channel.OPEN311:
-            raise ReportError("channel_not_allowed", _("Partners file through Open311."))
+            raise ReportError(ReportCode.CHANNEL_NOT_ALLOWED, _("Partners file through Open311."))
         return None, None, actor
     if channel == Channel.OPEN311:
-        raise ReportError("channel_not_allowed", _("Only partner systems file through Open311."))
+        raise ReportError(ReportCode.CHANNEL_NOT_ALLOWED,
+                          _("Only partner systems file through Open311."))
     user = actor if isinstance(actor, User) and actor.is_active else None
     if channel in policy.STAFF_CHANNELS:
         if user is None or not policy.is_report_staff(user):
-            raise ReportError("channel_not_allowed",
+            raise ReportError(ReportCode.CHANNEL_NOT_ALLOWED,
                               _("Only staff enter reports taken by phone or e-mail."))
         return on_behalf_of, user, None
     if channel == Channel.NEIGHBOURHOOD_HEAD:
         if user is None or Channel.NEIGHBOURHOOD_HEAD not in policy.entry_channels(user):
-            raise ReportError("channel_not_allowed",
+            raise ReportError(ReportCode.CHANNEL_NOT_ALLOWED,
                               _("Only neighbourhood heads file on behalf of residents."))
         return on_behalf_of, user, None
     if on_behalf_of is not None and on_behalf_of != user:
-        raise ReportError("channel_not_allowed",
+        raise ReportError(ReportCode.CHANNEL_NOT_ALLOWED,
                           _("Reports on behalf of someone else come through staff channels."))
     return user, None, None
 
@@ -185,7 +187,7 @@ def _check_attributes(category: Category, values: Mapping[str, Any]) -> dict[str
             else:
                 clean[code] = sorted(set(chosen), key=chosen.index)
     if errors:
-        raise ReportError("invalid_attribute", errors)
+        raise ReportError(ReportCode.INVALID_ATTRIBUTE, errors)
     return clean
 
 
@@ -194,11 +196,11 @@ def _place(
     day: dt.date,
 ) -> Resolution | None:
     if (latitude is None) != (longitude is None):
-        raise ReportError("invalid_location", _("Give both latitude and longitude."))
+        raise ReportError(ReportCode.INVALID_LOCATION, _("Give both latitude and longitude."))
     has_point = latitude is not None and longitude is not None
     if not has_point and not address.strip():
         if category.handled_by_commune:
-            raise ReportError("place_required",
+            raise ReportError(ReportCode.PLACE_REQUIRED,
                               _("Say where the problem is: a point on the map or an address."))
         return None
     try:
@@ -206,18 +208,19 @@ def _place(
             return resolve_point(float(latitude), float(longitude), day=day)  # type: ignore[arg-type]
         return resolve_address(address, day=day)
     except UnknownPlace as exc:
-        raise ReportError("unknown_place", str(exc)) from None
+        raise ReportError(ReportCode.PLACE_OUTSIDE_CITY, str(exc)) from None
 
 
 def route(category: Category, place: Resolution | None, *, day: dt.date) -> tuple[Unit, str]:
     """The unit that handles a report of `category` at `place`, and why, in words."""
     if category.handler == COMMUNE:
         if place is None:
-            raise ReportError("place_required", _("This category is handled where it happens."))
+            raise ReportError(ReportCode.PLACE_REQUIRED,
+                              _("This category is handled where it happens."))
         return place.unit, place.reason
     department = Unit.objects.active_on(day).filter(code=category.handler).first()
     if department is None:
-        raise ReportError("no_handler",
+        raise ReportError(ReportCode.NO_HANDLER,
                           _("The unit handling this category is not in the registry."))
     reason = _("%(unit)s handles '%(category)s' for the whole city.") % {
         "unit": department.name, "category": category.name}
@@ -240,19 +243,21 @@ def _check_contact(contact: Contact) -> Contact:
         if len(getattr(contact, name)) > limit:
             errors[name] = _("At most %(n)s characters.") % {"n": limit}
     if errors:
-        raise ReportError("invalid_contact", errors)
+        raise ReportError(ReportCode.INVALID_CONTACT, errors)
     return contact
 
 
 def _check_media(urls: Sequence[str]) -> list[str]:
     if len(urls) > MAX_MEDIA_URLS:
-        raise ReportError("invalid_media_url", _("At most %(n)s links.") % {"n": MAX_MEDIA_URLS})
+        raise ReportError(ReportCode.INVALID_MEDIA_URL,
+                          _("At most %(n)s links.") % {"n": MAX_MEDIA_URLS})
     check = URLValidator(schemes=["http", "https"])
     for url in urls:
         try:
             check(url)
         except ValidationError:
-            raise ReportError("invalid_media_url", _("Links must be http or https addresses.")
+            raise ReportError(ReportCode.INVALID_MEDIA_URL,
+                              _("Links must be http or https addresses.")
                               ) from None
     return list(urls)
 
@@ -288,7 +293,7 @@ def _allocate_code(day: dt.date) -> str:
     return f"PA-{day:%y%m%d}-{number:04d}"
 
 
-def _idempotency_scope(actor: Any, category: Category, description: str) -> str:
+def _idempotency_scope(actor: audit.Actor, category: Category, description: str) -> str:
     scope = _actor_label(actor)
     if not isinstance(actor, User | ApiKey):
         # Anonymous senders share one actor: tie the key to the content too, so that
@@ -318,7 +323,7 @@ def _tell_the_unit(report: Report) -> None:
 
 def submit_report(
     *,
-    actor: Any,
+    actor: audit.Actor,
     category: Category | str,
     description: str,
     channel: str,
@@ -360,7 +365,7 @@ def submit_report(
             key=key, scope=scope, now=now, suggest=suggest,
         )
     except ReportError as exc:
-        audit.record(actor=actor, action="reports.submit_refused", changes={
+        audit.record(actor=actor, action=ReportAudit.SUBMIT_REFUSED, changes={
             "code": exc.code, "category": getattr(category, "code", str(category))[:64],
             "channel": str(channel)[:32]})
         raise
@@ -375,12 +380,12 @@ def submit_report(
 
 def _check_text(description: str, address: str) -> None:
     if not description.strip():
-        raise ReportError("description_required", _("Describe the problem."))
+        raise ReportError(ReportCode.DESCRIPTION_REQUIRED, _("Describe the problem."))
     if len(description) > MAX_DESCRIPTION:
-        raise ReportError("description_too_long", _("At most %(n)s characters.") % {
+        raise ReportError(ReportCode.DESCRIPTION_TOO_LONG, _("At most %(n)s characters.") % {
             "n": MAX_DESCRIPTION})
     if len(address) > 500:
-        raise ReportError("invalid_location", _("The address is too long."))
+        raise ReportError(ReportCode.INVALID_LOCATION, _("The address is too long."))
 
 
 def check_partner_report(
@@ -400,7 +405,7 @@ def check_partner_report(
         _people(actor, Channel.OPEN311, None)
         _check_text(description, address)
         if cat.audience == Audience.ENTERPRISE:
-            raise ReportError("business_account_required",
+            raise ReportError(ReportCode.BUSINESS_ACCOUNT_REQUIRED,
                               _("Enterprise problems are filed with a business account."))
         _check_attributes(cat, attributes)
         if latitude is not None or longitude is not None or not address.strip():
@@ -408,18 +413,18 @@ def check_partner_report(
                 _place(cat, latitude, longitude, "", day)
         _check_contact(contact)
         if not contact.identifies() and not cat.anonymous_allowed:
-            raise ReportError("anonymous_not_allowed",
+            raise ReportError(ReportCode.ANONYMOUS_NOT_ALLOWED,
                               _("This category needs a name and a phone number or e-mail."))
         _check_media(list(media_urls))
     except ReportError as exc:
-        audit.record(actor=actor, action="reports.submit_refused", changes={
+        audit.record(actor=actor, action=ReportAudit.SUBMIT_REFUSED, changes={
             "code": exc.code, "category": str(category)[:64], "channel": Channel.OPEN311})
         raise
     return cat
 
 
 def _submit(
-    *, actor: Any, category: Category, description: str, channel: str,
+    *, actor: audit.Actor, category: Category, description: str, channel: str,
     latitude: float | None, longitude: float | None, address: str, contact: Contact,
     attributes: Mapping[str, Any], photos: Sequence[Any], media_urls: Sequence[str],
     anonymous: bool, on_behalf_of: User | None, key: str, scope: str, now: dt.datetime,
@@ -430,7 +435,7 @@ def _submit(
     _check_text(description, address)
     business = reporter if reporter is not None and reporter.kind == UserKind.BUSINESS else None
     if category.audience == Audience.ENTERPRISE and (business is None or not business.tax_code):
-        raise ReportError("business_account_required",
+        raise ReportError(ReportCode.BUSINESS_ACCOUNT_REQUIRED,
                           _("Enterprise problems are filed with a business account."))
     values = _check_attributes(category, attributes)
     # The stored reason is in the site's language (Vietnamese), whatever the sender's.
@@ -440,7 +445,7 @@ def _submit(
     contact = _check_contact(contact)
     anonymous = bool(anonymous) or (reporter is None and not contact.identifies())
     if anonymous and not category.anonymous_allowed:
-        raise ReportError("anonymous_not_allowed",
+        raise ReportError(ReportCode.ANONYMOUS_NOT_ALLOWED,
                           _("This category needs a name and a phone number or e-mail."))
     media = _check_media(list(media_urls))
     cleaned = clean_photos(list(photos))
@@ -473,7 +478,7 @@ def _submit(
             contact_row.report = report
             contact_row.save()
         store_photos(report, cleaned, ReportPhoto.Kind.REPORT)
-        audit.record(actor=actor, action="reports.submit", obj=report, unit=unit, changes={
+        audit.record(actor=actor, action=ReportAudit.SUBMIT, obj=report, unit=unit, changes={
             "category": [None, category.code], "unit": [None, unit.code],
             "channel": [None, channel], "anonymous": [None, anonymous],
             "contact": [None, "***" if not anonymous and kept.identifies() else None],

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -11,18 +10,20 @@ from django.utils.translation import gettext as _
 
 from cityhall.accounts.models import User
 from cityhall.core import audit
+from cityhall.core.errors import Common
 from cityhall.reports import policy
+from cityhall.reports.audit_actions import ReportAudit
+from cityhall.reports.errors import ReportCode, ReportError
 from cityhall.reports.models import Report
-from cityhall.reports.services.errors import ReportError
 
 #: The longest moderation reason kept in the audit trail.
 MAX_REASON = 1000
 
 
-def _check_moderator(actor: Any, report: Report) -> User:
+def _check_moderator(actor: audit.Actor, report: Report) -> User:
     """Only a leader or administrator whose subtree holds the report's unit moderates."""
     if not isinstance(actor, User) or not policy.may_moderate(actor, report.unit):
-        raise ReportError("not_allowed",
+        raise ReportError(Common.NOT_ALLOWED,
                           _("Only a leader or administrator of the unit may do this."))
     return actor
 
@@ -30,14 +31,16 @@ def _check_moderator(actor: Any, report: Report) -> User:
 def _check_reason(reason: str, *, required: bool) -> str:
     reason = (reason or "").strip()
     if required and not reason:
-        raise ReportError("reason_required", _("Say why the report is hidden."))
+        raise ReportError(Common.REASON_REQUIRED, _("Say why the report is hidden."))
     if len(reason) > MAX_REASON:
-        raise ReportError("reason_too_long", _("At most %(n)s characters.") % {"n": MAX_REASON})
+        raise ReportError(ReportCode.REASON_TOO_LONG,
+                          _("At most %(n)s characters.") % {"n": MAX_REASON})
     return reason
 
 
 def _set_public(
-    *, actor: User, report: Report, public: bool, reason: str, action: str, now: dt.datetime,
+    *, actor: User, report: Report, public: bool, reason: str, action: ReportAudit,
+    now: dt.datetime,
 ) -> Report:
     with transaction.atomic():
         # A conditional UPDATE: a repeated or concurrent call changes nothing the second time
@@ -53,20 +56,20 @@ def _set_public(
 
 
 def hide_report(
-    *, actor: Any, report: Report, reason: str, now: dt.datetime | None = None,
+    *, actor: audit.Actor, report: Report, reason: str, now: dt.datetime | None = None,
 ) -> Report:
     """Take a report off the public list, map, statistics and Open311; staff still see it."""
     moderator = _check_moderator(actor, report)
     reason = _check_reason(reason, required=True)
     return _set_public(actor=moderator, report=report, public=False, reason=reason,
-                       action="reports.hide", now=now or timezone.now())
+                       action=ReportAudit.HIDE, now=now or timezone.now())
 
 
 def publish_report(
-    *, actor: Any, report: Report, reason: str = "", now: dt.datetime | None = None,
+    *, actor: audit.Actor, report: Report, reason: str = "", now: dt.datetime | None = None,
 ) -> Report:
     """Show a hidden report on the public pages again."""
     moderator = _check_moderator(actor, report)
     reason = _check_reason(reason, required=False)
     return _set_public(actor=moderator, report=report, public=True, reason=reason,
-                       action="reports.publish", now=now or timezone.now())
+                       action=ReportAudit.PUBLISH, now=now or timezone.now())

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cityhall.accounts.models import User, UserKind
 from cityhall.core import limits
+from cityhall.core.audit import Actor
 from cityhall.core.files.serve import serve_file
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
 from cityhall.reports import services
@@ -62,7 +63,7 @@ def map_context() -> dict[str, str]:
 
 
 def submit_from_form(
-    request: HttpRequest, form: ReportForm, *, actor: Any, channel: str,
+    request: HttpRequest, form: ReportForm, *, actor: Actor, channel: str,
     on_behalf_of: User | None = None,
 ) -> services.Submission | None:
     """Send a valid form to `submit_report`; on refusal put the reason on the form."""

@@ -13,7 +13,7 @@ writes of many cases) and `sweep` (the deadline sweep).
 """
 
 from cityhall.workflow.engine.cases import CASE_FIELDS
-from cityhall.workflow.engine.errors import BatchError, WorkflowError
+from cityhall.workflow.engine.errors import BatchError, WorkflowCode, WorkflowError
 from cityhall.workflow.engine.notices import contacts_of
 from cityhall.workflow.engine.planning import (
     AUTO_CLOSE,
@@ -44,6 +44,7 @@ __all__ = [
     "BatchError",
     "Deadline",
     "SweepResult",
+    "WorkflowCode",
     "WorkflowError",
     "available_actions",
     "case_spec",

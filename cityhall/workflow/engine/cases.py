@@ -10,9 +10,9 @@ from typing import Any
 from django.db.models.fields.related import RelatedField
 
 from cityhall.accounts.models import User
-from cityhall.core.audit import SystemActor
+from cityhall.core.audit import Actor, SystemActor
 from cityhall.core.fields import concrete_field
-from cityhall.workflow.engine.errors import WorkflowError
+from cityhall.workflow.engine.errors import WorkflowCode, WorkflowError
 from cityhall.workflow.engine.planning import remaining
 from cityhall.workflow.models import Transition, WorkflowCase
 from cityhall.workflow.workcalendar import WorkCalendar
@@ -80,12 +80,12 @@ def written_values(case: WorkflowCase) -> dict[str, Any]:
     return {name: getattr(case, name) for name in written_attnames(type(case))}
 
 
-def actor_user(actor: Any) -> User | None:
+def actor_user(actor: Actor) -> User | None:
     """The account behind `actor`, if it is one."""
     return actor if isinstance(actor, User) else None
 
 
-def actor_label(actor: Any) -> str:
+def actor_label(actor: Actor) -> str:
     """How the history and the notices name `actor`."""
     if isinstance(actor, SystemActor):
         return actor.label
@@ -93,13 +93,13 @@ def actor_label(actor: Any) -> str:
 
 
 def new_step(
-    case: WorkflowCase, *, action: str, from_state: str, actor: Any, now: dt.datetime,
+    case: WorkflowCase, *, action: str, from_state: str, actor: Actor, now: dt.datetime,
     cal: WorkCalendar, assignee_before: int | None, comment: str = "", reason: str = "",
     attachments: Sequence[str] = (), idempotency_key: str = "",
 ) -> Transition:
     """The history row for the step that just brought `case` to `case.steps` (not saved)."""
     if case.workflow_id is None:
-        raise WorkflowError("not_started", "the case has not started")
+        raise WorkflowError(WorkflowCode.NOT_STARTED, "the case has not started")
     return Transition(
         case_type=case._meta.label_lower, case_id=case.pk, workflow_id=case.workflow_id,
         seq=case.steps, action=action, from_state=from_state, to_state=case.state,

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cityhall.accounts.models import Membership, Role, User
+from cityhall.core.audit import Actor
 from cityhall.notifications import services as notifications
 from cityhall.workflow.engine.cases import actor_label
 from cityhall.workflow.models import WorkflowCase
@@ -23,7 +24,7 @@ class Event:
     case: WorkflowCase
     spec: Spec
     name: str
-    actor: Any
+    actor: Actor
     previous_assignee: int | None
     comment: str = ""
 

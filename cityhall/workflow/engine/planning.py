@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from django.utils import timezone
 
-from cityhall.workflow.engine.errors import WorkflowError
+from cityhall.workflow.engine.errors import WorkflowCode, WorkflowError
 from cityhall.workflow.spec import DefinitionError, Span, Spec, parse_span
 from cityhall.workflow.workcalendar import WorkCalendar
 
@@ -125,15 +125,16 @@ def deadline_at(cal: WorkCalendar, now: dt.datetime, deadline: Deadline) -> dt.d
     """The moment a deadline given as a moment or as a span from `now` falls on."""
     if isinstance(deadline, dt.datetime):
         if timezone.is_naive(deadline):
-            raise WorkflowError("invalid_deadline", "give the deadline with its time zone")
+            raise WorkflowError(WorkflowCode.INVALID_DEADLINE,
+                                "give the deadline with its time zone")
         return deadline
     try:
         span = parse_span("deadline", dict(deadline))
     except DefinitionError as exc:
-        raise WorkflowError("invalid_deadline", str(exc)) from None
+        raise WorkflowError(WorkflowCode.INVALID_DEADLINE, str(exc)) from None
     end = span_end(cal, now, span)
     if end is None:
-        raise WorkflowError("invalid_deadline", "give a deadline")
+        raise WorkflowError(WorkflowCode.INVALID_DEADLINE, "give a deadline")
     return end
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from cityhall.accounts.models import Membership, Role, User
 from cityhall.accounts.scope import per_user
-from cityhall.core.audit import SystemActor
+from cityhall.core.audit import Actor, SystemActor
 from cityhall.workflow import definitions
 from cityhall.workflow.models import WorkflowCase
 from cityhall.workflow.spec import SYSTEM_ROLE, Spec
@@ -29,7 +29,7 @@ def memberships_of(user: User) -> list[tuple[str, int, str]]:
     ))
 
 
-def roles_of(actor: Any, case: WorkflowCase) -> set[str]:
+def roles_of(actor: Actor, case: WorkflowCase) -> set[str]:
     """The roles `actor` holds for `case`: unit roles, leadership above it, or a case link."""
     if isinstance(actor, SystemActor):
         return {SYSTEM_ROLE}
@@ -45,7 +45,7 @@ def roles_of(actor: Any, case: WorkflowCase) -> set[str]:
     return roles
 
 
-def may_take(actor: Any, case: WorkflowCase, spec: Spec, name: str) -> bool:
+def may_take(actor: Actor, case: WorkflowCase, spec: Spec, name: str) -> bool:
     """Whether `actor` may take the action `name` on `case` in its present state."""
     action = spec.actions[name]
     if case.state not in action.sources:

@@ -6,12 +6,16 @@ import datetime as dt
 from dataclasses import dataclass
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from cityhall.core import audit
 from cityhall.core.audit import SYSTEM
+from cityhall.core.errors import Common
 from cityhall.core.models import AuditEntry
+from cityhall.core.queue import WorkQueue
 from cityhall.orgunits.models import Unit
+from cityhall.workflow.audit_actions import WorkflowAudit
 from cityhall.workflow.calendar_data import current_calendar
 from cityhall.workflow.engine.bulk import bulk_set
 from cityhall.workflow.engine.cases import new_step, snapshot
@@ -78,7 +82,7 @@ def _fire_batch(
             steps.append(new_step(case, action="escalate", from_state=case.state,
                                   actor=SYSTEM, now=now, cal=cal,
                                   assignee_before=before["assignee"]))
-            entries.append(audit.entry(actor=SYSTEM, action="workflow.escalate", obj=case,
+            entries.append(audit.entry(actor=SYSTEM, action=WorkflowAudit.ESCALATE, obj=case,
                                        changes=audit.diff(before, snapshot(case)),
                                        unit_id=case.unit_id))
             events.append(Event(case, spec, "escalate", SYSTEM, before["assignee"]))
@@ -97,7 +101,7 @@ def _fire_batch(
         case.sweep_stage, case.next_sweep_at = NOTHING, None
         try:
             if auto is None:  # not planned without one; a hand-edited row may say otherwise
-                raise WorkflowError("invalid_state", "the workflow has no auto-close")
+                raise WorkflowError(Common.INVALID_STATE, "the workflow has no auto-close")
             act(case, auto.action, actor=SYSTEM, inputs=Inputs("", None, "", ()),
                 idempotency_key="", now=now, cal=cal, guarded=False)
         except WorkflowError:
@@ -108,27 +112,34 @@ def _fire_batch(
         result.closed += 1
 
 
-def sweep(*, now: dt.datetime | None = None, batch: int = 1000) -> SweepResult:
-    """Fire every deadline rule that is due; safe to run in several workers at once.
+def schedule_of(model: type[WorkflowCase]) -> WorkQueue[WorkflowCase]:
+    """The cases of `model` as a schedule: each falls due at its `next_sweep_at`."""
+    return WorkQueue(model, pending=Q(next_sweep_at__isnull=False), due_field="next_sweep_at")
 
-    Each round claims up to `batch` due cases with `FOR UPDATE SKIP LOCKED` (a
-    case another worker holds is left to it) and fires them together in that
-    transaction; a firing moves the case's stage strictly forward, so a case is
-    never fired twice for the same rule.
+
+def sweep(*, now: dt.datetime | None = None, batch: int = 1000,
+          rounds: int | None = None) -> SweepResult:
+    """Fire the deadline rules that are due; safe to run in several workers at once.
+
+    Each round claims up to `batch` due cases of each case type (`WorkQueue.lock`: `FOR
+    UPDATE SKIP LOCKED`, so a case another worker holds is left to it) and fires them
+    together in that transaction; a firing moves the case's stage strictly forward, so a
+    case is never fired twice for the same rule. It stops when nothing is due, or after
+    `rounds` rounds (the worker runs one at a time, so that a stop signal waits for one
+    batch, not for the whole backlog).
     """
     now = now or timezone.now()
     cal = current_calendar()
     result = SweepResult()
     for model, _name in case_types():
-        while True:
+        queue = schedule_of(model)
+        done = 0
+        while rounds is None or done < rounds:
             with transaction.atomic():
-                claimed = list(
-                    model._default_manager.select_for_update(skip_locked=True)
-                    .filter(next_sweep_at__lte=now)
-                    .order_by("next_sweep_at", "pk")[:batch]
-                )
+                claimed = queue.lock(now=now, limit=batch)
                 if claimed:
                     _fire_batch(claimed, cal, now, result)
+            done += 1
             # A case whose next rule is already due too comes back in a later round.
             if not claimed:
                 break

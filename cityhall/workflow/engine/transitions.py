@@ -14,9 +14,11 @@ from django.utils import timezone
 from cityhall.accounts.models import User
 from cityhall.accounts.scope import scope_of
 from cityhall.core import audit
+from cityhall.core.errors import Common
 from cityhall.core.models import AuditEntry
 from cityhall.orgunits.models import Unit
 from cityhall.workflow import definitions
+from cityhall.workflow.audit_actions import WorkflowAudit
 from cityhall.workflow.calendar_data import current_calendar
 from cityhall.workflow.engine import planning
 from cityhall.workflow.engine.bulk import bulk_set
@@ -29,7 +31,7 @@ from cityhall.workflow.engine.cases import (
     snapshot,
     written_values,
 )
-from cityhall.workflow.engine.errors import BatchError, WorkflowError
+from cityhall.workflow.engine.errors import BatchError, WorkflowCode, WorkflowError
 from cityhall.workflow.engine.notices import Event, leaders_lookup, notify
 from cityhall.workflow.engine.planning import Deadline
 from cityhall.workflow.engine.registry import case_spec, workflow_name
@@ -40,7 +42,7 @@ from cityhall.workflow.workcalendar import WorkCalendar
 
 
 def start(
-    case: WorkflowCase, *, actor: Any, assignee: User | None = None, comment: str = "",
+    case: WorkflowCase, *, actor: audit.Actor, assignee: User | None = None, comment: str = "",
     deadline: Deadline | None = None, now: dt.datetime | None = None,
 ) -> Transition:
     """Put a new case on its workflow's latest version, in the start state, with deadlines.
@@ -50,7 +52,7 @@ def start(
     """
     name = workflow_name(case)
     if case.workflow_id is not None:
-        raise WorkflowError("already_started", "the case has already started")
+        raise WorkflowError(WorkflowCode.ALREADY_STARTED, "the case has already started")
     now = now or timezone.now()
     cal = current_calendar()
     due_at = planning.deadline_at(cal, now, deadline) if deadline is not None else None
@@ -69,7 +71,7 @@ def start(
         step = new_step(case, action="start", from_state="", actor=actor, now=now, cal=cal,
                         assignee_before=None, comment=comment)
         step.save()
-        audit.record(actor=actor, action="workflow.start", obj=case,
+        audit.record(actor=actor, action=WorkflowAudit.START, obj=case,
                      changes=audit.diff({}, snapshot(case)), unit=case.unit)
         notify([Event(case, spec, "start", actor, None, comment)], leaders_lookup(),
                known=[actor, assignee])
@@ -90,15 +92,16 @@ class Inputs:
 def _validate_inputs(case: WorkflowCase, action: Action, inputs: Inputs) -> None:
     needs = set(action.requires)
     if "comment" in needs and not inputs.comment.strip():
-        raise WorkflowError("comment_required", "this action needs a comment")
+        raise WorkflowError(Common.COMMENT_REQUIRED, "this action needs a comment")
     if "attachment" in needs and not inputs.attachments:
-        raise WorkflowError("attachment_required", "this action needs an attachment")
+        raise WorkflowError(WorkflowCode.ATTACHMENT_REQUIRED, "this action needs an attachment")
     if "assignee" in needs and inputs.assignee is None:
-        raise WorkflowError("assignee_required", "this action needs an assignee")
+        raise WorkflowError(WorkflowCode.ASSIGNEE_REQUIRED, "this action needs an assignee")
     if "reason" in needs and inputs.reason not in action.reasons:
-        raise WorkflowError("reason_required", "this action needs one of the listed reasons")
+        raise WorkflowError(Common.REASON_REQUIRED, "this action needs one of the listed reasons")
     if inputs.assignee is not None and not scope_of(inputs.assignee).covers(case.unit):
-        raise WorkflowError("assignee_out_of_scope", "the assignee cannot work on this unit")
+        raise WorkflowError(WorkflowCode.ASSIGNEE_OUT_OF_SCOPE,
+                            "the assignee cannot work on this unit")
 
 
 class Stale(Exception):
@@ -116,14 +119,14 @@ def _guard(case: WorkflowCase) -> dict[str, Any]:
     }
 
 
-def check(case: WorkflowCase, action: str, actor: Any, inputs: Inputs) -> Spec:
+def check(case: WorkflowCase, action: str, actor: audit.Actor, inputs: Inputs) -> Spec:
     """The workflow spec of `case`, once `actor` may take `action` on it with `inputs`."""
     spec = case_spec(case)
     if action not in spec.actions:
-        raise WorkflowError("unknown_action", f"no action {action!r} in this workflow")
+        raise WorkflowError(WorkflowCode.UNKNOWN_ACTION, f"no action {action!r} in this workflow")
     if not may_take(actor, case, spec, action):
-        code = "invalid_state" if case.state not in spec.actions[action].sources \
-            else "not_allowed"
+        code = Common.INVALID_STATE if case.state not in spec.actions[action].sources \
+            else Common.NOT_ALLOWED
         raise WorkflowError(code, f"{action!r} cannot be taken now by this actor")
     _validate_inputs(case, spec.actions[action], inputs)
     return spec
@@ -145,7 +148,7 @@ def unchanged(case: WorkflowCase, spec: Spec, action: str, inputs: Inputs) -> bo
 
 
 def advance(
-    case: WorkflowCase, spec: Spec, action: str, *, actor: Any, inputs: Inputs,
+    case: WorkflowCase, spec: Spec, action: str, *, actor: audit.Actor, inputs: Inputs,
     idempotency_key: str, now: dt.datetime, cal: WorkCalendar,
 ) -> tuple[Transition, AuditEntry, Event]:
     """Move the checked `case` on by `action` in memory; its step, audit entry and event.
@@ -163,13 +166,13 @@ def advance(
         assignee_before=before["assignee"], comment=inputs.comment, reason=inputs.reason,
         attachments=inputs.attachments, idempotency_key=idempotency_key,
     )
-    entry = audit.entry(actor=actor, action=f"workflow.{action}", obj=case,
+    entry = audit.entry(actor=actor, action=audit.DefinedAction(f"workflow.{action}"), obj=case,
                         changes=audit.diff(before, snapshot(case)), unit_id=case.unit_id)
     return step, entry, Event(case, spec, action, actor, before["assignee"], inputs.comment)
 
 
 def act(
-    case: WorkflowCase, action: str, *, actor: Any, inputs: Inputs, idempotency_key: str,
+    case: WorkflowCase, action: str, *, actor: audit.Actor, inputs: Inputs, idempotency_key: str,
     now: dt.datetime, cal: WorkCalendar, guarded: bool,
 ) -> Transition | None:
     """Check and take `action` on `case`; with `guarded`, only if the row still matches.
@@ -198,7 +201,7 @@ def act(
 
 
 def perform(
-    case: WorkflowCase, action: str, *, actor: Any, comment: str = "",
+    case: WorkflowCase, action: str, *, actor: audit.Actor, comment: str = "",
     assignee: User | None = None, reason: str = "", attachments: Sequence[str] = (),
     deadline: Deadline | None = None, idempotency_key: str = "",
     now: dt.datetime | None = None,
@@ -256,7 +259,7 @@ def perform(
 
 
 def perform_many(
-    cases: Sequence[WorkflowCase], action: str, *, actor: Any, comment: str = "",
+    cases: Sequence[WorkflowCase], action: str, *, actor: audit.Actor, comment: str = "",
     assignee: User | None = None, reason: str = "", attachments: Sequence[str] = (),
     deadline: Deadline | None = None, idempotency_key: str = "",
     now: dt.datetime | None = None,
@@ -279,7 +282,7 @@ def perform_many(
     if any(type(c) is not model or c.pk is None for c in cases):
         raise TypeError("perform_many takes saved cases of one type")
     if len({c.pk for c in cases}) != len(cases):
-        raise WorkflowError("duplicate_case", "a case is listed twice")
+        raise WorkflowError(WorkflowCode.DUPLICATE_CASE, "a case is listed twice")
     now = now or timezone.now()
     cal = current_calendar()
     due_at = planning.deadline_at(cal, now, deadline) if deadline is not None else None
@@ -298,7 +301,8 @@ def perform_many(
         for given in cases:
             case = locked.get(given.pk)
             if case is None:
-                raise BatchError(given, WorkflowError("not_found", "the case no longer exists"))
+                gone = WorkflowError(Common.NOT_FOUND, "the case no longer exists")
+                raise BatchError(given, gone)
             if case.pk in done:
                 continue
             case.unit = units[case.unit_id]
@@ -325,7 +329,7 @@ def perform_many(
 
 
 def set_case_deadline(
-    case: WorkflowCase, due_at: Deadline, *, actor: Any, reason: str,
+    case: WorkflowCase, due_at: Deadline, *, actor: audit.Actor, reason: str,
     now: dt.datetime | None = None,
 ) -> Transition:
     """Give a running case a new deadline, recorded as a `set_deadline` step with its reason.
@@ -335,16 +339,16 @@ def set_case_deadline(
     from the new deadline; the audit entry and the step keep the old and new values.
     """
     if not (reason or "").strip():
-        raise WorkflowError("comment_required", "say why the deadline changes")
+        raise WorkflowError(Common.COMMENT_REQUIRED, "say why the deadline changes")
     if case.workflow_id is None:
-        raise WorkflowError("not_started", "the case has not started")
+        raise WorkflowError(WorkflowCode.NOT_STARTED, "the case has not started")
     now = now or timezone.now()
     cal = current_calendar()
     target = planning.deadline_at(cal, now, due_at)
     with transaction.atomic():
         locked = lock(case)
         if locked.closed_at is not None:
-            raise WorkflowError("invalid_state", "the case is closed")
+            raise WorkflowError(Common.INVALID_STATE, "the case is closed")
         spec = case_spec(locked)
         before = snapshot(locked)
         planning.move(locked, spec, cal, locked.state, now=now, due_at=target)
@@ -353,7 +357,7 @@ def set_case_deadline(
         step = new_step(locked, action="set_deadline", from_state=locked.state, actor=actor,
                         now=now, cal=cal, assignee_before=locked.assignee_id, comment=reason)
         step.save()
-        audit.entry(actor=actor, action="workflow.set_deadline", obj=locked,
+        audit.entry(actor=actor, action=WorkflowAudit.SET_DEADLINE, obj=locked,
                     changes=audit.diff(before, snapshot(locked)),
                     unit_id=locked.unit_id).save()
         notify([Event(locked, spec, "set_deadline", actor, locked.assignee_id, reason)],
