@@ -293,3 +293,9 @@ def test_a_session_without_its_csrf_token_gets_a_documented_403(people: Personas
 def test_a_query_with_too_many_fields_is_a_413() -> None:
     query = "&".join(f"f{i}=1" for i in range(1001))
     _error(Client().get(f"/api/v1/units?{query}"), 413, "too_large")
+
+
+def test_an_anonymous_unsafe_request_is_unauthenticated_not_a_forgery(people: Personas) -> None:
+    response = Client(enforce_csrf_checks=True).post(
+        "/api/v1/notifications/read", {}, content_type="application/json")
+    _error(response, 401, "not_authenticated")

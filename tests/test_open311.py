@@ -617,3 +617,14 @@ def test_a_nul_character_is_a_400_in_the_requested_format(
     assert_error(post(client, key, fmt, **flood_form(description="ngập\x00sâu")), 400, fmt)
     assert_error(client.get(f"{BASE}requests.{fmt}", {"service_code": "a\x00"}), 400, fmt)
     assert not Report.objects.exists()
+
+
+@pytest.mark.parametrize("fmt", ["xml", "json"])
+def test_a_body_over_the_size_limit_is_a_413_in_the_requested_format(
+    client: Client, key: str, fmt: str, settings: Settings
+) -> None:
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+    descriptions = assert_error(
+        post(client, key, fmt, **flood_form(description="ngập " * 5_000)), 413, fmt)
+    assert descriptions and "10000" in descriptions[0]
+    assert not Report.objects.exists()

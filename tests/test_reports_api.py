@@ -102,6 +102,20 @@ def test_create_is_idempotent_with_the_same_key(client: Client, people: Personas
     assert Report.objects.get().reporter == people.resident
 
 
+def test_the_idempotency_key_is_documented_and_bounded(client: Client, people: Personas) -> None:
+    operation = client.get("/api/v1/openapi.json").json()["paths"]["/api/v1/reports"]["post"]
+    header = next(p for p in operation["parameters"] if p["name"] == "Idempotency-Key")
+    assert header["in"] == "header" and header["schema"]["maxLength"] == 100
+    unit = unit_named(THUDUC)
+    body = {"category": "ngap-ha-tang", "description": "Ngập", "latitude": unit.latitude,
+            "longitude": unit.longitude, "channel": "web", "attributes": {"kind": "flooding"}}
+    # Two long keys that share their first 100 characters were once the same key.
+    response = _post(client, "/api/v1/reports", body, people.resident,
+                     **{"Idempotency-Key": "k" * 101})
+    assert response.status_code == 422
+    assert Report.objects.count() == 0
+
+
 def test_create_refuses_bad_input_with_a_code(client: Client, people: Personas) -> None:
     response = _post(client, "/api/v1/reports", {"category": "hanh-chinh-cong",
                                                  "description": "x", "address": "Phường Sài Gòn"})

@@ -33,6 +33,14 @@ class BearerToken(HttpBearer):
 class Session(SessionAuth):
     """The web session (with CSRF on unsafe methods)."""
 
+    def __call__(self, request: HttpRequest) -> Any:
+        # The CSRF check guards what a signed-in session may do; a caller that is not
+        # signed in is simply not authenticated (401), not a forgery (403).
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated:
+            return None
+        return super().__call__(request)
+
 
 session_auth = Session()
 bearer_auth = BearerToken()

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
 from cityhall.accounts.auth import api_key_from_request, authenticate_api_key
-from cityhall.core.api import ApiError
+from cityhall.core.api import TOO_LARGE, ApiError, too_large_message
 from cityhall.core.errors import ErrorCode
 from cityhall.core.text import querydict_has_invalid_unicode, querydict_has_nul
 from cityhall.open311 import pages, queries, render
@@ -113,6 +113,8 @@ def open311(*methods: str) -> Callable[[View], View]:
             except ReportError as exc:
                 mapped = report_error(exc)
                 return render.errors(fmt, mapped.status, mapped.descriptions)
+            except TOO_LARGE:
+                return render.errors(fmt, 413, [too_large_message()])
             except (SuspiciousOperation, MultiPartParserError, UnreadablePostError):
                 return render.errors(fmt, 400, [_("The request body could not be read.")])
             except Exception:

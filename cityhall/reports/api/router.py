@@ -35,6 +35,10 @@ LIMITED: dict[int, Any] = {429: ErrorOut}
 CODE = Path(..., max_length=32, pattern=NO_NUL,
             description="The report's code, e.g. PA-260302-0001.")
 PHOTOS = File(..., min_length=1, description="JPEG, PNG or WebP files.")
+IDEMPOTENCY_KEY = Header(
+    "", alias="Idempotency-Key", max_length=100, pattern=NO_NUL,
+    description="Any string the client makes up for one submission (a UUID): a retry with "
+                "the same key returns the first answer instead of filing again.")
 REPORT_TOKEN = Header("", alias="X-Report-Token", max_length=100, pattern=NO_NUL,
                       description="The private follow token.")
 

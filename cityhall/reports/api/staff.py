@@ -31,6 +31,7 @@ from cityhall.reports.api.router import (
     CODE,
     ERRORS,
     FILING_LIMIT,
+    IDEMPOTENCY_KEY,
     LIMITED,
     bearer_user,
     refusals,
@@ -79,7 +80,10 @@ def list_reports(
 
 @router.post("", response={200: ReportCreated, 201: ReportCreated, **ERRORS, **LIMITED},
              auth=None, throttle=FILING_LIMIT)
-def create_report(request: HttpRequest, payload: ReportIn, response: HttpResponse) -> Any:
+def create_report(
+    request: HttpRequest, payload: ReportIn, response: HttpResponse,
+    idempotency_key: str = IDEMPOTENCY_KEY,
+) -> Any:
     """File a report. Anonymous where the category allows; `Authorization: Bearer` files it as
     that account. A retried request with the same `Idempotency-Key` returns the first report."""
     actor: Actor = bearer_user(request) or services.ANONYMOUS
@@ -95,7 +99,7 @@ def create_report(request: HttpRequest, payload: ReportIn, response: HttpRespons
             channel=payload.channel, latitude=payload.latitude, longitude=payload.longitude,
             address=payload.address, contact=contact, attributes=payload.attributes,
             media_urls=payload.media_urls, anonymous=payload.anonymous, on_behalf_of=behalf,
-            idempotency_key=request.headers.get("Idempotency-Key", ""),
+            idempotency_key=idempotency_key,
         )
     report = made.report
     body = {
