@@ -7,7 +7,9 @@ class CoreConfig(AppConfig):
     verbose_name = "Core"
 
     def ready(self) -> None:
-        from cityhall.core import jobs
+        from cityhall.core import checks, jobs
+
+        checks.register()
 
         # Tasks enqueued with django-tasks (`@task`, database backend) run in the worker
         # too: after the apps' periodic jobs, before the outbox delivers what they wrote.
