@@ -81,6 +81,7 @@ def test_set_case_deadline_is_a_step_with_its_reason_and_replans_the_sweep() -> 
     assert case.next_sweep_at == at(2026, 3, 5, 13)
     step = engine.set_case_deadline(case, at(2026, 3, 4, 17), actor=staff.leader,
                                     reason="Chỉ đạo xử lý gấp", now=MON)
+    assert step is not None
     assert (step.action, step.comment, step.due_at) == ("set_deadline", "Chỉ đạo xử lý gấp",
                                                         at(2026, 3, 4, 17))
     assert (step.from_state, step.to_state) == ("in_progress", "in_progress")
@@ -220,3 +221,16 @@ def test_a_sweep_of_one_round_fires_one_batch_and_leaves_the_rest_due() -> None:
     assert engine.sweep(now=later, batch=2, rounds=1).reminded == 2
     assert engine.sweep(now=later, batch=2).reminded == 1  # until nothing is due
     assert engine.sweep(now=later, batch=2).total == 0
+
+
+def test_setting_the_deadline_a_case_already_has_changes_nothing() -> None:
+    staff = ward_staff()
+    case = new_case(staff, MON)
+    first = engine.set_case_deadline(case, at(2026, 3, 4, 17), actor=staff.leader,
+                                     reason="Chỉ đạo xử lý gấp", now=MON)
+    assert first is not None
+    steps = case.steps
+    again = engine.set_case_deadline(case, at(2026, 3, 4, 17), actor=staff.leader,
+                                     reason="Nhắc lại", now=MON)
+    assert again is None and case.steps == steps
+    assert AuditEntry.objects.filter(action="workflow.set_deadline").count() == 1

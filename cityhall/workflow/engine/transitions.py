@@ -331,12 +331,13 @@ def perform_many(
 def set_case_deadline(
     case: WorkflowCase, due_at: Deadline, *, actor: audit.Actor, reason: str,
     now: dt.datetime | None = None,
-) -> Transition:
+) -> Transition | None:
     """Give a running case a new deadline, recorded as a `set_deadline` step with its reason.
 
     `due_at` is a moment or a span from now. The engine does not decide who may move a
     deadline: the calling service does. The reminders and escalation are planned again
-    from the new deadline; the audit entry and the step keep the old and new values.
+    from the new deadline; the audit entry and the step keep the old and new values. The
+    deadline the case already has changes nothing: no step, no entry, no notice (None).
     """
     if not (reason or "").strip():
         raise WorkflowError(Common.COMMENT_REQUIRED, "say why the deadline changes")
@@ -349,6 +350,9 @@ def set_case_deadline(
         locked = lock(case)
         if locked.closed_at is not None:
             raise WorkflowError(Common.INVALID_STATE, "the case is closed")
+        if locked.due_at == target:
+            copy_fields(locked, case)
+            return None
         spec = case_spec(locked)
         before = snapshot(locked)
         planning.move(locked, spec, cal, locked.state, now=now, due_at=target)
