@@ -172,6 +172,9 @@ else:
 # A callable (dotted path) that judges each upload: `scan(file, *, name, content_type)`
 # returns None when clean, or a reason to refuse it. Empty: no scanner. See docs/security.md.
 CITYHALL_FILE_SCANNER = env_str("CITYHALL_FILE_SCANNER", "")
+# How often the worker looks for stored files that no row names (left by a rolled-back
+# upload) and deletes them: core.files.orphans.
+CITYHALL_FILE_ORPHAN_SWEEP_MINUTES = env_int("CITYHALL_FILE_ORPHAN_SWEEP_MINUTES", 60)
 STORAGES = {
     "default": _FILES,
     "staticfiles": {
