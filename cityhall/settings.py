@@ -92,6 +92,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "cityhall.core.context_processors.site",
+                "cityhall.accounts.context_processors.person",
             ],
         },
     },
@@ -317,3 +318,20 @@ AXES_LOCKOUT_CALLABLE = "cityhall.accounts.signin.lockout_response"
 # Sign-ins and sign-outs are in our audit trail; axes keeps only the failure counters.
 AXES_DISABLE_ACCESS_LOG = True
 AXES_VERBOSE = False
+
+# Residents sign in with a one-time code sent to their phone or e-mail (docs/security.md,
+# "Resident sign-in"): the code works for these minutes and this many tries; codes sent to
+# one number or address, and codes asked for (or tried) from one client address, are
+# limited to these rates ("count/period" or "off").
+CITYHALL_SIGN_IN_CODE_MINUTES = env_int("CITYHALL_SIGN_IN_CODE_MINUTES", 10)
+CITYHALL_SIGN_IN_CODE_ATTEMPTS = env_int("CITYHALL_SIGN_IN_CODE_ATTEMPTS", 5)
+if CITYHALL_SIGN_IN_CODE_MINUTES < 1 or CITYHALL_SIGN_IN_CODE_ATTEMPTS < 1:
+    raise EnvError("CITYHALL_SIGN_IN_CODE_MINUTES and _ATTEMPTS must be 1 or more")
+CITYHALL_SIGN_IN_CODES_PER_DESTINATION = env_rate("CITYHALL_SIGN_IN_CODES_PER_DESTINATION",
+                                                  "5/h")
+CITYHALL_SIGN_IN_CODES_PER_CLIENT = env_rate("CITYHALL_SIGN_IN_CODES_PER_CLIENT", "20/h")
+
+# The city's channels for residents, shown on the home page.
+CITYHALL_HOTLINE = env_str("CITYHALL_HOTLINE", "1022")
+CITYHALL_HOTLINE_EMAIL = env_str("CITYHALL_HOTLINE_EMAIL", "")
+CITYHALL_ZALO_URL = env_str("CITYHALL_ZALO_URL", "")

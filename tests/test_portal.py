@@ -155,7 +155,7 @@ def test_home_counts_units_from_the_registry() -> None:
     assert communes == 168
     assert f"The city and its {communes} commune-level units" in body
     assert f"{departments} departments and agencies" in body
-    assert 'href="/units/"' in body and 'href="/login/"' in body
+    assert 'href="/units/"' in body and 'href="/account/sign-in/"' in body
 
 
 def test_sign_in_takes_staff_to_their_home(officer: User) -> None:
@@ -231,7 +231,7 @@ def test_the_menu_marks_the_app_of_the_current_page(client: Client) -> None:
 
 
 def test_staff_home_says_so_when_the_user_holds_no_role() -> None:
-    client = signed_in(make_user("lonely", kind=UserKind.RESIDENT))
+    client = signed_in(make_user("lonely", kind=UserKind.STAFF))
     client.post(reverse("set_language"), {"language": "en", "next": "/"})
     assert "You hold no role in any unit today." in client.get("/staff/").content.decode()
 

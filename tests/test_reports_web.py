@@ -207,7 +207,9 @@ def test_the_category_fields_come_from_its_attribute_specs(world: World, client:
     body = client.get("/reports/new/fields/", {"category": "ngap-ha-tang"}).content.decode()
     assert 'name="attr_kind"' in body and 'name="attr_affects"' in body
     assert 'type="datetime-local"' in body and "Mất nắp cống" in body
-    assert client.get("/reports/new/fields/", {"category": "moi-truong-rac"}).content.strip() == b""
+    # A category without extra fields brings only its contact rules, no field.
+    plain = client.get("/reports/new/fields/", {"category": "moi-truong-rac"}).content.decode()
+    assert 'data-testid="contact-rules"' in plain and 'name="attr_' not in plain
 
 
 def test_photos_are_kept_without_location_and_non_images_are_refused(
@@ -527,7 +529,8 @@ def test_staff_enter_hotline_reports_and_neighbourhood_heads_file_for_residents(
     assert filed.status_code == 302
     report = Report.objects.get(channel="neighbourhood_head")
     assert (report.reporter, report.filed_by) == (world.resident, head)
-    assert signed_in(world.resident).get("/staff/reports/new/").status_code == 404
+    # A resident never sees a staff page (tests/test_residents.py walks them all).
+    assert signed_in(world.resident).get("/staff/reports/new/").status_code == 403
 
 
 def test_the_staff_home_counts_the_users_report_queue(world: World) -> None:

@@ -204,3 +204,59 @@ class ApiKey(models.Model):
         if not raw:
             return None
         return cls.objects.filter(key_hash=hash_secret(raw), is_active=True).first()
+
+
+class SignInIdentity(models.Model):
+    """A way a person signs in without a password: a verified phone number or e-mail
+    address today, an OpenID Connect subject (VNeID) later.
+
+    `provider` names the way (`phone_otp`, `email_otp`, later `vneid` or `oidc`), `issuer`
+    who vouches for the subject (empty for our own codes; an OIDC issuer URL later) and
+    `subject` whom it names there (the normalised number or address; an OIDC `sub`). A new
+    provider is new rows, never a change to `User`.
+    """
+
+    class Provider(models.TextChoices):
+        PHONE_OTP = "phone_otp", _("one-time code by SMS")
+        EMAIL_OTP = "email_otp", _("one-time code by e-mail")
+        OIDC = "oidc", _("OpenID Connect")
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="sign_in_identities")
+    provider = models.CharField(_("provider"), max_length=32)
+    issuer = models.CharField(_("issuer"), max_length=255, blank=True)
+    subject = models.CharField(_("subject"), max_length=255)
+    created_at = models.DateTimeField(default=timezone.now)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("sign-in identity")
+        verbose_name_plural = _("sign-in identities")
+        constraints = [models.UniqueConstraint(fields=["provider", "issuer", "subject"],
+                                               name="unique_sign_in_identity")]
+
+    def __str__(self) -> str:
+        return f"{self.provider}:{self.user_id}"
+
+
+class OneTimeCode(models.Model):
+    """A sign-in code sent to a phone number or e-mail address: only its keyed hash and
+    that of the address are kept; it works once, for a few minutes, for a few tries."""
+
+    class Kind(models.TextChoices):
+        PHONE = "phone", _("phone number")
+        EMAIL = "email", _("e-mail address")
+
+    kind = models.CharField(max_length=8, choices=Kind.choices)
+    destination_digest = models.CharField(max_length=64, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("one-time code")
+        verbose_name_plural = _("one-time codes")
+
+    def __str__(self) -> str:
+        return f"{self.kind} code {self.pk}"

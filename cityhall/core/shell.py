@@ -1,4 +1,4 @@
-"""What each domain app puts into the portal's shell: menu entries and staff-home panels.
+"""What each domain app puts into the portal's shell: menu entries, home and staff-home panels.
 
 The shell (`portal`) sits above the domain apps and must not know them by name; the apps sit
 above `core`, so they register here from `AppConfig.ready()` and the shell reads the lists.
@@ -23,6 +23,8 @@ class MenuItem:
     order: int = 100
     #: Shown only to signed-in users (a staff queue), or to everyone.
     signed_in_only: bool = False
+    #: Shown only to signed-in residents and businesses (not to staff): their own pages.
+    residents_only: bool = False
 
 
 @dataclass(frozen=True)
@@ -37,6 +39,8 @@ class Panel:
 
 _menu: dict[str, MenuItem] = {}
 _panels: dict[str, Panel] = {}
+_home_panels: dict[str, Panel] = {}
+_resident_home: list[str] = []
 
 
 def register_menu_item(item: MenuItem) -> None:
@@ -57,3 +61,23 @@ def menu_items() -> list[MenuItem]:
 def panels() -> list[Panel]:
     """The registered staff-home panels, in their order."""
     return sorted(_panels.values(), key=lambda panel: (panel.order, panel.template))
+
+
+def register_home_panel(name: str, panel: Panel) -> None:
+    """Add (or replace) a card of the public home page; its context gets the visitor."""
+    _home_panels[name] = panel
+
+
+def home_panels() -> list[Panel]:
+    """The public home page's cards, in their order (the services first)."""
+    return sorted(_home_panels.values(), key=lambda panel: (panel.order, panel.template))
+
+
+def register_resident_home(url_name: str) -> None:
+    """Name the page a signed-in resident lands on (instead of the staff home)."""
+    _resident_home[:] = [url_name]
+
+
+def resident_home() -> str | None:
+    """The URL name of the residents' landing page, if an app registered one."""
+    return _resident_home[0] if _resident_home else None

@@ -8,7 +8,9 @@ class NotificationsConfig(AppConfig):
     verbose_name = _("Notifications")
 
     def ready(self) -> None:
+        from cityhall.accounts import codes as sign_in_codes
         from cityhall.core import jobs
+        from cityhall.notifications import codes
         from cityhall.notifications.caps import drop_expired
         from cityhall.notifications.services import DeliveryResult, deliver_outbox
 
@@ -23,3 +25,7 @@ class NotificationsConfig(AppConfig):
         # Held messages whose address was not confirmed in time are dropped, never sent.
         jobs.register("notifications.drop_held", lambda limit: drop_expired(limit=limit),
                       per_round=500, order=80, says=lambda dropped: {"dropped": dropped})
+        # Residents' sign-in codes go out through the outbox; a right code confirms the address.
+        sign_in_codes.register_sender(codes.send_code)
+        sign_in_codes.destination_verified.connect(codes.on_verified,
+                                                   dispatch_uid="cityhall.code_verified")

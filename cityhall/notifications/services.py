@@ -249,6 +249,10 @@ def send(message: OutboxMessage) -> None:
         # without the full number (logs are kept and read more widely than the outbox).
         logger.info("%s to %s: %s", message.channel, mask_address(message.address),
                     message.subject)
+        if settings.DEBUG:
+            # Development: the whole text, so that a sign-in code can be read and used.
+            logger.warning("%s to %s (development, no gateway):\n%s\n%s", message.channel,
+                           message.address, message.subject, body)
         return
     _post(url, key, {"channel": message.channel, "to": message.address,
                      "text": f"{message.subject}\n{body}".strip()},

@@ -19,3 +19,15 @@ class PortalConfig(AppConfig):
         )
         admin.site.site_title = _("cityhall back office")
         admin.site.index_title = _("Administration")
+
+        from cityhall.core import shell
+        from cityhall.portal.views import channels_card, registry_card
+
+        # After the services the apps register (reports: 10, 20): the city's channels, the
+        # registry, the open data.
+        shell.register_home_panel("portal.channels", shell.Panel(
+            template="portal/_home_channels.html", context=channels_card, order=30))
+        shell.register_home_panel("portal.registry", shell.Panel(
+            template="portal/_home_registry.html", context=registry_card, order=40))
+        shell.register_home_panel("portal.open_data", shell.Panel(
+            template="portal/_home_open_data.html", context=lambda user: {}, order=50))

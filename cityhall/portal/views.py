@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
 from django.utils.cache import patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
-from cityhall.accounts.web import signed_in_user
+from cityhall.accounts.web import is_staff_member, signed_in_user
 from cityhall.core import shell
 from cityhall.orgunits.models import Unit, UnitKind
 from cityhall.portal import registry
+from cityhall.portal.signin import landing_url
 
 
 def _is_htmx_partial(request: HttpRequest) -> bool:
@@ -28,13 +30,26 @@ def _is_htmx_partial(request: HttpRequest) -> bool:
 
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
-    """The public home page: what the portal offers, counted from the registry."""
+    """The public home page: the services the apps register first, then the city's
+    channels, the registry and the open data (cards of their own, `home_panels`)."""
+    panels = [render_to_string(panel.template, panel.context(request.user), request=request)
+              for panel in shell.home_panels()]
+    return render(request, "portal/home.html", {"panels": panels})
+
+
+def registry_card(user: object) -> dict[str, int]:
+    """The home page's card of the registry: units counted from it."""
     active = Unit.objects.active_on()
-    context = {
+    return {
         "commune_level_count": active.commune_level().count(),
         "department_count": active.filter(kind=UnitKind.DEPARTMENT).count(),
     }
-    return render(request, "portal/home.html", context)
+
+
+def channels_card(user: object) -> dict[str, str]:
+    """The home page's card of the city's other channels (settings)."""
+    return {"hotline": settings.CITYHALL_HOTLINE, "hotline_email": settings.CITYHALL_HOTLINE_EMAIL,
+            "zalo_url": settings.CITYHALL_ZALO_URL}
 
 
 @login_required
@@ -42,6 +57,9 @@ def home(request: HttpRequest) -> HttpResponse:
 def staff_home(request: HttpRequest) -> HttpResponse:
     """The signed-in user's roles in units and each domain's panel of their work."""
     user = signed_in_user(request)
+    if not is_staff_member(user):
+        # Residents and businesses have a home of their own; staff pages are not theirs.
+        return redirect(landing_url(user))
     memberships = (
         user.memberships.active_on()
         .select_related("unit", "unit__parent")

@@ -7,9 +7,12 @@ from collections.abc import Iterable
 from typing import Any
 
 from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
-from django.utils.translation import get_language
+from django.utils.formats import number_format
+from django.utils.translation import gettext, get_language
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.core.errors import Common, ErrorCode
@@ -96,7 +99,6 @@ class ReportForm(forms.Form):
     description = forms.CharField(
         label=_("What is the problem?"), max_length=MAX_DESCRIPTION,
         widget=forms.Textarea(attrs={"rows": 5}),
-        help_text=_("Describe what you see and since when (at most 4,000 characters)."),
     )
     latitude = forms.FloatField(required=False, widget=forms.HiddenInput,
                                 min_value=-90, max_value=90)
@@ -109,7 +111,6 @@ class ReportForm(forms.Form):
     )
     photos = PhotosField(
         label=_("Photos"), required=False,
-        help_text=_("JPEG, PNG or WebP. Location data in photos is removed."),
     )
     contact_name = forms.CharField(label=_("Your name"), required=False, max_length=200)
     contact_phone = forms.CharField(label=_("Phone"), required=False, max_length=32)
@@ -124,6 +125,15 @@ class ReportForm(forms.Form):
     def __init__(self, *args: Any, categories: Iterable[Category], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.categories = {c.code: c for c in categories}
+        # The limits are said up front, from the settings and constants that enforce them.
+        self.fields["description"].help_text = gettext(
+            "Describe what you see and since when (at most %(n)s characters).") % {
+            "n": number_format(MAX_DESCRIPTION, force_grouping=True)}
+        self.fields["photos"].help_text = gettext(
+            "Up to %(count)s photos, at most %(size)s each: JPEG, PNG or WebP. Location data "
+            "in photos is removed.") % {
+            "count": settings.CITYHALL_REPORTS_PHOTOS_MAX,
+            "size": filesizeformat(settings.CITYHALL_REPORTS_PHOTO_MAX_BYTES)}
         choice_field(self, "category").choices = category_choices(self.categories.values())
         if not self.is_bound:
             self.initial.setdefault("idempotency_key", secrets.token_urlsafe(18))

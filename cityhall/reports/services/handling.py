@@ -332,3 +332,30 @@ def read_reporter_contact(*, report: Report, user: User, purpose: str = "") -> d
 def history(report: Report) -> list[Transition]:
     """Every step of the report, oldest first."""
     return list(engine.history(report))
+
+
+def claim_report(*, actor: User, report: Report, private_token: str,
+                 now: dt.datetime | None = None) -> Report:
+    """A signed-in resident adds a report they sent without an account (they hold its
+    private link) to their own reports: they are told of its steps from now on.
+
+    The report stays as anonymous to staff as it was: an anonymous report's staff see no
+    account details (`read_reporter_contact`).
+    """
+    now = now or timezone.now()
+    if not isinstance(actor, User) or not actor.is_active:
+        raise ReportError("not_reporter", _("Sign in first."))
+    if not report.followed_by(None, private_token):
+        raise ReportError("not_reporter", _("Only the reporter may do this."))
+    with transaction.atomic():
+        report = Report.objects.select_for_update().get(pk=report.pk)
+        if report.reporter_id == actor.pk:
+            return report
+        if report.reporter_id is not None:
+            raise ReportError("already_claimed",
+                              _("This report already belongs to an account."))
+        Report.objects.filter(pk=report.pk).update(reporter=actor, updated_at=now)
+        report.reporter, report.updated_at = actor, now
+        audit.record(actor=actor, action="reports.claim", obj=report, unit=report.unit,
+                     changes={"reporter": [None, actor.pk]})
+    return report

@@ -10,7 +10,6 @@ from urllib.parse import urlencode
 import yaml
 from django import forms
 from django.contrib import messages
-from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db.models import Count, F, Prefetch, Q
 from django.http import Http404, HttpRequest, HttpResponse
@@ -23,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from cityhall.accounts.models import Membership, User
 from cityhall.accounts.scope import scope_of
-from cityhall.accounts.web import signed_in_user
+from cityhall.accounts.web import signed_in_user, staff_required
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
 from cityhall.reports import policy, services
 from cityhall.reports.filters import ReportFilter
@@ -141,7 +140,7 @@ def _queue_units(user: User) -> list[Unit]:
                 .only("pk", "code", "name").order_by("search_name"))
 
 
-@login_required
+@staff_required
 @require_GET
 def queue(request: HttpRequest) -> HttpResponse:
     """The reports in the user's scope, soonest deadline first, with filters and bulk assign."""
@@ -161,7 +160,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     return render(request, "reports/staff_queue.html", context)
 
 
-@login_required
+@staff_required
 @require_POST
 def bulk_assign(request: HttpRequest) -> HttpResponse:
     """Assign the ticked reports to one person: all of them or, on any refusal, none."""
@@ -276,14 +275,14 @@ def _may_have_contact(report: Report) -> bool:
     return not report.anonymous or report.reporter_id is not None
 
 
-@login_required
+@staff_required
 @require_GET
 def detail(request: HttpRequest, code: str) -> HttpResponse:
     """One report for the staff handling it: place, photos, history, the actions they may take."""
     return _detail(request, _staff_report(signed_in_user(request), code))
 
 
-@login_required
+@staff_required
 @require_POST
 def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
     """Take one of the report's actions (assign, start, resolve, transfer, reject, merge)."""
@@ -318,7 +317,7 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
     return redirect("reports:staff_report", code=report.code)
 
 
-@login_required
+@staff_required
 @require_POST
 def show_contact(request: HttpRequest, code: str) -> HttpResponse:
     """The reporter's contact, shown on request and logged as a read of personal data."""
@@ -358,7 +357,7 @@ def _channels_for(user: User) -> list[tuple[str, Any]]:
     return [(c, Channel(c).label) for c in policy.entry_channels(user)]
 
 
-@login_required
+@staff_required
 @require_http_methods(["GET", "POST"])
 def hotline_new(request: HttpRequest) -> HttpResponse:
     """Staff enter a report taken by phone; neighbourhood heads file one for a resident."""
