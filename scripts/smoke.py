@@ -64,6 +64,7 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "/units/<code>/": ("/units/{unit}/",),
     "/reports/<code>/": ("/reports/{demo_report}/", "/reports/{filed}/?t={token}"),
     "/reports/<code>/sent/": ("/reports/{filed}/sent/?t={token}",),
+    "/reports/<code>/claim/": ("/reports/{filed}/claim/?t={token}",),
     "/reports/<code>/rate/": ("/reports/{filed}/rate/?t={token}",),
     "/reports/<code>/reopen/": ("/reports/{filed}/reopen/?t={token}",),
     "/reports/<code>/photos/<photo_id>/": ("/reports/{filed}/photos/{photo}/?t={token}",),

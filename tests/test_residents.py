@@ -358,11 +358,11 @@ def test_my_reports_shows_states_deadlines_notices_and_data_reads(
     client = Client()
     client.force_login(resident)
     body = client.get("/reports/mine/").content.decode()
-    rows = re.findall(r'<tr data-code="([^"]+)"', body)
+    rows = re.findall(r'<li class="card my-report" data-code="([^"]+)"', body)
     assert rows == [made.report.code]
     assert "đã tiếp nhận" in body
     assert timezone.localtime(made.report.due_at).strftime("%d/%m/%Y") in body
-    assert "Phản ánh đã có kết quả" in body and "notice-unread" in body
+    assert "Phản ánh đã có kết quả" in body and "resident-notice-unread" in body
     assert client.post("/reports/mine/notices/read/").status_code == 302
     assert not Notification.objects.filter(recipient=resident, read_at__isnull=True).exists()
     assert Client().get("/reports/mine/")["Location"].startswith("/login/")

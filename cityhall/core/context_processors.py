@@ -11,8 +11,16 @@ from cityhall.core import shell
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
-    """Expose the portal's name and the apps' menu entries to templates.
+    """Expose the portal's name, the apps' menu entries and the current one to templates.
 
     Not as `site_name`: Django's auth views put the request's host under that name.
     """
-    return {"portal_name": settings.CITYHALL_SITE_NAME, "shell_menu": shell.menu_items()}
+    items = shell.menu_items()
+    match = getattr(request, "resolver_match", None)
+    view = match.view_name if match else ""
+    namespace = match.namespace if match else ""
+    # The current entry: the one for this very page, else the first of this page's app.
+    current = next((i.url_name for i in items if i.url_name == view), None) or next(
+        (i.url_name for i in items if i.namespace == namespace and not i.exact), "")
+    return {"portal_name": settings.CITYHALL_SITE_NAME, "shell_menu": items,
+            "shell_current": current}

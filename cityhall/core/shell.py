@@ -15,7 +15,8 @@ from django.utils.functional import Promise
 
 @dataclass(frozen=True)
 class MenuItem:
-    """A link in the site's main menu, current on every page of its URL namespace."""
+    """A link in the site's main menu, current on every page of its URL namespace (or, `exact`,
+    on its own page only)."""
 
     label: str | Promise
     url_name: str
@@ -25,6 +26,8 @@ class MenuItem:
     signed_in_only: bool = False
     #: Shown only to signed-in residents and businesses (not to staff): their own pages.
     residents_only: bool = False
+    #: Current only on its own page, not on every page of its namespace.
+    exact: bool = False
 
 
 @dataclass(frozen=True)

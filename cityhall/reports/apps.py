@@ -27,7 +27,7 @@ class ReportsConfig(AppConfig):
             template="reports/_staff_panel.html", context=staff_panel, order=10))
         shell.register_menu_item(shell.MenuItem(
             label=_("My reports"), url_name="reports:my_reports", namespace="reports", order=5,
-            residents_only=True))
+            residents_only=True, exact=True))
         shell.register_resident_home("reports:my_reports")
         # The home page leads with the services: sending a report, then looking one up.
         shell.register_home_panel("reports.send", shell.Panel(
