@@ -30,7 +30,7 @@ pytestmark = [
 ]
 
 NUMBER = "0909 555 123"
-SHOTS = Path("/tmp/residents")
+SHOTS = Path("/tmp/residents")  # noqa: S108 (screenshots to look at, outside the repo)
 
 
 def _shot(page: object, tmp_path: Path, name: str) -> None:
