@@ -365,7 +365,7 @@ def test_my_reports_shows_states_deadlines_notices_and_data_reads(
     assert "Phản ánh đã có kết quả" in body and "resident-notice-unread" in body
     assert client.post("/reports/mine/notices/read/").status_code == 302
     assert not Notification.objects.filter(recipient=resident, read_at__isnull=True).exists()
-    assert Client().get("/reports/mine/")["Location"].startswith("/login/")
+    assert Client().get("/reports/mine/")["Location"].startswith("/account/sign-in/?next=")
 
 
 def test_my_reports_shows_who_read_my_data(ready: None, people: Personas) -> None:
@@ -403,6 +403,28 @@ def test_a_resident_adds_an_anonymous_report_by_its_private_link(
     other.force_login(make_user("other.resident"))
     other.post(f"/reports/{made.report.code}/claim/", {"t": made.private_token})
     assert Report.objects.get(pk=made.report.pk).reporter == people.resident
+
+
+def test_signing_in_from_a_private_link_comes_back_to_it_to_add_the_report(ready: None) -> None:
+    made = flood(now=timezone.now())
+    follow = f"/reports/{made.report.code}/?t={made.private_token}"
+    client = Client()
+    page = client.get(follow).content.decode()
+    sign_in = re.search(r'href="(/account/sign-in/\?next=[^"]+)"', page)
+    assert sign_in is not None
+    form = client.get(sign_in.group(1).replace("&amp;", "&")).content.decode()
+    next_value = re.search(r'name="next" value="([^"]+)" id="id_next"', form)
+    assert next_value is not None and next_value.group(1).replace("&amp;", "&") == follow
+    client.post("/account/sign-in/", {"destination": PHONE, "next": follow})
+    response = client.post("/account/code/", {"code": last_code()})
+    assert response["Location"] == follow
+    assert 'id="claim-report"' in client.get(follow).content.decode()
+    # An address elsewhere is not followed.
+    client.post("/account/sign-in/", {"destination": PHONE, "next": "https://evil.example/"})
+    other = Client()
+    other.post("/account/sign-in/", {"destination": "0912000111", "next": "https://evil.example/"})
+    assert other.post("/account/code/", {"code": last_code("0912000111")})["Location"] == (
+        "/reports/mine/")
 
 
 # Looking a report up by its code -------------------------------------------------------------

@@ -31,7 +31,7 @@ class DestinationForm(forms.Form):
     destination = forms.CharField(
         label=_("Phone number or e-mail address"), max_length=254,
         help_text=_("We send a one-time code there. No password is needed."),
-        widget=forms.TextInput(attrs={"autocomplete": "username", "inputmode": "email"}))
+        widget=forms.TextInput(attrs={"autocomplete": "username"}))
     next = forms.CharField(required=False, max_length=500, widget=forms.HiddenInput)
 
 

@@ -27,7 +27,8 @@ from cityhall.reports.views.public import follow_url
 SHOWN = 20
 
 
-@login_required
+# Residents sign in with a code, not at the staff's password page.
+@login_required(login_url="portal:code_request")
 @require_GET
 def my_reports(request: HttpRequest) -> HttpResponse:
     """'Phản ánh của tôi': the person's reports with state and deadline, their notices,
@@ -58,7 +59,7 @@ def my_notices_read(request: HttpRequest) -> HttpResponse:
     return redirect("reports:my_reports")
 
 
-@login_required
+@login_required(login_url="portal:code_request")
 @require_POST
 def report_claim(request: HttpRequest, code: str) -> HttpResponse:
     """Add a report sent without an account to 'my reports' (with its private link)."""
