@@ -150,7 +150,7 @@ def test_a_code_expires(settings: Settings) -> None:
     with pytest.raises(codes.CodeError) as caught:
         codes.verify_code(challenge_id=challenge.pk, destination=destination, code=code,
                           now=sent + dt.timedelta(minutes=10, seconds=1))
-    assert caught.value.code == "expired"
+    assert caught.value.code == "code_expired"
     # Still good a second before.
     done = codes.verify_code(challenge_id=challenge.pk, destination=destination, code=code,
                              now=sent + dt.timedelta(minutes=9, seconds=59))

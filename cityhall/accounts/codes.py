@@ -32,13 +32,15 @@ from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from cityhall.accounts import services
+from cityhall.accounts.audit_actions import AccountAudit
+from cityhall.accounts.errors import AccountCode
 from cityhall.accounts.models import OneTimeCode, SignInIdentity, User, UserKind
 from cityhall.core import audit, limits
 
-CODE_SENT = "accounts.code_sent"
-CODE_FAILED = "accounts.code_failed"
-SIGNED_UP = "accounts.resident_signed_up"
-IDENTITY_ADDED = "accounts.identity_added"
+CODE_SENT = AccountAudit.CODE_SENT
+CODE_FAILED = AccountAudit.CODE_FAILED
+SIGNED_UP = AccountAudit.RESIDENT_SIGNED_UP
+IDENTITY_ADDED = AccountAudit.IDENTITY_ADDED
 
 CODE_DIGITS = 6
 _SALT = "cityhall.accounts.one_time_code"
@@ -66,10 +68,11 @@ destination_verified = Signal()
 
 
 class CodeError(Exception):
-    """A refusal, with a machine code (`invalid_destination`, `wrong_code`, `expired`,
-    `too_many_attempts`, `destination_refused`) and a sentence for the person."""
+    """A refusal, with its code (`AccountCode`: `invalid_destination`, `wrong_code`,
+    `code_expired`, `too_many_attempts`, `destination_refused`, `account_disabled`) and a
+    sentence for the person."""
 
-    def __init__(self, code: str, detail: str) -> None:
+    def __init__(self, code: AccountCode, detail: str) -> None:
         super().__init__(detail)
         self.code = code
         self.detail = detail
@@ -109,7 +112,8 @@ def parse_destination(text: str) -> Destination:
         try:
             EmailValidator()(address)
         except ValidationError as exc:
-            raise CodeError("invalid_destination", _("Enter a valid e-mail address.")) from exc
+            raise CodeError(AccountCode.INVALID_DESTINATION,
+                            _("Enter a valid e-mail address.")) from exc
         return Destination(OneTimeCode.Kind.EMAIL, address)
     digits = re.sub(r"[\s.\-()]", "", text)
     if digits.startswith("+84"):
@@ -117,7 +121,7 @@ def parse_destination(text: str) -> Destination:
     elif digits.startswith("84") and len(digits) == 11:
         digits = "0" + digits[2:]
     if not _MOBILE.match(digits):
-        raise CodeError("invalid_destination", _(
+        raise CodeError(AccountCode.INVALID_DESTINATION, _(
             "Enter a Vietnamese mobile number (10 digits, such as 0909 123 456) or an "
             "e-mail address."))
     return Destination(OneTimeCode.Kind.PHONE, digits)
@@ -182,9 +186,9 @@ class SignIn:
     created: bool
 
 
-def _refuse(challenge: OneTimeCode, code: str, detail: str) -> CodeError:
+def _refuse(challenge: OneTimeCode, code: AccountCode, detail: str) -> CodeError:
     audit.record(actor=_ANONYMOUS, action=CODE_FAILED, obj=challenge, changes={
-        "reason": code, "attempts": challenge.attempts})
+        "reason": str(code), "attempts": challenge.attempts})
     return CodeError(code, detail)
 
 
@@ -204,12 +208,13 @@ def verify_code(*, challenge_id: int, destination: Destination, code: str,
         challenge = (OneTimeCode.objects.select_for_update()
                      .filter(pk=challenge_id, destination_digest=destination.digest).first())
         if challenge is None or challenge.used_at is not None:
-            raise CodeError("expired", _("This code is no longer valid. Ask for a new one."))
+            raise CodeError(AccountCode.CODE_EXPIRED,
+                            _("This code is no longer valid. Ask for a new one."))
         if challenge.expires_at <= now:
-            failure = _refuse(challenge, "expired",
+            failure = _refuse(challenge, AccountCode.CODE_EXPIRED,
                               _("This code has expired. Ask for a new one."))
         elif challenge.attempts >= settings.CITYHALL_SIGN_IN_CODE_ATTEMPTS:
-            failure = _refuse(challenge, "too_many_attempts",
+            failure = _refuse(challenge, AccountCode.TOO_MANY_ATTEMPTS,
                               _("Too many wrong codes. Ask for a new one."))
         else:
             challenge.attempts += 1
@@ -217,7 +222,7 @@ def verify_code(*, challenge_id: int, destination: Destination, code: str,
             if not right:
                 challenge.save(update_fields=["attempts"])
                 left = settings.CITYHALL_SIGN_IN_CODE_ATTEMPTS - challenge.attempts
-                failure = _refuse(challenge, "wrong_code", _(
+                failure = _refuse(challenge, AccountCode.WRONG_CODE, _(
                     "This code is not right. Tries left: %(left)d.") % {"left": left})
             else:
                 challenge.used_at = now
@@ -225,7 +230,7 @@ def verify_code(*, challenge_id: int, destination: Destination, code: str,
                 result = _sign_in_or_up(destination, full_name=full_name, language=language,
                                         now=now)
     if failure is not None or result is None:
-        raise failure or CodeError("expired", _("Ask for a new code."))
+        raise failure or CodeError(AccountCode.CODE_EXPIRED, _("Ask for a new code."))
     destination_verified.send(sender=OneTimeCode, destination=destination)
     return result
 
@@ -237,7 +242,7 @@ def _sign_in_or_up(destination: Destination, *, full_name: str, language: str,
                         subject=destination.address).first())
     if identity is not None:
         if not identity.user.is_active:
-            raise CodeError("account_disabled", _("This account is disabled."))
+            raise CodeError(AccountCode.ACCOUNT_DISABLED, _("This account is disabled."))
         identity.last_used_at = now
         identity.save(update_fields=["last_used_at"])
         return SignIn(identity.user, created=False)

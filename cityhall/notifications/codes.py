@@ -21,6 +21,7 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from cityhall.accounts.codes import CodeError, Destination
+from cityhall.accounts.errors import AccountCode
 from cityhall.accounts.models import OneTimeCode, User
 from cityhall.notifications import caps
 from cityhall.notifications.models import ContactPoint, OutboxMessage
@@ -39,7 +40,7 @@ def send_code(destination: Destination, code: str, minutes: int, language: str,
     """Write the code's message to the outbox (SMS or e-mail), past the caps."""
     point = _point(destination)
     if point is not None and point.refused_at is not None:
-        raise CodeError("destination_refused", _(
+        raise CodeError(AccountCode.DESTINATION_REFUSED, _(
             "The owner of this address asked the city to send it nothing more. Use another "
             "address, or confirm this one through the link in an earlier message."))
     subject, body = render("sign_in_code", language, {"code": code, "minutes": minutes})

@@ -14,6 +14,7 @@ class ReportAudit(AuditAction):
     ADD_PHOTOS_REFUSED = "reports.add_photos_refused"
     PHOTO_FAILED = "reports.photo_failed"
     RATE = "reports.rate"
+    CLAIM = "reports.claim"
     RESOLVE = "reports.resolve"
     REJECT = "reports.reject"
     TRANSFER = "reports.transfer"

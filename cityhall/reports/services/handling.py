@@ -344,18 +344,18 @@ def claim_report(*, actor: User, report: Report, private_token: str,
     """
     now = now or timezone.now()
     if not isinstance(actor, User) or not actor.is_active:
-        raise ReportError("not_reporter", _("Sign in first."))
+        raise ReportError(ReportCode.NOT_REPORTER, _("Sign in first."))
     if not report.followed_by(None, private_token):
-        raise ReportError("not_reporter", _("Only the reporter may do this."))
+        raise ReportError(ReportCode.NOT_REPORTER, _("Only the reporter may do this."))
     with transaction.atomic():
         report = Report.objects.select_for_update().get(pk=report.pk)
         if report.reporter_id == actor.pk:
             return report
         if report.reporter_id is not None:
-            raise ReportError("already_claimed",
+            raise ReportError(ReportCode.ALREADY_CLAIMED,
                               _("This report already belongs to an account."))
         Report.objects.filter(pk=report.pk).update(reporter=actor, updated_at=now)
         report.reporter, report.updated_at = actor, now
-        audit.record(actor=actor, action="reports.claim", obj=report, unit=report.unit,
+        audit.record(actor=actor, action=ReportAudit.CLAIM, obj=report, unit=report.unit,
                      changes={"reporter": [None, actor.pk]})
     return report

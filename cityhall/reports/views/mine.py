@@ -19,6 +19,7 @@ from cityhall.core.models import PersonalDataRead
 from cityhall.notifications.models import Notification
 from cityhall.notifications.services import mark_read
 from cityhall.reports import services
+from cityhall.reports.errors import ReportCode
 from cityhall.reports.models import Report
 from cityhall.reports.services import ReportError
 from cityhall.reports.views.public import follow_url
@@ -71,7 +72,7 @@ def report_claim(request: HttpRequest, code: str) -> HttpResponse:
     try:
         services.claim_report(actor=user, report=report, private_token=token)
     except ReportError as exc:
-        if exc.code == "not_reporter":
+        if exc.code == ReportCode.NOT_REPORTER:
             raise Http404(_("No report has this code.")) from exc
         messages.error(request, str(exc.detail))
         return redirect(follow_url(report, token))
