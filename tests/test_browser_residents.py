@@ -16,7 +16,7 @@ from cityhall.accounts.models import User
 from cityhall.notifications.models import OutboxMessage
 from cityhall.reports import services
 from cityhall.reports.models import Report, ReportPhoto
-from tests.test_browser import CHROMIUM, PHONE, Page, browser  # noqa: F401 (fixture)
+from tests.test_browser import CHROMIUM, DESKTOP, PHONE, Page, browser  # noqa: F401 (fixture)
 from tests.test_browser_reports import _centre, site  # noqa: F401 (fixture)
 
 if TYPE_CHECKING:
@@ -142,3 +142,15 @@ def test_a_resident_signs_up_by_phone_files_a_report_and_sees_the_answer(
     assert response is not None and response.status == 403
     assert tab.outside == [] and tab.errors == []
     tab.close()
+
+    # 7. On a desktop, anyone finds the report by its code typed in small letters.
+    visitor = Page(browser, site, DESKTOP)
+    visitor.page.goto(site + "/")
+    assert visitor.fits_the_screen()
+    _shot(visitor.page, tmp_path, "6-home-desktop.png")
+    visitor.page.fill("#lookup-code", code.lower())
+    visitor.page.click("[data-testid=home-lookup] button[type=submit]")
+    visitor.page.wait_for_url(f"**/reports/{code}/")
+    assert "Đã khơi thông cống" in visitor.page.inner_text("[data-testid=public-reply]")
+    assert visitor.outside == [] and visitor.errors == []
+    visitor.close()
