@@ -125,7 +125,13 @@ def test_a_point_in_thu_duc_resolves_to_phuong_thu_duc() -> None:
     found = resolve_point(10.8494, 106.7537, day=DAY)
     assert found.unit.name == "Phường Thủ Đức"
     assert found.method == "nearest_centre"
+    # Words for residents: no instruction meant for the operator.
+    assert "Thủ Đức Ward" in found.reason
+    assert "load" not in found.reason.lower()
+    with translation.override("vi"):
+        found = resolve_point(10.8494, 106.7537, day=DAY)
     assert "Phường Thủ Đức" in found.reason
+    assert "0,8 km" in found.reason
 
 
 def test_a_point_in_central_saigon_resolves_to_phuong_sai_gon() -> None:
@@ -163,7 +169,7 @@ def test_boundaries_win_over_centres_once_loaded() -> None:
     assert resolve_point(10.8494, 106.7537, day=DAY).method == "nearest_centre"
 
 
-def test_ray_casting_handles_holes_and_multipolygons() -> None:
+def test_contains_handles_holes_and_multipolygons() -> None:
     outer = [[0, 0], [10, 0], [10, 10], [0, 10], [0, 0]]
     hole = [[4, 4], [6, 4], [6, 6], [4, 6], [4, 4]]
     polygon = {"type": "Polygon", "coordinates": [outer, hole]}

@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.core.text import search_key
+from cityhall.orgunits.geo import BadGeometry, area_shape, bbox
 
 if TYPE_CHECKING:
     from django.contrib.auth.base_user import AbstractBaseUser
@@ -29,6 +32,7 @@ class UnitKind(models.TextChoices):
 
 
 COMMUNE_LEVEL = (UnitKind.WARD, UnitKind.COMMUNE, UnitKind.SPECIAL_ZONE)
+_BBOX_FIELDS = ("bbox_west", "bbox_south", "bbox_east", "bbox_north")
 
 
 class UnitQuerySet(models.QuerySet["Unit"]):
@@ -55,6 +59,11 @@ class UnitQuerySet(models.QuerySet["Unit"]):
         if not key:
             return self
         return self.filter(search_name__contains=key)
+
+    def around_point(self, lat: float, lon: float) -> UnitQuerySet:
+        """Units whose boundary's bounding box holds the point (a coarse, indexable filter)."""
+        return self.filter(bbox_south__lte=lat, bbox_north__gte=lat,
+                           bbox_west__lte=lon, bbox_east__gte=lon)
 
     def visible_to(self, user: AbstractBaseUser | AnonymousUser | None) -> UnitQuerySet:
         """The registry is public information: every unit is visible to everyone."""
@@ -92,6 +101,20 @@ class Unit(models.Model):
         _("boundary (GeoJSON geometry)"), null=True, blank=True,
         help_text=_("Loaded by `cityhall import_boundaries`; used for point-in-polygon."),
     )
+    # Where the boundary came from, shown on the maps and in the API beside it.
+    boundary_source = models.CharField(_("boundary source"), max_length=255, blank=True)
+    boundary_licence = models.CharField(_("boundary licence"), max_length=120, blank=True)
+    boundary_approximate = models.BooleanField(
+        _("boundary is approximate"), default=False,
+        help_text=_("Set when the boundary is known to differ from the legal one."),
+    )
+    boundary_note = models.CharField(_("why the boundary is approximate"), max_length=255,
+                                     blank=True)
+    # The boundary's bounding box (degrees): the database's coarse filter for a point.
+    bbox_west = models.FloatField(null=True, blank=True, editable=False)
+    bbox_south = models.FloatField(null=True, blank=True, editable=False)
+    bbox_east = models.FloatField(null=True, blank=True, editable=False)
+    bbox_north = models.FloatField(null=True, blank=True, editable=False)
     is_demo = models.BooleanField(_("demo data"), default=False)
     successors = models.ManyToManyField(
         "self", symmetrical=False, through="UnitSuccession", related_name="predecessors",
@@ -118,7 +141,24 @@ class Unit(models.Model):
     def save(self, *args: Any, **kwargs: Any) -> None:
         self.search_name = search_key(f"{self.name} {self.short_name} {self.code}")
         self.path = f"{self.parent.path if self.parent else ''}{self.code}/"
+        self._set_bbox()
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "boundary" in update_fields:
+            kwargs["update_fields"] = {*update_fields, *_BBOX_FIELDS}
         super().save(*args, **kwargs)
+
+    def _set_bbox(self) -> None:
+        box: tuple[float | None, ...] = (None, None, None, None)
+        if self.boundary is not None:
+            with contextlib.suppress(BadGeometry):
+                box = bbox(area_shape(self.boundary))
+        self.bbox_west, self.bbox_south, self.bbox_east, self.bbox_north = box
+
+    @property
+    def local_name(self) -> str:
+        """The name in the active language: 'Sài Gòn Ward' in English, else 'Phường Sài Gòn'."""
+        english = (get_language() or "vi").startswith("en")
+        return (self.name_en if english else "") or self.name
 
     @property
     def is_commune_level(self) -> bool:

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 
 from django.utils import formats, timezone
 from django.utils.translation import gettext as _
+from shapely.geometry.base import BaseGeometry
 
 from cityhall.core.localcache import ProcessCache
 from cityhall.core.text import search_key
-from cityhall.orgunits.geo import contains, distance_km
+from cityhall.orgunits.geo import BadGeometry, PolygonIndex, area_shape, distance_km
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind, UnitSuccession
 from cityhall.orgunits.sources import LEGACY_PROVINCES, PROVINCE_CODE
 
@@ -224,39 +225,73 @@ def _via_successors(legacy: Unit, day: dt.date) -> Resolution:
                       alternatives=trail.split_others)
 
 
+@dataclass(frozen=True)
+class _PointUnits:
+    """What a point is matched against: the boundaries under a spatial index, and centres."""
+
+    boundaries: PolygonIndex
+    centred: tuple[Unit, ...]
+
+
 # The units a point is matched against change only with the registry (a reorganisation,
 # boundaries imported): kept per process and day, emptied when a unit is saved.
-_POINT_UNITS: ProcessCache[tuple[tuple[Unit, ...], tuple[Unit, ...]]] = ProcessCache(
+_POINT_UNITS: ProcessCache[_PointUnits] = ProcessCache(
     "orgunits.point_units", ttl=REGISTRY_CACHE_SECONDS, models=(Unit,))
 
 
-def _point_units(day: dt.date) -> tuple[tuple[Unit, ...], tuple[Unit, ...]]:
-    """The active commune-level units with a boundary, and those with a centre."""
+def _point_units(day: dt.date) -> _PointUnits:
+    """The active commune-level units: an STRtree of their boundaries, and their centres."""
 
-    def load() -> tuple[tuple[Unit, ...], tuple[Unit, ...]]:
-        active = list(Unit.objects.active_on(day).filter(kind__in=COMMUNE_LEVEL,
-                                                         parent__code=PROVINCE_CODE))
-        return (tuple(u for u in active if u.boundary is not None),
-                tuple(u for u in active if u.latitude is not None and u.longitude is not None))
+    def load() -> _PointUnits:
+        active = Unit.objects.active_on(day).filter(kind__in=COMMUNE_LEVEL,
+                                                    parent__code=PROVINCE_CODE)
+        # Units without their geometry (it lives in the index), so a cached unit saved by
+        # mistake could never write a stale boundary back.
+        units = list(active.defer("boundary"))
+        by_pk = {u.pk: u for u in units}
+        shaped: list[tuple[Unit, BaseGeometry]] = []
+        for pk, geometry in active.filter(boundary__isnull=False).values_list("pk", "boundary"):
+            try:
+                shaped.append((by_pk[pk], area_shape(geometry)))
+            except (BadGeometry, KeyError):
+                continue
+        return _PointUnits(
+            boundaries=PolygonIndex.build(shaped),
+            centred=tuple(u for u in units if u.latitude is not None and u.longitude is not None),
+        )
 
     return _POINT_UNITS.get(day, load)
 
 
+def _inside_reason(unit: Unit) -> str:
+    reason = _("The point lies inside the boundary of %(unit)s.") % {"unit": unit.local_name}
+    if unit.boundary_approximate:
+        reason += " " + _("That boundary is approximate here; staff will move the report if "
+                          "it belongs to a neighbouring unit.")
+    return reason
+
+
 def resolve_point(lat: float, lon: float, *, day: dt.date | None = None) -> Resolution:
-    """Resolve a point (WGS 84) to the commune-level unit active on `day` (today)."""
+    """Resolve a point (WGS 84) to the commune-level unit active on `day` (today).
+
+    Boundaries answer first (shapely, through the STRtree); where none covers the point,
+    the unit with the nearest centre (weighed by area) does, and the reason says so.
+    """
     if not (math.isfinite(lat) and math.isfinite(lon) and -90 <= lat <= 90
             and -180 <= lon <= 180):
         raise UnknownPlace(_("The coordinates are out of range."))
     day = day or timezone.localdate()
-    bounded, centred = _point_units(day)
-    for unit in bounded:
-        if contains(unit.boundary, lat, lon):
-            reason = _("%(unit)s: the point lies within its boundary.") % {"unit": unit.name}
-            return Resolution(unit=unit, method=METHOD_POINT_IN_POLYGON, reason=reason)
+    known = _point_units(day)
+    covering: list[Unit] = known.boundaries.covering(lat, lon)
+    if covering:
+        # On a shared edge two units cover the point: an exact boundary beats an
+        # approximate one, then the lower code decides, so the answer never wavers.
+        unit = min(covering, key=lambda u: (u.boundary_approximate, u.code))
+        return Resolution(unit=unit, method=METHOD_POINT_IN_POLYGON, reason=_inside_reason(unit))
 
     best: tuple[float, float, Unit] | None = None
     nearest_km = math.inf
-    for unit in centred:
+    for unit in known.centred:
         km = distance_km(lat, lon, unit.latitude or 0.0, unit.longitude or 0.0)
         nearest_km = min(nearest_km, km)
         # A large commune's centre is far from its edges: weigh distance by the unit's size.
@@ -269,8 +304,7 @@ def resolve_point(lat: float, lon: float, *, day: dt.date | None = None) -> Reso
         raise UnknownPlace(_("The point is outside Ho Chi Minh City."))
     unit, km = best[2], best[1]
     reason = _(
-        "%(unit)s: its centre is the nearest to the point (%(km)s km away, weighed by area); "
-        "load boundaries for an exact answer."
-    ) % {"unit": unit.name, "km": f"{km:.1f}"}
+        "No ward boundary is on record for this place, so it was matched to %(unit)s, whose "
+        "centre is %(km)s km away; staff will move the report if it belongs elsewhere."
+    ) % {"unit": unit.local_name, "km": formats.number_format(km, 1)}
     return Resolution(unit=unit, method=METHOD_NEAREST_CENTRE, reason=reason)
-

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -10,12 +11,14 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
+from shapely.geometry import mapping
 
 from cityhall.core import audit
 from cityhall.core.audit import Actor
 from cityhall.core.text import search_key
 from cityhall.orgunits import reorganisation
 from cityhall.orgunits.audit_actions import RegistryAudit
+from cityhall.orgunits.geo import BadGeometry, area_shape
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitSuccession
 from cityhall.orgunits.sources import REFORM_DAY, RegistryData, UnitKey, UnitRow, registry_data
 
@@ -394,7 +397,6 @@ def reorganise_units(
 # Property names under which GeoJSON files usually carry a unit's code and name.
 _CODE_PROPERTIES = ("code", "ma", "ma_xa", "maxa", "ward_code", "wardCode", "ma_dvhc")
 _NAME_PROPERTIES = ("name", "ten", "ten_xa", "tenxa", "ward", "ward_name", "ten_dvhc")
-_GEOMETRY_TYPES = ("Polygon", "MultiPolygon")
 
 
 @dataclass
@@ -414,9 +416,15 @@ def _first(props: Mapping[str, Any], names: Iterable[str]) -> str:
 
 
 def import_boundaries(
-    *, actor: Actor, collection: Mapping[str, Any], day: dt.date | None = None
+    *, actor: Actor, collection: Mapping[str, Any], day: dt.date | None = None,
+    source: str = "", licence: str = "",
 ) -> BoundaryImport:
-    """Attach GeoJSON polygons to the commune-level units active on `day`; audited."""
+    """Attach GeoJSON polygons to the commune-level units active on `day`; audited.
+
+    `source` and `licence` are shown beside the boundaries on the maps and in the API.
+    A feature whose properties say `approximate: true` is marked so, with its
+    `approximate_note` (why) shown to whoever looks at it.
+    """
     if collection.get("type") != "FeatureCollection" or not isinstance(
         collection.get("features"), list
     ):
@@ -436,7 +444,9 @@ def import_boundaries(
             code = _first(props, _CODE_PROPERTIES).lstrip("0") or ""
             name = _first(props, _NAME_PROPERTIES)
             label = name or code or f"#{index}"
-            if not isinstance(geometry, dict) or geometry.get("type") not in _GEOMETRY_TYPES:
+            try:
+                geom = area_shape(geometry)
+            except BadGeometry:
                 result.unmatched.append(label)
                 continue
             unit = by_code.get(code) if code else None
@@ -446,12 +456,20 @@ def import_boundaries(
             if unit is None:
                 result.unmatched.append(label)
                 continue
-            unit.boundary = {"type": geometry["type"], "coordinates": geometry["coordinates"]}
-            unit.save(update_fields=["boundary"])
+            # Stored as shapely wrote it back: repaired when the file's rings crossed.
+            unit.boundary = json.loads(json.dumps(mapping(geom)))
+            unit.boundary_source = str(props.get("source") or source)[:255]
+            unit.boundary_licence = str(props.get("licence") or licence)[:120]
+            unit.boundary_approximate = props.get("approximate") is True
+            unit.boundary_note = (str(props.get("approximate_note") or "")[:255]
+                                  if unit.boundary_approximate else "")
+            unit.save(update_fields=["boundary", "boundary_source", "boundary_licence",
+                                     "boundary_approximate", "boundary_note"])
             result.matched.append(unit.code)
         if result.matched:
             audit.record(
                 actor=actor, action=RegistryAudit.IMPORT_BOUNDARIES,
-                changes={"matched": sorted(result.matched), "unmatched": result.unmatched},
+                changes={"matched": sorted(result.matched), "unmatched": result.unmatched,
+                         "source": source, "licence": licence},
             )
     return result

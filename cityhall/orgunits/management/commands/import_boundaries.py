@@ -20,6 +20,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", help="path to a .geojson file")
+        parser.add_argument("--source", default="",
+                            help="who made the boundaries and when, shown on the maps")
+        parser.add_argument("--licence", default="",
+                            help="their licence (e.g. 'CC BY 4.0'), shown beside the source")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -28,7 +32,8 @@ class Command(BaseCommand):
         except (OSError, json.JSONDecodeError) as exc:
             raise CommandError(f"cannot read {options['file']}: {exc}") from exc
         try:
-            result = import_boundaries(actor=SYSTEM, collection=collection)
+            result = import_boundaries(actor=SYSTEM, collection=collection,
+                                        source=options["source"], licence=options["licence"])
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages)) from exc
         self.stdout.write(f"matched {len(result.matched)} features")
