@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, Literal
 
 from django.db.models import Q
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Path, Query, Router, Schema
+from ninja import Field, Path, Query, Router, Schema
 
 from cityhall.core.api import MAX_OFFSET, NO_NUL, ApiError, Day, ErrorOut
 from cityhall.core.errors import Common
 from cityhall.orgunits.errors import RegistryCode
+from cityhall.orgunits.geo import BadGeometry
+from cityhall.orgunits.maps import boundary_feature
 from cityhall.orgunits.models import Unit, UnitKind, UnitQuerySet, UnitSuccession
 from cityhall.orgunits.resolve import UnknownPlace, resolve_address, resolve_point
 
@@ -146,6 +148,36 @@ def resolve_place(
     }
 
 
+class GeometryOut(Schema):
+    """A GeoJSON Polygon or MultiPolygon, longitude before latitude (WGS 84)."""
+
+    type: Literal["Polygon", "MultiPolygon"]
+    coordinates: list[Any]
+
+
+class BoundaryPropertiesOut(Schema):
+    """Whose unit this is, and where its boundary came from."""
+
+    code: str
+    name: str
+    name_en: str
+    approximate: bool = Field(description="True where the boundary differs from the legal one.")
+    approximate_note: str = Field(description="Why it is approximate; empty when it is not.")
+    source: str
+    licence: str
+    bbox: list[float] = Field(description="west, south, east, north in degrees.")
+    detail: Literal["full", "map"]
+
+
+class BoundaryOut(Schema):
+    """A unit's boundary as a GeoJSON Feature."""
+
+    type: Literal["Feature"]
+    id: str
+    geometry: GeometryOut
+    properties: BoundaryPropertiesOut
+
+
 def _links(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     links = UnitSuccession.objects.filter(Q(predecessor=unit) | Q(successor=unit)).select_related(
         "predecessor", "successor"
@@ -162,6 +194,38 @@ def _links(unit: Unit) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     return before, after
 
 
+def _unit_by_code(code: str, day: dt.date) -> Unit:
+    """The unit with `code` active on `day`, else the latest that ended; 404 when none."""
+    with_code = _units().filter(code=code)
+    unit = with_code.active_on(day).first() or with_code.filter(
+        valid_to__isnull=False
+    ).order_by("-valid_to", "-pk").first()
+    if unit is None:
+        raise ApiError(Common.NOT_FOUND, _("No unit has the code %(code)s.") % {"code": code})
+    return unit
+
+
+@router.get("/{code}/boundary", response={200: BoundaryOut, **_ERRORS},
+            summary="A unit's boundary (GeoJSON)")
+def get_unit_boundary(
+    request: HttpRequest,
+    code: str = Path(..., max_length=32, pattern=NO_NUL),
+    detail: Literal["full", "map"] = Query(
+        "full", description="`map`: simplified (about 20 m) and rounded to about 1 m."),
+    active_on: Day | None = None,
+) -> dict[str, Any]:
+    """The boundary of the unit with `code`, with its source, licence and whether it is
+    approximate; 404 when the unit is unknown or has no boundary on record."""
+    unit = _unit_by_code(code, active_on or timezone.localdate())
+    boundary = Unit.objects.filter(pk=unit.pk).values_list("boundary", flat=True).first()
+    unit.boundary = boundary
+    try:
+        return boundary_feature(unit, detail=detail)
+    except BadGeometry as exc:
+        raise ApiError(RegistryCode.NO_BOUNDARY, _("No boundary is on record for %(unit)s.")
+                       % {"unit": unit.local_name}) from exc
+
+
 @router.get("/{code}", response={200: UnitDetailOut, **_ERRORS}, summary="One unit")
 def get_unit(
     request: HttpRequest,
@@ -170,12 +234,7 @@ def get_unit(
 ) -> Unit:
     """The unit with `code` active on `active_on` (today), else the latest that ended."""
     day = active_on or timezone.localdate()
-    with_code = _units().filter(code=code)
-    unit = with_code.active_on(day).first() or with_code.filter(
-        valid_to__isnull=False
-    ).order_by("-valid_to", "-pk").first()
-    if unit is None:
-        raise ApiError(Common.NOT_FOUND, _("No unit has the code %(code)s.") % {"code": code})
+    unit = _unit_by_code(code, day)
     children = Unit.objects.filter(parent=unit)
     if unit.is_active_on(day):
         children = children.active_on(day)

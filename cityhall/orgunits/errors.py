@@ -10,3 +10,4 @@ class RegistryCode(ErrorCode):
 
     MISSING_PARAMETER = "missing_parameter", 400  # neither an address nor a whole point
     UNKNOWN_PLACE = "unknown_place", 404  # the place lies in no unit
+    NO_BOUNDARY = "no_boundary", 404  # the unit exists; no boundary is on record for it

@@ -20,6 +20,7 @@ from cityhall.accounts.models import User, UserKind
 from cityhall.core import limits
 from cityhall.core.audit import Actor
 from cityhall.core.files.serve import serve_file
+from cityhall.orgunits.maps import unit_map_layer
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
 from cityhall.reports import services
 from cityhall.reports.filters import PublicReportFilter
@@ -361,20 +362,19 @@ def report_pins_geojson(request: HttpRequest) -> JsonResponse:
 
 
 @require_GET
-def report_units_geojson(request: HttpRequest) -> JsonResponse:
-    """The commune-level units in service: their boundaries where known, else their centres."""
-    rows = (Unit.objects.active_on().commune_level()
-            .values("code", "name", "latitude", "longitude", "boundary").order_by("code"))
-    features = []
-    for r in rows:
-        geometry = r["boundary"]
-        if not geometry and r["latitude"] is not None and r["longitude"] is not None:
-            geometry = {"type": "Point", "coordinates": [r["longitude"], r["latitude"]]}
-        if geometry:
-            features.append({"type": "Feature", "geometry": geometry,
-                             "properties": {"code": r["code"], "name": r["name"]}})
-    response = JsonResponse({"type": "FeatureCollection", "features": features})
-    response["Cache-Control"] = "public, max-age=3600"
+def report_units_geojson(request: HttpRequest) -> HttpResponse:
+    """The commune-level units in service: light boundaries where known, else their centres.
+
+    Built once per process (cityhall.orgunits.maps) and revalidated by ETag, so a map costs
+    the page nothing and a returning browser a 304.
+    """
+    layer = unit_map_layer()
+    if request.headers.get("If-None-Match") == layer.etag:
+        response = HttpResponse(status=304)
+    else:
+        response = HttpResponse(layer.body, content_type="application/geo+json")
+    response["ETag"] = layer.etag
+    response["Cache-Control"] = "public, max-age=600"
     return response
 
 

@@ -1,0 +1,49 @@
+"""TEST DATA ONLY: stand-in unit polygons for the tests, never shipped or shown as boundaries.
+
+No openly licensed ward boundaries for the city could be had (docs/registry.md,
+"Boundaries"), so the tests cut the city into the Voronoi cells of the registry's own unit
+centres: real-looking, non-overlapping polygons that tile the city, which is all that point
+resolution, the boundary API and the maps need to be exercised. They are NOT the units'
+legal boundaries and are labelled so in their `source`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import shapely
+from shapely.geometry import MultiPoint, mapping
+
+from cityhall.core.audit import SYSTEM
+from cityhall.orgunits.models import COMMUNE_LEVEL, Unit
+from cityhall.orgunits.services import BoundaryImport, import_boundaries
+from cityhall.orgunits.sources import PROVINCE_CODE
+
+TEST_SOURCE = "TEST DATA: Voronoi cells of the registry's unit centres (not boundaries)"
+
+
+def voronoi_collection(day: dt.date | None = None) -> dict[str, Any]:
+    """A FeatureCollection with one test polygon per commune-level unit that has a centre."""
+    units = [u for u in Unit.objects.active_on(day).filter(kind__in=COMMUNE_LEVEL,
+                                                            parent__code=PROVINCE_CODE)
+             if u.latitude is not None and u.longitude is not None]
+    points = MultiPoint([(u.longitude, u.latitude) for u in units])
+    frame = points.envelope.buffer(0.05)
+    cells = shapely.voronoi_polygons(points, extend_to=frame)
+    features = []
+    for unit in units:
+        centre = shapely.Point(unit.longitude, unit.latitude)
+        cell = next(c for c in cells.geoms if c.covers(centre))
+        features.append({
+            "type": "Feature",
+            "properties": {"code": unit.code, "name": unit.name},
+            "geometry": mapping(cell.intersection(frame)),
+        })
+    return {"type": "FeatureCollection", "features": features}
+
+
+def load_test_boundaries(day: dt.date | None = None) -> BoundaryImport:
+    """Attach the Voronoi test polygons to the units, labelled as test data."""
+    return import_boundaries(actor=SYSTEM, collection=voronoi_collection(day), day=day,
+                             source=TEST_SOURCE, licence="test data")
