@@ -111,6 +111,18 @@ def _more_steps(world: World, n: int) -> None:
                                assignee=people.leader if i % 2 == 0 else people.officer)
 
 
+def _with_boundary(w: World) -> dict[str, str]:
+    """The ward, given a (test) boundary so that its boundary can be read."""
+    ward = w.people.ward
+    if ward.boundary is None:
+        lat, lon = ward.latitude or 10.78, ward.longitude or 106.70
+        ward.boundary = {"type": "Polygon", "coordinates": [[
+            [lon - 0.01, lat - 0.01], [lon + 0.01, lat - 0.01], [lon + 0.01, lat + 0.01],
+            [lon - 0.01, lat + 0.01], [lon - 0.01, lat - 0.01]]]}
+        ward.save(update_fields=["boundary"])
+    return {"code": ward.code}
+
+
 @dataclass(frozen=True)
 class Read:
     """A GET under contract.
@@ -147,6 +159,7 @@ READS = {
                   anonymous=200, is_list=True, paged=True, max_page=500, grow=_more_units),
     "unit": Read("/api/v1/units/{code}", fill=lambda w: {"code": w.people.ward.code},
                  anonymous=200),
+    "boundary": Read("/api/v1/units/{code}/boundary", fill=_with_boundary, anonymous=200),
     "resolve": Read("/api/v1/units/resolve", query=lambda w: "address=Phường Sài Gòn",
                     anonymous=200),
     "me": Read("/api/v1/me"),
