@@ -198,3 +198,24 @@ def test_the_map_layer_draws_light_boundaries_and_revalidates() -> None:
     again = _layer(client, HTTP_IF_NONE_MATCH=response["ETag"])
     assert again.status_code == 304 and again["ETag"] == response["ETag"]
     assert unit_map_layer().etag == response["ETag"]
+
+
+def test_nearby_keeps_the_circle_not_the_box(monkeypatch: pytest.MonkeyPatch) -> None:
+    from cityhall.reports import queries
+    from cityhall.reports.models import Report
+    from tests.reports_support import categories, flood
+
+    categories()
+    centre = flood().report
+    assert centre.latitude is not None and centre.longitude is not None
+    lat, lon = centre.latitude, centre.longitude
+    # 100 m north is in; 100 m north-east and east (141 m away) is in the box, not the circle.
+    north = flood(latitude=lat + 100 / 110_574, longitude=lon).report
+    corner = flood(latitude=lat + 100 / 110_574, longitude=lon + 100 / 109_600).report
+    for limit in (queries.NEARBY_EXACT_LIMIT, 1):
+        # 1: more candidates than the limit, so the database computes the distance.
+        monkeypatch.setattr(queries, "NEARBY_EXACT_LIMIT", limit)
+        found = set(Report.objects.nearby(lat, lon, 120).values_list("pk", flat=True))
+        assert found == {centre.pk, north.pk}, limit
+        assert corner.pk in set(Report.objects.nearby(lat, lon, 160).values_list("pk",
+                                                                                   flat=True))

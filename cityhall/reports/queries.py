@@ -12,6 +12,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from cityhall.core.text import search_key
+from cityhall.orgunits.geo import distance_km
 from cityhall.reports.states import OPEN_STATES
 from cityhall.workflow.calendar_data import current_calendar
 from cityhall.workflow.models import WorkflowCaseQuerySet
@@ -23,6 +24,8 @@ if TYPE_CHECKING:
 # Metres per degree of latitude, and of longitude at the equator (WGS 84, good to 0.5 %).
 _M_PER_DEG_LAT = 110_574.0
 _M_PER_DEG_LON = 111_320.0
+#: Candidates above which `nearby` leaves the exact distance to the database.
+NEARBY_EXACT_LIMIT = 5000
 
 
 class CategoryQuerySet(models.QuerySet[Any]):
@@ -81,18 +84,33 @@ class ReportQuerySet(WorkflowCaseQuerySet["Report"]):
         return self.filter(unit=unit)
 
     def nearby(self, lat: float, lon: float, radius_m: float) -> Self:
-        """Reports with a point within `radius_m` metres (equirectangular; fine below 50 km)."""
+        """Reports with a point within `radius_m` metres of (lat, lon).
+
+        The database only narrows by a box around the circle (an indexable range on both
+        columns); the distance itself is computed here, great-circle (haversine), the same
+        formula as the registry's (cityhall.orgunits.geo). Haversine rather than shapely
+        in a metric projection: it needs no projection library, and on a sphere its error
+        against the ellipsoid (under 0.5%) is far below a phone's GPS error. So the query
+        runs once for the candidates' coordinates, then the page selects them by key.
+        A box holding more than NEARBY_EXACT_LIMIT points (a 50 km search over years of
+        reports) is filtered in SQL by the equirectangular distance instead, which at the
+        city's latitude and such radii differs from haversine by less than a metre per km.
+        """
         dlat = radius_m / _M_PER_DEG_LAT
         k = _M_PER_DEG_LON * math.cos(math.radians(lat))
         dlon = radius_m / k if k > 1e-6 else 180.0
+        box = self.filter(latitude__range=(lat - dlat, lat + dlat),
+                          longitude__range=(lon - dlon, lon + dlon))
+        rows = list(box.order_by().values_list("pk", "latitude", "longitude")
+                    [: NEARBY_EXACT_LIMIT + 1])
+        if len(rows) <= NEARBY_EXACT_LIMIT:
+            radius_km = radius_m / 1000
+            inside = [pk for pk, p_lat, p_lon in rows
+                      if distance_km(lat, lon, p_lat, p_lon) <= radius_km]
+            return box.filter(pk__in=inside)
         dy = (F("latitude") - lat) * _M_PER_DEG_LAT
         dx = (F("longitude") - lon) * k
-        return (
-            self.filter(latitude__range=(lat - dlat, lat + dlat),
-                        longitude__range=(lon - dlon, lon + dlon))
-            .alias(_d2=dx * dx + dy * dy)
-            .filter(_d2__lte=radius_m * radius_m)
-        )
+        return box.alias(_d2=dx * dx + dy * dy).filter(_d2__lte=radius_m * radius_m)
 
     def received_between(
         self, start: dt.datetime | None = None, end: dt.datetime | None = None
