@@ -219,3 +219,7 @@ def test_nearby_keeps_the_circle_not_the_box(monkeypatch: pytest.MonkeyPatch) ->
         assert found == {centre.pk, north.pk}, limit
         assert corner.pk in set(Report.objects.nearby(lat, lon, 160).values_list("pk",
                                                                                    flat=True))
+    # Nothing near: still a query that compiles to SQL (the Open311 pages compile it).
+    monkeypatch.setattr(queries, "NEARBY_EXACT_LIMIT", 5000)
+    empty = Report.objects.nearby(lat + 0.5, lon, 100)
+    assert "IS NULL" in str(empty.query) and not empty.exists()

@@ -204,7 +204,7 @@ def test_a_partner_files_a_request_and_gets_its_id_and_notice(client: Client, ke
     assert len(requests) == 1
     code = requests[0].findtext("service_request_id") or ""
     assert code.startswith("PA-")
-    assert (requests[0].findtext("service_notice") or "").startswith("Phường Thủ Đức")
+    assert (requests[0].findtext("service_notice") or "").startswith("Chưa có dữ liệu ranh giới")
     assert requests[0].findtext("account_id") == "acct-4242"
     report = Report.objects.get(code=code)
     assert report.channel == "open311" and report.api_key is not None
@@ -531,7 +531,7 @@ def test_extensions_add_the_public_handling_log_and_photos(client: Client) -> No
     steps = root.findall("request/extended_attributes/handling_log/step")
     assert [s.findtext("state") for s in steps] == ["received", "assigned", "resolved"]
     assert [s.findtext("status") for s in steps] == ["open", "open", "closed"]
-    assert steps[0].findtext("note", "").startswith("Phường Thủ Đức")
+    assert steps[0].findtext("note", "").startswith("Chưa có dữ liệu ranh giới")
     assert steps[1].findtext("note") == ""
     assert steps[2].findtext("note") == "Đã khơi thông cống."
     assert all(W3C.match(s.findtext("datetime") or "") for s in steps)

@@ -37,7 +37,9 @@ def test_a_point_in_thu_duc_goes_to_phuong_thu_duc_with_the_reason() -> None:
     assert made.created
     assert report.unit == unit_named(THUDUC)
     assert report.place_unit == unit_named(THUDUC)
-    assert report.routing_reason.startswith("Phường Thủ Đức")
+    # In the site's language and in words for the resident (no instruction to the operator).
+    assert "Phường Thủ Đức" in report.routing_reason
+    assert report.routing_reason.startswith("Chưa có dữ liệu ranh giới cho nơi này")
     assert report.state == "received"
     assert report.code.startswith("PA-260302-")
     # The category's 5 working days, from Monday 2 March 2026 09:00.

@@ -107,7 +107,9 @@ class ReportQuerySet(WorkflowCaseQuerySet["Report"]):
             radius_km = radius_m / 1000
             inside = [pk for pk, p_lat, p_lon in rows
                       if distance_km(lat, lon, p_lat, p_lon) <= radius_km]
-            return box.filter(pk__in=inside)
+            # An empty IN () cannot be compiled (the Open311 pages compile the query to
+            # SQL): a key is never null, so that is the empty answer that compiles.
+            return box.filter(pk__in=inside) if inside else box.filter(pk__isnull=True)
         dy = (F("latitude") - lat) * _M_PER_DEG_LAT
         dx = (F("longitude") - lon) * k
         return box.alias(_d2=dx * dx + dy * dy).filter(_d2__lte=radius_m * radius_m)
