@@ -267,6 +267,9 @@ CITYHALL_REPORTS_PHOTO_WINDOW_MINUTES = env_int("CITYHALL_REPORTS_PHOTO_WINDOW_M
 # The report maps draw our own unit layer; a city may point them at its own tile server
 # (e.g. "https://tiles.example.gov.vn/{z}/{x}/{y}.png"). Empty: no tiles are fetched.
 CITYHALL_MAP_TILES_URL = env_str("CITYHALL_MAP_TILES_URL", "")
+# Shown on the map beside the tiles, as their terms require (OpenStreetMap's tile servers:
+# "© OpenStreetMap contributors"; see docs/operations.md, "Maps").
+CITYHALL_MAP_TILES_ATTRIBUTION = env_str("CITYHALL_MAP_TILES_ATTRIBUTION", "")
 
 # Open311 GeoReport v2 (/open311/v2/): the jurisdiction this server answers for.
 CITYHALL_OPEN311_JURISDICTION = env_str("CITYHALL_OPEN311_JURISDICTION", "tphcm.gov.vn")

@@ -60,7 +60,8 @@ def actor_of(request: HttpRequest) -> Any:
 def map_context() -> dict[str, str]:
     """What every map needs: our own unit layer and the city's tile server, if any."""
     return {"map_units_url": reverse("reports:report_units_geojson"),
-            "map_tiles_url": settings.CITYHALL_MAP_TILES_URL}
+            "map_tiles_url": settings.CITYHALL_MAP_TILES_URL,
+            "map_tiles_attribution": settings.CITYHALL_MAP_TILES_ATTRIBUTION}
 
 
 def submit_from_form(
