@@ -33,7 +33,14 @@ pytestmark = [
     ),
 ]
 
-SHOTS = Path(os.environ.get("CITYHALL_SCREENSHOTS", "/tmp/geo"))
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: CITYHALL_SCREENSHOTS when set (to look at them), else tmp."""
+    folder = Path(os.environ.get("CITYHALL_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
 
 
 @pytest.fixture
@@ -48,12 +55,11 @@ def site(
     call_command("load_demo", verbosity=0)
     call_command("load_categories", verbosity=0)
     load_test_boundaries()
-    SHOTS.mkdir(parents=True, exist_ok=True)
     return str(live_server.url)
 
 
 def test_a_resident_files_a_report_by_clicking_inside_a_ward_on_the_map(
-    browser: Browser, site: str  # noqa: F811 (fixture)
+    browser: Browser, site: str, shots: Path  # noqa: F811 (fixture)
 ) -> None:
     saigon = Unit.objects.active_on().commune_level().get(name="Phường Sài Gòn")
     inside = area_shape(saigon.boundary).representative_point()
@@ -84,7 +90,7 @@ def test_a_resident_files_a_report_by_clicking_inside_a_ward_on_the_map(
     page.locator("#report-map").click(position={"x": x, "y": y})
     status = page.locator("#pin-status")
     status.filter(has_text="Điểm nằm trong ranh giới Phường Sài Gòn").wait_for()
-    page.screenshot(path=str(SHOTS / "form-pin-in-saigon.png"), full_page=True)
+    page.screenshot(path=str(shots / "form-pin-in-saigon.png"), full_page=True)
     page.click("#report-submit")
     page.wait_for_url("**/sent/?t=*")
     code = page.inner_text("[data-testid=report-code]")
@@ -104,19 +110,18 @@ def test_a_resident_files_a_report_by_clicking_inside_a_ward_on_the_map(
     osm = leader.page.get_attribute("[data-testid=osm-link]", "href") or ""
     assert f"mlat={report.latitude:.6f}" in osm
     assert leader.fits_the_screen()
-    leader.page.screenshot(path=str(SHOTS / "staff-report-map.png"), full_page=True)
+    leader.page.screenshot(path=str(shots / "staff-report-map.png"), full_page=True)
     assert leader.outside == [] and leader.errors == []
 
 
 def test_without_boundaries_the_map_shows_centres_says_so_and_my_location_sets_the_pin(
     browser: Browser, committed_registry: None, live_server: LiveServer,  # noqa: F811
-    settings: Settings,
+    settings: Settings, shots: Path,
 ) -> None:
     call_command("compile_catalogues")
     setting_changed.send(sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS,
                          enter=True)
     call_command("load_categories", verbosity=0)
-    SHOTS.mkdir(parents=True, exist_ok=True)
     thu_duc = Unit.objects.active_on().commune_level().get(name="Phường Thủ Đức")
     context = browser.new_context(
         viewport=PHONE, locale="vi-VN", permissions=["geolocation"],
@@ -135,6 +140,6 @@ def test_without_boundaries_the_map_shows_centres_says_so_and_my_location_sets_t
     assert page.input_value("#id_latitude") == f"{thu_duc.latitude:.6f}"
     page.fill(".map-search-input", "linh trung")
     page.locator(".map-search-result", has_text="Phường Linh Xuân").first.wait_for()
-    page.screenshot(path=str(SHOTS / "phone-form-no-boundaries.png"), full_page=True)
+    page.screenshot(path=str(shots / "phone-form-no-boundaries.png"), full_page=True)
     assert errors == []
     context.close()
