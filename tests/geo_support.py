@@ -25,15 +25,16 @@ TEST_SOURCE = "TEST DATA: Voronoi cells of the registry's unit centres (not boun
 
 def voronoi_collection(day: dt.date | None = None) -> dict[str, Any]:
     """A FeatureCollection with one test polygon per commune-level unit that has a centre."""
-    units = [u for u in Unit.objects.active_on(day).filter(kind__in=COMMUNE_LEVEL,
-                                                            parent__code=PROVINCE_CODE)
-             if u.latitude is not None and u.longitude is not None]
-    points = MultiPoint([(u.longitude, u.latitude) for u in units])
+    centres = [(u, (u.longitude, u.latitude))
+               for u in Unit.objects.active_on(day).filter(kind__in=COMMUNE_LEVEL,
+                                                           parent__code=PROVINCE_CODE)
+               if u.latitude is not None and u.longitude is not None]
+    points = MultiPoint([xy for _u, xy in centres])
     frame = points.envelope.buffer(0.05)
     cells = shapely.voronoi_polygons(points, extend_to=frame)
     features = []
-    for unit in units:
-        centre = shapely.Point(unit.longitude, unit.latitude)
+    for unit, xy in centres:
+        centre = shapely.Point(xy)
         cell = next(c for c in cells.geoms if c.covers(centre))
         features.append({
             "type": "Feature",
