@@ -48,3 +48,26 @@ def load_test_boundaries(day: dt.date | None = None) -> BoundaryImport:
     """Attach the Voronoi test polygons to the units, labelled as test data."""
     return import_boundaries(actor=SYSTEM, collection=voronoi_collection(day), day=day,
                              source=TEST_SOURCE, licence="test data")
+
+
+def voronoi_legacy_collection() -> dict[str, Any]:
+    """TEST DATA: one polygon per pre-2025 ward, commune or township that has a centre."""
+    from cityhall.orgunits.sources import LEGACY_END
+
+    centres: list[tuple[Unit, tuple[float, float]]] = []
+    seen: set[tuple[float, float]] = set()
+    for u in Unit.objects.filter(valid_to=LEGACY_END, kind__in=COMMUNE_LEVEL).order_by("code"):
+        # A few old units share a centre in the source: one cell each, so the first keeps it.
+        if u.latitude is not None and u.longitude is not None and (
+                (u.longitude, u.latitude) not in seen):
+            seen.add((u.longitude, u.latitude))
+            centres.append((u, (u.longitude, u.latitude)))
+    points = MultiPoint([xy for _u, xy in centres])
+    frame = points.envelope.buffer(0.05)
+    cells = shapely.voronoi_polygons(points, extend_to=frame)
+    features = []
+    for unit, xy in centres:
+        cell = next(c for c in cells.geoms if c.covers(shapely.Point(xy)))
+        features.append({"type": "Feature", "properties": {"ma_xa": unit.code},
+                         "geometry": mapping(cell.intersection(frame))})
+    return {"type": "FeatureCollection", "features": features}

@@ -9,9 +9,12 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
+import shapely
+from django.core.management import call_command
 from django.test import Client
 from django.utils import translation
 from shapely.geometry import shape
@@ -223,3 +226,41 @@ def test_nearby_keeps_the_circle_not_the_box(monkeypatch: pytest.MonkeyPatch) ->
     monkeypatch.setattr(queries, "NEARBY_EXACT_LIMIT", 5000)
     empty = Report.objects.nearby(lat + 0.5, lon, 100)
     assert "IS NULL" in str(empty.query) and not empty.exists()
+
+
+def test_new_boundaries_are_derived_from_the_old_wards_through_the_successions(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from cityhall.orgunits.boundaries import derive_boundaries
+    from cityhall.orgunits.sources import LEGACY_END
+    from tests.geo_support import voronoi_legacy_collection
+
+    old = voronoi_legacy_collection()
+    derived = derive_boundaries(old, source="test", licence="test data")
+    features = {f["properties"]["name"]: f for f in derived.collection["features"]}
+    assert derived.unmatched == []
+    # Côn Đảo had no wards: with no polygon for it, it gets none (never an invented one).
+    assert "Đặc khu Côn Đảo" in derived.without_boundary
+    assert len(features) + len(derived.without_boundary) == 168
+    # Xã An Phú Tây was split between Phường Bình Đông and Xã Bình Chánh: both approximate.
+    for name in ("Phường Bình Đông", "Xã Bình Chánh"):
+        props = features[name]["properties"]
+        assert props["approximate"] is True and "Xã An Phú Tây" in props["approximate_note"]
+    whole = [f for f in features.values() if not f["properties"]["approximate"]]
+    assert whole, "units made of whole old wards are exact unions"
+    # The new units tile the old ones: no overlap, nothing lost.
+    shapes = [shape(f["geometry"]) for f in features.values()]
+    union = shapely.union_all(shapes)
+    assert sum(s.area for s in shapes) == pytest.approx(union.area, rel=1e-3)
+
+    path = tmp_path / "old.geojson"
+    path.write_text(json.dumps(old), encoding="utf-8")
+    call_command("derive_boundaries", str(path), "--source", "test", "--licence", "test data",
+                 "--output", str(tmp_path / "new.geojson"), "--import")
+    out = capsys.readouterr().out
+    assert f"derived {len(features)} boundaries" in out and "Đặc khu Côn Đảo" in out
+    assert json.loads((tmp_path / "new.geojson").read_text(encoding="utf-8")) == json.loads(
+        json.dumps(derived.collection))
+    ben_nghe = Unit.objects.get(name="Phường Bến Nghé", valid_to=LEGACY_END)
+    found = resolve_point(ben_nghe.latitude or 0, ben_nghe.longitude or 0)
+    assert (found.unit.name, found.method) == ("Phường Sài Gòn", "point_in_polygon")

@@ -266,8 +266,8 @@ def _point_units(day: dt.date) -> _PointUnits:
 def _inside_reason(unit: Unit) -> str:
     reason = _("The point lies inside the boundary of %(unit)s.") % {"unit": unit.local_name}
     if unit.boundary_approximate:
-        reason += " " + _("That boundary is approximate here; staff will move the report if "
-                          "it belongs to a neighbouring unit.")
+        reason += " " + _("Part of that boundary is approximate; staff will move the report "
+                          "if it belongs to a neighbouring unit.")
     return reason
 
 
