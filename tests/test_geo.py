@@ -114,7 +114,8 @@ def test_an_approximate_boundary_says_so_to_the_resident_and_in_the_api() -> Non
     with translation.override("en"):
         found = resolve_point(10.78, 106.70, day=DAY)
     assert found.unit == unit and "approximate" in found.reason
-    body = Client().get(f"/api/v1/units/{unit.code}/boundary", {"active_on": DAY.isoformat()}).json()
+    body = Client().get(f"/api/v1/units/{unit.code}/boundary",
+                        {"active_on": DAY.isoformat()}).json()
     assert body["properties"]["approximate"] is True
     assert body["properties"]["approximate_note"] == "Old ward split along a street"
     assert (body["properties"]["source"], body["properties"]["licence"]) == (
