@@ -265,3 +265,17 @@ def test_new_boundaries_are_derived_from_the_old_wards_through_the_successions(
     ben_nghe = Unit.objects.get(name="Phường Bến Nghé", valid_to=LEGACY_END)
     found = resolve_point(ben_nghe.latitude or 0, ben_nghe.longitude or 0)
     assert (found.unit.name, found.method) == ("Phường Sài Gòn", "point_in_polygon")
+
+
+def test_the_process_wide_index_follows_an_import(committed_registry: None) -> None:
+    """Outside a transaction the STRtree is cached; an import empties it at once."""
+    saigon = Unit.objects.active_on().get(name="Phường Sài Gòn")
+    lat, lon = saigon.latitude or 0, saigon.longitude or 0
+    assert resolve_point(lat, lon).method == "nearest_centre"
+    from cityhall.orgunits import resolve
+
+    assert resolve._POINT_UNITS._values, "the index is kept outside a transaction"
+    assert resolve_point(lat, lon).method == "nearest_centre"  # served from the cache
+    load_test_boundaries()
+    found = resolve_point(lat, lon)
+    assert (found.unit, found.method) == (saigon, "point_in_polygon")

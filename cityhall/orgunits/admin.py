@@ -87,8 +87,10 @@ class UnitAdmin(admin.ModelAdmin):
     inlines = (SuccessorInline,)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Unit | None = None) -> Any:
-        # Boundaries come from `cityhall import_boundaries`, not from typing GeoJSON here.
-        return (*self.readonly_fields, "boundary")
+        # Boundaries come from `cityhall import_boundaries`, not from typing GeoJSON here,
+        # and their source, licence and approximation come with them.
+        return (*self.readonly_fields, "boundary", "boundary_source", "boundary_licence",
+                "boundary_approximate", "boundary_note")
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         # Units are never deleted: they end (valid_to) and name their successors.
