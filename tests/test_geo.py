@@ -113,7 +113,10 @@ def test_an_approximate_boundary_says_so_to_the_resident_and_in_the_api() -> Non
                       source="Test survey 2026", licence="CC BY 4.0")
     with translation.override("en"):
         found = resolve_point(10.78, 106.70, day=DAY)
-    assert found.unit == unit and "approximate" in found.reason
+    assert found.unit == unit and "approximate" in found.reason and found.approximate
+    answer = Client().get("/api/v1/units/resolve", {"lat": "10.78", "lon": "106.70",
+                                                    "active_on": DAY.isoformat()}).json()
+    assert answer["approximate"] is True and answer["method"] == "point_in_polygon"
     body = Client().get(f"/api/v1/units/{unit.code}/boundary",
                         {"active_on": DAY.isoformat()}).json()
     assert body["properties"]["approximate"] is True

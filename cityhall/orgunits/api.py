@@ -90,6 +90,8 @@ class ResolutionOut(Schema):
     reason: str
     split: bool
     alternatives: list[UnitOut]
+    approximate: bool = Field(
+        False, description="The point was placed by a boundary marked approximate.")
 
 
 def _units() -> UnitQuerySet:
@@ -145,6 +147,7 @@ def resolve_place(
         "reason": found.reason,
         "split": found.split,
         "alternatives": list(found.alternatives),
+        "approximate": found.approximate,
     }
 
 

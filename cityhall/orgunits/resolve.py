@@ -57,6 +57,8 @@ class Resolution:
     split: bool = False
     #: The other units that took part of a split old unit.
     alternatives: tuple[Unit, ...] = field(default_factory=tuple)
+    #: True when the point was placed by a boundary marked approximate.
+    approximate: bool = False
 
 
 def _day_text(day: dt.date) -> str:
@@ -287,7 +289,8 @@ def resolve_point(lat: float, lon: float, *, day: dt.date | None = None) -> Reso
         # On a shared edge two units cover the point: an exact boundary beats an
         # approximate one, then the lower code decides, so the answer never wavers.
         unit = min(covering, key=lambda u: (u.boundary_approximate, u.code))
-        return Resolution(unit=unit, method=METHOD_POINT_IN_POLYGON, reason=_inside_reason(unit))
+        return Resolution(unit=unit, method=METHOD_POINT_IN_POLYGON, reason=_inside_reason(unit),
+                          approximate=unit.boundary_approximate)
 
     best: tuple[float, float, Unit] | None = None
     nearest_km = math.inf
