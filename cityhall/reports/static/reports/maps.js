@@ -135,7 +135,14 @@
             found.push({ feature: f, former: null, rank: fold(p.name).indexOf(key) === 0 ? 0 : 1 });
             return;
           }
-          var old = (p.former || []).filter(function (n) { return fold(n).indexOf(key) >= 0; });
+          // An old name matches by itself ("ben nghe"); its district only helps a key
+          // longer than the name ("phuong 1 quan 3"), so "thu duc" does not list every
+          // ward of the old Thành phố Thủ Đức.
+          var old = (p.former || []).filter(function (n) {
+            var own = fold(n.split(",")[0]);
+            return own.indexOf(key) >= 0 ||
+              (key.length > own.length && fold(n.replace(/,/g, "")).indexOf(key.replace(/,/g, "")) >= 0);
+          });
           if (old.length) { found.push({ feature: f, former: old[0], rank: 2 }); }
         });
         found.sort(function (a, b) { return a.rank - b.rank || fold(a.feature.properties.name).localeCompare(fold(b.feature.properties.name)); });
