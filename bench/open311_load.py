@@ -115,8 +115,10 @@ def machine(db_version: str) -> list[str]:
                 ram_gb = int(line.split()[1]) / 1024 / 1024
     except OSError:
         pass
-    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
-    wrk_version = (wrk.stdout or wrk.stderr).splitlines()[0] if (wrk.stdout or wrk.stderr) else ""
+    wrk_version = "none"
+    if shutil.which("wrk"):
+        wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+        wrk_version = (wrk.stdout or wrk.stderr or "none").splitlines()[0]
     return [
         f"machine:      {cpu}, {os.cpu_count()} cores, {ram_gb:.1f} GiB RAM",
         f"software:     Python {platform.python_version()}, {db_version}",
@@ -323,8 +325,21 @@ def profile(server: Server, seconds: int, name: str) -> list[subprocess.Popen[by
             for pid in server.workers()]
 
 
-def _filer(seconds: float, out: Any) -> None:
-    """One filing worker (a forked process): `file_pending` until the queue is empty."""
+def backend_seconds(pid: int) -> float:
+    """CPU seconds (user + system) the database backend process `pid` has used so far."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return float("nan")  # not on this machine (a remote database)
+    # utime and stime are fields 14 and 15 of stat; [0] here is field 3.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _filer(seconds: float, batch: int, out: Any) -> None:
+    """One filing worker (a forked process): `file_pending` until the queue is empty.
+
+    Puts (filed, wall seconds, CPU seconds here, CPU seconds of its database backend).
+    """
     from django.conf import settings
     from django.db import connection
 
@@ -334,22 +349,72 @@ def _filer(seconds: float, out: Any) -> None:
 
     from cityhall.open311.intake import file_pending
 
-    began = time.perf_counter()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        backend = int(cursor.fetchone()[0])
+    began, cpu, db = time.perf_counter(), time.process_time(), backend_seconds(backend)
     filed = 0
     while time.perf_counter() - began < seconds:
-        done = file_pending(limit=50)
+        done = file_pending(limit=batch, batch=batch)
         filed += done.total
         if done.total == 0:
             break
+    out.put((filed, time.perf_counter() - began, time.process_time() - cpu,
+             backend_seconds(backend) - db))
     connection.close()
-    out.put((filed, time.perf_counter() - began))
 
 
-def drain(seconds: float = 60.0, filers: int = 1) -> None:
+def queue_backlog(api_key: str, count: int) -> int:
+    """Queue `count` checked submissions at once (bulk INSERT), as accepted POSTs would be."""
+    from django.utils import timezone
+
+    from cityhall.accounts.models import ApiKey
+    from cityhall.open311.intake import payload_of
+    from cityhall.open311.models import Intake
+    from cityhall.reports.services import Contact
+
+    key = ApiKey.objects.order_by("-pk").first()  # the partner key `prepare` just made
+    if key is None:
+        raise SystemExit("no partner key")
+    rows: list[dict[str, Any]] = []
+    now = timezone.now()
+    for n, body in enumerate(post_bodies(api_key, count=min(count, 2000))):
+        form = urllib.parse.parse_qs(body)
+        rows.append({
+            "category": form["service_code"][0], "description": form["description"][0],
+            "latitude": float(form["lat"][0]), "longitude": float(form["long"][0]),
+            "address": "", "contact": Contact(name="Nguyễn Văn An", phone=f"09{n:08d}"),
+            "attributes": {k[10:-1]: v[0] for k, v in form.items() if k.startswith("attribute[")},
+            "media_urls": []})
+    made = 0
+    while made < count:
+        chunk = [Intake(api_key=key, payload=payload_of(**rows[(made + i) % len(rows)]),
+                        created_at=now, next_attempt_at=now)
+                 for i in range(min(5000, count - made))]
+        Intake.objects.bulk_create(chunk)
+        made += len(chunk)
+    return made
+
+
+def batch_statements(batch: int) -> tuple[int, float]:
+    """Statements of one filing batch of `batch` queued intakes, and its wall seconds."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cityhall.open311.intake import file_batch
+
+    with CaptureQueriesContext(connection) as ctx:
+        began = time.perf_counter()
+        done = file_batch(limit=batch)
+        took = time.perf_counter() - began
+    return (len(ctx.captured_queries) if done.total == batch else -1), took
+
+
+def drain(seconds: float = 60.0, filers: int = 1, batch: int = 100) -> None:
     """File the queued Open311 backlog with `filers` worker processes for up to `seconds`.
 
-    Each process runs the worker's own `open311.intake.file_pending` (claims with SKIP
-    LOCKED, one transaction per submission); the rate is what they filed over the time
+    Each process runs the worker's own `open311.intake.file_pending` (claims a batch with
+    SKIP LOCKED, files it in one transaction); the rate is what they filed over the time
     until the last one stopped.
     """
     import multiprocessing
@@ -362,8 +427,10 @@ def drain(seconds: float = 60.0, filers: int = 1) -> None:
     connection.close()  # not shared with the forked workers
     context = multiprocessing.get_context("fork")
     out = context.Queue()
+    load = os.getloadavg()[0]
     began = time.perf_counter()
-    workers = [context.Process(target=_filer, args=(seconds, out)) for _ in range(filers)]
+    workers = [context.Process(target=_filer, args=(seconds, batch, out))
+               for _ in range(filers)]
     for worker in workers:
         worker.start()
     results = [out.get(timeout=seconds + 120) for _ in workers]
@@ -371,12 +438,20 @@ def drain(seconds: float = 60.0, filers: int = 1) -> None:
         worker.join()
     took = time.perf_counter() - began
     filed = sum(r[0] for r in results)
+    here = sum(r[2] for r in results)
+    there = sum(r[3] for r in results)
     left = Intake.objects.filter(status="pending").count()
     refused = Intake.objects.exclude(status__in=["pending", "done"]).count()
     connection.close()
-    print(f"queued:       {waiting:,} waiting after the run; {filers} worker process(es) "
-          f"filed {filed:,} in {took:.1f} s ({filed / took if took else 0:,.0f}/s); "
-          f"{left:,} still waiting, {refused:,} refused or failed in all", flush=True)
+    per = 1000 / filed if filed else 0.0
+    print(f"queued:       {waiting:,} waiting; {filers} worker process(es), batches of "
+          f"{batch}, filed {filed:,} in {took:.1f} s ({filed / took if took else 0:,.0f}/s); "
+          f"{left:,} still waiting, {refused:,} refused or failed in all; load avg "
+          f"{load:.2f} before, {os.getloadavg()[0]:.2f} after", flush=True)
+    print(f"  per report: {took * filers * per:.2f} ms of worker wall time, CPU "
+          f"{here * per:.2f} ms in the worker + {there * per:.2f} ms in its database "
+          f"backend; the rest ({(took * filers - here - there) * per:.2f} ms) is waiting "
+          f"(commit, locks, the other processes on the cores)", flush=True)
 
 
 def describe(label: str, result: dict[str, Any]) -> str:
@@ -411,15 +486,26 @@ def main() -> None:
                              "to 60 s (timed)")
     parser.add_argument("--filers", type=int, default=1,
                         help="worker processes filing the queued backlog (default 1)")
+    parser.add_argument("--filing", action="store_true",
+                        help="measure the queued filing alone, no HTTP: for each size, queue "
+                             "--backlog submissions and file them with 1, then 2 worker "
+                             "processes for --filing-seconds each")
+    parser.add_argument("--backlog", type=int, default=30000,
+                        help="submissions queued before each filing run (default 30000)")
+    parser.add_argument("--filing-seconds", type=int, default=40,
+                        help="seconds per filing run (default 40)")
+    parser.add_argument("--batch", type=int, default=100,
+                        help="intakes per filing transaction (CITYHALL_INTAKE_BATCH; default 100)")
     parser.add_argument("--profile", action="store_true",
                         help="py-spy record the workers (bench/results/*.txt)")
     args = parser.parse_args()
     sizes = [int(s) for s in args.sizes.split(",") if s.strip()]
     if (args.duration > 120 or args.concurrency > 64 or not 1 <= args.threads <= 16
-            or not 1 <= args.filers <= 8):
+            or not 1 <= args.filers <= 8 or not 1 <= args.batch <= 1000
+            or not 1 <= args.backlog <= 200_000 or not 1 <= args.filing_seconds <= 120):
         raise SystemExit("the load is bounded: at most 120 s, 64 connections, 16 threads, "
-                         "8 filing workers")
-    if shutil.which("wrk") is None:
+                         "8 filing workers, batches of 1000, a backlog of 200,000")
+    if shutil.which("wrk") is None and not args.filing:
         raise SystemExit("wrk is missing: install it with `apt-get install wrk` (Debian)")
 
     key = secret_key()
@@ -427,13 +513,15 @@ def main() -> None:
     if fresh:
         recreate(args.db)
     os.environ.update({"DATABASE_URL": args.db, "DEBUG": "1", "SECRET_KEY": key,
-                       "DJANGO_SETTINGS_MODULE": "cityhall.settings", "LOG_LEVEL": "WARNING"})
+                       "DJANGO_SETTINGS_MODULE": "cityhall.settings", "LOG_LEVEL": "WARNING",
+                       "CITYHALL_INTAKE_BATCH": str(args.batch)})
     import django
 
     django.setup()
     from django.db import connection
 
     from bench.generate_reports import generate, vacuum_analyze
+    from cityhall.open311.models import Intake
 
     load_start = os.getloadavg()
     api_key = prepare(fresh)
@@ -447,10 +535,15 @@ def main() -> None:
                   # One partner key posts far past its hourly limit: measure throughput.
                   "CITYHALL_RATE_PARTNER": "off"}
     lines = [*machine(db_version), f"load avg:     {load_start[0]:.2f} {load_start[1]:.2f} "
-             f"{load_start[2]:.2f} at start",
-             f"server:       gunicorn cityhall.wsgi, 2 workers x {args.threads} thread(s), "
-             f"DEBUG=0, 127.0.0.1, Open311 intake {'queued' if args.async_intake else 'at once'}",
-             f"load:         wrk, {args.concurrency} connections, {args.duration} s per run"]
+             f"{load_start[2]:.2f} at start"]
+    if args.filing:
+        lines.append(f"filing:       forked processes running open311.intake.file_pending, "
+                     f"batches of {args.batch}, DEBUG off, {args.filing_seconds} s per run")
+    else:
+        lines += [
+            f"server:       gunicorn cityhall.wsgi, 2 workers x {args.threads} thread(s), "
+            f"DEBUG=0, 127.0.0.1, Open311 intake {'queued' if args.async_intake else 'at once'}",
+            f"load:         wrk, {args.concurrency} connections, {args.duration} s per run"]
     for line in lines:
         print(line, flush=True)
     for size in sizes:
@@ -467,6 +560,17 @@ def main() -> None:
                       f"{time.perf_counter() - began - made:.1f} s", flush=True)
         connection.close()
         stored = stored_reports()
+        if args.filing:
+            print(f"[{stored:>9,} stored] filing, {args.backlog:,} queued before each run",
+                  flush=True)
+            for filers in (1, 2):
+                Intake.objects.filter(status="pending").delete()
+                queue_backlog(api_key, args.backlog)
+                statements, took = batch_statements(args.batch)
+                print(f"  one batch of {args.batch}: {statements} statements, "
+                      f"{took * 1000:.0f} ms (with the query log on)", flush=True)
+                drain(seconds=args.filing_seconds, filers=filers, batch=args.batch)
+            continue
         server = Server(server_env, free_port(), args.threads)
         try:
             with tempfile.TemporaryDirectory() as tmp:
@@ -485,7 +589,7 @@ def main() -> None:
                     print(f"[{stored:>9,} stored] {describe(method, result)}  "
                           f"(load avg {os.getloadavg()[0]:.2f})", flush=True)
                     if method == "POST" and args.async_intake:
-                        drain(filers=args.filers)
+                        drain(filers=args.filers, batch=args.batch)
         finally:
             server.stop()
     connection.close()

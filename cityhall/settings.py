@@ -279,6 +279,10 @@ CITYHALL_OPEN311_SQL_PAGES = env_bool("CITYHALL_OPEN311_SQL_PAGES", True)
 # Accept Open311 POSTs into a queue and file them in `cityhall worker` (answer: a token);
 # off, each POST files the report at once (answer: service_request_id). See docs/open311.md.
 CITYHALL_OPEN311_ASYNC_INTAKE = env_bool("CITYHALL_OPEN311_ASYNC_INTAKE", False)
+# Queued intakes the worker files per transaction (one statement per table per batch).
+CITYHALL_INTAKE_BATCH = env_int("CITYHALL_INTAKE_BATCH", 100)
+if not 1 <= CITYHALL_INTAKE_BATCH <= 1000:
+    raise EnvError("CITYHALL_INTAKE_BATCH must be between 1 and 1000")
 
 # -- Limits (docs/security.md, "Limits") --------------------------------------------
 # Proxies in front of the app that append to X-Forwarded-For (0: none, the header is

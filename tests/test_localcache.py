@@ -92,28 +92,28 @@ def test_a_saved_unit_empties_the_registry_cache(autocommit: None) -> None:
 
 def test_a_saved_category_empties_the_category_caches(autocommit: None) -> None:
     from cityhall.reports.filters import category_ids
-    from cityhall.reports.services.intake import _category
+    from cityhall.reports.services.intake import category_of
 
     first = Category.objects.create(code="cache-test", name="Thử", name_en="Test",
                                     group="Nhóm", handler="commune")
-    assert _category("cache-test").name == "Thử"
+    assert category_of("cache-test").name == "Thử"
     assert category_ids(["cache-test", "nope"]) == {"cache-test": first.pk}
     first.name = "Thử lại"
     first.save()
-    assert _category("cache-test").name == "Thử lại"
+    assert category_of("cache-test").name == "Thử lại"
     first.delete()
     assert category_ids(["cache-test"]) == {}
 
 
 def test_an_unknown_category_becomes_known_once_created(autocommit: None) -> None:
     from cityhall.reports.services import ReportError
-    from cityhall.reports.services.intake import _category
+    from cityhall.reports.services.intake import category_of
 
     with pytest.raises(ReportError):
-        _category("made-later")
+        category_of("made-later")
     made: Any = Category.objects.create(code="made-later", name="Sau", name_en="Later",
                                         group="Nhóm", handler="commune")
-    assert _category("made-later") == made
+    assert category_of("made-later") == made
 
 
 def test_it_serves_inside_a_transaction_that_declares_it_changes_nothing() -> None:

@@ -239,7 +239,7 @@ def test_a_worker_killed_mid_filing_leaves_it_waiting_and_the_next_files_it_once
 
     monkeypatch.setattr(queued, "submit_report", killed)
     with pytest.raises(SystemExit):
-        queued.file_pending()
+        queued.file_next()
     intake = Intake.objects.get()
     assert (intake.status, intake.attempts) == (Intake.Status.PENDING, 0)
     assert not Report.objects.exists()
@@ -249,6 +249,19 @@ def test_a_worker_killed_mid_filing_leaves_it_waiting_and_the_next_files_it_once
     assert Report.objects.count() == 1
     [found] = body(token_answer(client, item["token"]))
     assert found["service_request_id"] == Report.objects.get().code
+
+
+def _batch_breaks_on(monkeypatch: pytest.MonkeyPatch, description: str) -> None:
+    """Make a batch holding `description` fail after writing (a bug), as `submit_reports`."""
+    real = queued.submit_reports
+
+    def breaks(items: Any, **kwargs: Any) -> Any:
+        done = real(items, **kwargs)
+        if any(item.description == description for item in items):
+            raise RuntimeError("bug")
+        return done
+
+    monkeypatch.setattr(queued, "submit_reports", breaks)
 
 
 def test_one_failure_does_not_undo_the_others(client: Client, key: str,  # noqa: F811
@@ -263,21 +276,25 @@ def test_one_failure_does_not_undo_the_others(client: Client, key: str,  # noqa:
             raise RuntimeError("bug")
         return real(**kwargs)
 
+    # The batch fails, then each intake is filed on its own: only the bad one waits.
+    _batch_breaks_on(monkeypatch, "Ngập số 1")
     monkeypatch.setattr(queued, "submit_report", second_breaks)
     done = queued.file_pending()
     assert (done.filed, done.retried) == (2, 1)
     assert sorted(Report.objects.values_list("description", flat=True)) == [
         "Ngập số 0", "Ngập số 2"]
     assert Intake.objects.filter(status=Intake.Status.PENDING, attempts=1).count() == 1
+    assert Intake.objects.filter(status=Intake.Status.DONE, attempts=1).count() == 2
 
 
 def test_it_gives_up_after_the_last_attempt_and_says_so(client: Client, key: str,  # noqa: F811
                                                         monkeypatch: pytest.MonkeyPatch) -> None:
     [item] = body(post(client, key, "json", **flood_form()))
 
-    def broken(**kwargs: Any) -> Any:
+    def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("still broken")
 
+    monkeypatch.setattr(queued, "submit_reports", broken)
     monkeypatch.setattr(queued, "submit_report", broken)
     delays = []
     for _ in range(queued.MAX_ATTEMPTS):

@@ -21,8 +21,8 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
-from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db import transaction
+from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -75,18 +75,30 @@ def digest(kind: str, address: str) -> str:
                        algorithm="sha256").hexdigest()
 
 
-def _point(kind: str, address: str) -> ContactPoint:
-    """The address's row, created if new, locked until the caller's transaction ends (so that
-    two reports naming it at once are counted one after the other)."""
-    key = {"kind": kind, "digest": digest(kind, address)}
-    found = ContactPoint.objects.select_for_update().filter(**key).first()
-    if found is not None:
-        return found
-    try:
-        with transaction.atomic():
-            return ContactPoint.objects.create(**key)
-    except IntegrityError:  # created meanwhile by another transaction
-        return ContactPoint.objects.select_for_update().get(**key)
+def _points(addresses: Sequence[tuple[str, str]]) -> dict[tuple[str, str], ContactPoint]:
+    """The rows of (kind, normalised address) pairs, created if new, each locked until the
+    caller's transaction ends (so that two reports naming one address are counted one after
+    the other): three statements at most, however many addresses."""
+    digests = {(kind, digest(kind, address)): (kind, address) for kind, address in addresses}
+    if not digests:
+        return {}
+
+    def locked() -> dict[tuple[str, str], ContactPoint]:
+        wanted = Q()
+        for kind in {k for k, _ in digests}:
+            wanted |= Q(kind=kind, digest__in=sorted(d for k, d in digests if k == kind))
+        # In one order for all (kind, digest): two batches never wait on each other in a cycle.
+        rows = ContactPoint.objects.select_for_update().filter(wanted).order_by("kind", "digest")
+        return {digests[p.kind, p.digest]: p for p in rows}
+
+    found = locked()
+    if len(found) < len(digests):
+        # Rows another transaction creates meanwhile are waited for, then skipped.
+        ContactPoint.objects.bulk_create(
+            [ContactPoint(kind=kind, digest=key) for (kind, key), pair in sorted(digests.items())
+             if pair not in found], ignore_conflicts=True)
+        found = locked()
+    return found
 
 
 def cap_of(point: ContactPoint) -> int:
@@ -96,10 +108,13 @@ def cap_of(point: ContactPoint) -> int:
     return int(settings.CITYHALL_MESSAGES_UNCONFIRMED_PER_DAY)
 
 
-def _sent_recently(point: ContactPoint, now: dt.datetime) -> int:
-    return OutboxMessage.objects.filter(
-        contact_point=point, created_at__gt=now - dt.timedelta(hours=24),
-        status__in=_COUNTED).count()
+def _sent_recently(points: Sequence[ContactPoint], now: dt.datetime) -> dict[int, int]:
+    """Messages counted against each address's cap in the last 24 hours, by row id."""
+    rows = (OutboxMessage.objects
+            .filter(contact_point__in=[p.pk for p in points],
+                    created_at__gt=now - dt.timedelta(hours=24), status__in=_COUNTED)
+            .values("contact_point").annotate(n=Count("id")).values_list("contact_point", "n"))
+    return dict(rows)
 
 
 def _footer(language: str) -> str:
@@ -134,9 +149,11 @@ def apply(messages: Sequence[OutboxMessage], languages: Mapping[int, str],
         if message.recipient_id is None:
             kind = kind_of(message.channel)
             by_address.setdefault((kind, normalise(kind, message.address)), []).append(message)
-    for (kind, address), group in sorted(by_address.items()):  # one lock order for all
-        point = _point(kind, address)
-        used, cap = _sent_recently(point, now), cap_of(point)
+    points = _points(sorted(by_address))
+    recent = _sent_recently(list(points.values()), now) if points else {}
+    for key, group in sorted(by_address.items()):
+        point = points[key]
+        used, cap = recent.get(point.pk, 0), cap_of(point)
         for message in group:
             message.contact_point = point
             message.created_at = now
@@ -215,7 +232,7 @@ def confirm(*, actor: audit.Actor, point: ContactPoint, now: dt.datetime | None 
         was = {"confirmed": point.confirmed_at is not None, "refused": point.refused_at is not None}
         point.confirmed_at, point.refused_at = point.confirmed_at or now, None
         point.save(update_fields=["confirmed_at", "refused_at"])
-        room = max(0, cap_of(point) - _sent_recently(point, now))
+        room = max(0, cap_of(point) - _sent_recently([point], now).get(point.pk, 0))
         held = list(point.messages.filter(status=OutboxMessage.Status.HELD)
                     .order_by("created_at", "pk").values_list("pk", flat=True)[:room])
         OutboxMessage.objects.filter(pk__in=held).update(

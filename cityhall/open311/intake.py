@@ -5,19 +5,24 @@ GeoReport v2 lets a server answer a POST with a `token` instead of a
 gives the id once it exists. The POST checks everything it can without writing
 (`reports.services.intake.check_partner_report`) and stores the submission as a pending
 `Intake` row, which is the queue itself: workers claim due rows directly (`FOR UPDATE
-SKIP LOCKED` on PostgreSQL) and file each with `submit_report` in its own transaction, so
-nothing accepted is lost, a crash leaves the row pending, and no row is filed twice. A
-database error or a bug is retried with a growing delay; a refusal is kept and shown by
-the token.
+SKIP LOCKED` on PostgreSQL), a batch at a time (`CITYHALL_INTAKE_BATCH`), and file the
+batch with `submit_reports` in one transaction, together with the intakes' new status: so
+nothing accepted is lost, a crash leaves the rows pending, and no row is filed twice. A
+refusal is kept and shown by the token; it does not hold up the rest of the batch. A
+batch that fails otherwise (a database error, a bug) is filed again one intake at a time
+(`submit_report`, each in a savepoint), so that only the intake at fault is retried, with
+a growing delay.
 """
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -25,11 +30,19 @@ from django.utils.translation import gettext as _
 
 from cityhall.accounts.models import ApiKey
 from cityhall.core import audit, localcache
+from cityhall.core.bulk import bulk_set
 from cityhall.core.fields import concrete_field
 from cityhall.core.queue import Retry, WorkQueue
 from cityhall.open311.audit_actions import Open311Audit
 from cityhall.open311.models import Intake
-from cityhall.reports.services import Contact, ReportError, submit_report
+from cityhall.reports.services import (
+    Contact,
+    NewReport,
+    ReportError,
+    Submission,
+    submit_report,
+    submit_reports,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +52,7 @@ MAX_ATTEMPTS = 5
 #: lengthened by up to 10 % so that intakes that failed together spread out).
 RETRY_DELAY = dt.timedelta(seconds=30)
 
-#: The pending intakes are the queue; filing claims them one per transaction.
+#: The pending intakes are the queue; filing claims a batch of them per transaction.
 INTAKES = WorkQueue(Intake, pending=Q(status=Intake.Status.PENDING),
                     retry=Retry(first=RETRY_DELAY, max_attempts=MAX_ATTEMPTS),
                     given_up={"status": Intake.Status.FAILED})
@@ -102,6 +115,24 @@ class FilingResult:
     @property
     def total(self) -> int:
         return self.filed + self.refused + self.retried + self.failed
+
+    def count(self, status: str) -> None:
+        """Count one intake that ended the attempt with `status`."""
+        if status == Intake.Status.DONE:
+            self.filed += 1
+        elif status == Intake.Status.REFUSED:
+            self.refused += 1
+        elif status == Intake.Status.FAILED:
+            self.failed += 1
+        else:
+            self.retried += 1
+
+    def add(self, other: FilingResult) -> None:
+        """Add the counts of `other`."""
+        self.filed += other.filed
+        self.refused += other.refused
+        self.retried += other.retried
+        self.failed += other.failed
 
 
 def _refusal(exc: ReportError) -> tuple[int, list[str]]:
@@ -200,21 +231,95 @@ def file_next(*, now: dt.datetime | None = None, pk: int | None = None) -> str |
         return _file(intake, now)
 
 
-def file_pending(*, limit: int = 500) -> FilingResult:
-    """File due intakes until none is left or `limit` were tried; safe in several workers."""
+def _submission(intake: Intake) -> NewReport:
+    """The stored submission of a claimed intake, for `submit_reports`."""
+    data = intake.payload
+    return NewReport(
+        actor=intake.api_key, category=data["category"], description=data["description"],
+        channel="open311", latitude=data["latitude"], longitude=data["longitude"],
+        address=data["address"], contact=Contact(**data["contact"]),
+        attributes=data["attributes"], media_urls=data["media_urls"],
+        # The partner's key, or one of our own: a retry never files twice.
+        idempotency_key=intake.idempotency_key or f"open311-intake:{intake.pk}",
+    )
+
+
+# What filing writes on an intake, whatever its outcome.
+_OUTCOME_FIELDS = ("attempts", "payload", "processed_at", "status", "report", "error_status",
+                   "errors")
+
+
+def _record(claimed: list[Intake], outcomes: list[Submission | ReportError]) -> None:
+    """Give each filed or refused intake its outcome, in one statement."""
+    processed = timezone.now()
+    for intake, outcome in zip(claimed, outcomes, strict=True):
+        # The contact leaves the queue once the outcome is known.
+        intake.attempts += 1
+        intake.payload = {}
+        intake.processed_at = processed
+        if isinstance(outcome, ReportError):
+            intake.status = Intake.Status.REFUSED
+            intake.error_status, intake.errors = _refusal(outcome)
+        else:
+            intake.status = Intake.Status.DONE
+            intake.report = outcome.report
+    # Conditional on the rows still pending, as in `_file`.
+    updated = bulk_set(Intake, claimed, _OUTCOME_FIELDS, where={"status": Intake.Status.PENDING})
+    if updated != len(claimed):
+        raise IntakeTakenTwice(
+            f"{len(claimed) - updated} Open311 intakes changed under their claim")
+
+
+def file_batch(*, limit: int | None = None, now: dt.datetime | None = None) -> FilingResult:
+    """Claim up to `limit` due intakes (`CITYHALL_INTAKE_BATCH`) and file them in one transaction.
+
+    The claim, the reports with their workflow starts and the intakes' new status commit
+    together: a worker killed mid-way leaves every intake of the batch pending. A refused
+    intake is marked refused and the others are filed. Should the batch fail otherwise,
+    it is undone and its intakes are filed one at a time (`file_next`'s way), so that a
+    bad one is retried alone.
+    """
+    size = settings.CITYHALL_INTAKE_BATCH if limit is None else limit
+    result = FilingResult()
+    with localcache.caching_in_transaction(), transaction.atomic():
+        claimed = INTAKES.lock(now=timezone.now(), limit=size,
+                               among=Intake.objects.select_related("api_key"))
+        if not claimed:
+            return result
+        # Kept to file them one by one, should the batch fail.
+        before = [copy.copy(intake) for intake in claimed]
+        try:
+            with transaction.atomic():
+                # The codes apart: workers filing side by side never wait for each other.
+                outcomes = submit_reports([_submission(i) for i in claimed], now=now,
+                                          codes_apart=True)
+                _record(claimed, outcomes)
+        except IntakeTakenTwice:
+            raise
+        except Exception:
+            logger.exception("A batch of %s Open311 intakes could not be filed; filing them "
+                             "one at a time", len(claimed))
+            for intake in before:
+                result.count(_file(intake, now))
+        else:
+            for intake in claimed:
+                result.count(intake.status)
+    return result
+
+
+def file_pending(*, limit: int = 500, batch: int | None = None) -> FilingResult:
+    """File due intakes, a batch per transaction, until none is left or `limit` were tried.
+
+    Safe in several workers. `batch` is the most intakes per transaction
+    (`CITYHALL_INTAKE_BATCH` by default).
+    """
+    size = batch or settings.CITYHALL_INTAKE_BATCH
     result = FilingResult()
     while result.total < limit:
-        status = file_next()
-        if status is None:
+        done = file_batch(limit=min(size, limit - result.total))
+        if done.total == 0:
             break
-        if status == Intake.Status.DONE:
-            result.filed += 1
-        elif status == Intake.Status.REFUSED:
-            result.refused += 1
-        elif status == Intake.Status.FAILED:
-            result.failed += 1
-        else:
-            result.retried += 1
+        result.add(done)
     return result
 
 

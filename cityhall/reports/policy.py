@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import QuerySet
 
 from cityhall.accounts.models import Membership, Role, User
@@ -49,6 +51,17 @@ def intake_staff(unit: Unit | int) -> QuerySet[User]:
     """The active leaders and clerks of a unit (who are told of a report coming in)."""
     members = Membership.objects.active_on().filter(unit=unit, role__in=INTAKE_ROLES)
     return User.objects.filter(is_active=True, memberships__in=members).distinct()
+
+
+def intake_staff_by_unit(units: Iterable[int]) -> dict[int, list[User]]:
+    """`intake_staff` of many units in one query, by unit id."""
+    found: dict[int, dict[int, User]] = {}
+    rows = (Membership.objects.active_on()
+            .filter(unit_id__in=sorted(set(units)), role__in=INTAKE_ROLES, user__is_active=True)
+            .select_related("user").order_by("unit_id", "user_id"))
+    for member in rows:
+        found.setdefault(member.unit_id, {})[member.user_id] = member.user
+    return {unit: list(users.values()) for unit, users in found.items()}
 
 
 def taken_by_reporter(step: Transition, report: Report) -> bool:

@@ -33,6 +33,7 @@ from cityhall.reports.services.intake import (
     submit_report,
     suggest_duplicates,
 )
+from cityhall.reports.services.intake_many import NewReport, submit_reports
 from cityhall.reports.services.moderation import hide_report, publish_report
 from cityhall.reports.services.reorganisation import move_open_reports
 
@@ -42,6 +43,7 @@ __all__ = [
     "REPORTER_LINK",
     "Assignment",
     "Contact",
+    "NewReport",
     "ReportError",
     "Submission",
     "add_report_photos",
@@ -64,6 +66,7 @@ __all__ = [
     "route",
     "start_work",
     "submit_report",
+    "submit_reports",
     "suggest_duplicates",
     "take_action",
     "transfer_report",

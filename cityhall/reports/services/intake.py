@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import hashlib
 import hmac
 import math
+import os
 import secrets
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -14,8 +17,15 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.validators import EmailValidator, URLValidator
-from django.db import IntegrityError, connection, transaction
-from django.db.models import F
+from django.db import (
+    DEFAULT_DB_ALIAS,
+    DatabaseError,
+    IntegrityError,
+    connection,
+    connections,
+    transaction,
+)
+from django.db.backends.base.base import BaseDatabaseWrapper
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -24,9 +34,16 @@ from cityhall.accounts.models import ApiKey, User, UserKind
 from cityhall.core import audit
 from cityhall.core.audit import SystemActor
 from cityhall.core.localcache import ProcessCache
+from cityhall.core.models import AuditEntry
 from cityhall.notifications import services as notices
 from cityhall.orgunits.models import Unit
-from cityhall.orgunits.resolve import Resolution, UnknownPlace, resolve_address, resolve_point
+from cityhall.orgunits.resolve import (
+    REGISTRY_CACHE_SECONDS,
+    Resolution,
+    UnknownPlace,
+    resolve_address,
+    resolve_point,
+)
 from cityhall.reports import policy
 from cityhall.reports.audit_actions import ReportAudit
 from cityhall.reports.errors import ReportCode, ReportError
@@ -36,7 +53,6 @@ from cityhall.reports.models import (
     Audience,
     Category,
     Channel,
-    CodeCounter,
     Report,
     ReportContact,
     ReportPhoto,
@@ -87,7 +103,8 @@ _CATEGORIES: ProcessCache[Category | None] = ProcessCache(
     "reports.categories", ttl=60.0, models=(Category,))
 
 
-def _category(category: Category | str) -> Category:
+def category_of(category: Category | str) -> Category:
+    """The active category named by `category` (or itself); refused if unknown or retired."""
     if isinstance(category, Category):
         found: Category | None = category
     else:
@@ -211,6 +228,12 @@ def _place(
         raise ReportError(ReportCode.PLACE_OUTSIDE_CITY, str(exc)) from None
 
 
+# The departments that handle city-wide categories change only with the registry: kept per
+# process as the registry is (`orgunits.resolve`), emptied when a unit is saved.
+_DEPARTMENTS: ProcessCache[Unit | None] = ProcessCache(
+    "reports.departments", ttl=REGISTRY_CACHE_SECONDS, models=(Unit,), keep_none=False)
+
+
 def route(category: Category, place: Resolution | None, *, day: dt.date) -> tuple[Unit, str]:
     """The unit that handles a report of `category` at `place`, and why, in words."""
     if category.handler == COMMUNE:
@@ -218,7 +241,8 @@ def route(category: Category, place: Resolution | None, *, day: dt.date) -> tupl
             raise ReportError(ReportCode.PLACE_REQUIRED,
                               _("This category is handled where it happens."))
         return place.unit, place.reason
-    department = Unit.objects.active_on(day).filter(code=category.handler).first()
+    department = _DEPARTMENTS.get((category.handler, day), lambda: Unit.objects.active_on(day)
+                                  .filter(code=category.handler).first())
     if department is None:
         raise ReportError(ReportCode.NO_HANDLER,
                           _("The unit handling this category is not in the registry."))
@@ -270,30 +294,68 @@ def clean_photos(photos: Sequence[Any]) -> list[CheckedPhoto]:
         raise ReportError(exc.code, exc.detail) from None
 
 
-def _allocate_code(day: dt.date) -> str:
-    """The next code of the day, PA-YYMMDD-NNNN; concurrent submissions never share one."""
-    if connection.vendor == "postgresql":
-        # One statement in its own short transaction: the row lock of the upsert is held
-        # for microseconds, not for the whole submission.
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute(
-                "INSERT INTO reports_codecounter (day, last) VALUES (%s, 1) ON CONFLICT (day) "
-                "DO UPDATE SET last = reports_codecounter.last + 1 RETURNING last", [day])
-            number = cursor.fetchone()[0]
-        return f"PA-{day:%y%m%d}-{number:04d}"
-    with transaction.atomic():
-        # The UPDATE takes the row's lock until commit, so the number read back is ours.
-        if not CodeCounter.objects.filter(day=day).update(last=F("last") + 1):
-            try:
-                with transaction.atomic():
-                    CodeCounter.objects.create(day=day, last=1)
-            except IntegrityError:
-                CodeCounter.objects.filter(day=day).update(last=F("last") + 1)
-        number = CodeCounter.objects.values_list("last", flat=True).get(day=day)
-    return f"PA-{day:%y%m%d}-{number:04d}"
+# One upsert for both databases (SQLite has had ON CONFLICT ... RETURNING since 3.35): the
+# row lock it takes lasts until the transaction ends, so two filings never get the same
+# number; in autocommit (a web request) that transaction is this one statement. A filing
+# rolled back after its codes were taken leaves a gap, never a repeat.
+_NEXT_CODES = (
+    "INSERT INTO reports_codecounter (day, last) VALUES (%s, %s) ON CONFLICT (day) "
+    "DO UPDATE SET last = reports_codecounter.last + excluded.last RETURNING last"
+)
+# How long codes taken apart wait for the day's row before they are taken in the caller's
+# transaction instead: the row is held for microseconds unless that transaction (or
+# another one filing one at a time) holds it itself.
+_APART_LOCK_TIMEOUT = "1s"
+_apart = threading.local()
 
 
-def _idempotency_scope(actor: audit.Actor, category: Category, description: str) -> str:
+def _connection_apart() -> BaseDatabaseWrapper:
+    """A second connection of this thread (and process) to the database, in autocommit."""
+    main = connections[DEFAULT_DB_ALIAS]
+    held = getattr(_apart, "held", None)
+    if held is None or held[0] != os.getpid() or held[1].settings_dict is not main.settings_dict:
+        side = type(main)(main.settings_dict, main.alias)
+        with side.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = '{_APART_LOCK_TIMEOUT}'")
+        held = _apart.held = (os.getpid(), side)
+    return held[1]
+
+
+def _take(db: BaseDatabaseWrapper, day: dt.date, count: int) -> int:
+    with db.cursor() as cursor:
+        cursor.execute(_NEXT_CODES, [db.ops.adapt_datefield_value(day), count])
+        return int(cursor.fetchone()[0])
+
+
+def allocate_codes(day: dt.date, count: int, *, apart: bool = False) -> list[str]:
+    """The next `count` codes of the day, PA-YYMMDD-NNNN, in one statement; never shared.
+
+    `apart` (PostgreSQL, inside a transaction): take them in a transaction of their own,
+    on a second connection, so that the day's row is not held until the caller commits
+    and concurrent batches do not wait for each other; a batch rolled back then leaves a
+    gap, as a failed web request always has.
+    """
+    if count < 1:
+        return []
+    last = None
+    if apart and connection.vendor == "postgresql" and connection.in_atomic_block:
+        side = _connection_apart()
+        try:
+            last = _take(side, day, count)
+        except DatabaseError:
+            # The row is held longer than a filing takes (by this very transaction,
+            # perhaps), or the connection broke: take the codes in the transaction,
+            # waiting as it must, and open the second connection again next time.
+            with contextlib.suppress(DatabaseError):
+                side.close()
+            _apart.held = None
+    if last is None:
+        last = _take(connection, day, count)
+    return [f"PA-{day:%y%m%d}-{number:04d}" for number in range(last - count + 1, last + 1)]
+
+
+def idempotency_scope(actor: audit.Actor, category: Category, description: str) -> str:
+    """Whose idempotency keys a submission shares: the sender's (and, anonymous, the content's)."""
     scope = _actor_label(actor)
     if not isinstance(actor, User | ApiKey):
         # Anonymous senders share one actor: tie the key to the content too, so that
@@ -309,16 +371,6 @@ def _replay(scope: str, key: str) -> Submission | None:
     if found is None:
         return None
     return Submission(report=found, private_token=private_token_of(found), created=False)
-
-
-def _tell_the_unit(report: Report) -> None:
-    """The notice to the unit's leaders and clerks (the reporter's receipt is the workflow's)."""
-    context = {"case": report.code, "case_id": report.pk, "due_at": report.due_at,
-               "state": report.state}
-    leaders = list(policy.intake_staff(report.unit_id))
-    if leaders:
-        notices.notify(recipients=leaders, channels=["in_app"], template="report_new",
-                       context=context, subject_ref=f"reports.report:{report.pk}")
 
 
 def submit_report(
@@ -352,8 +404,8 @@ def submit_report(
     description = description or ""
     key = (idempotency_key or "").strip()[:100]
     try:
-        cat = _category(category)
-        scope = _idempotency_scope(actor, cat, description)
+        cat = category_of(category)
+        scope = idempotency_scope(actor, cat, description)
         replayed = _replay(scope, key)
         if replayed is not None:
             return replayed
@@ -365,13 +417,11 @@ def submit_report(
             key=key, scope=scope, now=now, suggest=suggest,
         )
     except ReportError as exc:
-        audit.record(actor=actor, action=ReportAudit.SUBMIT_REFUSED, changes={
-            "code": exc.code, "category": getattr(category, "code", str(category))[:64],
-            "channel": str(channel)[:32]})
+        refusal_entry(actor, exc, category, channel).save()
         raise
     except IntegrityError:
         # A concurrent retry with the same key won the race: answer with its report.
-        replayed = _replay(_idempotency_scope(actor, _category(category), description), key)
+        replayed = _replay(idempotency_scope(actor, category_of(category), description), key)
         if replayed is None:
             raise
         return replayed
@@ -401,7 +451,7 @@ def check_partner_report(
     """
     day = timezone.localdate(now or timezone.now())
     try:
-        cat = _category(category)
+        cat = category_of(category)
         _people(actor, Channel.OPEN311, None)
         _check_text(description, address)
         if cat.audience == Audience.ENTERPRISE:
@@ -423,14 +473,39 @@ def check_partner_report(
     return cat
 
 
-def _submit(
+@dataclass
+class Checked:
+    """A submission that passed every check and is routed: what its report is made of."""
+
+    actor: audit.Actor
+    category: Category
+    description: str
+    channel: str
+    latitude: float | None
+    longitude: float | None
+    address: str
+    place: Resolution | None
+    unit: Unit
+    reason: str
+    reporter: User | None
+    filed_by: User | None
+    api_key: ApiKey | None
+    business: User | None
+    values: dict[str, Any]
+    contact: Contact
+    anonymous: bool
+    media: list[str]
+    key: str
+    scope: str
+
+
+def check_submission(
     *, actor: audit.Actor, category: Category, description: str, channel: str,
     latitude: float | None, longitude: float | None, address: str, contact: Contact,
-    attributes: Mapping[str, Any], photos: Sequence[Any], media_urls: Sequence[str],
-    anonymous: bool, on_behalf_of: User | None, key: str, scope: str, now: dt.datetime,
-    suggest: bool,
-) -> Submission:
-    day = timezone.localdate(now)
+    attributes: Mapping[str, Any], media_urls: Sequence[str], anonymous: bool,
+    on_behalf_of: User | None, key: str, scope: str, day: dt.date,
+) -> Checked:
+    """Check a submission and route it, without writing; raises `ReportError`."""
     reporter, filed_by, api_key = _people(actor, channel, on_behalf_of)
     _check_text(description, address)
     business = reporter if reporter is not None and reporter.kind == UserKind.BUSINESS else None
@@ -448,42 +523,102 @@ def _submit(
         raise ReportError(ReportCode.ANONYMOUS_NOT_ALLOWED,
                           _("This category needs a name and a phone number or e-mail."))
     media = _check_media(list(media_urls))
+    return Checked(
+        actor=actor, category=category, description=description, channel=channel,
+        latitude=latitude, longitude=longitude, address=address, place=place, unit=unit,
+        reason=reason, reporter=reporter, filed_by=filed_by, api_key=api_key,
+        business=business, values=values, contact=contact, anonymous=anonymous, media=media,
+        key=key, scope=scope,
+    )
+
+
+def new_report(checked: Checked, code: str, now: dt.datetime
+               ) -> tuple[Report, str, ReportContact | None]:
+    """The unsaved report of a checked submission, its private token and its contact row."""
+    c = checked
+    business = c.business
+    report = Report(
+        code=code, category=c.category, description=c.description, latitude=c.latitude,
+        longitude=c.longitude, address=c.address, place_unit=c.place.unit if c.place else None,
+        routing_method=c.place.method if c.place else "category", routing_reason=c.reason,
+        channel=c.channel, reporter=c.reporter, filed_by=c.filed_by, api_key=c.api_key,
+        anonymous=c.anonymous, token_salt=secrets.token_hex(16), attribute_values=c.values,
+        media_urls=c.media, tax_code=business.tax_code if business else "",
+        business_name=business.business_name if business else "", unit=c.unit,
+        idempotency_scope=c.scope if c.key else "", idempotency_key=c.key,
+        created_at=now, updated_at=now,
+    )
+    token = private_token_of(report)
+    report.private_token_hash = Report.hash_token(token)
+    kept = Contact() if c.anonymous else c.contact
+    # Built before the start so that the workflow's receipt can reach this contact
+    # (`Report.notification_contacts`); saved once the report has its row.
+    contact_row = None
+    if any(getattr(kept, f) for f in CONTACT_FIELDS):
+        contact_row = ReportContact(report=report, **{f: getattr(kept, f)
+                                                      for f in CONTACT_FIELDS})
+    return report, token, contact_row
+
+
+def submit_entry(checked: Checked, report: Report) -> AuditEntry:
+    """The `reports.submit` audit entry of a filed report (not saved)."""
+    c = checked
+    kept = Contact() if c.anonymous else c.contact
+    return audit.entry(actor=c.actor, action=ReportAudit.SUBMIT, obj=report, unit=c.unit, changes={
+        "category": [None, c.category.code], "unit": [None, c.unit.code],
+        "channel": [None, c.channel], "anonymous": [None, c.anonymous],
+        "contact": [None, "***" if not c.anonymous and kept.identifies() else None],
+    })
+
+
+def refusal_entry(actor: audit.Actor, exc: ReportError, category: Category | str, channel: str
+                  ) -> AuditEntry:
+    """The `reports.submit_refused` audit entry of a refused submission (not saved)."""
+    return audit.entry(actor=actor, action=ReportAudit.SUBMIT_REFUSED, changes={
+        "code": exc.code, "category": getattr(category, "code", str(category))[:64],
+        "channel": str(channel)[:32]})
+
+
+def unit_notice(report: Report, staff: Sequence[User]) -> notices.Notice | None:
+    """The notice to the unit's leaders and clerks of a new report (None if nobody is there)."""
+    if not staff:
+        return None
+    context = {"case": report.code, "case_id": report.pk, "due_at": report.due_at,
+               "state": report.state}
+    return notices.Notice(recipients=list(staff), channels=["in_app"], template="report_new",
+                          context=context, subject_ref=f"reports.report:{report.pk}")
+
+
+def _submit(
+    *, actor: audit.Actor, category: Category, description: str, channel: str,
+    latitude: float | None, longitude: float | None, address: str, contact: Contact,
+    attributes: Mapping[str, Any], photos: Sequence[Any], media_urls: Sequence[str],
+    anonymous: bool, on_behalf_of: User | None, key: str, scope: str, now: dt.datetime,
+    suggest: bool,
+) -> Submission:
+    day = timezone.localdate(now)
+    checked = check_submission(
+        actor=actor, category=category, description=description, channel=channel,
+        latitude=latitude, longitude=longitude, address=address, contact=contact,
+        attributes=attributes, media_urls=media_urls, anonymous=anonymous,
+        on_behalf_of=on_behalf_of, key=key, scope=scope, day=day)
     cleaned = clean_photos(list(photos))
 
-    code = _allocate_code(day)
+    [code] = allocate_codes(day, 1)
     with transaction.atomic():
-        report = Report(
-            code=code, category=category, description=description, latitude=latitude,
-            longitude=longitude, address=address, place_unit=place.unit if place else None,
-            routing_method=place.method if place else "category", routing_reason=reason,
-            channel=channel, reporter=reporter, filed_by=filed_by, api_key=api_key,
-            anonymous=anonymous, token_salt=secrets.token_hex(16), attribute_values=values,
-            media_urls=media, tax_code=business.tax_code if business else "",
-            business_name=business.business_name if business else "", unit=unit,
-            idempotency_scope=scope if key else "", idempotency_key=key,
-            created_at=now, updated_at=now,
-        )
-        token = private_token_of(report)
-        report.private_token_hash = Report.hash_token(token)
-        kept = Contact() if anonymous else contact
-        # Built before the start so that the workflow's receipt can reach this contact
-        # (`Report.notification_contacts`); saved once the report has its row.
-        contact_row = None
-        if any(getattr(kept, f) for f in CONTACT_FIELDS):
-            contact_row = ReportContact(report=report, **{f: getattr(kept, f)
-                                                          for f in CONTACT_FIELDS})
-        engine.start(report, actor=actor, comment=reason, now=now,
-                     deadline={"working_days": category.deadline_days})
+        report, token, contact_row = new_report(checked, code, now)
+
+        def also(_: object) -> tuple[list[AuditEntry], list[notices.Notice]]:
+            notice = unit_notice(report, list(policy.intake_staff(report.unit_id)))
+            return [submit_entry(checked, report)], [notice] if notice is not None else []
+
+        # The report's audit entry and the notice to its unit go with the workflow's own.
+        engine.start(report, actor=actor, comment=checked.reason, now=now,
+                     deadline={"working_days": category.deadline_days}, also=also)
         if contact_row is not None:
             contact_row.report = report
             contact_row.save()
         store_photos(report, cleaned, ReportPhoto.Kind.REPORT)
-        audit.record(actor=actor, action=ReportAudit.SUBMIT, obj=report, unit=unit, changes={
-            "category": [None, category.code], "unit": [None, unit.code],
-            "channel": [None, channel], "anonymous": [None, anonymous],
-            "contact": [None, "***" if not anonymous and kept.identifies() else None],
-        })
-        _tell_the_unit(report)
     duplicates: list[Report] = []
     if suggest and latitude is not None and longitude is not None:
         duplicates = suggest_duplicates(category=category, latitude=latitude,

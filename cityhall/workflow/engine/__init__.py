@@ -8,7 +8,7 @@ deadlines, escalation and who is told what.
 Callers use this package's names (`engine.perform(...)`); the modules behind them:
 `registry` (case types), `roles` (who may act), `planning` (deadline maths, pure),
 `notices` (who is told), `cases` (the engine's fields on a case object),
-`transitions` (start, perform, perform_many, set_case_deadline), `bulk` (one-statement
+`transitions` (start, start_many, perform, perform_many, set_case_deadline), `bulk` (one-statement
 writes of many cases) and `sweep` (the deadline sweep).
 """
 
@@ -27,12 +27,15 @@ from cityhall.workflow.engine.registry import case_spec, case_types, register_ca
 from cityhall.workflow.engine.roles import available_actions, memberships_of, roles_of
 from cityhall.workflow.engine.sweep import SweepResult, sweep
 from cityhall.workflow.engine.transitions import (
+    NewCase,
+    Started,
     definition_of,
     history,
     perform,
     perform_many,
     set_case_deadline,
     start,
+    start_many,
 )
 
 __all__ = [
@@ -43,6 +46,8 @@ __all__ = [
     "REMIND",
     "BatchError",
     "Deadline",
+    "NewCase",
+    "Started",
     "SweepResult",
     "WorkflowCode",
     "WorkflowError",
@@ -60,5 +65,6 @@ __all__ = [
     "roles_of",
     "set_case_deadline",
     "start",
+    "start_many",
     "sweep",
 ]

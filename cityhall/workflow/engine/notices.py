@@ -62,6 +62,12 @@ def contacts_of(case: WorkflowCase) -> list[notifications.ContactAddress]:
 
 def notify(events: Sequence[Event], leaders_of: LeadersOf, known: Iterable[Any] = ()) -> None:
     """Write the notices the definitions ask for on `events`, with one read of the people."""
+    notifications.notify_many(notices_for(events, leaders_of, known))
+
+
+def notices_for(events: Sequence[Event], leaders_of: LeadersOf, known: Iterable[Any] = ()
+                ) -> list[notifications.Notice]:
+    """The notices the definitions ask for on `events`, not written; one read of the people."""
     planned: list[tuple[Event, NotificationRule, list[int]]] = []
     contacts: dict[int, list[notifications.ContactAddress]] = {}
     for event in events:
@@ -72,7 +78,7 @@ def notify(events: Sequence[Event], leaders_of: LeadersOf, known: Iterable[Any] 
             if wanted or ("contacts" in rule.audience and contacts[id(event)]):
                 planned.append((event, rule, wanted))
     if not planned:
-        return
+        return []
     needed = {pk for _, _, wanted in planned for pk in wanted}
     # The actor and the new assignee are usually in hand already: no need to read them again.
     people = {u.pk: u for u in known if isinstance(u, User) and u.pk in needed}
@@ -96,7 +102,7 @@ def notify(events: Sequence[Event], leaders_of: LeadersOf, known: Iterable[Any] 
             },
             subject_ref=f"{case._meta.label_lower}:{case.pk}",
         ))
-    notifications.notify_many(batch)
+    return batch
 
 
 def leaders_by_unit(unit_ids: Iterable[int]) -> dict[int, list[int]]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -16,6 +16,7 @@ from cityhall.accounts.scope import scope_of
 from cityhall.core import audit
 from cityhall.core.errors import Common
 from cityhall.core.models import AuditEntry
+from cityhall.notifications import services as notifications
 from cityhall.orgunits.models import Unit
 from cityhall.workflow import definitions
 from cityhall.workflow.audit_actions import WorkflowAudit
@@ -32,7 +33,14 @@ from cityhall.workflow.engine.cases import (
     written_values,
 )
 from cityhall.workflow.engine.errors import BatchError, WorkflowCode, WorkflowError
-from cityhall.workflow.engine.notices import Event, leaders_lookup, notify
+from cityhall.workflow.engine.notices import (
+    Event,
+    LeadersOf,
+    leaders_by_unit,
+    leaders_lookup,
+    notices_for,
+    notify,
+)
 from cityhall.workflow.engine.planning import Deadline
 from cityhall.workflow.engine.registry import case_spec, workflow_name
 from cityhall.workflow.engine.roles import may_take
@@ -40,15 +48,41 @@ from cityhall.workflow.models import Transition, WorkflowCase, WorkflowDefinitio
 from cityhall.workflow.spec import Action, Spec
 from cityhall.workflow.workcalendar import WorkCalendar
 
+#: Given the started cases (saved, with their ids), the caller's own audit entries and
+#: notices, written with the engine's in the same statements.
+AlsoWrite = Callable[[Sequence[WorkflowCase]], tuple[Sequence[AuditEntry],
+                                                     Sequence[notifications.Notice]]]
+
+
+def _begin(case: WorkflowCase, *, workflow_id: int, assignee: User | None,
+           due_at: dt.datetime | None, now: dt.datetime, cal: WorkCalendar) -> Spec:
+    """Put the new `case` in the start state of version `workflow_id`, in memory; its spec."""
+    if case.workflow_id is not None:
+        raise WorkflowError(WorkflowCode.ALREADY_STARTED, "the case has already started")
+    case.workflow_id = workflow_id
+    spec = definitions.spec_of(case.workflow_id)
+    first = spec.start_state
+    case.state = first
+    case.assignee = assignee
+    case.started_at = case.state_entered_at = now
+    case.due_at = due_at or planning.span_end(cal, now, spec.deadline)
+    case.state_due_at = planning.span_end(cal, now, spec.states[first].deadline)
+    case.sweep_stage, case.next_sweep_at = planning.schedule(case, spec, cal, planning.REMIND)
+    case.steps = 1
+    return spec
+
 
 def start(
     case: WorkflowCase, *, actor: audit.Actor, assignee: User | None = None, comment: str = "",
     deadline: Deadline | None = None, now: dt.datetime | None = None,
+    also: AlsoWrite | None = None,
 ) -> Transition:
     """Put a new case on its workflow's latest version, in the start state, with deadlines.
 
     `deadline` (a moment, or a span from now such as `{"working_days": 15}`) replaces the
-    definition's case deadline, e.g. a category's own; the start step records it.
+    definition's case deadline, e.g. a category's own; the start step records it. `also`
+    gives the caller's own audit entries and notices about the new case, written in the
+    same statements as the engine's.
     """
     name = workflow_name(case)
     if case.workflow_id is not None:
@@ -56,26 +90,103 @@ def start(
     now = now or timezone.now()
     cal = current_calendar()
     due_at = planning.deadline_at(cal, now, deadline) if deadline is not None else None
-    with transaction.atomic():
-        case.workflow_id = definitions.latest_id(name)
-        spec = definitions.spec_of(case.workflow_id)
-        first = spec.start_state
-        case.state = first
-        case.assignee = assignee
-        case.started_at = case.state_entered_at = now
-        case.due_at = due_at or planning.span_end(cal, now, spec.deadline)
-        case.state_due_at = planning.span_end(cal, now, spec.states[first].deadline)
-        case.sweep_stage, case.next_sweep_at = planning.schedule(case, spec, cal, planning.REMIND)
-        case.steps = 1
+    # No savepoint of its own: inside a caller's transaction a failure here undoes the
+    # caller's work anyway, and a savepoint costs two statements per start.
+    with transaction.atomic(savepoint=False):
+        spec = _begin(case, workflow_id=definitions.latest_id(name), assignee=assignee,
+                      due_at=due_at, now=now, cal=cal)
         case.save()
         step = new_step(case, action="start", from_state="", actor=actor, now=now, cal=cal,
                         assignee_before=None, comment=comment)
         step.save()
-        audit.record(actor=actor, action=WorkflowAudit.START, obj=case,
-                     changes=audit.diff({}, snapshot(case)), unit=case.unit)
-        notify([Event(case, spec, "start", actor, None, comment)], leaders_lookup(),
-               known=[actor, assignee])
+        entry = audit.entry(actor=actor, action=WorkflowAudit.START, obj=case,
+                            changes=audit.diff({}, snapshot(case)), unit=case.unit)
+        extra_entries, extra_notices = also([case]) if also is not None else ((), ())
+        if extra_entries:
+            AuditEntry.objects.bulk_create([entry, *extra_entries])
+        else:
+            entry.save()
+        events = [Event(case, spec, "start", actor, None, comment)]
+        notifications.notify_many([*notices_for(events, leaders_lookup(), [actor, assignee]),
+                                   *extra_notices])
     return step
+
+
+@dataclass(frozen=True)
+class NewCase:
+    """A case to start with `start_many`, with who starts it and its own deadline."""
+
+    case: WorkflowCase
+    actor: audit.Actor
+    comment: str = ""
+    deadline: Deadline | None = None
+    assignee: User | None = None
+
+
+@dataclass
+class Started:
+    """What `start_many` wrote besides the cases: their steps, in the order given."""
+
+    steps: list[Transition]
+
+
+def start_many(
+    starts: Sequence[NewCase], *, now: dt.datetime | None = None,
+    also: AlsoWrite | None = None,
+) -> Started:
+    """Start many new cases of one type in one transaction, each table written once.
+
+    Each case gets what `start` gives it (latest definition version, start state,
+    deadlines from the working-day calendar, a start step, an audit entry, the notices
+    the definition asks for); one INSERT for the cases, one for the steps, one for the
+    audit entries (with the caller's, from `also`), one per table of notices.
+    """
+    if not starts:
+        return Started([])
+    model = type(starts[0].case)
+    if any(type(s.case) is not model or s.case.pk is not None for s in starts):
+        raise TypeError("start_many takes new cases of one type")
+    now = now or timezone.now()
+    cal = current_calendar()
+    with transaction.atomic(savepoint=False):
+        workflow_id = definitions.latest_id(workflow_name(starts[0].case))
+        specs = [
+            _begin(s.case, workflow_id=workflow_id, assignee=s.assignee, now=now, cal=cal,
+                   due_at=planning.deadline_at(cal, now, s.deadline)
+                   if s.deadline is not None else None)
+            for s in starts
+        ]
+        cases = [s.case for s in starts]
+        model._default_manager.bulk_create(cases)
+        steps = [new_step(s.case, action="start", from_state="", actor=s.actor, now=now,
+                          cal=cal, assignee_before=None, comment=s.comment) for s in starts]
+        Transition.objects.bulk_create(steps)
+        entries = [audit.entry(actor=s.actor, action=WorkflowAudit.START, obj=s.case,
+                               changes=audit.diff({}, snapshot(s.case)), unit_id=s.case.unit_id)
+                   for s in starts]
+        extra_entries, extra_notices = also(cases) if also is not None else ((), ())
+        AuditEntry.objects.bulk_create([*entries, *extra_entries])
+        events = [Event(s.case, spec, "start", s.actor, None, s.comment)
+                  for s, spec in zip(starts, specs, strict=True)]
+        known = [u for s in starts for u in (s.actor, s.assignee) if isinstance(u, User)]
+        notifications.notify_many([*notices_for(events, _leaders_of_all(cases), known),
+                                   *extra_notices])
+    return Started(steps)
+
+
+def _leaders_of_all(cases: Sequence[WorkflowCase]) -> LeadersOf:
+    """Leaders per unit of `cases`, all read in one query the first time one is asked for."""
+    found: dict[int, list[int]] = {}
+    read = False
+
+    def leaders_of(unit_id: int) -> list[int]:
+        nonlocal read
+        if not read:
+            found.update(leaders_by_unit({c.unit_id for c in cases}))
+            read = True
+        return found.get(unit_id, [])
+
+    return leaders_of
 
 
 @dataclass(frozen=True)
