@@ -30,7 +30,7 @@ from cityhall.core.api import Moment as ApiMoment
 from cityhall.core.api import text
 from cityhall.core.localcache import ProcessCache
 from cityhall.reports.models import Category, Channel
-from cityhall.reports.queries import ReportQuerySet
+from cityhall.reports.queries import ReportQuerySet, normalise_code
 from cityhall.reports.states import OPEN_STATES, STATES
 
 #: The widest radius a "near" search takes, in metres.
@@ -150,7 +150,7 @@ class PublicReportFilter(Schema):
         """Narrow `reports` (already scoped by the caller) to what the criteria ask for."""
         qs = reports
         if self.code:
-            qs = qs.filter(code__in=self.code)
+            qs = qs.filter(code__in=[normalise_code(c) for c in self.code])
         if self.state:
             qs = qs.filter(state=self.state)
         if self.status == "open":

@@ -28,6 +28,11 @@ _M_PER_DEG_LON = 111_320.0
 NEARBY_EXACT_LIMIT = 5000
 
 
+def normalise_code(code: str) -> str:
+    """A report code as stored (upper case, no outer spaces), however it was typed."""
+    return (code or "").strip().upper()
+
+
 class CategoryQuerySet(models.QuerySet[Any]):
     def active(self) -> Self:
         return self.filter(is_active=True)
@@ -134,6 +139,10 @@ class ReportQuerySet(WorkflowCaseQuerySet["Report"]):
         """Resolved reports resolved by their deadline."""
         return self.resolved().filter(resolved_at__lte=F("resolved_due_at"))
 
+    def with_code(self, code: str) -> Self:
+        """The report with this code as someone typed it: case and outer spaces aside."""
+        return self.filter(code=normalise_code(code))
+
     def for_queue(self) -> Self:
         """What a staff list shows, joined in the one page query."""
         return self.select_related("category", "unit", "assignee")
@@ -152,4 +161,23 @@ class ReportQuerySet(WorkflowCaseQuerySet["Report"]):
             .in_category(category)
             .nearby(lat, lon, settings.CITYHALL_REPORTS_DUPLICATE_RADIUS_M)
             .filter(created_at__gte=since)
+        )
+
+    def duplicate_pool(
+        self, *, category: Any, unit: Any, place_unit: Any = None,
+        around: dt.datetime | None = None,
+    ) -> Self:
+        """Reports that could tell of the same problem as one of `category` in `unit`: the
+        candidates `duplicates.match` decides among (same category, handled by the same
+        unit or placed in the same one, received within the window either side of `around`,
+        not merged themselves), newest first.
+        """
+        around = around or timezone.now()
+        window = dt.timedelta(days=settings.CITYHALL_REPORTS_DUPLICATE_DAYS)
+        where = Q(unit=unit) | Q(place_unit=place_unit) if place_unit is not None else Q(unit=unit)
+        return (
+            self.filter(where, duplicate_of__isnull=True).exclude(state="merged")
+            .in_category(category)
+            .filter(created_at__gte=around - window, created_at__lte=around + window)
+            .order_by("-created_at", "-pk")
         )

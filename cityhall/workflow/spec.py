@@ -105,6 +105,8 @@ class Action(_Part):
     sources: tuple[str, ...] = Field((), alias="from")
     roles: tuple[str, ...] = ()
     only_assignee: bool = False
+    #: Taken on a case nobody has yet, by whoever takes it: the actor becomes its assignee.
+    self_assign: bool = False
     requires: tuple[str, ...] = ()
     reasons: tuple[str, ...] = ()
 
@@ -210,6 +212,9 @@ class Spec(BaseModel):
             unknown = set(action.requires) - REQUIREMENTS
             if unknown:
                 raise DefinitionError(f"action {name}: unknown requirements {sorted(unknown)}")
+            if action.self_assign and (action.only_assignee or "assignee" in action.requires):
+                raise DefinitionError(
+                    f"action {name}: self_assign takes a case nobody has; it names no assignee")
             if "reason" in action.requires and not action.reasons:
                 raise DefinitionError(f"action {name}: requires a reason but lists no reasons")
         auto = self.escalation.auto_close

@@ -58,7 +58,7 @@ def visible_report(request: HttpRequest, code: str) -> Report:
         Report.objects.visible_to(auth_user(request))
         .select_related("category", "unit", "assignee", "place_unit", "duplicate_of")
         .prefetch_related(Prefetch("photos", queryset=ReportPhoto.objects.order_by("pk")))
-        .filter(code=code).first()
+        .with_code(code).first()
     )
     if found is None:
         raise ApiError(Common.NOT_FOUND, _("No such report."))
@@ -92,7 +92,7 @@ def followed_report(code: str, user: Any, token: str) -> Report:
     report = (
         Report.objects.select_related("category", "unit", "duplicate_of")
         .prefetch_related(Prefetch("photos", queryset=ReportPhoto.objects.order_by("pk")))
-        .filter(code=code).first()
+        .with_code(code).first()
     )
     # A wrong token and an unknown code answer alike, so codes cannot be probed.
     if report is None or not report.followed_by(user, token):

@@ -178,7 +178,7 @@ class AssignOut(ReportDetail):
 
 
 class ActIn(Input):
-    action: Literal["start_work", "transfer", "reject"]
+    action: Literal["take", "start_work", "transfer", "reject"]
     comment: Text = Field("", description="Transfer: the reason. Reject: the reply.")
     reason: Key = Field("", description="Reject: the reason code.")
     to_unit: Ref | None = Field(None, description="Transfer: the unit's code.")

@@ -150,8 +150,8 @@ def assign(request: HttpRequest, payload: AssignIn, code: str = CODE) -> dict[st
 
 @router.post("/{code}/act", response={200: ReportDetail, **ERRORS}, auth=AUTH)
 def act(request: HttpRequest, payload: ActIn, code: str = CODE) -> dict[str, Any]:
-    """Start work, transfer to another unit (with a reason), or reject (saying who is
-    responsible)."""
+    """Take a received report nobody has, start work, transfer to another unit (with a
+    reason), or reject (saying who is responsible)."""
     user = auth_user(request)
     report = visible_report(request, code)
     with refusals():

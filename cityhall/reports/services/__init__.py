@@ -22,6 +22,7 @@ from cityhall.reports.services.handling import (
     reopen_report,
     resolve_report,
     start_work,
+    take_report,
     transfer_report,
 )
 from cityhall.reports.services.intake import (
@@ -31,11 +32,11 @@ from cityhall.reports.services.intake import (
     private_token_of,
     route,
     submit_report,
-    suggest_duplicates,
 )
 from cityhall.reports.services.intake_many import NewReport, submit_reports
 from cityhall.reports.services.moderation import hide_report, publish_report
 from cityhall.reports.services.reorganisation import move_open_reports
+from cityhall.reports.services.similar import merge_suggestions, suggest_duplicates
 
 __all__ = [
     "ANONYMOUS",
@@ -55,6 +56,7 @@ __all__ = [
     "hide_report",
     "history",
     "merge_duplicate",
+    "merge_suggestions",
     "move_open_reports",
     "private_token_of",
     "publish_report",
@@ -69,5 +71,6 @@ __all__ = [
     "submit_reports",
     "suggest_duplicates",
     "take_action",
+    "take_report",
     "transfer_report",
 ]

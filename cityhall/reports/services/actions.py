@@ -18,12 +18,13 @@ from cityhall.reports.services.handling import (
     reject_report,
     resolve_report,
     start_work,
+    take_report,
     transfer_report,
 )
 from cityhall.workflow.engine import WorkflowCode
 
 #: The handling actions a member of staff takes on one report, by name.
-HANDLING_ACTIONS = ("assign", "start_work", "resolve", "transfer", "reject", "merge")
+HANDLING_ACTIONS = ("take", "assign", "start_work", "resolve", "transfer", "reject", "merge")
 
 
 def take_action(
@@ -44,6 +45,9 @@ def take_action(
             raise ReportError(ReportCode.UNKNOWN_ASSIGNEE, _("Choose who takes the report."))
         return assign_report(actor=actor, report=report, assignee=assignee,
                              comment=comment).changed
+    if action == "take":
+        take_report(actor=actor, report=report, comment=comment)
+        return True
     if action == "start_work":
         start_work(actor=actor, report=report, comment=comment)
         return True

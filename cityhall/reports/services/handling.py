@@ -112,6 +112,20 @@ def bulk_assign(
     return done
 
 
+def take_report(*, actor: audit.Actor, report: Report, comment: str = "",
+                now: dt.datetime | None = None) -> Report:
+    """A member of staff takes a received report that nobody has: they become its assignee.
+
+    The workflow says who may (`take`, `self_assign`); of two people taking it at once,
+    the second is refused (`invalid_state`): by then the report is assigned.
+    """
+    now = now or timezone.now()
+    with transaction.atomic(), _engine_errors():
+        engine.perform(report, "take", actor=actor, comment=comment, now=now)
+        _touch(report, now)
+    return report
+
+
 def start_work(*, actor: audit.Actor, report: Report, comment: str = "",
                now: dt.datetime | None = None) -> Report:
     """The assignee starts working on the report."""

@@ -58,6 +58,7 @@ from cityhall.reports.models import (
     ReportPhoto,
 )
 from cityhall.reports.photos import CheckedPhoto, PhotoRejected, check_photos, store_photos
+from cityhall.reports.services.similar import suggest_duplicates
 from cityhall.workflow import engine
 
 #: Who files from where: staff take calls and e-mails; partners come through Open311.
@@ -620,22 +621,11 @@ def _submit(
             contact_row.save()
         store_photos(report, cleaned, ReportPhoto.Kind.REPORT)
     duplicates: list[Report] = []
-    if suggest and latitude is not None and longitude is not None:
-        duplicates = suggest_duplicates(category=category, latitude=latitude,
-                                        longitude=longitude, now=now, exclude=report)
+    if suggest:
+        duplicates = suggest_duplicates(
+            category=category, latitude=latitude, longitude=longitude, address=address,
+            place_unit=report.place_unit, now=now, exclude=report)
     return Submission(report=report, private_token=token, created=True, duplicates=duplicates)
-
-
-def suggest_duplicates(
-    *, category: Category | str, latitude: float, longitude: float,
-    now: dt.datetime | None = None, exclude: Report | None = None, limit: int = 10,
-) -> list[Report]:
-    """Open reports of the category near the point within the time window, newest first."""
-    qs = Report.objects.duplicate_candidates(category=category, lat=latitude, lon=longitude,
-                                             now=now).select_related("category", "unit")
-    if exclude is not None:
-        qs = qs.exclude(pk=exclude.pk)
-    return list(qs.order_by("-created_at", "-pk")[:limit])
 
 
 ANONYMOUS = SystemActor("anonymous")

@@ -155,7 +155,7 @@ def _followed(request: HttpRequest, code: str) -> tuple[Report, str, bool]:
     report = (
         Report.objects.select_related("category", "unit", "place_unit", "duplicate_of")
         .prefetch_related(Prefetch("photos", queryset=ReportPhoto.objects.order_by("pk")))
-        .filter(code=code).first()
+        .with_code(code).first()
     )
     if report is None:
         raise Http404(_("No report has this code."))

@@ -27,7 +27,7 @@ from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
 from cityhall.reports import policy, services
 from cityhall.reports.filters import ReportFilter
 from cityhall.reports.forms import ReportForm, attribute_rows, choice_field, local
-from cityhall.reports.labels import ACTION_BUTTONS, REJECT_REASONS, STATE_LABELS
+from cityhall.reports.labels import ACTION_BUTTONS, REJECT_REASONS, STATE_LABELS, refusal
 from cityhall.reports.models import Category, Channel, Report, ReportPhoto
 from cityhall.reports.services import ReportError
 from cityhall.reports.states import OPEN_STATES
@@ -88,6 +88,8 @@ class QueueFilters(forms.Form):
     unit = forms.ChoiceField(required=False, label=gettext_lazy("Unit"))
     assignee = forms.ChoiceField(required=False, label=gettext_lazy("Assignee"))
     channel = forms.ChoiceField(required=False, label=gettext_lazy("Channel"))
+    code = forms.CharField(required=False, max_length=32, label=gettext_lazy("Code"),
+                           widget=forms.TextInput(attrs={"placeholder": "PA-…"}))
     deadline = forms.ChoiceField(required=False, label=gettext_lazy("Deadline"), choices=[
         ("", gettext_lazy("any")), ("overdue", gettext_lazy("overdue")),
         ("due_soon", gettext_lazy("due soon"))])
@@ -111,9 +113,12 @@ class QueueFilters(forms.Form):
         """The chosen filters; an unbound or invalid form shows the open reports."""
         data = self.cleaned_data if self.is_bound and self.is_valid() else {}
         state = data.get("state", "")
+        code = (data.get("code") or "").strip()
         return ReportFilter(
-            # Nothing chosen: the reports waiting for work; "all": every state.
-            status="open" if not state else None,
+            # Nothing chosen: the reports waiting for work; "all": every state. A code
+            # finds its report in whatever state.
+            status="open" if not state and not code else None,
+            code=[code] if code else [],
             state=state if state not in ("", "all") else None,
             category=[data["category"]] if data.get("category") else [],
             unit=data.get("unit") or None, assignee=data.get("assignee") or None,
@@ -153,9 +158,13 @@ def queue(request: HttpRequest) -> HttpResponse:
         request.GET.get("page"))
     query = urlencode(filters.chosen())
     now = timezone.now()
+    # What the user may do on each row, as the engine answers it (no query: the user's
+    # roles and the definitions are kept for the request).
+    rows = [(r, engine.available_actions(r, user)) for r in page.object_list]
     context = {
         "filters": filters, "page": page, "query": query, "staff": staff, "now": now,
-        "counts": queue_counts(user), "open_states": OPEN_STATES,
+        "counts": queue_counts(user), "open_states": OPEN_STATES, "rows": rows,
+        "may_assign": any("assign" in actions for _r, actions in rows),
     }
     return render(request, "reports/staff_queue.html", context)
 
@@ -176,8 +185,8 @@ def bulk_assign(request: HttpRequest) -> HttpResponse:
     try:
         done = services.bulk_assign(actor=user, reports=reports, assignee=assignee)
     except ReportError as exc:
-        detail = "; ".join(f"{k}: {v}" for k, v in exc.detail.items()) \
-            if isinstance(exc.detail, dict) else str(exc.detail)
+        detail = "; ".join(f"{k}: {refusal(exc.code, v)}" for k, v in exc.detail.items()) \
+            if isinstance(exc.detail, dict) else refusal(exc.code, exc.detail)
         messages.error(request, _("Nothing was assigned: %(why)s") % {"why": detail})
     else:
         changed = sum(1 for a in done if a.changed)
@@ -199,7 +208,7 @@ def _staff_report(user: User, code: str) -> Report:
         Report.objects.visible_to(user)
         .select_related("category", "unit", "place_unit", "assignee", "duplicate_of", "filed_by")
         .prefetch_related(Prefetch("photos", queryset=ReportPhoto.objects.order_by("pk")))
-        .filter(code=code).first()
+        .with_code(code).first()
     )
     if report is None:
         raise Http404(_("No report has this code."))
@@ -232,6 +241,8 @@ def _detail(request: HttpRequest, report: Report, *, errors: dict[str, Any] | No
         "staff": assignable_staff(user) if "assign" in actions else [],
         "targets": _transfer_targets(report) if "transfer" in actions else [],
         "templates": reply_templates() if "resolve" in actions or "reject" in actions else [],
+        "suggestions": services.merge_suggestions(report=report, user=user)
+        if "merge" in actions else [],
         "errors": errors or {}, "posted": request.POST if errors else {},
         "contact": _labelled(contact), "has_contact": _may_have_contact(report),
         "overdue": report.is_overdue(),
@@ -293,8 +304,10 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
         raise Http404(_("No such action."))
     original = None
     if action == "merge":
-        original = Report.objects.visible_to(user).select_related("unit").filter(
-            code=post.get("original", "").strip()).first()
+        # A code typed in, or else one of the suggested reports ticked.
+        typed = post.get("original", "").strip() or post.get("suggested", "")
+        original = Report.objects.visible_to(user).select_related("unit").with_code(
+            typed).first()
     try:
         changed = services.take_action(
             actor=user, report=report, action=action,
@@ -304,10 +317,13 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
             reason=post.get("reason", ""), responsible=post.get("responsible", ""),
             photos=request.FILES.getlist("photos"))
     except ReportError as exc:
-        errors = exc.detail if isinstance(exc.detail, dict) else {"__all__": exc.detail}
+        errors = {k: refusal(exc.code, v) for k, v in exc.detail.items()} \
+            if isinstance(exc.detail, dict) else {"__all__": refusal(exc.code, exc.detail)}
         fresh = _staff_report(user, code)
         return _detail(request, fresh, errors={"action": action, **errors}, status=400)
-    if changed:
+    if changed and action == "take":
+        messages.success(request, _("Report %(code)s is yours now.") % {"code": report.code})
+    elif changed:
         messages.success(request, _("Done: %(action)s.") % {"action": ACTION_BUTTONS[action]})
     else:
         messages.info(request, _("Nothing changed: the report is with this person already."))

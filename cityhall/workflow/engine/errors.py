@@ -17,6 +17,8 @@ class WorkflowCode(ErrorCode):
     ATTACHMENT_REQUIRED = "attachment_required", 400
     ASSIGNEE_REQUIRED = "assignee_required", 400
     ASSIGNEE_OUT_OF_SCOPE = "assignee_out_of_scope", 400
+    # An assignee named with an action that makes its actor the assignee (`self_assign`).
+    ASSIGNEE_NOT_ALLOWED = "assignee_not_allowed", 400
     DUPLICATE_CASE = "duplicate_case", 400
     INVALID_DEADLINE = "invalid_deadline", 400
 

@@ -56,6 +56,9 @@ def may_take(actor: Actor, case: WorkflowCase, spec: Spec, name: str) -> bool:
         linked = [r for r in allowed if getattr(case, f"{r}_id", None) is not None]
         if not any(getattr(case, f"{r}_id") == getattr(actor, "pk", None) for r in linked):
             return False
+    if action.self_assign:
+        # Only a person takes a case, and only one nobody has.
+        return isinstance(actor, User) and case.assignee_id is None
     if action.only_assignee and not isinstance(actor, SystemActor):
         return case.assignee_id is not None and case.assignee_id == actor.pk
     return True

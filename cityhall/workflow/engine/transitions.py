@@ -210,6 +210,9 @@ def _validate_inputs(case: WorkflowCase, action: Action, inputs: Inputs) -> None
         raise WorkflowError(WorkflowCode.ASSIGNEE_REQUIRED, "this action needs an assignee")
     if "reason" in needs and inputs.reason not in action.reasons:
         raise WorkflowError(Common.REASON_REQUIRED, "this action needs one of the listed reasons")
+    if action.self_assign and inputs.assignee is not None:
+        raise WorkflowError(WorkflowCode.ASSIGNEE_NOT_ALLOWED,
+                            "whoever takes the case becomes its assignee")
     if inputs.assignee is not None and not scope_of(inputs.assignee).covers(case.unit):
         raise WorkflowError(WorkflowCode.ASSIGNEE_OUT_OF_SCOPE,
                             "the assignee cannot work on this unit")
@@ -269,7 +272,9 @@ def advance(
     """
     before = snapshot(case)
     planning.move(case, spec, cal, spec.actions[action].to, now=now, due_at=inputs.due_at)
-    if inputs.assignee is not None:
+    if spec.actions[action].self_assign:
+        case.assignee = actor
+    elif inputs.assignee is not None:
         case.assignee = inputs.assignee
     case.steps += 1
     step = new_step(
