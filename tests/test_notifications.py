@@ -125,7 +125,7 @@ def test_the_bell_shows_the_unread_count() -> None:
     html = Template('{% include "notifications/bell.html" %}').render(
         Context({"request": request})
     )
-    assert 'class="notification-count">1<' in html
+    assert 'class="notification-count" data-testid="bell-count">1<' in html
 
 
 def test_contacts_without_an_account_get_outbox_messages_only_once_per_address() -> None:

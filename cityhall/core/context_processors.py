@@ -11,7 +11,8 @@ from cityhall.core import shell
 
 
 def site(request: HttpRequest) -> dict[str, Any]:
-    """Expose the portal's name, the apps' menu entries and the current one to templates.
+    """Expose the portal's name, the apps' menu entries (and the current one) and header
+    items to templates.
 
     Not as `site_name`: Django's auth views put the request's host under that name.
     """
@@ -23,4 +24,4 @@ def site(request: HttpRequest) -> dict[str, Any]:
     current = next((i.url_name for i in items if i.url_name == view), None) or next(
         (i.url_name for i in items if i.namespace == namespace and not i.exact), "")
     return {"portal_name": settings.CITYHALL_SITE_NAME, "shell_menu": items,
-            "shell_current": current}
+            "shell_current": current, "shell_header": shell.header_items()}

@@ -40,10 +40,19 @@ class Panel:
     order: int = 100
 
 
+@dataclass(frozen=True)
+class HeaderItem:
+    """A template included in the site header's tools (the notices bell), for every page."""
+
+    template: str
+    order: int = 100
+
+
 _menu: dict[str, MenuItem] = {}
 _panels: dict[str, Panel] = {}
 _home_panels: dict[str, Panel] = {}
 _resident_home: list[str] = []
+_header: dict[str, HeaderItem] = {}
 
 
 def register_menu_item(item: MenuItem) -> None:
@@ -84,3 +93,13 @@ def register_resident_home(url_name: str) -> None:
 def resident_home() -> str | None:
     """The URL name of the residents' landing page, if an app registered one."""
     return _resident_home[0] if _resident_home else None
+
+
+def register_header_item(name: str, item: HeaderItem) -> None:
+    """Add (or replace) a template in the site header under a name of its own."""
+    _header[name] = item
+
+
+def header_items() -> list[HeaderItem]:
+    """The registered header templates, in their order."""
+    return sorted(_header.values(), key=lambda item: (item.order, item.template))

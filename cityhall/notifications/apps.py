@@ -9,7 +9,7 @@ class NotificationsConfig(AppConfig):
 
     def ready(self) -> None:
         from cityhall.accounts import codes as sign_in_codes
-        from cityhall.core import jobs
+        from cityhall.core import jobs, shell
         from cityhall.notifications import codes
         from cityhall.notifications.caps import drop_expired
         from cityhall.notifications.services import DeliveryResult, deliver_outbox
@@ -29,3 +29,6 @@ class NotificationsConfig(AppConfig):
         sign_in_codes.register_sender(codes.send_code)
         sign_in_codes.destination_verified.connect(codes.on_verified,
                                                    dispatch_uid="cityhall.code_verified")
+        # The bell with the unread count, in the header of every page (signed in).
+        shell.register_header_item("notifications", shell.HeaderItem(
+            template="notifications/bell.html", order=10))

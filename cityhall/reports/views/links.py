@@ -1,0 +1,22 @@
+"""Where a notice about a report leads its reader (registered with `notifications.links`)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from django.urls import reverse
+
+from cityhall.reports.models import Report
+
+
+def notice_links(reader: Any, ids: list[int]) -> Mapping[int, str]:
+    """Staff go to the report's handling page; its reporter to its follow page (two queries)."""
+    staff = dict(Report.objects.visible_to(reader).filter(pk__in=ids).values_list("pk", "code"))
+    found = {pk: reverse("reports:staff_report", args=[code]) for pk, code in staff.items()}
+    rest = [i for i in ids if i not in found]
+    if rest and getattr(reader, "is_authenticated", False):
+        for pk, code in Report.objects.filter(pk__in=rest, reporter=reader).values_list(
+                "pk", "code"):
+            found[pk] = reverse("reports:report_follow", args=[code])
+    return found
