@@ -136,6 +136,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "cityhall" / "locale"]
+# Our own formats first, Django's for the rest (a month: 'tháng 11/2026', 'Nov 2026').
+FORMAT_MODULE_PATH = ["cityhall.core.formats"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True
 USE_TZ = True

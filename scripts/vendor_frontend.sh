@@ -4,12 +4,16 @@
 # Run at development time only (it needs the npm registry); commit what it writes:
 #   cityhall/static/vendor/htmx/htmx.min.js, cityhall/static/vendor/htmx/LICENSE,
 #   cityhall/static/vendor/leaflet/{leaflet.js,leaflet.css,LICENSE,images/*} (the report maps),
+#   cityhall/static/vendor/echarts/{echarts.common.min.js,LICENSE,NOTICE} (the statistics charts;
+#   the "common" build: line, bar and pie charts with tooltips and legends, a third smaller
+#   than the full one),
 #   cityhall/static/vendor/VENDORED.json (name, version, licence, sha256 of every vendored file,
 #   and what was changed from the package).
 # Source-map comments are removed from the copied files: the maps point at sources the packages
 # do not ship, and `collectstatic` with the production storage (DEBUG=0) fails on a reference to
 # a missing file. Every reference left in a vendored CSS or JS file must name a vendored file.
 # Usage: scripts/vendor_frontend.sh [htmx version spec, default "2"] [leaflet spec, default "1.9"]
+#        [echarts spec, default "6"]
 set -euo pipefail
 
 HTMX_SPEC="${1:-2}"
@@ -21,6 +25,12 @@ LEAFLET_SPEC="${2:-1.9}"
 case "$LEAFLET_SPEC" in
   1.9|1.9.*) ;;
   *) echo "cityhall uses Leaflet 1.9.x; refusing '$LEAFLET_SPEC' (2.0 changed its API)" >&2; exit 2 ;;
+esac
+
+ECHARTS_SPEC="${3:-6}"
+case "$ECHARTS_SPEC" in
+  6|6.*) ;;
+  *) echo "cityhall uses ECharts 6.x; refusing '$ECHARTS_SPEC'" >&2; exit 2 ;;
 esac
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -97,6 +107,23 @@ for png in package/dist/images/*.png; do vendor "$png" "leaflet/images/$(basenam
 vendor package/LICENSE leaflet/LICENSE
 L_TARBALL_SHA="$(sha256sum "$L_TARBALL" | cut -d' ' -f1)"
 
+# ECharts draws the public statistics from the page's own data; nothing is fetched.
+rm -rf package
+E_TARBALL="$(npm pack --silent "echarts@${ECHARTS_SPEC}" | tail -n 1)"
+tar -xzf "$E_TARBALL"
+E_VERSION="$(node -p "require('./package/package.json').version")"
+E_LICENSE="$(node -p "require('./package/package.json').license")"
+case "$E_VERSION" in
+  6.*) ;;
+  *) echo "npm resolved echarts@${ECHARTS_SPEC} to ${E_VERSION}, not 6.x" >&2; exit 1 ;;
+esac
+rm -rf "$VENDOR/echarts"
+vendor package/dist/echarts.common.min.js echarts/echarts.common.min.js
+vendor package/LICENSE echarts/LICENSE
+vendor package/NOTICE echarts/NOTICE
+E_TARBALL_SHA="$(sha256sum "$E_TARBALL" | cut -d' ' -f1)"
+rm -rf package
+
 # Every reference left in a vendored file (CSS url() and @import, any source map) must name a
 # vendored file, as Django's manifest storage will require.
 node - "$VENDOR" <<'NODE'
@@ -149,9 +176,20 @@ $(files_json htmx)
     "files": {
 $(files_json leaflet)
     }
+  },
+  "echarts": {
+    "version": "${E_VERSION}",
+    "license": "${E_LICENSE}",
+    "license_file": "echarts/LICENSE",
+    "source": "npm pack echarts@${E_VERSION}",
+    "npm_tarball_sha256": "${E_TARBALL_SHA}",
+    "modified": $(modified_json echarts),
+    "files": {
+$(files_json echarts)
+    }
   }
 }
 JSON
 python3 -m json.tool "$VENDOR/VENDORED.json" >/dev/null
-echo "vendored htmx.org ${VERSION} (${LICENSE_NAME}) and leaflet ${L_VERSION} (${L_LICENSE})"
+echo "vendored htmx.org ${VERSION} (${LICENSE_NAME}), leaflet ${L_VERSION} (${L_LICENSE}) and echarts ${E_VERSION} (${E_LICENSE})"
 printf '%s' "$MODIFIED" | while IFS=$'\t' read -r f _; do echo "  removed the source-map comment of $f"; done

@@ -12,13 +12,16 @@ from cityhall.reports.models import Report
 from cityhall.workflow.calendar_data import current_calendar
 
 # Each group counts reports received; of them, those resolved, those resolved by their
-# deadline, and the mean working time from receipt to the resolving reply.
+# deadline, the mean working time from receipt to the resolving reply, and the reporters'
+# ratings of the answers (how many, and their mean: the satisfaction, 1 to 5).
 _AGGREGATES = {
     "received": Count("pk"),
     "resolved": Count("pk", filter=Q(resolved_at__isnull=False)),
     "on_time": Count("pk", filter=Q(resolved_at__isnull=False,
                                     resolved_at__lte=F("resolved_due_at"))),
     "avg_seconds": Avg("handling_seconds", filter=Q(resolved_at__isnull=False)),
+    "rated": Count("pk", filter=Q(rating__isnull=False)),
+    "avg_rating": Avg("rating"),
 }
 
 
@@ -31,11 +34,15 @@ def _figures(row: Mapping[str, Any], day_seconds: float) -> dict[str, Any]:
         "resolved_on_time": row["on_time"],
         "on_time_rate": round(row["on_time"] / resolved, 4) if resolved else None,
         "average_working_days": round(float(avg) / day_seconds, 2) if avg is not None else None,
+        "rated": row["rated"],
+        "average_rating": round(float(row["avg_rating"]), 2)
+        if row["avg_rating"] is not None else None,
     }
 
 
 def report_statistics(queryset: QuerySet[Report] | None = None) -> dict[str, Any]:
-    """Received, resolved, on-time rate and mean handling time: overall, by category, unit, month.
+    """Received, resolved, on-time rate, mean handling time and satisfaction (mean rating):
+    overall, by category, unit, month.
 
     Reports merged into another are left out: the original counts for them.
     """

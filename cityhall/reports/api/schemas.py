@@ -201,6 +201,10 @@ class Figures(Schema):
     resolved_on_time: int
     on_time_rate: float | None
     average_working_days: float | None
+    rated: int = Field(..., description="Answers the reporters rated.")
+    average_rating: float | None = Field(
+        ..., description="The reporters' mean rating of the answers, 1 (bad) to 5 (good): the "
+        "satisfaction; null when none was rated.")
 
 
 class CategoryFigures(Figures):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import urlencode
 
@@ -13,6 +14,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, Js
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_vary_headers
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
@@ -386,6 +388,30 @@ def report_statistics_page(request: HttpRequest) -> HttpResponse:
     english = (request.LANGUAGE_CODE or "vi").startswith("en")
     for row in figures["by_category"]:
         row["label"] = row["name_en"] if english and row["name_en"] else row["name"]
-    return render(request, "reports/statistics.html", {"stats": figures})
+    for row in figures["by_month"]:
+        year, month = (int(part) for part in row["month"].split("-"))
+        row["label"] = date_format(dt.date(year, month, 1), "YEAR_MONTH_FORMAT")
+    return render(request, "reports/statistics.html",
+                  {"stats": figures, "charts": _chart_data(figures)})
+
+
+def _percent(rate: float | None) -> float | None:
+    return round(rate * 100, 1) if rate is not None else None
+
+
+def _chart_data(figures: dict[str, Any]) -> dict[str, Any]:
+    """What the page's charts draw (statistics.js), with their words in the reader's language."""
+    months, categories = figures["by_month"], figures["by_category"]
+    return {
+        "words": {"received": _("Received"), "resolved": _("Answered"),
+                  "on_time": _("Answered on time (%)"), "rating": _("Satisfaction (1-5)")},
+        "months": {"labels": [r["label"] for r in months],
+                   "received": [r["received"] for r in months],
+                   "resolved": [r["resolved"] for r in months],
+                   "on_time": [_percent(r["on_time_rate"]) for r in months]},
+        "categories": {"labels": [r["label"] for r in categories],
+                       "received": [r["received"] for r in categories],
+                       "resolved": [r["resolved"] for r in categories]},
+    }
 
 
