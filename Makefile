@@ -31,14 +31,20 @@ setup: install
 
 run: setup
 	$(BIN)/cityhall collectstatic --no-input -v 0
+	@mkdir -p var/mail
 	@echo ""
-	@echo "  cityhall is serving on http://127.0.0.1:$(PORT)/"
 	@$(BIN)/cityhall demo_logins
+	@echo ""
+	@echo "  E-mail sent in development is written to var/mail/, one file a message."
+	@echo "  Thư điện tử gửi đi khi phát triển được ghi vào var/mail/, mỗi thư một tệp."
 	@echo ""
 	@# One background worker (the jobs the apps registered: deadline sweeps, Open311 intake,
 	@# queued tasks, notifications) beside the web server; on exit it gets SIGTERM, finishes
 	@# its batch and stops (the shell has it ignore Ctrl-C, which stops the web server).
-	$(BIN)/cityhall worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT; \
+	@# The 'serving on' line waits until the server listens.
+	@$(BIN)/cityhall worker & worker=$$!; trap "kill $$worker 2>/dev/null" EXIT; \
+	  $(BIN)/python scripts/wait_for_port.py 127.0.0.1 $(PORT) \
+	    "  cityhall is serving on http://127.0.0.1:$(PORT)/ · cityhall đang chạy tại http://127.0.0.1:$(PORT)/" & \
 	  $(BIN)/cityhall runserver 127.0.0.1:$(PORT)
 
 test: install

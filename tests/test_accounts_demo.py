@@ -77,3 +77,17 @@ def test_demo_logins_prints_users_roles_units_and_password() -> None:
     line = next(row for row in text.splitlines() if "khupho.saigon" in row)
     assert "Khu phố 1, Phường Sài Gòn" in line
     assert all(name in text for name in demo_usernames())
+
+
+def test_demo_logins_says_in_both_languages_what_each_role_is_for() -> None:
+    call_command("load_demo", stdout=io.StringIO())
+    out = io.StringIO()
+    call_command("demo_logins", stdout=out)
+    lines = out.getvalue().splitlines()
+    at = next(i for i, row in enumerate(lines) if row.strip().startswith("officer.saigon"))
+    assert "chuyên viên · officer" in lines[at]
+    assert lines[at + 1].strip() == (
+        "vi: xử lý phản ánh: nhận phản ánh chưa có người xử lý, xử lý và trả lời")
+    assert lines[at + 2].strip() == (
+        "en: handles reports: takes the unassigned, works on and answers them")
+    assert "Mật khẩu" in out.getvalue() and "Password of every demo account" in out.getvalue()

@@ -55,3 +55,18 @@ def test_production_settings_refuse_a_short_secret_key(monkeypatch: pytest.Monke
     monkeypatch.setenv("DEBUG", "perhaps")
     with pytest.raises(EnvError, match="DEBUG"):
         runpy.run_module("cityhall.settings")
+
+
+def test_development_mail_goes_to_files_under_var_and_production_mail_to_smtp(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import runpy
+
+    monkeypatch.delenv("EMAIL_BACKEND", raising=False)
+    monkeypatch.setenv("DEBUG", "1")
+    dev = runpy.run_module("cityhall.settings")
+    assert dev["EMAIL_BACKEND"] == "django.core.mail.backends.filebased.EmailBackend"
+    assert dev["EMAIL_FILE_PATH"] == dev["VAR_DIR"] / "mail"
+    monkeypatch.setenv("DEBUG", "0")
+    monkeypatch.setenv("SECRET_KEY", "x" * 60)
+    assert runpy.run_module("cityhall.settings")["EMAIL_BACKEND"].endswith("smtp.EmailBackend")

@@ -187,8 +187,25 @@ def _unit_label(unit: Unit) -> str:
     return unit.name
 
 
-def demo_logins() -> list[tuple[str, str, str]]:
-    """(username, role, unit) of every demo account that exists, for the sign-in table."""
+@dataclass(frozen=True)
+class DemoAccount:
+    """A demo login: its user name, what it is (a role, "superuser" or a kind of user), where."""
+
+    username: str
+    what: str
+    unit: str
+
+    def label(self) -> str:
+        """What the account is, in the active language."""
+        if self.what in Role.values:
+            return str(Role(self.what).label)
+        if self.what in UserKind.values:
+            return str(UserKind(self.what).label)
+        return str(_("superuser"))
+
+
+def demo_accounts() -> list[DemoAccount]:
+    """Every demo account that exists, in display order, with its first role in force."""
     names = demo_usernames()
     users = {u.username: u for u in User.objects.filter(username__in=names)}
     held: dict[int, Membership] = {}
@@ -203,9 +220,14 @@ def demo_logins() -> list[tuple[str, str, str]]:
             continue
         membership = held.get(user.pk)
         if membership is not None:
-            rows.append((name, str(membership.get_role_display()), _unit_label(membership.unit)))
+            rows.append(DemoAccount(name, membership.role, _unit_label(membership.unit)))
         elif user.is_superuser:
-            rows.append((name, str(_("superuser")), "—"))
+            rows.append(DemoAccount(name, "superuser", "—"))
         else:
-            rows.append((name, str(user.get_kind_display()), "—"))
+            rows.append(DemoAccount(name, user.kind, "—"))
     return rows
+
+
+def demo_logins() -> list[tuple[str, str, str]]:
+    """(username, role, unit) of every demo account that exists, for the sign-in table."""
+    return [(a.username, a.label(), a.unit) for a in demo_accounts()]

@@ -15,7 +15,7 @@
     return {
       aria: { enabled: true },
       animation: !window.matchMedia("(prefers-reduced-motion: reduce)").matches,
-      textStyle: { fontFamily: "inherit", color: INK },
+      textStyle: { fontFamily: "inherit", color: INK, fontSize: 13 },
       tooltip: {
         trigger: "axis",
         valueFormatter: function (v) { return v === null || v === undefined ? "—" : fmt.format(v); }
@@ -33,8 +33,8 @@
       { type: "value", min: 0, max: 100, axisLabel: { formatter: function (v) { return fmt.format(v) + "%"; } } }
     ];
     option.series = [
-      { name: words.received, type: "bar", data: data.received, itemStyle: { color: GREY } },
-      { name: words.resolved, type: "bar", data: data.resolved, itemStyle: { color: RED } },
+      { name: words.received, type: "bar", data: data.received, itemStyle: { color: GREY }, barMaxWidth: 48 },
+      { name: words.resolved, type: "bar", data: data.resolved, itemStyle: { color: RED }, barMaxWidth: 48 },
       { name: words.on_time, type: "line", yAxisIndex: 1, data: data.on_time,
         itemStyle: { color: GOLD }, lineStyle: { width: 3 }, connectNulls: true }
     ];
@@ -44,15 +44,17 @@
   function categories(el, data, words, fmt) {
     var option = base(fmt);
     option.tooltip.axisPointer = { type: "shadow" };
+    // Long category names break onto lines within a third of the chart's width.
+    var labelWidth = Math.max(90, Math.min(220, Math.floor(el.clientWidth / 3)));
     option.yAxis = { type: "category", data: data.labels, inverse: true,
-                     axisLabel: { width: 140, overflow: "break" } };
+                     axisLabel: { width: labelWidth, overflow: "break", lineHeight: 15 } };
     option.xAxis = { type: "value", minInterval: 1, axisLabel: { formatter: function (v) { return fmt.format(v); } } };
     option.series = [
-      { name: words.received, type: "bar", data: data.received, itemStyle: { color: GREY } },
-      { name: words.resolved, type: "bar", data: data.resolved, itemStyle: { color: RED } }
+      { name: words.received, type: "bar", data: data.received, itemStyle: { color: GREY }, barMaxWidth: 18 },
+      { name: words.resolved, type: "bar", data: data.resolved, itemStyle: { color: RED }, barMaxWidth: 18 }
     ];
     // Room for every category's name and bars.
-    el.style.height = Math.max(240, 60 + data.labels.length * 44) + "px";
+    el.style.height = Math.max(240, 60 + data.labels.length * 56) + "px";
     return option;
   }
 
