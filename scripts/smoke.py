@@ -79,6 +79,8 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "/open311/v2/tokens/<token>": ("/open311/v2/tokens/{open311_token}.json",),
     "/open311/v2/<rest>": ("/open311/v2/no-such-resource.json",),
     "/messages/confirm/<token>/": ("/messages/confirm/{contact_token}/",),
+    # POST only: a GET is refused (405), or sent to sign in.
+    "/notices/<notice_id>/read/": ("/notices/1/read/",),
 }
 
 #: The category the smoke test files its reports in (a resident's, with no required field).
