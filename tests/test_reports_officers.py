@@ -193,3 +193,20 @@ def test_the_engine_refuses_an_assignee_given_with_take(ward: Ward) -> None:
     with pytest.raises(engine.WorkflowError) as named:
         engine.perform(fresh(), "take", actor=ward.officer, assignee=ward.other)
     assert named.value.code == "assignee_not_allowed"
+
+
+def test_the_api_takes_a_report_too_and_lists_take_among_the_actions(ward: Ward) -> None:
+    from tests.factories import bearer
+
+    report = fresh()
+    client = Client()
+    headers = bearer(ward.officer)
+    before = client.get(f"/api/v1/reports/{report.code}", headers=headers).json()
+    assert "take" in before["actions"]
+    taken = client.post(f"/api/v1/reports/{report.code.lower()}/act", {"action": "take"},
+                        content_type="application/json", headers=headers)
+    assert taken.status_code == 200, taken.content
+    assert taken.json()["assignee"] == ward.officer.username
+    again = client.post(f"/api/v1/reports/{report.code}/act", {"action": "take"},
+                        content_type="application/json", headers=bearer(ward.other))
+    assert (again.status_code, again.json()["code"]) == (409, "invalid_state")
