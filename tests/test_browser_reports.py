@@ -106,7 +106,7 @@ def test_a_resident_reports_flooding_an_officer_answers_and_the_statistics_show_
     clerk.page.goto(site + "/staff/reports/")
     clerk.page.check(f"#pick-{code}")
     clerk.page.select_option("#bulk-assignee", label=_display_name("officer.thuduc"))
-    clerk.page.click("#bulk-form button[type=submit]")
+    clerk.page.click("#bulk-submit")
     clerk.page.wait_for_url("**/staff/reports/*")
     assert "Đã giao 1 phản ánh" in clerk.page.inner_text(".messages")
     clerk.close()

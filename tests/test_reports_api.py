@@ -60,7 +60,7 @@ def test_a_report_outside_the_scope_answers_404(client: Client, people: Personas
     assert _get(client, f"/api/v1/reports/{report.code}", people.outsider).status_code == 404
     detail = _get(client, f"/api/v1/reports/{report.code}", people.leader).json()
     assert detail["history"][0]["action"] == "start"
-    assert detail["actions"] == ["assign", "transfer", "reject", "merge"]
+    assert detail["actions"] == ["assign", "take", "transfer", "reject", "merge"]
 
 
 def test_the_list_costs_the_same_queries_whatever_the_page_size(

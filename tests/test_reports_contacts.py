@@ -148,7 +148,7 @@ def test_a_resolved_report_waits_without_escalation_and_a_reopen_gives_back_the_
     made = flood(now=MON)  # deadline: 5 working days, Monday 9 March 17:00
     report = made.report
     assert report.workflow is not None
-    assert report.workflow.version == 2 and report.due_at == at(2026, 3, 9, 17)
+    assert report.workflow.version == 3 and report.due_at == at(2026, 3, 9, 17)
     _answer(ward, report, "Đã khơi thông.", now=at(2026, 3, 5, 10))
     assert (report.sweep_stage, report.next_sweep_at) == (engine.AUTO_CLOSE, at(2026, 3, 12, 17))
     # The deadline passes while the report waits for its reporter: no reminder, no escalation.
