@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -27,12 +28,19 @@ pytestmark = [
 
 #: The narrowest phone the pages are made for.
 NARROW: ViewportSize = {"width": 375, "height": 800}
-SHOTS = Path("/tmp/officers")
 
 
-def _shot(page: Page, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where the screenshots go: CITYHALL_SCREENSHOTS if set (to look at them), else the
+    test's own folder."""
+    folder = Path(os.environ.get("CITYHALL_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _shot(page: Page, folder: Path, name: str) -> None:
+    page.page.screenshot(path=str(folder / f"{name}.png"), full_page=True)
 
 
 def _reports() -> tuple[Report, Report, Report]:
@@ -51,7 +59,7 @@ def _reports() -> tuple[Report, Report, Report]:
 
 
 def test_an_officer_sees_the_bell_takes_a_report_and_merges_the_duplicate_suggested(
-    browser: Browser, site: str  # noqa: F811 (fixture)
+    browser: Browser, site: str, shots: Path  # noqa: F811 (fixture)
 ) -> None:
     first, second, given = _reports()
     officer = User.objects.get(username="officer.thuduc")
@@ -63,14 +71,14 @@ def test_an_officer_sees_the_bell_takes_a_report_and_merges_the_duplicate_sugges
     # 1. The bell in the header says one notice is unread.
     assert page.inner_text("[data-testid=bell-count]") == "1"
     assert page.get_attribute("[data-testid=bell]", "aria-label") == "Thông báo: 1 chưa đọc"
-    _shot(tab, "desktop-1-staff-home-bell")
+    _shot(tab, shots, "desktop-1-staff-home-bell")
 
     # 2. The queue offers "Nhận xử lý" on the reports nobody has, not on the one given.
     page.goto(site + "/staff/reports/")
     assert page.locator(f"[data-take='{second.code}']").is_visible()
     assert page.locator(f"[data-take='{given.code}']").count() == 0
     assert page.locator("#bulk-assignee").count() == 0  # officers do not assign
-    _shot(tab, "desktop-2-queue")
+    _shot(tab, shots, "desktop-2-queue")
     page.click(f"[data-take='{second.code}']")
     page.wait_for_url(f"**/staff/reports/{second.code}/")
     assert f"Anh/Chị đã nhận xử lý phản ánh {second.code}." in page.inner_text(".messages")
@@ -82,13 +90,13 @@ def test_an_officer_sees_the_bell_takes_a_report_and_merges_the_duplicate_sugges
     suggestions = page.locator("[data-testid=merge-suggestions]")
     assert first.code in suggestions.inner_text() and "cùng địa chỉ" in suggestions.inner_text()
     assert page.is_checked(f"input[name=suggested][value='{first.code}']")
-    _shot(tab, "desktop-3-merge-suggested")
+    _shot(tab, shots, "desktop-3-merge-suggested")
     page.click("button[data-action=merge]")
     page.wait_for_url(f"**/staff/reports/{second.code}/")
     second.refresh_from_db()
     assert (second.state, second.duplicate_of_id) == ("merged", first.pk)
     assert "Gộp vào phản ánh trùng" in page.inner_text(".messages")
-    _shot(tab, "desktop-4-merged")
+    _shot(tab, shots, "desktop-4-merged")
 
     # 4. A refusal is an error, in the reader's language: a second take of a taken report.
     page.goto(site + f"/staff/reports/{first.code}/")
@@ -99,7 +107,7 @@ def test_an_officer_sees_the_bell_takes_a_report_and_merges_the_duplicate_sugges
     assert "Có thể ai đó vừa xử lý phản ánh" in alert.inner_text()
     colour = alert.evaluate("e => getComputedStyle(e).borderLeftColor")
     assert colour == "rgb(164, 22, 26)"  # the danger red
-    _shot(tab, "desktop-5-refused")
+    _shot(tab, shots, "desktop-5-refused")
 
     # 5. The notices page: open the list from the bell, mark all read, the count goes.
     page.click("[data-testid=bell]")
@@ -109,26 +117,26 @@ def test_an_officer_sees_the_bell_takes_a_report_and_merges_the_duplicate_sugges
     page.wait_for_url("**/notices/")
     assert page.locator("[data-testid=bell-count]").count() == 0
     assert Notification.objects.for_user(officer).unread().count() == 0
-    _shot(tab, "desktop-6-notices-read")
+    _shot(tab, shots, "desktop-6-notices-read")
     assert tab.outside == [] and tab.errors == []
     tab.close()
 
 
 def test_the_staff_queue_header_and_notices_fit_a_375_pixel_phone(
-    browser: Browser, site: str  # noqa: F811 (fixture)
+    browser: Browser, site: str, shots: Path  # noqa: F811 (fixture)
 ) -> None:
     _first, second, _given = _reports()
     tab = Page(browser, site, NARROW)
     page = tab.page
     tab.sign_in("officer.thuduc")
     assert page.locator("[data-testid=bell]").is_visible()
-    shots = {"queue": "/staff/reports/", "report": f"/staff/reports/{second.code}/",
+    pages = {"queue": "/staff/reports/", "report": f"/staff/reports/{second.code}/",
              "notices": "/notices/", "statistics": "/reports/statistics/"}
-    for name, path in shots.items():
+    for name, path in pages.items():
         page.goto(site + path)
         page.wait_for_load_state("networkidle")
         assert tab.fits_the_screen(), name
-        _shot(tab, f"phone-{name}")
+        _shot(tab, shots, f"phone-{name}")
     # The row's take button is within the screen and works there too.
     page.goto(site + "/staff/reports/")
     button = page.locator(f"[data-take='{second.code}']")
