@@ -12,6 +12,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from cityhall.accounts.web import signed_in_user
 from cityhall.notifications import caps
 from cityhall.notifications.links import links_for
 from cityhall.notifications.models import Notification
@@ -53,7 +54,7 @@ def notice_read(request: HttpRequest, notice_id: int) -> HttpResponse:
     notice = Notification.objects.for_user(request.user).filter(pk=notice_id).first()
     if notice is None:
         raise Http404(_("No such notice."))
-    mark_read(actor=request.user, ids=[notice.pk])
+    mark_read(actor=signed_in_user(request), ids=[notice.pk])
     if request.POST.get("open"):
         target = links_for(request.user, [notice]).get(notice.pk, "")
         if target and url_has_allowed_host_and_scheme(
@@ -66,7 +67,7 @@ def notice_read(request: HttpRequest, notice_id: int) -> HttpResponse:
 @require_POST
 def notices_read_all(request: HttpRequest) -> HttpResponse:
     """Mark every notice of the user read."""
-    marked = mark_read(actor=request.user)
+    marked = mark_read(actor=signed_in_user(request))
     if marked:
         messages.success(request, ngettext(
             "%(n)s notice marked as read.", "%(n)s notices marked as read.", marked) % {

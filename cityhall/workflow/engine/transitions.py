@@ -272,7 +272,8 @@ def advance(
     """
     before = snapshot(case)
     planning.move(case, spec, cal, spec.actions[action].to, now=now, due_at=inputs.due_at)
-    if spec.actions[action].self_assign:
+    if spec.actions[action].self_assign and isinstance(actor, User):
+        # `may_take` lets only a person take it.
         case.assignee = actor
     elif inputs.assignee is not None:
         case.assignee = inputs.assignee
