@@ -100,6 +100,10 @@ def test_it_resolves_a_new_style_address() -> None:
         ("Đặc khu Côn Đảo", "Đặc khu Côn Đảo"),
         ("Phường 9, Quận 5, Hồ Chí Minh", "Phường An Đông"),
         ("Huyện Côn Đảo, Bà Rịa - Vũng Tàu", "Đặc khu Côn Đảo"),
+        # Without diacritics "ngan phuong" holds "an phu": not the old Phường An Phú.
+        ("12 vo van ngan phuong thu duc", "Phường Thủ Đức"),
+        ("12 vo van ngan, phuong an phu, quan 2", "Phường Bình Trưng"),
+        ("so 5 ba huyen thanh quan, phuong 6, quan 3", "Phường Xuân Hòa"),
     ],
 )
 def test_it_resolves_common_forms_of_addresses(address: str, expected: str) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import unicodedata
 from dataclasses import dataclass, field
 
@@ -135,15 +136,34 @@ def _legacy_unit(text: str) -> Unit | None:
         return None
     ended = Unit.objects.filter(valid_to__isnull=False).select_related("parent")
     if old.ward_code:
-        return (
+        ward = (
             ended.filter(code=old.ward_code, kind__in=COMMUNE_LEVEL,
                          parent__code=old.district_code)
             .order_by("-valid_to").first()
         )
+        return None if ward is None or _read_across_words(text, ward.name) else ward
     if old.district_key == "huyencondao":
         # Côn Đảo had no wards; the district itself is the old unit.
         return ended.filter(code=old.district_code, kind=UnitKind.DISTRICT).first()
     return None
+
+
+_KIND_WORDS = re.compile(r"^(phuong|xa|thi tran|dac khu) ")
+
+
+def _read_across_words(text: str, name: str) -> bool:
+    """Whether the parser found the ward `name` only by reading across words.
+
+    The legacy parser compares names without spaces, so "vo van ngAN PHUong thu duc" held
+    Phường An Phú. A name written as words is a match; one found only across words is
+    not. (A name the address does not hold at all is the parser's own alias, such as
+    Phường 6, Quận 3 for Võ Thị Sáu, and stands.)
+    """
+    words = _KIND_WORDS.sub("", search_key(name))
+    key = f" {_expand(search_key(text))} "
+    if f" {words} " in key:
+        return False
+    return words.replace(" ", "") in key.replace(" ", "")
 
 
 def _new_style_unit(text: str, units: list[Unit]) -> Unit | None:
