@@ -26,6 +26,7 @@ setup: install
 	$(BIN)/cityhall load_units
 	$(BIN)/cityhall load_workflows
 	$(BIN)/cityhall load_categories
+	$(BIN)/cityhall load_procedures
 	$(BIN)/cityhall load_demo
 	$(BIN)/cityhall load_demo_reports
 

@@ -55,6 +55,8 @@ INSTALLED_APPS = [
     "cityhall.notifications",
     "cityhall.workflow",
     "cityhall.reports",
+    "cityhall.procedures",
+    "cityhall.dossiers",
     "cityhall.open311",
     "axes",
 ]

@@ -17,6 +17,8 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     # Each domain app mounts its own pages; the portal is the shell around them.
     path("", include("cityhall.reports.urls")),
+    path("", include("cityhall.procedures.urls")),
+    path("", include("cityhall.dossiers.urls")),
     path("", include("cityhall.notifications.urls")),
     path("", include("cityhall.portal.urls")),
 ]

@@ -1,0 +1,256 @@
+"""The dossiers' JSON API at /api/v1/dossiers: submit, read (scoped), act, public status."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Annotated, Any, Literal
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import Path, Router, Schema, Status
+from pydantic import Field
+
+from cityhall.accounts.api_auth import AUTH, auth_user
+from cityhall.accounts.models import User
+from cityhall.core.api import NO_NUL, ApiError, ErrorOut, Input, text
+from cityhall.core.audit import log_personal_data_read
+from cityhall.core.errors import Common
+from cityhall.dossiers import services
+from cityhall.dossiers.errors import DossierCode, DossierError
+from cityhall.dossiers.models import Dossier
+from cityhall.workflow import engine
+
+router = Router(tags=["dossiers"])
+
+ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
+                          409: ErrorOut, 422: ErrorOut}
+CODE = Path(..., max_length=48, pattern=NO_NUL,
+            description="The dossier's code, e.g. 000.00.31.H29-261130-0001.")
+#: The fields of a dossier that are personal data (their reads are logged).
+PERSONAL = ["applicant_name", "applicant_id_number", "applicant_phone", "applicant_email",
+            "applicant_address"]
+
+
+@contextmanager
+def refusals() -> Iterator[None]:
+    """Report a service's refusal as a JSON error with its code's status."""
+    try:
+        yield
+    except DossierError as exc:
+        raise ApiError(exc.code, exc.detail) from None
+
+
+class ApplicantIn(Input):
+    """Who applies."""
+
+    kind: Literal["resident", "enterprise"] = "resident"
+    name: Annotated[str, text(300, blank=False)]
+    id_number: Annotated[str, text(20, blank=False)] = Field(
+        description="12-digit ID number, or the enterprise's tax code.")
+    phone: Annotated[str, text(20)] = ""
+    email: Annotated[str, text(254)] = ""
+    address: Annotated[str, text(500)] = ""
+
+
+class ComponentRefIn(Input):
+    """A component replaced by data the state holds: its number in the procedure, and the
+    reference in the data source (the ID number, the registration number)."""
+
+    number: int = Field(ge=1, le=99)
+    data_reference: Annotated[str, text(200, blank=False)]
+
+
+class DossierIn(Input):
+    """A dossier: the procedure, who applies, where, and the components given as data."""
+
+    procedure: Annotated[str, text(40, blank=False)]
+    applicant: ApplicantIn
+    channel: Literal["online", "counter", "post"] = "online"
+    receiving_unit: Annotated[str, text(32)] = Field(
+        "", description="Counter or post: the unit whose service centre receives it.")
+    competent_unit: Annotated[str, text(32)] = Field(
+        "", description="The unit that decides (a ward for commune-level procedures).")
+    on_behalf: bool = False
+    components: list[ComponentRefIn] = Field(default_factory=list, max_length=50)
+
+
+class DossierCreated(Schema):
+    """The receipt: code, state, when received, the appointment, the two units."""
+
+    code: str
+    state: str
+    received_at: dt.datetime
+    appointment_at: dt.datetime
+    receiving_unit: str
+    competent_unit: str
+
+
+class StepOut(Schema):
+    action: str
+    from_state: str
+    to_state: str
+    at: dt.datetime
+    actor: str
+    comment: str
+
+
+class ComponentOut(Schema):
+    name: str
+    copies: int
+    data_source: str
+    data_reference: str
+
+
+class DossierOut(DossierCreated):
+    """A dossier as its applicant and the units handling it see it."""
+
+    procedure: str
+    procedure_name: str
+    channel: str
+    applicant_kind: str
+    applicant_name: str
+    applicant_id_number: str
+    applicant_phone: str
+    applicant_email: str
+    applicant_address: str
+    on_behalf: bool
+    fee_vnd: int
+    paid: bool
+    due_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    components: list[ComponentOut]
+    history: list[StepOut]
+    actions: list[str]
+
+
+class ActionIn(Input):
+    """A workflow step: a comment (reasons for a refusal, what to supplement), an assignee."""
+
+    comment: Annotated[str, text(4000)] = ""
+    assignee: Annotated[str, text(150)] = ""
+
+
+class ActionOut(Schema):
+    code: str
+    state: str
+    changed: bool
+    due_at: dt.datetime | None
+
+
+class StatusOut(Schema):
+    """What anyone may know of a dossier by its code: nothing personal."""
+
+    code: str
+    state: str
+    procedure: str
+    procedure_name: str
+    received_at: dt.datetime
+    appointment_at: dt.datetime
+    receiving_unit: str
+    competent_unit: str
+    competent_unit_name: str
+    closed_at: dt.datetime | None
+
+
+def _created_out(dossier: Dossier) -> dict[str, Any]:
+    return {"code": dossier.code, "state": dossier.state, "received_at": dossier.received_at,
+            "appointment_at": dossier.appointment_at,
+            "receiving_unit": dossier.receiving_unit.code,
+            "competent_unit": dossier.unit.code}
+
+
+def _readable(request: HttpRequest, code: str) -> Dossier:
+    found = (Dossier.objects.readable_by(auth_user(request))
+             .select_related("procedure", "unit", "receiving_unit", "applicant")
+             .filter(code=code).first())
+    if found is None:
+        raise ApiError(Common.NOT_FOUND, _("No such dossier."))
+    return found
+
+
+@router.post("", response={200: DossierCreated, 201: DossierCreated, **ERRORS}, auth=AUTH)
+def create_dossier(request: HttpRequest, payload: DossierIn, response: HttpResponse) -> Any:
+    """Submit a dossier online (a resident's or enterprise's account), or receive one at a
+    counter or by post (staff of the receiving unit). A retried request with the same
+    `Idempotency-Key` returns the first dossier with 200."""
+    user = auth_user(request)
+    a = payload.applicant
+    applicant = services.Applicant(name=a.name, id_number=a.id_number, kind=a.kind,
+                                   phone=a.phone, email=a.email, address=a.address)
+    components = [services.ComponentIn(number=c.number, data_reference=c.data_reference)
+                  for c in payload.components]
+    with refusals():
+        made = services.submit_dossier(
+            actor=user, procedure=payload.procedure, applicant=applicant,
+            channel=payload.channel, receiving_unit=payload.receiving_unit or None,
+            competent_unit=payload.competent_unit or None, components=components,
+            on_behalf=payload.on_behalf,
+            idempotency_key=request.headers.get("Idempotency-Key", ""))
+    dossier = Dossier.objects.select_related("unit", "receiving_unit").get(pk=made.dossier.pk)
+    return Status(201 if made.created else 200, _created_out(dossier))
+
+
+@router.get("/{code}/status", response={200: StatusOut, 404: ErrorOut, 422: ErrorOut},
+            auth=None)
+def dossier_status(request: HttpRequest, code: str = CODE) -> dict[str, Any]:
+    """Public look-up by code: state, appointment, the units; nothing personal."""
+    found = (Dossier.objects.select_related("procedure", "unit", "receiving_unit")
+             .filter(code=code).first())
+    if found is None:
+        raise ApiError(Common.NOT_FOUND, _("No such dossier."))
+    return status_out(found)
+
+
+def status_out(dossier: Dossier) -> dict[str, Any]:
+    """The public part of a dossier."""
+    return {**_created_out(dossier), "procedure": dossier.procedure.code,
+            "procedure_name": dossier.procedure.name,
+            "competent_unit_name": dossier.unit.name, "closed_at": dossier.closed_at}
+
+
+@router.get("/{code}", response={200: DossierOut, **ERRORS}, auth=AUTH)
+def dossier_detail(request: HttpRequest, code: str = CODE) -> dict[str, Any]:
+    """One dossier with its components, history and the steps the caller may take now;
+    for its applicant and the units receiving and deciding it (their reads are logged)."""
+    user = auth_user(request)
+    dossier = _readable(request, code)
+    if dossier.applicant_id != user.pk:
+        log_personal_data_read(reader=user, obj=dossier, subject=dossier.applicant,
+                               fields=PERSONAL, purpose="dossiers.detail")
+    steps = [{"action": s.action, "from_state": s.from_state, "to_state": s.to_state,
+              "at": s.at, "actor": s.actor_label, "comment": s.comment}
+             for s in engine.history(dossier)]
+    return {
+        **status_out(dossier), "channel": dossier.channel,
+        "applicant_kind": dossier.applicant_kind,
+        **{name: getattr(dossier, name) for name in PERSONAL},
+        "on_behalf": dossier.on_behalf, "fee_vnd": dossier.fee_vnd,
+        "paid": dossier.paid_at is not None, "due_at": dossier.due_at,
+        "components": [{"name": c.name, "copies": c.copies, "data_source": c.data_source,
+                        "data_reference": c.data_reference}
+                       for c in dossier.components.order_by("pk")],
+        "history": steps,
+        "actions": [a for a in engine.available_actions(dossier, user) if a != "abandon"],
+    }
+
+
+@router.post("/{code}/actions/{action}", response={200: ActionOut, **ERRORS}, auth=AUTH)
+def act(request: HttpRequest, payload: ActionIn, code: str = CODE,
+        action: str = Path(..., max_length=64, pattern=r"^[a-z_]+$")) -> dict[str, Any]:
+    """Take a step of the one-stop workflow: accept, refuse (form 03), request_supplement
+    (form 02), supplement, assign, issue_result, return_result, withdraw, stop (form 05)."""
+    user = auth_user(request)
+    dossier = _readable(request, code)
+    assignee = None
+    if payload.assignee:
+        assignee = User.objects.filter(username=payload.assignee, is_active=True).first()
+        if assignee is None:
+            raise ApiError(DossierCode.UNKNOWN_ASSIGNEE, _("No such member of staff."))
+    with refusals():
+        step = services.act_on_dossier(
+            actor=user, dossier=dossier, action=action, comment=payload.comment,
+            assignee=assignee, idempotency_key=request.headers.get("Idempotency-Key", ""))
+    return {"code": dossier.code, "state": dossier.state, "changed": step is not None,
+            "due_at": dossier.due_at}

@@ -1,0 +1,12 @@
+"""The audit actions of `dossiers`: each written once, here."""
+
+from __future__ import annotations
+
+from cityhall.core.audit import AuditAction
+
+
+class DossierAudit(AuditAction):
+    """Dossiers of the one-stop shop."""
+
+    SUBMIT = "dossiers.submit"
+    SUBMIT_REFUSED = "dossiers.submit_refused"

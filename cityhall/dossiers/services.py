@@ -1,0 +1,355 @@
+"""Writes on dossiers: submitting (online, at a counter, by post) and every workflow step.
+
+Every function takes keyword-only arguments and an explicit actor, runs in one transaction
+and leaves an audit entry (the engine writes the steps' own).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
+from django.db import IntegrityError, connection, transaction
+from django.db.models import F
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from cityhall.accounts.models import Membership, Role, User, UserKind
+from cityhall.core import audit
+from cityhall.core.errors import Common
+from cityhall.dossiers.audit_actions import DossierAudit
+from cityhall.dossiers.errors import DossierCode, DossierError
+from cityhall.dossiers.models import (
+    ApplicantKind,
+    Channel,
+    Dossier,
+    DossierComponent,
+    DossierCounter,
+)
+from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
+from cityhall.procedures.models import Level, OnlineLevel, Procedure
+from cityhall.workflow import engine
+from cityhall.workflow.models import Transition
+
+#: Staff roles that receive dossiers at a unit's counter.
+COUNTER_ROLES = {Role.CLERK, Role.OFFICER, Role.LEADER, Role.ADMIN}
+_ID_NUMBER = re.compile(r"^\d{9,13}(-\d{3})?$")
+_PHONE = re.compile(r"^\+?\d{8,15}$")
+
+
+@dataclass(frozen=True)
+class Applicant:
+    """Who applies: a resident (ID number) or an enterprise (tax code), and how to reach them."""
+
+    name: str
+    id_number: str
+    kind: str = ApplicantKind.RESIDENT
+    phone: str = ""
+    email: str = ""
+    address: str = ""
+
+
+@dataclass(frozen=True)
+class ComponentIn:
+    """A component supplied: the procedure's component by its number, as data held."""
+
+    number: int
+    data_reference: str = ""
+
+
+@dataclass(frozen=True)
+class Submission:
+    """The outcome of a submission: the dossier, and whether this call made it."""
+
+    dossier: Dossier
+    created: bool
+
+
+def agency_code(unit: Unit) -> str:
+    """The code a unit's dossiers start with: its electronic id, else its administrative code."""
+    return unit.electronic_id or unit.code
+
+
+def allocate_code(unit: Unit, day: dt.date) -> str:
+    """The next code of the agency's day; call inside the submission's transaction.
+
+    The counter row stays locked until the submission commits, so two counters and the
+    web submitting at the same moment get different numbers, and a refused submission
+    rolls its number back (no gap, no repeat).
+    """
+    agency = agency_code(unit)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO dossiers_dossiercounter (agency, day, last) VALUES (%s, %s, 1) "
+                "ON CONFLICT (agency, day) DO UPDATE SET last = dossiers_dossiercounter.last + 1 "
+                "RETURNING last", [agency, day])
+            (number,) = cursor.fetchone() or (0,)
+    else:
+        # SQLite: the project's IMMEDIATE transactions let one writer in at a time.
+        if not DossierCounter.objects.filter(agency=agency, day=day).update(last=F("last") + 1):
+            DossierCounter.objects.create(agency=agency, day=day, last=1)
+        number = DossierCounter.objects.values_list("last", flat=True).get(agency=agency, day=day)
+    return f"{agency}-{day:%y%m%d}-{number:04d}"
+
+
+def _procedure(procedure: Procedure | str) -> Procedure:
+    if isinstance(procedure, Procedure):
+        return procedure
+    found = Procedure.objects.active().filter(code=str(procedure)[:40]).first()
+    if found is None:
+        raise DossierError(DossierCode.UNKNOWN_PROCEDURE, _("No such procedure."))
+    return found
+
+
+def _unit(unit: Unit | str | None) -> Unit | None:
+    if unit is None or isinstance(unit, Unit):
+        return unit
+    found = Unit.objects.active_on().filter(code=str(unit)[:32]).first()
+    if found is None:
+        raise DossierError(DossierCode.UNKNOWN_UNIT, _("No such unit: %(code)s.") % {
+            "code": str(unit)[:32]})
+    return found
+
+
+def _check_applicant(applicant: Applicant) -> Applicant:
+    name = applicant.name.strip()
+    id_number = applicant.id_number.strip()
+    problems: dict[str, str] = {}
+    if not name or len(name) > 300:
+        problems["name"] = _("Give the applicant's name (at most 300 characters).")
+    if not _ID_NUMBER.fullmatch(id_number):
+        problems["id_number"] = _("Give a 12-digit ID number or a 10- or 13-digit tax code.")
+    if applicant.kind not in ApplicantKind.values:
+        problems["kind"] = _("The applicant is a resident or an enterprise.")
+    phone = applicant.phone.strip().replace(" ", "")
+    if phone and not _PHONE.fullmatch(phone):
+        problems["phone"] = _("Give a phone number of 8 to 15 digits.")
+    email = applicant.email.strip()
+    if email:
+        try:
+            validate_email(email)
+        except ValidationError:
+            problems["email"] = _("Give a valid e-mail address.")
+    if len(applicant.address) > 500:
+        problems["address"] = _("The address is too long.")
+    if problems:
+        raise DossierError(DossierCode.INVALID_APPLICANT, problems)
+    return Applicant(name=name, id_number=id_number, kind=applicant.kind, phone=phone,
+                     email=email, address=applicant.address.strip())
+
+
+def _competent_unit(procedure: Procedure, default: Unit | None, given: Unit | None) -> Unit:
+    """The unit that decides: a commune-level procedure is decided by a commune-level unit
+    (the receiving one unless another is named); a city-level one by a department or the city."""
+    if procedure.level == Level.COMMUNE:
+        unit = given or default
+        if unit is None:
+            raise DossierError(DossierCode.UNKNOWN_UNIT, {"competent_unit": _(
+                "Name the ward or commune that should decide it.")})
+        if unit.kind not in COMMUNE_LEVEL:
+            raise DossierError(DossierCode.WRONG_COMPETENT_UNIT, _(
+                "A commune-level procedure is decided by a ward, commune or special zone."))
+        return unit
+    if given is not None:
+        if given.kind not in (UnitKind.DEPARTMENT, UnitKind.PROVINCE):
+            raise DossierError(DossierCode.WRONG_COMPETENT_UNIT, _(
+                "A city-level procedure is decided by a department or the city."))
+        return given
+    # Not named: the city's People's Committee, whose service centre routes it on.
+    root = Unit.objects.active_on().filter(kind=UnitKind.PROVINCE).order_by("pk").first()
+    if root is None:
+        raise DossierError(DossierCode.UNKNOWN_UNIT, _("The city unit is not in the registry."))
+    return root
+
+
+def _components(procedure: Procedure, given: Sequence[ComponentIn]
+                ) -> list[DossierComponent]:
+    parts = dict(enumerate(procedure.components.order_by("order"), start=1))
+    rows: list[DossierComponent] = []
+    seen: set[int] = set()
+    for item in given:
+        part = parts.get(item.number)
+        if part is None or item.number in seen:
+            raise DossierError(DossierCode.INVALID_COMPONENT, _(
+                "Component %(n)s is not one of this procedure's, or is given twice.") % {
+                "n": item.number})
+        seen.add(item.number)
+        reference = item.data_reference.strip()
+        if not part.data_source or not reference or len(reference) > 200:
+            raise DossierError(DossierCode.INVALID_COMPONENT, _(
+                "Component %(n)s cannot be replaced by data held, or its reference is "
+                "missing.") % {"n": item.number})
+        rows.append(DossierComponent(
+            procedure_component=part, name=part.name, copies=part.copies,
+            data_source=part.data_source, data_reference=reference))
+    return rows
+
+
+def _counter_unit(actor: audit.Actor, receiving: Unit | None) -> Unit:
+    """The unit whose counter the staff member works at (the one named, if several)."""
+    if not isinstance(actor, User) or not actor.is_active:
+        raise DossierError(DossierCode.NOT_A_COUNTER, _("Only staff receive at a counter."))
+    rows = Membership.objects.active_on().filter(user=actor, role__in=COUNTER_ROLES)
+    if receiving is not None:
+        rows = rows.filter(unit=receiving)
+    units = list({m.unit_id: m.unit for m in rows.select_related("unit")}.values())
+    if receiving is not None and (units or actor.is_superuser):
+        return receiving
+    if len(units) == 1:
+        return units[0]
+    if not units:
+        raise DossierError(DossierCode.NOT_A_COUNTER,
+                           _("You receive dossiers for no unit (or not for this one)."))
+    raise DossierError(DossierCode.UNKNOWN_UNIT, _("Name the unit whose counter receives it."))
+
+
+def _scope_of(actor: audit.Actor) -> str:
+    """Whose idempotency keys these are: one account's keys never answer another's."""
+    if isinstance(actor, User):
+        return f"user:{actor.pk}"
+    if isinstance(actor, audit.SystemActor):
+        return f"system:{actor.label}"
+    return f"key:{getattr(actor, 'pk', '')}"
+
+
+def _replay(scope: str, key: str) -> Submission | None:
+    if not key:
+        return None
+    found = Dossier.objects.filter(idempotency_scope=scope, idempotency_key=key).first()
+    return Submission(dossier=found, created=False) if found else None
+
+
+def submit_dossier(
+    *,
+    actor: audit.Actor,
+    procedure: Procedure | str,
+    applicant: Applicant,
+    channel: str = Channel.ONLINE,
+    receiving_unit: Unit | str | None = None,
+    competent_unit: Unit | str | None = None,
+    components: Sequence[ComponentIn] = (),
+    on_behalf: bool = False,
+    idempotency_key: str = "",
+    now: dt.datetime | None = None,
+) -> Submission:
+    """Receive a dossier: check it, give it its code and appointment, start its workflow.
+
+    Online, the actor is the applicant's account (a resident or an enterprise, or someone
+    applying on another's behalf) and the competent unit receives it. At a counter or by
+    post, the actor is staff of the receiving unit, which may be any service centre of the
+    province. A repeated `idempotency_key` from the same actor returns the first dossier.
+    Refusals change nothing but leave an audit entry.
+    """
+    now = now or timezone.now()
+    key = (idempotency_key or "").strip()[:100]
+    scope = _scope_of(actor)
+    try:
+        replayed = _replay(scope, key)
+        if replayed is not None:
+            return replayed
+        with transaction.atomic():
+            return _submit(actor=actor, procedure=_procedure(procedure), applicant=applicant,
+                           channel=channel, receiving_unit=_unit(receiving_unit),
+                           competent_unit=_unit(competent_unit), components=components,
+                           on_behalf=on_behalf, key=key, scope=scope, now=now)
+    except DossierError as exc:
+        audit.record(actor=actor, action=DossierAudit.SUBMIT_REFUSED, changes={
+            "code": exc.code, "procedure": getattr(procedure, "code", str(procedure))[:40],
+            "channel": str(channel)[:16]})
+        raise
+    except IntegrityError:
+        # A concurrent retry with the same key won the race: answer with its dossier.
+        replayed = _replay(scope, key)
+        if replayed is None:
+            raise
+        return replayed
+
+
+def _submit(
+    *, actor: audit.Actor, procedure: Procedure, applicant: Applicant, channel: str,
+    receiving_unit: Unit | None, competent_unit: Unit | None,
+    components: Sequence[ComponentIn], on_behalf: bool, key: str, scope: str,
+    now: dt.datetime,
+) -> Submission:
+    if channel not in Channel.values:
+        raise DossierError(Common.INVALID, {"channel": _("online, counter or post")})
+    checked = _check_applicant(applicant)
+    account: User | None = None
+    if channel == Channel.ONLINE:
+        if not isinstance(actor, User) or actor.kind == UserKind.STAFF:
+            raise DossierError(Common.NOT_ALLOWED, _(
+                "Online dossiers are submitted with a resident's or an enterprise's account."))
+        if procedure.online == OnlineLevel.NONE:
+            raise DossierError(DossierCode.NOT_ONLINE, _(
+                "This procedure is not offered online: bring the dossier to a service centre."))
+        account = None if on_behalf else actor
+        # Online, the competent unit receives its own dossiers.
+        competent = _competent_unit(procedure, None, competent_unit)
+        receiving = competent
+    else:
+        receiving = _counter_unit(actor, receiving_unit)
+        competent = _competent_unit(procedure, receiving, competent_unit)
+    parts = _components(procedure, components)
+    day = timezone.localdate(now)
+    dossier = Dossier(
+        code=allocate_code(receiving, day), procedure=procedure, channel=channel,
+        receiving_unit=receiving, unit=competent, applicant=account,
+        submitted_by=actor if isinstance(actor, User) else None, on_behalf=on_behalf,
+        applicant_kind=checked.kind, applicant_name=checked.name,
+        applicant_id_number=checked.id_number, applicant_phone=checked.phone,
+        applicant_email=checked.email, applicant_address=checked.address,
+        fee_vnd=procedure.fee_vnd, received_at=now, appointment_at=now,
+        idempotency_scope=scope if key else "", idempotency_key=key, created_at=now,
+    )
+    engine.start(dossier, actor=actor, now=now,
+                 deadline={"working_days": procedure.processing_days})
+    # The appointment on form 01 is the case deadline the engine computed on the calendar.
+    dossier.appointment_at = dossier.due_at or now
+    Dossier.objects.filter(pk=dossier.pk).update(appointment_at=dossier.appointment_at)
+    for part in parts:
+        part.dossier = dossier
+    DossierComponent.objects.bulk_create(parts)
+    audit.record(actor=actor, action=DossierAudit.SUBMIT, obj=dossier, unit=competent, changes={
+        "procedure": [None, procedure.code], "channel": [None, channel],
+        "receiving_unit": [None, receiving.code], "competent_unit": [None, competent.code],
+        "applicant": [None, "***"], "components_by_data": [None, len(parts)],
+    })
+    return Submission(dossier=dossier, created=True)
+
+
+def receive_at_counter(
+    *, actor: User, procedure: Procedure | str, applicant: Applicant,
+    receiving_unit: Unit | str | None = None, competent_unit: Unit | str | None = None,
+    components: Sequence[ComponentIn] = (), account: User | None = None,
+    idempotency_key: str = "", now: dt.datetime | None = None,
+) -> Submission:
+    """A clerk receives a dossier at the counter of their unit, for any procedure."""
+    made = submit_dossier(
+        actor=actor, procedure=procedure, applicant=applicant, channel=Channel.COUNTER,
+        receiving_unit=receiving_unit, competent_unit=competent_unit, components=components,
+        idempotency_key=idempotency_key, now=now)
+    if account is not None and made.created:
+        Dossier.objects.filter(pk=made.dossier.pk).update(applicant=account)
+        made.dossier.applicant = account
+    return made
+
+
+def act_on_dossier(
+    *, actor: audit.Actor, dossier: Dossier, action: str, comment: str = "",
+    assignee: User | None = None, idempotency_key: str = "", now: dt.datetime | None = None,
+) -> Transition | None:
+    """Take a workflow step (the engine checks role, state and inputs, and audits it)."""
+    spec = engine.case_spec(dossier)
+    if action not in spec.actions or action == "abandon":
+        raise DossierError(DossierCode.UNKNOWN_ACTION, _("No such action: %(a)s.") % {
+            "a": action[:64]})
+    try:
+        return engine.perform(dossier, action, actor=actor, comment=comment.strip(),
+                              assignee=assignee, idempotency_key=idempotency_key, now=now)
+    except engine.WorkflowError as exc:
+        raise DossierError(exc.code, exc.detail) from None
