@@ -29,6 +29,7 @@ setup: install
 	$(BIN)/cityhall load_procedures
 	$(BIN)/cityhall load_demo
 	$(BIN)/cityhall load_demo_reports
+	$(BIN)/cityhall load_demo_dossiers
 
 run: setup
 	$(BIN)/cityhall collectstatic --no-input -v 0

@@ -36,6 +36,7 @@ from django.utils.regex_helper import normalize  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from cityhall.accounts.demo import DEMO_PASSWORD, demo_logins  # noqa: E402
+from cityhall.dossiers.models import Dossier  # noqa: E402
 from cityhall.notifications import caps  # noqa: E402
 from cityhall.notifications.models import ContactPoint  # noqa: E402
 from cityhall.reports.models import Report, ReportPhoto  # noqa: E402
@@ -81,6 +82,8 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "/messages/confirm/<token>/": ("/messages/confirm/{contact_token}/",),
     # POST only: a GET is refused (405), or sent to sign in.
     "/notices/<notice_id>/read/": ("/notices/1/read/",),
+    "/thu-tuc/<code>/": ("/thu-tuc/1.001193.000.00.00.H29/",),
+    "/tra-cuu-ho-so/<code>/": ("/tra-cuu-ho-so/{dossier}/",),
 }
 
 #: The category the smoke test files its reports in (a resident's, with no required field).
@@ -323,7 +326,11 @@ def sample_values(anonymous: Visitor, open311_key: str) -> dict[str, str]:
         kind=ContactPoint.Kind.EMAIL, digest=caps.digest("email", "smoke@example.com")).first()
     if contact is None:
         raise Failed("the filed report's contact address has no ContactPoint row")
-    return {"demo_report": demo.code, "unit": demo.unit.code, "category": FILING_CATEGORY,
+    dossier = Dossier.objects.order_by("pk").values_list("code", flat=True).first()
+    if dossier is None:
+        raise Failed("no demo dossier: did load_demo_dossiers run?")
+    return {"demo_report": demo.code, "dossier": dossier, "unit": demo.unit.code,
+            "category": FILING_CATEGORY,
             "filed": filed, "token": token, "photo": str(photo_id),
             "open311_token": open311_token, "open311_report": open311_report,
             "contact_token": caps.confirmation_token(contact.pk)}

@@ -35,7 +35,8 @@ echo "-- static files (hashed, with their manifest)"
 echo "-- database $DB, afresh: migrate and load the registry, workflows, categories and demo"
 psql "$PG/postgres" -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 "$BIN/cityhall" migrate --no-input -v 0
-for step in load_units load_workflows load_categories load_demo load_demo_reports; do
+for step in load_units load_workflows load_categories load_procedures load_demo load_demo_reports \
+    load_demo_dossiers; do
   "$BIN/cityhall" "$step" >/dev/null
 done
 OPEN311_KEY="$("$BIN/cityhall" create_api_key smoke-test --scopes open311:write | tail -n 1)"

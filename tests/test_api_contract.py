@@ -23,10 +23,13 @@ from django.test.utils import CaptureQueriesContext
 from cityhall.accounts.models import Membership, Role, User
 from cityhall.core.audit import SYSTEM, log_personal_data_read, record
 from cityhall.core.models import AuditEntry, PersonalDataRead
+from cityhall.dossiers import services as dossier_services
+from cityhall.dossiers.models import Dossier
 from cityhall.notifications.models import Notification, OutboxMessage
 from cityhall.reports import services
 from cityhall.reports.models import Report
 from cityhall.workflow.models import Transition
+from tests.dossiers_support import BIRTH, applicant, procedures
 from tests.factories import SAIGON, THUDUC, Personas, Probe, bearer, make_staff, neighbourhood
 
 if TYPE_CHECKING:
@@ -45,6 +48,7 @@ class World:
     report: Report
     token: str
     other: Report  # a report of the other ward
+    dossier: Dossier  # the resident's dossier, decided by the ward
 
     def user(self, persona: str) -> User:
         """The persona's user by name."""
@@ -66,7 +70,12 @@ def world(people: Personas) -> World:
     made = _file(actor=people.resident)
     services.assign_report(actor=people.leader, report=made.report, assignee=people.officer)
     other = _file(address=f"{THUDUC}, TP.HCM").report
-    return World(people=people, report=made.report, token=made.private_token, other=other)
+    procedures()
+    dossier = dossier_services.submit_dossier(
+        actor=people.resident, procedure=BIRTH, applicant=applicant(),
+        competent_unit=people.ward).dossier
+    return World(people=people, report=made.report, token=made.private_token, other=other,
+                 dossier=dossier)
 
 
 # -- how each list grows by n rows the viewer sees ---------------------------------------------
@@ -121,6 +130,29 @@ def _with_boundary(w: World) -> dict[str, str]:
             [lon - 0.01, lat + 0.01], [lon - 0.01, lat - 0.01]]]}
         ward.save(update_fields=["boundary"])
     return {"code": ward.code}
+
+
+def _more_procedures(world: World, n: int) -> None:
+    from cityhall.procedures.models import Procedure
+
+    for _ in range(n):
+        Procedure.objects.create(
+            code=f"1.{900000 + next(_serial):06d}.000.00.00.H29", name="Thủ tục thử",
+            sector="Hộ tịch", level="commune", decided_by="commune", processing_days=3,
+            online="fully", result="Trích lục")
+
+
+def _more_dossier_steps(world: World, n: int) -> None:
+    dossier = world.dossier
+    for _ in range(n):
+        action = {"received": "accept", "in_processing": "request_supplement",
+                  "supplement_requested": "supplement"}[dossier.state]
+        dossier_services.act_on_dossier(actor=world.people.leader, dossier=dossier,
+                                        action=action, comment="Bổ sung tờ khai.")
+
+
+def _dossier_code(w: World) -> dict[str, str]:
+    return {"code": w.dossier.code}
 
 
 @dataclass(frozen=True)
@@ -182,6 +214,14 @@ READS = {
     # The reporter follows by account or private token; anyone else is told it does not exist.
     "follow": Read("/api/v1/reports/{code}/follow", fill=_code, viewer="resident",
                    anonymous=404, scoped=True, grow=_more_steps),
+    "procedures": Read("/api/v1/procedures", anonymous=200, is_list=True, paged=True,
+                       grow=_more_procedures),
+    "procedure": Read("/api/v1/procedures/{code}", fill=lambda w: {"code": BIRTH},
+                      anonymous=200),
+    "dossier": Read("/api/v1/dossiers/{code}", fill=_dossier_code, scoped=True,
+                    grow=_more_dossier_steps),
+    "dossier_status": Read("/api/v1/dossiers/{code}/status", fill=_dossier_code,
+                           anonymous=200, grow=_more_dossier_steps),
     "follow_by_token": Read("/api/v1/reports/{code}/follow", fill=_code,
                             query=lambda w: f"token={w.token}", viewer="resident",
                             anonymous=200, grow=_more_steps),
@@ -233,6 +273,17 @@ WRITES = {
                   bad=lambda w: {"rating": 9, "token": w.token}),
     "reopen": Write("/api/v1/reports/{code}/reopen", actor="resident", needs_user=False,
                     bad=lambda w: {"token": w.token}),
+    "create_dossier": Write("/api/v1/dossiers", fill=lambda w: {}, actor="resident",
+                            bad=lambda w: {"procedure": "1.999999.000.00.00.H29",
+                                           "competent_unit": w.people.ward.code,
+                                           "applicant": {"name": "Nguyễn Văn Nên",
+                                                         "id_number": "079200000001"}}),
+    "create_dossier_shape": Write("/api/v1/dossiers", fill=lambda w: {}, actor="resident",
+                                  bad=lambda w: {"procedure": BIRTH, "applicant": "me"}),
+    "dossier_action": Write("/api/v1/dossiers/{code}/actions/{action}", actor="officer",
+                            fill=lambda w: {"code": w.dossier.code, "action": "accept"},
+                            scoped=True, bad=lambda w: {"comment": ["x"]},
+                            good=lambda w: {"comment": "Hồ sơ đủ."}),
     "mark_read": Write("/api/v1/notifications/read", fill=lambda w: {}, actor="officer",
                        bad=lambda w: {"ids": ["x"]}),
     "me": Write("/api/v1/me", fill=lambda w: {}, method="patch", actor="officer",
@@ -284,6 +335,7 @@ def _changes() -> tuple[int, ...]:
     audit = AuditEntry.objects.exclude(action__endswith="_refused").count()
     return (audit, *(model.objects.count() for model in (
         Report, Transition, Notification, OutboxMessage, Membership, User, PersonalDataRead,
+        Dossier,
     )))
 
 

@@ -42,7 +42,7 @@ def refusals() -> Iterator[None]:
         raise ApiError(exc.code, exc.detail) from None
 
 
-class ApplicantIn(Input):
+class DossierApplicantIn(Input):
     """Who applies."""
 
     kind: Literal["resident", "enterprise"] = "resident"
@@ -54,7 +54,7 @@ class ApplicantIn(Input):
     address: Annotated[str, text(500)] = ""
 
 
-class ComponentRefIn(Input):
+class DossierComponentRefIn(Input):
     """A component replaced by data the state holds: its number in the procedure, and the
     reference in the data source (the ID number, the registration number)."""
 
@@ -66,14 +66,14 @@ class DossierIn(Input):
     """A dossier: the procedure, who applies, where, and the components given as data."""
 
     procedure: Annotated[str, text(40, blank=False)]
-    applicant: ApplicantIn
+    applicant: DossierApplicantIn
     channel: Literal["online", "counter", "post"] = "online"
     receiving_unit: Annotated[str, text(32)] = Field(
         "", description="Counter or post: the unit whose service centre receives it.")
     competent_unit: Annotated[str, text(32)] = Field(
         "", description="The unit that decides (a ward for commune-level procedures).")
     on_behalf: bool = False
-    components: list[ComponentRefIn] = Field(default_factory=list, max_length=50)
+    components: list[DossierComponentRefIn] = Field(default_factory=list, max_length=50)
 
 
 class DossierCreated(Schema):
@@ -87,7 +87,7 @@ class DossierCreated(Schema):
     competent_unit: str
 
 
-class StepOut(Schema):
+class DossierStepOut(Schema):
     action: str
     from_state: str
     to_state: str
@@ -96,7 +96,7 @@ class StepOut(Schema):
     comment: str
 
 
-class ComponentOut(Schema):
+class DossierComponentOut(Schema):
     name: str
     copies: int
     data_source: str
@@ -120,26 +120,26 @@ class DossierOut(DossierCreated):
     paid: bool
     due_at: dt.datetime | None
     closed_at: dt.datetime | None
-    components: list[ComponentOut]
-    history: list[StepOut]
+    components: list[DossierComponentOut]
+    history: list[DossierStepOut]
     actions: list[str]
 
 
-class ActionIn(Input):
+class DossierActionIn(Input):
     """A workflow step: a comment (reasons for a refusal, what to supplement), an assignee."""
 
     comment: Annotated[str, text(4000)] = ""
     assignee: Annotated[str, text(150)] = ""
 
 
-class ActionOut(Schema):
+class DossierActionOut(Schema):
     code: str
     state: str
     changed: bool
     due_at: dt.datetime | None
 
 
-class StatusOut(Schema):
+class DossierStatusOut(Schema):
     """What anyone may know of a dossier by its code: nothing personal."""
 
     code: str
@@ -192,7 +192,7 @@ def create_dossier(request: HttpRequest, payload: DossierIn, response: HttpRespo
     return Status(201 if made.created else 200, _created_out(dossier))
 
 
-@router.get("/{code}/status", response={200: StatusOut, 404: ErrorOut, 422: ErrorOut},
+@router.get("/{code}/status", response={200: DossierStatusOut, 404: ErrorOut, 422: ErrorOut},
             auth=None)
 def dossier_status(request: HttpRequest, code: str = CODE) -> dict[str, Any]:
     """Public look-up by code: state, appointment, the units; nothing personal."""
@@ -236,8 +236,8 @@ def dossier_detail(request: HttpRequest, code: str = CODE) -> dict[str, Any]:
     }
 
 
-@router.post("/{code}/actions/{action}", response={200: ActionOut, **ERRORS}, auth=AUTH)
-def act(request: HttpRequest, payload: ActionIn, code: str = CODE,
+@router.post("/{code}/actions/{action}", response={200: DossierActionOut, **ERRORS}, auth=AUTH)
+def act(request: HttpRequest, payload: DossierActionIn, code: str = CODE,
         action: str = Path(..., max_length=64, pattern=r"^[a-z_]+$")) -> dict[str, Any]:
     """Take a step of the one-stop workflow: accept, refuse (form 03), request_supplement
     (form 02), supplement, assign, issue_result, return_result, withdraw, stop (form 05)."""
