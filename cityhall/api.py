@@ -18,8 +18,8 @@ install_error_handlers(api)
 install_api_handler(api)
 
 from cityhall.accounts.api import router as accounts_router  # noqa: E402
-from cityhall.notifications.api import router as notifications_router  # noqa: E402
 from cityhall.dossiers.api import router as dossiers_router  # noqa: E402
+from cityhall.notifications.api import router as notifications_router  # noqa: E402
 from cityhall.orgunits.api import router as orgunits_router  # noqa: E402
 from cityhall.procedures.api import router as procedures_router  # noqa: E402
 from cityhall.reports.api import router as reports_router  # noqa: E402

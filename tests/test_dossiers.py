@@ -276,7 +276,7 @@ def test_concurrent_counters_never_share_a_code(committed_registry: None) -> Non
                 made = services.receive_at_counter(actor=clerks[n], procedure=BIRTH,
                                                    applicant=applicant(n * 10 + i))
                 codes.append(made.dossier.code)
-        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+        except BaseException as exc:
             errors.append(exc)
         finally:
             connections.close_all()

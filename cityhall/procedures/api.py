@@ -31,7 +31,7 @@ class ProcedureItem(Schema):
     online: str
 
 
-class ComponentOut(Schema):
+class ProcedureComponentOut(Schema):
     """A paper or file the applicant supplies."""
 
     name: str
@@ -51,7 +51,7 @@ class ProcedureOut(ProcedureItem):
     legal_basis: str
     workflow: str
     unverified: list[str]
-    components: list[ComponentOut]
+    components: list[ProcedureComponentOut]
 
 
 def _component_out(component: ProcedureComponent) -> dict[str, Any]:
