@@ -13,12 +13,13 @@ from ninja import Path, Router, Schema, Status
 from pydantic import Field
 
 from cityhall.accounts.api_auth import AUTH, auth_user
+from cityhall.accounts.errors import AccountCode
 from cityhall.accounts.models import User
 from cityhall.core.api import NO_NUL, ApiError, ErrorOut, Input, text
 from cityhall.core.audit import log_personal_data_read
 from cityhall.core.errors import Common
 from cityhall.dossiers import services
-from cityhall.dossiers.errors import DossierCode, DossierError
+from cityhall.dossiers.errors import DossierError
 from cityhall.dossiers.models import Dossier
 from cityhall.workflow import engine
 
@@ -247,7 +248,7 @@ def act(request: HttpRequest, payload: DossierActionIn, code: str = CODE,
     if payload.assignee:
         assignee = User.objects.filter(username=payload.assignee, is_active=True).first()
         if assignee is None:
-            raise ApiError(DossierCode.UNKNOWN_ASSIGNEE, _("No such member of staff."))
+            raise ApiError(AccountCode.UNKNOWN_PERSON, _("No such member of staff."))
     with refusals():
         step = services.act_on_dossier(
             actor=user, dossier=dossier, action=action, comment=payload.comment,

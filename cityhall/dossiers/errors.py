@@ -18,8 +18,6 @@ class DossierCode(ErrorCode):
     WRONG_COMPETENT_UNIT = "wrong_competent_unit", 400
     NOT_A_COUNTER = "not_a_counter", 403
     INVALID_COMPONENT = "invalid_component", 400
-    UNKNOWN_ACTION = "unknown_action", 400
-    UNKNOWN_ASSIGNEE = "unknown_assignee", 400
 
 
 #: Every code a dossier refusal may carry.

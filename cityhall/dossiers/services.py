@@ -346,7 +346,7 @@ def act_on_dossier(
     """Take a workflow step (the engine checks role, state and inputs, and audits it)."""
     spec = engine.case_spec(dossier)
     if action not in spec.actions or action == "abandon":
-        raise DossierError(DossierCode.UNKNOWN_ACTION, _("No such action: %(a)s.") % {
+        raise DossierError(engine.WorkflowCode.UNKNOWN_ACTION, _("No such action: %(a)s.") % {
             "a": action[:64]})
     try:
         return engine.perform(dossier, action, actor=actor, comment=comment.strip(),
