@@ -34,8 +34,8 @@ from cityhall.core.audit import SYSTEM
 from cityhall.reports import services as reports
 from cityhall.reports.models import Report
 from cityhall.wsgi import application
-from tests.factories import SAIGON, make_staff, unit_named
 from tests.dossiers_support import procedures
+from tests.factories import SAIGON, make_staff, unit_named
 from tests.reports_support import categories
 
 #: Generated examples per operation (the coverage phase's boundary cases come on top).

@@ -9,6 +9,7 @@ class ProceduresConfig(AppConfig):
 
     def ready(self) -> None:
         from cityhall.core import shell
+
         # The catalogue is written only by commands, which no page imports: load its audit
         # actions with the app, so that every process knows them.
         from cityhall.procedures import audit_actions  # noqa: F401
