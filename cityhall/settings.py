@@ -278,6 +278,12 @@ CITYHALL_MAP_TILES_URL = env_str("CITYHALL_MAP_TILES_URL", "")
 # "© OpenStreetMap contributors"; see docs/operations.md, "Maps").
 CITYHALL_MAP_TILES_ATTRIBUTION = env_str("CITYHALL_MAP_TILES_ATTRIBUTION", "")
 
+# The one-stop forms as PDF are set in Liberation Serif 2 (metric-compatible with Times New
+# Roman, every Vietnamese letter), shipped in cityhall/dossiers/fonts/; another folder with
+# LiberationSerif-{Regular,Bold,Italic}.ttf may replace it. (Debian's fonts-liberation 1.x
+# lacks most Vietnamese letters: the forms refuse such a font.)
+CITYHALL_PDF_FONT_DIR = env_str("CITYHALL_PDF_FONT_DIR", "")
+
 # Open311 GeoReport v2 (/open311/v2/): the jurisdiction this server answers for.
 CITYHALL_OPEN311_JURISDICTION = env_str("CITYHALL_OPEN311_JURISDICTION", "tphcm.gov.vn")
 # GET requests pages built as JSON by the database in one statement (off: the Python

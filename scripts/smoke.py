@@ -84,6 +84,8 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "/notices/<notice_id>/read/": ("/notices/1/read/",),
     "/thu-tuc/<code>/": ("/thu-tuc/1.001193.000.00.00.H29/",),
     "/tra-cuu-ho-so/<code>/": ("/tra-cuu-ho-so/{dossier}/",),
+    "/dossiers/<code>/forms/01.html": ("/dossiers/{dossier}/forms/01.html",),
+    "/dossiers/<code>/forms/01.pdf": ("/dossiers/{dossier}/forms/01.pdf",),
 }
 
 #: The category the smoke test files its reports in (a resident's, with no required field).

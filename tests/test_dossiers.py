@@ -289,3 +289,56 @@ def test_concurrent_counters_never_share_a_code(committed_registry: None) -> Non
     assert not errors, errors
     numbers = sorted(int(code[-4:]) for code in codes)
     assert len(set(codes)) == 40 and numbers == list(range(1, 41))
+
+
+def test_form_01_renders_as_html_and_as_a_pdf_with_correct_vietnamese(
+    catalogue: None, people: Personas,
+) -> None:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    dossier = _online(people, now=at(2026, 2, 13, 10),
+                      components=[services.ComponentIn(number=3, data_reference="079200000001")]
+                      ).dossier
+    client = Client()
+    client.force_login(people.resident)
+    html = client.get(f"/dossiers/{dossier.code}/forms/01.html")
+    assert html.status_code == 200
+    assert "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ" in html.content.decode()
+    pdf = client.get(f"/dossiers/{dossier.code}/forms/01.pdf")
+    assert pdf.status_code == 200 and pdf["Content-Type"] == "application/pdf"
+    text = "".join(page.extract_text() for page in PdfReader(BytesIO(pdf.content)).pages)
+    flat = " ".join(text.split())
+    for expected in ("CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM", "Độc lập - Tự do - Hạnh phúc",
+                     "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ", dossier.code,
+                     "Nguyễn Văn Nên", "Đăng ký khai sinh", "Khai thác dữ liệu sẵn có",
+                     "17 giờ 00 phút, ngày 23 tháng 02 năm 2026"):
+        assert expected in flat, (expected, flat)
+    assert not PersonalDataRead.objects.exists()  # the applicant's own
+    # Staff of the ward read it (logged); another ward and the anonymous visitor do not.
+    client.force_login(people.officer)
+    assert client.get(f"/dossiers/{dossier.code}/forms/01.pdf").status_code == 200
+    assert PersonalDataRead.objects.filter(reader=people.officer).count() == 1
+    client.force_login(people.outsider)
+    assert client.get(f"/dossiers/{dossier.code}/forms/01.html").status_code == 404
+    assert Client().get(f"/dossiers/{dossier.code}/forms/01.pdf").status_code == 302
+
+
+def test_a_font_without_every_vietnamese_letter_is_refused(settings: object) -> None:
+    from pathlib import Path
+
+    from django.core.exceptions import ImproperlyConfigured
+
+    from cityhall.dossiers import pdf
+
+    old = Path("/usr/share/fonts/truetype/liberation")  # Debian's fonts-liberation 1.x
+    if not (old / "LiberationSerif-Regular.ttf").is_file():
+        pytest.skip("fonts-liberation 1.x is not installed here")
+    settings.CITYHALL_PDF_FONT_DIR = str(old)  # type: ignore[attr-defined]
+    pdf._fonts.cache_clear()
+    try:
+        with pytest.raises(ImproperlyConfigured, match="lacks Vietnamese letters"):
+            pdf._fonts()
+    finally:
+        pdf._fonts.cache_clear()

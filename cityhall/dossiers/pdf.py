@@ -1,0 +1,115 @@
+"""The one-stop forms as PDF: A4, Liberation Serif 13 pt, the margins of Decree 30/2020."""
+
+from __future__ import annotations
+
+import io
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from xml.sax.saxutils import escape
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_CENTER, TA_LEFT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase import pdfmetrics
+from reportlab.pdfbase.ttfonts import TTFont
+from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+
+from cityhall.dossiers.slips import MOTTO, NATIONAL_TITLE, ReceiptSlip
+
+SERIF, SERIF_BOLD, SERIF_ITALIC = "CityhallSerif", "CityhallSerif-Bold", "CityhallSerif-Italic"
+#: The fonts shipped with the project (Liberation Serif 2.1.5, SIL OFL 1.1).
+SHIPPED_FONTS = Path(__file__).resolve().parent / "fonts"
+#: Every letter of Vietnamese beyond ASCII, lower and upper case: a font must have them all.
+VIETNAMESE = (
+    "àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ")
+VIETNAMESE += VIETNAMESE.upper()
+
+
+@cache
+def _fonts() -> None:
+    """Register the serif once per process; a missing font, or one that lacks a Vietnamese
+    letter (which would print as a blank), is a setup error."""
+    folder = Path(settings.CITYHALL_PDF_FONT_DIR or SHIPPED_FONTS)
+    for name, file in ((SERIF, "LiberationSerif-Regular.ttf"),
+                       (SERIF_BOLD, "LiberationSerif-Bold.ttf"),
+                       (SERIF_ITALIC, "LiberationSerif-Italic.ttf")):
+        path = folder / file
+        if not path.is_file():
+            raise ImproperlyConfigured(f"{path} is missing (CITYHALL_PDF_FONT_DIR)")
+        font = TTFont(name, str(path))
+        missing = [ch for ch in VIETNAMESE if ord(ch) not in font.face.charToGlyph]
+        if missing:
+            raise ImproperlyConfigured(
+                f"{path} lacks Vietnamese letters ({''.join(missing[:10])}...): use "
+                f"Liberation Serif 2 (the shipped one) or another complete font")
+        pdfmetrics.registerFont(font)
+
+
+def _style(name: str, *, font: str = SERIF, size: float = 13, align: int = TA_LEFT,
+           leading: float | None = None) -> ParagraphStyle:
+    return ParagraphStyle(name, fontName=font, fontSize=size, alignment=align,
+                          leading=leading or size * 1.3)
+
+
+def receipt_pdf(slip: ReceiptSlip) -> bytes:
+    """Form 01 as an A4 PDF with its text selectable (and extractable) in Unicode."""
+    _fonts()
+    body = _style("body")
+    centre = _style("centre", align=TA_CENTER)
+    bold_centre = _style("bold_centre", font=SERIF_BOLD, align=TA_CENTER)
+    italic_centre = _style("italic_centre", font=SERIF_ITALIC, align=TA_CENTER)
+    title = _style("title", font=SERIF_BOLD, size=14, align=TA_CENTER)
+    cell = _style("cell", size=12)
+
+    def p(text: str, style: ParagraphStyle = body) -> Paragraph:
+        return Paragraph(escape(text), style)
+
+    # The heading in 12 pt, so that the national title holds on one line.
+    head = _style("head", font=SERIF_BOLD, size=12, align=TA_CENTER)
+    header = Table([
+        [p(slip.agency, head), p(NATIONAL_TITLE, head)],
+        [p(slip.office, head), p(MOTTO, head)],
+        [p(f"Mã hồ sơ: {slip.code}", centre), p(slip.place_and_date, italic_centre)],
+    ], colWidths=[68 * mm, 97 * mm])
+    header.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    rows = [[p("TT", cell), p("Tên loại giấy tờ", cell), p("Hình thức", cell),
+             p("Số lượng", cell)]]
+    rows += [[p(str(c.number), cell), p(c.name, cell), p(c.form, cell), p(str(c.copies), cell)]
+             for c in slip.components]
+    components = Table(rows, colWidths=[10 * mm, 95 * mm, 40 * mm, 20 * mm], repeatRows=1)
+    components.setStyle(TableStyle([
+        ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+    ]))
+    signatures = Table([
+        [p("NGƯỜI NỘP HỒ SƠ", bold_centre), p("NGƯỜI TIẾP NHẬN HỒ SƠ", bold_centre)],
+        [p("(Ký và ghi rõ họ tên)", italic_centre), p("(Ký và ghi rõ họ tên)", italic_centre)],
+    ], colWidths=[82 * mm, 83 * mm])
+    story = [
+        header, Spacer(1, 8 * mm), p(slip.title, title), Spacer(1, 5 * mm),
+        p(f"{slip.office.capitalize()}: {slip.result_at}"),
+        p(f"Tiếp nhận hồ sơ của: {slip.applicant}"),
+        p(f"Địa chỉ: {slip.address}"),
+        p(f"Số điện thoại: {slip.phone}    Thư điện tử: {slip.email}"),
+        p(f"Nội dung yêu cầu giải quyết: {slip.request}"),
+        p(f"Hình thức nộp: {slip.channel}"),
+        p("1. Thành phần hồ sơ nộp gồm:"), components,
+        p("2. Số lượng hồ sơ: 01 bộ"),
+        p(f"3. Thời gian giải quyết hồ sơ theo quy định là: {slip.processing_days} ngày làm việc"),
+        p(f"4. Thời gian nhận hồ sơ: {slip.received}"),
+        p(f"5. Thời gian trả kết quả giải quyết hồ sơ: {slip.appointment}"),
+        p(f"6. Đăng ký nhận kết quả tại: {slip.result_at}"),
+        Spacer(1, 8 * mm), signatures,
+    ]
+    buffer = io.BytesIO()
+    # Decree 30/2020: top and bottom 20-25 mm, left 30-35 mm, right 15-20 mm.
+    document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=30 * mm, rightMargin=15 * mm,
+                                 topMargin=20 * mm, bottomMargin=20 * mm,
+                                 title=f"{slip.title} {slip.code}", author=slip.agency)
+    document.build(story)
+    return buffer.getvalue()
