@@ -33,7 +33,10 @@ def status(request: HttpRequest, code: str) -> HttpResponse:
     """One dossier's public state at a stable address; a 404 page for an unknown code."""
     dossier = (Dossier.objects.select_related("procedure", "unit", "receiving_unit")
                .filter(code=code[:48]).first())
-    context = {"code": code[:48], "dossier": dossier,
+    # The receipt slip is offered to those who may read it (its applicant, its units).
+    can_read = dossier is not None and Dossier.objects.readable_by(request.user).filter(
+        pk=dossier.pk).exists()
+    context = {"code": code[:48], "dossier": dossier, "can_read": can_read,
                "state": state_label(dossier.state) if dossier else ""}
     return render(request, "dossiers/lookup.html", context, status=200 if dossier else 404)
 
