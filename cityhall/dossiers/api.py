@@ -9,7 +9,7 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import Path, Router, Schema, Status
+from ninja import Header, Path, Router, Schema, Status
 from pydantic import Field
 
 from cityhall.accounts.api_auth import AUTH, auth_user
@@ -29,6 +29,10 @@ ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: Erro
                           409: ErrorOut, 422: ErrorOut}
 CODE = Path(..., max_length=48, pattern=NO_NUL,
             description="The dossier's code, e.g. 000.00.31.H29-261130-0001.")
+IDEMPOTENCY_KEY = Header(
+    "", alias="Idempotency-Key", max_length=100, pattern=NO_NUL,
+    description="Any string the client makes up for one submission or step (a UUID): a "
+                "retry with the same key returns the first answer instead of acting again.")
 #: The fields of a dossier that are personal data (their reads are logged).
 PERSONAL = ["applicant_name", "applicant_id_number", "applicant_phone", "applicant_email",
             "applicant_address"]
@@ -172,7 +176,8 @@ def _readable(request: HttpRequest, code: str) -> Dossier:
 
 
 @router.post("", response={200: DossierCreated, 201: DossierCreated, **ERRORS}, auth=AUTH)
-def create_dossier(request: HttpRequest, payload: DossierIn, response: HttpResponse) -> Any:
+def create_dossier(request: HttpRequest, payload: DossierIn, response: HttpResponse,
+                   idempotency_key: str = IDEMPOTENCY_KEY) -> Any:
     """Submit a dossier online (a resident's or enterprise's account), or receive one at a
     counter or by post (staff of the receiving unit). A retried request with the same
     `Idempotency-Key` returns the first dossier with 200."""
@@ -187,8 +192,7 @@ def create_dossier(request: HttpRequest, payload: DossierIn, response: HttpRespo
             actor=user, procedure=payload.procedure, applicant=applicant,
             channel=payload.channel, receiving_unit=payload.receiving_unit or None,
             competent_unit=payload.competent_unit or None, components=components,
-            on_behalf=payload.on_behalf,
-            idempotency_key=request.headers.get("Idempotency-Key", ""))
+            on_behalf=payload.on_behalf, idempotency_key=idempotency_key)
     dossier = Dossier.objects.select_related("unit", "receiving_unit").get(pk=made.dossier.pk)
     return Status(201 if made.created else 200, _created_out(dossier))
 
@@ -239,7 +243,8 @@ def dossier_detail(request: HttpRequest, code: str = CODE) -> dict[str, Any]:
 
 @router.post("/{code}/actions/{action}", response={200: DossierActionOut, **ERRORS}, auth=AUTH)
 def act(request: HttpRequest, payload: DossierActionIn, code: str = CODE,
-        action: str = Path(..., max_length=64, pattern=r"^[a-z_]+$")) -> dict[str, Any]:
+        action: str = Path(..., max_length=64, pattern=r"^[a-z_]+$"),
+        idempotency_key: str = IDEMPOTENCY_KEY) -> dict[str, Any]:
     """Take a step of the one-stop workflow: accept, refuse (form 03), request_supplement
     (form 02), supplement, assign, issue_result, return_result, withdraw, stop (form 05)."""
     user = auth_user(request)
@@ -252,6 +257,6 @@ def act(request: HttpRequest, payload: DossierActionIn, code: str = CODE,
     with refusals():
         step = services.act_on_dossier(
             actor=user, dossier=dossier, action=action, comment=payload.comment,
-            assignee=assignee, idempotency_key=request.headers.get("Idempotency-Key", ""))
+            assignee=assignee, idempotency_key=idempotency_key)
     return {"code": dossier.code, "state": dossier.state, "changed": step is not None,
             "due_at": dossier.due_at}

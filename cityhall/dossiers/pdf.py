@@ -5,11 +5,11 @@ from __future__ import annotations
 import io
 from functools import cache
 from pathlib import Path
+from typing import Literal
+from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
-from xml.sax.saxutils import escape
-
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4
@@ -50,7 +50,8 @@ def _fonts() -> None:
         pdfmetrics.registerFont(font)
 
 
-def _style(name: str, *, font: str = SERIF, size: float = 13, align: int = TA_LEFT,
+def _style(name: str, *, font: str = SERIF, size: float = 13,
+           align: Literal[0, 1, 2, 4] = TA_LEFT,
            leading: float | None = None) -> ParagraphStyle:
     return ParagraphStyle(name, fontName=font, fontSize=size, alignment=align,
                           leading=leading or size * 1.3)

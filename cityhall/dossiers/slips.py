@@ -57,8 +57,9 @@ def _day(value: dt.datetime) -> str:
     return f"ngày {local:%d} tháng {local:%m} năm {local:%Y}"
 
 
-_CHANNELS = {Channel.ONLINE: "trực tuyến", Channel.COUNTER: "trực tiếp tại Bộ phận Một cửa",
-             Channel.POST: "qua dịch vụ bưu chính"}
+_CHANNELS: dict[str, str] = {
+    Channel.ONLINE: "trực tuyến", Channel.COUNTER: "trực tiếp tại Bộ phận Một cửa",
+    Channel.POST: "qua dịch vụ bưu chính"}
 
 
 def receipt_slip(dossier: Dossier) -> ReceiptSlip:
