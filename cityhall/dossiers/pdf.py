@@ -93,7 +93,7 @@ def receipt_pdf(slip: ReceiptSlip) -> bytes:
     ], colWidths=[82 * mm, 83 * mm])
     story = [
         header, Spacer(1, 8 * mm), p(slip.title, title), Spacer(1, 5 * mm),
-        p(f"{slip.office.capitalize()}: {slip.result_at}"),
+        p(f"Bộ phận tiếp nhận và trả kết quả: {slip.receiving}"),
         p(f"Tiếp nhận hồ sơ của: {slip.applicant}"),
         p(f"Địa chỉ: {slip.address}"),
         p(f"Số điện thoại: {slip.phone}    Thư điện tử: {slip.email}"),

@@ -29,6 +29,7 @@ class ReceiptSlip:
 
     agency: str
     office: str
+    receiving: str
     code: str
     place_and_date: str
     applicant: str
@@ -77,7 +78,7 @@ def receipt_slip(dossier: Dossier) -> ReceiptSlip:
     return ReceiptSlip(
         agency=f"UBND {receiving.name}".upper() if receiving.kind != "province"
         else "ỦY BAN NHÂN DÂN THÀNH PHỐ HỒ CHÍ MINH",
-        office="BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ",
+        office="BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ", receiving=receiving.name,
         code=dossier.code,
         place_and_date=f"{place}, {_day(dossier.received_at)}",
         applicant=dossier.applicant_name, address=dossier.applicant_address or "—",
@@ -85,5 +86,5 @@ def receipt_slip(dossier: Dossier) -> ReceiptSlip:
         request=dossier.procedure.name, components=tuple(lines),
         processing_days=dossier.procedure.processing_days,
         received=_moment(dossier.received_at), appointment=_moment(dossier.appointment_at),
-        result_at=dossier.unit.name, channel=_CHANNELS.get(dossier.channel, dossier.channel),
+        result_at=receiving.name, channel=_CHANNELS.get(dossier.channel, dossier.channel),
     )
