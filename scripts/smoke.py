@@ -86,6 +86,7 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "/tra-cuu-ho-so/<code>/": ("/tra-cuu-ho-so/{dossier}/",),
     "/dossiers/<code>/forms/01.html": ("/dossiers/{dossier}/forms/01.html",),
     "/dossiers/<code>/forms/01.pdf": ("/dossiers/{dossier}/forms/01.pdf",),
+    "/thu-tuc/<code>/nop-truc-tuyen/": ("/thu-tuc/1.001193.000.00.00.H29/nop-truc-tuyen/",),
 }
 
 #: The category the smoke test files its reports in (a resident's, with no required field).

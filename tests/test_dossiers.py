@@ -342,3 +342,35 @@ def test_a_font_without_every_vietnamese_letter_is_refused(settings: object) -> 
             pdf._fonts()
     finally:
         pdf._fonts.cache_clear()
+
+
+def test_a_resident_submits_online_from_the_procedure_page(
+    catalogue: None, people: Personas,
+) -> None:
+    client = Client()
+    client.force_login(people.resident)
+    detail = client.get(f"/thu-tuc/{BIRTH}/").content.decode()
+    assert f"/thu-tuc/{BIRTH}/nop-truc-tuyen/" in detail
+    page = client.get(f"/thu-tuc/{BIRTH}/nop-truc-tuyen/")
+    assert page.status_code == 200
+    form = page.context["form"]
+    assert form.initial["id_number"] == people.resident.national_id
+    body = {"applicant_name": "Trần Thị Dân", "id_number": "079300000003",
+            "competent_unit": people.ward.code, "use_data_3": "on",
+            "idempotency_key": form.initial["idempotency_key"]}
+    sent = client.post(f"/thu-tuc/{BIRTH}/nop-truc-tuyen/", body)
+    assert sent.status_code == 302
+    dossier = Dossier.objects.get()
+    assert sent["Location"] == f"/tra-cuu-ho-so/{dossier.code}/"
+    assert dossier.applicant == people.resident and dossier.channel == "online"
+    assert list(dossier.components.values_list("data_source", "data_reference")) == [
+        ("population", "079300000003")]
+    # A second click on the same form makes no second dossier.
+    assert client.post(f"/thu-tuc/{BIRTH}/nop-truc-tuyen/", body).status_code == 302
+    assert Dossier.objects.count() == 1
+    refused = client.post(f"/thu-tuc/{BIRTH}/nop-truc-tuyen/",
+                          {**body, "id_number": "12", "idempotency_key": "other"})
+    assert refused.status_code == 400 and Dossier.objects.count() == 1
+    client.force_login(people.officer)
+    assert client.get(f"/thu-tuc/{BIRTH}/nop-truc-tuyen/").status_code == 403
+    assert client.get(f"/thu-tuc/{SIGNATURE}/nop-truc-tuyen/").status_code == 404

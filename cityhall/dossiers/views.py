@@ -7,13 +7,18 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
+from cityhall.accounts.models import UserKind
 from cityhall.core.audit import log_personal_data_read
-from cityhall.dossiers.models import Dossier
+from cityhall.dossiers import services
+from cityhall.dossiers.errors import DossierError
+from cityhall.dossiers.forms import OnlineDossierForm
+from cityhall.dossiers.models import ApplicantKind, Dossier
 from cityhall.dossiers.pdf import receipt_pdf
 from cityhall.dossiers.slips import receipt_slip
 from cityhall.dossiers.states import state_label
+from cityhall.procedures.models import OnlineLevel, Procedure
 
 #: What form 01 shows of the applicant (a staff member's read of it is logged).
 SLIP_FIELDS = ["applicant_name", "applicant_address", "applicant_phone", "applicant_email"]
@@ -73,3 +78,41 @@ def receipt_pdf_view(request: HttpRequest, code: str) -> HttpResponse:
     response["Content-Disposition"] = f'inline; filename="{dossier.code}-01.pdf"'
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+@require_http_methods(["GET", "POST"])
+@login_required
+def submit_online(request: HttpRequest, code: str) -> HttpResponse:
+    """Submit a dossier online for a procedure that is offered online (a resident's or an
+    enterprise's account); on success, the dossier's page with its receipt slip."""
+    procedure = Procedure.objects.active().filter(code=code[:40]).first()
+    if procedure is None or procedure.online == OnlineLevel.NONE:
+        raise Http404(_("No such procedure."))
+    user = request.user
+    if getattr(user, "kind", "") == UserKind.STAFF:
+        return render(request, "dossiers/submit.html",
+                      {"procedure": procedure, "form": None}, status=403)
+    initial = {"applicant_name": user.display_name, "id_number": user.national_id,  # type: ignore[union-attr]
+               "phone": user.phone, "email": user.email}  # type: ignore[union-attr]
+    form = OnlineDossierForm(request.POST or None, procedure=procedure, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        reference = data["id_number"].strip()
+        components = [services.ComponentIn(number=n, data_reference=reference)
+                      for n, chosen in form.data_components() if chosen]
+        try:
+            made = services.submit_dossier(
+                actor=user, procedure=procedure,  # type: ignore[arg-type]
+                applicant=services.Applicant(
+                    name=data["applicant_name"], id_number=data["id_number"],
+                    kind=(ApplicantKind.ENTERPRISE if user.kind == UserKind.BUSINESS  # type: ignore[union-attr]
+                          else ApplicantKind.RESIDENT),
+                    phone=data["phone"], email=data["email"], address=data["address"]),
+                competent_unit=data.get("competent_unit") or None, components=components,
+                idempotency_key=data["idempotency_key"])
+        except DossierError as exc:
+            form.add_service_error(exc)
+        else:
+            return HttpResponseRedirect(reverse("dossiers:status", args=[made.dossier.code]))
+    return render(request, "dossiers/submit.html", {"procedure": procedure, "form": form},
+                  status=400 if request.method == "POST" else 200)
