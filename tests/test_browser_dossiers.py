@@ -15,7 +15,13 @@ from pypdf import PdfReader
 from pytest_django import Settings
 
 from cityhall.dossiers.models import Dossier
-from tests.test_browser import CHROMIUM, DESKTOP, Page, browser  # noqa: F401 (fixture)
+from tests.test_browser import (  # noqa: F401 (fixture)
+    CHROMIUM,
+    DESKTOP,
+    PASSWORD,
+    Page,
+    browser,
+)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -48,8 +54,14 @@ def test_a_resident_submits_a_birth_registration_online_and_gets_the_receipt_sli
     browser: Browser, site: str,  # noqa: F811 (the fixture)
 ) -> None:
     tab = Page(browser, site, DESKTOP)
-    tab.sign_in("resident")
     page = tab.page
+    # Residents land on their own page after signing in (not the staff home `sign_in` waits for).
+    page.goto(site + "/login/")
+    page.fill("#id_username", "resident")
+    page.fill("#id_password", PASSWORD)
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+    assert "/login/" not in page.url
     page.goto(site + "/thu-tuc/")
     page.fill("#f-q", "dang ky khai sinh")
     page.click("form[role=search] button[type=submit]")
