@@ -99,7 +99,7 @@ def new_step(
 ) -> Transition:
     """The history row for the step that just brought `case` to `case.steps` (not saved)."""
     if case.workflow_id is None:
-        raise WorkflowError(WorkflowCode.NOT_STARTED, "the case has not started")
+        raise WorkflowError(WorkflowCode.NOT_STARTED)
     return Transition(
         case_type=case._meta.label_lower, case_id=case.pk, workflow_id=case.workflow_id,
         seq=case.steps, action=action, from_state=from_state, to_state=case.state,

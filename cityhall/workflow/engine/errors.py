@@ -1,8 +1,11 @@
-"""The engine's refusals."""
+"""The engine's refusals: a stable code, and words for people in the reader's language."""
 
 from __future__ import annotations
 
 from typing import Any
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
 
 from cityhall.core.errors import Common, ErrorCode
 
@@ -23,13 +26,47 @@ class WorkflowCode(ErrorCode):
     INVALID_DEADLINE = "invalid_deadline", 400
 
 
-class WorkflowError(Exception):
-    """An action that cannot be taken; `code` is stable, `detail` is for people."""
+#: What each refusal says to a person, unless the raise gives a more precise message.
+MESSAGES: dict[ErrorCode, Promise] = {
+    WorkflowCode.UNKNOWN_CASE_TYPE: _("This kind of case is not handled here."),
+    WorkflowCode.NOT_STARTED: _("This case has not started yet."),
+    WorkflowCode.ALREADY_STARTED: _("This case has already started."),
+    WorkflowCode.UNKNOWN_ACTION: _("There is no such action."),
+    WorkflowCode.ATTACHMENT_REQUIRED: _("This action needs an attachment."),
+    WorkflowCode.ASSIGNEE_REQUIRED: _("Choose who takes it."),
+    WorkflowCode.ASSIGNEE_OUT_OF_SCOPE: _("This person cannot work on the case's unit."),
+    WorkflowCode.ASSIGNEE_NOT_ALLOWED: _("Whoever takes the case becomes its assignee: "
+                                         "name nobody else."),
+    WorkflowCode.DUPLICATE_CASE: _("A case is listed twice."),
+    WorkflowCode.INVALID_DEADLINE: _("Give a valid deadline."),
+    Common.COMMENT_REQUIRED: _("This action needs a comment."),
+    Common.REASON_REQUIRED: _("Choose one of the listed reasons."),
+    Common.INVALID_STATE: _("This action is not possible in the case's present state; "
+                            "reload the page to see it."),
+    Common.NOT_ALLOWED: _("Your role does not allow this action on this case now."),
+    Common.NOT_FOUND: _("The case no longer exists."),
+}
 
-    def __init__(self, code: WorkflowCode | Common, detail: str) -> None:
-        super().__init__(detail)
+GENERIC: Promise = _("This action cannot be taken now.")
+
+
+def message_for(code: ErrorCode) -> str:
+    """The words for a refusal code, in the active language."""
+    return str(MESSAGES.get(code, GENERIC))
+
+
+class WorkflowError(Exception):
+    """An action that cannot be taken; `code` is stable, `detail` is for people.
+
+    `detail` is rendered in the language active where the error is raised (the reader's,
+    in a request); without one, the code's entry in `MESSAGES` says it.
+    """
+
+    def __init__(self, code: WorkflowCode | Common, detail: str | Promise | None = None) -> None:
+        text = message_for(code) if detail is None else str(detail)
+        super().__init__(text)
         self.code = code
-        self.detail = detail
+        self.detail = text
 
 
 class BatchError(WorkflowError):

@@ -125,16 +125,15 @@ def deadline_at(cal: WorkCalendar, now: dt.datetime, deadline: Deadline) -> dt.d
     """The moment a deadline given as a moment or as a span from `now` falls on."""
     if isinstance(deadline, dt.datetime):
         if timezone.is_naive(deadline):
-            raise WorkflowError(WorkflowCode.INVALID_DEADLINE,
-                                "give the deadline with its time zone")
+            raise WorkflowError(WorkflowCode.INVALID_DEADLINE)
         return deadline
     try:
         span = parse_span("deadline", dict(deadline))
-    except DefinitionError as exc:
-        raise WorkflowError(WorkflowCode.INVALID_DEADLINE, str(exc)) from None
+    except DefinitionError:
+        raise WorkflowError(WorkflowCode.INVALID_DEADLINE) from None
     end = span_end(cal, now, span)
     if end is None:
-        raise WorkflowError(WorkflowCode.INVALID_DEADLINE, "give a deadline")
+        raise WorkflowError(WorkflowCode.INVALID_DEADLINE)
     return end
 
 

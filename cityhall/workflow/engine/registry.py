@@ -26,13 +26,12 @@ def workflow_name(case: WorkflowCase) -> str:
     """The name of the workflow cases of this type follow; `unknown_case_type` if none."""
     label = case._meta.label_lower
     if label not in _registry:
-        raise WorkflowError(WorkflowCode.UNKNOWN_CASE_TYPE,
-                            f"{label} is not a registered case type")
+        raise WorkflowError(WorkflowCode.UNKNOWN_CASE_TYPE)
     return _registry[label][1]
 
 
 def case_spec(case: WorkflowCase) -> Spec:
     """The parsed definition `case` runs on; WorkflowError `not_started` before `start`."""
     if case.workflow_id is None:
-        raise WorkflowError(WorkflowCode.NOT_STARTED, "the case has not started")
+        raise WorkflowError(WorkflowCode.NOT_STARTED)
     return definitions.spec_of(case.workflow_id)

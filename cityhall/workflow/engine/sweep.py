@@ -101,7 +101,7 @@ def _fire_batch(
         case.sweep_stage, case.next_sweep_at = NOTHING, None
         try:
             if auto is None:  # not planned without one; a hand-edited row may say otherwise
-                raise WorkflowError(Common.INVALID_STATE, "the workflow has no auto-close")
+                raise WorkflowError(Common.INVALID_STATE)
             act(case, auto.action, actor=SYSTEM, inputs=Inputs("", None, "", ()),
                 idempotency_key="", now=now, cal=cal, guarded=False)
         except WorkflowError:

@@ -10,6 +10,7 @@ from typing import Any
 
 from django.db import models, transaction
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from cityhall.accounts.models import User
 from cityhall.accounts.scope import scope_of
@@ -58,7 +59,7 @@ def _begin(case: WorkflowCase, *, workflow_id: int, assignee: User | None,
            due_at: dt.datetime | None, now: dt.datetime, cal: WorkCalendar) -> Spec:
     """Put the new `case` in the start state of version `workflow_id`, in memory; its spec."""
     if case.workflow_id is not None:
-        raise WorkflowError(WorkflowCode.ALREADY_STARTED, "the case has already started")
+        raise WorkflowError(WorkflowCode.ALREADY_STARTED)
     case.workflow_id = workflow_id
     spec = definitions.spec_of(case.workflow_id)
     first = spec.start_state
@@ -86,7 +87,7 @@ def start(
     """
     name = workflow_name(case)
     if case.workflow_id is not None:
-        raise WorkflowError(WorkflowCode.ALREADY_STARTED, "the case has already started")
+        raise WorkflowError(WorkflowCode.ALREADY_STARTED)
     now = now or timezone.now()
     cal = current_calendar()
     due_at = planning.deadline_at(cal, now, deadline) if deadline is not None else None
@@ -203,19 +204,17 @@ class Inputs:
 def _validate_inputs(case: WorkflowCase, action: Action, inputs: Inputs) -> None:
     needs = set(action.requires)
     if "comment" in needs and not inputs.comment.strip():
-        raise WorkflowError(Common.COMMENT_REQUIRED, "this action needs a comment")
+        raise WorkflowError(Common.COMMENT_REQUIRED)
     if "attachment" in needs and not inputs.attachments:
-        raise WorkflowError(WorkflowCode.ATTACHMENT_REQUIRED, "this action needs an attachment")
+        raise WorkflowError(WorkflowCode.ATTACHMENT_REQUIRED)
     if "assignee" in needs and inputs.assignee is None:
-        raise WorkflowError(WorkflowCode.ASSIGNEE_REQUIRED, "this action needs an assignee")
+        raise WorkflowError(WorkflowCode.ASSIGNEE_REQUIRED)
     if "reason" in needs and inputs.reason not in action.reasons:
-        raise WorkflowError(Common.REASON_REQUIRED, "this action needs one of the listed reasons")
+        raise WorkflowError(Common.REASON_REQUIRED)
     if action.self_assign and inputs.assignee is not None:
-        raise WorkflowError(WorkflowCode.ASSIGNEE_NOT_ALLOWED,
-                            "whoever takes the case becomes its assignee")
+        raise WorkflowError(WorkflowCode.ASSIGNEE_NOT_ALLOWED)
     if inputs.assignee is not None and not scope_of(inputs.assignee).covers(case.unit):
-        raise WorkflowError(WorkflowCode.ASSIGNEE_OUT_OF_SCOPE,
-                            "the assignee cannot work on this unit")
+        raise WorkflowError(WorkflowCode.ASSIGNEE_OUT_OF_SCOPE)
 
 
 class Stale(Exception):
@@ -237,11 +236,11 @@ def check(case: WorkflowCase, action: str, actor: audit.Actor, inputs: Inputs) -
     """The workflow spec of `case`, once `actor` may take `action` on it with `inputs`."""
     spec = case_spec(case)
     if action not in spec.actions:
-        raise WorkflowError(WorkflowCode.UNKNOWN_ACTION, f"no action {action!r} in this workflow")
+        raise WorkflowError(WorkflowCode.UNKNOWN_ACTION)
     if not may_take(actor, case, spec, action):
         code = Common.INVALID_STATE if case.state not in spec.actions[action].sources \
             else Common.NOT_ALLOWED
-        raise WorkflowError(code, f"{action!r} cannot be taken now by this actor")
+        raise WorkflowError(code)
     _validate_inputs(case, spec.actions[action], inputs)
     return spec
 
@@ -399,7 +398,7 @@ def perform_many(
     if any(type(c) is not model or c.pk is None for c in cases):
         raise TypeError("perform_many takes saved cases of one type")
     if len({c.pk for c in cases}) != len(cases):
-        raise WorkflowError(WorkflowCode.DUPLICATE_CASE, "a case is listed twice")
+        raise WorkflowError(WorkflowCode.DUPLICATE_CASE)
     now = now or timezone.now()
     cal = current_calendar()
     due_at = planning.deadline_at(cal, now, deadline) if deadline is not None else None
@@ -418,7 +417,7 @@ def perform_many(
         for given in cases:
             case = locked.get(given.pk)
             if case is None:
-                gone = WorkflowError(Common.NOT_FOUND, "the case no longer exists")
+                gone = WorkflowError(Common.NOT_FOUND)
                 raise BatchError(given, gone)
             if case.pk in done:
                 continue
@@ -457,16 +456,16 @@ def set_case_deadline(
     deadline the case already has changes nothing: no step, no entry, no notice (None).
     """
     if not (reason or "").strip():
-        raise WorkflowError(Common.COMMENT_REQUIRED, "say why the deadline changes")
+        raise WorkflowError(Common.COMMENT_REQUIRED, _("Say why the deadline changes."))
     if case.workflow_id is None:
-        raise WorkflowError(WorkflowCode.NOT_STARTED, "the case has not started")
+        raise WorkflowError(WorkflowCode.NOT_STARTED)
     now = now or timezone.now()
     cal = current_calendar()
     target = planning.deadline_at(cal, now, due_at)
     with transaction.atomic():
         locked = lock(case)
         if locked.closed_at is not None:
-            raise WorkflowError(Common.INVALID_STATE, "the case is closed")
+            raise WorkflowError(Common.INVALID_STATE, _("The case is closed."))
         if locked.due_at == target:
             copy_fields(locked, case)
             return None
