@@ -78,6 +78,8 @@ MIDDLEWARE = [
 ]
 
 ROOT_URLCONF = "cityhall.urls"
+# A failed CSRF check shows the shell's 403 page in the reader's language.
+CSRF_FAILURE_VIEW = "cityhall.portal.errors.csrf_failure"
 # Interfaces that answer bad input in their own format check NUL characters themselves.
 CITYHALL_NUL_CHECK_SKIP_PREFIXES = ("/open311/",)
 WSGI_APPLICATION = "cityhall.wsgi.application"
@@ -138,7 +140,8 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "vi"
 LANGUAGES = [("vi", _("Vietnamese")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "cityhall" / "locale"]
-# Our own formats first, Django's for the rest (a month: 'tháng 11/2026', 'Nov 2026').
+# Dates and numbers by the reader's language: cityhall/core/formats/<lang>/formats.py
+# over Django's (docs/i18n.md).
 FORMAT_MODULE_PATH = ["cityhall.core.formats"]
 TIME_ZONE = "Asia/Ho_Chi_Minh"
 USE_I18N = True

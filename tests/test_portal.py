@@ -321,12 +321,28 @@ def test_unit_page_shows_names_codes_parent_place_and_history(client: Client) ->
     assert '<span class="code" data-testid="admin-code">26824</span>' in body
     assert "not yet assigned" in body  # no electronic id recorded for the new wards yet
     assert 'href="/units/79/">Thành phố Hồ Chí Minh</a>' in body
-    assert "since 01/07/2025" in body
+    assert "since 1 Jul 2025" in body
     assert f"{ward.latitude:.5f}° N, {ward.longitude:.5f}° E" in body
     assert f"{ward.area_km2:.2f} km²" in body
     assert "Formed from" in body
     for predecessor in ward.predecessors.all():
         assert f'href="{unit_url(predecessor)}">{predecessor.name}</a>' in body
+    # The loader's keyword for a divided predecessor reads as words, never as "split".
+    assert "· its territory was divided between several units" in body
+    assert "· split" not in body
+
+
+def test_unit_page_writes_numbers_and_dates_the_vietnamese_way(client: Client) -> None:
+    ward = thu_duc()
+    body = client.get("/units/26824/").content.decode()
+    comma = lambda x, n: f"{x:.{n}f}".replace(".", ",")  # noqa: E731
+    # Decimal commas throughout, and the compass in Vietnamese: Bắc, Đông.
+    assert f"{comma(ward.latitude, 5)}° B, {comma(ward.longitude, 5)}° Đ" in body
+    assert f"{comma(ward.area_km2, 2)} km²" in body
+    assert f'href="geo:{ward.latitude:.5f},{ward.longitude:.5f}"' in body  # the link stays a URI
+    assert "từ 01/07/2025" in body
+    assert "· địa bàn được chia cho nhiều đơn vị" in body
+    assert "split" not in body
 
 
 def test_unit_page_shows_the_electronic_id_when_there_is_one(client: Client) -> None:
@@ -338,7 +354,7 @@ def test_a_legacy_unit_page_says_it_ended_and_links_its_successors(client: Clien
     ben_nghe = Unit.objects.get(name="Phường Bến Nghé")
     assert unit_url(ben_nghe) == "/units/26740/?on=2025-06-30"
     body = english().get(unit_url(ben_nghe)).content.decode()
-    assert "This unit ended on 30/06/2025." in body
+    assert "This unit ended on 30 Jun 2025." in body
     assert 'href="/units/26740/">Phường Sài Gòn</a>' in body
 
 
@@ -349,7 +365,7 @@ def test_a_reused_code_shows_todays_unit_unless_a_date_is_given(client: Client) 
     assert "This unit ended" not in today
     before = english().get("/units/26740/?on=2025-06-30").content.decode()
     assert "<h1>Phường Bến Nghé</h1>" in before
-    assert "This unit ended on 30/06/2025." in before
+    assert "This unit ended on 30 Jun 2025." in before
 
 
 def test_an_ended_code_shows_the_latest_ended_unit(client: Client) -> None:
@@ -357,7 +373,7 @@ def test_an_ended_code_shows_the_latest_ended_unit(client: Client) -> None:
     assert not Unit.objects.active_on().filter(code=district.code).exists()
     body = english().get(f"/units/{district.code}/").content.decode()
     assert "<h1>Quận 1</h1>" in body
-    assert "This unit ended on 30/06/2025." in body
+    assert "This unit ended on 30 Jun 2025." in body
 
 
 def test_unit_page_answers_404_for_unknown_codes_and_bad_dates(client: Client) -> None:

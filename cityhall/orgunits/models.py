@@ -192,3 +192,15 @@ class UnitSuccession(models.Model):
 
     def __str__(self) -> str:
         return f"{self.predecessor} -> {self.successor} ({self.effective_on})"
+
+    @property
+    def note_display(self) -> str:
+        """The note in the reader's language: the loader's keywords in words, others as typed."""
+        known = SUCCESSION_NOTES.get(self.note)
+        return str(known) if known is not None else self.note
+
+
+#: Notes the registry loader writes as keywords (`sources.py`), in words for people.
+SUCCESSION_NOTES = {
+    "split": _("its territory was divided between several units"),
+}

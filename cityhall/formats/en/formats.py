@@ -1,0 +1,12 @@
+"""English: 30 Nov 2026, 17:00, 30 Nov 2026, Nov 2026, 8.81 (day before month, never ambiguous)."""
+
+DATE_FORMAT = "j F Y"
+SHORT_DATE_FORMAT = "j M Y"
+DATETIME_FORMAT = "H:i, j F Y"
+SHORT_DATETIME_FORMAT = "H:i, j M Y"
+TIME_FORMAT = "H:i"
+YEAR_MONTH_FORMAT = "M Y"
+MONTH_DAY_FORMAT = "j M"
+DECIMAL_SEPARATOR = "."
+THOUSAND_SEPARATOR = ","
+NUMBER_GROUPING = 3

@@ -1,0 +1,12 @@
+"""Vietnamese: 30/11/2026, 17:00, 30/11/2026, tháng 11/2026, 8,81 (Decree 30/2020 style)."""
+
+DATE_FORMAT = "d/m/Y"
+SHORT_DATE_FORMAT = "d/m/Y"
+DATETIME_FORMAT = "H:i, d/m/Y"
+SHORT_DATETIME_FORMAT = "H:i, d/m/Y"
+TIME_FORMAT = "H:i"
+YEAR_MONTH_FORMAT = r"\t\h\á\n\g n/Y"
+MONTH_DAY_FORMAT = "d/m"
+DECIMAL_SEPARATOR = ","
+THOUSAND_SEPARATOR = "."
+NUMBER_GROUPING = 3
