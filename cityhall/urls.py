@@ -22,3 +22,9 @@ urlpatterns = [
     path("", include("cityhall.notifications.urls")),
     path("", include("cityhall.portal.urls")),
 ]
+
+# The error pages: the shell's look and the reader's language; JSON under /api/ and /open311/.
+handler400 = "cityhall.portal.errors.bad_request"
+handler403 = "cityhall.portal.errors.permission_denied"
+handler404 = "cityhall.portal.errors.page_not_found"
+handler500 = "cityhall.portal.errors.server_error"

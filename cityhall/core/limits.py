@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
 from django.utils.translation import ngettext
 from django_ratelimit.core import get_usage
 from ninja.errors import Throttled
@@ -144,9 +145,16 @@ def refused_with(response: HttpResponse, refusal: Refusal) -> HttpResponse:
 View = Callable[..., HttpResponse]
 
 
-def limit_posts(limit: Limit, refused: Callable[..., HttpResponse]) -> Callable[[View], View]:
+def refused_page(request: HttpRequest, refusal: Refusal, *args: Any, **kwargs: Any) -> HttpResponse:
+    """The shell's 429 page (templates/429.html) with the refusal's words."""
+    return render(request, "429.html", {"refusal_message": refusal.message()})
+
+
+def limit_posts(limit: Limit, refused: Callable[..., HttpResponse] = refused_page,
+                ) -> Callable[[View], View]:
     """Count a web view's POSTs against `limit`; over it, answer `refused(request, refusal,
-    *args, **kwargs)` (the form again, with `refusal.message()`) with 429, and skip the view."""
+    *args, **kwargs)` (the form again, with `refusal.message()`, or by default the 429
+    page) with 429 and Retry-After, and skip the view."""
 
     def decorate(view: View) -> View:
         @functools.wraps(view)
