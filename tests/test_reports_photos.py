@@ -72,7 +72,7 @@ def _form(client: Client, *files: tuple[str, bytes], lang: str = "en") -> Respon
 def _form_error(response: Response) -> str:
     body = response.content.decode()
     assert response.status_code == 400, body[:500]
-    start = body.index('id="id_photos-error"')
+    start = body.index('id="id_photos_error"')
     return body[start:body.index("</", start)]
 
 

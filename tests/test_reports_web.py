@@ -158,7 +158,7 @@ def test_it_shows_form_errors_in_vietnamese_and_creates_nothing(
     response = client.post("/reports/new/", flood_form(
         latitude="", longitude="", address="Phường Không Có, Quận 99"))
     assert response.status_code == 400
-    assert 'id="id_address-error"' in response.content.decode()
+    assert 'id="id_address_error"' in response.content.decode()
     assert Report.objects.count() == 0
     # The service's refusal leaves its audit entry, and only that.
     assert AuditEntry.objects.filter(action="reports.submit_refused").count() == before + 1
@@ -227,7 +227,7 @@ def test_photos_are_kept_without_location_and_non_images_are_refused(
     fake = SimpleUploadedFile("x.jpg", b"<script>alert(1)</script>", content_type="image/jpeg")
     response = client.post("/reports/new/", {**flood_form(idempotency_key="k2"), "photos": [fake]})
     assert response.status_code == 400
-    assert 'id="id_photos-error"' in response.content.decode()
+    assert 'id="id_photos_error"' in response.content.decode()
     assert Report.objects.count() == 1
 
 
