@@ -107,6 +107,55 @@ def test_good_news_stays_a_status_in_green(world: World) -> None:  # noqa: F811 
     assert (level, role) == ("success", "status")
 
 
+# Why a report went to its unit -----------------------------------------------------------------
+
+
+def test_the_routing_reason_is_written_in_each_language_and_read_in_the_readers(
+    world: World, client: Client  # noqa: F811 (fixture)
+) -> None:
+    from tests.test_reports_web import flood_form, sent_token
+
+    data = flood_form(latitude="", longitude="", address="Phường Thảo Điền, Quận 2")
+    code, token = sent_token(english(client).post("/reports/new/", data))
+    report = Report.objects.get(code=code)
+    vi, en = report.routing_reasons["vi"], report.routing_reasons["en"]
+    # The record keeps the site's language whatever the sender's; both name the old ward.
+    assert report.routing_reason == vi
+    assert "thuộc đơn vị này từ ngày" in vi and "Phường Thảo Điền" in vi
+    assert "lies there since" in en and "Phường Thảo Điền" in en
+    page = client.get(f"/reports/{code}/", {"t": token}).content.decode()
+    assert en.replace("'", "&#x27;") in page and vi.replace("'", "&#x27;") not in page
+    page = Client().get(f"/reports/{code}/", {"t": token}).content.decode()
+    assert vi.replace("'", "&#x27;") in page and en.replace("'", "&#x27;") not in page
+
+
+def test_a_refused_place_reads_in_the_senders_language(world: World, client: Client  # noqa: F811
+                                                      ) -> None:
+    data = flood_form_far()
+    body = english(client).post("/reports/new/", data).content.decode()
+    assert "The point is outside Ho Chi Minh City." in body
+
+
+def flood_form_far() -> dict[str, Any]:
+    from tests.test_reports_web import flood_form
+
+    return flood_form(latitude="21.0285", longitude="105.8542")  # Hà Nội
+
+
+def test_a_transfer_gives_the_new_reason_in_each_language(world: World) -> None:  # noqa: F811
+    from cityhall.orgunits.models import Unit
+
+    report = now_flood().report
+    target = Unit.objects.active_on().get(name="Phường An Khánh")
+    with translation.override("en"):
+        services.transfer_report(actor=world.leader, report=report, to_unit=target,
+                                 reason="thuộc địa bàn An Khánh")
+    report.refresh_from_db()
+    assert report.routing_reasons["en"].startswith("Phường An Khánh: transferred by")
+    assert report.routing_reasons["vi"] == report.routing_reason
+    assert "transferred" not in report.routing_reason
+
+
 # Notices ---------------------------------------------------------------------------------------
 
 

@@ -1,12 +1,15 @@
-"""Text helpers: diacritics-free search keys, and text the database cannot store."""
+"""Text helpers: diacritics-free search keys, text the database cannot store, text kept in
+each language of the site."""
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from django.http import QueryDict
+from django.utils import translation
 
 _SPACES = re.compile(r"\s+")
 # A UTF-16 surrogate on its own: a crafted request can carry one (a JSON "\ud800", a
@@ -43,3 +46,21 @@ def querydict_has_invalid_unicode(data: QueryDict) -> bool:
     """Whether any key or value of a query or form dictionary holds a lone surrogate."""
     return not all(is_valid_unicode(key) and all(is_valid_unicode(v) for v in data.getlist(key))
                    for key in data)
+
+
+def in_each_language(build: Callable[[], str]) -> dict[str, str]:
+    """`build()`'s text in every language of the site, keyed by language code.
+
+    For words written once and read later by people of either language (why a report
+    went to its unit): each language's text is made while that language is active.
+    """
+    texts = {}
+    for code, _name in settings.LANGUAGES:
+        with translation.override(code):
+            texts[code] = build()
+    return texts
+
+
+def in_reader_language(texts: dict[str, str], fallback: str) -> str:
+    """The text of `in_each_language` for the active language; `fallback` if there is none."""
+    return texts.get(translation.get_language() or "", "") or fallback

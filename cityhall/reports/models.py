@@ -16,7 +16,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.core.files.models import StoredFile
-from cityhall.core.text import search_key
+from cityhall.core.text import in_reader_language, search_key
 from cityhall.notifications.services import ContactAddress
 from cityhall.reports.queries import CategoryQuerySet, ReportQuerySet
 from cityhall.reports.states import OPEN_STATES, RESOLVED_STATES
@@ -172,6 +172,13 @@ class Report(WorkflowCase):
     )
     routing_method = models.CharField(_("how the place was found"), max_length=32, blank=True)
     routing_reason = models.TextField(_("why it went to this unit"), blank=True)
+    # The same words in each language of the site ({"vi": ..., "en": ...}), written with
+    # `routing_reason` (which stays in the site's language, for the record and partners).
+    # The database's own default lets code that predates the column insert rows during a
+    # rolling deploy.
+    routing_reasons = models.JSONField(
+        _("why it went to this unit, in each language"), default=dict, blank=True,
+        db_default=models.Value({}, output_field=models.JSONField()))
     channel = models.CharField(_("channel"), max_length=24, choices=Channel.choices)
     # The engine's user link: the reporter may rate and reopen their own report.
     reporter = models.ForeignKey(
@@ -255,6 +262,11 @@ class Report(WorkflowCase):
     def hash_token(raw: str) -> str:
         """The stored form of a private follow token."""
         return hashlib.sha256(raw.encode()).hexdigest()
+
+    @property
+    def routing_reason_for_reader(self) -> str:
+        """Why it went to its unit, in the active language (the site's for older reports)."""
+        return in_reader_language(self.routing_reasons, self.routing_reason)
 
     def is_open(self) -> bool:
         """Whether it waits for the unit's work (received, assigned or in progress)."""

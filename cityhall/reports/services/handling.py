@@ -10,7 +10,7 @@ from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from cityhall.accounts.models import User
@@ -18,6 +18,7 @@ from cityhall.accounts.scope import scope_of
 from cityhall.core import audit
 from cityhall.core.audit import SystemActor
 from cityhall.core.errors import Common
+from cityhall.core.text import in_each_language
 from cityhall.notifications import services as notices
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
 from cityhall.reports import policy
@@ -251,8 +252,10 @@ def transfer_report(
             "Transfer to another open ward, commune, special zone or department."))
     old = report.unit
     with transaction.atomic(), _engine_errors():
-        comment = _("Transferred from %(old)s to %(new)s: %(reason)s") % {
-            "old": old.name, "new": to_unit.name, "reason": reason}
+        # Recorded in the site's language, as the start's routing reason is.
+        with translation.override(settings.LANGUAGE_CODE):
+            comment = _("Transferred from %(old)s to %(new)s: %(reason)s") % {
+                "old": old.name, "new": to_unit.name, "reason": reason}
         # The definition says whether the receiving unit gets a fresh deadline; the
         # transfer step then records it.
         spec = engine.case_spec(report)
@@ -264,9 +267,10 @@ def transfer_report(
         # as the transfer step and below in the audit trail of both units.
         Report.objects.filter(pk=report.pk).update(unit=to_unit, assignee=None)
         report.unit, report.assignee = to_unit, None
-        reason_text = _("%(new)s: transferred by %(old)s (%(reason)s).") % {
-            "new": to_unit.name, "old": old.name, "reason": reason}
-        _touch(report, now, routing_reason=reason_text)
+        reasons = in_each_language(lambda: _("%(new)s: transferred by %(old)s (%(reason)s).") % {
+            "new": to_unit.name, "old": old.name, "reason": reason})
+        _touch(report, now, routing_reason=reasons[settings.LANGUAGE_CODE],
+               routing_reasons=reasons)
         for unit in (old, to_unit):
             audit.record(actor=actor, action=ReportAudit.TRANSFER, obj=report, unit=unit,
                          changes={"unit": [old.code, to_unit.code], "reason": [None, reason]})

@@ -35,6 +35,7 @@ from cityhall.core import audit
 from cityhall.core.audit import SystemActor
 from cityhall.core.localcache import ProcessCache
 from cityhall.core.models import AuditEntry
+from cityhall.core.text import in_each_language
 from cityhall.notifications import services as notices
 from cityhall.orgunits.models import Unit
 from cityhall.orgunits.resolve import (
@@ -247,8 +248,10 @@ def route(category: Category, place: Resolution | None, *, day: dt.date) -> tupl
     if department is None:
         raise ReportError(ReportCode.NO_HANDLER,
                           _("The unit handling this category is not in the registry."))
+    name = category.name_en if (translation.get_language() or "").startswith("en") \
+        and category.name_en else category.name
     reason = _("%(unit)s handles '%(category)s' for the whole city.") % {
-        "unit": department.name, "category": category.name}
+        "unit": department.name, "category": name}
     if place is not None:
         reason += " " + _("The place lies in %(unit)s.") % {"unit": place.unit.name}
     return department, reason
@@ -488,6 +491,8 @@ class Checked:
     place: Resolution | None
     unit: Unit
     reason: str
+    #: The reason in each language of the site (`Report.routing_reasons`).
+    reasons: dict[str, str]
     reporter: User | None
     filed_by: User | None
     api_key: ApiKey | None
@@ -514,10 +519,15 @@ def check_submission(
         raise ReportError(ReportCode.BUSINESS_ACCOUNT_REQUIRED,
                           _("Enterprise problems are filed with a business account."))
     values = _check_attributes(category, attributes)
-    # The stored reason is in the site's language (Vietnamese), whatever the sender's.
-    with translation.override(settings.LANGUAGE_CODE):
-        place = _place(category, latitude, longitude, address, day)
-        unit, reason = route(category, place, day=day)
+    # Found in the sender's language, so that a refusal reads in it; the reason is then
+    # written in each language of the site (resolution is offline and cached: cheap).
+    place = _place(category, latitude, longitude, address, day)
+    unit, reason_here = route(category, place, day=day)
+    here = translation.get_language()
+    reasons = in_each_language(
+        lambda: reason_here if translation.get_language() == here else
+        route(category, _place(category, latitude, longitude, address, day), day=day)[1])
+    reason = reasons[settings.LANGUAGE_CODE]
     contact = _check_contact(contact)
     anonymous = bool(anonymous) or (reporter is None and not contact.identifies())
     if anonymous and not category.anonymous_allowed:
@@ -527,7 +537,7 @@ def check_submission(
     return Checked(
         actor=actor, category=category, description=description, channel=channel,
         latitude=latitude, longitude=longitude, address=address, place=place, unit=unit,
-        reason=reason, reporter=reporter, filed_by=filed_by, api_key=api_key,
+        reason=reason, reasons=reasons, reporter=reporter, filed_by=filed_by, api_key=api_key,
         business=business, values=values, contact=contact, anonymous=anonymous, media=media,
         key=key, scope=scope,
     )
@@ -542,6 +552,7 @@ def new_report(checked: Checked, code: str, now: dt.datetime
         code=code, category=c.category, description=c.description, latitude=c.latitude,
         longitude=c.longitude, address=c.address, place_unit=c.place.unit if c.place else None,
         routing_method=c.place.method if c.place else "category", routing_reason=c.reason,
+        routing_reasons=c.reasons,
         channel=c.channel, reporter=c.reporter, filed_by=c.filed_by, api_key=c.api_key,
         anonymous=c.anonymous, token_salt=secrets.token_hex(16), attribute_values=c.values,
         media_urls=c.media, tax_code=business.tax_code if business else "",

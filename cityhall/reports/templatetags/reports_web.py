@@ -34,3 +34,12 @@ def localname(obj: Any, field: str = "name") -> str:
 def get_item(row: dict[str, Any], key: str) -> Any:
     """A dictionary's value by a key held in a variable."""
     return row.get(key, "")
+
+
+@register.simple_tag
+def step_comment(step: Any, report: Any) -> str:
+    """A step's comment; the routing reason recorded by the start reads in the page's language."""
+    comment = str(step.comment or "")
+    if comment and comment == report.routing_reason:
+        return str(report.routing_reason_for_reader)
+    return comment
