@@ -204,16 +204,16 @@ def install_error_handlers(api: NinjaAPI) -> None:
 
     @api.exception_handler(AuthenticationError)
     def on_auth(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
-        return _error(api, request, Common.NOT_AUTHENTICATED, "Authentication required.")
+        return _error(api, request, Common.NOT_AUTHENTICATED, _("Sign in first."))
 
     @api.exception_handler(PermissionDenied)
     def on_denied(request: HttpRequest, exc: PermissionDenied) -> HttpResponse:
         return _error(api, request, Common.PERMISSION_DENIED,
-                      str(exc) or "Permission denied.")
+                      str(exc) or _("You may not do this."))
 
     @api.exception_handler(Http404)
     def on_404(request: HttpRequest, exc: Http404) -> HttpResponse:
-        return _error(api, request, Common.NOT_FOUND, str(exc) or "Not found.")
+        return _error(api, request, Common.NOT_FOUND, str(exc) or _("Not found."))
 
     @api.exception_handler(HttpError)
     def on_http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
@@ -240,7 +240,7 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(Exception)
     def on_unexpected(request: HttpRequest, exc: Exception) -> HttpResponse:
         logger.exception("unhandled API error", exc_info=exc)
-        return _error(api, request, Common.SERVER_ERROR, "Internal server error.")
+        return _error(api, request, Common.SERVER_ERROR, _("Internal server error."))
 
 
 def too_large_message() -> str:

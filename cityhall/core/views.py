@@ -12,6 +12,7 @@ from django.contrib.staticfiles.storage import ManifestFilesMixin, staticfiles_s
 from django.db import DatabaseError, connection
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -117,4 +118,4 @@ def readyz(request: HttpRequest) -> JsonResponse:
 
 def api_not_found(request: HttpRequest, rest: str = "") -> JsonResponse:
     """Unknown addresses under /api/ answer in the API's error shape, not an HTML page."""
-    return JsonResponse({"detail": "Not found.", "code": "not_found"}, status=404)
+    return JsonResponse({"detail": _("Not found."), "code": "not_found"}, status=404)

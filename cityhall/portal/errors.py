@@ -44,7 +44,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """403: the page exists, but not for this reader."""
     if _for_machines(request):
-        return _json(403, "forbidden", _("You may not do this."))
+        return _json(403, "permission_denied", _("You may not do this."))
     return render(request, "403.html", status=403)
 
 
