@@ -18,6 +18,8 @@ from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import requires_csrf_token
 
+from cityhall.core.errors import Common
+
 logger = logging.getLogger(__name__)
 
 #: Paths whose callers are programs: they get `{"detail", "code"}`, not a page.
@@ -28,15 +30,15 @@ def _for_machines(request: HttpRequest) -> bool:
     return request.path.startswith(MACHINE_PREFIXES)
 
 
-def _json(status: int, code: str, detail: str) -> JsonResponse:
-    return JsonResponse({"detail": detail, "code": code}, status=status)
+def _json(code: Common, detail: str) -> JsonResponse:
+    return JsonResponse({"detail": detail, "code": code}, status=code.status)
 
 
 @requires_csrf_token
 def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """400: the request could not be read."""
     if _for_machines(request):
-        return _json(400, "bad_request", _("The request could not be understood."))
+        return _json(Common.BAD_REQUEST, _("The request could not be understood."))
     return render(request, "400.html", status=400)
 
 
@@ -44,7 +46,7 @@ def bad_request(request: HttpRequest, exception: Exception | None = None) -> Htt
 def permission_denied(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """403: the page exists, but not for this reader."""
     if _for_machines(request):
-        return _json(403, "permission_denied", _("You may not do this."))
+        return _json(Common.PERMISSION_DENIED, _("You may not do this."))
     return render(request, "403.html", status=403)
 
 
@@ -59,14 +61,14 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
 def page_not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """404: no page at this address (the exception's text is for developers: not shown)."""
     if _for_machines(request):
-        return _json(404, "not_found", _("Not found."))
+        return _json(Common.NOT_FOUND, _("Not found."))
     return render(request, "404.html", status=404)
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
     """500: the page without the request's context, and plain words if even that fails."""
     if _for_machines(request):
-        return _json(500, "server_error", _("Something went wrong on our side."))
+        return _json(Common.SERVER_ERROR, _("Something went wrong on our side."))
     context: dict[str, Any] = {
         "portal_name": settings.CITYHALL_SITE_NAME, "LANGUAGE_CODE": get_language() or "vi",
     }
