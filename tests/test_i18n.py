@@ -62,13 +62,14 @@ def test_every_code_the_engine_raises_has_words_for_people() -> None:
 
 def test_an_engine_refusal_speaks_the_callers_language() -> None:
     with translation.override("vi"):
-        assert engine_errors.WorkflowError("not_allowed").detail == (
+        assert engine_errors.WorkflowError(Common.NOT_ALLOWED).detail == (
             "Vai trò của bạn không cho phép thực hiện thao tác này với hồ sơ vào lúc này.")
     with translation.override("en"):
-        error = engine_errors.WorkflowError("not_allowed")
+        error = engine_errors.WorkflowError(Common.NOT_ALLOWED)
         assert error.detail == "Your role does not allow this action on this case now."
         assert error.code == "not_allowed"
-        assert engine_errors.WorkflowError("no_such_code").detail == (
+        # A code with no words of its own (one of another app) still says something.
+        assert engine_errors.WorkflowError(Common.TOO_LARGE).detail == (
             "This action cannot be taken now.")
 
 
