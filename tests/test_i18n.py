@@ -128,8 +128,22 @@ def test_the_routing_reason_is_written_in_each_language_and_read_in_the_readers(
     assert "lies there since" in en and "Phường Thảo Điền" in en
     page = client.get(f"/reports/{code}/", {"t": token}).content.decode()
     assert en.replace("'", "&#x27;") in page and vi.replace("'", "&#x27;") not in page
+    escaped = en.replace("'", "&#x27;")
+    assert f'<dd lang="en">{escaped}</dd>' in page
     page = Client().get(f"/reports/{code}/", {"t": token}).content.decode()
     assert vi.replace("'", "&#x27;") in page and en.replace("'", "&#x27;") not in page
+
+
+def test_a_report_from_before_the_column_shows_its_vietnamese_reason_marked_as_such(
+    world: World, client: Client  # noqa: F811 (fixture)
+) -> None:
+    made = now_flood()
+    Report.objects.filter(pk=made.report.pk).update(routing_reasons={})
+    url = f"/reports/{made.report.code}/?t={made.private_token}"
+    page = english(client).get(url).content.decode()
+    reason = made.report.routing_reason.replace("'", "&#x27;")
+    assert f'<dd lang="vi">{reason}</dd>' in page
+    assert f'<dd lang="en">{made.report.routing_reasons["en"]}' not in page
 
 
 def test_a_refused_place_reads_in_the_senders_language(world: World, client: Client  # noqa: F811

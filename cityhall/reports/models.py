@@ -268,6 +268,12 @@ class Report(WorkflowCase):
         """Why it went to its unit, in the active language (the site's for older reports)."""
         return in_reader_language(self.routing_reasons, self.routing_reason)
 
+    @property
+    def routing_reason_language(self) -> str:
+        """The language `routing_reason_for_reader` is written in (for the `lang` attribute)."""
+        active = translation.get_language() or settings.LANGUAGE_CODE
+        return active if self.routing_reasons.get(active) else settings.LANGUAGE_CODE
+
     def is_open(self) -> bool:
         """Whether it waits for the unit's work (received, assigned or in progress)."""
         return self.state in OPEN_STATES
