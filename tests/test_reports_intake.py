@@ -59,7 +59,7 @@ def test_a_legacy_address_goes_to_the_new_ward_with_the_reason() -> None:
     # Thủ Đức' (the old Quận 2) lies there since 1 July 2025".
     assert made.report.routing_reason == (
         "Phường An Khánh: địa chỉ 'Phường Thảo Điền, Thành phố Thủ Đức' thuộc đơn vị này "
-        "từ ngày 1 Tháng 7 2025.")
+        "từ ngày 01/07/2025.")
 
 
 def test_a_bus_report_goes_to_the_department_of_construction_whatever_the_place() -> None:

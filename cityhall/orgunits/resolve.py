@@ -63,7 +63,8 @@ class Resolution:
 
 
 def _day_text(day: dt.date) -> str:
-    return formats.date_format(day, "j F Y")
+    # The language's own date format (cityhall/formats): 01/07/2025, 1 July 2025.
+    return formats.date_format(day, "DATE_FORMAT")
 
 
 def _expand(key: str) -> str:
