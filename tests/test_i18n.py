@@ -176,6 +176,15 @@ def test_a_transfer_gives_the_new_reason_in_each_language(world: World) -> None:
 # Notices ---------------------------------------------------------------------------------------
 
 
+def test_every_message_template_exists_in_both_languages() -> None:
+    names: dict[str, set[str]] = {}
+    for message in (ROOT / "cityhall").glob("*/templates/notifications/messages/*.txt"):
+        stem, language, _txt = message.name.rsplit(".", 2)
+        names.setdefault(f"{message.parent}/{stem}", set()).add(language)
+    assert len(names) > 10
+    assert {name: langs for name, langs in names.items() if langs != {"vi", "en"}} == {}
+
+
 @pytest.mark.parametrize(("language", "words"), [("vi", "(đã trả lời)"), ("en", "(answered)")])
 def test_the_duplicate_outcome_names_the_state_in_words(language: str, words: str) -> None:
     _subject, body = render_message("report_duplicate_outcome", language, {
