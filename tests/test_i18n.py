@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import subprocess
@@ -285,6 +286,12 @@ def test_a_failed_csrf_check_is_the_shells_403(production: Settings) -> None:
     body = response.content.decode()
     assert response.status_code == 403
     assert "Bạn không được mở trang này" in body and "CSRF verification" not in body
+
+
+def test_a_failed_csrf_check_under_the_api_is_json() -> None:
+    response = errors.csrf_failure(RequestFactory().post("/open311/v2/requests.json"), "no token")
+    assert response.status_code == 403
+    assert json.loads(response.content)["code"] == "csrf_failed"
 
 
 def test_the_500_page_needs_no_database_and_speaks_the_readers_language(

@@ -54,6 +54,8 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     """403 for a form whose CSRF check failed (CSRF_FAILURE_VIEW): the same page, not
     Django's English one; the reason is for the log only."""
     logger.info("CSRF check failed: %s", reason)
+    if _for_machines(request):
+        return _json(Common.CSRF_FAILED, _("Send the CSRF token with the request."))
     return permission_denied(request)
 
 
