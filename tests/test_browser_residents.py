@@ -90,7 +90,7 @@ def test_a_resident_signs_up_by_phone_files_a_report_and_sees_the_answer(
     # 3. The form: limits, rules and what is public up front; the photo survives an error.
     page.click("main >> text=Gửi phản ánh")
     page.wait_for_url("**/reports/new/")
-    assert "Tối đa 5 ảnh" in page.inner_text("#id_photos-hint")
+    assert "Tối đa 5 ảnh" in page.inner_text("#id_photos_helptext")
     assert "Không bao giờ công khai" in page.inner_text("[data-testid=what-is-public]")
     page.select_option("#id_category", "ngap-ha-tang")
     page.locator("[data-testid=contact-rules]").wait_for()
