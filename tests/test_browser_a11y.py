@@ -88,6 +88,7 @@ def test_the_public_pages_have_no_serious_accessibility_problem(
     problems = []
     for name, url in {"home": site + "/", "form": site + "/reports/new/?category=ngap-ha-tang",
                       "follow": follow, "statistics": site + "/reports/statistics/",
+                      "list": site + "/reports/", "sign-in": site + "/account/sign-in/",
                       "not-found": site + "/no/such/page/"}.items():
         problems += _check(page, url, tmp_path, name)
     # The form with its errors shown: the error texts are what the fields point at.
