@@ -147,6 +147,24 @@ def test_a_report_from_before_the_column_shows_its_vietnamese_reason_marked_as_s
     assert f'<dd lang="en">{made.report.routing_reasons["en"]}' not in page
 
 
+def test_a_queued_open311_report_keeps_its_reason_in_each_language(
+    world: World, settings: Settings  # noqa: F811 (fixture)
+) -> None:
+    from cityhall.accounts import services as accounts
+    from cityhall.core.audit import SYSTEM
+    from cityhall.open311 import intake as queued
+    from tests.test_open311_batch import _payload
+
+    settings.CITYHALL_OPEN311_ASYNC_INTAKE = True
+    key, _raw = accounts.create_api_key(actor=SYSTEM, name="Words", scopes=["open311:write"])
+    queued.accept(actor=key, payload=_payload(1))
+    assert queued.file_pending(batch=5).filed == 1
+    report = Report.objects.get(api_key=key)
+    assert set(report.routing_reasons) == {"vi", "en"}
+    assert report.routing_reasons["vi"] == report.routing_reason
+    assert report.routing_reasons["en"] != report.routing_reason
+
+
 def test_a_refused_place_reads_in_the_senders_language(world: World, client: Client  # noqa: F811
                                                       ) -> None:
     data = flood_form_far()
