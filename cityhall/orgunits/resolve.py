@@ -14,6 +14,7 @@ import datetime as dt
 import math
 import re
 import unicodedata
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.utils import formats, timezone
@@ -60,6 +61,12 @@ class Resolution:
     alternatives: tuple[Unit, ...] = field(default_factory=tuple)
     #: True when the point was placed by a boundary marked approximate.
     approximate: bool = False
+    #: Builds `reason` again in the active language (for words kept in each language).
+    explain: Callable[[], str] | None = field(default=None, compare=False, repr=False)
+
+    def reason_here(self) -> str:
+        """`reason` in the active language, without resolving the place again."""
+        return self.explain() if self.explain is not None else self.reason
 
 
 def _day_text(day: dt.date) -> str:
@@ -220,8 +227,10 @@ def resolve_address(text: str, *, day: dt.date | None = None) -> Resolution:
         if ended is not None:
             return _via_successors(ended, day)
         raise UnknownPlace(_("No ward, commune or special zone of the city matches the address."))
-    reason = _("%(unit)s: the address names this unit.") % {"unit": unit.name}
-    return Resolution(unit=unit, method=METHOD_ADDRESS, reason=reason)
+    def words() -> str:
+        return _("%(unit)s: the address names this unit.") % {"unit": unit.name}
+
+    return Resolution(unit=unit, method=METHOD_ADDRESS, reason=words(), explain=words)
 
 
 def _via_successors(legacy: Unit, day: dt.date) -> Resolution:
@@ -230,20 +239,23 @@ def _via_successors(legacy: Unit, day: dt.date) -> Resolution:
     unit = trail.unit
     old_name = f"{legacy.name}, {legacy.parent.name}" if legacy.parent else legacy.name
     since = trail.last_link.effective_on if trail.last_link else legacy.valid_to or day
-    reason = _("%(unit)s: the address '%(old)s' lies there since %(day)s.") % {
-        "unit": unit.name, "old": old_name, "day": _day_text(since),
-    }
-    if trail.split_from is not None:
-        reason += " " + _(
-            "%(old)s was split between %(units)s; an address without a street goes to "
-            "%(unit)s, which took over its open work."
-        ) % {
-            "old": trail.split_from.name,
-            "units": ", ".join(u.name for u in [trail.split_primary, *trail.split_others]
-                               if u is not None),
-            "unit": trail.split_primary.name if trail.split_primary else unit.name,
+    def words() -> str:
+        reason = _("%(unit)s: the address '%(old)s' lies there since %(day)s.") % {
+            "unit": unit.name, "old": old_name, "day": _day_text(since),
         }
-    return Resolution(unit=unit, method=METHOD_LEGACY_ADDRESS, reason=reason,
+        if trail.split_from is not None:
+            reason += " " + _(
+                "%(old)s was split between %(units)s; an address without a street goes to "
+                "%(unit)s, which took over its open work."
+            ) % {
+                "old": trail.split_from.name,
+                "units": ", ".join(u.name for u in [trail.split_primary, *trail.split_others]
+                                   if u is not None),
+                "unit": trail.split_primary.name if trail.split_primary else unit.name,
+            }
+        return reason
+
+    return Resolution(unit=unit, method=METHOD_LEGACY_ADDRESS, reason=words(), explain=words,
                       legacy_unit=legacy, split=trail.split_from is not None,
                       alternatives=trail.split_others)
 
@@ -310,8 +322,10 @@ def resolve_point(lat: float, lon: float, *, day: dt.date | None = None) -> Reso
         # On a shared edge two units cover the point: an exact boundary beats an
         # approximate one, then the lower code decides, so the answer never wavers.
         unit = min(covering, key=lambda u: (u.boundary_approximate, u.code))
+        inside = unit
         return Resolution(unit=unit, method=METHOD_POINT_IN_POLYGON, reason=_inside_reason(unit),
-                          approximate=unit.boundary_approximate)
+                          approximate=unit.boundary_approximate,
+                          explain=lambda: _inside_reason(inside))
 
     best: tuple[float, float, Unit] | None = None
     nearest_km = math.inf
@@ -327,8 +341,13 @@ def resolve_point(lat: float, lon: float, *, day: dt.date | None = None) -> Reso
     if nearest_km > MAX_DISTANCE_KM:
         raise UnknownPlace(_("The point is outside Ho Chi Minh City."))
     unit, km = best[2], best[1]
-    reason = _(
-        "No ward boundary is on record for this place, so it was matched to %(unit)s, whose "
-        "centre is %(km)s km away; staff will move the report if it belongs elsewhere."
-    ) % {"unit": unit.local_name, "km": formats.number_format(km, 1)}
-    return Resolution(unit=unit, method=METHOD_NEAREST_CENTRE, reason=reason)
+    nearest, away = best[2], best[1]
+
+    def words() -> str:
+        return _(
+            "No ward boundary is on record for this place, so it was matched to %(unit)s, "
+            "whose centre is %(km)s km away; staff will move the report if it belongs "
+            "elsewhere."
+        ) % {"unit": nearest.local_name, "km": formats.number_format(away, 1)}
+
+    return Resolution(unit=unit, method=METHOD_NEAREST_CENTRE, reason=words(), explain=words)

@@ -242,19 +242,27 @@ def route(category: Category, place: Resolution | None, *, day: dt.date) -> tupl
         if place is None:
             raise ReportError(ReportCode.PLACE_REQUIRED,
                               _("This category is handled where it happens."))
-        return place.unit, place.reason
+        return place.unit, routing_words(category, place, place.unit)
     department = _DEPARTMENTS.get((category.handler, day), lambda: Unit.objects.active_on(day)
                                   .filter(code=category.handler).first())
     if department is None:
         raise ReportError(ReportCode.NO_HANDLER,
                           _("The unit handling this category is not in the registry."))
+    return department, routing_words(category, place, department)
+
+
+def routing_words(category: Category, place: Resolution | None, unit: Unit) -> str:
+    """Why a report of `category` at `place` goes to `unit` (as `route` chose), in the active
+    language; reads nothing, so that it can be said again in each language."""
+    if category.handler == COMMUNE and place is not None:
+        return place.reason_here()
     name = category.name_en if (translation.get_language() or "").startswith("en") \
         and category.name_en else category.name
     reason = _("%(unit)s handles '%(category)s' for the whole city.") % {
-        "unit": department.name, "category": name}
+        "unit": unit.name, "category": name}
     if place is not None:
         reason += " " + _("The place lies in %(unit)s.") % {"unit": place.unit.name}
-    return department, reason
+    return reason
 
 
 def _check_contact(contact: Contact) -> Contact:
@@ -519,14 +527,11 @@ def check_submission(
         raise ReportError(ReportCode.BUSINESS_ACCOUNT_REQUIRED,
                           _("Enterprise problems are filed with a business account."))
     values = _check_attributes(category, attributes)
-    # Found in the sender's language, so that a refusal reads in it; the reason is then
-    # written in each language of the site (resolution is offline and cached: cheap).
+    # Found once, in the sender's language, so that a refusal reads in it; the reason is
+    # then said again in each language of the site, from what was found.
     place = _place(category, latitude, longitude, address, day)
-    unit, reason_here = route(category, place, day=day)
-    here = translation.get_language()
-    reasons = in_each_language(
-        lambda: reason_here if translation.get_language() == here else
-        route(category, _place(category, latitude, longitude, address, day), day=day)[1])
+    unit, _reason = route(category, place, day=day)
+    reasons = in_each_language(lambda: routing_words(category, place, unit))
     reason = reasons[settings.LANGUAGE_CODE]
     contact = _check_contact(contact)
     anonymous = bool(anonymous) or (reporter is None and not contact.identifies())
