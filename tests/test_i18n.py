@@ -44,8 +44,11 @@ ROOT = Path(settings.BASE_DIR)
 
 def _messages(body: str) -> list[tuple[str, str, str]]:
     """The banners of a page: (level, role, text)."""
-    return [(level, role, re.sub(r"\s+", " ", text).strip()) for level, role, text in re.findall(
-        r'<li class="message message-(\w+)" role="(\w+)">(.*?)</li>', body, re.S)]
+    found = re.findall(r'<li class="message message-(\w+)"(?: role="(\w+)")?>(.*?)</li>',
+                       body, re.S)
+    # A banner without a role of its own is announced by the list's (role="status").
+    return [(level, role or "status", re.sub(r"\s+", " ", text).strip())
+            for level, role, text in found]
 
 
 # Refusals of the workflow engine --------------------------------------------------------------
@@ -81,12 +84,12 @@ def test_a_refused_bulk_assignment_is_a_red_alert_in_the_readers_words(world: Wo
                                        ).content.decode()
     assert _messages(body) == [("error", "alert", (
         f"Chưa giao phản ánh nào: {code}: "
-        "Người này không làm việc tại đơn vị xử lý hồ sơ."))]
+        "Người này không làm việc tại đơn vị xử lý phản ánh."))]
     assert "cannot" not in body and "actor" not in body
     body = english(signed_in(world.clerk)).post(
         "/staff/reports/assign/", form, follow=True).content.decode()
     assert _messages(body) == [("error", "alert", (
-        f"Nothing was assigned: {code}: This person cannot work on the case&#x27;s unit."))]
+        f"Nothing was assigned: {code}: That person does not work for the report&#x27;s unit."))]
 
 
 def test_assigning_an_answered_report_says_why_not_in_words(world: World) -> None:  # noqa: F811 (fixture)

@@ -70,7 +70,7 @@ class Resolution:
 
 
 def _day_text(day: dt.date) -> str:
-    # The language's own date format (cityhall/formats): 01/07/2025, 1 July 2025.
+    # The language's own date format (cityhall/core/formats): 01/07/2025, 1 July 2025.
     return formats.date_format(day, "DATE_FORMAT")
 
 

@@ -1,4 +1,4 @@
-"""English: 30 Nov 2026, 17:00, 30 Nov 2026, Nov 2026, 8.81 (day before month, never ambiguous)."""
+"""English: 30 Nov 2026; 17:00, 30 Nov 2026; Nov 2026; 8.81 and 12,345 (day before month)."""
 
 DATE_FORMAT = "j F Y"
 SHORT_DATE_FORMAT = "j M Y"

@@ -1,4 +1,4 @@
-"""Vietnamese: 30/11/2026, 17:00, 30/11/2026, tháng 11/2026, 8,81 (Decree 30/2020 style)."""
+"""Vietnamese: 30/11/2026; 17:00, 30/11/2026; tháng 11/2026; 8,81 and 12.345."""
 
 DATE_FORMAT = "d/m/Y"
 SHORT_DATE_FORMAT = "d/m/Y"
