@@ -10,7 +10,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from pytest_django import DjangoDbBlocker, Settings
 
-from tests.factories import Personas, personas
+from tests.factories import Personas, WardTeam, personas, ward_team
 from tests.reports_support import categories
 
 
@@ -54,3 +54,10 @@ def reports_ready(db: None, settings: Settings, tmp_path: Path) -> None:
     """The report categories loaded, and uploaded files kept in the test's own folder."""
     settings.MEDIA_ROOT = str(tmp_path)
     categories()
+
+
+@pytest.fixture
+def team(reports_ready: None) -> WardTeam:
+    """`tests.factories.ward_team`: Phường Thủ Đức's staff, a neighbour's, a resident and a
+    business, with the report categories loaded."""
+    return ward_team()

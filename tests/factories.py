@@ -129,6 +129,41 @@ def personas() -> Personas:
     )
 
 
+@dataclass
+class WardTeam:
+    """The staff of Phường Thủ Đức who handle reports, a neighbour ward's, a resident and a
+    business: the people of the reports tests (scoped endpoints use `Personas`)."""
+
+    ward: Unit
+    leader: User
+    officer: User
+    other: User  # a second officer of the ward
+    clerk: User
+    outsider: User  # an officer of Phường An Khánh
+    leader_ak: User  # the leader of Phường An Khánh
+    resident: User
+    business: User
+
+
+def ward_team() -> WardTeam:
+    """Make the `WardTeam` (the registry and, for reports, the categories loaded first)."""
+    ward = unit_named(THUDUC)
+    neighbour = unit_named(ANKHANH)
+    return WardTeam(
+        ward=ward,
+        leader=make_staff("leader.td", ward, Role.LEADER, full_name="Phạm Lãnh Đạo"),
+        officer=make_staff("officer.td", ward, Role.OFFICER, full_name="Trần Cán Bộ"),
+        other=make_staff("officer2.td", ward, Role.OFFICER, full_name="Lê Chậm Chân"),
+        clerk=make_staff("clerk.td", ward, Role.CLERK),
+        outsider=make_staff("officer.ak", neighbour, Role.OFFICER),
+        leader_ak=make_staff("leader.ak", neighbour, Role.LEADER),
+        resident=make_user("dan.td", full_name="Lê Văn Dân", phone="0912345678",
+                           email="dan@example.org"),
+        business=make_user("dn.td", kind=UserKind.BUSINESS, tax_code="0300588569",
+                           business_name="Công ty TNHH Mẫu"),
+    )
+
+
 def memberships_of(user: User) -> list[Membership]:
     """The user's memberships, unit loaded."""
     return list(Membership.objects.filter(user=user).select_related("unit"))

@@ -28,13 +28,12 @@ from cityhall.portal import errors
 from cityhall.reports import services
 from cityhall.reports.models import Report
 from cityhall.workflow.engine import errors as engine_errors
+from tests.factories import WardTeam
 from tests.test_reports_web import (  # noqa: F401 (fixtures)
-    World,
     compiled_catalogues,
     english,
     now_flood,
     signed_in,
-    world,
 )
 
 pytestmark = pytest.mark.django_db
@@ -77,27 +76,27 @@ def test_an_engine_refusal_speaks_the_callers_language() -> None:
             "This action cannot be taken now.")
 
 
-def test_a_refused_bulk_assignment_is_a_red_alert_in_the_readers_words(world: World) -> None:  # noqa: F811 (fixture)
+def test_a_refused_bulk_assignment_is_a_red_alert_in_the_readers_words(team: WardTeam) -> None:
     code = now_flood().report.code
-    form = {"codes": [code], "assignee": world.outsider.username}
-    body = signed_in(world.clerk).post("/staff/reports/assign/", form, follow=True
+    form = {"codes": [code], "assignee": team.outsider.username}
+    body = signed_in(team.clerk).post("/staff/reports/assign/", form, follow=True
                                        ).content.decode()
     assert _messages(body) == [("error", "alert", (
         f"Chưa giao phản ánh nào: {code}: "
         "Người này không làm việc tại đơn vị xử lý phản ánh."))]
     assert "cannot" not in body and "actor" not in body
-    body = english(signed_in(world.clerk)).post(
+    body = english(signed_in(team.clerk)).post(
         "/staff/reports/assign/", form, follow=True).content.decode()
     assert _messages(body) == [("error", "alert", (
         f"Nothing was assigned: {code}: That person does not work for the report&#x27;s unit."))]
 
 
-def test_assigning_an_answered_report_says_why_not_in_words(world: World) -> None:  # noqa: F811 (fixture)
+def test_assigning_an_answered_report_says_why_not_in_words(team: WardTeam) -> None:
     made = now_flood()
-    services.assign_report(actor=world.leader, report=made.report, assignee=world.officer)
-    services.resolve_report(actor=world.officer, report=made.report, reply="Đã xử lý.")
-    form = {"codes": [made.report.code], "assignee": world.officer.username}
-    body = english(signed_in(world.clerk)).post(
+    services.assign_report(actor=team.leader, report=made.report, assignee=team.officer)
+    services.resolve_report(actor=team.officer, report=made.report, reply="Đã xử lý.")
+    form = {"codes": [made.report.code], "assignee": team.officer.username}
+    body = english(signed_in(team.clerk)).post(
         "/staff/reports/assign/", form, follow=True).content.decode()
     [(level, role, text)] = _messages(body)
     assert (level, role) == ("error", "alert")
@@ -105,10 +104,10 @@ def test_assigning_an_answered_report_says_why_not_in_words(world: World) -> Non
     assert Report.objects.get(pk=made.report.pk).state == "resolved"
 
 
-def test_good_news_stays_a_status_in_green(world: World) -> None:  # noqa: F811 (fixture)
+def test_good_news_stays_a_status_in_green(team: WardTeam) -> None:
     code = now_flood().report.code
-    form = {"codes": [code], "assignee": world.officer.username}
-    body = signed_in(world.clerk).post("/staff/reports/assign/", form, follow=True
+    form = {"codes": [code], "assignee": team.officer.username}
+    body = signed_in(team.clerk).post("/staff/reports/assign/", form, follow=True
                                        ).content.decode()
     [(level, role, _text)] = _messages(body)
     assert (level, role) == ("success", "status")
@@ -118,7 +117,7 @@ def test_good_news_stays_a_status_in_green(world: World) -> None:  # noqa: F811 
 
 
 def test_the_routing_reason_is_written_in_each_language_and_read_in_the_readers(
-    world: World, client: Client  # noqa: F811 (fixture)
+    team: WardTeam, client: Client
 ) -> None:
     from tests.test_reports_web import flood_form, sent_token
 
@@ -139,7 +138,7 @@ def test_the_routing_reason_is_written_in_each_language_and_read_in_the_readers(
 
 
 def test_a_report_from_before_the_column_shows_its_vietnamese_reason_marked_as_such(
-    world: World, client: Client  # noqa: F811 (fixture)
+    team: WardTeam, client: Client
 ) -> None:
     made = now_flood()
     Report.objects.filter(pk=made.report.pk).update(routing_reasons={})
@@ -151,7 +150,7 @@ def test_a_report_from_before_the_column_shows_its_vietnamese_reason_marked_as_s
 
 
 def test_a_queued_open311_report_keeps_its_reason_in_each_language(
-    world: World, settings: Settings  # noqa: F811 (fixture)
+    team: WardTeam, settings: Settings
 ) -> None:
     from cityhall.accounts import services as accounts
     from cityhall.core.audit import SYSTEM
@@ -168,8 +167,7 @@ def test_a_queued_open311_report_keeps_its_reason_in_each_language(
     assert report.routing_reasons["en"] != report.routing_reason
 
 
-def test_a_refused_place_reads_in_the_senders_language(world: World, client: Client  # noqa: F811
-                                                      ) -> None:
+def test_a_refused_place_reads_in_the_senders_language(team: WardTeam, client: Client) -> None:
     data = flood_form_far()
     body = english(client).post("/reports/new/", data).content.decode()
     assert "The point is outside Ho Chi Minh City." in body
@@ -181,13 +179,13 @@ def flood_form_far() -> dict[str, Any]:
     return flood_form(latitude="21.0285", longitude="105.8542")  # Hà Nội
 
 
-def test_a_transfer_gives_the_new_reason_in_each_language(world: World) -> None:  # noqa: F811
+def test_a_transfer_gives_the_new_reason_in_each_language(team: WardTeam) -> None:
     from cityhall.orgunits.models import Unit
 
     report = now_flood().report
     target = Unit.objects.active_on().get(name="Phường An Khánh")
     with translation.override("en"):
-        services.transfer_report(actor=world.leader, report=report, to_unit=target,
+        services.transfer_report(actor=team.leader, report=report, to_unit=target,
                                  reason="thuộc địa bàn An Khánh")
     report.refresh_from_db()
     assert report.routing_reasons["en"].startswith("Phường An Khánh: transferred by")
@@ -219,7 +217,7 @@ def test_the_duplicate_outcome_names_the_state_in_words(language: str, words: st
 
 
 def test_a_report_page_writes_dates_and_places_in_the_readers_conventions(
-    world: World, client: Client  # noqa: F811 (fixture)
+    team: WardTeam, client: Client
 ) -> None:
     made = now_flood()
     report = made.report

@@ -15,7 +15,6 @@ from django.test import Client
 from pytest_django import Settings
 
 from cityhall.accounts import services as accounts
-from cityhall.accounts.models import Role
 from cityhall.core.audit import SYSTEM
 from cityhall.core.models import AuditEntry
 from cityhall.notifications.models import Notification, OutboxMessage
@@ -24,7 +23,7 @@ from cityhall.reports import services
 from cityhall.reports.models import Report
 from cityhall.reports.services import Contact
 from cityhall.workflow import engine
-from tests.factories import THUDUC, at, make_staff, make_user, unit_named
+from tests.factories import WardTeam, at, make_user, unit_named, ward_team
 from tests.reports_support import MON, categories, flood, thu_duc_point
 from tests.workflow_support import FakeGateway
 
@@ -45,18 +44,12 @@ def gateway(settings: Settings, tmp_path: Path) -> Iterator[FakeGateway]:
     fake.close()
 
 
-class Ward:
-    def __init__(self) -> None:
-        ward = unit_named(THUDUC)
-        self.leader = make_staff("leader.td", ward, Role.LEADER)
-        self.officer = make_staff("officer.td", ward, Role.OFFICER)
-
 
 def _to_contact() -> list[Any]:
     return [m for m in mail.outbox if m.to == [EMAIL]]
 
 
-def _answer(ward: Ward, report: Report, reply: str, now: dt.datetime | None = None) -> None:
+def _answer(ward: WardTeam, report: Report, reply: str, now: dt.datetime | None = None) -> None:
     services.assign_report(actor=ward.leader, report=report, assignee=ward.officer, now=now)
     services.start_work(actor=ward.officer, report=report, now=now)
     services.resolve_report(actor=ward.officer, report=report, reply=reply, now=now)
@@ -65,7 +58,7 @@ def _answer(ward: Ward, report: Report, reply: str, now: dt.datetime | None = No
 def test_an_open311_reporter_with_email_and_phone_hears_each_notice_once_despite_an_outage(
     gateway: FakeGateway,
 ) -> None:
-    ward = Ward()
+    ward = ward_team()
     _key, raw = accounts.create_api_key(actor=SYSTEM, name="FixApp", scopes=["open311:write"])
     lat, lon = thu_duc_point()
     response = Client().post("/open311/v2/requests.json", {
@@ -116,7 +109,7 @@ def test_an_open311_reporter_with_email_and_phone_hears_each_notice_once_despite
 def test_a_contact_hears_the_outcome_of_the_report_theirs_was_merged_into(
     gateway: FakeGateway,
 ) -> None:
-    ward = Ward()
+    ward = ward_team()
     original = flood().report
     duplicate = flood(contact=Contact(email=EMAIL)).report
     services.merge_duplicate(actor=ward.leader, report=duplicate, original=original)
@@ -144,7 +137,7 @@ def test_a_signed_in_reporter_is_told_through_the_account_not_twice(
 def test_a_resolved_report_waits_without_escalation_and_a_reopen_gives_back_the_time_left(
     gateway: FakeGateway,
 ) -> None:
-    ward = Ward()
+    ward = ward_team()
     made = flood(now=MON)  # deadline: 5 working days, Monday 9 March 17:00
     report = made.report
     assert report.workflow is not None
@@ -164,7 +157,7 @@ def test_a_resolved_report_waits_without_escalation_and_a_reopen_gives_back_the_
 
 
 def test_a_transfer_records_the_fresh_deadline_in_its_step(gateway: FakeGateway) -> None:
-    ward = Ward()
+    ward = ward_team()
     report = flood(now=MON).report
     services.transfer_report(actor=ward.leader, report=report,
                              to_unit=unit_named("Phường An Khánh"), reason="Sai địa bàn",

@@ -3,14 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
-from pathlib import Path
 
 import pytest
 import yaml
 from django.utils import timezone
-from pytest_django import Settings
 
-from cityhall.accounts.models import Role
 from cityhall.core.audit import SYSTEM
 from cityhall.core.models import AuditEntry, PersonalDataRead
 from cityhall.notifications.models import Notification
@@ -21,39 +18,24 @@ from cityhall.reports.services import Contact, ReportError
 from cityhall.reports.statistics import report_statistics
 from cityhall.workflow import engine
 from cityhall.workflow.models import Transition
-from tests.factories import ANKHANH, THUDUC, at, make_staff, make_user, unit_named
-from tests.reports_support import MON, categories, flood
+from tests.factories import ANKHANH, WardTeam, at, make_user, unit_named
+from tests.reports_support import MON, flood
 
 pytestmark = pytest.mark.django_db
 
 
-class Staff:
-    def __init__(self) -> None:
-        ward = unit_named(THUDUC)
-        self.ward = ward
-        self.leader = make_staff("leader.td", ward, Role.LEADER)
-        self.officer = make_staff("officer.td", ward, Role.OFFICER)
-        self.clerk = make_staff("clerk.td", ward, Role.CLERK)
-        self.outsider = make_staff("officer.ak", unit_named(ANKHANH), Role.OFFICER)
-        self.leader_ak = make_staff("leader.ak", unit_named(ANKHANH), Role.LEADER)
-        self.resident = make_user("dan.td", full_name="Lê Văn Dân", phone="0912345678",
-                                  email="dan@example.org")
-
-
 @pytest.fixture
-def staff(settings: Settings, tmp_path: Path) -> Staff:
-    settings.MEDIA_ROOT = str(tmp_path)
-    categories()
-    return Staff()
+def staff(team: WardTeam) -> WardTeam:
+    return team
 
 
-def _handled(staff: Staff, report: Report, now: dt.datetime = MON) -> Report:
+def _handled(staff: WardTeam, report: Report, now: dt.datetime = MON) -> Report:
     services.assign_report(actor=staff.leader, report=report, assignee=staff.officer, now=now)
     services.start_work(actor=staff.officer, report=report, now=now)
     return report
 
 
-def test_the_whole_path_from_receipt_to_rating(staff: Staff) -> None:
+def test_the_whole_path_from_receipt_to_rating(staff: WardTeam) -> None:
     made = flood(staff.resident)
     report = made.report
     assert Notification.objects.filter(recipient=staff.resident, subject__contains=report.code)
@@ -76,7 +58,7 @@ def test_the_whole_path_from_receipt_to_rating(staff: Staff) -> None:
     assert err.value.code == "already_rated"
 
 
-def test_only_the_reporter_or_the_private_link_may_rate(staff: Staff) -> None:
+def test_only_the_reporter_or_the_private_link_may_rate(staff: WardTeam) -> None:
     made = flood()
     report = _handled(staff, made.report)
     services.resolve_report(actor=staff.officer, report=report, reply="Xong", now=MON)
@@ -90,7 +72,9 @@ def test_only_the_reporter_or_the_private_link_may_rate(staff: Staff) -> None:
     assert last is not None and last.actor_label == "reporter-link"
 
 
-def test_an_unrated_resolved_report_closes_by_itself_after_five_working_days(staff: Staff) -> None:
+def test_an_unrated_resolved_report_closes_by_itself_after_five_working_days(
+    staff: WardTeam,
+) -> None:
     report = _handled(staff, flood().report)
     services.resolve_report(actor=staff.officer, report=report, reply="Xong",
                             now=at(2026, 3, 2, 10))
@@ -106,7 +90,7 @@ def test_an_unrated_resolved_report_closes_by_itself_after_five_working_days(sta
     assert Report.objects.get(pk=report.pk).rating == 3
 
 
-def test_the_reporter_reopens_within_the_window_only(staff: Staff) -> None:
+def test_the_reporter_reopens_within_the_window_only(staff: WardTeam) -> None:
     made = flood(staff.resident)
     report = _handled(staff, made.report)
     services.resolve_report(actor=staff.officer, report=report, reply="Xong", now=MON)
@@ -127,7 +111,7 @@ def test_the_reporter_reopens_within_the_window_only(staff: Staff) -> None:
     assert err.value.code == "not_reporter"
 
 
-def test_a_transfer_moves_the_report_with_a_reason_and_a_fresh_deadline(staff: Staff) -> None:
+def test_a_transfer_moves_the_report_with_a_reason_and_a_fresh_deadline(staff: WardTeam) -> None:
     report = flood(staff.resident).report
     services.assign_report(actor=staff.leader, report=report, assignee=staff.officer, now=MON)
     services.transfer_report(actor=staff.leader, report=report, to_unit=unit_named(ANKHANH),
@@ -150,7 +134,7 @@ def test_a_transfer_moves_the_report_with_a_reason_and_a_fresh_deadline(staff: S
                                  to_unit=unit_named(ANKHANH), reason="x")
 
 
-def test_a_rejection_needs_a_pointer_to_who_is_responsible(staff: Staff) -> None:
+def test_a_rejection_needs_a_pointer_to_who_is_responsible(staff: WardTeam) -> None:
     report = flood().report
     with pytest.raises(ReportError) as err:
         services.reject_report(actor=staff.leader, report=report, reason="not_in_remit",
@@ -169,7 +153,7 @@ def test_a_rejection_needs_a_pointer_to_who_is_responsible(staff: Staff) -> None
     assert report.public_reply == "Không thuộc thẩm quyền của phường."
 
 
-def test_merged_reporters_are_told_the_outcome_of_the_original(staff: Staff) -> None:
+def test_merged_reporters_are_told_the_outcome_of_the_original(staff: WardTeam) -> None:
     first_reporter = make_user("nguoi.mot")
     second_reporter = make_user("nguoi.hai")
     original = flood(first_reporter).report
@@ -186,7 +170,7 @@ def test_merged_reporters_are_told_the_outcome_of_the_original(staff: Staff) -> 
 
 
 def test_contact_details_are_shown_to_staff_of_the_unit_and_each_read_is_logged(
-    staff: Staff,
+    staff: WardTeam,
 ) -> None:
     report = flood(staff.clerk, channel="hotline",
                    contact=Contact(name="Bà Tư", phone="0909000111")).report
@@ -203,7 +187,7 @@ def test_contact_details_are_shown_to_staff_of_the_unit_and_each_read_is_logged(
 
 
 def test_a_merge_of_units_moves_open_reports_in_every_state_keeping_history(
-    staff: Staff,
+    staff: WardTeam,
 ) -> None:
     made = {state: flood(staff.resident).report for state in (
         "received", "assigned", "in_progress", "resolved", "closed", "rejected")}
@@ -234,7 +218,7 @@ def test_a_merge_of_units_moves_open_reports_in_every_state_keeping_history(
     assert AuditEntry.objects.filter(action="reports.move_on_reorganisation").count() == 4
 
 
-def test_statistics_count_the_rows(staff: Staff) -> None:
+def test_statistics_count_the_rows(staff: WardTeam) -> None:
     on_time = _handled(staff, flood().report)
     services.resolve_report(actor=staff.officer, report=on_time, reply="ok", now=at(2026, 3, 3, 9))
     late = _handled(staff, flood().report)

@@ -10,14 +10,14 @@ from django.core.management import call_command
 from django.test import Client
 from django.test.signals import setting_changed
 
-from cityhall.accounts.models import Role, User
+from cityhall.accounts.models import User
 from cityhall.core.models import AuditEntry
 from cityhall.reports import services
 from cityhall.reports.models import Report
 from cityhall.workflow import engine
 from cityhall.workflow.models import Transition
 from cityhall.workflow.spec import DefinitionError, parse
-from tests.factories import ANKHANH, THUDUC, make_staff, unit_named
+from tests.factories import WardTeam, ward_team
 from tests.reports_support import flood
 
 pytestmark = pytest.mark.django_db
@@ -32,19 +32,10 @@ def compiled_catalogues() -> Iterator[None]:
     yield
 
 
-class Ward:
-    def __init__(self) -> None:
-        ward = unit_named(THUDUC)
-        self.leader = make_staff("leader.tk", ward, Role.LEADER)
-        self.officer = make_staff("officer.tk", ward, Role.OFFICER, full_name="Trần Nhận Việc")
-        self.other = make_staff("officer2.tk", ward, Role.OFFICER, full_name="Lê Chậm Chân")
-        self.clerk = make_staff("clerk.tk", ward, Role.CLERK)
-        self.outsider = make_staff("officer.ak.tk", unit_named(ANKHANH), Role.OFFICER)
-
 
 @pytest.fixture
-def ward(reports_ready: None) -> Ward:
-    return Ward()
+def ward(reports_ready: None) -> WardTeam:
+    return ward_team()
 
 
 def client_of(user: User, language: str = "vi") -> Client:
@@ -65,7 +56,7 @@ def buttons(page: str) -> set[str]:
     return set(re.findall(r'data-action="([a-z_]+)"', page))
 
 
-def test_an_officer_sees_take_and_the_actions_of_officers_only(ward: Ward) -> None:
+def test_an_officer_sees_take_and_the_actions_of_officers_only(ward: WardTeam) -> None:
     report = fresh()
     page = client_of(ward.officer).get(f"/staff/reports/{report.code}/").content.decode()
     assert buttons(page) == set(engine.available_actions(report, ward.officer))
@@ -76,7 +67,7 @@ def test_an_officer_sees_take_and_the_actions_of_officers_only(ward: Ward) -> No
     assert {"assign", "reject", "take"} <= buttons(leader_page)
 
 
-def test_an_officer_takes_an_unassigned_report_and_it_is_recorded(ward: Ward) -> None:
+def test_an_officer_takes_an_unassigned_report_and_it_is_recorded(ward: WardTeam) -> None:
     report = fresh()
     response = client_of(ward.officer).post(f"/staff/reports/{report.code.lower()}/take/")
     assert response.status_code == 302
@@ -94,7 +85,7 @@ def test_an_officer_takes_an_unassigned_report_and_it_is_recorded(ward: Ward) ->
 
 
 def test_a_report_someone_took_a_moment_ago_is_refused_as_an_error_in_both_languages(
-    ward: Ward,
+    ward: WardTeam,
 ) -> None:
     report = fresh()
     late = client_of(ward.other)
@@ -111,7 +102,7 @@ def test_a_report_someone_took_a_moment_ago_is_refused_as_an_error_in_both_langu
 
 
 def test_the_queue_offers_take_on_unassigned_rows_and_assign_only_to_who_may(
-    ward: Ward,
+    ward: WardTeam,
 ) -> None:
     waiting = fresh()
     taken = fresh()
@@ -125,7 +116,7 @@ def test_the_queue_offers_take_on_unassigned_rows_and_assign_only_to_who_may(
     assert 'id="bulk-assignee"' in clerk_queue and f'id="pick-{waiting.code}"' in clerk_queue
 
 
-def test_the_queue_finds_a_report_by_its_code_in_any_case_and_state(ward: Ward) -> None:
+def test_the_queue_finds_a_report_by_its_code_in_any_case_and_state(ward: WardTeam) -> None:
     report = fresh()
     fresh()
     services.take_action(actor=ward.leader, report=report, action="reject",
@@ -136,7 +127,7 @@ def test_the_queue_finds_a_report_by_its_code_in_any_case_and_state(ward: Ward) 
 
 
 def test_a_failed_bulk_assignment_is_an_error_message_in_the_readers_language(
-    ward: Ward,
+    ward: WardTeam,
 ) -> None:
     report = fresh()
     response = client_of(ward.clerk).post("/staff/reports/assign/", {
@@ -146,7 +137,7 @@ def test_a_failed_bulk_assignment_is_an_error_message_in_the_readers_language(
     assert "cannot be taken" not in page
 
 
-def test_the_merge_form_suggests_the_report_at_the_same_address(ward: Ward) -> None:
+def test_the_merge_form_suggests_the_report_at_the_same_address(ward: WardTeam) -> None:
     first = flood(now=None, latitude=None, longitude=None,
                   address="Số 12 đường Võ Văn Ngân, Phường Thủ Đức").report
     second = flood(now=None, latitude=None, longitude=None,
@@ -161,7 +152,7 @@ def test_the_merge_form_suggests_the_report_at_the_same_address(ward: Ward) -> N
     assert (second.state, second.duplicate_of) == ("merged", first)
 
 
-def test_a_merge_target_typed_in_lower_case_is_found(ward: Ward) -> None:
+def test_a_merge_target_typed_in_lower_case_is_found(ward: WardTeam) -> None:
     first, second = fresh(), fresh()
     response = client_of(ward.officer).post(f"/staff/reports/{second.code}/merge/",
                                             {"original": f" {first.code.lower()} "})
@@ -183,7 +174,7 @@ def test_self_assign_is_refused_beside_an_assignee_requirement() -> None:
     assert parse(spec).actions["take"].self_assign
 
 
-def test_the_engine_refuses_an_assignee_given_with_take(ward: Ward) -> None:
+def test_the_engine_refuses_an_assignee_given_with_take(ward: WardTeam) -> None:
     report = fresh()
     with pytest.raises(services.ReportError) as refused:
         services.take_action(actor=ward.officer, report=report, action="take")
@@ -195,7 +186,7 @@ def test_the_engine_refuses_an_assignee_given_with_take(ward: Ward) -> None:
     assert named.value.code == "assignee_not_allowed"
 
 
-def test_the_api_takes_a_report_too_and_lists_take_among_the_actions(ward: Ward) -> None:
+def test_the_api_takes_a_report_too_and_lists_take_among_the_actions(ward: WardTeam) -> None:
     from tests.factories import bearer
 
     report = fresh()

@@ -22,13 +22,20 @@ from django.urls import reverse
 from django.utils import timezone
 from pytest_django import Settings
 
-from cityhall.accounts.models import Role, User, UserKind
+from cityhall.accounts.models import Role, User
 from cityhall.core.models import AuditEntry, PersonalDataRead
 from cityhall.reports import services
 from cityhall.reports.models import Report
 from cityhall.reports.services import Contact
-from tests.factories import ANKHANH, THUDUC, make_staff, make_user, neighbourhood, unit_named
-from tests.reports_support import categories, flood, jpeg_with_gps, thu_duc_point
+from tests.factories import (
+    ANKHANH,
+    THUDUC,
+    WardTeam,
+    make_staff,
+    neighbourhood,
+    unit_named,
+)
+from tests.reports_support import flood, jpeg_with_gps, thu_duc_point
 
 if TYPE_CHECKING:
     from tests.factories import Response
@@ -45,25 +52,9 @@ def compiled_catalogues() -> Iterator[None]:
     yield
 
 
-class World:
-    def __init__(self) -> None:
-        ward = unit_named(THUDUC)
-        self.ward = ward
-        self.leader = make_staff("leader.td", ward, Role.LEADER, full_name="Phạm Lãnh Đạo")
-        self.officer = make_staff("officer.td", ward, Role.OFFICER, full_name="Trần Cán Bộ")
-        self.clerk = make_staff("clerk.td", ward, Role.CLERK)
-        self.outsider = make_staff("officer.ak", unit_named(ANKHANH), Role.OFFICER)
-        self.resident = make_user("dan.td", full_name="Lê Văn Dân", phone="0912345678",
-                                  email="dan@example.org")
-        self.business = make_user("dn.td", kind=UserKind.BUSINESS, tax_code="0300588569",
-                                  business_name="Công ty TNHH Mẫu")
-
-
 @pytest.fixture
-def world(settings: Settings, tmp_path: Path) -> World:
-    settings.MEDIA_ROOT = str(tmp_path)
-    categories()
-    return World()
+def world(team: WardTeam) -> WardTeam:
+    return team
 
 
 def signed_in(user: User) -> Client:
@@ -105,7 +96,7 @@ def now_flood(actor: Any = services.ANONYMOUS, **extra: Any) -> services.Submiss
 
 
 def test_a_resident_reports_flooding_at_a_point_and_sees_the_ward_reason_and_link(
-    world: World, client: Client
+    world: WardTeam, client: Client
 ) -> None:
     page = client.get("/reports/new/")
     assert page.status_code == 200
@@ -124,7 +115,7 @@ def test_a_resident_reports_flooding_at_a_point_and_sees_the_ward_reason_and_lin
 
 
 def test_a_legacy_address_is_routed_to_the_new_ward_with_the_reason(
-    world: World, client: Client
+    world: WardTeam, client: Client
 ) -> None:
     data = flood_form(latitude="", longitude="", address="Phường Thảo Điền, Quận 2",
                       idempotency_key="key-legacy")
@@ -136,7 +127,7 @@ def test_a_legacy_address_is_routed_to_the_new_ward_with_the_reason(
     assert "Phường An Khánh" in body and "Phường Thảo Điền" in body and "2025" in body
 
 
-def test_a_double_submit_with_the_same_key_creates_one_report(world: World) -> None:
+def test_a_double_submit_with_the_same_key_creates_one_report(world: WardTeam) -> None:
     client = signed_in(world.resident)
     first = sent_token(client.post("/reports/new/", flood_form(idempotency_key="twice")))
     second = sent_token(client.post("/reports/new/", flood_form(idempotency_key="twice")))
@@ -145,7 +136,7 @@ def test_a_double_submit_with_the_same_key_creates_one_report(world: World) -> N
 
 
 def test_it_shows_form_errors_in_vietnamese_and_creates_nothing(
-    world: World, client: Client
+    world: WardTeam, client: Client
 ) -> None:
     before = AuditEntry.objects.filter(action="reports.submit_refused").count()
     response = client.post("/reports/new/", flood_form(description="", attr_kind=""))
@@ -164,7 +155,7 @@ def test_it_shows_form_errors_in_vietnamese_and_creates_nothing(
     assert AuditEntry.objects.filter(action="reports.submit_refused").count() == before + 1
 
 
-def test_it_shows_the_errors_in_english_too(world: World) -> None:
+def test_it_shows_the_errors_in_english_too(world: WardTeam) -> None:
     client = english()
     body = client.post("/reports/new/", flood_form(attr_water_depth_cm="deep")).content.decode()
     assert "Nothing was sent yet." in body and "A number is expected." in body
@@ -174,7 +165,7 @@ def test_it_shows_the_errors_in_english_too(world: World) -> None:
 
 
 def test_anonymous_is_refused_where_the_category_needs_a_name(
-    world: World, client: Client
+    world: WardTeam, client: Client
 ) -> None:
     data = {"category": "hanh-chinh-cong", "description": "Hồ sơ trễ hẹn 3 tuần.",
             "address": "Phường Thủ Đức", "anonymous": "on", "idempotency_key": "a"}
@@ -187,7 +178,7 @@ def test_anonymous_is_refused_where_the_category_needs_a_name(
     assert Report.objects.get(code=code).contact.phone == "0912345678"
 
 
-def test_enterprise_categories_are_offered_only_to_business_accounts(world: World) -> None:
+def test_enterprise_categories_are_offered_only_to_business_accounts(world: WardTeam) -> None:
     assert "dn-thue-phi" not in Client().get("/reports/new/").content.decode()
     assert "dn-thue-phi" not in signed_in(world.resident).get("/reports/new/").content.decode()
     client = signed_in(world.business)
@@ -203,7 +194,7 @@ def test_enterprise_categories_are_offered_only_to_business_accounts(world: Worl
     assert refused.status_code == 400
 
 
-def test_the_category_fields_come_from_its_attribute_specs(world: World, client: Client) -> None:
+def test_the_category_fields_come_from_its_attribute_specs(world: WardTeam, client: Client) -> None:
     body = client.get("/reports/new/fields/", {"category": "ngap-ha-tang"}).content.decode()
     assert 'name="attr_kind"' in body and 'name="attr_affects"' in body
     assert 'type="datetime-local"' in body and "Mất nắp cống" in body
@@ -213,7 +204,7 @@ def test_the_category_fields_come_from_its_attribute_specs(world: World, client:
 
 
 def test_photos_are_kept_without_location_and_non_images_are_refused(
-    world: World, client: Client
+    world: WardTeam, client: Client
 ) -> None:
     photo = SimpleUploadedFile("ngap.jpg", jpeg_with_gps(), content_type="image/jpeg")
     code, token = sent_token(client.post("/reports/new/", {**flood_form(), "photos": [photo]}))
@@ -231,7 +222,7 @@ def test_photos_are_kept_without_location_and_non_images_are_refused(
     assert Report.objects.count() == 1
 
 
-def test_open_reports_nearby_are_suggested_before_sending(world: World, client: Client) -> None:
+def test_open_reports_nearby_are_suggested_before_sending(world: WardTeam, client: Client) -> None:
     earlier = now_flood().report
     lat, lon = thu_duc_point()
     body = client.get("/reports/new/similar/", {
@@ -247,7 +238,7 @@ def test_open_reports_nearby_are_suggested_before_sending(world: World, client: 
     assert earlier.code not in other
 
 
-def test_text_is_escaped_on_every_page(world: World, client: Client) -> None:
+def test_text_is_escaped_on_every_page(world: WardTeam, client: Client) -> None:
     made = now_flood(description="<script>alert('x')</script>")
     for url in (f"/reports/{made.report.code}/?t={made.private_token}", "/reports/"):
         body = client.get(url).content.decode()
@@ -257,7 +248,7 @@ def test_text_is_escaped_on_every_page(world: World, client: Client) -> None:
 # Following -------------------------------------------------------------------------------
 
 
-def _resolved(world: World, made: services.Submission, reply: str = "Đã khơi thông cống."
+def _resolved(world: WardTeam, made: services.Submission, reply: str = "Đã khơi thông cống."
               ) -> Report:
     report = made.report
     services.assign_report(actor=world.leader, report=report, assignee=world.officer)
@@ -267,7 +258,7 @@ def _resolved(world: World, made: services.Submission, reply: str = "Đã khơi 
 
 
 def test_the_private_link_shows_the_reply_and_lets_the_reporter_rate(
-    world: World, client: Client
+    world: WardTeam, client: Client
 ) -> None:
     made = now_flood(contact=Contact(name="Lê Văn Dân", phone="0912345678"))
     report = _resolved(world, made)
@@ -288,7 +279,7 @@ def test_the_private_link_shows_the_reply_and_lets_the_reporter_rate(
 
 
 def test_the_reporter_reopens_within_the_window_with_a_reason(
-    world: World, client: Client
+    world: WardTeam, client: Client
 ) -> None:
     made = now_flood()
     report = _resolved(world, made)
@@ -303,7 +294,7 @@ def test_the_reporter_reopens_within_the_window_with_a_reason(
     assert "Vẫn còn ngập." not in Client().get(f"/reports/{report.code}/").content.decode()
 
 
-def test_the_signed_in_reporter_follows_without_the_token(world: World) -> None:
+def test_the_signed_in_reporter_follows_without_the_token(world: WardTeam) -> None:
     made = now_flood(world.resident)
     report = _resolved(world, made)
     body = signed_in(world.resident).get(f"/reports/{report.code}/").content.decode()
@@ -312,7 +303,7 @@ def test_the_signed_in_reporter_follows_without_the_token(world: World) -> None:
         f"/reports/{report.code}/").content.decode()
 
 
-def test_a_hidden_report_is_shown_only_through_its_link(world: World, client: Client) -> None:
+def test_a_hidden_report_is_shown_only_through_its_link(world: WardTeam, client: Client) -> None:
     made = now_flood()
     Report.objects.filter(pk=made.report.pk).update(is_public=False)
     assert client.get(f"/reports/{made.report.code}/").status_code == 404
@@ -324,7 +315,9 @@ def test_a_hidden_report_is_shown_only_through_its_link(world: World, client: Cl
 # Public list, map, statistics ------------------------------------------------------------
 
 
-def test_the_public_list_filters_and_shows_no_personal_data(world: World, client: Client) -> None:
+def test_the_public_list_filters_and_shows_no_personal_data(
+    world: WardTeam, client: Client,
+) -> None:
     flooded = now_flood(world.resident, contact=Contact(email="dan@example.org")).report
     noise = services.submit_report(
         actor=services.ANONYMOUS, category="tieng-on", description="Karaoke tới 1 giờ sáng.",
@@ -340,7 +333,7 @@ def test_the_public_list_filters_and_shows_no_personal_data(world: World, client
     assert flooded.code not in client.get("/reports/", {"state": "closed"}).content.decode()
 
 
-def test_the_map_layers_are_our_own_geojson_without_people(world: World, client: Client) -> None:
+def test_the_map_layers_are_our_own_geojson_without_people(world: WardTeam, client: Client) -> None:
     made = now_flood(world.resident)
     pins = client.get("/reports/map/pins.geojson").json()
     assert [f["properties"]["code"] for f in pins["features"]] == [made.report.code]
@@ -351,7 +344,7 @@ def test_the_map_layers_are_our_own_geojson_without_people(world: World, client:
 
 
 def test_map_pages_load_only_our_own_files_and_no_tiles_by_default(
-    world: World, client: Client, settings: Settings
+    world: WardTeam, client: Client, settings: Settings
 ) -> None:
     body = client.get("/reports/new/").content.decode()
     sources = re.findall(r'(?:src|href)="([^"]+\.(?:js|css))"', body)
@@ -373,7 +366,7 @@ def test_the_vendored_leaflet_matches_its_recorded_checksums() -> None:
         assert hashlib.sha256((static / name).read_bytes()).hexdigest() == sha
 
 
-def test_the_statistics_page_counts_from_the_reports(world: World) -> None:
+def test_the_statistics_page_counts_from_the_reports(world: WardTeam) -> None:
     _resolved(world, now_flood())
     now_flood(description="Ngập lần hai ở đầu hẻm.")
     body = english().get("/reports/statistics/").content.decode()
@@ -391,12 +384,12 @@ def test_the_statistics_page_counts_from_the_reports(world: World) -> None:
 # Staff -------------------------------------------------------------------------------------
 
 
-def test_staff_pages_need_sign_in(world: World, client: Client) -> None:
+def test_staff_pages_need_sign_in(world: WardTeam, client: Client) -> None:
     for url in ("/staff/reports/", "/staff/reports/new/", "/staff/reports/PA-1/"):
         assert client.get(url)["Location"].startswith("/login/")
 
 
-def test_the_queue_is_scoped_sorted_by_deadline_and_filtered(world: World) -> None:
+def test_the_queue_is_scoped_sorted_by_deadline_and_filtered(world: WardTeam) -> None:
     first = now_flood().report
     second = now_flood(description="Cống nghẹt.").report
     Report.objects.filter(pk=first.pk).update(due_at=timezone.now() - dt.timedelta(hours=1))
@@ -417,7 +410,7 @@ def _queries(client: Client, url: str) -> int:
     return len(ctx)
 
 
-def test_list_and_detail_pages_make_a_fixed_number_of_queries(world: World) -> None:
+def test_list_and_detail_pages_make_a_fixed_number_of_queries(world: WardTeam) -> None:
     leader = signed_in(world.leader)
     public = Client()
     made = now_flood(contact=Contact(name="A", phone="0912345678"))
@@ -433,7 +426,7 @@ def test_list_and_detail_pages_make_a_fixed_number_of_queries(world: World) -> N
     assert one == many
 
 
-def test_an_officer_handles_a_report_from_the_detail_page(world: World) -> None:
+def test_an_officer_handles_a_report_from_the_detail_page(world: WardTeam) -> None:
     made = now_flood()
     code = made.report.code
     leader, officer = signed_in(world.leader), signed_in(world.officer)
@@ -450,7 +443,7 @@ def test_an_officer_handles_a_report_from_the_detail_page(world: World) -> None:
     assert (report.state, report.public_reply) == ("resolved", "Đã khơi thông cống.")
 
 
-def test_transfer_reject_and_merge_are_forms_on_the_detail_page(world: World) -> None:
+def test_transfer_reject_and_merge_are_forms_on_the_detail_page(world: WardTeam) -> None:
     leader = signed_in(world.leader)
     original = now_flood().report
     duplicate = now_flood(description="Ngập trước cổng trường.").report
@@ -474,7 +467,7 @@ def test_transfer_reject_and_merge_are_forms_on_the_detail_page(world: World) ->
     assert moving.unit == target
 
 
-def test_bulk_assign_assigns_all_ticked_reports(world: World) -> None:
+def test_bulk_assign_assigns_all_ticked_reports(world: WardTeam) -> None:
     codes = [now_flood(description=f"Ngập {n}").report.code for n in range(3)]
     response = signed_in(world.clerk).post("/staff/reports/assign/", {
         "codes": codes[:2], "assignee": world.officer.username})
@@ -487,14 +480,14 @@ def test_bulk_assign_assigns_all_ticked_reports(world: World) -> None:
     assert Report.objects.get(code=codes[2]).assignee_id is None
 
 
-def test_the_reply_templates_are_offered_from_the_data_file(world: World) -> None:
+def test_the_reply_templates_are_offered_from_the_data_file(world: WardTeam) -> None:
     made = now_flood()
     services.assign_report(actor=world.leader, report=made.report, assignee=world.officer)
     body = signed_in(world.officer).get(f"/staff/reports/{made.report.code}/").content.decode()
     assert "Đã xử lý ngập, khơi thông cống" in body and "data-reply-template" in body
 
 
-def test_the_contact_is_shown_on_request_and_the_read_is_logged(world: World) -> None:
+def test_the_contact_is_shown_on_request_and_the_read_is_logged(world: WardTeam) -> None:
     made = now_flood(contact=Contact(name="Lê Văn Dân", phone="0912345678"))
     officer = signed_in(world.officer)
     page = officer.get(f"/staff/reports/{made.report.code}/").content.decode()
@@ -509,7 +502,7 @@ def test_the_contact_is_shown_on_request_and_the_read_is_logged(world: World) ->
 
 
 def test_staff_enter_hotline_reports_and_neighbourhood_heads_file_for_residents(
-    world: World,
+    world: WardTeam,
 ) -> None:
     officer = signed_in(world.officer)
     assert 'value="hotline"' in officer.get("/staff/reports/new/").content.decode()
@@ -533,7 +526,7 @@ def test_staff_enter_hotline_reports_and_neighbourhood_heads_file_for_residents(
     assert signed_in(world.resident).get("/staff/reports/new/").status_code == 403
 
 
-def test_the_staff_home_counts_the_users_report_queue(world: World) -> None:
+def test_the_staff_home_counts_the_users_report_queue(world: WardTeam) -> None:
     late = now_flood().report
     now_flood(description="Ngập hẻm 5.")
     Report.objects.filter(pk=late.pk).update(due_at=timezone.now() - dt.timedelta(hours=2))
@@ -550,7 +543,7 @@ def test_the_staff_home_counts_the_users_report_queue(world: World) -> None:
 
 
 def test_staff_see_the_reporter_by_role_in_the_history_until_they_open_the_contact(
-    world: World,
+    world: WardTeam,
 ) -> None:
     made = now_flood(world.resident)
     report = _resolved(world, made)
@@ -566,7 +559,7 @@ def test_staff_see_the_reporter_by_role_in_the_history_until_they_open_the_conta
     assert PersonalDataRead.objects.filter(reader=world.leader).count() == 1
 
 
-def test_the_api_history_names_the_reporter_by_role_not_by_username(world: World) -> None:
+def test_the_api_history_names_the_reporter_by_role_not_by_username(world: WardTeam) -> None:
     made = now_flood(world.resident)
     detail = signed_in(world.leader).get(f"/api/v1/reports/{made.report.code}").json()
     actors = [step["actor"] for step in detail["history"]]
@@ -574,7 +567,7 @@ def test_the_api_history_names_the_reporter_by_role_not_by_username(world: World
     assert world.resident.username not in actors
 
 
-def test_the_rating_comment_is_shown_to_the_reporter_only(world: World, client: Client) -> None:
+def test_the_rating_comment_is_shown_to_the_reporter_only(world: WardTeam, client: Client) -> None:
     made = now_flood()
     report = _resolved(world, made)
     services.rate_report(actor=services.ANONYMOUS, report=report, rating=2,
@@ -585,7 +578,7 @@ def test_the_rating_comment_is_shown_to_the_reporter_only(world: World, client: 
     assert "Cán bộ thái độ chưa tốt." in own
 
 
-def test_assigning_a_report_to_its_assignee_again_says_nothing_changed(world: World) -> None:
+def test_assigning_a_report_to_its_assignee_again_says_nothing_changed(world: WardTeam) -> None:
     made = now_flood()
     code = made.report.code
     leader = signed_in(world.leader)
