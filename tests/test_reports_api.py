@@ -198,3 +198,24 @@ def test_statistics_are_public_and_count_the_rows(client: Client, people: Person
     assert body["received"] == 3 and body["resolved"] == 0
     assert body["on_time_rate"] is None
     assert body["by_unit"][0]["name"] == "Phường Sài Gòn"
+
+
+def test_the_routing_reason_is_answered_in_the_request_language(
+    client: Client, people: Personas
+) -> None:
+    body = {"category": "ngap-ha-tang", "description": "Ngập", "channel": "web",
+            "address": "Phường Thủ Đức, TP.HCM", "attributes": {"kind": "flooding"}}
+    made = _post(client, "/api/v1/reports", body, people.resident,
+                 **{"Accept-Language": "en"})
+    assert made.status_code == 201, made.json()
+    report = Report.objects.get(code=made.json()["code"])
+    english = report.routing_reasons["en"]
+    assert made.json()["routing_reason"] == english
+    assert "the address names this unit" in english
+    # The reporter's view, and the staff view of a leader of Phường Thủ Đức.
+    follow = client.get(f"/api/v1/reports/{report.code}/follow",
+                        headers={**bearer(people.resident), "Accept-Language": "en"})
+    assert follow.json()["routing_reason"] == english
+    staff = client.get(f"/api/v1/reports/{report.code}",
+                       headers={**bearer(people.outsider), "Accept-Language": "vi"})
+    assert staff.json()["routing_reason"] == report.routing_reasons["vi"] != english

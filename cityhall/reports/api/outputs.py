@@ -36,7 +36,7 @@ def detail_out(report: Report, user: Any) -> dict[str, Any]:
     return {
         **item_out(report, timezone.now()),
         "description": report.description, "routing_method": report.routing_method,
-        "routing_reason": report.routing_reason,
+        "routing_reason": report.routing_reason_for_reader,
         "place_unit_code": report.place_unit.code if report.place_unit else None,
         "anonymous": report.anonymous, "attributes": report.attribute_values,
         "media_urls": report.media_urls, "public_reply": report.public_reply,
@@ -80,7 +80,7 @@ def follow_out(report: Report, token: str) -> dict[str, Any]:
         "seq", "action", "to_state", "at", "comment")
     return {
         **public_item_out(report, now),
-        "routing_reason": report.routing_reason, "attributes": report.attribute_values,
+        "routing_reason": report.routing_reason_for_reader, "attributes": report.attribute_values,
         "anonymous": report.anonymous, "shown_publicly": report.is_public,
         "responsible_pointer": report.responsible_pointer,
         "duplicate_of": report.duplicate_of.code if report.duplicate_of else None,

@@ -105,7 +105,7 @@ def create_report(
     body = {
         "code": report.code, "private_token": made.private_token, "state": report.state,
         "unit_code": report.unit.code, "unit_name": report.unit.name,
-        "routing_reason": report.routing_reason, "due_at": report.due_at,
+        "routing_reason": report.routing_reason_for_reader, "due_at": report.due_at,
         # A hidden report is not suggested to the public as the same problem.
         "duplicates": [{"code": d.code, "state": d.state, "created_at": d.created_at}
                        for d in made.duplicates if d.is_public],
