@@ -333,6 +333,9 @@ CITYHALL_SIGN_IN_FAILURES = env_int("CITYHALL_SIGN_IN_FAILURES", 5)
 CITYHALL_SIGN_IN_LOCKOUT_MINUTES = env_int("CITYHALL_SIGN_IN_LOCKOUT_MINUTES", 15)
 if CITYHALL_SIGN_IN_FAILURES < 1 or CITYHALL_SIGN_IN_LOCKOUT_MINUTES < 1:
     raise EnvError("CITYHALL_SIGN_IN_FAILURES and _LOCKOUT_MINUTES must be 1 or more")
+# Failed sign-ins from one client address, whatever the names typed ("off" for none): a
+# spray over many accounts; counted apart from the per-account lockout above.
+CITYHALL_SIGN_IN_FAILURES_PER_ADDRESS = env_rate("CITYHALL_SIGN_IN_FAILURES_PER_ADDRESS", "50/h")
 AXES_FAILURE_LIMIT = CITYHALL_SIGN_IN_FAILURES
 AXES_COOLOFF_TIME = dt.timedelta(minutes=CITYHALL_SIGN_IN_LOCKOUT_MINUTES)
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]

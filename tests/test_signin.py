@@ -126,3 +126,21 @@ def test_unknown_names_are_counted_and_audited_as_typed(person: User) -> None:
     assert _sign_in(client, PASSWORD).status_code == 302  # another name is not locked
     assert {e.changes["username"] for e in AuditEntry.objects.filter(
         action__in=["accounts.sign_in_failed", "accounts.locked_out"])} == {"nobody"}
+
+
+def test_failures_over_many_names_from_one_address_make_that_address_wait(
+    person: User, settings: Settings
+) -> None:
+    settings.CITYHALL_SIGN_IN_FAILURES_PER_ADDRESS = "4/h"
+    # A spray: each name fails once, so no account is locked out on its own.
+    for name in ("an", "binh", "chi", "dung"):
+        assert _sign_in(Client(), "nope", username=name).status_code == 200
+    refused = _sign_in(Client(), PASSWORD, HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 429 and int(refused["Retry-After"]) > 0
+    assert "Too many failed sign-ins from your address" in refused.content.decode()
+    in_vietnamese = _sign_in(Client(), PASSWORD, HTTP_ACCEPT_LANGUAGE="vi")
+    assert "Đăng nhập sai quá nhiều lần từ địa chỉ của bạn" in in_vietnamese.content.decode()
+    assert _sign_in(Client(), PASSWORD, address=BOB).status_code == 302
+    lockout = AuditEntry.objects.filter(action="accounts.locked_out").first()
+    assert lockout is not None
+    assert lockout.changes["by"] == "address" and lockout.ip == ALICE

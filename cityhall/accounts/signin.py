@@ -24,7 +24,7 @@ from django.utils.translation import ngettext
 
 from cityhall.accounts.audit_actions import AccountAudit
 from cityhall.accounts.errors import AccountCode
-from cityhall.core import audit
+from cityhall.core import audit, limits
 
 SIGN_IN = AccountAudit.SIGN_IN
 SIGN_IN_FAILED = AccountAudit.SIGN_IN_FAILED
@@ -35,6 +35,11 @@ LOCKED_OUT_CODE = AccountCode.LOCKED_OUT
 # An unknown or mistyped name is recorded as typed, but never longer than a user name.
 _NAME_MAX = 150
 _ANONYMOUS = audit.SystemActor("anonymous")
+#: Failed sign-ins from one client address whatever the names typed (a spray over many
+#: accounts, which the per-account lockout does not see); over the rate, every sign-in
+#: from that address waits. Counted in `_on_failed`, read in `LockoutBackend`.
+ADDRESS_FAILURES = limits.Limit("accounts.sign_in_failures",
+                                anonymous="CITYHALL_SIGN_IN_FAILURES_PER_ADDRESS")
 
 
 class LockoutBackend(AxesBackend):
@@ -45,6 +50,17 @@ class LockoutBackend(AxesBackend):
 
     def authenticate(self, request: HttpRequest | None, username: str | None = None,
                      password: str | None = None, **kwargs: Any) -> Any:
+        if request is not None:
+            refusal = limits.peek(request, ADDRESS_FAILURES, limits.anonymous(request))
+            if refusal is not None:
+                request.cityhall_sign_in_locked = True  # type: ignore[attr-defined]
+                request.cityhall_address_refusal = refusal  # type: ignore[attr-defined]
+                # django-axes' middleware answers a request so marked with our lockout page.
+                request.axes_locked_out = True  # type: ignore[attr-defined]
+                audit.record(actor=_ANONYMOUS, action=LOCKED_OUT, changes={
+                    "username": str(username or "")[:_NAME_MAX], "path": request.path,
+                    "until": locked_until(request), "by": "address"})
+                raise AxesBackendPermissionDenied("too many failed sign-ins from the address")
         try:
             return super().authenticate(request, username, password, **kwargs)
         except AxesBackendPermissionDenied:
@@ -59,6 +75,9 @@ def _typed_name(credentials: dict[str, Any] | None) -> str:
 
 def locked_until(request: HttpRequest) -> dt.datetime:
     """When the lockout met by this request ends (each attempt meanwhile starts it again)."""
+    refusal = getattr(request, "cityhall_address_refusal", None)
+    if refusal is not None:
+        return timezone.now() + dt.timedelta(seconds=refusal.retry_after)
     started = getattr(request, "axes_attempt_time", None) or timezone.now()
     return started + (get_cool_off(request) or dt.timedelta(0))
 
@@ -74,6 +93,17 @@ def lockout_message(until: dt.datetime) -> str:
         "after %(time)s (in %(minutes)d minutes).", minutes) % {"time": at, "minutes": minutes}
 
 
+def address_lockout_message(until: dt.datetime) -> str:
+    """The same, when the address has failed too often whatever the accounts named."""
+    minutes = max(1, math.ceil((until - timezone.now()).total_seconds() / 60))
+    at = formats.time_format(timezone.localtime(until), "H:i")
+    return ngettext(
+        "Too many failed sign-ins from your address. Please try again after %(time)s "
+        "(in %(minutes)d minute).",
+        "Too many failed sign-ins from your address. Please try again after %(time)s "
+        "(in %(minutes)d minutes).", minutes) % {"time": at, "minutes": minutes}
+
+
 def _wants_json(request: HttpRequest) -> bool:
     return (request.path.startswith("/api/")
             or request.headers.get("X-Requested-With") == "XMLHttpRequest"
@@ -85,7 +115,10 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
     """What a locked-out attempt gets (AXES_LOCKOUT_CALLABLE): 429 with Retry-After, as JSON
     for API clients, else the sign-in page again saying when to try again."""
     until = locked_until(request)
-    message = lockout_message(until)
+    if getattr(request, "cityhall_address_refusal", None) is not None:
+        message = address_lockout_message(until)
+    else:
+        message = lockout_message(until)
     response: HttpResponse
     if _wants_json(request):
         response = JsonResponse({"detail": message, "code": LOCKED_OUT_CODE}, status=429)
@@ -112,6 +145,8 @@ def _on_failed(sender: Any, credentials: dict[str, Any], request: HttpRequest | 
                **kwargs: Any) -> None:
     if request is not None and getattr(request, "cityhall_sign_in_locked", False):
         return  # refused unchecked: recorded as accounts.locked_out
+    if request is not None:
+        limits.check(request, ADDRESS_FAILURES, limits.anonymous(request))
     audit.record(actor=_ANONYMOUS, action=SIGN_IN_FAILED, changes={
         "username": _typed_name(credentials),
         "path": request.path if request is not None else ""})

@@ -135,6 +135,23 @@ def check(request: HttpRequest, limit: Limit, caller: Caller) -> Refusal | None:
     return Refusal(retry_after=max(1, int(usage["time_left"])))
 
 
+def peek(request: HttpRequest, limit: Limit, caller: Caller) -> Refusal | None:
+    """Whether `caller` is over `limit` already, without counting this request (a limit
+    counted elsewhere, such as failures, read before the work)."""
+    rate = limit.rate(caller.kind)
+    if rate is None:
+        return None
+    try:
+        usage = get_usage(request, group=limit.group, key=lambda _group, _request: caller.key,
+                          rate=rate, increment=False)
+    except Exception:  # the cache backend's own errors: as in `check`, let it through
+        logger.exception("request limit %s not read: the cache failed", limit.group)
+        return None
+    if usage is None or usage["count"] < usage["limit"]:
+        return None
+    return Refusal(retry_after=max(1, int(usage["time_left"])))
+
+
 def refused_with(response: HttpResponse, refusal: Refusal) -> HttpResponse:
     """`response` as a refusal: status 429 and Retry-After."""
     response.status_code = 429
