@@ -82,26 +82,22 @@ def locked_until(request: HttpRequest) -> dt.datetime:
     return started + (get_cool_off(request) or dt.timedelta(0))
 
 
-def lockout_message(until: dt.datetime) -> str:
-    """The sentence that tells a locked-out person when to try again, in their language."""
+def lockout_message(until: dt.datetime, *, whole_address: bool = False) -> str:
+    """The sentence that tells a locked-out person when to try again, in their language:
+    locked out of one account from their address, or (`whole_address`) out of any."""
     minutes = max(1, math.ceil((until - timezone.now()).total_seconds() / 60))
-    at = formats.time_format(timezone.localtime(until), "H:i")
+    words = {"time": formats.time_format(timezone.localtime(until), "H:i"), "minutes": minutes}
+    if whole_address:
+        return ngettext(
+            "Too many failed sign-ins from your address. Please try again after %(time)s "
+            "(in %(minutes)d minute).",
+            "Too many failed sign-ins from your address. Please try again after %(time)s "
+            "(in %(minutes)d minutes).", minutes) % words
     return ngettext(
         "Too many failed sign-ins to this account from your address. Please try again "
         "after %(time)s (in %(minutes)d minute).",
         "Too many failed sign-ins to this account from your address. Please try again "
-        "after %(time)s (in %(minutes)d minutes).", minutes) % {"time": at, "minutes": minutes}
-
-
-def address_lockout_message(until: dt.datetime) -> str:
-    """The same, when the address has failed too often whatever the accounts named."""
-    minutes = max(1, math.ceil((until - timezone.now()).total_seconds() / 60))
-    at = formats.time_format(timezone.localtime(until), "H:i")
-    return ngettext(
-        "Too many failed sign-ins from your address. Please try again after %(time)s "
-        "(in %(minutes)d minute).",
-        "Too many failed sign-ins from your address. Please try again after %(time)s "
-        "(in %(minutes)d minutes).", minutes) % {"time": at, "minutes": minutes}
+        "after %(time)s (in %(minutes)d minutes).", minutes) % words
 
 
 def _wants_json(request: HttpRequest) -> bool:
@@ -115,10 +111,8 @@ def lockout_response(request: HttpRequest, original_response: HttpResponse | Non
     """What a locked-out attempt gets (AXES_LOCKOUT_CALLABLE): 429 with Retry-After, as JSON
     for API clients, else the sign-in page again saying when to try again."""
     until = locked_until(request)
-    if getattr(request, "cityhall_address_refusal", None) is not None:
-        message = address_lockout_message(until)
-    else:
-        message = lockout_message(until)
+    message = lockout_message(
+        until, whole_address=getattr(request, "cityhall_address_refusal", None) is not None)
     response: HttpResponse
     if _wants_json(request):
         response = JsonResponse({"detail": message, "code": LOCKED_OUT_CODE}, status=429)

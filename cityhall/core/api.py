@@ -39,7 +39,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from cityhall.core.errors import Common, ErrorCode
+from cityhall.core.errors import Common, ErrorCode, Refused
 
 logger = logging.getLogger(__name__)
 
@@ -192,6 +192,12 @@ def install_error_handlers(api: NinjaAPI) -> None:
     @api.exception_handler(ApiError)
     def on_api_error(request: HttpRequest, exc: ApiError) -> HttpResponse:
         return _error(api, request, exc.code, exc.detail, exc.status)
+
+    # A service's refusal (ReportError, DossierError, WorkflowError...): its code, with the
+    # code's status, whichever endpoint let it through.
+    @api.exception_handler(Refused)
+    def on_refused(request: HttpRequest, exc: Refused) -> HttpResponse:
+        return _error(api, request, exc.code, exc.detail)
 
     @api.exception_handler(NinjaValidationError)
     def on_validation(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from http import HTTPStatus
+from typing import Any
 
 
 class ErrorCode(StrEnum):
@@ -26,6 +27,16 @@ class ErrorCode(StrEnum):
         member._value_ = value
         member.status = HTTPStatus(status)
         return member
+
+
+class Refused(Exception):
+    """The base of every app's refusal: `code` is an `ErrorCode` member (its status comes
+    with it), `detail` is for people (a message, or fields mapped to messages)."""
+
+    def __init__(self, code: ErrorCode, detail: Any) -> None:
+        super().__init__(detail)
+        self.code = code
+        self.detail = detail
 
 
 def all_codes() -> dict[str, ErrorCode]:

@@ -115,38 +115,36 @@ class Refusal:
             "minutes": minutes}
 
 
-def check(request: HttpRequest, limit: Limit, caller: Caller) -> Refusal | None:
-    """Count this request against `caller`'s counter; a Refusal when it is over the rate.
-
-    Should the cache be unreachable, the request passes (logged): the limits protect the
-    city's channels, and an outage of the cache must not stop residents from reporting.
-    """
+def _usage(request: HttpRequest, limit: Limit, caller: Caller, *, increment: bool
+           ) -> dict[str, Any] | None:
+    """`caller`'s counter for `limit` (counting this request when `increment`); None when
+    there is no limit, or the cache failed (logged: the request passes, since the limits
+    protect the city's channels and an outage of the cache must not stop residents)."""
     rate = limit.rate(caller.kind)
     if rate is None:
         return None
     try:
-        usage = get_usage(request, group=limit.group, key=lambda _group, _request: caller.key,
-                          rate=rate, increment=True)
+        usage: dict[str, Any] | None = get_usage(
+            request, group=limit.group, key=lambda _group, _request: caller.key, rate=rate,
+            increment=increment)
     except Exception:  # the cache backend's own errors (connection refused, timeouts)
-        logger.exception("request limit %s not checked: the cache failed", limit.group)
+        logger.exception("request limit %s not read: the cache failed", limit.group)
         return None
+    return usage
+
+
+def check(request: HttpRequest, limit: Limit, caller: Caller) -> Refusal | None:
+    """Count this request against `caller`'s counter; a Refusal when it is over the rate."""
+    usage = _usage(request, limit, caller, increment=True)
     if usage is None or not usage["should_limit"]:
         return None
     return Refusal(retry_after=max(1, int(usage["time_left"])))
 
 
 def peek(request: HttpRequest, limit: Limit, caller: Caller) -> Refusal | None:
-    """Whether `caller` is over `limit` already, without counting this request (a limit
+    """Whether `caller` has used up `limit` already, without counting this request (a limit
     counted elsewhere, such as failures, read before the work)."""
-    rate = limit.rate(caller.kind)
-    if rate is None:
-        return None
-    try:
-        usage = get_usage(request, group=limit.group, key=lambda _group, _request: caller.key,
-                          rate=rate, increment=False)
-    except Exception:  # the cache backend's own errors: as in `check`, let it through
-        logger.exception("request limit %s not read: the cache failed", limit.group)
-        return None
+    usage = _usage(request, limit, caller, increment=False)
     if usage is None or usage["count"] < usage["limit"]:
         return None
     return Refusal(retry_after=max(1, int(usage["time_left"])))

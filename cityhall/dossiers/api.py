@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
@@ -19,7 +17,6 @@ from cityhall.core.api import NO_NUL, ApiError, ErrorOut, Input, text
 from cityhall.core.audit import log_personal_data_read
 from cityhall.core.errors import Common
 from cityhall.dossiers import services
-from cityhall.dossiers.errors import DossierError
 from cityhall.dossiers.models import Dossier
 from cityhall.workflow import engine
 
@@ -38,13 +35,6 @@ PERSONAL = ["applicant_name", "applicant_id_number", "applicant_phone", "applica
             "applicant_address"]
 
 
-@contextmanager
-def refusals() -> Iterator[None]:
-    """Report a service's refusal as a JSON error with its code's status."""
-    try:
-        yield
-    except DossierError as exc:
-        raise ApiError(exc.code, exc.detail) from None
 
 
 class DossierApplicantIn(Input):
@@ -187,12 +177,11 @@ def create_dossier(request: HttpRequest, payload: DossierIn, response: HttpRespo
                                    phone=a.phone, email=a.email, address=a.address)
     components = [services.ComponentIn(number=c.number, data_reference=c.data_reference)
                   for c in payload.components]
-    with refusals():
-        made = services.submit_dossier(
-            actor=user, procedure=payload.procedure, applicant=applicant,
-            channel=payload.channel, receiving_unit=payload.receiving_unit or None,
-            competent_unit=payload.competent_unit or None, components=components,
-            on_behalf=payload.on_behalf, idempotency_key=idempotency_key)
+    made = services.submit_dossier(
+        actor=user, procedure=payload.procedure, applicant=applicant,
+        channel=payload.channel, receiving_unit=payload.receiving_unit or None,
+        competent_unit=payload.competent_unit or None, components=components,
+        on_behalf=payload.on_behalf, idempotency_key=idempotency_key)
     dossier = Dossier.objects.select_related("unit", "receiving_unit").get(pk=made.dossier.pk)
     return Status(201 if made.created else 200, _created_out(dossier))
 
@@ -254,9 +243,8 @@ def act(request: HttpRequest, payload: DossierActionIn, code: str = CODE,
         assignee = User.objects.filter(username=payload.assignee, is_active=True).first()
         if assignee is None:
             raise ApiError(AccountCode.UNKNOWN_PERSON, _("No such member of staff."))
-    with refusals():
-        step = services.act_on_dossier(
-            actor=user, dossier=dossier, action=action, comment=payload.comment,
-            assignee=assignee, idempotency_key=idempotency_key)
+    step = services.act_on_dossier(
+        actor=user, dossier=dossier, action=action, comment=payload.comment,
+        assignee=assignee, idempotency_key=idempotency_key)
     return {"code": dossier.code, "state": dossier.state, "changed": step is not None,
             "due_at": dossier.due_at}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cityhall.core.errors import Common, ErrorCode
+from cityhall.core.errors import Common, ErrorCode, Refused
 from cityhall.workflow.engine import WorkflowCode
 
 
@@ -24,10 +24,10 @@ class DossierCode(ErrorCode):
 Code = DossierCode | WorkflowCode | Common
 
 
-class DossierError(Exception):
+class DossierError(Refused):
     """A dossier action refused; `code` is stable, `detail` is for people (or maps fields)."""
 
+    code: Code
+
     def __init__(self, code: Code, detail: Any) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
+        super().__init__(code, detail)

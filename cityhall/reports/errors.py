@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from cityhall.core.errors import Common, ErrorCode
+from cityhall.core.errors import Common, ErrorCode, Refused
 from cityhall.workflow.engine import WorkflowCode
 
 
@@ -55,10 +55,10 @@ class ReportCode(ErrorCode):
 Code = ReportCode | WorkflowCode | Common
 
 
-class ReportError(Exception):
+class ReportError(Refused):
     """A report action refused; `code` is stable, `detail` is for people (or maps fields)."""
 
+    code: Code
+
     def __init__(self, code: Code, detail: Any) -> None:
-        super().__init__(detail)
-        self.code = code
-        self.detail = detail
+        super().__init__(code, detail)

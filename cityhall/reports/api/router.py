@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
 from django.db.models import Prefetch
@@ -21,7 +19,6 @@ from cityhall.core.errors import Common
 from cityhall.reports import services
 from cityhall.reports.errors import ReportCode
 from cityhall.reports.models import Report, ReportPhoto
-from cityhall.reports.services import ReportError
 
 router = Router(tags=["reports"])
 
@@ -43,13 +40,6 @@ REPORT_TOKEN = Header("", alias="X-Report-Token", max_length=100, pattern=NO_NUL
                       description="The private follow token.")
 
 
-@contextmanager
-def refusals() -> Iterator[None]:
-    """Report a service's refusal as a JSON error with its code's status."""
-    try:
-        yield
-    except ReportError as exc:
-        raise ApiError(exc.code, exc.detail) from None
 
 
 def visible_report(request: HttpRequest, code: str) -> Report:

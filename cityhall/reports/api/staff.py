@@ -34,7 +34,6 @@ from cityhall.reports.api.router import (
     IDEMPOTENCY_KEY,
     LIMITED,
     bearer_user,
-    refusals,
     router,
     staff_member,
     visible_report,
@@ -93,14 +92,13 @@ def create_report(
         if behalf is None:
             raise ApiError(AccountCode.UNKNOWN_PERSON, _("No such account."))
     contact = Contact(**payload.contact.dict()) if payload.contact else None
-    with refusals():
-        made = services.submit_report(
-            actor=actor, category=payload.category, description=payload.description,
-            channel=payload.channel, latitude=payload.latitude, longitude=payload.longitude,
-            address=payload.address, contact=contact, attributes=payload.attributes,
-            media_urls=payload.media_urls, anonymous=payload.anonymous, on_behalf_of=behalf,
-            idempotency_key=idempotency_key,
-        )
+    made = services.submit_report(
+        actor=actor, category=payload.category, description=payload.description,
+        channel=payload.channel, latitude=payload.latitude, longitude=payload.longitude,
+        address=payload.address, contact=contact, attributes=payload.attributes,
+        media_urls=payload.media_urls, anonymous=payload.anonymous, on_behalf_of=behalf,
+        idempotency_key=idempotency_key,
+    )
     report = made.report
     body = {
         "code": report.code, "private_token": made.private_token, "state": report.state,
@@ -123,9 +121,8 @@ def bulk_assign(request: HttpRequest, payload: BulkAssignIn) -> dict[str, Any]:
     if missing:
         raise ApiError(Common.NOT_FOUND, {c: _("No such report.") for c in missing})
     assignee = staff_member(payload.assignee)
-    with refusals():
-        done = services.bulk_assign(actor=auth_user(request), reports=[found[c] for c in codes],
-                                    assignee=assignee, comment=payload.comment)
+    done = services.bulk_assign(actor=auth_user(request), reports=[found[c] for c in codes],
+                                assignee=assignee, comment=payload.comment)
     return {"assigned": codes, "changed": [a.report.code for a in done if a.changed],
             "unchanged": [a.report.code for a in done if not a.changed]}
 
@@ -141,10 +138,9 @@ def assign(request: HttpRequest, payload: AssignIn, code: str = CODE) -> dict[st
     """Give the report to a member of staff; `changed` says whether this request did."""
     user = auth_user(request)
     report = visible_report(request, code)
-    with refusals():
-        changed = services.take_action(actor=user, report=report, action="assign",
-                                       assignee=staff_member(payload.assignee),
-                                       comment=payload.comment)
+    changed = services.take_action(actor=user, report=report, action="assign",
+                                   assignee=staff_member(payload.assignee),
+                                   comment=payload.comment)
     return {**detail_out(report, user), "changed": changed}
 
 
@@ -154,13 +150,12 @@ def act(request: HttpRequest, payload: ActIn, code: str = CODE) -> dict[str, Any
     reason), or reject (saying who is responsible)."""
     user = auth_user(request)
     report = visible_report(request, code)
-    with refusals():
-        services.take_action(
-            actor=user, report=report, action=payload.action,
-            to_unit=services.find_unit_in_service(payload.to_unit or ""),
-            # The API's one text field is the transfer's reason or the rejection's reply.
-            comment=payload.comment, reply=payload.comment, reason=payload.reason,
-            responsible=payload.responsible)
+    services.take_action(
+        actor=user, report=report, action=payload.action,
+        to_unit=services.find_unit_in_service(payload.to_unit or ""),
+        # The API's one text field is the transfer's reason or the rejection's reply.
+        comment=payload.comment, reply=payload.comment, reason=payload.reason,
+        responsible=payload.responsible)
     return detail_out(report, user)
 
 
@@ -169,8 +164,7 @@ def reply(request: HttpRequest, payload: ReplyIn, code: str = CODE) -> dict[str,
     """Answer publicly: the report is resolved."""
     user = auth_user(request)
     report = visible_report(request, code)
-    with refusals():
-        services.take_action(actor=user, report=report, action="resolve", reply=payload.reply)
+    services.take_action(actor=user, report=report, action="resolve", reply=payload.reply)
     return detail_out(report, user)
 
 
@@ -180,9 +174,8 @@ def merge(request: HttpRequest, payload: MergeIn, code: str = CODE) -> dict[str,
     user = auth_user(request)
     report = visible_report(request, code)
     original = visible_report(request, payload.into)
-    with refusals():
-        services.take_action(actor=user, report=report, action="merge", original=original,
-                             comment=payload.comment)
+    services.take_action(actor=user, report=report, action="merge", original=original,
+                         comment=payload.comment)
     return detail_out(report, user)
 
 
@@ -194,9 +187,8 @@ def contact(
 ) -> dict[str, str]:
     """The reporter's contact details (personal data; every read is logged)."""
     report = visible_report(request, code)
-    with refusals():
-        return services.read_reporter_contact(report=report, user=auth_user(request),
-                                              purpose=purpose)
+    return services.read_reporter_contact(report=report, user=auth_user(request),
+                                          purpose=purpose)
 
 
 @router.post("/{code}/hide", response={200: ReportDetail, **ERRORS}, auth=AUTH)
@@ -204,8 +196,7 @@ def hide(request: HttpRequest, payload: HideIn, code: str = CODE) -> dict[str, A
     """Take a report off the public list, map, statistics and Open311 (leaders and
     administrators of its unit); staff still see it. Hiding a hidden report changes nothing."""
     report = visible_report(request, code)
-    with refusals():
-        services.hide_report(actor=auth_user(request), report=report, reason=payload.reason)
+    services.hide_report(actor=auth_user(request), report=report, reason=payload.reason)
     return detail_out(report, auth_user(request))
 
 
@@ -213,6 +204,5 @@ def hide(request: HttpRequest, payload: HideIn, code: str = CODE) -> dict[str, A
 def publish(request: HttpRequest, payload: PublishIn, code: str = CODE) -> dict[str, Any]:
     """Show a hidden report publicly again (leaders and administrators of its unit)."""
     report = visible_report(request, code)
-    with refusals():
-        services.publish_report(actor=auth_user(request), report=report, reason=payload.reason)
+    services.publish_report(actor=auth_user(request), report=report, reason=payload.reason)
     return detail_out(report, auth_user(request))

@@ -7,7 +7,7 @@ from typing import Any
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from cityhall.core.errors import Common, ErrorCode
+from cityhall.core.errors import Common, ErrorCode, Refused
 
 
 class WorkflowCode(ErrorCode):
@@ -55,7 +55,7 @@ def message_for(code: ErrorCode) -> str:
     return str(MESSAGES.get(code, GENERIC))
 
 
-class WorkflowError(Exception):
+class WorkflowError(Refused):
     """An action that cannot be taken; `code` is stable, `detail` is for people.
 
     `detail` is rendered in the language active where the error is raised (the reader's,
@@ -63,10 +63,9 @@ class WorkflowError(Exception):
     """
 
     def __init__(self, code: WorkflowCode | Common, detail: str | Promise | None = None) -> None:
-        text = message_for(code) if detail is None else str(detail)
-        super().__init__(text)
-        self.code = code
-        self.detail = text
+        super().__init__(code, message_for(code) if detail is None else str(detail))
+        self.code: WorkflowCode | Common = code
+        self.detail: str
 
 
 class BatchError(WorkflowError):
