@@ -6,8 +6,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.management import call_command
+from django.test.signals import setting_changed
 from pytest_django import DjangoDbBlocker, Settings
 
 from tests.factories import Personas, WardTeam, personas, ward_team
@@ -20,6 +22,17 @@ def django_db_setup(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -
     with django_db_blocker.unblock():
         call_command("load_units", verbosity=0)
     yield
+
+
+@pytest.fixture(scope="session", autouse=True)
+def compiled_catalogues() -> None:
+    """The .po catalogues compiled once per session, and Django told to reload them.
+
+    Pages and messages are asserted in Vietnamese, and pytest may run without `make`.
+    """
+    call_command("compile_catalogues")
+    setting_changed.send(sender=None, setting="LOCALE_PATHS",
+                         value=django_settings.LOCALE_PATHS, enter=True)
 
 
 @pytest.fixture

@@ -9,9 +9,7 @@ from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from django.conf import settings
 from django.core.management import call_command
-from django.test.signals import setting_changed
 
 from cityhall.accounts.models import User
 
@@ -60,10 +58,6 @@ def site(live_server: LiveServer) -> str:
     The live server answers from another thread, outside the test's transaction, so the data
     is loaded (idempotently) inside the test, as `make run` would.
     """
-    call_command("compile_catalogues")
-    setting_changed.send(
-        sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS, enter=True
-    )
     call_command("load_units", verbosity=0)
     call_command("load_demo", verbosity=0)
     return str(live_server.url)

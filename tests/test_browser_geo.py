@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import call_command
-from django.test.signals import setting_changed
 from pytest_django import Settings
 
 from cityhall.orgunits.geo import area_shape
@@ -34,7 +33,6 @@ pytestmark = [
 ]
 
 
-
 @pytest.fixture
 def shots(tmp_path: Path) -> Path:
     """Where screenshots go: CITYHALL_SCREENSHOTS when set (to look at them), else tmp."""
@@ -49,9 +47,6 @@ def site(
 ) -> str:
     """The live server with the registry, test boundaries, demo people and categories."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    call_command("compile_catalogues")
-    setting_changed.send(sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS,
-                         enter=True)
     call_command("load_demo", verbosity=0)
     call_command("load_categories", verbosity=0)
     load_test_boundaries()
@@ -118,9 +113,6 @@ def test_without_boundaries_the_map_shows_centres_says_so_and_my_location_sets_t
     browser: Browser, committed_registry: None, live_server: LiveServer,  # noqa: F811
     settings: Settings, shots: Path,
 ) -> None:
-    call_command("compile_catalogues")
-    setting_changed.send(sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS,
-                         enter=True)
     call_command("load_categories", verbosity=0)
     thu_duc = Unit.objects.active_on().commune_level().get(name="Phường Thủ Đức")
     context = browser.new_context(

@@ -8,7 +8,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import call_command
-from django.test.signals import setting_changed
 from pytest_django import Settings
 
 from cityhall.orgunits.models import Unit
@@ -33,9 +32,6 @@ def site(
 ) -> str:
     """The live server with the registry, the demo people and the report categories."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    call_command("compile_catalogues")
-    setting_changed.send(sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS,
-                         enter=True)
     call_command("load_demo", verbosity=0)
     call_command("load_categories", verbosity=0)
     return str(live_server.url)

@@ -28,12 +28,10 @@ from cityhall.portal import errors
 from cityhall.reports import services
 from cityhall.reports.models import Report
 from cityhall.workflow.engine import errors as engine_errors
+from tests.clients import english, signed_in
 from tests.factories import WardTeam
-from tests.test_reports_web import (  # noqa: F401 (fixtures)
-    compiled_catalogues,
-    english,
+from tests.test_reports_web import (
     now_flood,
-    signed_in,
 )
 
 pytestmark = pytest.mark.django_db

@@ -3,37 +3,20 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 
 import pytest
-from django.conf import settings
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client
-from django.test.signals import setting_changed
 from django.test.utils import CaptureQueriesContext
 
 from cityhall.accounts.models import Role, User
 from cityhall.notifications.models import Notification
 from cityhall.reports import services
+from tests.clients import signed_in
 from tests.factories import ANKHANH, THUDUC, make_staff, make_user, unit_named
 from tests.reports_support import flood
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogues() -> Iterator[None]:
-    call_command("compile_catalogues")
-    setting_changed.send(sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS,
-                         enter=True)
-    yield
-
-
-def client_of(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
 
 
 def notice(user: User, subject: str, **fields: str) -> Notification:
@@ -52,11 +35,11 @@ def test_the_bell_shows_the_unread_count_to_the_signed_in_only(db: None) -> None
         notice(person, f"Tin {n}")
     notice(other, "Not yours")
     Notification.objects.filter(subject="Tin 0").update(read_at="2026-01-01T00:00:00Z")
-    page = client_of(person).get("/").content.decode()
+    page = signed_in(person).get("/").content.decode()
     assert bell_count(page) == 2 and 'href="/notices/"' in page
     assert 'data-testid="bell"' not in Client().get("/").content.decode()
     # Nothing unread: the bell without a number.
-    quiet = client_of(other)
+    quiet = signed_in(other)
     quiet.post("/notices/read/")
     page = quiet.get("/").content.decode()
     assert 'data-testid="bell"' in page and bell_count(page) is None
@@ -65,7 +48,7 @@ def test_the_bell_shows_the_unread_count_to_the_signed_in_only(db: None) -> None
 def test_the_unread_count_costs_one_query_however_often_the_page_asks(db: None) -> None:
     person = make_user("dan.count")
     notice(person, "Một")
-    client = client_of(person)
+    client = signed_in(person)
     client.get("/notices/")  # warm the session and the caches
     with CaptureQueriesContext(connection) as seen:
         page = client.get("/notices/").content.decode()
@@ -81,7 +64,7 @@ def test_a_person_reads_their_notices_and_marks_one_then_all_read(db: None) -> N
     first = notice(person, "Phản ánh đã được tiếp nhận", body="Mã PA-1")
     notice(person, "Phản ánh đã có trả lời")
     someone = notice(make_user("not.me"), "Của người khác")
-    client = client_of(person)
+    client = signed_in(person)
     page = client.get("/notices/").content.decode()
     assert page.count('data-testid="notice"') == 2 and "Của người khác" not in page
     assert client.post(f"/notices/{first.pk}/read/").status_code == 302
@@ -101,7 +84,7 @@ def test_a_person_reads_their_notices_and_marks_one_then_all_read(db: None) -> N
 def test_marking_read_needs_a_post_with_a_csrf_token_and_a_sign_in(db: None) -> None:
     person = make_user("dan.csrf")
     item = notice(person, "Một")
-    assert client_of(person).get(f"/notices/{item.pk}/read/").status_code == 405
+    assert signed_in(person).get(f"/notices/{item.pk}/read/").status_code == 405
     strict = Client(enforce_csrf_checks=True)
     strict.force_login(person)
     assert strict.post("/notices/read/").status_code == 403
@@ -119,7 +102,7 @@ def test_a_notice_about_a_report_opens_the_page_its_reader_may_see(reports_ready
     report = flood(now=None).report
     services.assign_report(actor=leader, report=report, assignee=officer)
     told = Notification.objects.for_user(officer).get(subject_ref=f"reports.report:{report.pk}")
-    client = client_of(officer)
+    client = signed_in(officer)
     assert "Mở" in client.get("/notices/").content.decode()
     opened = client.post(f"/notices/{told.pk}/read/", {"open": "1"})
     assert opened.status_code == 302 and opened["Location"] == f"/staff/reports/{report.code}/"

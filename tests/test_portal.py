@@ -6,34 +6,22 @@ import datetime as dt
 import hashlib
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.test import Client
-from django.test.signals import setting_changed
 from django.urls import reverse
 from pytest_django import DjangoAssertNumQueries
 
 from cityhall.accounts.models import Membership, Role, User, UserKind
 from cityhall.orgunits.models import Unit, UnitKind
 from cityhall.portal.templatetags.portal import unit_url
+from tests.clients import english, signed_in
 
 pytestmark = pytest.mark.django_db
 
 STATIC = Path(settings.BASE_DIR) / "cityhall" / "static"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogues() -> Iterator[None]:
-    """Compile the .po catalogues and make Django reload them (pytest may run without make)."""
-    call_command("compile_catalogues")
-    setting_changed.send(
-        sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS, enter=True
-    )
-    yield
 
 
 def unit(code: str) -> Unit:
@@ -56,18 +44,6 @@ def officer() -> User:
     )
     Membership.objects.create(user=user, unit=thu_duc(), role=Role.OFFICER, title="Chuyên viên")
     return user
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def english() -> Client:
-    client = Client()
-    client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    return client
 
 
 # Languages ---------------------------------------------------------------------------------

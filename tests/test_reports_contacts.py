@@ -44,7 +44,6 @@ def gateway(settings: Settings, tmp_path: Path) -> Iterator[FakeGateway]:
     fake.close()
 
 
-
 def _to_contact() -> list[Any]:
     return [m for m in mail.outbox if m.to == [EMAIL]]
 

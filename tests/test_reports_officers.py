@@ -2,48 +2,25 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
-from django.conf import settings
-from django.core.management import call_command
 from django.test import Client
-from django.test.signals import setting_changed
 
-from cityhall.accounts.models import User
 from cityhall.core.models import AuditEntry
 from cityhall.reports import services
 from cityhall.reports.models import Report
 from cityhall.workflow import engine
 from cityhall.workflow.models import Transition
 from cityhall.workflow.spec import DefinitionError, parse
+from tests.clients import signed_in
 from tests.factories import WardTeam, ward_team
 from tests.reports_support import flood
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogues() -> Iterator[None]:
-    """Vietnamese pages need the compiled catalogue (pytest may run without make)."""
-    call_command("compile_catalogues")
-    setting_changed.send(sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS,
-                         enter=True)
-    yield
-
-
-
 @pytest.fixture
 def ward(reports_ready: None) -> WardTeam:
     return ward_team()
-
-
-def client_of(user: User, language: str = "vi") -> Client:
-    client = Client()
-    client.force_login(user)
-    if language != "vi":
-        client.post("/i18n/setlang/", {"language": language, "next": "/"})
-    return client
 
 
 def fresh() -> Report:
@@ -58,18 +35,18 @@ def buttons(page: str) -> set[str]:
 
 def test_an_officer_sees_take_and_the_actions_of_officers_only(ward: WardTeam) -> None:
     report = fresh()
-    page = client_of(ward.officer).get(f"/staff/reports/{report.code}/").content.decode()
+    page = signed_in(ward.officer).get(f"/staff/reports/{report.code}/").content.decode()
     assert buttons(page) == set(engine.available_actions(report, ward.officer))
     assert "take" in buttons(page) and "Nhận xử lý" in page
     # The workflow gives assigning and declining to leaders and clerks, not to officers.
     assert not {"assign", "reject"} & buttons(page)
-    leader_page = client_of(ward.leader).get(f"/staff/reports/{report.code}/").content.decode()
+    leader_page = signed_in(ward.leader).get(f"/staff/reports/{report.code}/").content.decode()
     assert {"assign", "reject", "take"} <= buttons(leader_page)
 
 
 def test_an_officer_takes_an_unassigned_report_and_it_is_recorded(ward: WardTeam) -> None:
     report = fresh()
-    response = client_of(ward.officer).post(f"/staff/reports/{report.code.lower()}/take/")
+    response = signed_in(ward.officer).post(f"/staff/reports/{report.code.lower()}/take/")
     assert response.status_code == 302
     report.refresh_from_db()
     assert (report.state, report.assignee) == ("assigned", ward.officer)
@@ -78,9 +55,9 @@ def test_an_officer_takes_an_unassigned_report_and_it_is_recorded(ward: WardTeam
         "take", ward.officer, ward.officer)
     assert AuditEntry.objects.filter(action="workflow.take", object_id=str(report.pk)).exists()
     # Taken: nobody else is offered it, and the taker may start work.
-    other_page = client_of(ward.other).get(f"/staff/reports/{report.code}/").content.decode()
+    other_page = signed_in(ward.other).get(f"/staff/reports/{report.code}/").content.decode()
     assert "take" not in buttons(other_page)
-    assert "start_work" in buttons(client_of(ward.officer).get(
+    assert "start_work" in buttons(signed_in(ward.officer).get(
         f"/staff/reports/{report.code}/").content.decode())
 
 
@@ -88,14 +65,14 @@ def test_a_report_someone_took_a_moment_ago_is_refused_as_an_error_in_both_langu
     ward: WardTeam,
 ) -> None:
     report = fresh()
-    late = client_of(ward.other)
+    late = signed_in(ward.other)
     services.take_report(actor=ward.officer, report=Report.objects.get(pk=report.pk))
     refused = late.post(f"/staff/reports/{report.code}/take/")
     page = refused.content.decode()
     assert refused.status_code == 400
     assert 'class="error-summary" role="alert"' in page
     assert "Có thể ai đó vừa xử lý" in page and "cannot be taken" not in page
-    english = client_of(ward.other, "en").post(f"/staff/reports/{report.code}/take/")
+    english = signed_in(ward.other, "en").post(f"/staff/reports/{report.code}/take/")
     assert "Someone may have acted on it a moment ago" in english.content.decode()
     report.refresh_from_db()
     assert report.assignee == ward.officer
@@ -107,12 +84,12 @@ def test_the_queue_offers_take_on_unassigned_rows_and_assign_only_to_who_may(
     waiting = fresh()
     taken = fresh()
     services.take_report(actor=ward.other, report=taken)
-    officer_queue = client_of(ward.officer).get("/staff/reports/").content.decode()
+    officer_queue = signed_in(ward.officer).get("/staff/reports/").content.decode()
     assert f'data-take="{waiting.code}"' in officer_queue
     assert f'data-take="{taken.code}"' not in officer_queue
     # Officers do not assign: no ticks, no assign bar.
     assert 'id="bulk-assignee"' not in officer_queue and 'name="codes"' not in officer_queue
-    clerk_queue = client_of(ward.clerk).get("/staff/reports/").content.decode()
+    clerk_queue = signed_in(ward.clerk).get("/staff/reports/").content.decode()
     assert 'id="bulk-assignee"' in clerk_queue and f'id="pick-{waiting.code}"' in clerk_queue
 
 
@@ -121,7 +98,7 @@ def test_the_queue_finds_a_report_by_its_code_in_any_case_and_state(ward: WardTe
     fresh()
     services.take_action(actor=ward.leader, report=report, action="reject",
                          reason="not_in_remit", reply="Không thuộc phường.", responsible="Sở")
-    page = client_of(ward.officer).get("/staff/reports/", {"code": report.code.lower()})
+    page = signed_in(ward.officer).get("/staff/reports/", {"code": report.code.lower()})
     rows = page.content.decode().count('class="report-code"')
     assert rows == 1 and report.code in page.content.decode()
 
@@ -130,7 +107,7 @@ def test_a_failed_bulk_assignment_is_an_error_message_in_the_readers_language(
     ward: WardTeam,
 ) -> None:
     report = fresh()
-    response = client_of(ward.clerk).post("/staff/reports/assign/", {
+    response = signed_in(ward.clerk).post("/staff/reports/assign/", {
         "codes": [report.code], "assignee": ward.outsider.username}, follow=True)
     page = response.content.decode()
     assert 'class="message message-error" role="alert"' in page
@@ -142,7 +119,7 @@ def test_the_merge_form_suggests_the_report_at_the_same_address(ward: WardTeam) 
                   address="Số 12 đường Võ Văn Ngân, Phường Thủ Đức").report
     second = flood(now=None, latitude=None, longitude=None,
                    address="12 Võ Văn Ngân, phường Thủ Đức", description="Ngập sau mưa").report
-    officer = client_of(ward.officer)
+    officer = signed_in(ward.officer)
     page = officer.get(f"/staff/reports/{second.code}/").content.decode()
     assert 'data-testid="merge-suggestions"' in page
     assert f'name="suggested" value="{first.code}"' in page
@@ -154,7 +131,7 @@ def test_the_merge_form_suggests_the_report_at_the_same_address(ward: WardTeam) 
 
 def test_a_merge_target_typed_in_lower_case_is_found(ward: WardTeam) -> None:
     first, second = fresh(), fresh()
-    response = client_of(ward.officer).post(f"/staff/reports/{second.code}/merge/",
+    response = signed_in(ward.officer).post(f"/staff/reports/{second.code}/merge/",
                                             {"original": f" {first.code.lower()} "})
     assert response.status_code == 302
     second.refresh_from_db()

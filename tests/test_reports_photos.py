@@ -4,19 +4,17 @@ decoding budget, and photos cleaned by the worker, shown only once cleaned."""
 from __future__ import annotations
 
 import importlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.apps import apps
-from django.conf import settings as django_settings
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
 from django.test import Client
-from django.test.signals import setting_changed
 from PIL import Image
 from pytest_django import Settings
 
@@ -34,15 +32,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.django_db
 
 LIMIT = 8 * 1024 * 1024
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogues() -> Iterator[None]:
-    """Vietnamese messages need the compiled catalogue (pytest may run without make)."""
-    call_command("compile_catalogues")
-    setting_changed.send(sender=None, setting="LOCALE_PATHS",
-                         value=django_settings.LOCALE_PATHS, enter=True)
-    yield
 
 
 @pytest.fixture(autouse=True)

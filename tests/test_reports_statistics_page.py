@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
 from django.test import Client
-from django.test.signals import setting_changed
 
 from cityhall.accounts.models import Role
 from cityhall.reports import services
@@ -19,14 +16,6 @@ from tests.factories import THUDUC, at, make_staff, unit_named
 from tests.reports_support import flood
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogues() -> Iterator[None]:
-    call_command("compile_catalogues")
-    setting_changed.send(sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS,
-                         enter=True)
-    yield
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import parse_qs, urlsplit
@@ -13,20 +12,18 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.core.management import call_command
 from django.db import connection
 from django.test import Client
-from django.test.signals import setting_changed
 from django.test.utils import CaptureQueriesContext
-from django.urls import reverse
 from django.utils import timezone
 from pytest_django import Settings
 
-from cityhall.accounts.models import Role, User
+from cityhall.accounts.models import Role
 from cityhall.core.models import AuditEntry, PersonalDataRead
 from cityhall.reports import services
 from cityhall.reports.models import Report
 from cityhall.reports.services import Contact
+from tests.clients import english, signed_in
 from tests.factories import (
     ANKHANH,
     THUDUC,
@@ -43,30 +40,9 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogues() -> Iterator[None]:
-    """Vietnamese pages need the compiled catalogue (pytest may run without make)."""
-    call_command("compile_catalogues")
-    setting_changed.send(sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS,
-                         enter=True)
-    yield
-
-
 @pytest.fixture
 def world(team: WardTeam) -> WardTeam:
     return team
-
-
-def signed_in(user: User) -> Client:
-    client = Client()
-    client.force_login(user)
-    return client
-
-
-def english(client: Client | None = None) -> Client:
-    client = client or Client()
-    client.post(reverse("set_language"), {"language": "en", "next": "/"})
-    return client
 
 
 def flood_form(**extra: Any) -> dict[str, Any]:

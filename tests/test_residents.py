@@ -6,16 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
-from django.core.management import call_command
 from django.db import IntegrityError, transaction
 from django.test import Client
-from django.test.signals import setting_changed
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from pytest_django import Settings
@@ -36,14 +32,6 @@ pytestmark = pytest.mark.django_db
 
 PHONE = "0909 123 456"
 NATIONAL = "0909123456"
-
-
-@pytest.fixture(scope="module", autouse=True)
-def compiled_catalogues() -> Iterator[None]:
-    call_command("compile_catalogues")
-    setting_changed.send(sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS,
-                         enter=True)
-    yield
 
 
 @pytest.fixture
