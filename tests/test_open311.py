@@ -205,6 +205,11 @@ def test_a_partner_files_a_request_and_gets_its_id_and_notice(client: Client, ke
     code = requests[0].findtext("service_request_id") or ""
     assert code.startswith("PA-")
     assert (requests[0].findtext("service_notice") or "").startswith("Chưa có dữ liệu ranh giới")
+    client.defaults["HTTP_ACCEPT_LANGUAGE"] = "en"
+    form = {**flood_form(**CONTACT), "description": "Cống nghẹt trước số 3."}
+    english = xml(post(client, key, "xml", **form))
+    assert (english.findtext("request/service_notice") or "").startswith(
+        "No ward boundary is on record")
     assert requests[0].findtext("account_id") == "acct-4242"
     report = Report.objects.get(code=code)
     assert report.channel == "open311" and report.api_key is not None

@@ -86,8 +86,9 @@ def reports() -> dict[str, Report]:
     # What the services never leave but a renderer must survive: empty and missing values,
     # and a moment a hair before the next second (the second is cut, not rounded).
     Report.objects.filter(pk=made["nulls"].pk).update(
-        due_at=None, routing_reason="", address="", place_unit=None, latitude=None,
-        longitude=None, created_at=(timezone.now() - day * 17).replace(microsecond=999_999))
+        due_at=None, routing_reason="", routing_reasons={}, address="", place_unit=None,
+        latitude=None, longitude=None,
+        created_at=(timezone.now() - day * 17).replace(microsecond=999_999))
     Report.objects.filter(pk=made["rejected_no_reply"].pk).update(public_reply="")
     Report.objects.filter(pk=made["rejected_no_pointer"].pk).update(responsible_pointer="")
     Category.objects.filter(code="moi-truong-rac").update(name_en="")
@@ -184,6 +185,10 @@ def test_the_values_are_what_a_client_expects(
                    HTTP_ACCEPT_LANGUAGE="en").content)}
     received, nulls = data[reports["received"].code], data[reports["nulls"].code]
     assert received["description"] == TRICKY
+    # Why it went to its unit, in the language asked for, as the pages say it.
+    english_reason = reports["received"].routing_reasons["en"]
+    assert english_reason and english_reason != reports["received"].routing_reason
+    assert received["service_notice"] == english_reason
     assert data[reports["rejected"].code]["status_notes"] == (
         "Không thuộc phường.\nResponsible: Công an <phường> & đội")
     assert data[reports["merged"].code]["status_notes"].startswith(

@@ -97,7 +97,7 @@ _FIELDS = (
     ("service_code", "c.code"),
     ("description", "r.description"),
     ("agency_responsible", "u.name"),
-    ("service_notice", "NULLIF(r.routing_reason, '')"),
+    ("service_notice", "{notice}"),
     ("requested_datetime", "{created}"),
     ("updated_datetime", "{updated}"),
     ("expected_datetime", "{due}"),
@@ -120,6 +120,9 @@ _FIELDS = (
 def _statement(vendor: str, english: bool) -> str:
     """The statement for this database and language, with the page's query as `<PAGE>`."""
     postgres = vendor == "postgresql"
+    language = "en" if english else "vi"
+    reason = (f"r.routing_reasons ->> '{language}'" if postgres
+              else f"json_extract(r.routing_reasons, '$.{language}')")
     parts = {
         "open": ", ".join(f"'{state}'" for state in OPEN_STATES),
         "service_name": "COALESCE(NULLIF(c.name_en, ''), c.name)" if english else "c.name",
@@ -131,6 +134,9 @@ def _statement(vendor: str, english: bool) -> str:
         "photo_kind": ReportPhoto.Kind.REPORT.value,
         "photo_ready": ReportPhoto.State.READY.value,
         "first_media": "r.media_urls ->> 0" if postgres else "json_extract(r.media_urls, '$[0]')",
+        # Why it went to its unit, in the reader's language (older reports: the site's),
+        # as core.text.in_reader_language gives it to the pages and the REST API.
+        "notice": f"COALESCE(NULLIF({reason}, ''), NULLIF(r.routing_reason, ''))",
     }
     pairs = ", ".join(f"'{key}', {expression.format(**parts)}" for key, expression in _FIELDS)
     # psycopg would turn json into Python objects: ask for the text.

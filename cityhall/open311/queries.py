@@ -18,6 +18,7 @@ from cityhall.workflow.models import Transition
 COLUMNS = (
     "pk", "code", "state", "description", "public_reply", "responsible_pointer", "created_at",
     "updated_at", "due_at", "address", "latitude", "longitude", "media_urls", "routing_reason",
+    "routing_reasons",
     "category__code", "category__name", "category__name_en", "unit__name",
     "place_unit__code", "place_unit__name", "duplicate_of__code",
 )

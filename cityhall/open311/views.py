@@ -22,7 +22,11 @@ from django.views.decorators.csrf import csrf_exempt
 from cityhall.accounts.auth import api_key_from_request, authenticate_api_key
 from cityhall.core.api import TOO_LARGE, ApiError, too_large_message
 from cityhall.core.errors import ErrorCode
-from cityhall.core.text import querydict_has_invalid_unicode, querydict_has_nul
+from cityhall.core.text import (
+    in_reader_language,
+    querydict_has_invalid_unicode,
+    querydict_has_nul,
+)
 from cityhall.open311 import pages, queries, render
 from cityhall.open311.forms import RequestsQuery, SwitchField
 from cityhall.open311.intake import accept as accept_intake
@@ -279,7 +283,7 @@ def _create(request: HttpRequest, fmt: str) -> HttpResponse:
         suggest=False, **submission,
     )
     report = made.report
-    item = {"service_request_id": report.code, "service_notice": report.routing_reason,
+    item = {"service_request_id": report.code, "service_notice": report.routing_reason_for_reader,
             "account_id": account_id or None, "token": token_for(report.pk)}
     return render.response(fmt, "service_requests", "request", [item],
                            status=201 if made.created else 200)
@@ -397,7 +401,8 @@ def _render_in_python(request: HttpRequest, fmt: str, spec: queries.RequestPage,
             "service_code": row["category__code"],
             "description": row["description"],
             "agency_responsible": row["unit__name"],
-            "service_notice": row["routing_reason"] or None,
+            "service_notice": in_reader_language(row["routing_reasons"], row["routing_reason"])
+            or None,
             "requested_datetime": w3c(row["created_at"]),
             "updated_datetime": w3c(row["updated_at"]),
             "expected_datetime": w3c(row["due_at"]),
