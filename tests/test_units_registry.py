@@ -13,7 +13,7 @@ from django.core.management import call_command
 from cityhall.core.audit import SYSTEM
 from cityhall.core.models import AuditEntry
 from cityhall.orgunits.models import Unit, UnitKind, UnitSuccession
-from cityhall.orgunits.services import load_registry
+from cityhall.orgunits.services import load_registry, unlink_successor, update_succession
 from cityhall.orgunits.sources import legacy_rows, registry_data
 
 pytestmark = pytest.mark.django_db
@@ -215,3 +215,24 @@ def test_the_load_keeps_an_electronic_id_an_administrator_entered() -> None:
     report = load_registry(actor=SYSTEM)
     assert not report.changed
     assert Unit.objects.get(code="79-SXD").electronic_id == "000.99.99.H29"
+
+
+def test_the_load_keeps_the_successors_a_person_set() -> None:
+    # An old ward split between two new ones, and a person's correction of the split: the
+    # other successor takes the open work, and a link recorded by mistake is removed.
+    split = next(unit for unit in Unit.objects.filter(valid_to=LAST_OLD_DAY)
+                 if UnitSuccession.objects.filter(predecessor=unit).count() >= 3)
+    primary, other, wrong = UnitSuccession.objects.filter(predecessor=split).order_by(
+        "-is_primary", "pk")[:3]
+    assert primary.is_primary and not other.is_primary
+    update_succession(actor=SYSTEM, succession=other, is_primary=True, note="Sửa theo NQ")
+    unlink_successor(actor=SYSTEM, succession=wrong)
+    report = load_registry(actor=SYSTEM)
+    assert report.successions_kept == [split.code] and not report.changed
+    links = {link.successor_id: link for link in UnitSuccession.objects.filter(predecessor=split)}
+    assert wrong.successor_id not in links  # not brought back
+    assert links[other.successor_id].is_primary and links[other.successor_id].note == "Sửa theo NQ"
+    assert not links[primary.successor_id].is_primary
+    # The other units' successors are still repaired from the sources.
+    UnitSuccession.objects.filter(predecessor__name="Phường Bến Nghé").update(is_primary=False)
+    assert load_registry(actor=SYSTEM).successions_updated == 1

@@ -116,6 +116,12 @@ class Unit(models.Model):
     bbox_east = models.FloatField(null=True, blank=True, editable=False)
     bbox_north = models.FloatField(null=True, blank=True, editable=False)
     is_demo = models.BooleanField(_("demo data"), default=False)
+    # Set when a person links, corrects or removes this unit's successors: the registry
+    # loader then leaves them as that person left them (see services.load_registry).
+    successions_by_hand = models.BooleanField(
+        _("successors set by hand"), default=False,
+        help_text=_("The registry loader no longer rewrites this unit's successors."),
+    )
     successors = models.ManyToManyField(
         "self", symmetrical=False, through="UnitSuccession", related_name="predecessors",
         through_fields=("predecessor", "successor"), blank=True,

@@ -41,6 +41,8 @@ class LoadReport:
     updated: list[str] = field(default_factory=list)
     successions_created: int = 0
     successions_updated: int = 0
+    #: Predecessors whose successors a person has set: the sources' links left alone.
+    successions_kept: list[str] = field(default_factory=list)
     code_disagreements: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     @property
@@ -109,6 +111,12 @@ def load_registry(*, actor: Actor, data: RegistryData | None = None) -> LoadRepo
         }
         for succession in data.successions:
             pred, succ = units[succession.predecessor], units[succession.successor]
+            if pred.successions_by_hand:
+                # A person has linked, corrected or removed this unit's successors since the
+                # sources were loaded: restoring the sources' links would undo that fix.
+                if pred.code not in report.successions_kept:
+                    report.successions_kept.append(pred.code)
+                continue
             link = links.get((pred.pk, succ.pk))
             if link is None:
                 UnitSuccession.objects.create(
@@ -243,6 +251,12 @@ def _save_succession(link: UnitSuccession) -> list[str]:
     return demoted
 
 
+def _set_by_hand(predecessor_pk: int) -> None:
+    """Mark a unit's successors as set by a person, so the registry loader keeps them."""
+    Unit.objects.filter(pk=predecessor_pk, successions_by_hand=False).update(
+        successions_by_hand=True)
+
+
 def link_successor(
     *,
     actor: Actor,
@@ -260,6 +274,7 @@ def link_successor(
                           effective_on=effective_on, is_primary=is_primary, note=note)
     with transaction.atomic():
         demoted = _save_succession(link)
+        _set_by_hand(predecessor.pk)
         changes = audit.diff({}, _succession_snapshot(link))
         if demoted:
             changes["primary_taken_from"] = demoted
@@ -283,6 +298,7 @@ def update_succession(
             setattr(succession, name, value)
         if audit.diff(before, _succession_snapshot(succession)):
             demoted = _save_succession(succession)
+            _set_by_hand(succession.predecessor_id)
             delta = audit.diff(before, _succession_snapshot(succession))
             if demoted:
                 delta["primary_taken_from"] = demoted
@@ -300,6 +316,7 @@ def unlink_successor(*, actor: Actor, succession: UnitSuccession) -> None:
             changes={k: [v, None] for k, v in _succession_snapshot(succession).items()},
         )
         succession.delete()
+        _set_by_hand(succession.predecessor_id)
 
 
 @dataclass
@@ -366,6 +383,7 @@ def reorganise_units(
                     % {"unit": succ.name, "day": effective_on}
                 )
         for unit in ended:
+            _set_by_hand(unit.pk)
             for succ in successors:
                 UnitSuccession.objects.update_or_create(
                     predecessor=unit, successor=succ,

@@ -24,6 +24,11 @@ class Command(BaseCommand):
                 f"successions created {report.successions_created}, "
                 f"updated {report.successions_updated}"
             )
+            if report.successions_kept:
+                self.stdout.write(
+                    f"successors set by hand, left as they are: "
+                    f"{', '.join(sorted(report.successions_kept))}"
+                )
         if options["verbosity"] >= 2:
             for name, (ours, theirs) in sorted(report.code_disagreements.items()):
                 self.stdout.write(
