@@ -10,8 +10,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver
 from django.utils import timezone
 from pytest_django import Settings
@@ -480,3 +481,30 @@ def test_after_an_error_the_form_asks_the_browser_to_restore_its_photos(ready: N
     assert 'data-keep-key="keep-1"' in body and "data-keep-restore" in body
     fresh = Client().get("/reports/new/").content.decode()
     assert "data-keep-restore" not in fresh and "keep-photos.js" in fresh
+
+
+def test_my_reports_costs_the_same_queries_for_one_report_or_many(
+    ready: None, people: Personas,
+) -> None:
+    resident = people.resident
+    client = Client()
+    client.force_login(resident)
+
+    def queries() -> int:
+        with CaptureQueriesContext(connection) as seen:
+            assert client.get("/reports/mine/").status_code == 200
+        return len(seen.captured_queries)
+
+    def filed(n: int) -> None:
+        # In the officer's ward, so that the officer may read the contact.
+        made = flood(resident, now=timezone.now(), latitude=None, longitude=None,
+                     address="Phường Sài Gòn", description=f"Ngập lần {n}.")
+        services.read_reporter_contact(report=made.report, user=people.officer)
+
+    filed(1)
+    Notification.objects.create(recipient=resident, subject="Một")
+    one = queries()
+    for n in range(5):
+        filed(n + 2)
+        Notification.objects.create(recipient=resident, subject=f"Tin {n}")
+    assert queries() == one
