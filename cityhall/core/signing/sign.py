@@ -10,10 +10,10 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from PIL import Image
-from pyhanko.pdf_utils import generic, layout
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.scaleUpem import scale_upem
+from PIL import Image
+from pyhanko.pdf_utils import generic, layout
 from pyhanko.pdf_utils.font.opentype import GlyphAccumulator, GlyphAccumulatorFactory
 from pyhanko.pdf_utils.images import PdfImage
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
@@ -31,7 +31,7 @@ from cityhall.core.signing.placement import SIGNING_TIME, SignatureBox, png_size
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
 #: A metric-compatible Times New Roman with every Vietnamese letter (SIL OFL, fonts/README.txt).
 FONT = Path(__file__).resolve().parent / "fonts" / "LiberationSerif-Regular.ttf"
-#: pyHanko writes the time with this format; `_VietnamTimeTextStyle` reads it back.
+#: pyHanko writes the time with this format (offset included); `_VietnamTimeTextStyle` reads it.
 _PYHANKO_TIME = "%Y-%m-%dT%H:%M:%S%z"
 #: Tolerance when judging a box against the page's edges (rounding in callers' sums).
 _EDGE = 0.5
@@ -135,7 +135,7 @@ class _VietnamTimeTextStyle(TextStampStyle):
                      text_params: dict[str, Any]) -> TextStamp:
         params = dict(text_params)
         if "ts" in params:
-            params["ts"] = vietnam_time(dt.datetime.strptime(params["ts"], _PYHANKO_TIME))
+            params["ts"] = vietnam_time(dt.datetime.strptime(params["ts"], _PYHANKO_TIME))  # noqa: DTZ007 (the format has %z)
         return super().create_stamp(writer, box, params)
 
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from asn1crypto import pem, x509
 from cryptography import x509 as pyca_x509
@@ -31,7 +31,7 @@ DEMO_CA_FILE = "demo-ca.pem"
 
 #: A trust root as `verify_pdf` takes it: a certificate (asn1crypto or cryptography), its PEM
 #: or DER bytes, or the path of a PEM file (which may hold several).
-TrustRoot = x509.Certificate | pyca_x509.Certificate | bytes | str | Path
+TrustRoot: TypeAlias = x509.Certificate | pyca_x509.Certificate | bytes | str | Path
 
 
 class SignatureProblem(StrEnum):
