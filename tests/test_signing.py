@@ -443,3 +443,20 @@ def test_it_signs_with_a_key_on_a_pkcs11_token(leader: DemoKey, pki: Path, tmp_p
     with pytest.raises(SigningRefused) as refused:
         load_signer(wrong_pin)
     assert refused.value.code == SigningCode.SIGNING_KEY_UNAVAILABLE
+
+
+def test_the_checks_refuse_unreadable_roots_and_warn_of_a_trusted_demo_ca(
+        settings: Settings, tmp_path: Path, pki: Path, leader: DemoKey) -> None:
+    from cityhall.core.checks import signing_trust
+
+    (tmp_path / "empty.pem").write_text("")
+    settings.CITYHALL_SIGNING_TRUST_ROOTS = [str(ca(pki)), str(tmp_path / "missing.pem"),
+                                             str(tmp_path / "empty.pem")]
+    settings.DEBUG = False
+    settings.CITYHALL_SIGNING_TRUST_DEMO_CA = True
+    found = signing_trust()
+    assert [message.id for message in found] == ["cityhall.E101", "cityhall.E101",
+                                                  "cityhall.W101"]
+    settings.CITYHALL_SIGNING_TRUST_ROOTS = [str(ca(pki))]
+    settings.CITYHALL_SIGNING_TRUST_DEMO_CA = False
+    assert signing_trust() == []

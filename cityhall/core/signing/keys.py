@@ -7,8 +7,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from cryptography.hazmat.primitives.asymmetric.ec import ECDSA, EllipticCurvePrivateKey
+from cryptography.hazmat.primitives.asymmetric.padding import PKCS1v15
+from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
+from cryptography.hazmat.primitives.asymmetric.types import PrivateKeyTypes
+from cryptography.hazmat.primitives.serialization import pkcs12
 from pyhanko.config.pkcs11 import TokenCriteria
+from pyhanko.keys.internal import (
+    translate_pyca_cryptography_cert_to_asn1,
+    translate_pyca_cryptography_key_to_asn1,
+)
 from pyhanko.sign.signers import Signer, SimpleSigner
+from pyhanko_certvalidator.registry import SimpleCertificateStore
+from pyhanko_certvalidator.util import get_pyca_cryptography_hash
 
 from cityhall.core.signing.errors import SigningCode, SigningRefused
 
@@ -55,6 +66,30 @@ def _unavailable(source: KeySource, why: str) -> SigningRefused:
                           f"The signing key cannot be opened ({where}): {why}")
 
 
+class KeptKeySigner(SimpleSigner):
+    """pyHanko's SimpleSigner holding its private key parsed, once.
+
+    SimpleSigner parses the key again for every raw signature, twice a document (the size
+    estimate, then the signature), and OpenSSL 3 checks an RSA key each time it parses it:
+    tens of milliseconds that are most of a signature's cost (docs/performance.md).
+    """
+
+    def __init__(self, *, key: PrivateKeyTypes, **kwargs: object) -> None:
+        super().__init__(**kwargs)  # type: ignore[arg-type]
+        self._key = key
+
+    def sign_raw(self, data: bytes, digest_algorithm: str) -> bytes:
+        """Sign with the kept key (RSA PKCS#1 v1.5 or ECDSA); pyHanko's own way otherwise."""
+        mechanism = self.get_signature_mechanism_for_digest(digest_algorithm).signature_algo
+        hash_algorithm = get_pyca_cryptography_hash(digest_algorithm)
+        if mechanism == "rsassa_pkcs1v15" and isinstance(self._key, RSAPrivateKey):
+            return self._key.sign(data, PKCS1v15(), hash_algorithm)
+        if mechanism == "ecdsa" and isinstance(self._key, EllipticCurvePrivateKey):
+            return self._key.sign(data, ECDSA(hash_algorithm))
+        result: bytes = super().sign_raw(data, digest_algorithm)
+        return result
+
+
 def _load_pkcs12(source: KeySource) -> Signer:
     assert source.pkcs12_path is not None  # noqa: S101 (narrowing: kind is pkcs12)
     try:
@@ -63,9 +98,16 @@ def _load_pkcs12(source: KeySource) -> Signer:
         raise _unavailable(source, exc.strerror or str(exc)) from exc
     passphrase = source.passphrase.encode() if source.passphrase is not None else None
     try:
-        return SimpleSigner.load_pkcs12_data(data, other_certs=[], passphrase=passphrase)
+        key, cert, chain = pkcs12.load_key_and_certificates(data, passphrase)
     except ValueError as exc:
         raise _unavailable(source, "not a PKCS#12 file, or the wrong passphrase") from exc
+    if key is None or cert is None:
+        raise _unavailable(source, "the PKCS#12 file holds no key and certificate")
+    store = SimpleCertificateStore()
+    store.register_multiple([translate_pyca_cryptography_cert_to_asn1(c) for c in chain])
+    return KeptKeySigner(key=key, signing_key=translate_pyca_cryptography_key_to_asn1(key),
+                         signing_cert=translate_pyca_cryptography_cert_to_asn1(cert),
+                         cert_registry=store)
 
 
 def _load_pkcs11(source: KeySource) -> Signer:

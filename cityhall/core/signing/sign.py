@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from fontTools import subset
 from fontTools.ttLib import TTFont
 from fontTools.ttLib.scaleUpem import scale_upem
 from PIL import Image
@@ -88,6 +89,12 @@ def page_size(pdf: bytes, page: int = 0) -> tuple[float, float]:
     return x2 - x1, y2 - y1
 
 
+#: The characters a stamp may show: ASCII, Latin-1 and Latin Extended (Vietnamese's ă, â,
+#: đ, ê, ô, ơ, ư), combining marks, Latin Extended Additional (ạ ... ỹ), punctuation.
+_STAMP_CHARACTERS = [*range(0x20, 0x7F), *range(0xA0, 0x250), *range(0x300, 0x370),
+                     *range(0x1E00, 0x1F00), *range(0x2000, 0x2070), 0x20AB]
+
+
 @functools.cache
 def _font_bytes() -> bytes:
     """The stamp font scaled to 1,000 units per em, in memory.
@@ -99,8 +106,14 @@ def _font_bytes() -> bytes:
     """
     font = TTFont(str(FONT))
     scale_upem(font, 1000)
-    if "FFTM" in font:  # FontForge's timestamps: fontTools cannot subset them, and says so
-        del font["FFTM"]
+    # Only Latin with Vietnamese letters and punctuation: each stamp parses the font again
+    # and subsets it, and a font of 600 glyphs instead of 2,600 makes that four times faster.
+    options = subset.Options()
+    options.drop_tables += ["FFTM"]  # FontForge's timestamps, which fontTools cannot subset
+    options.layout_features = ["kern", "ccmp", "mark", "mkmk", "liga"]
+    subsetter = subset.Subsetter(options=options)
+    subsetter.populate(unicodes=_STAMP_CHARACTERS)
+    subsetter.subset(font)
     buffer = io.BytesIO()
     font.save(buffer)
     return buffer.getvalue()

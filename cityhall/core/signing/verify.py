@@ -91,7 +91,8 @@ class SignatureReport:
         return not self.problems
 
 
-def _certificates(item: TrustRoot) -> list[x509.Certificate]:
+def load_certificates(item: TrustRoot) -> list[x509.Certificate]:
+    """The certificates of a trust root (a PEM file may hold several)."""
     if isinstance(item, x509.Certificate):
         return [item]
     if isinstance(item, pyca_x509.Certificate):
@@ -116,7 +117,7 @@ def configured_trust_roots() -> list[x509.Certificate]:
             paths.append(demo)
     roots: list[x509.Certificate] = []
     for path in paths:
-        roots.extend(_certificates(path))
+        roots.extend(load_certificates(path))
     return roots
 
 
@@ -190,7 +191,7 @@ def verify_pdf(pdf: bytes, trust_roots: Iterable[TrustRoot] | None = None
     """
     open_pdf(pdf)  # the same refusals as signing, for a file that is not a readable PDF
     roots = (configured_trust_roots() if trust_roots is None
-             else [cert for item in trust_roots for cert in _certificates(item)])
+             else [cert for item in trust_roots for cert in load_certificates(item)])
     context = ValidationContext(
         trust_roots=roots,
         allow_fetching=bool(getattr(settings, "CITYHALL_SIGNING_FETCH_REVOCATION", False)),
