@@ -460,3 +460,22 @@ def test_the_checks_refuse_unreadable_roots_and_warn_of_a_trusted_demo_ca(
     settings.CITYHALL_SIGNING_TRUST_ROOTS = [str(ca(pki))]
     settings.CITYHALL_SIGNING_TRUST_DEMO_CA = False
     assert signing_trust() == []
+
+
+@pytest.mark.skipif(shutil.which("pdfsig") is None, reason="poppler-utils not installed")
+def test_an_independent_verifier_agrees(leader: DemoKey, ward: DemoKey, tmp_path: Path) -> None:
+    """poppler's pdfsig (NSS, not pyHanko) checks the signatures' bytes: both valid, and a
+    changed byte a digest mismatch. (Trusting the demo CA there needs an NSS database made
+    with certutil, which this check does not.)"""
+    def pdfsig(pdf: bytes) -> str:
+        (tmp_path / "doc.pdf").write_bytes(pdf)
+        return subprocess.run(  # noqa: S603 (poppler's tool on our own file)
+            ["pdfsig", str(tmp_path / "doc.pdf")],  # noqa: S607
+            capture_output=True, text=True).stdout
+
+    signed = signed_twice(leader, ward)
+    said = pdfsig(signed)
+    assert said.count("Signature Validation: Signature is Valid.") == 2, said
+    assert "ETSI.CAdES.detached" in said and "Trần Quốc Bảo (DEMO)" in said
+    forged = pdfsig(signed.replace(WORDS, b"Quyet dinh so 08"))
+    assert "Signature is Valid." not in forged and "Digest Mismatch" in forged, forged
