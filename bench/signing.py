@@ -76,7 +76,7 @@ def document(pages: int) -> bytes:
     for number in range(pages):
         page.setFont("LiberationSerif", 13)
         page.drawCentredString(A4[0] / 2, 780, "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM")
-        for line in range(40):
+        for line in range(30):
             page.drawString(85, 740 - 16 * line,
                             f"Điều {line + 1}. Nội dung quyết định, trang {number + 1}, "
                             "dòng văn bản mẫu để đo.")

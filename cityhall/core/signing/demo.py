@@ -300,6 +300,13 @@ def signature_png(name: str, *, width_mm: float = 50, height_mm: float = 20) -> 
                  start[1] + 0.3 * h * s) for s in (i / 60 for i in range(61))]
     pen.line(flourish, fill=_BLUE, width=3 * scale, joint="curve")
     image = big.resize((width, height), Image.Resampling.LANCZOS)
+    # Cut to the stroke (and a small margin), so that the box drawn is the signature itself
+    # and the seal covers a third of the stroke, not of blank space.
+    bounds = image.getbbox()
+    if bounds is not None:
+        margin = int(_PX_PER_MM)
+        image = image.crop((max(0, bounds[0] - margin), max(0, bounds[1] - margin),
+                            min(width, bounds[2] + margin), min(height, bounds[3] + margin)))
     buffer = io.BytesIO()
     image.save(buffer, format="PNG", optimize=True)
     return buffer.getvalue()
