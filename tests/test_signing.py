@@ -479,3 +479,15 @@ def test_an_independent_verifier_agrees(leader: DemoKey, ward: DemoKey, tmp_path
     assert "ETSI.CAdES.detached" in said and "Trần Quốc Bảo (DEMO)" in said
     forged = pdfsig(signed.replace(WORDS, b"Quyet dinh so 08"))
     assert "Signature is Valid." not in forged and "Digest Mismatch" in forged, forged
+
+
+def test_a_damaged_signature_is_reported_unreadable_and_the_others_still_checked(
+        leader: DemoKey, ward: DemoKey, pki: Path) -> None:
+    signed = signed_twice(leader, ward)
+    # The last signature's CMS container (hex in /Contents, outside every signed range).
+    start = signed.rindex(b"/Contents <") + len(b"/Contents <")
+    damaged = signed[:start] + b"0000" + signed[start + 4:]
+    first, second = verify_pdf(damaged, [ca(pki)])
+    assert first.field_name == "leader" and first.valid
+    assert second.field_name == "organisation" and not second.valid
+    assert second.problems[0] == SignatureProblem.UNREADABLE

@@ -18,8 +18,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 from pyhanko.pdf_utils.misc import PdfError
 from pyhanko.pdf_utils.reader import PdfFileReader
+from pyhanko.sign import fields
 from pyhanko.sign.diff_analysis import ModificationLevel
-from pyhanko.sign.validation import validate_pdf_signature
+from pyhanko.sign.validation import EmbeddedPdfSignature, validate_pdf_signature
 from pyhanko.sign.validation.status import PdfSignatureStatus, SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
@@ -142,25 +143,40 @@ def _changes(status: PdfSignatureStatus) -> Changes:
     return Changes.OTHER
 
 
-def _report(embedded: Any, context: ValidationContext) -> SignatureReport:
-    cert: x509.Certificate = embedded.signer_cert
-    base: dict[str, Any] = {
-        "field_name": embedded.field_name,
-        "signer_name": _name(cert.subject, "common_name"),
-        "organisation": _name(cert.subject, "organization_name"),
-        "serial": format(cert.serial_number, "X"),
-        "issuer": _name(cert.issuer, "common_name"),
+def _described(embedded: Any) -> dict[str, Any]:
+    """What the signature says of itself: field, signer, certificate, reason, location."""
+    described: dict[str, Any] = {
+        "field_name": str(embedded.field_name), "signer_name": "", "organisation": "",
+        "serial": "", "issuer": "",
         "reason": str(embedded.sig_object.get("/Reason", "")),
         "location": str(embedded.sig_object.get("/Location", "")),
     }
     try:
+        cert: x509.Certificate = embedded.signer_cert
+        described.update(
+            signer_name=_name(cert.subject, "common_name"),
+            organisation=_name(cert.subject, "organization_name"),
+            serial=format(cert.serial_number, "X"), issuer=_name(cert.issuer, "common_name"),
+        )
+    except Exception:  # noqa: S110 (a CMS without a readable certificate: reported as unreadable)
+        pass
+    return described
+
+
+def _unreadable(described: dict[str, Any], error: Exception) -> SignatureReport:
+    return SignatureReport(
+        **described, signing_time=None, intact=False, trusted=False,
+        covers_whole_document=False, changes=Changes.UNKNOWN, modified_after_signing=True,
+        problems=[SignatureProblem.UNREADABLE, f"{type(error).__name__}: {error}"],
+    )
+
+
+def _report(embedded: Any, context: ValidationContext) -> SignatureReport:
+    base = _described(embedded)
+    try:
         status = validate_pdf_signature(embedded, signer_validation_context=context)
     except Exception as exc:  # a malformed signature must be reported, not crash the page
-        return SignatureReport(
-            **base, signing_time=None, intact=False, trusted=False,
-            covers_whole_document=False, changes=Changes.UNKNOWN, modified_after_signing=True,
-            problems=[SignatureProblem.UNREADABLE, f"{type(exc).__name__}: {exc}"],
-        )
+        return _unreadable(base, exc)
     changes = _changes(status)
     intact = bool(status.intact and status.valid)
     problems: list[str] = []
@@ -200,12 +216,31 @@ def verify_pdf(pdf: bytes, trust_roots: Iterable[TrustRoot] | None = None
     try:
         # Strict parsing for verification: a damaged structure must not be papered over.
         reader = PdfFileReader(io.BytesIO(pdf), strict=True)
-        embedded = list(reader.embedded_regular_signatures)
+        found = _signatures(reader)
     except (PdfError, ValueError, KeyError, TypeError):
         try:
             reader = PdfFileReader(io.BytesIO(pdf), strict=False)
-            embedded = list(reader.embedded_regular_signatures)
+            found = _signatures(reader)
         except (PdfError, ValueError, KeyError, TypeError) as exc:
             raise SigningRefused(SigningCode.NOT_A_PDF,
                                  f"The PDF's signatures cannot be read: {exc}") from exc
-    return [_report(sig, context) for sig in embedded]
+    readable = sorted((item for item in found if not isinstance(item[1], Exception)),
+                      key=lambda item: item[1].signed_revision)
+    return ([_report(embedded, context) for _name, embedded in readable]
+            + [_unreadable({"field_name": name, "signer_name": "", "organisation": "",
+                            "serial": "", "issuer": "", "reason": "", "location": ""}, error)
+               for name, error in found if isinstance(error, Exception)])
+
+
+def _signatures(reader: PdfFileReader) -> list[tuple[str, Any]]:
+    """Each signed field's signature, or why it cannot be read (a damaged CMS container, a
+    kind pyHanko does not know): such a signature is reported, never skipped."""
+    found: list[tuple[str, Any]] = []
+    for name, value, field_ref in fields.enumerate_sig_fields(reader, filled_status=True):
+        if value.get_object().get("/Type") == "/DocTimeStamp":
+            continue  # a document timestamp is no one's signature
+        try:
+            found.append((name, EmbeddedPdfSignature(reader, field_ref, name)))
+        except Exception as exc:  # asn1crypto and pyHanko raise many kinds on a bad container
+            found.append((name, exc))
+    return found
