@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-## setup: install, compile the message catalogues, migrate, load the registry, workflows and demo data
+## setup: install, compile the message catalogues, migrate, load the registry, workflows and demo data, make the DEMO signing keys (var/pki)
 setup: install
 	mkdir -p var/static
 	$(BIN)/cityhall compile_catalogues
@@ -30,6 +30,7 @@ setup: install
 	$(BIN)/cityhall load_demo
 	$(BIN)/cityhall load_demo_reports
 	$(BIN)/cityhall load_demo_dossiers
+	$(BIN)/cityhall demo_pki
 
 run: setup
 	$(BIN)/cityhall collectstatic --no-input -v 0

@@ -240,7 +240,11 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO")},
     # httpx logs every request at INFO: one line per SMS or Zalo message is noise.
-    "loggers": {"django.db.backends": {"level": "INFO"}, "httpx": {"level": "WARNING"}},
+    "loggers": {"django.db.backends": {"level": "INFO"}, "httpx": {"level": "WARNING"},
+                # fontTools logs each stamp's font subset at INFO; pyHanko logs a traceback for each
+                # signature it cannot trust, which the verification report says already.
+                "fontTools": {"level": "WARNING"},
+                "pyhanko.sign.validation.generic_cms": {"level": "ERROR"}},
 }
 
 # Workflow: working hours (Asia/Ho_Chi_Minh, Mon-Fri by default), the task queue,
@@ -361,3 +365,13 @@ CITYHALL_SIGN_IN_CODES_PER_CLIENT = env_rate("CITYHALL_SIGN_IN_CODES_PER_CLIENT"
 CITYHALL_HOTLINE = env_str("CITYHALL_HOTLINE", "1022")
 CITYHALL_HOTLINE_EMAIL = env_str("CITYHALL_HOTLINE_EMAIL", "")
 CITYHALL_ZALO_URL = env_str("CITYHALL_ZALO_URL", "")
+
+# Digital signatures (cityhall.core.signing, docs/signing.md): the certificate authorities
+# whose signatures are trusted (PEM files, comma-separated; none by default), whether the
+# DEMO CA of `cityhall demo_pki` counts among them (on when DEBUG is; never in production
+# unless said so), where the demo keys live, and whether verification may fetch revocation
+# data (OCSP, CRL) from the network.
+CITYHALL_SIGNING_TRUST_ROOTS = env_list("CITYHALL_SIGNING_TRUST_ROOTS", [])
+CITYHALL_SIGNING_TRUST_DEMO_CA = env_bool("CITYHALL_SIGNING_TRUST_DEMO_CA", DEBUG)
+CITYHALL_SIGNING_DEMO_DIR = Path(env_str("CITYHALL_SIGNING_DEMO_DIR", str(VAR_DIR / "pki")))
+CITYHALL_SIGNING_FETCH_REVOCATION = env_bool("CITYHALL_SIGNING_FETCH_REVOCATION", False)

@@ -10,6 +10,7 @@ import pytest
 import cityhall.urls  # noqa: F401  (every app's API and pages, hence every app's codes)
 from cityhall.core.errors import ErrorCode, all_codes
 from cityhall.core.files import FileError
+from cityhall.core.signing.errors import SigningCode  # noqa: F401 (a floor module's codes)
 from cityhall.reports.errors import ReportCode
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "api.md"
