@@ -1,0 +1,136 @@
+// One plan's Gantt chart, drawn by the vendored frappe-gantt from the page's own data.
+// Bars are coloured by derived status (class s-<status>, plus "--critical" on the critical
+// path); phases are milestone rows; the plan's leaders drag dates and progress, which are
+// saved through the API (and put back when the API refuses).
+(function () {
+  "use strict";
+
+  function escape(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" }[c];
+    });
+  }
+
+  function day(date) {
+    var m = date.getMonth() + 1, d = date.getDate();
+    return date.getFullYear() + "-" + (m < 10 ? "0" : "") + m + "-" + (d < 10 ? "0" : "") + d;
+  }
+
+  function csrfToken() {
+    try {
+      return JSON.parse(document.body.getAttribute("hx-headers") || "{}")["X-CSRFToken"] || "";
+    } catch (e) {
+      return "";
+    }
+  }
+
+  function start() {
+    var holder = document.getElementById("gantt");
+    if (!holder || !window.Gantt) return;
+    var data = JSON.parse(document.getElementById("gantt-data").textContent);
+    var config = JSON.parse(document.getElementById("gantt-config").textContent);
+    var errorBox = document.querySelector(".gantt-error");
+    var byId = {};
+    var rows = data.phases.map(function (phase) {
+      return {
+        id: "phase-" + phase.id, name: "◆ " + phase.name, start: phase.deadline,
+        end: phase.deadline, progress: 0, custom_class: "milestone", _phase: true,
+      };
+    });
+    data.tasks.forEach(function (task) {
+      byId[task.id] = task;
+      rows.push({
+        id: String(task.id), name: task.title, start: task.start, end: task.end,
+        progress: task.progress,
+        dependencies: task.dependencies.map(function (d) { return String(d.id); }).join(","),
+        custom_class: "s-" + task.status + (task.critical ? "--critical" : ""),
+      });
+    });
+
+    function fail(message) {
+      errorBox.textContent = message;
+      errorBox.hidden = false;
+    }
+
+    function send(method, url, body) {
+      return fetch(config.api + url, {
+        method: method, credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+        body: JSON.stringify(body),
+      }).then(function (response) {
+        return response.json().then(function (answer) {
+          if (!response.ok) throw new Error(answer.detail && typeof answer.detail === "string"
+            ? answer.detail : response.status + " " + (answer.code || ""));
+          return answer;
+        });
+      });
+    }
+
+    var chart = new window.Gantt(holder, rows, {
+      view_mode: "Week",
+      language: document.documentElement.lang || "vi",
+      readonly: !config.editable,
+      readonly_progress: !config.editable,
+      readonly_dates: !config.editable,
+      move_dependencies: false,
+      bar_height: 20,
+      padding: 14,
+      today_button: false,
+      scroll_to: "today",
+      popup: function (ctx) {
+        var task = byId[ctx.task.id];
+        if (!task) {
+          ctx.set_title(escape(ctx.task.name));
+          ctx.set_subtitle(escape(ctx.task.start));
+          ctx.set_details("");
+          return;
+        }
+        ctx.set_title(escape(task.title));
+        ctx.set_subtitle(escape(task.lead_unit) + (task.person_in_charge
+          ? " · " + escape(task.person_in_charge) : ""));
+        ctx.set_details(escape(task.start) + " → " + escape(task.end) + "<br>" +
+          escape(config.statuses[task.status]) + " · " + Math.round(task.progress) + " %" +
+          (task.critical ? "<br><strong>" + escape(holder.dataset.critical || "critical") +
+            "</strong>" : ""));
+      },
+      on_date_change: function (row, begin, end) {
+        var task = byId[row.id];
+        if (!task) { chart.refresh(rows); return; }
+        send("PUT", "/tasks/" + task.id + "/schedule", { start: day(begin), end: day(end) })
+          .then(function (answer) {
+            task.start = answer.start; task.end = answer.due; errorBox.hidden = true;
+          })
+          .catch(function (err) {
+            fail(err.message);
+            chart.update_task(row.id, { start: task.start, end: task.end });
+          });
+      },
+      on_progress_change: function (row, progress) {
+        var task = byId[row.id];
+        if (!task) return;
+        send("POST", "/tasks/" + task.id + "/progress", { percent: Math.round(progress) })
+          .then(function (answer) { task.progress = answer.progress; errorBox.hidden = true; })
+          .catch(function (err) {
+            fail(err.message);
+            chart.update_task(row.id, { progress: task.progress });
+          });
+      },
+    });
+    holder.dataset.ready = "1";
+    document.querySelectorAll(".gantt-modes [data-mode]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        chart.change_view_mode(button.dataset.mode, true);
+        document.querySelectorAll(".gantt-modes [data-mode]").forEach(function (b) {
+          b.setAttribute("aria-pressed", String(b === button));
+        });
+      });
+    });
+    window.cityhallGantt = chart;
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
+  }
+})();

@@ -1,0 +1,91 @@
+"""The plans' pages: the list, one plan's Gantt chart, its printable table, the task queue."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.http import require_GET
+
+from cityhall.accounts.web import staff_required
+from cityhall.plans import policy
+from cityhall.plans.api import TaskFilters, filtered_tasks
+from cityhall.plans.gantt import gantt_data
+from cityhall.plans.models import Plan, Task
+from cityhall.plans.status import Status
+
+
+def _plan(request: HttpRequest, plan_id: int) -> Plan:
+    found = (Plan.objects.visible_to(request.user).select_related("owner_unit")
+             .filter(pk=plan_id).first())
+    if found is None:
+        raise Http404
+    return found
+
+
+@require_GET
+@staff_required
+def plan_list(request: HttpRequest) -> HttpResponse:
+    """The plans the user's units own or have tasks in, with their tasks counted by status."""
+    today = timezone.localdate()
+    plans = list(Plan.objects.visible_to(request.user).select_related("owner_unit"))
+    counts: dict[int, Counter[str]] = {p.pk: Counter() for p in plans}
+    rows = (Task.objects.visible_to(request.user).filter(plan__in=plans).with_status(today)
+            .values_list("plan_id", "status"))
+    for plan_id, status in rows:
+        counts[plan_id][status] += 1
+    return render(request, "plans/list.html", {
+        "plans": [(p, counts[p.pk]) for p in plans],
+        "statuses": [(s.value, s.label) for s in Status],
+    })
+
+
+@require_GET
+@staff_required
+def plan_chart(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """One plan's Gantt chart; its leaders may drag dates and progress, others only look."""
+    plan = _plan(request, plan_id)
+    data = gantt_data(plan, request.user, timezone.localdate())
+    editable = policy.may_steer(request.user, plan.owner_unit)
+    return render(request, "plans/chart.html", {
+        "plan": plan, "data": data, "editable": editable,
+        "config": {"editable": editable, "api": reverse("api:list_plans").rsplit("/", 1)[0],
+                   "statuses": {s.value: str(s.label) for s in Status}},
+        "statuses": [(s.value, s.label) for s in Status],
+    })
+
+
+@require_GET
+@staff_required
+def plan_table(request: HttpRequest, plan_id: int) -> HttpResponse:
+    """The plan as a printable table: one row per task, phase by phase."""
+    plan = _plan(request, plan_id)
+    data = gantt_data(plan, request.user, timezone.localdate())
+    phases = {p["id"]: p for p in data["phases"]}
+    return render(request, "plans/table.html", {"plan": plan, "data": data, "phases": phases})
+
+
+@require_GET
+@staff_required
+def task_list(request: HttpRequest) -> HttpResponse:
+    """The user's queue: tasks of their units and their own, soonest due first."""
+    mine = request.GET.get("mine") == "1"
+    status = request.GET.get("status", "")
+    filters = TaskFilters(status=status if status in Status.values else "")
+    rows = filtered_tasks(request.user, filters, timezone.localdate())
+    if mine:
+        rows = rows.filter(person_in_charge=request.user)
+    return render(request, "plans/tasks.html", {
+        "tasks": rows[:200], "count": rows.count(), "status": filters.status, "mine": mine,
+        "statuses": [(s.value, s.label) for s in Status]})
+
+
+def task_links(reader: Any, ids: list[int]) -> dict[int, str]:
+    """Where a notice about a task leads: its plan's chart, or the task queue."""
+    rows = Task.objects.visible_to(reader).filter(pk__in=ids).values_list("pk", "plan_id")
+    return {pk: (reverse("plans:chart", args=[plan]) + f"#task-{pk}" if plan
+                 else reverse("plans:tasks")) for pk, plan in rows}
