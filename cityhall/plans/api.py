@@ -32,7 +32,7 @@ from cityhall.plans import services
 from cityhall.plans.errors import PlanCode
 from cityhall.plans.gantt import gantt_data
 from cityhall.plans.models import Plan, Task
-from cityhall.plans.status import Status
+from cityhall.plans.status import Status as TaskStatus
 
 router = Router(tags=["plans"])
 
@@ -76,7 +76,7 @@ class GanttTaskOut(Schema):
     end: dt.date
     progress: float = Field(description="Percent; a parent's is its children's weighted mean.")
     status: str = Field(description="Derived from the dates and today: "
-                                    + ", ".join(Status.values) + ".")
+                                    + ", ".join(TaskStatus.values) + ".")
     status_label: str
     lead_unit: str
     person_in_charge: str
