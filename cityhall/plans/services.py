@@ -293,7 +293,7 @@ def reschedule_task(*, actor: audit.Actor, task: Task, start: dt.date, due: dt.d
 
 
 def request_extension(*, actor: audit.Actor, task: Task, new_due: dt.date,
-                      reason: str) -> ExtensionRequest:
+                      reason: str, now: dt.datetime | None = None) -> ExtensionRequest:
     """Ask the plan's owner to move the due date; one request waits at a time."""
     if isinstance(actor, User) and not policy.may_report(actor, task):
         raise PlanError(Common.NOT_ALLOWED, _("Only the task's unit asks to extend it."))
@@ -312,7 +312,7 @@ def request_extension(*, actor: audit.Actor, task: Task, new_due: dt.date,
                             _("A request to extend this task is already waiting."))
         asked = ExtensionRequest.objects.create(
             task=task, asked_due=new_due, previous_due=task.due, reason=reason.strip()[:4000],
-            asked_by=_user(actor))
+            asked_by=_user(actor), asked_at=now or timezone.now())
         audit.record(actor=actor, action=PlanAudit.EXTENSION_REQUEST, obj=task,
                      unit=task.owner_unit,
                      changes={"due": [task.due.isoformat(), new_due.isoformat()]})

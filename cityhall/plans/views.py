@@ -39,7 +39,7 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     for plan_id, status in rows:
         counts[plan_id][status] += 1
     return render(request, "plans/list.html", {
-        "plans": [(p, counts[p.pk]) for p in plans],
+        "plans": [(p, [counts[p.pk][s.value] for s in Status]) for p in plans],
         "statuses": [(s.value, s.label) for s in Status],
     })
 
