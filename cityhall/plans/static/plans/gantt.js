@@ -31,21 +31,26 @@
     var config = JSON.parse(document.getElementById("gantt-config").textContent);
     var errorBox = document.querySelector(".gantt-error");
     var byId = {};
-    var rows = data.phases.map(function (phase) {
-      return {
-        id: "phase-" + phase.id, name: "◆ " + phase.name, start: phase.deadline,
-        end: phase.deadline, progress: 0, custom_class: "milestone", _phase: true,
-      };
-    });
-    data.tasks.forEach(function (task) {
+    // Rows phase by phase, each phase's tasks followed by its deadline as a milestone (as a
+    // planner reads a plan); tasks of no phase last.
+    var rows = [];
+    function taskRow(task) {
       byId[task.id] = task;
-      rows.push({
+      return {
         id: String(task.id), name: task.title, start: task.start, end: task.end,
         progress: task.progress,
         dependencies: task.dependencies.map(function (d) { return String(d.id); }).join(","),
         custom_class: "s-" + task.status + (task.critical ? "--critical" : ""),
+      };
+    }
+    data.phases.forEach(function (phase) {
+      data.tasks.forEach(function (task) { if (task.phase === phase.id) rows.push(taskRow(task)); });
+      rows.push({
+        id: "phase-" + phase.id, name: "◆ " + phase.name, start: phase.deadline,
+        end: phase.deadline, progress: 0, custom_class: "milestone",
       });
     });
+    data.tasks.forEach(function (task) { if (!byId[task.id]) rows.push(taskRow(task)); });
 
     function fail(message) {
       errorBox.textContent = message;
@@ -66,6 +71,26 @@
       });
     }
 
+    var pending = {};
+
+    function flushDates() {
+      Object.keys(pending).forEach(function (key) {
+        var change = pending[key], task = byId[key];
+        delete pending[key];
+        if (change.start === task.start && change.end === task.end) return;
+        send("PUT", "/tasks/" + task.id + "/schedule", { start: change.start, end: change.end })
+          .then(function (answer) {
+            task.start = answer.start; task.end = answer.due; errorBox.hidden = true;
+          })
+          .catch(function (err) {
+            fail(err.message);
+            chart.update_task(change.row.id, { start: task.start, end: task.end });
+          });
+      });
+    }
+    document.addEventListener("mouseup", flushDates);
+    document.addEventListener("touchend", flushDates);
+
     var chart = new window.Gantt(holder, rows, {
       view_mode: "Week",
       language: document.documentElement.lang || "vi",
@@ -76,7 +101,8 @@
       bar_height: 20,
       padding: 14,
       today_button: false,
-      scroll_to: "today",
+      scroll_to: "start",
+      infinite_padding: false,
       popup: function (ctx) {
         var task = byId[ctx.task.id];
         if (!task) {
@@ -93,17 +119,10 @@
           (task.critical ? "<br><strong>" + escape(holder.dataset.critical || "critical") +
             "</strong>" : ""));
       },
+      // frappe-gantt reports every snap of a drag; the last one is saved when the mouse
+      // button is released (flushDates), so one drag is one change and one audit entry.
       on_date_change: function (row, begin, end) {
-        var task = byId[row.id];
-        if (!task) { chart.refresh(rows); return; }
-        send("PUT", "/tasks/" + task.id + "/schedule", { start: day(begin), end: day(end) })
-          .then(function (answer) {
-            task.start = answer.start; task.end = answer.due; errorBox.hidden = true;
-          })
-          .catch(function (err) {
-            fail(err.message);
-            chart.update_task(row.id, { start: task.start, end: task.end });
-          });
+        if (byId[row.id]) pending[row.id] = { row: row, start: day(begin), end: day(end) };
       },
       on_progress_change: function (row, progress) {
         var task = byId[row.id];
