@@ -39,6 +39,7 @@ from cityhall.accounts.demo import DEMO_PASSWORD, demo_logins  # noqa: E402
 from cityhall.dossiers.models import Dossier  # noqa: E402
 from cityhall.notifications import caps  # noqa: E402
 from cityhall.notifications.models import ContactPoint  # noqa: E402
+from cityhall.plans.models import Plan  # noqa: E402
 from cityhall.reports.models import Report, ReportPhoto  # noqa: E402
 
 logging.getLogger("httpx").setLevel(logging.WARNING)  # the table says it all
@@ -59,7 +60,7 @@ SKIP_WITH_ARGUMENTS = {
 #: as it is unless it is here (Open311 answers 400 without a format). {names} come from the run:
 #: demo_report (a public demo report), unit (its unit), category (where the smoke test files),
 #: filed, token, photo (a report filed through the web form with a photo, its follow token and
-#: the photo), open311_token and open311_report (a request queued through Open311 and the
+#: the photo), plan (the demo plan), open311_token and open311_report (a request queued through Open311 and the
 #: report the worker filed from it).
 SAMPLES: dict[str, tuple[str, ...]] = {
     "/units/<code>/": ("/units/{unit}/",),
@@ -87,6 +88,8 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "/dossiers/<code>/forms/01.html": ("/dossiers/{dossier}/forms/01.html",),
     "/dossiers/<code>/forms/01.pdf": ("/dossiers/{dossier}/forms/01.pdf",),
     "/thu-tuc/<code>/nop-truc-tuyen/": ("/thu-tuc/1.001193.000.00.00.H29/nop-truc-tuyen/",),
+    "/ke-hoach/<plan_id>/": ("/ke-hoach/{plan}/",),
+    "/ke-hoach/<plan_id>/bang/": ("/ke-hoach/{plan}/bang/",),
 }
 
 #: The category the smoke test files its reports in (a resident's, with no required field).
@@ -332,7 +335,11 @@ def sample_values(anonymous: Visitor, open311_key: str) -> dict[str, str]:
     dossier = Dossier.objects.order_by("pk").values_list("code", flat=True).first()
     if dossier is None:
         raise Failed("no demo dossier: did load_demo_dossiers run?")
-    return {"demo_report": demo.code, "dossier": dossier, "unit": demo.unit.code,
+    plan = Plan.objects.order_by("pk").values_list("pk", flat=True).first()
+    if plan is None:
+        raise Failed("no demo plan: did load_demo_plans run?")
+    return {"demo_report": demo.code, "dossier": dossier, "plan": str(plan),
+            "unit": demo.unit.code,
             "category": FILING_CATEGORY,
             "filed": filed, "token": token, "photo": str(photo_id),
             "open311_token": open311_token, "open311_report": open311_report,

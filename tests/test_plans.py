@@ -288,8 +288,8 @@ def test_post_tasks_assigns_now_once_per_idempotency_key(people: Personas) -> No
 
 
 @pytest.mark.parametrize(("body", "status", "code"), [
-    ({"title": "X", "unit": "nope", "working_days": 3}, 400, "unknown_assignee"),
-    ({"title": "X", "working_days": 3}, 400, "unknown_assignee"),
+    ({"title": "X", "unit": "nope", "working_days": 3}, 400, "unknown_task_assignee"),
+    ({"title": "X", "working_days": 3}, 400, "unknown_task_assignee"),
     ({"title": "X", "unit": "26734", "working_days": 0}, 422, "invalid"),
     ({"title": " ", "unit": "26734", "working_days": 3}, 422, "invalid"),
     ({"title": "X", "unit": "26734", "working_days": 3, "extra": 1}, 422, "invalid"),

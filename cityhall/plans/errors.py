@@ -14,8 +14,8 @@ class PlanCode(ErrorCode):
     DEPENDENCY_ACROSS_PLANS = "dependency_across_plans", 400
     INVALID_DATES = "invalid_task_dates", 400
     INVALID_PROGRESS = "invalid_progress", 400
-    INVALID_DEADLINE = "invalid_deadline", 400
-    UNKNOWN_ASSIGNEE = "unknown_assignee", 400
+    INVALID_DEADLINE = "invalid_working_days", 400
+    UNKNOWN_ASSIGNEE = "unknown_task_assignee", 400
     EXTENSION_PENDING = "extension_pending", 409
     TASK_CLOSED = "task_closed", 409
 

@@ -12,18 +12,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from django.db import models
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Status(models.TextChoices):
     """What a task's dates, its progress and today say about it."""
 
-    NOT_STARTED = "not_started", _("not started")
-    IN_PROGRESS = "in_progress", _("in progress")
-    DONE_ON_TIME = "done_on_time", _("done on time")
-    DONE_LATE = "done_late", _("done late")
-    OVERDUE = "overdue", _("overdue")
-    CANCELLED = "cancelled", _("cancelled")
+    NOT_STARTED = "not_started", pgettext_lazy("task status", "not started")
+    IN_PROGRESS = "in_progress", pgettext_lazy("task status", "in progress")
+    DONE_ON_TIME = "done_on_time", pgettext_lazy("task status", "done on time")
+    DONE_LATE = "done_late", pgettext_lazy("task status", "done late")
+    OVERDUE = "overdue", pgettext_lazy("task status", "overdue")
+    CANCELLED = "cancelled", pgettext_lazy("task status", "cancelled")
 
 
 #: Statuses of work that is over (done or cancelled).

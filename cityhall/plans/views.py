@@ -9,6 +9,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
 from cityhall.accounts.web import staff_required
@@ -54,7 +55,8 @@ def plan_chart(request: HttpRequest, plan_id: int) -> HttpResponse:
     return render(request, "plans/chart.html", {
         "plan": plan, "data": data, "editable": editable,
         "config": {"editable": editable, "api": reverse("api:list_plans").rsplit("/", 1)[0],
-                   "statuses": {s.value: str(s.label) for s in Status}},
+                   "statuses": {s.value: str(s.label) for s in Status},
+                   "critical": _("on the critical path")},
         "statuses": [(s.value, s.label) for s in Status],
     })
 

@@ -116,7 +116,7 @@
           ? " · " + escape(task.person_in_charge) : ""));
         ctx.set_details(escape(task.start) + " → " + escape(task.end) + "<br>" +
           escape(config.statuses[task.status]) + " · " + Math.round(task.progress) + " %" +
-          (task.critical ? "<br><strong>" + escape(holder.dataset.critical || "critical") +
+          (task.critical ? "<br><strong>" + escape(config.critical) +
             "</strong>" : ""));
       },
       // frappe-gantt reports every snap of a drag; the last one is saved when the mouse
