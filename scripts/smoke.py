@@ -60,8 +60,8 @@ SKIP_WITH_ARGUMENTS = {
 #: as it is unless it is here (Open311 answers 400 without a format). {names} come from the run:
 #: demo_report (a public demo report), unit (its unit), category (where the smoke test files),
 #: filed, token, photo (a report filed through the web form with a photo, its follow token and
-#: the photo), plan (the demo plan), open311_token and open311_report (a request queued through Open311 and the
-#: report the worker filed from it).
+#: the photo), plan (the demo plan), open311_token and open311_report (a request queued
+#: through Open311 and the report the worker filed from it).
 SAMPLES: dict[str, tuple[str, ...]] = {
     "/units/<code>/": ("/units/{unit}/",),
     "/reports/<code>/": ("/reports/{demo_report}/", "/reports/{filed}/?t={token}"),

@@ -19,6 +19,7 @@ from cityhall.core.models import AuditEntry
 from cityhall.notifications.models import Notification
 from cityhall.orgunits.models import Unit
 from cityhall.plans import services
+from cityhall.plans.api import GanttOut
 from cityhall.plans.errors import PlanCode, PlanError
 from cityhall.plans.models import Decision, Dependency, Plan, Task
 from cityhall.plans.schedule import deadline_after
@@ -221,6 +222,7 @@ def test_plans_are_scoped_by_unit(world: World) -> None:
 def test_the_gantt_data_has_dependencies_statuses_and_the_critical_path(world: World) -> None:
     p = world.people
     body = api(p.city_leader).get(f"/api/v1/plans/{world.plan.pk}/gantt").json()
+    assert GanttOut.model_validate(body).model_dump(mode="json") == body  # as documented
     tasks = {t["title"]: t for t in body["tasks"]}
     assert tasks["Hợp nhất cổng dịch vụ công"]["dependencies"] == [
         {"id": world.survey.pk, "lag": 2}]

@@ -11,7 +11,7 @@ from typing import Any
 
 from cityhall.plans.models import Dependency, Plan, Task
 from cityhall.plans.schedule import plan_schedule
-from cityhall.plans.status import Node, rolled_up, task_status
+from cityhall.plans.status import Node, Status, rolled_up, task_status
 from cityhall.workflow.calendar_data import current_calendar
 
 
@@ -40,6 +40,7 @@ def gantt_data(plan: Plan, user: Any, today: dt.date) -> dict[str, Any]:
     for pred, succ, lag in links:
         if pred in visible:
             before.setdefault(succ, []).append({"id": pred, "lag": lag})
+    labels = {status: str(status.label) for status in Status}
     tasks = []
     for r in rows:
         if r["id"] not in visible:
@@ -49,7 +50,7 @@ def gantt_data(plan: Plan, user: Any, today: dt.date) -> dict[str, Any]:
         tasks.append({
             "id": r["id"], "title": r["title"], "start": r["start"], "end": r["due"],
             "progress": round(progress[r["id"]], 1), "status": status.value,
-            "status_label": str(status.label), "lead_unit": r["lead_unit__name"],
+            "status_label": labels[status], "lead_unit": r["lead_unit__name"],
             "person_in_charge": (r["person_in_charge__full_name"]
                                  or r["person_in_charge__username"] or ""),
             "parent": r["parent_id"], "phase": r["phase_id"], "done_on": r["done_on"],
