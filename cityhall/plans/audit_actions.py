@@ -9,6 +9,9 @@ class PlanAudit(AuditAction):
     """Plans, tasks, progress and extensions."""
 
     PLAN_CREATE = "plans.plan_create"
+    PLAN_IMPORT = "plans.plan_import"
+    PLAN_IMPORT_REFUSED = "plans.plan_import_refused"
+    TASK_CANCEL = "plans.task_cancel"
     TASK_CREATE = "plans.task_create"
     TASK_ASSIGN = "plans.task_assign"
     TASK_RESCHEDULE = "plans.task_reschedule"

@@ -36,6 +36,7 @@ from cityhall.plans.models import (
     Task,
 )
 from cityhall.plans.schedule import deadline_after
+from cityhall.plans.workbook import PlanSheet, WorkbookError
 from cityhall.workflow.calendar_data import current_calendar
 
 #: How many working days before its due date a task's assignee is reminded.
@@ -276,6 +277,20 @@ def report_progress(*, actor: audit.Actor, task: Task, percent: int, note: str =
     return report
 
 
+def cancel_task(*, actor: audit.Actor, task: Task, reason: str) -> Task:
+    """Cancel a task (it stays on the chart, greyed, and out of the roll-up and the path)."""
+    _refuse_unless_steering(actor, task.owner_unit)
+    if not reason.strip():
+        raise PlanError(Common.REASON_REQUIRED, {"reason": _("Say why.")})
+    _refuse_closed(task)
+    with transaction.atomic():
+        task.cancelled = True
+        task.save(update_fields=["cancelled"])
+        audit.record(actor=actor, action=PlanAudit.TASK_CANCEL, obj=task, unit=task.owner_unit,
+                     changes={"reason": reason.strip()[:500]})
+    return task
+
+
 def reschedule_task(*, actor: audit.Actor, task: Task, start: dt.date, due: dt.date) -> Task:
     """Move a task's dates (a drag on the chart); for the leaders of its owning unit."""
     _refuse_unless_steering(actor, task.owner_unit)
@@ -383,3 +398,64 @@ def send_reminders(*, limit: int, today: dt.date | None = None) -> Reminded:
             sent += 1
     return Reminded(sent=sent)
 
+
+
+def refuse_import(*, actor: audit.Actor, source: str, problems: Sequence[str]) -> None:
+    """Record a refused plan import (nothing else is written)."""
+    with transaction.atomic():
+        audit.record(actor=actor, action=PlanAudit.PLAN_IMPORT_REFUSED,
+                     changes={"source": source[:200], "problems": len(problems),
+                              "first": problems[0][:300] if problems else ""})
+
+
+def import_plan(*, actor: audit.Actor, sheet: PlanSheet, source: str = "") -> Plan:
+    """Create a plan from a checked workbook: all its tasks, links and progress, or nothing.
+
+    Units are named by code (open units only), people by user name; a name that matches
+    nothing refuses the whole file with every such problem listed (WorkbookError).
+    """
+    codes = {sheet.owner_unit} | {t.lead_unit for t in sheet.tasks} | {
+        c for t in sheet.tasks for c in t.coordinating_units}
+    units = {u.code: u for u in Unit.objects.active_on().filter(code__in=codes)}
+    names = {t.person_in_charge for t in sheet.tasks if t.person_in_charge}
+    people = {u.username: u for u in User.objects.filter(username__in=names, is_active=True)}
+    problems = [f"unknown unit code {code!r}" for code in sorted(codes - set(units))]
+    problems += [f"unknown person {name!r}" for name in sorted(names - set(people))]
+    if problems:
+        raise WorkbookError(problems)
+    today = timezone.localdate()
+    with transaction.atomic():
+        plan = create_plan(
+            actor=actor, title=sheet.title, owner_unit=units[sheet.owner_unit],
+            document_number=sheet.document_number, document_date=sheet.document_date,
+            fields=sheet.fields,
+            phases=list(dict.fromkeys(PhaseIn(t.phase, t.phase_deadline) for t in sheet.tasks
+                                      if t.phase and t.phase_deadline)))
+        phases = {p.name: p for p in plan.phases.all()}
+        made: dict[str, Task] = {}
+        for row in sheet.tasks:
+            made[row.key] = create_task(
+                actor=actor, plan=plan, title=row.title, description=row.description,
+                lead_unit=units[row.lead_unit], start=row.start, due=row.due,
+                phase=phases.get(row.phase), weight=row.weight,
+                coordinating_units=[units[c] for c in row.coordinating_units],
+                person_in_charge=people.get(row.person_in_charge))
+        for row in sheet.tasks:
+            task = made[row.key]
+            if row.parent:
+                task.parent = made[row.parent]
+                task.save(update_fields=["parent"])
+            for key, lag in row.depends_on:
+                add_dependency(actor=actor, predecessor=made[key], successor=task, lag=lag)
+            if row.progress:
+                day = row.done_on or today
+                report_progress(actor=actor, task=task, percent=row.progress,
+                                note=_("Imported from %(file)s.") % {"file": source or "XLSX"},
+                                now=dt.datetime.combine(day, dt.time(12),
+                                                        tzinfo=timezone.get_current_timezone()))
+            if row.cancelled:
+                cancel_task(actor=actor, task=task, reason=source or "XLSX")
+        audit.record(actor=actor, action=PlanAudit.PLAN_IMPORT, obj=plan,
+                     unit=plan.owner_unit,
+                     changes={"source": source[:200], "tasks": len(made)})
+    return plan
