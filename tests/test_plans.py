@@ -342,3 +342,39 @@ def test_a_ward_officer_made_later_sees_a_task_given_to_the_ward(people: Persona
     services.assign_now(actor=people.leader, title="Kiểm tra", working_days=4, unit=people.ward)
     newcomer = make_staff("p.new", people.ward, Role.OFFICER)
     assert api(newcomer).get("/api/v1/tasks").json()["count"] == 1
+
+
+# -- scorecards -----------------------------------------------------------------
+
+def test_scorecards_tally_and_rank_a_month_in_working_days() -> None:
+    from cityhall.plans.scorecards import tally
+    from cityhall.workflow.calendar_data import build_calendar
+
+    cal = build_calendar(years=range(2025, 2027), exceptions=[], language="vi")
+    rows = [
+        ("A", "Ward A", D(2025, 6, 13), D(2025, 6, 12)),   # on time
+        ("A", "Ward A", D(2025, 6, 13), D(2025, 6, 17)),   # Fri due, Tue done: 2 days late
+        ("B", "Ward B", D(2025, 6, 20), D(2025, 6, 20)),   # on time
+        ("C", "Ward C", D(2025, 6, 27), None),             # open; today 1 July: 2 days late
+        ("C", "Ward C", D(2025, 6, 30), None),             # due today-1: 1 day late
+    ]
+    cards = {c.key: c for c in tally(rows, cal, today=D(2025, 7, 1))}
+    assert [(c.rank, c.key) for c in sorted(cards.values(), key=lambda c: c.rank)] == [
+        (1, "B"), (2, "A"), (3, "C")]
+    assert (cards["A"].done_on_time, cards["A"].done_late, cards["A"].average_delay) == (1, 1, 2.0)
+    assert (cards["C"].overdue_now, cards["C"].average_delay, cards["C"].share_met) == (2, 1.5, 0.0)
+    assert cards["B"].average_delay is None
+
+
+def test_scorecards_api_is_scoped_and_checks_the_period(world: World) -> None:
+    services.report_progress(actor=world.people.officer, task=world.survey, percent=100)
+    body = api(world.people.city_leader).get("/api/v1/scorecards?period=2026-10&kind=unit").json()
+    # Neither met its commitment; the department has one overdue now, so the ward ranks first.
+    assert [(c["rank"], c["key"], c["overdue_now"]) for c in body["items"]] == [
+        (1, world.people.ward.code, 0), (2, "79-SNV", 1)]
+    mine = api(world.people.officer).get("/api/v1/scorecards?period=2026-10&kind=person").json()
+    assert [(c["key"], c["done_late"]) for c in mine["items"]] == [("p.officer", 1)]
+    assert api(world.people.outsider).get(
+        "/api/v1/scorecards?period=2026-10").json()["items"] == []
+    assert api(world.people.city_leader).get(
+        "/api/v1/scorecards?period=2026-13").status_code == 422

@@ -34,7 +34,9 @@ from cityhall.plans import services
 from cityhall.plans.errors import PlanCode
 from cityhall.plans.gantt import gantt_data
 from cityhall.plans.models import Plan, Task
+from cityhall.plans.scorecards import scorecards
 from cityhall.plans.status import Status as TaskStatus
+from cityhall.workflow.calendar_data import current_calendar
 
 router = Router(tags=["plans"])
 
@@ -198,6 +200,41 @@ def plan_gantt(request: HttpRequest, plan_id: DbId) -> HttpResponse:
     # longer than computing them (docs/performance.md); tests hold the body to GanttOut.
     return HttpResponse(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False),
                         content_type="application/json")
+
+
+class ScorecardOut(Schema):
+    rank: int
+    key: str = Field(description="The unit's code, or the person's user name.")
+    name: str
+    due: int = Field(description="Tasks due in the month (cancelled ones do not count).")
+    done_on_time: int
+    done_late: int
+    overdue_now: int
+    average_delay: float | None = Field(
+        description="Working days late, on average over the tasks done late or overdue.")
+    share_met: float = Field(description="Share of the tasks due done on time, 0 to 1.")
+
+
+class ScorecardsOut(Schema):
+    period: str
+    kind: str
+    items: list[ScorecardOut]
+
+
+@router.get("/scorecards", response={200: ScorecardsOut, **ERRORS}, auth=AUTH)
+def list_scorecards(request: HttpRequest,
+                    period: str = Query(..., pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+                                        description="The month, YYYY-MM."),
+                    kind: Literal["unit", "person"] = "unit") -> dict[str, Any]:
+    """Per lead unit or person in charge, the tasks due in the month the caller may see:
+    done on time, done late, overdue now, average delay, share met; ranked, best first."""
+    cards = scorecards(auth_user(request), kind=kind, period=period,
+                       calendar=current_calendar(), today=timezone.localdate())
+    return {"period": period, "kind": kind, "items": [
+        {"rank": c.rank, "key": c.key, "name": c.name or c.key, "due": c.due,
+         "done_on_time": c.done_on_time, "done_late": c.done_late,
+         "overdue_now": c.overdue_now, "average_delay": c.average_delay,
+         "share_met": round(c.share_met, 3)} for c in cards]}
 
 
 class TaskFilters(Schema):
