@@ -20,6 +20,7 @@ import statistics
 import sys
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlparse
 
@@ -80,7 +81,7 @@ def bench_critical_path(sizes: list[int], repeat: int) -> None:
     for n in sizes:
         acts = [Activity(i, rng.randrange(0, 200), rng.randrange(1, 40)) for i in range(n)]
         links = [Link(b, a, lag) for b, a, lag in random_dag(n, n * 3 // 2, rng)]
-        median, worst = timed(lambda acts=acts, links=links: critical_path(acts, links), repeat)
+        median, worst = timed(partial(critical_path, acts, links), repeat)
         print(f"  {n:>6,} tasks, {len(links):>6,} links: {median:7.1f} ms / {worst:7.1f} ms"
               f"  ({median * 1000 / (n + len(links)):.2f} µs per task or link)")
 
@@ -165,7 +166,7 @@ def main() -> None:
                                                               execute(sql, *rest))[1]):
             response = client.get(url)
         assert response.status_code == 200, response.status_code
-        median, worst = timed(lambda url=url: client.get(url), args.repeat)
+        median, worst = timed(partial(client.get, url), args.repeat)
         print(f"{label}: {median:.0f} ms / {worst:.0f} ms, {len(response.content) / 1e6:.2f} MB,"
               f" {len(queries)} queries")
     if not args.no_browser:

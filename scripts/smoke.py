@@ -39,7 +39,7 @@ from cityhall.accounts.demo import DEMO_PASSWORD, demo_logins  # noqa: E402
 from cityhall.dossiers.models import Dossier  # noqa: E402
 from cityhall.notifications import caps  # noqa: E402
 from cityhall.notifications.models import ContactPoint  # noqa: E402
-from cityhall.plans.models import Plan  # noqa: E402
+from cityhall.plans.models import Plan as PlanModel  # noqa: E402
 from cityhall.reports.models import Report, ReportPhoto  # noqa: E402
 
 logging.getLogger("httpx").setLevel(logging.WARNING)  # the table says it all
@@ -335,7 +335,7 @@ def sample_values(anonymous: Visitor, open311_key: str) -> dict[str, str]:
     dossier = Dossier.objects.order_by("pk").values_list("code", flat=True).first()
     if dossier is None:
         raise Failed("no demo dossier: did load_demo_dossiers run?")
-    plan = Plan.objects.order_by("pk").values_list("pk", flat=True).first()
+    plan = PlanModel.objects.order_by("pk").values_list("pk", flat=True).first()
     if plan is None:
         raise Failed("no demo plan: did load_demo_plans run?")
     return {"demo_report": demo.code, "dossier": dossier, "plan": str(plan),

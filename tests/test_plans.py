@@ -122,7 +122,8 @@ def test_an_outsider_cannot_report_progress(world: World) -> None:
 
 def test_an_extension_is_asked_once_at_a_time_and_decided_by_the_plan_owner(world: World) -> None:
     p = world.people
-    asked = services.request_extension(actor=p.officer, task=world.survey, new_due=D(2026, 12, 15), reason="Chờ vốn")
+    asked = services.request_extension(actor=p.officer, task=world.survey,
+                                       new_due=D(2026, 12, 15), reason="Chờ vốn")
     with pytest.raises(PlanError) as caught:
         services.request_extension(actor=p.officer, task=world.survey, new_due=D(2026, 12, 20),
                                    reason="again")

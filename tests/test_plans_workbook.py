@@ -39,11 +39,11 @@ def test_the_xlsx_round_trip_gives_back_the_same_plan(demo: Plan, tmp_path: Path
         Dependency.objects.filter(successor__plan=demo).count()
     done = {t.title: t.done_on for t in Task.objects.filter(plan=demo)}
     assert {t.title: t.done_on for t in Task.objects.filter(plan=copy)} == done
-    assert AuditEntry.objects.filter(action="plans.plan_import").get().actor_user.username \
-        == "city.leader"
+    importer = AuditEntry.objects.filter(action="plans.plan_import").get().actor_user
+    assert importer is not None and importer.username == "city.leader"
 
 
-def _rewrite(content: bytes, path: Path, edit: dict[tuple[int, str], object]) -> None:
+def _rewrite(content: bytes, path: Path, edit: dict[tuple[int, str], str | int]) -> None:
     book = load_workbook(io.BytesIO(content))
     sheet = book["tasks"]
     header = [c.value for c in sheet[1]]

@@ -34,6 +34,7 @@ from cityhall.plans import services
 from cityhall.plans.errors import PlanCode
 from cityhall.plans.gantt import gantt_data
 from cityhall.plans.models import Plan, Task
+from cityhall.plans.queries import status_expression
 from cityhall.plans.scorecards import scorecards
 from cityhall.plans.status import Status as TaskStatus
 from cityhall.workflow.calendar_data import current_calendar
@@ -238,18 +239,19 @@ def list_scorecards(request: HttpRequest,
 
 
 class TaskFilters(Schema):
-    unit: Annotated[str, text(32)] = Field("", description="Lead unit's code.")
-    person: Annotated[str, text(150)] = Field("", description="Person in charge (user name).")
+    unit: Annotated[str, text(32)] = Field(default="", description="Lead unit's code.")
+    person: Annotated[str, text(150)] = Field(default="",
+                                              description="Person in charge (user name).")
     status: Literal["", "not_started", "in_progress", "done_on_time", "done_late", "overdue",
                     "cancelled"] = ""
-    due_before: dt.date | None = Field(None, description="Due on or before this day.")
-    due_after: dt.date | None = Field(None, description="Due on or after this day.")
+    due_before: dt.date | None = Field(default=None, description="Due on or before this day.")
+    due_after: dt.date | None = Field(default=None, description="Due on or after this day.")
     plan: DbId | None = None
 
 
 def filtered_tasks(user: Any, filters: TaskFilters, today: dt.date) -> QuerySet[Task]:
     """The tasks the user may see, narrowed by the filters, each with its derived status."""
-    rows = Task.objects.visible_to(user).with_status(today)
+    rows = Task.objects.visible_to(user).annotate(status=status_expression(today))
     if filters.unit:
         rows = rows.filter(lead_unit__code=filters.unit, lead_unit__valid_to__isnull=True)
     if filters.person:

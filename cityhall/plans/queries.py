@@ -54,10 +54,6 @@ class TaskQuerySet(models.QuerySet["Task"]):
         """Each task with its derived `status` on `today`, computed by the database."""
         return self.annotate(status=status_expression(today))
 
-    def in_status(self, status: str, today: dt.date) -> Self:
-        """Tasks in a derived status on `today`."""
-        return self.with_status(today).filter(status=status)
-
     def open(self) -> Self:
         """Tasks neither done nor cancelled."""
         return self.filter(done_on__isnull=True, cancelled=False)

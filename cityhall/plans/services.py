@@ -95,7 +95,7 @@ def create_plan(
     return plan
 
 
-def _refuse_cycle(plan_id: int | None, extra: Link) -> None:
+def _refuse_cycle(plan_id: int, extra: Link) -> None:
     """Refuse a link that would close a circle among the plan's tasks."""
     links = [Link(before=b, after=a) for b, a in Dependency.objects.filter(
         successor__plan_id=plan_id).values_list("predecessor_id", "successor_id")]
@@ -112,7 +112,7 @@ def _refuse_cycle(plan_id: int | None, extra: Link) -> None:
 def add_dependency(*, actor: audit.Actor, predecessor: Task, successor: Task,
                    lag: int = 0) -> Dependency:
     """Make `successor` start `lag` working days after `predecessor` finishes."""
-    if predecessor.plan_id is None or predecessor.plan_id != successor.plan_id:
+    if successor.plan_id is None or predecessor.plan_id != successor.plan_id:
         raise PlanError(PlanCode.DEPENDENCY_ACROSS_PLANS,
                         _("A dependency links two tasks of the same plan."))
     _refuse_unless_steering(actor, successor.owner_unit)

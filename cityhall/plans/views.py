@@ -17,6 +17,7 @@ from cityhall.plans import policy
 from cityhall.plans.api import TaskFilters, filtered_tasks
 from cityhall.plans.gantt import gantt_data
 from cityhall.plans.models import Plan, Task
+from cityhall.plans.queries import status_expression
 from cityhall.plans.status import Status
 
 
@@ -35,8 +36,8 @@ def plan_list(request: HttpRequest) -> HttpResponse:
     today = timezone.localdate()
     plans = list(Plan.objects.visible_to(request.user).select_related("owner_unit"))
     counts: dict[int, Counter[str]] = {p.pk: Counter() for p in plans}
-    rows = (Task.objects.visible_to(request.user).filter(plan__in=plans).with_status(today)
-            .values_list("plan_id", "status"))
+    rows = (Task.objects.visible_to(request.user).filter(plan__in=plans)
+            .annotate(status=status_expression(today)).values_list("plan_id", "status"))
     for plan_id, status in rows:
         counts[plan_id][status] += 1
     return render(request, "plans/list.html", {
@@ -77,10 +78,10 @@ def task_list(request: HttpRequest) -> HttpResponse:
     """The user's queue: tasks of their units and their own, soonest due first."""
     mine = request.GET.get("mine") == "1"
     status = request.GET.get("status", "")
-    filters = TaskFilters(status=status if status in Status.values else "")
+    filters = TaskFilters.model_validate({"status": status if status in Status.values else ""})
     rows = filtered_tasks(request.user, filters, timezone.localdate())
     if mine:
-        rows = rows.filter(person_in_charge=request.user)
+        rows = rows.filter(person_in_charge_id=request.user.pk)
     return render(request, "plans/tasks.html", {
         "tasks": rows[:200], "count": rows.count(), "status": filters.status, "mine": mine,
         "statuses": [(s.value, s.label) for s in Status]})

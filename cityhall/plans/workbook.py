@@ -180,9 +180,9 @@ def parse_rows(plan: dict[str, Any], rows: Iterable[tuple[int, dict[str, Any]]])
             problems.append(f"task {task.key}: parent {task.parent!r} is no row's key")
         problems += [f"task {task.key}: depends_on {k!r} is no row's key"
                      for k, _ in task.depends_on if k not in keys]
-    number = {t.key: n for n, t in enumerate(tasks)}
-    links = [Link(before=number[k], after=number[t.key]) for t in tasks
-             for k, _ in t.depends_on if k in number]
+    position = {t.key: n for n, t in enumerate(tasks)}
+    links = [Link(before=position[k], after=position[t.key]) for t in tasks
+             for k, _ in t.depends_on if k in position]
     try:
         topological_order(range(len(tasks)), links)
     except CycleError as cycle:
