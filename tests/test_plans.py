@@ -379,3 +379,52 @@ def test_scorecards_api_is_scoped_and_checks_the_period(world: World) -> None:
         "/api/v1/scorecards?period=2026-10").json()["items"] == []
     assert api(world.people.city_leader).get(
         "/api/v1/scorecards?period=2026-13").status_code == 422
+
+
+# -- calendar feeds -------------------------------------------------------------
+
+def test_a_feed_lists_the_deadlines_with_the_zone_and_renewing_revokes_it(world: World) -> None:
+    client = api(world.people.officer)
+    feeds = client.get("/api/v1/me/calendar-feeds").json()
+    assert [(f["kind"], f["unit"]) for f in feeds] == [("person", None),
+                                                      ("unit", world.people.ward.code)]
+    assert client.get("/api/v1/me/calendar-feeds").json() == feeds  # made once
+    own = feeds[0]["url"].removeprefix("http://testserver")
+    response = Client().get(own)  # no sign-in: the address is the secret
+    assert response["Content-Type"].startswith("text/calendar")
+    text = response.content.decode()
+    assert "BEGIN:VTIMEZONE\r\nTZID:Asia/Ho_Chi_Minh\r\n" in text
+    assert "TZOFFSETTO:+0700" in text
+    assert f"UID:task-{world.survey.pk}@cityhall" in text
+    assert "DTEND;TZID=Asia/Ho_Chi_Minh:20261030T170000" in text
+    assert "SUMMARY:Khảo sát hạ tầng" in text
+    assert "Tập huấn" not in text  # the department's, not this person's
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    renewed = client.post(f"/api/v1/me/calendar-feeds/{feeds[0]['id']}/renew").json()
+    assert renewed["url"] != feeds[0]["url"]
+    assert Client().get(own).status_code == 404
+    assert Client().get(renewed["url"].removeprefix("http://testserver")).status_code == 200
+    assert api(world.people.outsider).post(
+        f"/api/v1/me/calendar-feeds/{feeds[0]['id']}/renew").status_code == 404
+    assert Client().get("/calendar/1-forged.ics").status_code == 404
+
+
+def test_a_units_feed_stops_when_its_owner_leaves_the_unit(world: World) -> None:
+    from cityhall.accounts.services import end_membership
+
+    feeds = api(world.people.officer).get("/api/v1/me/calendar-feeds").json()
+    unit_feed = feeds[1]["url"].removeprefix("http://testserver")
+    assert "Khảo sát hạ tầng" in Client().get(unit_feed).content.decode()
+    membership = world.people.officer.memberships.get()
+    end_membership(actor=SYSTEM, membership=membership, on=D(2026, 1, 1))
+    assert Client().get(unit_feed).status_code == 404
+
+
+def test_ical_folding_never_splits_a_character() -> None:
+    from cityhall.plans.ical import escape, fold
+
+    line = "SUMMARY:" + escape("Số hóa hồ sơ; kết quả, giải quyết\nthủ tục") * 4
+    folded = fold(line)
+    assert all(len(part.encode()) <= 75 for part in folded.split("\r\n"))
+    assert folded.replace("\r\n ", "") == line
+    assert "\\;" in line and "\\," in line and "\\n" in line

@@ -32,8 +32,9 @@ from cityhall.core.errors import Common
 from cityhall.orgunits.models import Unit
 from cityhall.plans import services
 from cityhall.plans.errors import PlanCode
+from cityhall.plans.feeds import ensure_feeds, feed_url, renew_feed
 from cityhall.plans.gantt import gantt_data
-from cityhall.plans.models import Plan, Task
+from cityhall.plans.models import CalendarFeed, Plan, Task
 from cityhall.plans.queries import status_expression
 from cityhall.plans.scorecards import scorecards
 from cityhall.plans.status import Status as TaskStatus
@@ -236,6 +237,40 @@ def list_scorecards(request: HttpRequest,
          "done_on_time": c.done_on_time, "done_late": c.done_late,
          "overdue_now": c.overdue_now, "average_delay": c.average_delay,
          "share_met": round(c.share_met, 3)} for c in cards]}
+
+
+class FeedOut(Schema):
+    id: int
+    kind: Literal["person", "unit"]
+    unit: str | None = Field(description="The unit's code, for a unit's feed.")
+    unit_name: str | None
+    url: str = Field(description="The secret address to subscribe to; keep it private.")
+
+
+def _feed_out(request: HttpRequest, feed: CalendarFeed) -> dict[str, Any]:
+    return {"id": feed.pk, "kind": "unit" if feed.unit else "person",
+            "unit": feed.unit.code if feed.unit else None,
+            "unit_name": feed.unit.name if feed.unit else None,
+            "url": request.build_absolute_uri(feed_url(feed))}
+
+
+@router.get("/me/calendar-feeds", response={200: list[FeedOut], **ERRORS}, auth=AUTH)
+def my_calendar_feeds(request: HttpRequest) -> list[dict[str, Any]]:
+    """The caller's deadline feeds (iCalendar): their own tasks, and each unit they work in;
+    made on the first call."""
+    user = auth_user(request)
+    return [_feed_out(request, f) for f in ensure_feeds(actor=user, user=user)]
+
+
+@router.post("/me/calendar-feeds/{feed_id}/renew", response={200: FeedOut, **ERRORS},
+             auth=AUTH)
+def renew_calendar_feed(request: HttpRequest, feed_id: DbId) -> dict[str, Any]:
+    """A new secret address for one of the caller's feeds; the old one stops at once."""
+    user = auth_user(request)
+    feed = CalendarFeed.objects.select_related("unit").filter(pk=feed_id, owner=user).first()
+    if feed is None:
+        raise ApiError(Common.NOT_FOUND, _("No such calendar feed."))
+    return _feed_out(request, renew_feed(actor=user, feed=feed))
 
 
 class TaskFilters(Schema):

@@ -20,3 +20,5 @@ class PlanAudit(AuditAction):
     PROGRESS_REPORT = "plans.progress_report"
     EXTENSION_REQUEST = "plans.extension_request"
     EXTENSION_DECIDE = "plans.extension_decide"
+    FEED_CREATE = "plans.feed_create"
+    FEED_RENEW = "plans.feed_renew"

@@ -209,3 +209,31 @@ class ExtensionRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.task_id}: {self.previous_due} -> {self.asked_due} ({self.decision})"
+
+
+class CalendarFeed(models.Model):
+    """A secret address at which a calendar app reads one person's or one unit's deadlines.
+
+    The address carries an HMAC of the row and its `nonce` under the site's secret key, so
+    the table holds no usable secret; renewing the nonce revokes the old address.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="calendar_feeds")
+    # Null: the owner's own tasks (as person in charge); else the tasks a unit leads.
+    unit = models.ForeignKey("orgunits.Unit", on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="+")
+    nonce = models.CharField(max_length=32, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "unit"], name="calendar_feed_unique"),
+            models.UniqueConstraint(fields=["owner"], condition=Q(unit__isnull=True),
+                                    name="calendar_feed_one_personal"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}: {self.unit_id or 'own'}"

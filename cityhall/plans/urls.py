@@ -11,4 +11,5 @@ urlpatterns = [
     path("ke-hoach/<int:plan_id>/", views.plan_chart, name="chart"),
     path("ke-hoach/<int:plan_id>/bang/", views.plan_table, name="table"),
     path("nhiem-vu/", views.task_list, name="tasks"),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar"),
 ]

@@ -15,6 +15,7 @@ from django.views.decorators.http import require_GET
 from cityhall.accounts.web import staff_required
 from cityhall.plans import policy
 from cityhall.plans.api import TaskFilters, filtered_tasks
+from cityhall.plans.feeds import feed_for_token, feed_text
 from cityhall.plans.gantt import gantt_data
 from cityhall.plans.models import Plan, Task
 from cityhall.plans.queries import status_expression
@@ -85,6 +86,18 @@ def task_list(request: HttpRequest) -> HttpResponse:
     return render(request, "plans/tasks.html", {
         "tasks": rows[:200], "count": rows.count(), "status": filters.status, "mine": mine,
         "statuses": [(s.value, s.label) for s in Status]})
+
+
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """A person's or unit's deadlines as iCalendar, at a secret address (no sign-in)."""
+    feed = feed_for_token(token[:80])
+    text = feed_text(feed, base=f"{request.scheme}://{request.get_host()}") if feed else None
+    if text is None:
+        raise Http404
+    response = HttpResponse(text, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
 
 
 def task_links(reader: Any, ids: list[int]) -> dict[int, str]:
