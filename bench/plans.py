@@ -22,6 +22,7 @@ import time
 from collections.abc import Callable
 from functools import partial
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
@@ -36,7 +37,9 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}; "
+            f"load average {load}")
 
 
 def recreate(url: str) -> None:
@@ -169,8 +172,43 @@ def main() -> None:
         median, worst = timed(partial(client.get, url), args.repeat)
         print(f"{label}: {median:.0f} ms / {worst:.0f} ms, {len(response.content) / 1e6:.2f} MB,"
               f" {len(queries)} queries")
+    bench_scorecards(client, units, city, args.repeat)
     if not args.no_browser:
         bench_browser(client, page_url, args.repeat)
+    print("machine at the end:", machine())
+
+
+def bench_scorecards(client: Any, units: list[Any], city: Any, repeat: int) -> None:
+    """A year of tasks over every ward and department; one month's scorecards."""
+    from cityhall.plans.models import Task
+    from cityhall.plans.scorecards import scorecards
+    from cityhall.workflow.calendar_data import current_calendar
+
+    rng = random.Random(168)
+    rows = []
+    for day in range(365):
+        due = dt.date(2025, 1, 1) + dt.timedelta(days=day)
+        for _ in range(100):
+            late = rng.random()
+            rows.append(Task(owner_unit=city, lead_unit=rng.choice(units), title="t",
+                             start=due - dt.timedelta(days=20), due=due, progress=100,
+                             done_on=(due - dt.timedelta(days=1) if late < 0.7 else
+                                      due + dt.timedelta(days=rng.randrange(1, 20))
+                                      if late < 0.9 else None)))
+    Task.objects.bulk_create(rows, batch_size=5000)
+    calendar = current_calendar()
+    from cityhall.accounts.models import User
+
+    user = User.objects.get(username="city.leader")
+    median, worst = timed(partial(scorecards, user, kind="unit", period="2025-06",
+                                  calendar=calendar, today=dt.date(2026, 1, 15)), repeat)
+    count = len(scorecards(user, kind="unit", period="2025-06", calendar=calendar,
+                           today=dt.date(2026, 1, 15)))
+    print(f"scorecards, {len(rows):,} tasks due in 2025 over {len(units)} units, June 2025: "
+          f"{count} units ranked in {median:.0f} ms / {worst:.0f} ms")
+    median, worst = timed(partial(client.get, "/api/v1/scorecards?period=2025-06&kind=unit"),
+                          repeat)
+    print(f"GET /api/v1/scorecards?period=2025-06&kind=unit: {median:.0f} ms / {worst:.0f} ms")
 
 
 def bench_browser(client: object, page_url: str, repeat: int) -> None:
