@@ -285,7 +285,7 @@ def test_post_tasks_assigns_now_once_per_idempotency_key(people: Personas) -> No
     again = client.post("/api/v1/tasks", json.dumps(body), content_type="application/json",
                         headers={"Idempotency-Key": "abc"})
     assert again.status_code == 200 and again.json()["id"] == first.json()["id"]
-    assert first.json()["lead_unit"] == people.ward.code
+    assert first.json()["unit_code"] == people.ward.code
     queue = api(people.officer).get("/api/v1/tasks?person=p.officer").json()
     assert [t["title"] for t in queue["items"]] == ["Rà soát thủ tục"]
 

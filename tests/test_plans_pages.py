@@ -80,3 +80,24 @@ def test_a_task_given_now_reaches_the_ward_officers_queue_and_bell(demo: Plan) -
     notice = Notification.objects.get(recipient=officer)
     assert links_for(officer, [notice]) == {notice.pk: "/nhiem-vu/"}
     assert made.task.owner_unit.code == "79"
+
+
+def test_a_leader_assigns_now_from_the_queue_and_the_officer_sees_it(demo: Plan) -> None:
+    leader = signed_in("leader.ankhanh")
+    page = leader.get("/nhiem-vu/").content.decode()
+    assert "Giao việc ngay" in page and 'name="working_days"' in page
+    form = {"title": "Báo cáo nhanh tình hình số hóa", "unit": Task.objects.filter(
+        title="Tập huấn tại Phường An Khánh").get().lead_unit.code, "person": "officer.ankhanh",
+        "working_days": "2", "description": "", "idempotency_key": "form-1"}
+    answer = leader.post("/nhiem-vu/giao-ngay/", form)
+    assert answer.status_code == 302
+    assert leader.post("/nhiem-vu/giao-ngay/", form).status_code == 302  # a double click
+    assert Task.objects.filter(title="Báo cáo nhanh tình hình số hóa").count() == 1
+    queue = signed_in("officer.ankhanh").get("/nhiem-vu/?mine=1").content.decode()
+    assert "Báo cáo nhanh tình hình số hóa" in queue
+    assert "Giao việc ngay" not in queue  # an officer leads nothing
+    refused = leader.post("/nhiem-vu/giao-ngay/", {**form, "idempotency_key": "form-2",
+                                                   "person": "officer.saigon"})
+    assert refused.status_code == 400
+    assert "không công tác tại" in refused.content.decode()
+    assert Task.objects.filter(title="Báo cáo nhanh tình hình số hóa").count() == 1

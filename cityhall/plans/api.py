@@ -63,7 +63,7 @@ class PlanOut(Schema):
     title: str
     document_number: str
     document_date: str
-    owner_unit: str
+    unit_code: str = Field(description="The owning unit's code.")
     owner_unit_name: str
     fields: list[str]
     status: str
@@ -107,7 +107,7 @@ class TaskOut(Schema):
     id: int
     title: str
     plan: int | None
-    lead_unit: str
+    unit_code: str = Field(description="The lead unit's code.")
     lead_unit_name: str
     person_in_charge: str | None
     start: dt.date
@@ -143,7 +143,7 @@ class ProgressIn(Input):
 
 def _plan_out(plan: Plan) -> dict[str, Any]:
     return {"id": plan.pk, "title": plan.title, "document_number": plan.document_number,
-            "document_date": plan.document_date, "owner_unit": plan.owner_unit.code,
+            "document_date": plan.document_date, "unit_code": plan.owner_unit.code,
             "owner_unit_name": plan.owner_unit.name, "fields": plan.fields,
             "status": plan.status,
             "phases": [{"id": p.pk, "name": p.name, "deadline": p.deadline}
@@ -169,7 +169,7 @@ def _task(request: HttpRequest, task_id: int) -> Task:
 def _task_out(task: Any) -> dict[str, Any]:
     person = task.person_in_charge
     return {"id": task.pk, "title": task.title, "plan": task.plan_id,
-            "lead_unit": task.lead_unit.code, "lead_unit_name": task.lead_unit.name,
+            "unit_code": task.lead_unit.code, "lead_unit_name": task.lead_unit.name,
             "person_in_charge": person.username if person else None,
             "start": task.start, "due": task.due, "progress": task.progress,
             "status": getattr(task, "status", None) or task.status_on(),

@@ -11,5 +11,6 @@ urlpatterns = [
     path("ke-hoach/<int:plan_id>/", views.plan_chart, name="chart"),
     path("ke-hoach/<int:plan_id>/bang/", views.plan_table, name="table"),
     path("nhiem-vu/", views.task_list, name="tasks"),
+    path("nhiem-vu/giao-ngay/", views.assign_now, name="assign"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar"),
 ]

@@ -5,17 +5,22 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
-from django.http import Http404, HttpRequest, HttpResponse
+from django.contrib import messages
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from cityhall.accounts.models import User
 from cityhall.accounts.web import staff_required
-from cityhall.plans import policy
+from cityhall.orgunits.models import Unit
+from cityhall.plans import policy, services
 from cityhall.plans.api import TaskFilters, filtered_tasks
+from cityhall.plans.errors import PlanError
 from cityhall.plans.feeds import feed_for_token, feed_text
+from cityhall.plans.forms import AssignNowForm
 from cityhall.plans.gantt import gantt_data
 from cityhall.plans.models import Plan, Task
 from cityhall.plans.queries import status_expression
@@ -85,7 +90,42 @@ def task_list(request: HttpRequest) -> HttpResponse:
         rows = rows.filter(person_in_charge_id=request.user.pk)
     return render(request, "plans/tasks.html", {
         "tasks": rows[:200], "count": rows.count(), "status": filters.status, "mine": mine,
-        "statuses": [(s.value, s.label) for s in Status]})
+        "statuses": [(s.value, s.label) for s in Status],
+        "form": AssignNowForm(user=request.user)})
+
+
+@require_POST
+@staff_required
+def assign_now(request: HttpRequest) -> HttpResponse:
+    """"Assign now" from the task queue: the service tells the assignee at once."""
+    leader = request.user
+    assert isinstance(leader, User)  # noqa: S101 (staff_required let only a signed-in person in)
+    form = AssignNowForm(request.POST, user=leader)
+    if form.is_valid():
+        data = form.cleaned_data
+        unit = Unit.objects.active_on().filter(code=data["unit"]).first()
+        person = None
+        if data["person"]:
+            person = User.objects.filter(username=data["person"].strip(), is_active=True).first()
+            if person is None:
+                form.add_error("person", _("No such member of staff."))
+        if not form.errors:
+            try:
+                made = services.assign_now(
+                    actor=leader, title=data["title"], unit=unit, person=person,
+                    working_days=data["working_days"], description=data["description"],
+                    idempotency_key=data["idempotency_key"])
+            except PlanError as refusal:
+                form.add_error(None, refusal.detail if isinstance(refusal.detail, str)
+                               else "; ".join(map(str, refusal.detail.values())))
+            else:
+                messages.success(request, _("Task given: %(title)s, due %(due)s.") % {
+                    "title": made.task.title, "due": formats.date_format(made.task.due)})
+                return HttpResponseRedirect(reverse("plans:tasks"))
+    rows = filtered_tasks(request.user, TaskFilters.model_validate({}), timezone.localdate())
+    return render(request, "plans/tasks.html", {
+        "tasks": rows[:200], "count": rows.count(), "status": "", "mine": False,
+        "statuses": [(s.value, s.label) for s in Status], "form": form}, status=400)
 
 
 @require_GET
