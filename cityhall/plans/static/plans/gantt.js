@@ -138,7 +138,7 @@
     holder.dataset.ready = "1";
     document.querySelectorAll(".gantt-modes [data-mode]").forEach(function (button) {
       button.addEventListener("click", function () {
-        chart.change_view_mode(button.dataset.mode, true);
+        chart.change_view_mode(button.dataset.mode);
         document.querySelectorAll(".gantt-modes [data-mode]").forEach(function (b) {
           b.setAttribute("aria-pressed", String(b === button));
         });
