@@ -225,7 +225,7 @@ class ScorecardsOut(Schema):
 
 @router.get("/scorecards", response={200: ScorecardsOut, **ERRORS}, auth=AUTH)
 def list_scorecards(request: HttpRequest,
-                    period: str = Query(..., pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
+                    period: str = Query(..., pattern=r"^(19|20|21)\d{2}-(0[1-9]|1[0-2])$",
                                         description="The month, YYYY-MM."),
                     kind: Literal["unit", "person"] = "unit") -> dict[str, Any]:
     """Per lead unit or person in charge, the tasks due in the month the caller may see:
