@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "cityhall.reports",
     "cityhall.procedures",
     "cityhall.dossiers",
+    "cityhall.plans",
     "cityhall.open311",
     "axes",
 ]

@@ -7,13 +7,15 @@
 #   cityhall/static/vendor/echarts/{echarts.common.min.js,LICENSE,NOTICE} (the statistics charts;
 #   the "common" build: line, bar and pie charts with tooltips and legends, a third smaller
 #   than the full one),
+#   cityhall/static/vendor/frappe-gantt/{frappe-gantt.umd.js,frappe-gantt.css,LICENSE} (the plans'
+#   Gantt charts; the package ships its licence as license.txt, kept here as LICENSE),
 #   cityhall/static/vendor/VENDORED.json (name, version, licence, sha256 of every vendored file,
 #   and what was changed from the package).
 # Source-map comments are removed from the copied files: the maps point at sources the packages
 # do not ship, and `collectstatic` with the production storage (DEBUG=0) fails on a reference to
 # a missing file. Every reference left in a vendored CSS or JS file must name a vendored file.
 # Usage: scripts/vendor_frontend.sh [htmx version spec, default "2"] [leaflet spec, default "1.9"]
-#        [echarts spec, default "6"]
+#        [echarts spec, default "6"] [frappe-gantt spec, default "1.2"]
 set -euo pipefail
 
 HTMX_SPEC="${1:-2}"
@@ -31,6 +33,12 @@ ECHARTS_SPEC="${3:-6}"
 case "$ECHARTS_SPEC" in
   6|6.*) ;;
   *) echo "cityhall uses ECharts 6.x; refusing '$ECHARTS_SPEC'" >&2; exit 2 ;;
+esac
+
+GANTT_SPEC="${4:-1.2}"
+case "$GANTT_SPEC" in
+  1.2|1.2.*) ;;
+  *) echo "cityhall uses frappe-gantt 1.2.x; refusing '$GANTT_SPEC'" >&2; exit 2 ;;
 esac
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -124,6 +132,22 @@ vendor package/NOTICE echarts/NOTICE
 E_TARBALL_SHA="$(sha256sum "$E_TARBALL" | cut -d' ' -f1)"
 rm -rf package
 
+# frappe-gantt draws the plans' Gantt charts (SVG) from the page's own data; nothing is fetched.
+G_TARBALL="$(npm pack --silent "frappe-gantt@${GANTT_SPEC}" | tail -n 1)"
+tar -xzf "$G_TARBALL"
+G_VERSION="$(node -p "require('./package/package.json').version")"
+G_LICENSE="$(node -p "require('./package/package.json').license")"
+case "$G_VERSION" in
+  1.2.*) ;;
+  *) echo "npm resolved frappe-gantt@${GANTT_SPEC} to ${G_VERSION}, not 1.2.x" >&2; exit 1 ;;
+esac
+rm -rf "$VENDOR/frappe-gantt"
+vendor package/dist/frappe-gantt.umd.js frappe-gantt/frappe-gantt.umd.js
+vendor package/dist/frappe-gantt.css frappe-gantt/frappe-gantt.css
+vendor package/license.txt frappe-gantt/LICENSE
+G_TARBALL_SHA="$(sha256sum "$G_TARBALL" | cut -d' ' -f1)"
+rm -rf package
+
 # Every reference left in a vendored file (CSS url() and @import, any source map) must name a
 # vendored file, as Django's manifest storage will require.
 node - "$VENDOR" <<'NODE'
@@ -187,9 +211,20 @@ $(files_json leaflet)
     "files": {
 $(files_json echarts)
     }
+  },
+  "frappe-gantt": {
+    "version": "${G_VERSION}",
+    "license": "${G_LICENSE}",
+    "license_file": "frappe-gantt/LICENSE",
+    "source": "npm pack frappe-gantt@${G_VERSION}",
+    "npm_tarball_sha256": "${G_TARBALL_SHA}",
+    "modified": $(modified_json frappe-gantt),
+    "files": {
+$(files_json frappe-gantt)
+    }
   }
 }
 JSON
 python3 -m json.tool "$VENDOR/VENDORED.json" >/dev/null
-echo "vendored htmx.org ${VERSION} (${LICENSE_NAME}), leaflet ${L_VERSION} (${L_LICENSE}) and echarts ${E_VERSION} (${E_LICENSE})"
+echo "vendored htmx.org ${VERSION} (${LICENSE_NAME}), leaflet ${L_VERSION} (${L_LICENSE}), echarts ${E_VERSION} (${E_LICENSE}) and frappe-gantt ${G_VERSION} (${G_LICENSE})"
 printf '%s' "$MODIFIED" | while IFS=$'\t' read -r f _; do echo "  removed the source-map comment of $f"; done

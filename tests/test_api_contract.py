@@ -6,6 +6,7 @@ acted on); a new app adds its rows and gets every check that applies.
 
 from __future__ import annotations
 
+import datetime as dt
 import itertools
 import json
 import re
@@ -26,6 +27,8 @@ from cityhall.core.models import AuditEntry, PersonalDataRead
 from cityhall.dossiers import services as dossier_services
 from cityhall.dossiers.models import Dossier
 from cityhall.notifications.models import Notification, OutboxMessage
+from cityhall.plans import services as plan_services
+from cityhall.plans.models import ProgressReport, Task
 from cityhall.reports import services
 from cityhall.reports.models import Report
 from cityhall.workflow.models import Transition
@@ -49,6 +52,7 @@ class World:
     token: str
     other: Report  # a report of the other ward
     dossier: Dossier  # the resident's dossier, decided by the ward
+    task: Task  # a task of the ward's own plan, in the officer's charge
 
     def user(self, persona: str) -> User:
         """The persona's user by name."""
@@ -74,8 +78,13 @@ def world(people: Personas) -> World:
     dossier = dossier_services.submit_dossier(
         actor=people.resident, procedure=BIRTH, applicant=applicant(),
         competent_unit=people.ward).dossier
+    plan = plan_services.create_plan(actor=people.leader, title="Kế hoạch của phường",
+                                     owner_unit=people.ward)
+    task = plan_services.create_task(actor=people.leader, plan=plan, title="Số hóa hồ sơ",
+                                     lead_unit=people.ward, person_in_charge=people.officer,
+                                     start=dt.date(2026, 3, 2), due=dt.date(2026, 3, 31))
     return World(people=people, report=made.report, token=made.private_token, other=other,
-                 dossier=dossier)
+                 dossier=dossier, task=task)
 
 
 # -- how each list grows by n rows the viewer sees ---------------------------------------------
@@ -149,6 +158,30 @@ def _more_dossier_steps(world: World, n: int) -> None:
                   "supplement_requested": "supplement"}[dossier.state]
         dossier_services.act_on_dossier(actor=world.people.leader, dossier=dossier,
                                         action=action, comment="Bổ sung tờ khai.")
+
+
+def _more_tasks(world: World, n: int) -> None:
+    plan = world.task.plan
+    assert plan is not None
+    for _ in range(n):
+        plan_services.create_task(actor=world.people.leader, plan=plan,
+                                  title=f"Việc {next(_serial)}", lead_unit=world.people.ward,
+                                  start=dt.date(2026, 3, 2), due=dt.date(2026, 3, 20),
+                                  depends_on=[(world.task, 1)])
+
+
+def _more_plans(world: World, n: int) -> None:
+    for _ in range(n):
+        plan_services.create_plan(actor=world.people.leader, title=f"Kế hoạch {next(_serial)}",
+                                  owner_unit=world.people.ward)
+
+
+def _plan_id(w: World) -> dict[str, str]:
+    return {"plan_id": str(w.task.plan_id)}
+
+
+def _task_id(w: World) -> dict[str, str]:
+    return {"task_id": str(w.task.pk)}
 
 
 def _dossier_code(w: World) -> dict[str, str]:
@@ -225,6 +258,14 @@ READS = {
     "follow_by_token": Read("/api/v1/reports/{code}/follow", fill=_code,
                             query=lambda w: f"token={w.token}", viewer="resident",
                             anonymous=200, grow=_more_steps),
+    "plans": Read("/api/v1/plans", scoped=True, is_list=True, paged=True, grow=_more_plans),
+    "plan": Read("/api/v1/plans/{plan_id}", fill=_plan_id, scoped=True),
+    "gantt": Read("/api/v1/plans/{plan_id}/gantt", fill=_plan_id, scoped=True,
+                  grow=_more_tasks),
+    "tasks": Read("/api/v1/tasks", scoped=True, is_list=True, paged=True, grow=_more_tasks),
+    "scorecards": Read("/api/v1/scorecards", query=lambda w: "period=2026-03&kind=unit",
+                       grow=_more_tasks),
+    "calendar_feeds": Read("/api/v1/me/calendar-feeds", viewer="officer"),
 }
 
 
@@ -288,6 +329,20 @@ WRITES = {
                        bad=lambda w: {"ids": ["x"]}),
     "me": Write("/api/v1/me", fill=lambda w: {}, method="patch", actor="officer",
                 bad=lambda w: {"language": 3}),
+    "assign_now": Write("/api/v1/tasks", fill=lambda w: {},
+                        bad=lambda w: {"title": "Việc gấp", "unit": "no-such-unit",
+                                       "working_days": 3}),
+    "assign_now_shape": Write("/api/v1/tasks", fill=lambda w: {},
+                              bad=lambda w: {"title": "Việc gấp", "unit": w.people.ward.code,
+                                             "working_days": 0}),
+    "task_schedule": Write("/api/v1/tasks/{task_id}/schedule", fill=_task_id, method="put",
+                           scoped=True, bad=lambda w: {"start": "2026-03-02", "end": "2026-03-01"},
+                           good=lambda w: {"start": "2026-03-02", "end": "2026-04-03"}),
+    "task_progress": Write("/api/v1/tasks/{task_id}/progress", fill=_task_id, actor="officer",
+                           scoped=True, bad=lambda w: {"percent": 101},
+                           good=lambda w: {"percent": 40, "note": "Đã số hóa 400 hồ sơ"}),
+    "renew_feed": Write("/api/v1/me/calendar-feeds/{feed_id}/renew", actor="officer",
+                        fill=lambda w: {"feed_id": "999999"}, bad=lambda w: {}),
 }
 
 
@@ -335,7 +390,7 @@ def _changes() -> tuple[int, ...]:
     audit = AuditEntry.objects.exclude(action__endswith="_refused").count()
     return (audit, *(model.objects.count() for model in (
         Report, Transition, Notification, OutboxMessage, Membership, User, PersonalDataRead,
-        Dossier,
+        Dossier, Task, ProgressReport,
     )))
 
 

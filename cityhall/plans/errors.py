@@ -1,0 +1,33 @@
+"""The one error the plan services raise, and the codes only plans give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cityhall.core.errors import Common, ErrorCode, Refused
+
+
+class PlanCode(ErrorCode):
+    """The refusals of the plan services (they also give `Common`'s)."""
+
+    DEPENDENCY_CYCLE = "dependency_cycle", 409
+    DEPENDENCY_ACROSS_PLANS = "dependency_across_plans", 400
+    INVALID_DATES = "invalid_task_dates", 400
+    INVALID_PROGRESS = "invalid_progress", 400
+    INVALID_DEADLINE = "invalid_working_days", 400
+    UNKNOWN_ASSIGNEE = "unknown_task_assignee", 400
+    EXTENSION_PENDING = "extension_pending", 409
+    TASK_CLOSED = "task_closed", 409
+
+
+#: Every code a plan refusal may carry.
+Code = PlanCode | Common
+
+
+class PlanError(Refused):
+    """A plan action refused; `code` is stable, `detail` is for people (or maps fields)."""
+
+    code: Code
+
+    def __init__(self, code: Code, detail: Any) -> None:
+        super().__init__(code, detail)

@@ -1,0 +1,65 @@
+"""One plan as the Gantt chart draws it: tasks, links, phases, statuses and the critical path.
+
+The same data answers `GET /api/v1/plans/{id}/gantt` and fills the chart's page, so the two
+never disagree. Reads are bounded: a handful of queries whatever the number of tasks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from cityhall.plans.models import Dependency, Plan, Task
+from cityhall.plans.schedule import plan_schedule
+from cityhall.plans.status import Node, Status, rolled_up, task_status
+from cityhall.workflow.calendar_data import current_calendar
+
+
+def gantt_data(plan: Plan, user: Any, today: dt.date) -> dict[str, Any]:
+    """The chart's data for the tasks of `plan` that `user` may see.
+
+    The critical path is a fact of the whole plan, computed over all of its tasks that
+    are not cancelled; a task the user may not see is left out, and so are its links.
+    """
+    rows = list(Task.objects.filter(plan=plan).order_by("start", "pk").values(
+        "id", "title", "start", "due", "progress", "weight", "parent_id", "cancelled",
+        "done_on", "phase_id", "lead_unit__name", "person_in_charge__full_name",
+        "person_in_charge__username"))
+    visible = set(Task.objects.visible_to(user).filter(plan=plan).values_list("id", flat=True))
+    links = list(Dependency.objects.filter(successor__plan=plan).values_list(
+        "predecessor_id", "successor_id", "lag"))
+    live = [r for r in rows if not r["cancelled"]]
+    live_ids = {r["id"] for r in live}
+    schedule = plan_schedule(
+        current_calendar(), [(r["id"], r["start"], r["due"]) for r in live],
+        [link for link in links if link[0] in live_ids and link[1] in live_ids])
+    progress = rolled_up({r["id"]: Node(parent=r["parent_id"], weight=r["weight"],
+                                        progress=r["progress"], cancelled=r["cancelled"])
+                          for r in rows})
+    before: dict[int, list[dict[str, int]]] = {}
+    for pred, succ, lag in links:
+        if pred in visible:
+            before.setdefault(succ, []).append({"id": pred, "lag": lag})
+    labels = {status: str(status.label) for status in Status}
+    tasks = []
+    for r in rows:
+        if r["id"] not in visible:
+            continue
+        status = task_status(start=r["start"], due=r["due"], done_on=r["done_on"],
+                             progress=r["progress"], cancelled=r["cancelled"], today=today)
+        tasks.append({
+            "id": r["id"], "title": r["title"], "start": r["start"], "end": r["due"],
+            "progress": round(progress[r["id"]], 1), "status": status.value,
+            "status_label": labels[status], "lead_unit": r["lead_unit__name"],
+            "person_in_charge": (r["person_in_charge__full_name"]
+                                 or r["person_in_charge__username"] or ""),
+            "parent": r["parent_id"], "phase": r["phase_id"], "done_on": r["done_on"],
+            "dependencies": before.get(r["id"], []),
+            "critical": r["id"] in schedule.critical,
+        })
+    return {
+        "id": plan.pk, "title": plan.title, "today": today,
+        "phases": [{"id": p.pk, "name": p.name, "deadline": p.deadline}
+                   for p in plan.phases.all()],
+        "tasks": tasks,
+    }

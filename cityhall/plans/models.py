@@ -1,0 +1,239 @@
+"""Plans, their phases and tasks, the links between tasks, progress reports and extensions."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cityhall.plans.queries import PlanQuerySet, TaskQuerySet
+from cityhall.plans.status import Status, task_status
+
+
+class Field(models.TextChoices):
+    """The fields a plan serves (a plan may serve several)."""
+
+    DIGITAL_TRANSFORMATION = "digital_transformation", _("digital transformation")
+    SCIENCE_TECHNOLOGY = "science_technology", _("science and technology")
+    INNOVATION = "innovation", _("innovation")
+    ADMINISTRATIVE_REFORM = "administrative_reform", _("administrative reform")
+    PUBLIC_INVESTMENT = "public_investment", _("public investment")
+
+
+class PlanStatus(models.TextChoices):
+    ACTIVE = "active", _("in force")
+    CLOSED = "closed", _("closed")
+
+
+class Plan(models.Model):
+    """A plan set by an official document, owned by a unit, in phases with deadlines."""
+
+    title = models.CharField(_("title"), max_length=500)
+    # As written on the document ("02/KH-BCĐ", "ngày 15/3/2025"): a link to the document
+    # itself comes with the documents app.
+    document_number = models.CharField(_("document number"), max_length=64, blank=True)
+    document_date = models.CharField(_("document date"), max_length=64, blank=True)
+    owner_unit = models.ForeignKey("orgunits.Unit", on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("owning unit"))
+    fields = models.JSONField(_("fields"), default=list, blank=True)
+    status = models.CharField(_("status"), max_length=8, choices=PlanStatus.choices,
+                              default=PlanStatus.ACTIVE)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = PlanQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("plan")
+        verbose_name_plural = _("plans")
+        ordering = ["-created_at", "-pk"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Phase(models.Model):
+    """A phase of a plan; its deadline is a milestone on the chart."""
+
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, related_name="phases")
+    name = models.CharField(_("name"), max_length=200)
+    deadline = models.DateField(_("deadline"))
+
+    class Meta:
+        verbose_name = _("phase")
+        verbose_name_plural = _("phases")
+        ordering = ["plan", "deadline", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Task(models.Model):
+    """A task: who leads it, who helps, who answers for it, from when to when, how far."""
+
+    # Null for a task given "now" outside any plan; `owner_unit` then is the assigner's.
+    plan = models.ForeignKey(Plan, on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="tasks", verbose_name=_("plan"))
+    phase = models.ForeignKey(Phase, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="tasks", verbose_name=_("phase"))
+    # The unit answering for the task (the plan's owner, or the unit of whoever assigned it
+    # now): its leaders decide extensions and change dates.
+    owner_unit = models.ForeignKey("orgunits.Unit", on_delete=models.PROTECT, related_name="+",
+                                   verbose_name=_("owning unit"))
+    title = models.CharField(_("title"), max_length=500)
+    description = models.TextField(_("description"), blank=True)
+    lead_unit = models.ForeignKey("orgunits.Unit", on_delete=models.PROTECT,
+                                  related_name="+", verbose_name=_("lead unit"))
+    coordinating_units = models.ManyToManyField("orgunits.Unit", blank=True, related_name="+",
+                                                verbose_name=_("coordinating units"))
+    person_in_charge = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True,
+        related_name="plan_tasks", verbose_name=_("person in charge"))
+    start = models.DateField(_("start"))
+    due = models.DateField(_("due"))
+    progress = models.PositiveSmallIntegerField(_("progress (%)"), default=0)
+    weight = models.PositiveSmallIntegerField(_("weight"), default=1)
+    parent = models.ForeignKey("self", on_delete=models.PROTECT, null=True, blank=True,
+                               related_name="children", verbose_name=_("parent task"))
+    cancelled = models.BooleanField(_("cancelled"), default=False)
+    done_on = models.DateField(_("done on"), null=True, blank=True)
+    assigned_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                    null=True, blank=True, related_name="+")
+    # The due date a reminder was last sent for: an extension moves the due date, and the
+    # reminder job sends again for the new one.
+    reminded_for = models.DateField(null=True, blank=True, editable=False)
+    idempotency_scope = models.CharField(max_length=200, blank=True, editable=False)
+    idempotency_key = models.CharField(max_length=100, blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = TaskQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        ordering = ["start", "pk"]
+        constraints = [
+            models.CheckConstraint(condition=Q(due__gte=F("start")), name="task_due_after_start"),
+            models.CheckConstraint(condition=Q(progress__lte=100), name="task_progress_percent"),
+            models.UniqueConstraint(fields=["idempotency_scope", "idempotency_key"],
+                                    condition=~Q(idempotency_key=""),
+                                    name="task_idempotency_unique"),
+        ]
+        indexes = [models.Index(fields=["lead_unit", "due"], name="task_lead_due"),
+                   models.Index(fields=["plan", "start"], name="task_plan_start")]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def status_on(self, today: dt.date | None = None) -> Status:
+        """The derived status on `today` (the city's today when omitted)."""
+        return task_status(start=self.start, due=self.due, done_on=self.done_on,
+                           progress=self.progress, cancelled=self.cancelled,
+                           today=today or timezone.localdate())
+
+
+class Dependency(models.Model):
+    """Finish-to-start: `successor` starts `lag` working days after `predecessor` ends."""
+
+    predecessor = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="+")
+    successor = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="+")
+    lag = models.PositiveSmallIntegerField(_("lag (working days)"), default=0)
+
+    class Meta:
+        verbose_name = _("dependency")
+        verbose_name_plural = _("dependencies")
+        constraints = [
+            models.UniqueConstraint(fields=["predecessor", "successor"], name="dependency_unique"),
+            models.CheckConstraint(condition=~Q(predecessor=F("successor")),
+                                   name="dependency_not_itself"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.predecessor_id} -> {self.successor_id} (+{self.lag})"
+
+
+class ProgressReport(models.Model):
+    """What someone reported of a task's progress, when."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="reports")
+    at = models.DateTimeField(_("at"), default=timezone.now)
+    percent = models.PositiveSmallIntegerField(_("progress (%)"))
+    note = models.TextField(_("note"), blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                           related_name="+", verbose_name=_("by"))
+
+    class Meta:
+        verbose_name = _("progress report")
+        verbose_name_plural = _("progress reports")
+        ordering = ["task", "at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.percent}%"
+
+
+class Decision(models.TextChoices):
+    PENDING = "pending", _("pending")
+    APPROVED = "approved", _("approved")
+    REFUSED = "refused", _("refused")
+
+
+class ExtensionRequest(models.Model):
+    """A request to move a task's due date, and the plan owner's decision on it."""
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="extensions")
+    asked_due = models.DateField(_("new due date asked"))
+    previous_due = models.DateField(_("due date when asked"))
+    reason = models.TextField(_("reason"))
+    asked_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                 null=True, related_name="+")
+    asked_at = models.DateTimeField(default=timezone.now)
+    decision = models.CharField(_("decision"), max_length=8, choices=Decision.choices,
+                                default=Decision.PENDING)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decision_note = models.TextField(_("note on the decision"), blank=True)
+
+    class Meta:
+        verbose_name = _("extension request")
+        verbose_name_plural = _("extension requests")
+        ordering = ["task", "asked_at", "pk"]
+        constraints = [
+            # One request waits at a time: the owner answers it before another is asked.
+            models.UniqueConstraint(fields=["task"], condition=Q(decision="pending"),
+                                    name="extension_one_pending"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.previous_due} -> {self.asked_due} ({self.decision})"
+
+
+class CalendarFeed(models.Model):
+    """A secret address at which a calendar app reads one person's or one unit's deadlines.
+
+    The address carries an HMAC of the row and its `nonce` under the site's secret key, so
+    the table holds no usable secret; renewing the nonce revokes the old address.
+    """
+
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE,
+                              related_name="calendar_feeds")
+    # Null: the owner's own tasks (as person in charge); else the tasks a unit leads.
+    unit = models.ForeignKey("orgunits.Unit", on_delete=models.CASCADE, null=True, blank=True,
+                             related_name="+")
+    nonce = models.CharField(max_length=32, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("calendar feed")
+        verbose_name_plural = _("calendar feeds")
+        constraints = [
+            models.UniqueConstraint(fields=["owner", "unit"], name="calendar_feed_unique"),
+            models.UniqueConstraint(fields=["owner"], condition=Q(unit__isnull=True),
+                                    name="calendar_feed_one_personal"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_id}: {self.unit_id or 'own'}"
