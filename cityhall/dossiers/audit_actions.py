@@ -10,3 +10,6 @@ class DossierAudit(AuditAction):
 
     SUBMIT = "dossiers.submit"
     SUBMIT_REFUSED = "dossiers.submit_refused"
+    SUPPLY = "dossiers.supply"
+    TRANSFER = "dossiers.transfer"
+    RESCHEDULE = "dossiers.reschedule"

@@ -12,4 +12,5 @@ urlpatterns = [
     path("thu-tuc/<str:code>/nop-truc-tuyen/", views.submit_online, name="submit"),
     path("dossiers/<str:code>/forms/01.html", views.receipt_html, name="form_01_html"),
     path("dossiers/<str:code>/forms/01.pdf", views.receipt_pdf_view, name="form_01_pdf"),
+    path("dossiers/<str:code>/files/<int:pk>/", views.component_file, name="file"),
 ]
