@@ -7,8 +7,9 @@ from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import File, Form, Header, Path, Router, Schema, Status, UploadedFile
+from ninja import File, Form, Header, Path, Query, Router, Schema, Status, UploadedFile
 from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import Field
 from pydantic import ValidationError as PydanticValidationError
@@ -16,15 +17,19 @@ from pydantic import ValidationError as PydanticValidationError
 from cityhall.accounts.api_auth import AUTH, auth_user
 from cityhall.accounts.errors import AccountCode
 from cityhall.accounts.models import User
+from cityhall.accounts.scope import scope_of
+from cityhall.accounts.web import is_staff_member
 from cityhall.core.api import NO_NUL, ApiError, ErrorOut, Input, text
 from cityhall.core.audit import log_personal_data_read
 from cityhall.core.errors import Common
-from cityhall.dossiers import services
+from cityhall.dossiers import register, services
 from cityhall.dossiers.models import Dossier, DossierComponent
 from cityhall.dossiers.queries import component_numbers
+from cityhall.orgunits.models import Unit
 from cityhall.workflow import engine
 
 router = Router(tags=["dossiers"])
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 ERRORS: dict[int, Any] = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut,
                           409: ErrorOut, 422: ErrorOut}
@@ -357,3 +362,41 @@ def supplement_with_files(
                                       components=_with_files([], files, file_components))
     return {"code": dossier.code, "state": dossier.state, "changed": step is not None,
             "due_at": dossier.due_at}
+
+
+#: Mounted at /api/v1/units (the registry's prefix): a unit's register of dossiers.
+register_router = Router(tags=["dossiers"])
+FROM = Query(None, alias="from", description="First day (default: the first of the month).")
+TO = Query(None, alias="to", description="Last day (default: today).")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@register_router.get(
+    "/{unit}/dossier-register.xlsx", response={200: None, **ERRORS}, auth=AUTH,
+    openapi_extra={"responses": {200: {"description": "The register as an XLSX workbook.",
+                                       "content": {XLSX: {"schema": {
+                                           "type": "string", "format": "binary"}}}}}})
+def dossier_register(
+    request: HttpRequest, unit: str = Path(..., max_length=32, pattern=NO_NUL),
+    start: dt.date | None = FROM, end: dt.date | None = TO,
+) -> HttpResponse:
+    """Form 07, the dossier register: the dossiers received at or decided by a unit over a
+    period (at most a year), as XLSX; for the staff of that unit (the read is logged)."""
+    user = auth_user(request)
+    found = Unit.objects.filter(code=unit).first()
+    if found is None or not scope_of(user).covers(found) or not is_staff_member(user):
+        raise ApiError(Common.NOT_FOUND, _("No such unit in your scope."))
+    today = timezone.localdate()
+    end = end or today
+    start = start or end.replace(day=1)
+    if start > end or (end - start).days >= register.MAX_DAYS:
+        raise ApiError(Common.INVALID, {"from": _(
+            "Give a period of at most a year, its first day before its last.")}, status=400)
+    rows = register.register_rows(Dossier.objects.visible_to(user), found, start, end)
+    log_personal_data_read(reader=user, obj=found, fields=[*PERSONAL, "register"],
+                           purpose="dossiers.register")
+    response = HttpResponse(register.register_xlsx(rows, found, start, end), content_type=XLSX)
+    response["Content-Disposition"] = (
+        f'attachment; filename="so-theo-doi-ho-so-{found.code}-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"')
+    response["Cache-Control"] = "private, no-store"
+    return response

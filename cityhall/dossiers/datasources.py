@@ -50,7 +50,10 @@ class Record:
 class DataSource(Protocol):
     """One of the state's databases, as the dossier service reads it."""
 
-    name: str
+    @property
+    def name(self) -> str:
+        """The source's name, as procedures name it (`population`, ...)."""
+        ...
 
     def lookup(self, identifier: str) -> Record | None:
         """The record held under `identifier`, None if there is none.

@@ -20,7 +20,7 @@ from cityhall.core.errors import Common
 from cityhall.dossiers import uploads
 from cityhall.dossiers.audit_actions import DossierAudit
 from cityhall.dossiers.errors import DossierCode, DossierError
-from cityhall.dossiers.models import Dossier, DossierComponent
+from cityhall.dossiers.models import Dossier
 from cityhall.dossiers.services.submit import ComponentIn, prepare_components
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
 from cityhall.workflow import engine

@@ -75,7 +75,7 @@ def component_file(request: HttpRequest, code: str, pk: int) -> HttpResponseBase
     dossier = _readable(request, code, fields=["components.file"], purpose="dossiers.file")
     stored = get_object_or_404(DossierFile, dossier=dossier, pk=pk)
     return serve_file(stored, request=request, filename=f"{dossier.code}-{stored.pk}."
-                      f"{stored.file.name.rsplit('.', 1)[-1]}",
+                      f"{(stored.file.name or '').rsplit('.', 1)[-1]}",
                       cache_control="private, no-store")
 
 
