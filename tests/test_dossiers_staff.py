@@ -258,3 +258,13 @@ def test_the_register_exports_a_units_dossiers_over_a_period(
     assert client.get(url, {"from": "2026-03-01"},
                       headers=bearer(people.outsider)).status_code == 404
     assert client.get(url, headers=bearer(people.resident)).status_code == 404
+    # The queue's register form leads to the same export.
+    client.force_login(people.officer)
+    assert 'data-testid="register-form"' in client.get("/staff/dossiers/").content.decode()
+    form = client.get("/staff/dossiers/register/", {"unit": people.ward.code,
+                                                    "from": "2026-03-01", "to": "2026-03-31"})
+    assert form.status_code == 302
+    assert client.get(form["Location"]).status_code == 200
+    # The staff home shows the dossiers card.
+    home = client.get("/staff/").content.decode()
+    assert 'data-testid="dossiers-panel"' in home

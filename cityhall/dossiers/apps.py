@@ -12,7 +12,11 @@ class DossiersConfig(AppConfig):
         from cityhall.dossiers.models import Dossier
         from cityhall.workflow import engine
 
+        from cityhall.dossiers.views.staff import staff_panel
+
         engine.register_case_type(Dossier, "dossier")
+        shell.register_panel("dossiers", shell.Panel(
+            template="dossiers/_staff_panel.html", context=staff_panel, order=20))
         shell.register_menu_item(shell.MenuItem(
             label=_("Dossier look-up"), url_name="dossiers:lookup", namespace="dossiers",
             order=25))

@@ -1,6 +1,11 @@
-"""Demo dossiers for `make run`: one online, one at a counter of another ward (idempotent)."""
+"""Demo dossiers for `make run`: one online, one at a counter of another ward, one late in
+processing (idempotent)."""
 
 from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
 
 from cityhall.accounts.models import User
 from cityhall.dossiers import services
@@ -28,4 +33,17 @@ def load_demo_dossiers() -> int:
                                          address="45 Nguyễn Huệ, Phường Sài Gòn"),
             idempotency_key="demo-household-business"),
     ]
+    # Received at Thủ Đức's counter three weeks ago and accepted: now past its appointment
+    # (the queue shows it late; form 04 is drafted for it).
+    three_weeks = timezone.now() - dt.timedelta(days=21)
+    late = services.receive_at_counter(
+        actor=clerk, procedure=HOUSEHOLD_BUSINESS, account=resident, now=three_weeks,
+        applicant=services.Applicant(name="Lê Thị Hồng", id_number="079200000002",
+                                     phone="0908765432",
+                                     address="8 Võ Văn Ngân, Phường Thủ Đức"),
+        idempotency_key="demo-late")
+    made.append(late)
+    if late.created:
+        services.act_on_dossier(actor=clerk, dossier=late.dossier, action="accept",
+                                now=three_weeks + dt.timedelta(hours=1))
     return sum(m.created for m in made)

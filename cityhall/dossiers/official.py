@@ -85,7 +85,7 @@ def _heading(dossier: Dossier, number: str, unit: Unit, when: dt.datetime, *,
              office: str = "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ") -> _Heading:
     place = unit.short_name or unit.name
     return {"number": number, "agency": _agency(unit), "office": office,
-            "notation": f"Số: {DOTS}/{DOTS[:6]}", "place_and_date": f"{place}, {day_words(when)}",
+            "notation": f"Số: {DOTS[:8]}/{DOTS[:5]}", "place_and_date": f"{place}, {day_words(when)}",
             "title": FORM_TITLES[number].upper(), "code": dossier.code}
 
 
@@ -199,13 +199,13 @@ def form_05(dossier: Dossier) -> OfficialForm:
         recipients=("- Như trên;", "- Lưu: VT."))
 
 
-def _timing(step: Transition) -> str:
-    """Whether a step came before, on or after the deadline it ran against."""
-    if step.due_at is None:
+def _timing(step: Transition, deadline: dt.datetime | None) -> str:
+    """Whether a step came before, on or after the deadline in force when it was taken."""
+    if deadline is None:
         return ""
-    if step.at > step.due_at:
+    if step.at > deadline:
         return "Quá hạn"
-    if timezone.localdate(step.at) < timezone.localdate(step.due_at):
+    if timezone.localdate(step.at) < timezone.localdate(deadline):
         return "Trước hạn"
     return "Đúng hạn"
 
@@ -226,9 +226,12 @@ def form_06(dossier: Dossier) -> OfficialForm:
     rows: list[tuple[str, ...]] = [(
         "TT", "Bước xử lý", "Người thực hiện", "Thời gian", "Kết quả (trước hạn / đúng hạn "
         "/ quá hạn)", "Ghi chú")]
+    deadline: dt.datetime | None = None
     for n, step in enumerate(engine.history(dossier), start=1):
         rows.append((str(n), STEP_WORDS.get(step.action, step.action), step.actor_label,
-                     moment_words(step.at), _timing(step), step.comment))
+                     moment_words(step.at), _timing(step, deadline), step.comment))
+        # The deadline each step leaves is the one the next step is measured against.
+        deadline = step.due_at
     transfers = [s.comment for s in engine.history(dossier).filter(action="transfer")]
     return OfficialForm(**_heading(dossier, "06", dossier.receiving_unit, timezone.now()), body=(
         Block("(Kèm theo Giấy tiếp nhận hồ sơ và hẹn trả kết quả)", style="italic"),

@@ -17,6 +17,7 @@ urlpatterns = [
             forms.official_form, name="form"),
     path("dossiers/<str:code>/files/<int:pk>/", views.component_file, name="file"),
     path("staff/dossiers/", staff.queue, name="staff_dossiers"),
+    path("staff/dossiers/register/", staff.register, name="staff_register"),
     path("staff/dossiers/<str:code>/", staff.detail, name="staff_dossier"),
     path("staff/dossiers/<str:code>/<slug:action>/", staff.act, name="staff_dossier_act"),
 ]

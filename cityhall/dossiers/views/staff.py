@@ -52,7 +52,7 @@ class QueueFilters(forms.Form):
     procedure = forms.ChoiceField(required=False, label=gettext_lazy("Procedure"))
     unit = forms.ChoiceField(required=False, label=gettext_lazy("Unit"))
     late = forms.BooleanField(required=False, label=gettext_lazy("Late only"))
-    code = forms.CharField(required=False, max_length=48, label=gettext_lazy("Code"))
+    code = forms.CharField(required=False, max_length=48, label=gettext_lazy("Dossier code"))
 
     def __init__(self, *args: Any, procedures: list[tuple[str, str]], units: list[Unit],
                  **kwargs: Any) -> None:
@@ -77,6 +77,11 @@ class QueueFilters(forms.Form):
         return {k: v for k, v in data.items() if v}
 
 
+def staff_panel(user: User) -> dict[str, Any]:
+    """The staff home's card of dossiers: the user's units' queue in numbers."""
+    return {"dossier_counts": queue_counts(Dossier.objects.visible_to(user), user.pk)}
+
+
 def _units(user: User) -> list[Unit]:
     return list(Unit.objects.active_on().filter(scope_of(user).q())
                 .only("pk", "code", "name").order_by("search_name"))
@@ -98,10 +103,24 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = Paginator(rows, QUEUE_PAGE).get_page(request.GET.get("page"))
     late = set(mine.filter(late_q(now), pk__in=[d.pk for d in page.object_list])
                .values_list("pk", flat=True))
+    today = timezone.localdate()
     context = {"filters": filters, "page": page, "query": urlencode(filters.chosen()),
+               "units": _units(user), "month_start": today.replace(day=1), "today": today,
                "counts": queue_counts(mine, user.pk, now), "late": late,
                "rows": [(d, state_label(d.state)) for d in page.object_list]}
     return render(request, "dossiers/staff_queue.html", context)
+
+
+@staff_required
+@require_GET
+def register(request: HttpRequest) -> HttpResponse:
+    """The register form's answer: the XLSX of the chosen unit and period (the API's)."""
+    unit = request.GET.get("unit", "")[:32]
+    if not unit or "/" in unit:
+        raise Http404(_("No such unit in your scope."))
+    period = {k: request.GET[k][:10] for k in ("from", "to") if request.GET.get(k)}
+    url = reverse("api:dossier_register", args=[unit])
+    return redirect(f"{url}?{urlencode(period)}" if period else url)
 
 
 def _dossier(user: User, code: str) -> Dossier:
