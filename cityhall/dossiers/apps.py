@@ -10,9 +10,8 @@ class DossiersConfig(AppConfig):
     def ready(self) -> None:
         from cityhall.core import shell
         from cityhall.dossiers.models import Dossier
-        from cityhall.workflow import engine
-
         from cityhall.dossiers.views.staff import staff_panel
+        from cityhall.workflow import engine
 
         engine.register_case_type(Dossier, "dossier")
         shell.register_panel("dossiers", shell.Panel(

@@ -85,7 +85,8 @@ def _heading(dossier: Dossier, number: str, unit: Unit, when: dt.datetime, *,
              office: str = "BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ") -> _Heading:
     place = unit.short_name or unit.name
     return {"number": number, "agency": _agency(unit), "office": office,
-            "notation": f"Số: {DOTS[:8]}/{DOTS[:5]}", "place_and_date": f"{place}, {day_words(when)}",
+            "notation": f"Số: {DOTS[:8]}/{DOTS[:5]}",
+            "place_and_date": f"{place}, {day_words(when)}",
             "title": FORM_TITLES[number].upper(), "code": dossier.code}
 
 
