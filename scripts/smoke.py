@@ -36,7 +36,7 @@ from django.utils.regex_helper import normalize  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from cityhall.accounts.demo import DEMO_PASSWORD, demo_logins  # noqa: E402
-from cityhall.dossiers.models import Dossier  # noqa: E402
+from cityhall.dossiers.models import Dossier, DossierFile  # noqa: E402
 from cityhall.notifications import caps  # noqa: E402
 from cityhall.notifications.models import ContactPoint  # noqa: E402
 from cityhall.reports.models import Report, ReportPhoto  # noqa: E402
@@ -87,6 +87,11 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "/dossiers/<code>/forms/01.html": ("/dossiers/{dossier}/forms/01.html",),
     "/dossiers/<code>/forms/01.pdf": ("/dossiers/{dossier}/forms/01.pdf",),
     "/thu-tuc/<code>/nop-truc-tuyen/": ("/thu-tuc/1.001193.000.00.00.H29/nop-truc-tuyen/",),
+    "/dossiers/<code>/forms/<number>.<ext>": ("/dossiers/{dossier}/forms/06.html",
+                                              "/dossiers/{dossier}/forms/06.pdf"),
+    "/dossiers/<code>/files/<pk>/": ("/dossiers/{file_dossier}/files/{dossier_file}/",),
+    "/staff/dossiers/<code>/": ("/staff/dossiers/{dossier}/",),
+    "/staff/dossiers/<code>/<action>/": ("/staff/dossiers/{dossier}/accept/",),
 }
 
 #: The category the smoke test files its reports in (a resident's, with no required field).
@@ -332,7 +337,11 @@ def sample_values(anonymous: Visitor, open311_key: str) -> dict[str, str]:
     dossier = Dossier.objects.order_by("pk").values_list("code", flat=True).first()
     if dossier is None:
         raise Failed("no demo dossier: did load_demo_dossiers run?")
+    stored = DossierFile.objects.order_by("pk").values_list("pk", "dossier__code").first()
+    if stored is None:
+        raise Failed("no demo dossier file: did load_demo_dossiers run?")
     return {"demo_report": demo.code, "dossier": dossier, "unit": demo.unit.code,
+            "dossier_file": str(stored[0]), "file_dossier": stored[1],
             "category": FILING_CATEGORY,
             "filed": filed, "token": token, "photo": str(photo_id),
             "open311_token": open311_token, "open311_report": open311_report,

@@ -4,8 +4,10 @@ processing (idempotent)."""
 from __future__ import annotations
 
 import datetime as dt
+import io
 
 from django.utils import timezone
+from pypdf import PdfWriter
 
 from cityhall.accounts.models import User
 from cityhall.dossiers import services
@@ -13,6 +15,15 @@ from cityhall.orgunits.models import Unit
 
 BIRTH = "1.001193.000.00.00.H29"
 HOUSEHOLD_BUSINESS = "2.000720.000.00.00.H29"
+
+
+def _blank_pdf() -> bytes:
+    """A one-page blank PDF: the scanned declaration of the demo birth registration."""
+    out = io.BytesIO()
+    writer = PdfWriter()
+    writer.add_blank_page(595, 842)
+    writer.write(out)
+    return out.getvalue()
 
 
 def load_demo_dossiers() -> int:
@@ -25,7 +36,8 @@ def load_demo_dossiers() -> int:
             actor=resident, procedure=BIRTH, competent_unit=saigon,
             applicant=services.Applicant(name="Trần Thị Mai", id_number="079190001234",
                                          phone="0901234567"),
-            components=[services.ComponentIn(number=3, data_reference="079190001234")],
+            components=[services.ComponentIn(number=3, data_reference="079190001234"),
+                        services.ComponentIn(number=1, file=_blank_pdf())],
             idempotency_key="demo-birth"),
         services.receive_at_counter(
             actor=clerk, procedure=HOUSEHOLD_BUSINESS, account=resident,
