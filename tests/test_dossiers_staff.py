@@ -265,6 +265,7 @@ def test_the_register_exports_a_units_dossiers_over_a_period(
     assert client.get(url, {"from": "2026-03-01"},
                       headers=bearer(people.outsider)).status_code == 404
     assert client.get(url, headers=bearer(people.resident)).status_code == 404
+    assert client.get(url).status_code == 401
     # The queue's register form leads to the same export.
     client.force_login(people.officer)
     assert 'data-testid="register-form"' in client.get("/staff/dossiers/").content.decode()

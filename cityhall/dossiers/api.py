@@ -232,7 +232,8 @@ def _create(request: HttpRequest, payload: DossierIn, files: list[services.Compo
 @router.post("/with-files", response={200: DossierCreated, 201: DossierCreated, **ERRORS},
              auth=AUTH)
 def create_dossier_with_files(
-    request: HttpRequest, dossier: str = Form(..., max_length=200_000, description=(
+    request: HttpRequest, dossier: str = Form(..., max_length=200_000, pattern=NO_NUL,
+                                              description=(
         "The dossier as JSON, the body `POST /api/v1/dossiers` takes.")),
     files: list[UploadedFile] | None = FILES, file_components: list[int] | None = FILE_COMPONENTS,
     idempotency_key: str = IDEMPOTENCY_KEY,

@@ -26,8 +26,9 @@ from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
 from cityhall.workflow import engine
 from cityhall.workflow.models import Transition
 
-#: Actions that take more than a comment: they have their own service below.
-OWN_SERVICE = {"supplement", "transfer", "reschedule", "abandon"}
+#: Actions that take more than a comment: they have their own service below (`abandon` is
+#: the sweep's alone).
+OWN_SERVICE = {"transfer", "reschedule", "abandon"}
 
 
 def _engine(dossier: Dossier, action: str, *, actor: audit.Actor, comment: str = "",
@@ -54,12 +55,16 @@ def act_on_dossier(
 ) -> Transition | None:
     """Take a workflow step that needs no more than a comment or an assignee (the engine
     checks role, state and inputs, and audits it): accept, refuse (the reasons of form 03),
-    request_supplement (what to supply, form 02), assign, issue_result, return_result,
+    request_supplement (what to supply, form 02), supplement (nothing more given: the papers
+    came to the counter; see `supply_components`), assign, issue_result, return_result,
     withdraw, stop (the reason of form 05)."""
     spec = engine.case_spec(dossier)
     if action not in spec.actions or action in OWN_SERVICE:
         raise DossierError(engine.WorkflowCode.UNKNOWN_ACTION, _("No such action: %(a)s.") % {
             "a": action[:64]})
+    if action == "supplement":
+        return supply_components(actor=actor, dossier=dossier, components=(), comment=comment,
+                                 now=now)
     return _engine(dossier, action, actor=actor, comment=comment, assignee=assignee,
                    idempotency_key=idempotency_key, now=now)
 
