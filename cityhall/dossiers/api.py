@@ -22,7 +22,7 @@ from cityhall.accounts.web import is_staff_member
 from cityhall.core.api import NO_NUL, ApiError, ErrorOut, Input, text
 from cityhall.core.audit import log_personal_data_read
 from cityhall.core.errors import Common
-from cityhall.dossiers import register, services
+from cityhall.dossiers import payments, register, services
 from cityhall.dossiers.models import Dossier, DossierComponent
 from cityhall.dossiers.queries import component_numbers
 from cityhall.orgunits.models import Unit
@@ -131,6 +131,9 @@ class DossierOut(DossierCreated):
     on_behalf: bool
     fee_vnd: int
     paid: bool
+    payment_qr: str | None = Field(description=(
+        "VietQR (NAPAS EMVCo) text for the fee, to show as a QR code; null when paid, free, "
+        "or no fees account is set."))
     due_at: dt.datetime | None
     closed_at: dt.datetime | None
     components: list[DossierComponentOut]
@@ -292,6 +295,7 @@ def dossier_detail(request: HttpRequest, code: str = CODE) -> dict[str, Any]:
         **{name: getattr(dossier, name) for name in PERSONAL},
         "on_behalf": dossier.on_behalf, "fee_vnd": dossier.fee_vnd,
         "paid": dossier.paid_at is not None, "due_at": dossier.due_at,
+        "payment_qr": payments.fee_qr(dossier),
         "components": components,
         "components_replaced_by_data": sum(1 for c in components if c["replaced_by_data"]),
         "history": steps,
@@ -401,3 +405,29 @@ def dossier_register(
         f'attachment; filename="so-theo-doi-ho-so-{found.code}-{start:%Y%m%d}-{end:%Y%m%d}.xlsx"')
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+#: Mounted at /api/v1/payments: the gateways' callbacks.
+payments_router = Router(tags=["dossiers"])
+
+
+class PaymentRecordedOut(Schema):
+    dossier: str
+    reference: str
+    state: str
+    created: bool
+
+
+@payments_router.post("/{gateway}/callback", response={200: PaymentRecordedOut, **ERRORS},
+                      auth=None)
+def payment_callback(
+    request: HttpRequest, gateway: str = Path(..., max_length=32, pattern=r"^[a-z0-9_]+$"),
+    signature: str = Header(..., alias="X-Signature", max_length=200, pattern=NO_NUL),
+) -> dict[str, Any]:
+    """A payment gateway reports a payment (its body signed in `X-Signature`). A repeated
+    report records nothing more (`created` false); a failed payment leaves the dossier
+    unpaid."""
+    row, created = payments.record_payment(gateway_name=gateway, body=request.body,
+                                           signature=signature)
+    return {"dossier": row.dossier.code, "reference": row.reference, "state": row.state,
+            "created": created}

@@ -13,3 +13,5 @@ class DossierAudit(AuditAction):
     SUPPLY = "dossiers.supply"
     TRANSFER = "dossiers.transfer"
     RESCHEDULE = "dossiers.reschedule"
+    PAYMENT = "dossiers.payment"
+    PAYMENT_REFUSED = "dossiers.payment_refused"

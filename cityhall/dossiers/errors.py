@@ -33,6 +33,11 @@ class DossierCode(ErrorCode):
     # Staff steps of the dossier's own (beyond the engine's).
     INVALID_TARGET = "invalid_target_unit", 400
     INVALID_APPOINTMENT = "invalid_appointment", 400
+    # Payments: an unknown gateway, a callback not signed right, a payment that does not
+    # match a dossier's fee.
+    UNKNOWN_GATEWAY = "unknown_gateway", 404
+    BAD_CALLBACK = "bad_callback", 400
+    PAYMENT_MISMATCH = "payment_mismatch", 400
 
 
 #: Every code a dossier refusal may carry.

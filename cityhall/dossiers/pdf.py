@@ -10,6 +10,8 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4
@@ -27,7 +29,7 @@ from reportlab.platypus import (
 )
 
 from cityhall.dossiers.official import OfficialForm
-from cityhall.dossiers.slips import MOTTO, NATIONAL_TITLE, ReceiptSlip
+from cityhall.dossiers.slips import MOTTO, NATIONAL_TITLE, ReceiptSlip, money
 
 SERIF, SERIF_BOLD, SERIF_ITALIC = "CityhallSerif", "CityhallSerif-Bold", "CityhallSerif-Italic"
 #: The fonts shipped with the project (Liberation Serif 2.1.5, SIL OFL 1.1).
@@ -113,9 +115,27 @@ def receipt_pdf(slip: ReceiptSlip) -> bytes:
         p(f"4. Thời gian nhận hồ sơ: {slip.received}"),
         p(f"5. Thời gian trả kết quả giải quyết hồ sơ: {slip.appointment}"),
         p(f"6. Đăng ký nhận kết quả tại: {slip.result_at}"),
-        Spacer(1, 8 * mm), signatures,
     ]
+    if slip.fee_vnd:
+        story.append(p(f"7. Phí, lệ phí: {money(slip.fee_vnd)}"))
+    if slip.payment_qr:
+        story.append(_qr_block(slip.payment_qr, p(
+            "Quét mã VietQR bằng ứng dụng ngân hàng để nộp phí, lệ phí trực tuyến (nội dung "
+            f"chuyển khoản: {slip.code}).", cell)))
+    story += [Spacer(1, 8 * mm), signatures]
     return _build(story, title=f"{slip.title} {slip.code}", author=slip.agency)
+
+
+def _qr_block(text: str, caption: Paragraph) -> Table:
+    """A VietQR code (30 mm) with its caption beside it."""
+    widget = QrCodeWidget(text, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    side = 30 * mm
+    drawing = Drawing(side, side, transform=[side / (x1 - x0), 0, 0, side / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    block = Table([[drawing, caption]], colWidths=[34 * mm, 131 * mm])
+    block.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    return block
 
 
 def _build(story: list[Flowable], *, title: str, author: str) -> bytes:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from cityhall.dossiers.models import Channel, Dossier
+from cityhall.dossiers.payments import fee_qr
 
 NATIONAL_TITLE = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
@@ -43,6 +44,9 @@ class ReceiptSlip:
     appointment: str
     result_at: str
     channel: str
+    fee_vnd: int = 0
+    #: The VietQR text for the fee (drawn as a QR code on the PDF), when there is one.
+    payment_qr: str | None = None
 
     title = "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"
 
@@ -90,7 +94,13 @@ def receipt_slip(dossier: Dossier) -> ReceiptSlip:
         received=moment_words(dossier.received_at),
         appointment=moment_words(dossier.appointment_at),
         result_at=receiving.name, channel=_CHANNELS.get(dossier.channel, dossier.channel),
+        fee_vnd=dossier.fee_vnd, payment_qr=fee_qr(dossier),
     )
+
+
+def money(vnd: int) -> str:
+    """An amount as Vietnamese write it: `100.000 đồng`."""
+    return f"{vnd:,}".replace(",", ".") + " đồng"
 
 
 #: The one-stop forms by number, their titles as the official templates name them.
