@@ -16,6 +16,8 @@ from openpyxl import load_workbook
 from pytest_django import Settings
 
 from cityhall.core.models import AuditEntry, PersonalDataRead
+from cityhall.notifications.links import links_for
+from cityhall.notifications.models import Notification, OutboxMessage
 from cityhall.dossiers import services
 from cityhall.dossiers.errors import DossierError
 from cityhall.dossiers.models import Dossier
@@ -276,3 +278,28 @@ def test_the_register_exports_a_units_dossiers_over_a_period(
     # The staff home shows the dossiers card.
     home = client.get("/staff/").content.decode()
     assert 'data-testid="dossiers-panel"' in home
+
+
+def test_the_applicant_is_told_of_each_step_in_their_language(
+    catalogue: None, people: Personas,
+) -> None:
+    dossier = _counter(people)
+    services.act_on_dossier(actor=people.officer, dossier=dossier, action="request_supplement",
+                            comment="Bản sao hợp đồng thuê nhà.")
+    notices = list(Notification.objects.filter(recipient=people.resident).order_by("pk"))
+    assert [n.subject for n in notices] == [
+        f"Đã tiếp nhận hồ sơ {dossier.code}", f"Hồ sơ {dossier.code} cần bổ sung"]
+    assert "Bản sao hợp đồng thuê nhà." in notices[1].body
+    assert notices[1].subject_ref == f"dossiers.dossier:{dossier.pk}"
+    # The resident has a phone, no e-mail address: the request also goes by SMS.
+    assert OutboxMessage.objects.filter(recipient=people.resident, channel="sms",
+                                        subject=notices[1].subject).exists()
+    # The notice leads the applicant to the look-up page, staff to the dossier's page.
+    assert links_for(people.resident, notices[1:]) == {
+        notices[1].pk: f"/tra-cuu-ho-so/{dossier.code}/"}
+    assert links_for(people.officer, notices[1:]) == {
+        notices[1].pk: f"/staff/dossiers/{dossier.code}/"}
+    # A dossier received for someone without an account tells nobody.
+    services.receive_at_counter(actor=people.officer, procedure=HOUSEHOLD_BUSINESS,
+                                applicant=applicant(4))
+    assert Notification.objects.count() == 2

@@ -285,6 +285,7 @@ def submit_dossier(
     competent_unit: Unit | str | None = None,
     components: Sequence[ComponentIn] = (),
     on_behalf: bool = False,
+    account: User | None = None,
     idempotency_key: str = "",
     now: dt.datetime | None = None,
 ) -> Submission:
@@ -293,7 +294,8 @@ def submit_dossier(
     Online, the actor is the applicant's account (a resident or an enterprise, or someone
     applying on another's behalf) and the competent unit receives it. At a counter or by
     post, the actor is staff of the receiving unit, which may be any service centre of the
-    province. A repeated `idempotency_key` from the same actor returns the first dossier.
+    province, and `account` the applicant's account if they have one (they are then told
+    of each step and may follow it). A repeated `idempotency_key` from the same actor returns the first dossier.
     Refusals change nothing but leave an audit entry.
     """
     now = now or timezone.now()
@@ -312,7 +314,8 @@ def submit_dossier(
             return _submit(actor=actor, procedure=found, applicant=applicant,
                            channel=channel, receiving_unit=_unit(receiving_unit),
                            competent_unit=_unit(competent_unit), parts=parts,
-                           on_behalf=on_behalf, key=key, scope=scope, now=now)
+                           on_behalf=on_behalf, account=account, key=key, scope=scope,
+                           now=now)
     except DossierError as exc:
         audit.record(actor=actor, action=DossierAudit.SUBMIT_REFUSED, changes={
             "code": exc.code, "procedure": getattr(procedure, "code", str(procedure))[:40],
@@ -329,11 +332,10 @@ def submit_dossier(
 def _submit(
     *, actor: audit.Actor, procedure: Procedure, applicant: Applicant, channel: str,
     receiving_unit: Unit | None, competent_unit: Unit | None,
-    parts: Sequence[_Part], on_behalf: bool, key: str, scope: str,
+    parts: Sequence[_Part], on_behalf: bool, account: User | None, key: str, scope: str,
     now: dt.datetime,
 ) -> Submission:
     checked = _check_applicant(applicant)
-    account: User | None = None
     if channel == Channel.ONLINE:
         account = None if on_behalf else actor  # type: ignore[assignment]
         # Online, the competent unit receives its own dossiers.
@@ -383,11 +385,7 @@ def receive_at_counter(
     idempotency_key: str = "", now: dt.datetime | None = None,
 ) -> Submission:
     """A clerk receives a dossier at the counter of their unit, for any procedure."""
-    made = submit_dossier(
+    return submit_dossier(
         actor=actor, procedure=procedure, applicant=applicant, channel=Channel.COUNTER,
         receiving_unit=receiving_unit, competent_unit=competent_unit, components=components,
-        idempotency_key=idempotency_key, now=now)
-    if account is not None and made.created:
-        Dossier.objects.filter(pk=made.dossier.pk).update(applicant=account)
-        made.dossier.applicant = account
-    return made
+        account=account, idempotency_key=idempotency_key, now=now)

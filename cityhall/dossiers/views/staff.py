@@ -82,6 +82,19 @@ def staff_panel(user: User) -> dict[str, Any]:
     return {"dossier_counts": queue_counts(Dossier.objects.visible_to(user), user.pk)}
 
 
+def notice_links(reader: Any, ids: list[int]) -> dict[int, str]:
+    """Staff go to the dossier's staff page; its applicant to its look-up page."""
+    staff = dict(Dossier.objects.visible_to(reader).filter(pk__in=ids)
+                 .values_list("pk", "code"))
+    found = {pk: reverse("dossiers:staff_dossier", args=[code]) for pk, code in staff.items()}
+    rest = [i for i in ids if i not in found]
+    if rest and getattr(reader, "is_authenticated", False):
+        for pk, code in Dossier.objects.filter(pk__in=rest, applicant=reader).values_list(
+                "pk", "code"):
+            found[pk] = reverse("dossiers:status", args=[code])
+    return found
+
+
 def _units(user: User) -> list[Unit]:
     return list(Unit.objects.active_on().filter(scope_of(user).q())
                 .only("pk", "code", "name").order_by("search_name"))
