@@ -16,11 +16,11 @@ from openpyxl import load_workbook
 from pytest_django import Settings
 
 from cityhall.core.models import AuditEntry, PersonalDataRead
-from cityhall.notifications.links import links_for
-from cityhall.notifications.models import Notification, OutboxMessage
 from cityhall.dossiers import services
 from cityhall.dossiers.errors import DossierError
 from cityhall.dossiers.models import Dossier
+from cityhall.notifications.links import links_for
+from cityhall.notifications.models import Notification, OutboxMessage
 from tests.dossiers_support import BIRTH, HOUSEHOLD_BUSINESS, applicant, procedures
 from tests.factories import Personas, at, bearer, make_staff
 

@@ -295,8 +295,8 @@ def submit_dossier(
     applying on another's behalf) and the competent unit receives it. At a counter or by
     post, the actor is staff of the receiving unit, which may be any service centre of the
     province, and `account` the applicant's account if they have one (they are then told
-    of each step and may follow it). A repeated `idempotency_key` from the same actor returns the first dossier.
-    Refusals change nothing but leave an audit entry.
+    of each step and may follow it). A repeated `idempotency_key` from the same actor
+    returns the first dossier. Refusals change nothing but leave an audit entry.
     """
     now = now or timezone.now()
     key = (idempotency_key or "").strip()[:100]
