@@ -23,6 +23,7 @@ from cityhall.core.api import NO_NUL, ApiError, ErrorOut, Input, text
 from cityhall.core.audit import log_personal_data_read
 from cityhall.core.errors import Common
 from cityhall.dossiers import payments, register, services
+from cityhall.dossiers.errors import DossierCode
 from cityhall.dossiers.models import Dossier, DossierComponent
 from cityhall.dossiers.queries import component_numbers
 from cityhall.orgunits.models import Unit
@@ -427,6 +428,9 @@ def payment_callback(
     """A payment gateway reports a payment (its body signed in `X-Signature`). A repeated
     report records nothing more (`created` false); a failed payment leaves the dossier
     unpaid."""
+    if request.content_type != "application/json":
+        # Gateways send JSON; any other body was read as a form already, not signed bytes.
+        raise ApiError(DossierCode.BAD_CALLBACK, _("The callback's body must be JSON."))
     row, created = payments.record_payment(gateway_name=gateway, body=request.body,
                                            signature=signature)
     return {"dossier": row.dossier.code, "reference": row.reference, "state": row.state,
