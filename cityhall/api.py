@@ -18,6 +18,8 @@ install_error_handlers(api)
 install_api_handler(api)
 
 from cityhall.accounts.api import router as accounts_router  # noqa: E402
+from cityhall.dossiers.api import payments_router as dossiers_payments_router  # noqa: E402
+from cityhall.dossiers.api import register_router as dossiers_register_router  # noqa: E402
 from cityhall.dossiers.api import router as dossiers_router  # noqa: E402
 from cityhall.notifications.api import router as notifications_router  # noqa: E402
 from cityhall.orgunits.api import router as orgunits_router  # noqa: E402
@@ -32,3 +34,5 @@ api.add_router("/reports", reports_router)
 api.add_router("/procedures", procedures_router)
 api.add_router("/dossiers", dossiers_router)
 api.add_router("/", plans_router)
+api.add_router("/units", dossiers_register_router)
+api.add_router("/payments", dossiers_payments_router)

@@ -292,6 +292,26 @@ CITYHALL_MAP_TILES_ATTRIBUTION = env_str("CITYHALL_MAP_TILES_ATTRIBUTION", "")
 # lacks most Vietnamese letters: the forms refuse such a font.)
 CITYHALL_PDF_FONT_DIR = env_str("CITYHALL_PDF_FONT_DIR", "")
 
+# Dossier components uploaded (PDF, JPEG, PNG): the largest file and the most files a
+# dossier takes in one submission.
+CITYHALL_DOSSIERS_FILE_MAX_BYTES = env_int("CITYHALL_DOSSIERS_FILE_MAX_BYTES", 10 * 1024 * 1024)
+CITYHALL_DOSSIERS_FILES_MAX = env_int("CITYHALL_DOSSIERS_FILES_MAX", 20)
+# The data sources that replace components (population, business registry, ...): a
+# dotted path to a function returning {name: DataSource}. The default is the local
+# adapter over demo records (cityhall/dossiers/data/registries.yaml), for development.
+CITYHALL_DOSSIERS_DATA_SOURCES = env_str(
+    "CITYHALL_DOSSIERS_DATA_SOURCES", "cityhall.dossiers.datasources.local_sources")
+# Fees: the account that receives them, as the VietQR on the fee slip names it (the bank's
+# 6-digit NAPAS BIN and the account number; both empty: no QR). The values of the city's
+# treasury account are not known to the project (verify before production).
+CITYHALL_FEES_BANK_BIN = env_str("CITYHALL_FEES_BANK_BIN", "")
+CITYHALL_FEES_ACCOUNT = env_str("CITYHALL_FEES_ACCOUNT", "")
+# Payment gateways by name -> dotted path of the class; the demo gateway signs its callbacks
+# with HMAC-SHA256 under CITYHALL_PAYMENTS_DEMO_SECRET (empty: the demo gateway is off).
+CITYHALL_PAYMENT_GATEWAYS = {"demo": "cityhall.dossiers.payments.DemoGateway"}
+CITYHALL_PAYMENTS_DEMO_SECRET = env_str(
+    "CITYHALL_PAYMENTS_DEMO_SECRET", "dev-only-demo-gateway-secret" if DEBUG else "")
+
 # Open311 GeoReport v2 (/open311/v2/): the jurisdiction this server answers for.
 CITYHALL_OPEN311_JURISDICTION = env_str("CITYHALL_OPEN311_JURISDICTION", "tphcm.gov.vn")
 # GET requests pages built as JSON by the database in one statement (off: the Python

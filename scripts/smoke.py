@@ -38,7 +38,7 @@ from PIL import Image  # noqa: E402
 from cityhall.accounts.demo import DEMO_PASSWORD, demo_logins  # noqa: E402
 from cityhall.accounts.models import User  # noqa: E402
 from cityhall.core.audit import SYSTEM  # noqa: E402
-from cityhall.dossiers.models import Dossier  # noqa: E402
+from cityhall.dossiers.models import Dossier, DossierFile  # noqa: E402
 from cityhall.notifications import caps  # noqa: E402
 from cityhall.notifications.models import ContactPoint  # noqa: E402
 from cityhall.plans.feeds import ensure_feeds, token_of  # noqa: E402
@@ -95,6 +95,11 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "/ke-hoach/<plan_id>/": ("/ke-hoach/{plan}/",),
     "/ke-hoach/<plan_id>/bang/": ("/ke-hoach/{plan}/bang/",),
     "/calendar/<token>.ics": ("/calendar/{calendar_token}.ics",),
+    "/dossiers/<code>/forms/<number>.<ext>": ("/dossiers/{dossier}/forms/06.html",
+                                              "/dossiers/{dossier}/forms/06.pdf"),
+    "/dossiers/<code>/files/<pk>/": ("/dossiers/{file_dossier}/files/{dossier_file}/",),
+    "/staff/dossiers/<code>/": ("/staff/dossiers/{dossier}/",),
+    "/staff/dossiers/<code>/<action>/": ("/staff/dossiers/{dossier}/accept/",),
 }
 
 #: The category the smoke test files its reports in (a resident's, with no required field).
@@ -345,9 +350,12 @@ def sample_values(anonymous: Visitor, open311_key: str) -> dict[str, str]:
         raise Failed("no demo plan: did load_demo_plans run?")
     leader = User.objects.get(username="city.leader")
     calendar_token = token_of(ensure_feeds(actor=SYSTEM, user=leader)[0])
+    stored = DossierFile.objects.order_by("pk").values_list("pk", "dossier__code").first()
+    if stored is None:
+        raise Failed("no demo dossier file: did load_demo_dossiers run?")
     return {"demo_report": demo.code, "dossier": dossier, "plan": str(plan),
-            "calendar_token": calendar_token,
-            "unit": demo.unit.code,
+            "calendar_token": calendar_token, "unit": demo.unit.code,
+            "dossier_file": str(stored[0]), "file_dossier": stored[1],
             "category": FILING_CATEGORY,
             "filed": filed, "token": token, "photo": str(photo_id),
             "open311_token": open311_token, "open311_report": open311_report,

@@ -551,8 +551,13 @@ def test_the_good_body_is_accepted_so_the_refusals_above_mean_something(
 
 def test_every_api_path_is_under_contract() -> None:
     covered = {r.path for r in READS.values()} | {w.path for w in WRITES.values()}
-    # Photos are multipart uploads, checked in test_reports_api_reporter.
-    covered |= {"/api/v1/reports/{code}/photos", "/api/v1/openapi.json"}
+    # Photos are multipart uploads, checked in test_reports_api_reporter; so are dossiers'
+    # files, and the register is a spreadsheet (test_dossiers_components, _staff).
+    covered |= {"/api/v1/reports/{code}/photos", "/api/v1/openapi.json",
+                "/api/v1/dossiers/with-files", "/api/v1/dossiers/{code}/supplement",
+                "/api/v1/units/{unit}/dossier-register.xlsx",
+                # Signed by a gateway, not called by people: test_dossiers_payments.
+                "/api/v1/payments/{gateway}/callback"}
     assert set(_openapi()["paths"]) <= covered
 
 

@@ -123,6 +123,16 @@ EXCLUDED: dict[str, list[CheckFunction]] = {
     # invalid_task_dates).
     "POST /api/v1/tasks": _DATA_DEPENDENT,
     "PUT /api/v1/tasks/{task_id}/schedule": _DATA_DEPENDENT,
+    # The `dossier` field holds the JSON of a dossier (a string to the document; 422 when it
+    # is not that JSON), and each file must be a PDF, JPEG or PNG of a component that exists
+    # (400 file_type, invalid_component); a file part sent without a file name is a plain
+    # field, where the NUL guard refuses binary bytes (400 null_character).
+    "POST /api/v1/dossiers/with-files": _DATA_DEPENDENT,
+    "POST /api/v1/dossiers/{code}/supplement": _DATA_DEPENDENT,
+    # A period's start must not follow its end, nor span more than a year (400).
+    "GET /api/v1/units/{unit}/dossier-register.xlsx": _DATA_DEPENDENT,
+    # The signature must be the gateway's over the body (400 bad_callback).
+    "POST /api/v1/payments/{gateway}/callback": _DATA_DEPENDENT,
 }
 # As nobody, the staff operations answer 401 whatever the data; ignored_auth only looks at
 # answers that let the caller in, so it stays on.

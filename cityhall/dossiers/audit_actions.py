@@ -10,3 +10,8 @@ class DossierAudit(AuditAction):
 
     SUBMIT = "dossiers.submit"
     SUBMIT_REFUSED = "dossiers.submit_refused"
+    SUPPLY = "dossiers.supply"
+    TRANSFER = "dossiers.transfer"
+    RESCHEDULE = "dossiers.reschedule"
+    PAYMENT = "dossiers.payment"
+    PAYMENT_REFUSED = "dossiers.payment_refused"

@@ -18,6 +18,26 @@ class DossierCode(ErrorCode):
     WRONG_COMPETENT_UNIT = "wrong_competent_unit", 400
     NOT_A_COUNTER = "not_a_counter", 403
     INVALID_COMPONENT = "invalid_component", 400
+    # A component's file, refused by the file layer (`core.files.FileError`, prefixed).
+    FILE_TYPE = "file_type", 400
+    FILE_TOO_LARGE = "file_too_large", 400
+    FILE_TOO_MANY_PIXELS = "file_too_many_pixels", 400
+    FILE_TOO_MANY_PAGES = "file_too_many_pages", 400
+    FILE_ENCRYPTED = "file_encrypted", 400
+    FILE_INFECTED = "file_infected", 400
+    FILE_SCAN_FAILED = "file_scan_failed", 503
+    TOO_MANY_FILES = "too_many_files", 400
+    # Data held: no record under the reference, or the source did not answer.
+    NO_RECORD = "no_record_in_data_source", 400
+    DATA_SOURCE_UNAVAILABLE = "data_source_unavailable", 503
+    # Staff steps of the dossier's own (beyond the engine's).
+    INVALID_TARGET = "invalid_target_unit", 400
+    INVALID_APPOINTMENT = "invalid_appointment", 400
+    # Payments: an unknown gateway, a callback not signed right, a payment that does not
+    # match a dossier's fee.
+    UNKNOWN_GATEWAY = "unknown_gateway", 404
+    BAD_CALLBACK = "bad_callback", 400
+    PAYMENT_MISMATCH = "payment_mismatch", 400
 
 
 #: Every code a dossier refusal may carry.

@@ -41,13 +41,32 @@ class OnlineDossierForm(forms.Form):
             field.required = True
         else:
             del self.fields["competent_unit"]
+        self.parts: list[tuple[int, ProcedureComponent]] = []
         for number, part in enumerate(procedure.components.order_by("order"), start=1):
+            self.parts.append((number, part))
+            self.fields[f"file_{number}"] = forms.FileField(
+                label=part.name, required=False,
+                help_text=_("A scan (PDF) or a photo (JPEG, PNG)."),
+                widget=forms.ClearableFileInput(attrs={
+                    "accept": "application/pdf,image/jpeg,image/png"}))
             if part.data_source:
                 self.replaceable.append((number, part))
                 self.fields[f"use_data_{number}"] = forms.BooleanField(
-                    label=_("Use the data already held for: %(name)s") % {"name": part.name},
-                    required=False, initial=True)
+                    label=_("Use the data already held instead"), required=False,
+                    initial=True)
         self.initial.setdefault("idempotency_key", secrets.token_urlsafe(16))
+
+    def component_rows(self) -> list[dict[str, Any]]:
+        """Each component with its file field and, if the state holds it, its data box."""
+        return [{"number": n, "part": part, "file": self[f"file_{n}"],
+                 "use_data": self[f"use_data_{n}"] if part.data_source else None}
+                for n, part in self.parts]
+
+    def files_given(self) -> list[tuple[int, Any]]:
+        """The components given as files (those not replaced by data held)."""
+        chosen = {n for n, use in self.data_components() if use}
+        return [(n, self.cleaned_data[f"file_{n}"]) for n, _part in self.parts
+                if n not in chosen and self.cleaned_data.get(f"file_{n}")]
 
     def data_components(self) -> list[tuple[int, bool]]:
         """The replaceable components, and whether the applicant chose the data held."""

@@ -106,6 +106,38 @@ class DossierFile(StoredFile):
         verbose_name_plural = _("dossier files")
 
 
+class DossierPayment(models.Model):
+    """A fee paid for a dossier, as a payment gateway's signed callback reported it.
+
+    One row per gateway transaction (`gateway`, `reference` unique): a callback repeated
+    by the gateway finds its row and records nothing more.
+    """
+
+    class State(models.TextChoices):
+        PAID = "paid", _("paid")
+        FAILED = "failed", _("failed")
+
+    dossier = models.ForeignKey(Dossier, on_delete=models.PROTECT, related_name="payments")
+    gateway = models.CharField(_("gateway"), max_length=32)
+    reference = models.CharField(_("gateway's transaction reference"), max_length=100)
+    amount_vnd = models.PositiveBigIntegerField(_("amount (VND)"))
+    state = models.CharField(_("state"), max_length=8, choices=State.choices)
+    reported_at = models.DateTimeField(_("reported by the gateway at"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    #: The callback's body as received (for reconciliation).
+    callback = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("dossier payment")
+        verbose_name_plural = _("dossier payments")
+        ordering = ["dossier", "pk"]
+        constraints = [models.UniqueConstraint(fields=["gateway", "reference"],
+                                               name="dossier_payment_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.gateway}:{self.reference}"
+
+
 class DossierComponent(models.Model):
     """What the applicant supplied for one component: a file, or a reference to data held."""
 

@@ -10,6 +10,8 @@ from xml.sax.saxutils import escape
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
+from reportlab.graphics.barcode.qr import QrCodeWidget
+from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4
@@ -17,9 +19,17 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.ttfonts import TTFont
-from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
+from reportlab.platypus import (
+    Flowable,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
 
-from cityhall.dossiers.slips import MOTTO, NATIONAL_TITLE, ReceiptSlip
+from cityhall.dossiers.official import OfficialForm
+from cityhall.dossiers.slips import MOTTO, NATIONAL_TITLE, ReceiptSlip, money
 
 SERIF, SERIF_BOLD, SERIF_ITALIC = "CityhallSerif", "CityhallSerif-Bold", "CityhallSerif-Italic"
 #: The fonts shipped with the project (Liberation Serif 2.1.5, SIL OFL 1.1).
@@ -105,12 +115,84 @@ def receipt_pdf(slip: ReceiptSlip) -> bytes:
         p(f"4. Thời gian nhận hồ sơ: {slip.received}"),
         p(f"5. Thời gian trả kết quả giải quyết hồ sơ: {slip.appointment}"),
         p(f"6. Đăng ký nhận kết quả tại: {slip.result_at}"),
-        Spacer(1, 8 * mm), signatures,
     ]
+    if slip.fee_vnd:
+        story.append(p(f"7. Phí, lệ phí: {money(slip.fee_vnd)}"))
+    if slip.payment_qr:
+        story.append(_qr_block(slip.payment_qr, p(
+            "Quét mã VietQR bằng ứng dụng ngân hàng để nộp phí, lệ phí trực tuyến (nội dung "
+            f"chuyển khoản: {slip.code}).", cell)))
+    story += [Spacer(1, 8 * mm), signatures]
+    return _build(story, title=f"{slip.title} {slip.code}", author=slip.agency)
+
+
+def _qr_block(text: str, caption: Paragraph) -> Table:
+    """A VietQR code (30 mm) with its caption beside it."""
+    widget = QrCodeWidget(text, barLevel="M")
+    x0, y0, x1, y1 = widget.getBounds()
+    side = 30 * mm
+    drawing = Drawing(side, side, transform=[side / (x1 - x0), 0, 0, side / (y1 - y0), 0, 0])
+    drawing.add(widget)
+    block = Table([[drawing, caption]], colWidths=[34 * mm, 131 * mm])
+    block.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "MIDDLE")]))
+    return block
+
+
+def _build(story: list[Flowable], *, title: str, author: str) -> bytes:
     buffer = io.BytesIO()
     # Decree 30/2020: top and bottom 20-25 mm, left 30-35 mm, right 15-20 mm.
     document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=30 * mm, rightMargin=15 * mm,
                                  topMargin=20 * mm, bottomMargin=20 * mm,
-                                 title=f"{slip.title} {slip.code}", author=slip.agency)
+                                 title=title, author=author)
     document.build(story)
     return buffer.getvalue()
+
+
+def official_pdf(form: OfficialForm) -> bytes:
+    """One of the forms 02-06 as an A4 PDF, laid out as form 01 is."""
+    _fonts()
+    styles = {"body": _style("body", leading=17), "bold": _style("bold", font=SERIF_BOLD),
+              "italic": _style("italic", font=SERIF_ITALIC, align=TA_CENTER),
+              "centre": _style("centre", align=TA_CENTER)}
+    head = _style("head", font=SERIF_BOLD, size=12, align=TA_CENTER)
+    plain_centre = _style("plain_centre", size=12, align=TA_CENTER)
+    italic_centre = _style("italic_centre", font=SERIF_ITALIC, align=TA_CENTER)
+    bold_centre = _style("bold_centre", font=SERIF_BOLD, align=TA_CENTER)
+    title = _style("title", font=SERIF_BOLD, size=14, align=TA_CENTER)
+    cell = _style("cell", size=11)
+    small = _style("small", size=11)
+    small_bold = _style("small_bold", font=SERIF_BOLD, size=12)
+
+    def p(text: str, style: ParagraphStyle) -> Paragraph:
+        return Paragraph(escape(text), style)
+
+    left = [p(form.agency, head)]
+    if form.office:
+        left.append(p(form.office, head))
+    header = Table([
+        [left, [p(NATIONAL_TITLE, head), p(MOTTO, head)]],
+        [p(form.notation, plain_centre), p(form.place_and_date, italic_centre)],
+    ], colWidths=[68 * mm, 97 * mm])
+    header.setStyle(TableStyle([("VALIGN", (0, 0), (-1, -1), "TOP")]))
+    story: list[Flowable] = [header, Spacer(1, 8 * mm), p(form.title, title),
+                             Spacer(1, 5 * mm)]
+    for block in form.body:
+        if block.rows:
+            table = Table([[p(c, cell) for c in row] for row in block.rows],
+                          colWidths=[w * mm for w in block.widths] or None, repeatRows=1)
+            table.setStyle(TableStyle([
+                ("GRID", (0, 0), (-1, -1), 0.5, colors.black),
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
+            ]))
+            story += [Spacer(1, 2 * mm), table]
+        else:
+            story.append(p(block.text, styles.get(block.style, styles["body"])))
+    if form.signatures or form.recipients:
+        signed = [[p(s.title, bold_centre), p(s.note, italic_centre), Spacer(1, 18 * mm),
+                   p(s.name, bold_centre)] for s in form.signatures]
+        recipients = [p("Nơi nhận:", small_bold), *(p(r, small) for r in form.recipients)]
+        row = [recipients if form.recipients else "", signed[0] if signed else ""]
+        story += [Spacer(1, 8 * mm), Table([row], colWidths=[75 * mm, 90 * mm],
+                                           style=[("VALIGN", (0, 0), (-1, -1), "TOP")])]
+    return _build(story, title=f"{form.title} {form.code}", author=form.agency)

@@ -10,8 +10,7 @@ from cityhall.core.scoping import scope_of
 from cityhall.workflow.models import WorkflowCaseQuerySet
 
 if TYPE_CHECKING:
-    # Only in the quoted type argument, which pyflakes does not read.
-    from cityhall.dossiers.models import Dossier  # noqa: F401
+    from cityhall.dossiers.models import Dossier
 
 
 class DossierQuerySet(WorkflowCaseQuerySet["Dossier"]):
@@ -27,3 +26,9 @@ class DossierQuerySet(WorkflowCaseQuerySet["Dossier"]):
         scope = scope_of(user)
         mine = Q(applicant=user) if getattr(user, "is_authenticated", False) else Q(pk__in=[])
         return self.filter(scope.q("unit") | scope.q("receiving_unit") | mine)
+
+
+def component_numbers(dossier: Dossier) -> dict[int, int]:
+    """The procedure's components of a dossier by primary key -> their number (1, 2, ...)."""
+    pks = dossier.procedure.components.order_by("order", "pk").values_list("pk", flat=True)
+    return {pk: number for number, pk in enumerate(pks, start=1)}

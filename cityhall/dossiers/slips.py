@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from cityhall.dossiers.models import Channel, Dossier
+from cityhall.dossiers.payments import fee_qr
 
 NATIONAL_TITLE = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
@@ -43,17 +44,22 @@ class ReceiptSlip:
     appointment: str
     result_at: str
     channel: str
+    fee_vnd: int = 0
+    #: The VietQR text for the fee (drawn as a QR code on the PDF), when there is one.
+    payment_qr: str | None = None
 
     title = "GIẤY TIẾP NHẬN HỒ SƠ VÀ HẸN TRẢ KẾT QUẢ"
 
 
-def _moment(value: dt.datetime) -> str:
+def moment_words(value: dt.datetime) -> str:
+    """`09 giờ 30 phút, ngày 02 tháng 03 năm 2026` in the city's time."""
     local = timezone.localtime(value)
     return (f"{local:%H} giờ {local:%M} phút, ngày {local:%d} tháng {local:%m} "
             f"năm {local:%Y}")
 
 
-def _day(value: dt.datetime) -> str:
+def day_words(value: dt.datetime) -> str:
+    """`ngày 02 tháng 03 năm 2026` in the city's time."""
     local = timezone.localtime(value)
     return f"ngày {local:%d} tháng {local:%m} năm {local:%Y}"
 
@@ -80,11 +86,51 @@ def receipt_slip(dossier: Dossier) -> ReceiptSlip:
         else "ỦY BAN NHÂN DÂN THÀNH PHỐ HỒ CHÍ MINH",
         office="BỘ PHẬN TIẾP NHẬN VÀ TRẢ KẾT QUẢ", receiving=receiving.name,
         code=dossier.code,
-        place_and_date=f"{place}, {_day(dossier.received_at)}",
+        place_and_date=f"{place}, {day_words(dossier.received_at)}",
         applicant=dossier.applicant_name, address=dossier.applicant_address or "—",
         phone=dossier.applicant_phone or "—", email=dossier.applicant_email or "—",
         request=dossier.procedure.name, components=tuple(lines),
         processing_days=dossier.procedure.processing_days,
-        received=_moment(dossier.received_at), appointment=_moment(dossier.appointment_at),
+        received=moment_words(dossier.received_at),
+        appointment=moment_words(dossier.appointment_at),
         result_at=receiving.name, channel=_CHANNELS.get(dossier.channel, dossier.channel),
+        fee_vnd=dossier.fee_vnd, payment_qr=fee_qr(dossier),
     )
+
+
+def money(vnd: int) -> str:
+    """An amount as Vietnamese write it: `100.000 đồng`."""
+    return f"{vnd:,}".replace(",", ".") + " đồng"
+
+
+#: The one-stop forms by number, their titles as the official templates name them.
+FORM_TITLES: dict[str, str] = {
+    "01": "Giấy tiếp nhận hồ sơ và hẹn trả kết quả",
+    "02": "Phiếu yêu cầu bổ sung, hoàn thiện hồ sơ",
+    "03": "Phiếu từ chối tiếp nhận giải quyết hồ sơ",
+    "04": "Phiếu xin lỗi và hẹn lại ngày trả kết quả",
+    "05": "Phiếu thông báo dừng xử lý hồ sơ",
+    "06": "Phiếu kiểm soát quá trình giải quyết hồ sơ",
+}
+
+
+def forms_of(dossier: Dossier) -> list[tuple[str, str]]:
+    """The forms this dossier has now (number, title): 01 and 06 always; 02 once a
+    supplement was requested; 03 when refused; 04 when late or given a new appointment;
+    05 when stopped or withdrawn."""
+    from cityhall.dossiers.filters import late_q
+    from cityhall.workflow import engine
+
+    done = set(engine.history(dossier).values_list("action", flat=True))
+    numbers = ["01"]
+    if "request_supplement" in done:
+        numbers.append("02")
+    if dossier.state == "refused":
+        numbers.append("03")
+    if "reschedule" in done or Dossier.objects.filter(
+            late_q(timezone.now()), pk=dossier.pk).exists():
+        numbers.append("04")
+    if dossier.state in ("stopped", "withdrawn"):
+        numbers.append("05")
+    numbers.append("06")
+    return [(n, FORM_TITLES[n]) for n in numbers]

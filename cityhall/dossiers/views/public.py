@@ -4,17 +4,19 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.shortcuts import render
+from django.http.response import HttpResponseBase
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from cityhall.accounts.models import UserKind
 from cityhall.core.audit import log_personal_data_read
+from cityhall.core.files.serve import serve_file
 from cityhall.dossiers import services
 from cityhall.dossiers.errors import DossierError
 from cityhall.dossiers.forms import OnlineDossierForm
-from cityhall.dossiers.models import ApplicantKind, Dossier
+from cityhall.dossiers.models import ApplicantKind, Dossier, DossierFile
 from cityhall.dossiers.pdf import receipt_pdf
 from cityhall.dossiers.slips import receipt_slip
 from cityhall.dossiers.states import state_label
@@ -46,8 +48,12 @@ def status(request: HttpRequest, code: str) -> HttpResponse:
     return render(request, "dossiers/lookup.html", context, status=200 if dossier else 404)
 
 
-def _readable(request: HttpRequest, code: str) -> Dossier:
-    """The dossier for its applicant and the units handling it; a 404 for anyone else."""
+def _readable(request: HttpRequest, code: str, *, fields: list[str] | None = None,
+              purpose: str = "dossiers.form_01") -> Dossier:
+    """The dossier for its applicant and the units handling it; a 404 for anyone else.
+
+    Staff reads of the applicant's data are logged (`fields`, form 01's by default).
+    """
     found = (Dossier.objects.readable_by(request.user)
              .select_related("procedure", "unit", "receiving_unit").filter(code=code[:48])
              .first())
@@ -55,9 +61,22 @@ def _readable(request: HttpRequest, code: str) -> Dossier:
         raise Http404(_("No such dossier."))
     if found.applicant_id != request.user.pk:
         log_personal_data_read(reader=request.user, obj=found,  # type: ignore[arg-type]
-                               subject=found.applicant, fields=SLIP_FIELDS,
-                               purpose="dossiers.form_01")
+                               subject=found.applicant,
+                               fields=SLIP_FIELDS if fields is None else fields,
+                               purpose=purpose)
     return found
+
+
+@require_GET
+@login_required
+def component_file(request: HttpRequest, code: str, pk: int) -> HttpResponseBase:
+    """A component's file, for the applicant and the units handling the dossier (staff
+    reads logged); served through the app with the type sniffed at upload."""
+    dossier = _readable(request, code, fields=["components.file"], purpose="dossiers.file")
+    stored = get_object_or_404(DossierFile, dossier=dossier, pk=pk)
+    return serve_file(stored, request=request, filename=f"{dossier.code}-{stored.pk}."
+                      f"{(stored.file.name or '').rsplit('.', 1)[-1]}",
+                      cache_control="private, no-store")
 
 
 @require_GET
@@ -94,12 +113,14 @@ def submit_online(request: HttpRequest, code: str) -> HttpResponse:
                       {"procedure": procedure, "form": None}, status=403)
     initial = {"applicant_name": user.display_name, "id_number": user.national_id,  # type: ignore[union-attr]
                "phone": user.phone, "email": user.email}  # type: ignore[union-attr]
-    form = OnlineDossierForm(request.POST or None, procedure=procedure, initial=initial)
+    form = OnlineDossierForm(request.POST or None, request.FILES or None, procedure=procedure,
+                             initial=initial)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         reference = data["id_number"].strip()
         components = [services.ComponentIn(number=n, data_reference=reference)
                       for n, chosen in form.data_components() if chosen]
+        components += [services.ComponentIn(number=n, file=f) for n, f in form.files_given()]
         try:
             made = services.submit_dossier(
                 actor=user, procedure=procedure,  # type: ignore[arg-type]

@@ -1,4 +1,4 @@
-"""Writes on dossiers: submitting (online, at a counter, by post) and every workflow step.
+"""Submitting a dossier (online, at a counter, by post) with its components.
 
 Every function takes keyword-only arguments and an explicit actor, runs in one transaction
 and leaves an audit entry (the engine writes the steps' own).
@@ -10,6 +10,7 @@ import datetime as dt
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email
@@ -21,6 +22,8 @@ from django.utils.translation import gettext as _
 from cityhall.accounts.models import Membership, Role, User, UserKind
 from cityhall.core import audit
 from cityhall.core.errors import Common
+from cityhall.core.files import Upload
+from cityhall.dossiers import datasources, uploads
 from cityhall.dossiers.audit_actions import DossierAudit
 from cityhall.dossiers.errors import DossierCode, DossierError
 from cityhall.dossiers.models import (
@@ -33,7 +36,6 @@ from cityhall.dossiers.models import (
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
 from cityhall.procedures.models import Level, OnlineLevel, Procedure
 from cityhall.workflow import engine
-from cityhall.workflow.models import Transition
 
 #: Staff roles that receive dossiers at a unit's counter.
 COUNTER_ROLES = {Role.CLERK, Role.OFFICER, Role.LEADER, Role.ADMIN}
@@ -55,10 +57,20 @@ class Applicant:
 
 @dataclass(frozen=True)
 class ComponentIn:
-    """A component supplied: the procedure's component by its number, as data held."""
+    """A component supplied: the procedure's component by its number, either as a file
+    (bytes or an uploaded file: a scan or a photo) or as a reference to data held."""
 
     number: int
     data_reference: str = ""
+    file: Any = None
+
+
+@dataclass
+class _Part:
+    """A component checked and read, ready to be stored with its dossier."""
+
+    row: DossierComponent
+    upload: Upload | None = None
 
 
 @dataclass(frozen=True)
@@ -167,10 +179,26 @@ def _competent_unit(procedure: Procedure, default: Unit | None, given: Unit | No
     return root
 
 
-def _components(procedure: Procedure, given: Sequence[ComponentIn]
-                ) -> list[DossierComponent]:
+def _read_data(number: int, source: str, reference: str) -> dict[str, Any]:
+    """What the data source holds under the reference, as the component stores it."""
+    try:
+        record = datasources.lookup(source, reference)
+    except datasources.SourceUnavailable:
+        raise DossierError(DossierCode.DATA_SOURCE_UNAVAILABLE, _(
+            "The data source for component %(n)s did not answer; try again later, or "
+            "attach the paper instead.") % {"n": number}) from None
+    if record is None:
+        raise DossierError(DossierCode.NO_RECORD, _(
+            "The data source holds nothing under the reference given for component %(n)s; "
+            "check it, or attach the paper instead.") % {"n": number})
+    return record.stored()
+
+
+def prepare_components(procedure: Procedure, given: Sequence[ComponentIn]) -> list[_Part]:
+    """Check the components given, read the data held and check the files: all before the
+    submission's transaction, which then only writes (a refusal here stores nothing)."""
     parts = dict(enumerate(procedure.components.order_by("order"), start=1))
-    rows: list[DossierComponent] = []
+    found: list[_Part] = []
     seen: set[int] = set()
     for item in given:
         part = parts.get(item.number)
@@ -180,14 +208,24 @@ def _components(procedure: Procedure, given: Sequence[ComponentIn]
                 "n": item.number})
         seen.add(item.number)
         reference = item.data_reference.strip()
-        if not part.data_source or not reference or len(reference) > 200:
+        row = DossierComponent(procedure_component=part, name=part.name, copies=part.copies)
+        if item.file is not None and not reference:
+            found.append(_Part(row=row))
+            continue
+        if item.file is not None or not part.data_source or not reference \
+                or len(reference) > 200:
             raise DossierError(DossierCode.INVALID_COMPONENT, _(
                 "Component %(n)s cannot be replaced by data held, or its reference is "
-                "missing.") % {"n": item.number})
-        rows.append(DossierComponent(
-            procedure_component=part, name=part.name, copies=part.copies,
-            data_source=part.data_source, data_reference=reference))
-    return rows
+                "missing (give a file or a reference, not both).") % {"n": item.number})
+        row.data_source, row.data_reference = part.data_source, reference
+        row.data_read = _read_data(item.number, part.data_source, reference)
+        found.append(_Part(row=row))
+    files = [item.file for item in given if item.file is not None]
+    checked = iter(uploads.check_files(files))
+    for item, prepared in zip(given, found, strict=True):
+        if item.file is not None:
+            prepared.upload = next(checked)
+    return found
 
 
 def _counter_unit(actor: audit.Actor, receiving: Unit | None) -> Unit:
@@ -224,6 +262,19 @@ def _replay(scope: str, key: str) -> Submission | None:
     return Submission(dossier=found, created=False) if found else None
 
 
+def _check_channel(actor: audit.Actor, procedure: Procedure, channel: str) -> None:
+    """Refuse a channel this procedure or this actor cannot use (before anything is read)."""
+    if channel not in Channel.values:
+        raise DossierError(Common.INVALID, {"channel": _("online, counter or post")})
+    if channel == Channel.ONLINE:
+        if not isinstance(actor, User) or actor.kind == UserKind.STAFF:
+            raise DossierError(Common.NOT_ALLOWED, _(
+                "Online dossiers are submitted with a resident's or an enterprise's account."))
+        if procedure.online == OnlineLevel.NONE:
+            raise DossierError(DossierCode.NOT_ONLINE, _(
+                "This procedure is not offered online: bring the dossier to a service centre."))
+
+
 def submit_dossier(
     *,
     actor: audit.Actor,
@@ -234,6 +285,7 @@ def submit_dossier(
     competent_unit: Unit | str | None = None,
     components: Sequence[ComponentIn] = (),
     on_behalf: bool = False,
+    account: User | None = None,
     idempotency_key: str = "",
     now: dt.datetime | None = None,
 ) -> Submission:
@@ -242,8 +294,9 @@ def submit_dossier(
     Online, the actor is the applicant's account (a resident or an enterprise, or someone
     applying on another's behalf) and the competent unit receives it. At a counter or by
     post, the actor is staff of the receiving unit, which may be any service centre of the
-    province. A repeated `idempotency_key` from the same actor returns the first dossier.
-    Refusals change nothing but leave an audit entry.
+    province, and `account` the applicant's account if they have one (they are then told
+    of each step and may follow it). A repeated `idempotency_key` from the same actor
+    returns the first dossier. Refusals change nothing but leave an audit entry.
     """
     now = now or timezone.now()
     key = (idempotency_key or "").strip()[:100]
@@ -252,11 +305,17 @@ def submit_dossier(
         replayed = _replay(scope, key)
         if replayed is not None:
             return replayed
+        found = _procedure(procedure)
+        _check_channel(actor, found, channel)
+        # Data sources and file checks are slow: done before the transaction, which
+        # then holds its locks (the day's counter) only while it writes.
+        parts = prepare_components(found, components)
         with transaction.atomic():
-            return _submit(actor=actor, procedure=_procedure(procedure), applicant=applicant,
+            return _submit(actor=actor, procedure=found, applicant=applicant,
                            channel=channel, receiving_unit=_unit(receiving_unit),
-                           competent_unit=_unit(competent_unit), components=components,
-                           on_behalf=on_behalf, key=key, scope=scope, now=now)
+                           competent_unit=_unit(competent_unit), parts=parts,
+                           on_behalf=on_behalf, account=account, key=key, scope=scope,
+                           now=now)
     except DossierError as exc:
         audit.record(actor=actor, action=DossierAudit.SUBMIT_REFUSED, changes={
             "code": exc.code, "procedure": getattr(procedure, "code", str(procedure))[:40],
@@ -273,28 +332,18 @@ def submit_dossier(
 def _submit(
     *, actor: audit.Actor, procedure: Procedure, applicant: Applicant, channel: str,
     receiving_unit: Unit | None, competent_unit: Unit | None,
-    components: Sequence[ComponentIn], on_behalf: bool, key: str, scope: str,
+    parts: Sequence[_Part], on_behalf: bool, account: User | None, key: str, scope: str,
     now: dt.datetime,
 ) -> Submission:
-    if channel not in Channel.values:
-        raise DossierError(Common.INVALID, {"channel": _("online, counter or post")})
     checked = _check_applicant(applicant)
-    account: User | None = None
     if channel == Channel.ONLINE:
-        if not isinstance(actor, User) or actor.kind == UserKind.STAFF:
-            raise DossierError(Common.NOT_ALLOWED, _(
-                "Online dossiers are submitted with a resident's or an enterprise's account."))
-        if procedure.online == OnlineLevel.NONE:
-            raise DossierError(DossierCode.NOT_ONLINE, _(
-                "This procedure is not offered online: bring the dossier to a service centre."))
-        account = None if on_behalf else actor
+        account = None if on_behalf else actor  # type: ignore[assignment]
         # Online, the competent unit receives its own dossiers.
         competent = _competent_unit(procedure, None, competent_unit)
         receiving = competent
     else:
         receiving = _counter_unit(actor, receiving_unit)
         competent = _competent_unit(procedure, receiving, competent_unit)
-    parts = _components(procedure, components)
     day = timezone.localdate(now)
     dossier = Dossier(
         code=allocate_code(receiving, day), procedure=procedure, channel=channel,
@@ -311,13 +360,20 @@ def _submit(
     # The appointment on form 01 is the case deadline the engine computed on the calendar.
     dossier.appointment_at = dossier.due_at or now
     Dossier.objects.filter(pk=dossier.pk).update(appointment_at=dossier.appointment_at)
-    for part in parts:
-        part.dossier = dossier
-    DossierComponent.objects.bulk_create(parts)
+    with_files = [p for p in parts if p.upload is not None]
+    stored = uploads.store_files(dossier, [p.upload for p in with_files if p.upload])
+    for part, file in zip(with_files, stored, strict=True):
+        part.row.file = file
+    rows = [p.row for p in parts]
+    for row in rows:
+        row.dossier = dossier
+    DossierComponent.objects.bulk_create(rows)
     audit.record(actor=actor, action=DossierAudit.SUBMIT, obj=dossier, unit=competent, changes={
         "procedure": [None, procedure.code], "channel": [None, channel],
         "receiving_unit": [None, receiving.code], "competent_unit": [None, competent.code],
-        "applicant": [None, "***"], "components_by_data": [None, len(parts)],
+        "applicant": [None, "***"],
+        "components_by_data": [None, sum(1 for r in rows if r.data_source)],
+        "components_by_file": [None, len(with_files)],
     })
     return Submission(dossier=dossier, created=True)
 
@@ -329,27 +385,7 @@ def receive_at_counter(
     idempotency_key: str = "", now: dt.datetime | None = None,
 ) -> Submission:
     """A clerk receives a dossier at the counter of their unit, for any procedure."""
-    made = submit_dossier(
+    return submit_dossier(
         actor=actor, procedure=procedure, applicant=applicant, channel=Channel.COUNTER,
         receiving_unit=receiving_unit, competent_unit=competent_unit, components=components,
-        idempotency_key=idempotency_key, now=now)
-    if account is not None and made.created:
-        Dossier.objects.filter(pk=made.dossier.pk).update(applicant=account)
-        made.dossier.applicant = account
-    return made
-
-
-def act_on_dossier(
-    *, actor: audit.Actor, dossier: Dossier, action: str, comment: str = "",
-    assignee: User | None = None, idempotency_key: str = "", now: dt.datetime | None = None,
-) -> Transition | None:
-    """Take a workflow step (the engine checks role, state and inputs, and audits it)."""
-    spec = engine.case_spec(dossier)
-    if action not in spec.actions or action == "abandon":
-        raise DossierError(engine.WorkflowCode.UNKNOWN_ACTION, _("No such action: %(a)s.") % {
-            "a": action[:64]})
-    try:
-        return engine.perform(dossier, action, actor=actor, comment=comment.strip(),
-                              assignee=assignee, idempotency_key=idempotency_key, now=now)
-    except engine.WorkflowError as exc:
-        raise DossierError(exc.code, exc.detail) from None
+        account=account, idempotency_key=idempotency_key, now=now)

@@ -1,0 +1,180 @@
+"""Fees of dossiers: the VietQR on the fee slip, payment gateways, and their signed callbacks.
+
+A gateway (`PaymentGateway`) does two things: `checkout(dossier)` tells the applicant how to
+pay (a reference and, for a bank transfer, the VietQR text), and `read_callback(body,
+signature)` checks the signature of the gateway's report and reads it into a
+`PaymentReport`. Which gateways exist is the setting `CITYHALL_PAYMENT_GATEWAYS`. The demo
+gateway signs with HMAC-SHA256 under `CITYHALL_PAYMENTS_DEMO_SECRET`: it stands for a
+real one (VNPay, the national portal's payment platform) in development and tests.
+
+`record_payment` is the only writer: a paid report for the dossier's whole fee records one
+`DossierPayment` and sets `Dossier.paid_at`; a failed report records the failure (the
+dossier stays unpaid); the same report again (the gateway retries) records nothing more.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import json
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.module_loading import import_string
+from django.utils.translation import gettext as _
+
+from cityhall.core import audit
+from cityhall.dossiers import vietqr
+from cityhall.dossiers.audit_actions import DossierAudit
+from cityhall.dossiers.errors import DossierCode, DossierError
+from cityhall.dossiers.models import Dossier, DossierPayment
+
+
+def fee_qr(dossier: Dossier) -> str | None:
+    """The VietQR text for the dossier's fee (transfer to the fees account, the dossier's
+    code as the purpose); None when there is nothing to pay or no account is set."""
+    if (dossier.fee_vnd <= 0 or dossier.paid_at is not None
+            or not settings.CITYHALL_FEES_BANK_BIN or not settings.CITYHALL_FEES_ACCOUNT):
+        return None
+    return vietqr.payload(bank_bin=settings.CITYHALL_FEES_BANK_BIN,
+                          account=settings.CITYHALL_FEES_ACCOUNT, amount=dossier.fee_vnd,
+                          purpose=dossier.code)
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """How the applicant pays: the gateway's reference, the amount, and a VietQR if any."""
+
+    gateway: str
+    reference: str
+    amount_vnd: int
+    qr: str | None
+
+
+@dataclass(frozen=True)
+class PaymentReport:
+    """What a gateway's callback says: which transaction, for which dossier, how much, and
+    whether it was paid."""
+
+    reference: str
+    dossier_code: str
+    amount_vnd: int
+    paid: bool
+    at: dt.datetime
+    raw: dict[str, Any]
+
+
+class BadCallback(Exception):
+    """A callback whose signature or body cannot be trusted."""
+
+
+class PaymentGateway(Protocol):
+    """A payment service the city uses."""
+
+    name: str
+
+    def checkout(self, dossier: Dossier) -> Checkout:
+        """How the applicant pays this dossier's fee."""
+        ...
+
+    def read_callback(self, body: bytes, signature: str) -> PaymentReport:
+        """The report in a callback; `BadCallback` if the signature or the body is wrong."""
+        ...
+
+
+class DemoGateway:
+    """The development gateway: a bank transfer by VietQR, reported by a JSON callback
+    `{"reference", "dossier", "amount", "status": "paid"|"failed", "at"}` signed with
+    HMAC-SHA256 (hex) under `CITYHALL_PAYMENTS_DEMO_SECRET`."""
+
+    name = "demo"
+
+    def _secret(self) -> bytes:
+        secret = settings.CITYHALL_PAYMENTS_DEMO_SECRET
+        if not secret:
+            raise BadCallback("the demo gateway is off")
+        return str(secret).encode()
+
+    def sign(self, body: bytes) -> str:
+        """The signature the gateway puts on a callback (tests and the demo use it)."""
+        return hmac.new(self._secret(), body, hashlib.sha256).hexdigest()
+
+    def checkout(self, dossier: Dossier) -> Checkout:
+        return Checkout(gateway=self.name, reference=f"DEMO-{dossier.code}",
+                        amount_vnd=dossier.fee_vnd, qr=fee_qr(dossier))
+
+    def read_callback(self, body: bytes, signature: str) -> PaymentReport:
+        if not hmac.compare_digest(self.sign(body), signature.strip().lower()):
+            raise BadCallback("bad signature")
+        try:
+            data = json.loads(body)
+            at = dt.datetime.fromisoformat(str(data.get("at") or timezone.now().isoformat()))
+            return PaymentReport(
+                reference=str(data["reference"])[:100], dossier_code=str(data["dossier"])[:48],
+                amount_vnd=int(data["amount"]), paid=data["status"] == "paid",
+                at=at if timezone.is_aware(at) else timezone.make_aware(at), raw=data)
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BadCallback(f"unreadable body: {exc}") from None
+
+
+def gateway(name: str) -> PaymentGateway:
+    """The configured gateway of this name; `DossierError(not_found)` for an unknown one."""
+    path = settings.CITYHALL_PAYMENT_GATEWAYS.get(name)
+    if path is None:
+        raise DossierError(DossierCode.UNKNOWN_GATEWAY, _("No such payment gateway."))
+    found: PaymentGateway = import_string(path)()
+    return found
+
+
+def record_payment(*, gateway_name: str, body: bytes, signature: str,
+                   now: dt.datetime | None = None) -> tuple[DossierPayment, bool]:
+    """Record what a gateway's signed callback reports; (the payment, whether it is new).
+
+    A bad signature or body, an unknown dossier, or an amount other than the fee is
+    refused (nothing recorded, an audit entry). The same report again returns the first
+    row with False. A paid report sets the dossier's `paid_at` (once).
+    """
+    now = now or timezone.now()
+    source = gateway(gateway_name)
+    actor = audit.SystemActor(f"payments:{gateway_name}")
+    try:
+        report = source.read_callback(body, signature)
+    except BadCallback:
+        audit.record(actor=actor, action=DossierAudit.PAYMENT_REFUSED,
+                     changes={"gateway": gateway_name, "why": "signature"})
+        raise DossierError(DossierCode.BAD_CALLBACK, _("The callback's signature or body is "
+                                                       "not valid.")) from None
+    known = DossierPayment.objects.filter(gateway=gateway_name,
+                                          reference=report.reference).first()
+    if known is not None:
+        return known, False
+    dossier = Dossier.objects.filter(code=report.dossier_code).first()
+    if dossier is None or report.amount_vnd != dossier.fee_vnd:
+        audit.record(actor=actor, action=DossierAudit.PAYMENT_REFUSED, obj=dossier,
+                     changes={"gateway": gateway_name, "reference": report.reference,
+                              "why": "dossier" if dossier is None else "amount"})
+        raise DossierError(DossierCode.PAYMENT_MISMATCH, _(
+            "The payment names no dossier, or not its fee."))
+    state = DossierPayment.State.PAID if report.paid else DossierPayment.State.FAILED
+    try:
+        with transaction.atomic():
+            row = DossierPayment.objects.create(
+                dossier=dossier, gateway=gateway_name, reference=report.reference,
+                amount_vnd=report.amount_vnd, state=state, reported_at=report.at,
+                created_at=now, callback=report.raw)
+            if report.paid:
+                Dossier.objects.filter(pk=dossier.pk, paid_at__isnull=True).update(
+                    paid_at=report.at)
+            audit.record(actor=actor, action=DossierAudit.PAYMENT, obj=dossier,
+                         unit=dossier.unit, changes={
+                             "gateway": gateway_name, "reference": report.reference,
+                             "amount_vnd": report.amount_vnd, "state": state})
+    except IntegrityError:
+        # The same report arrived twice at once: the other one recorded it.
+        return DossierPayment.objects.get(gateway=gateway_name, reference=report.reference), \
+            False
+    return row, True

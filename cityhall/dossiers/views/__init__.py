@@ -1,0 +1,2 @@
+"""The dossiers' pages: public look-up and online submission (`public`), the forms
+(`forms`), the staff queue and dossier page (`staff`)."""
