@@ -18,7 +18,7 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
-## setup: install, compile the message catalogues, migrate, load the registry, workflows and demo data, make the DEMO signing keys (var/pki)
+## setup: install, compile the message catalogues, migrate, load the registry, workflows and demo data, make the DEMO signing keys (var/pki), load the indicator catalogue and the demo history
 setup: install
 	mkdir -p var/static
 	$(BIN)/cityhall compile_catalogues
@@ -32,6 +32,9 @@ setup: install
 	$(BIN)/cityhall load_demo_dossiers
 	$(BIN)/cityhall demo_pki
 	$(BIN)/cityhall load_demo_plans
+	$(BIN)/cityhall load_indicators
+	$(BIN)/cityhall indicators rebuild --if-empty
+	$(BIN)/cityhall load_demo_history
 
 run: setup
 	$(BIN)/cityhall collectstatic --no-input -v 0

@@ -346,6 +346,7 @@ def generate(count: int, *, seed: int = 4, now: dt.datetime | None = None,
                     "latitude": lat, "longitude": lon, "address": "",
                     "place_unit_id": ward.pk, "routing_method": method,
                     "routing_reason": reason, "channel": channel,
+                    "routing_reasons": json.dumps({"vi": reason}, ensure_ascii=False),
                     "reporter_id": world.business.pk if enterprise else None,
                     "filed_by_id": None, "api_key_id": None, "anonymous": anonymous,
                     "private_token_hash": hashlib.sha256(token.encode()).hexdigest(),
@@ -399,7 +400,7 @@ def generate(count: int, *, seed: int = 4, now: dt.datetime | None = None,
                         "attachments": "[]",
                         "assignee_before_id": assignee if seq > 2 and assignee else None,
                         "assignee_id": after, "due_at": due, "remaining_seconds": None,
-                        "idempotency_key": "",
+                        "idempotency_key": "", "unit_id": unit_id,
                     }))
                     before = to_state
             _copy(cur, Report._meta.db_table, report_cols, reports)

@@ -21,6 +21,8 @@ from cityhall.accounts.api import router as accounts_router  # noqa: E402
 from cityhall.dossiers.api import payments_router as dossiers_payments_router  # noqa: E402
 from cityhall.dossiers.api import register_router as dossiers_register_router  # noqa: E402
 from cityhall.dossiers.api import router as dossiers_router  # noqa: E402
+from cityhall.indicators.api import index_router  # noqa: E402
+from cityhall.indicators.api import router as indicators_router  # noqa: E402
 from cityhall.notifications.api import router as notifications_router  # noqa: E402
 from cityhall.orgunits.api import router as orgunits_router  # noqa: E402
 from cityhall.plans.api import router as plans_router  # noqa: E402
@@ -36,3 +38,5 @@ api.add_router("/dossiers", dossiers_router)
 api.add_router("/", plans_router)
 api.add_router("/units", dossiers_register_router)
 api.add_router("/payments", dossiers_payments_router)
+api.add_router("/indicators", indicators_router)
+api.add_router("/index766", index_router)

@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "cityhall.procedures",
     "cityhall.dossiers",
     "cityhall.plans",
+    "cityhall.indicators",
     "cityhall.open311",
     "axes",
 ]

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 import jsonschema_rs
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
@@ -75,6 +76,7 @@ def world(people: Personas) -> World:
     services.assign_report(actor=people.leader, report=made.report, assignee=people.officer)
     other = _file(address=f"{THUDUC}, TP.HCM").report
     procedures()
+    call_command("load_indicators", verbosity=0)
     dossier = dossier_services.submit_dossier(
         actor=people.resident, procedure=BIRTH, applicant=applicant(),
         competent_unit=people.ward).dossier
@@ -255,6 +257,17 @@ READS = {
                     grow=_more_dossier_steps),
     "dossier_status": Read("/api/v1/dossiers/{code}/status", fill=_dossier_code,
                            anonymous=200, grow=_more_dossier_steps),
+    "indicators": Read("/api/v1/indicators", anonymous=200),
+    "indicator_values": Read("/api/v1/indicators/{code}/values",
+                             fill=lambda w: {"code": "requests.received"},
+                             query=lambda w: f"unit={w.people.ward.code}", scoped=True,
+                             grow=_more_reports),
+    "indicator_records": Read("/api/v1/indicators/{code}/records",
+                              fill=lambda w: {"code": "requests.received"},
+                              query=lambda w: f"unit={w.people.ward.code}", scoped=True,
+                              grow=_more_reports),
+    "index766": Read("/api/v1/index766", query=lambda w: f"unit={w.people.ward.code}",
+                     scoped=True),
     "follow_by_token": Read("/api/v1/reports/{code}/follow", fill=_code,
                             query=lambda w: f"token={w.token}", viewer="resident",
                             anonymous=200, grow=_more_steps),

@@ -133,6 +133,10 @@ EXCLUDED: dict[str, list[CheckFunction]] = {
     "GET /api/v1/units/{unit}/dossier-register.xlsx": _DATA_DEPENDENT,
     # The signature must be the gateway's over the body (400 bad_callback).
     "POST /api/v1/payments/{gateway}/callback": _DATA_DEPENDENT,
+    # A period's start must not follow its end, last at most 3 x 366 days and be a real
+    # date (2026-02-30 matches the pattern): 400 invalid_period, period_too_long.
+    "GET /api/v1/indicators/{code}/values": _DATA_DEPENDENT,
+    "GET /api/v1/indicators/{code}/records": _DATA_DEPENDENT,
 }
 # As nobody, the staff operations answer 401 whatever the data; ignored_auth only looks at
 # answers that let the caller in, so it stays on.

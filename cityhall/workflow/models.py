@@ -146,6 +146,10 @@ class Transition(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
     due_at = models.DateTimeField(null=True)
+    # The unit that held the case at this step (a transfer's step is the sending unit's):
+    # what the indicators' roll-ups count the step for. Empty on steps written before it.
+    unit = models.ForeignKey("orgunits.Unit", on_delete=models.PROTECT, null=True,
+                             related_name="+", db_index=False)
     remaining_seconds = models.BigIntegerField(
         null=True, help_text=_("Working time left to the case deadline at this step.")
     )

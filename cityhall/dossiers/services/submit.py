@@ -20,7 +20,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cityhall.accounts.models import Membership, Role, User, UserKind
-from cityhall.core import audit
+from cityhall.core import audit, facts
 from cityhall.core.errors import Common
 from cityhall.core.files import Upload
 from cityhall.dossiers import datasources, uploads
@@ -368,6 +368,11 @@ def _submit(
     for row in rows:
         row.dossier = dossier
     DossierComponent.objects.bulk_create(rows)
+    # The daily roll-ups count the parts replaced by data with the dossier's receipt.
+    facts.tell([facts.Fact(
+        case_type=dossier._meta.label_lower, case=dossier, kind="components", at=now,
+        unit_id=dossier.unit_id, extra=(("components", len(rows)),
+                                        ("by_data", sum(1 for r in rows if r.data_source))))])
     audit.record(actor=actor, action=DossierAudit.SUBMIT, obj=dossier, unit=competent, changes={
         "procedure": [None, procedure.code], "channel": [None, channel],
         "receiving_unit": [None, receiving.code], "competent_unit": [None, competent.code],

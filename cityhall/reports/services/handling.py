@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 
 from cityhall.accounts.models import User
 from cityhall.accounts.scope import scope_of
-from cityhall.core import audit
+from cityhall.core import audit, facts
 from cityhall.core.audit import SystemActor
 from cityhall.core.errors import Common
 from cityhall.core.text import in_each_language
@@ -209,6 +209,9 @@ def rate_report(
         elif report.state != "closed" or report.resolved_at is None:
             raise ReportError(Common.INVALID_STATE, _("Only an answered report can be rated."))
         _touch(report, now, rating=rating, rating_comment=comment, rated_at=now)
+        # The daily roll-ups count the rating with the change (the engine does not see it).
+        facts.tell([facts.Fact(case_type=report._meta.label_lower, case=report, kind="rated",
+                               at=now, unit_id=report.unit_id, value=rating)])
         audit.record(actor=who if isinstance(who, User) else REPORTER_LINK,
                      action=ReportAudit.RATE, obj=report, unit=report.unit,
                      changes={"rating": [None, rating]})

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models.fields.related import RelatedField
 
 from cityhall.accounts.models import User
+from cityhall.core import facts
 from cityhall.core.audit import Actor, SystemActor
 from cityhall.core.fields import concrete_field
 from cityhall.workflow.engine.errors import WorkflowCode, WorkflowError
@@ -105,6 +106,15 @@ def new_step(
         seq=case.steps, action=action, from_state=from_state, to_state=case.state,
         actor=actor_user(actor), actor_label=actor_label(actor), at=now, comment=comment,
         reason=reason, attachments=list(attachments), assignee_before_id=assignee_before,
-        assignee_id=case.assignee_id, due_at=case.due_at,
+        assignee_id=case.assignee_id, due_at=case.due_at, unit_id=case.unit_id,
         remaining_seconds=remaining(cal, case, now), idempotency_key=idempotency_key,
     )
+
+
+def tell_steps(pairs: Sequence[tuple[WorkflowCase, Transition]]) -> None:
+    """Tell the roll-ups (`core.facts`) the steps just written, with their cases, at once."""
+    facts.tell([
+        facts.Fact(case_type=step.case_type, case=case, kind=step.action, at=step.at,
+                   unit_id=step.unit_id, due_at=step.due_at)
+        for case, step in pairs
+    ])

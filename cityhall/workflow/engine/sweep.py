@@ -18,7 +18,7 @@ from cityhall.orgunits.models import Unit
 from cityhall.workflow.audit_actions import WorkflowAudit
 from cityhall.workflow.calendar_data import current_calendar
 from cityhall.workflow.engine.bulk import bulk_set
-from cityhall.workflow.engine.cases import new_step, snapshot
+from cityhall.workflow.engine.cases import new_step, snapshot, tell_steps
 from cityhall.workflow.engine.errors import WorkflowError
 from cityhall.workflow.engine.notices import Event, leaders_by_unit, notify
 from cityhall.workflow.engine.planning import AUTO_CLOSE, NOTHING, OVERDUE, REMIND, schedule
@@ -62,6 +62,7 @@ def _fire_batch(
     entries: list[AuditEntry] = []
     events: list[Event] = []
     closing: list[WorkflowCase] = []
+    escalated: list[WorkflowCase] = []
     for case in claimed:
         spec = case_spec(case)
         stage = case.sweep_stage
@@ -79,6 +80,7 @@ def _fire_batch(
                 case.assignee_id = targets[0]
             case.escalation_level += 1
             case.steps += 1
+            escalated.append(case)
             steps.append(new_step(case, action="escalate", from_state=case.state,
                                   actor=SYSTEM, now=now, cal=cal,
                                   assignee_before=before["assignee"]))
@@ -94,6 +96,7 @@ def _fire_batch(
         changed.append(case)
     bulk_set(model, changed, SWEEP_WRITES)
     Transition.objects.bulk_create(steps)
+    tell_steps([(c, s) for c, s in zip(escalated, steps, strict=True)])
     AuditEntry.objects.bulk_create(entries)
     notify(events, leaders_of)
     for case in closing:

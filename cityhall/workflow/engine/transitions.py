@@ -31,6 +31,7 @@ from cityhall.workflow.engine.cases import (
     new_step,
     reuse_unit,
     snapshot,
+    tell_steps,
     written_values,
 )
 from cityhall.workflow.engine.errors import BatchError, WorkflowCode, WorkflowError
@@ -100,6 +101,7 @@ def start(
         step = new_step(case, action="start", from_state="", actor=actor, now=now, cal=cal,
                         assignee_before=None, comment=comment)
         step.save()
+        tell_steps([(case, step)])
         entry = audit.entry(actor=actor, action=WorkflowAudit.START, obj=case,
                             changes=audit.diff({}, snapshot(case)), unit=case.unit)
         extra_entries, extra_notices = also([case]) if also is not None else ((), ())
@@ -162,6 +164,7 @@ def start_many(
         steps = [new_step(s.case, action="start", from_state="", actor=s.actor, now=now,
                           cal=cal, assignee_before=None, comment=s.comment) for s in starts]
         Transition.objects.bulk_create(steps)
+        tell_steps(list(zip(cases, steps, strict=True)))
         entries = [audit.entry(actor=s.actor, action=WorkflowAudit.START, obj=s.case,
                                changes=audit.diff({}, snapshot(s.case)), unit_id=s.case.unit_id)
                    for s in starts]
@@ -311,6 +314,7 @@ def act(
     if type(case)._default_manager.filter(pk=case.pk, **condition).update(**values) != 1:
         raise Stale
     step.save()
+    tell_steps([(case, step)])
     entry.save()
     notify([event], leaders_lookup(), known=[actor, inputs.assignee])
     return step
@@ -436,6 +440,7 @@ def perform_many(
         acted = [e.case for e in events]
         bulk_set(model, acted, WRITTEN)
         Transition.objects.bulk_create(steps)
+        tell_steps([(e.case, s) for e, s in zip(events, steps, strict=True)])
         AuditEntry.objects.bulk_create(entries)
         notify(events, leaders_lookup(), known=[actor, assignee])
     made = {s.case_id: s for s in steps}
@@ -477,6 +482,7 @@ def set_case_deadline(
         step = new_step(locked, action="set_deadline", from_state=locked.state, actor=actor,
                         now=now, cal=cal, assignee_before=locked.assignee_id, comment=reason)
         step.save()
+        tell_steps([(locked, step)])
         audit.entry(actor=actor, action=WorkflowAudit.SET_DEADLINE, obj=locked,
                     changes=audit.diff(before, snapshot(locked)),
                     unit_id=locked.unit_id).save()

@@ -1,0 +1,199 @@
+"""The leaders' dashboard against a large history, and what the roll-ups cost the filing path.
+
+Usage: .venv/bin/python bench/dashboard.py [--sizes 100000,1000000] [--repeat 20]
+       [--batches 10] [--skip-generate] [--db postgres://postgres@127.0.0.1:5432/NAME]
+
+Steps: (1) recreate the scratch database (unless --skip-generate), migrate, load units,
+workflows, categories, the demo accounts and the indicator catalogue; (2) for each size,
+bulk-generate stored reports up to that count with bench/generate_reports.py (COPY: rows
+and step history as the services write them, spread over the past year, not through the
+services, so the roll-ups are then built with `cityhall indicators rebuild`, timed),
+VACUUM ANALYZE, and time `cityhall indicators verify` over the last 30 days; (3) time the
+dashboard's whole computation in this process (`indicators.dashboard.build`: the period's
+roll-ups per unit, the previous period and the same days a year earlier, the live counts
+of open cases, the units rolled up, the ranking, the 766 score and the trend) for the city
+over 30 and 365 days and for one ward over 30 days, --repeat times each, p50 and p95
+(server time, no HTTP or template); (4) the same 30 days' tallies counted from the raw
+records (`indicators.recompute`, what verify runs) for the ratio; (5) the cost of the
+roll-ups on the Open311 batch filing path: --batches batches of 100 reports through
+`reports.services.submit_reports` (the queued intake's call) with the roll-up listener,
+and as many without it, alternating, ms per batch. Prints the machine.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import functools
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/cityhall_bench_indicators"
+
+
+def machine() -> str:
+    cpu, ram = "unknown CPU", 0.0
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram = int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass
+    load = os.getloadavg()
+    return (f"machine: {cpu}, {os.cpu_count()} cores, {ram:.1f} GiB RAM; "
+            f"Python {platform.python_version()}; load {load[0]:.1f} {load[1]:.1f}")
+
+
+def timed(run: Callable[[], Any], repeat: int) -> tuple[float, float]:
+    """p50 and p95 in milliseconds of `repeat` runs (after one warm-up run)."""
+    run()
+    found = []
+    for _ in range(repeat):
+        began = time.perf_counter()
+        run()
+        found.append((time.perf_counter() - began) * 1000)
+    found.sort()
+    return statistics.median(found), found[max(0, round(0.95 * len(found)) - 1)]
+
+
+def command(*args: str) -> float:
+    """Run `cityhall <args>` against the bench database; seconds it took."""
+    began = time.perf_counter()
+    subprocess.run([str(ROOT / ".venv" / "bin" / "cityhall"), *args], check=True,
+                   stdout=subprocess.DEVNULL)
+    return time.perf_counter() - began
+
+
+def overhead(batches: int) -> tuple[float, float, int]:
+    """ms per batch of 100 filings with and without the roll-up listener; statements added."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from cityhall.core import facts
+    from cityhall.core.audit import SystemActor
+    from cityhall.indicators.tallies import count_facts
+    from cityhall.orgunits.models import Unit
+    from cityhall.reports import services
+
+    wards = list(Unit.objects.active_on().commune_level().order_by("code")[:40])
+    actor = SystemActor("bench")
+    serial = iter(range(10**9))
+
+    def batch() -> None:
+        services.submit_reports([
+            services.NewReport(actor=actor, category="moi-truong-rac", channel="web",
+                               description=f"Rác tồn đọng {next(serial)}.",
+                               latitude=w.latitude, longitude=w.longitude,
+                               contact=services.Contact(phone="0901000000"))
+            for w in wards * 3][:100])
+
+    with_: list[float] = []
+    without: list[float] = []
+    for i in range(2 * batches):
+        on = i % 2 == 0
+        if not on:
+            facts.unregister(count_facts)
+        began = time.perf_counter()
+        batch()
+        (with_ if on else without).append((time.perf_counter() - began) * 1000)
+        facts.register(count_facts)
+    with CaptureQueriesContext(connection) as queries:
+        batch()
+    added = sum("indicators_dailytally" in q["sql"] for q in queries.captured_queries)
+    return statistics.median(with_), statistics.median(without), added
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", default="100000,1000000")
+    parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument("--batches", type=int, default=10)
+    parser.add_argument("--skip-generate", action="store_true",
+                        help="measure the database as it is: no new database, no new rows")
+    parser.add_argument("--keep", action="store_true",
+                        help="keep the database (no fresh one) but add rows up to each size")
+    parser.add_argument("--db", default=DEFAULT_DB)
+    args = parser.parse_args()
+    os.environ["DATABASE_URL"] = args.db
+    os.environ.setdefault("DEBUG", "1")  # the settings' development defaults; no HTTP here
+    os.environ["DJANGO_SETTINGS_MODULE"] = "cityhall.settings"
+    from bench.open311_load import recreate  # the bench's scratch-database helper
+
+    if not (args.skip_generate or args.keep):
+        recreate(args.db)
+        command("migrate", "-v", "0")
+        for name in ("load_units", "load_workflows", "load_categories", "load_demo",
+                     "load_indicators"):
+            command(name, "-v", "0")
+
+    import django
+
+    django.setup()
+    from django.utils import timezone
+
+    from cityhall.indicators import dashboard, values
+    from cityhall.indicators.recompute import recompute
+    from cityhall.indicators.scope import city
+    from cityhall.indicators.services import verify
+    from cityhall.orgunits.models import Unit
+    from cityhall.reports.models import Report
+    from cityhall.workflow.models import Transition
+
+    print(machine())
+    town = city()
+    assert town is not None
+    ward = Unit.objects.get(name="Phường Sài Gòn", valid_to__isnull=True)
+    today = timezone.localdate()
+    month = values.Period(today - dt.timedelta(days=29), today)
+    year = values.Period(today - dt.timedelta(days=364), today)
+    for size in [int(s) for s in args.sizes.split(",")]:
+        have = Report.objects.count()
+        if size > have and not args.skip_generate:
+            subprocess.run([sys.executable, str(ROOT / "bench" / "generate_reports.py"),
+                            str(size - have)], check=True, stdout=subprocess.DEVNULL)
+            rebuild = command("indicators", "rebuild")
+            print(f"\n{size:,} reports: rebuild of the roll-ups from the records {rebuild:.1f} s")
+        from django.db import connection
+
+        with connection.cursor() as cursor:
+            cursor.execute("VACUUM ANALYZE")
+            cursor.execute("SELECT count(*) FROM indicators_dailytally")
+            rows = cursor.fetchone()[0]
+        steps = Transition.objects.count()
+        began = time.perf_counter()
+        checked = verify(month.first, month.last)
+        print(f"{Report.objects.count():,} reports, {steps:,} steps, {rows:,} roll-up rows; "
+              f"verify of 30 days: {len(checked.differences)} differences in "
+              f"{time.perf_counter() - began:.1f} s")
+        for label, unit, period in (("city, 30 days", town, month),
+                                    ("city, 365 days", town, year),
+                                    ("ward, 30 days", ward, month)):
+            p50, p95 = timed(functools.partial(dashboard.build, unit, period), args.repeat)
+            print(f"  dashboard {label:15} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
+        p50, p95 = timed(lambda: values.tallies_by_unit(month, None), args.repeat)
+        raw50, _ = timed(lambda: recompute(month.first, month.last), max(3, args.repeat // 4))
+        print(f"  30 days' tallies, city: roll-ups p50 {p50:.1f} ms; raw records p50 "
+              f"{raw50:.1f} ms (ratio {raw50 / p50:.0f}x)")
+    with_, without, added = overhead(args.batches)
+    print(f"\nOpen311 batch filing path, 100 reports a batch: {with_:.0f} ms with the "
+          f"roll-ups, {without:.0f} ms without ({with_ - without:+.0f} ms, "
+          f"{(with_ - without) / without * 100:+.1f} %); roll-up statements per batch: {added}")
+
+
+if __name__ == "__main__":
+    main()

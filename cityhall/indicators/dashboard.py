@@ -1,0 +1,141 @@
+"""One dashboard view: a unit's figures for a period, compared, split into its units, ranked,
+scored on Decision 766, with a trend. The page, its XLSX export and the API read it."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from typing import Any
+
+from cityhall.indicators import values
+from cityhall.indicators.models import Direction, Indicator, Source
+from cityhall.indicators.tallies import LIVE_COUNTS, METRICS
+from cityhall.indicators.values import Figure, Period, Ranked, ScoredGroup
+from cityhall.orgunits.models import Unit
+
+#: The columns of the units table (and the export's).
+COLUMNS = ("requests.received", "requests.on_time_rate", "requests.late",
+           "requests.open_overdue", "dossiers.received", "dossiers.on_time_rate",
+           "dossiers.open_overdue")
+#: The indicators the trend chart draws.
+TREND = ("requests.received", "requests.resolved", "requests.on_time_rate",
+         "dossiers.received", "dossiers.on_time_rate")
+DEFAULT_RANK = "requests.on_time_rate"
+#: How many units the best and the worst lists show.
+RANKED = 5
+
+
+def uses_live(indicator: Indicator) -> bool:
+    """Whether the indicator counts open cases now (no value for a past period then)."""
+    return any(t.startswith("live.") or "live" in (indicator.compute or {})
+               for t in _flat(indicator.compute or {}))
+
+
+def _flat(rule: dict[str, Any]) -> list[str]:
+    found: list[str] = []
+    for value in rule.values():
+        if isinstance(value, str):
+            found.append(value)
+        else:
+            for term in value:
+                found.extend([term] if isinstance(term, str) else term)
+    return found
+
+
+@dataclass(frozen=True)
+class Row:
+    """One indicator on the dashboard: now, the previous period, a year before."""
+
+    indicator: Indicator
+    figure: Figure
+    previous: Figure
+    last_year: Figure
+
+    @property
+    def compare(self) -> tuple[float | None, float | None]:
+        """(now, previous period): what the change is written from."""
+        return self.figure.value, self.previous.value
+
+    @property
+    def inputs(self) -> list[tuple[str, str, int]]:
+        """The formula's inputs: (tally or live count, what it counts, its value)."""
+        words = {**METRICS, **LIVE_COUNTS}
+        return [(name.removeprefix("live."), str(words.get(name.removeprefix("live."), name)), n)
+                for name, n in self.figure.inputs.items()]
+
+    @property
+    def trend_word(self) -> str:
+        """better, worse, same or "" (no comparison, or a volume)."""
+        now, before = self.figure.value, self.previous.value
+        if now is None or before is None or self.indicator.direction == Direction.NEUTRAL:
+            return ""
+        if now == before:
+            return "same"
+        return "better" if values.better(self.indicator, now, before) else "worse"
+
+
+@dataclass(frozen=True)
+class Dashboard:
+    unit: Unit
+    period: Period
+    rows: list[Row]
+    children: list[Unit]
+    per_child: dict[int, Counter[str]]
+    columns: list[Indicator]
+    rank_by: Indicator
+    ranking: list[Ranked]
+    score: list[ScoredGroup]
+    trend: dict[str, Any]
+    trend_indicators: list[Indicator]
+
+    @property
+    def best(self) -> list[Ranked]:
+        return self.ranking[:RANKED]
+
+    @property
+    def worst(self) -> list[Ranked]:
+        return list(reversed(self.ranking[-RANKED:])) if len(self.ranking) > RANKED else []
+
+    @property
+    def score_points(self) -> float:
+        return round(sum(g.points for g in self.score), 2)
+
+    @property
+    def score_measured(self) -> float:
+        return sum(g.measured_max for g in self.score)
+
+    def table(self) -> list[tuple[Unit, list[tuple[Indicator, Figure]]]]:
+        """The units below, each with the figures of `columns`."""
+        return [(c, [(i, self.child_figure(c, i)) for i in self.columns]) for c in self.children]
+
+    def child_figure(self, unit: Unit, indicator: Indicator) -> Figure:
+        return values.figure(indicator, self.per_child.get(unit.pk, Counter()))
+
+
+def build(unit: Unit, period: Period, rank: str | None = None) -> Dashboard:
+    """Everything the dashboard shows for `unit` (and its subtree) over `period`."""
+    root = None if unit.parent_id is None else unit
+    live = values.live_by_unit(root)
+    per_unit = values.merge(values.tallies_by_unit(period, root), live)
+    now = values.total(per_unit)
+    before = values.tallies(period.previous(), root)
+    year = values.tallies(period.last_year(), root)
+    catalogue = values.catalogue()
+    rows = []
+    for ind in catalogue:
+        past = ind.source == Source.COMPUTED and not uses_live(ind)
+        rows.append(Row(ind, values.figure(ind, now),
+                        values.figure(ind, before) if past else Figure(None),
+                        values.figure(ind, year) if past else Figure(None)))
+    children = values.children_of(unit)
+    per_child = values.roll_up(per_unit, unit, children)
+    by_code = {i.code: i for i in catalogue}
+    rank_by = by_code.get(rank or "") or by_code.get(DEFAULT_RANK) or catalogue[0]
+    if rank_by.direction == Direction.NEUTRAL or rank_by.source != Source.COMPUTED:
+        rank_by = by_code.get(DEFAULT_RANK, rank_by)
+    trend_indicators = [by_code[c] for c in TREND if c in by_code]
+    return Dashboard(
+        unit=unit, period=period, rows=rows, children=children, per_child=per_child,
+        columns=[by_code[c] for c in COLUMNS if c in by_code], rank_by=rank_by,
+        ranking=values.ranking(rank_by, per_child, children), score=values.score766(now),
+        trend=values.trend(trend_indicators, period, root), trend_indicators=trend_indicators)

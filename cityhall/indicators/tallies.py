@@ -1,0 +1,161 @@
+"""The daily roll-ups: what each counted fact adds, and the one upsert that adds it.
+
+`count_facts` is registered with `core.facts`: the workflow engine tells it every step it
+writes (one call per batch: `start_many` for the Open311 queue gives one call), the
+reports service a rating, the dossiers service a dossier's components. It turns the facts
+into increments per (day, unit, tally) and writes them with ONE statement per batch
+(`INSERT ... ON CONFLICT DO UPDATE SET value = value + excluded.value`), in the caller's
+transaction: concurrent writers add up on PostgreSQL (the conflicting row is locked and
+re-read), and SQLite lets one writer in at a time. `recompute.py` counts the same tallies
+from the records, so that `cityhall indicators verify` can compare.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter
+from collections.abc import Iterable, Sequence
+
+from django.db import connection
+from django.utils import timezone
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from cityhall.core.facts import Fact
+
+REPORT = "reports.report"
+DOSSIER = "dossiers.dossier"
+
+#: Every tally, with what one increment means (docs/indicators.md lists them too).
+METRICS: dict[str, str | Promise] = {
+    "reports.received": _("a request's workflow started at the unit (start step)"),
+    "reports.resolved": _("a request was answered (resolve step)"),
+    "reports.on_time": _("an answer no later than the request's deadline at that step"),
+    "reports.late": _("an answer after the request's deadline"),
+    "reports.reopened": _("a reporter reopened an answered request (reopen step)"),
+    "reports.rating_sum": _("the rating (1-5) a reporter gave"),
+    "reports.rating_count": _("a rating given"),
+    "reports.rating_satisfied": _("a rating of 4 or 5"),
+    "dossiers.received": _("a dossier received (start step), for its competent unit"),
+    "dossiers.online": _("a dossier received online"),
+    "dossiers.fully_online_eligible": _("a dossier of a procedure that can be fully online"),
+    "dossiers.fully_online": _("a dossier received online for a fully-online procedure"),
+    "dossiers.results": _("a dossier's result issued (issue_result step)"),
+    "dossiers.on_time": _("a result issued no later than the dossier's deadline"),
+    "dossiers.late": _("a result issued after the dossier's deadline"),
+    "dossiers.results_electronic": _("a result issued of a procedure with electronic results"),
+    "dossiers.components": _("a part of a received dossier"),
+    "dossiers.components_by_data": _("a part replaced by data already held"),
+    "dossiers.with_data": _("a received dossier with at least one part replaced by data"),
+    "dossiers.fully_by_data": _("a received dossier whose every part was replaced by data"),
+}
+
+#: The counts made now from the open cases (values.live_by_unit), with what each counts.
+LIVE_COUNTS: dict[str, str | Promise] = {
+    "reports.open_overdue": _("open requests past their deadline now"),
+    "dossiers.open_overdue": _("dossiers in processing past their deadline now"),
+    "dossiers.open": _("dossiers in processing now"),
+    "dossiers.open_in_time": _("dossiers in processing within their deadline now"),
+}
+
+Key = tuple[dt.date, int, str]
+
+
+def on_time(at: dt.datetime, due_at: dt.datetime | None) -> bool:
+    """Whether a step at `at` kept the deadline `due_at` (a case without one is never late)."""
+    return due_at is None or at <= due_at
+
+
+def _report_metrics(fact: Fact) -> Iterable[tuple[str, int]]:
+    if fact.kind == "start":
+        yield "reports.received", 1
+    elif fact.kind == "resolve":
+        yield "reports.resolved", 1
+        yield ("reports.on_time" if on_time(fact.at, fact.due_at) else "reports.late"), 1
+    elif fact.kind == "reopen":
+        yield "reports.reopened", 1
+    elif fact.kind == "rated":
+        yield "reports.rating_sum", fact.value
+        yield "reports.rating_count", 1
+        if fact.value >= 4:
+            yield "reports.rating_satisfied", 1
+
+
+def _dossier_metrics(fact: Fact) -> Iterable[tuple[str, int]]:
+    from cityhall.dossiers.models import Channel
+    from cityhall.procedures.models import OnlineLevel
+
+    dossier = fact.case
+    if fact.kind == "start":
+        online = dossier.channel == Channel.ONLINE
+        fully = dossier.procedure.online == OnlineLevel.FULLY
+        yield "dossiers.received", 1
+        if online:
+            yield "dossiers.online", 1
+        if fully:
+            yield "dossiers.fully_online_eligible", 1
+        if online and fully:
+            yield "dossiers.fully_online", 1
+    elif fact.kind == "issue_result":
+        yield "dossiers.results", 1
+        yield ("dossiers.on_time" if on_time(fact.at, fact.due_at) else "dossiers.late"), 1
+        if dossier.procedure.result_electronic:
+            yield "dossiers.results_electronic", 1
+    elif fact.kind == "components":
+        counts = dict(fact.extra)
+        parts, by_data = counts.get("components", 0), counts.get("by_data", 0)
+        yield "dossiers.components", parts
+        yield "dossiers.components_by_data", by_data
+        if by_data:
+            yield "dossiers.with_data", 1
+        if parts and by_data == parts:
+            yield "dossiers.fully_by_data", 1
+
+
+_BY_CASE_TYPE = {REPORT: _report_metrics, DOSSIER: _dossier_metrics}
+
+
+def increments(facts: Sequence[Fact]) -> Counter[Key]:
+    """The tallies `facts` add, by (day in Vietnam, unit, tally)."""
+    found: Counter[Key] = Counter()
+    for fact in facts:
+        metrics = _BY_CASE_TYPE.get(fact.case_type)
+        if metrics is None or fact.unit_id is None:
+            continue
+        day = timezone.localdate(fact.at)
+        for name, n in metrics(fact):
+            if n:
+                found[(day, fact.unit_id, name)] += n
+    return found
+
+
+def count_facts(facts: Sequence[Fact]) -> None:
+    """Add what `facts` count to the daily roll-ups (the `core.facts` listener)."""
+    add(increments(facts))
+
+
+# Rows per statement: 4 parameters each, under SQLite's 999-parameter floor.
+_CHUNK = 240
+
+
+def add(deltas: Counter[Key]) -> None:
+    """Add `deltas` to the roll-ups: one INSERT ... ON CONFLICT statement per 240 rows.
+
+    Rows go in key order, so that two batches lock the rows they share in the same order
+    and never wait on each other in a cycle.
+    """
+    rows = sorted((k, v) for k, v in deltas.items() if v)
+    if not rows:
+        return
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), _CHUNK):
+            chunk = rows[start:start + _CHUNK]
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+            params: list[dt.date | int | str] = []
+            for (day, unit_id, metric), n in chunk:
+                params += [day, unit_id, metric, n]
+            cursor.execute(
+                "INSERT INTO indicators_dailytally (day, unit_id, metric, value) "  # noqa: S608
+                f"VALUES {values} ON CONFLICT (day, unit_id, metric) "
+                "DO UPDATE SET value = indicators_dailytally.value + excluded.value",
+                params)

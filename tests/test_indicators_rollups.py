@@ -1,0 +1,182 @@
+"""The daily roll-ups: kept in the transaction of each change, equal to the records' count
+after random workloads (`cityhall indicators verify`), one statement per batch, rebuilt
+from the records."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+from django.db import connection, transaction
+from django.db.models import Sum
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from cityhall.core.audit import SYSTEM
+from cityhall.core.models import AuditEntry
+from cityhall.dossiers.models import Dossier
+from cityhall.indicators import services
+from cityhall.indicators.models import DailyTally
+from cityhall.reports import services as reports
+from cityhall.reports.models import Report
+from cityhall.workflow.models import Transition
+from tests.factories import WardTeam, at, make_staff, unit_named
+from tests.indicators_support import workload
+
+pytestmark = [pytest.mark.django_db]
+
+
+def total(metric: str) -> int:
+    return DailyTally.objects.filter(metric=metric).aggregate(n=Sum("value"))["n"] or 0
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_verify_finds_no_difference_after_a_random_workload(team: WardTeam, seed: int) -> None:
+    done = workload(team, seed)
+    assert done["report.refused"] == 0 and done["dossier.refused"] == 0
+    assert done["report.filed"] > 20 and done["report.resolved"] > 5
+    assert done["dossier.received"] > 10 and done["dossier.decided"] > 3
+    result = services.verify()
+    assert result.ok, result.differences[:5]
+    # The roll-ups count what happened, not a copy of themselves: the tallies agree with
+    # the records' own totals.
+    assert total("reports.received") == Report.objects.count() == done["report.filed"]
+    assert total("reports.resolved") == Transition.objects.filter(
+        case_type="reports.report", action="resolve").count() == done["report.resolved"]
+    assert total("reports.on_time") + total("reports.late") == total("reports.resolved")
+    assert total("reports.reopened") == done["report.reopened"]
+    assert total("reports.rating_count") == Report.objects.filter(rating__isnull=False).count()
+    assert total("dossiers.received") == Dossier.objects.count() == done["dossier.received"]
+    assert total("dossiers.results") == done["dossier.decided"]
+    # Spread over days and units, with late answers among them.
+    assert DailyTally.objects.values("day").distinct().count() > 10
+    assert DailyTally.objects.values("unit").distinct().count() == 2
+    assert total("reports.late") > 0
+
+
+def test_verify_reports_a_changed_roll_up_and_the_command_exits_non_zero(
+        team: WardTeam) -> None:
+    workload(team, 4, days=10)
+    row = DailyTally.objects.filter(metric="reports.received").first()
+    assert row is not None
+    DailyTally.objects.filter(pk=row.pk).update(value=row.value + 1)
+    result = services.verify()
+    assert [(d.metric, d.stored, d.counted) for d in result.differences] == [
+        ("reports.received", row.value + 1, row.value)]
+    out = StringIO()
+    with pytest.raises(SystemExit) as exit_:
+        call_command("indicators", "verify", stdout=out)
+    assert exit_.value.code == 1
+    assert "indicators: 1 differences" in out.getvalue()
+    # A period that leaves the changed day out finds nothing.
+    later = row.day + dt.timedelta(days=1)
+    call_command("indicators", "verify", "--from", later.isoformat(), stdout=StringIO())
+
+
+def test_rebuild_restores_the_roll_ups_from_the_records(team: WardTeam) -> None:
+    workload(team, 5, days=15)
+    before = services.stored()
+    DailyTally.objects.all().delete()
+    assert not services.verify().ok
+    out = StringIO()
+    call_command("indicators", "rebuild", stdout=out)
+    assert services.stored() == before
+    assert services.verify().ok
+    assert AuditEntry.objects.filter(action="indicators.rebuild").count() == 1
+
+
+def test_rebuild_of_a_period_leaves_other_days_alone(team: WardTeam) -> None:
+    workload(team, 6, days=20)
+    days = sorted({d for d, _u, _m in services.stored()})
+    middle = days[len(days) // 2]
+    before = services.stored()
+    DailyTally.objects.all().update(value=99)
+    services.rebuild(actor=SYSTEM, first=middle, last=middle)
+    after = services.stored()
+    assert {k: v for k, v in after.items() if k[0] == middle} == {
+        k: v for k, v in before.items() if k[0] == middle}
+    assert all(v == 99 for k, v in after.items() if k[0] != middle)
+
+
+def test_a_batch_of_filings_writes_the_roll_ups_in_one_statement(team: WardTeam) -> None:
+    neighbour = unit_named("Phường An Khánh")
+    items = [reports.NewReport(actor=team.resident, category="moi-truong-rac", channel="web",
+                               description=f"Rác tồn đọng số {i}.",
+                               latitude=unit.latitude, longitude=unit.longitude)
+             for i, unit in enumerate([team.ward, neighbour] * 25)]
+    with CaptureQueriesContext(connection) as queries:
+        outcomes = reports.submit_reports(items)
+    assert all(isinstance(o, reports.Submission) for o in outcomes), outcomes[-1]
+    writes = [q["sql"] for q in queries if "indicators_dailytally" in q["sql"]]
+    assert len(writes) == 1
+    assert total("reports.received") == 50
+    assert set(DailyTally.objects.values_list("unit_id", "value")) == {
+        (team.ward.pk, 25), (neighbour.pk, 25)}
+
+
+def test_a_change_undone_leaves_the_roll_ups_as_they_were(team: WardTeam) -> None:
+    made = reports.submit_report(actor=team.resident, category="moi-truong-rac", channel="web",
+                                 description="Rác.", latitude=team.ward.latitude,
+                                 longitude=team.ward.longitude)
+    report = made.report
+    reports.assign_report(actor=team.clerk, report=report, assignee=team.officer)
+    before = services.stored()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        reports.resolve_report(actor=team.officer, report=report, reply="Xong.")
+        assert total("reports.resolved") == 1
+        raise RuntimeError("the caller fails after the answer")
+    assert services.stored() == before and total("reports.resolved") == 0
+
+
+def test_an_answer_after_the_deadline_counts_late_on_that_day(team: WardTeam) -> None:
+    filed = at(2026, 3, 2, 9)  # a Monday
+    report = reports.submit_report(actor=team.resident, category="moi-truong-rac", channel="web",
+                                   description="Rác.", latitude=team.ward.latitude,
+                                   longitude=team.ward.longitude, now=filed).report
+    reports.assign_report(actor=team.clerk, report=report, assignee=team.officer, now=filed)
+    assert report.due_at is not None
+    answered = report.due_at + dt.timedelta(hours=1)
+    reports.resolve_report(actor=team.officer, report=report, reply="Xong.", now=answered)
+    reports.rate_report(actor=team.resident, report=report, rating=2, now=answered)
+    day = timezone.localdate(answered)
+    assert dict(DailyTally.objects.filter(day=day).values_list("metric", "value")) == {
+        "reports.resolved": 1, "reports.late": 1, "reports.rating_sum": 2,
+        "reports.rating_count": 1}
+    assert services.verify().ok
+
+
+def test_concurrent_filings_of_one_unit_and_day_add_up(committed_registry: None) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's; SQLite serialises writers")
+    from tests.reports_support import categories
+
+    categories()
+    call_command("load_workflows", verbosity=0)  # not loaded by the racing threads
+    ward = unit_named("Phường Thủ Đức")
+    people = [make_staff(f"i.clerk{n}", ward, "clerk") for n in range(6)]
+    start = threading.Barrier(len(people))
+    errors: list[BaseException] = []
+
+    def file(n: int) -> None:
+        try:
+            start.wait()
+            for i in range(5):
+                reports.submit_report(actor=people[n], category="moi-truong-rac", channel="hotline",
+                                      description=f"Ngập {n}-{i}.", latitude=ward.latitude,
+                                      longitude=ward.longitude, suggest=False)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=file, args=(n,)) for n in range(len(people))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors, errors
+    assert total("reports.received") == 30 == Report.objects.count()
+    assert services.verify().ok
