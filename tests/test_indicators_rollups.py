@@ -17,12 +17,14 @@ from django.utils import timezone
 
 from cityhall.core.audit import SYSTEM
 from cityhall.core.models import AuditEntry
+from cityhall.dossiers import services as dossiers
 from cityhall.dossiers.models import Dossier
 from cityhall.indicators import services
 from cityhall.indicators.models import DailyTally
 from cityhall.reports import services as reports
 from cityhall.reports.models import Report
 from cityhall.workflow.models import Transition
+from tests.dossiers_support import procedures
 from tests.factories import WardTeam, at, make_staff, unit_named
 from tests.indicators_support import workload
 
@@ -180,3 +182,23 @@ def test_concurrent_filings_of_one_unit_and_day_add_up(committed_registry: None)
     assert not errors, errors
     assert total("reports.received") == 30 == Report.objects.count()
     assert services.verify().ok
+
+
+def test_a_dossier_passed_to_another_unit_stays_received_where_it_was_received(
+        team: WardTeam) -> None:
+    procedures()
+    applicant = dossiers.Applicant(name="Nguyễn Văn Thử", id_number="079190001234",
+                                   phone="0901234567")
+    made = dossiers.receive_at_counter(actor=team.clerk, procedure="2.000720.000.00.00.H29",
+                                       applicant=applicant)
+    dossier = made.dossier
+    received_by = dossier.unit
+    dossiers.act_on_dossier(actor=team.officer, dossier=dossier, action="accept")
+    neighbour = unit_named("Phường An Khánh")
+    dossiers.transfer_dossier(actor=team.leader, dossier=dossier, to_unit=neighbour,
+                              reason="Thuộc thẩm quyền phường khác.")
+    dossier.refresh_from_db()
+    assert dossier.unit == neighbour != received_by
+    result = services.verify()
+    assert result.ok, result.differences[:5]
+    assert DailyTally.objects.get(metric="dossiers.received").unit_id == received_by.pk

@@ -98,19 +98,24 @@ def recompute(first: dt.date | None = None, last: dt.date | None = None) -> Coun
         put(row["d"], row["unit_id"], "reports.rating_satisfied", row["happy"])
 
     # A dossier is received at its workflow's start (the same moment, `received_at`), for
-    # its competent unit, which never changes.
+    # the unit that held it then, which its start step records: a transfer moves the
+    # dossier to another unit later, but not its receipt.
+    received_by = Coalesce(Subquery(
+        Transition.objects.filter(case_type=DOSSIER, case_id=OuterRef("pk"), action="start")
+        .order_by("pk").values("unit_id")[:1]), "unit_id", output_field=IntegerField())
     online = Q(channel=Channel.ONLINE)
     fully = Q(procedure__online=OnlineLevel.FULLY)
     for row in (Dossier.objects.filter(moments("received_at", first, last),
                                        workflow__isnull=False)
-                .order_by().annotate(d=_day("received_at")).values("d", "unit_id")
+                .order_by().annotate(d=_day("received_at"), unit_id_then=received_by)
+                .values("d", "unit_id_then")
                 .annotate(n=Count("pk"), online=Count("pk", filter=online),
                           eligible=Count("pk", filter=fully),
                           fully=Count("pk", filter=online & fully))):
-        put(row["d"], row["unit_id"], "dossiers.received", row["n"])
-        put(row["d"], row["unit_id"], "dossiers.online", row["online"])
-        put(row["d"], row["unit_id"], "dossiers.fully_online_eligible", row["eligible"])
-        put(row["d"], row["unit_id"], "dossiers.fully_online", row["fully"])
+        put(row["d"], row["unit_id_then"], "dossiers.received", row["n"])
+        put(row["d"], row["unit_id_then"], "dossiers.online", row["online"])
+        put(row["d"], row["unit_id_then"], "dossiers.fully_online_eligible", row["eligible"])
+        put(row["d"], row["unit_id_then"], "dossiers.fully_online", row["fully"])
 
     parts = (DossierComponent.objects.filter(dossier=OuterRef("pk")).order_by()
              .values("dossier").annotate(n=Count("pk")).values("n"))
@@ -118,17 +123,18 @@ def recompute(first: dt.date | None = None, last: dt.date | None = None) -> Coun
                .order_by().values("dossier").annotate(n=Count("pk")).values("n"))
     per_dossier = (Dossier.objects.filter(moments("received_at", first, last),
                                           workflow__isnull=False)
-                   .order_by().annotate(d=_day("received_at"),
+                   .order_by().annotate(d=_day("received_at"), unit_id_then=received_by,
                                         parts=Coalesce(Subquery(parts), 0),
                                         by_data=Coalesce(Subquery(by_data), 0))
-                   .values("d", "unit_id", "parts", "by_data"))
+                   .values("d", "unit_id_then", "parts", "by_data"))
     for row in per_dossier.iterator(chunk_size=5000):
-        put(row["d"], row["unit_id"], "dossiers.components", row["parts"])
-        put(row["d"], row["unit_id"], "dossiers.components_by_data", row["by_data"])
+        unit_then = row["unit_id_then"]
+        put(row["d"], unit_then, "dossiers.components", row["parts"])
+        put(row["d"], unit_then, "dossiers.components_by_data", row["by_data"])
         if row["by_data"]:
-            put(row["d"], row["unit_id"], "dossiers.with_data", 1)
+            put(row["d"], unit_then, "dossiers.with_data", 1)
         if row["parts"] and row["by_data"] == row["parts"]:
-            put(row["d"], row["unit_id"], "dossiers.fully_by_data", 1)
+            put(row["d"], unit_then, "dossiers.fully_by_data", 1)
 
     electronic = Exists(Dossier.objects.filter(pk=OuterRef("case_id"),
                                                procedure__result_electronic=True))
