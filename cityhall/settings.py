@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "cityhall.reports",
     "cityhall.procedures",
     "cityhall.dossiers",
+    "cityhall.documents",
     "cityhall.open311",
     "axes",
 ]
@@ -286,7 +287,7 @@ CITYHALL_MAP_TILES_URL = env_str("CITYHALL_MAP_TILES_URL", "")
 CITYHALL_MAP_TILES_ATTRIBUTION = env_str("CITYHALL_MAP_TILES_ATTRIBUTION", "")
 
 # The one-stop forms as PDF are set in Liberation Serif 2 (metric-compatible with Times New
-# Roman, every Vietnamese letter), shipped in cityhall/dossiers/fonts/; another folder with
+# Roman, every Vietnamese letter), shipped in cityhall/core/fonts/; another folder with
 # LiberationSerif-{Regular,Bold,Italic}.ttf may replace it. (Debian's fonts-liberation 1.x
 # lacks most Vietnamese letters: the forms refuse such a font.)
 CITYHALL_PDF_FONT_DIR = env_str("CITYHALL_PDF_FONT_DIR", "")
