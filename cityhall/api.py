@@ -18,6 +18,8 @@ install_error_handlers(api)
 install_api_handler(api)
 
 from cityhall.accounts.api import router as accounts_router  # noqa: E402
+from cityhall.documents.api import router as documents_router  # noqa: E402
+from cityhall.documents.api import units_router as registers_router  # noqa: E402
 from cityhall.dossiers.api import router as dossiers_router  # noqa: E402
 from cityhall.notifications.api import router as notifications_router  # noqa: E402
 from cityhall.orgunits.api import router as orgunits_router  # noqa: E402
@@ -30,3 +32,6 @@ api.add_router("/notifications", notifications_router)
 api.add_router("/reports", reports_router)
 api.add_router("/procedures", procedures_router)
 api.add_router("/dossiers", dossiers_router)
+api.add_router("/documents", documents_router)
+# A unit's registers of documents, beside the registry's own /units routes.
+api.add_router("/units", registers_router)
