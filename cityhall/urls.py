@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("cityhall.reports.urls")),
     path("", include("cityhall.procedures.urls")),
     path("", include("cityhall.dossiers.urls")),
+    path("", include("cityhall.documents.urls")),
     path("", include("cityhall.notifications.urls")),
     path("", include("cityhall.portal.urls")),
 ]

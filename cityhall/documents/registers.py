@@ -76,7 +76,7 @@ def visible_units(user: Any) -> list[Unit]:
 
 def unit_for(user: Any, code: str) -> Unit | None:
     """The unit with this code if the user may read its registers; None otherwise."""
-    unit = Unit.objects.filter(code=code[:32]).order_by("-valid_from").first()
+    unit = Unit.objects.active_on().filter(code=code[:32]).first()
     return unit if unit is not None and scope_of(user).covers(unit) else None
 
 
