@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
+from io import BytesIO
+from typing import Any
+
+from openpyxl import load_workbook
 
 from cityhall.accounts.models import User
 from cityhall.documents import services
@@ -45,3 +49,10 @@ def arrived(unit: Unit, clerk: User, *, day: dt.date, **kw: object) -> Document:
     return services.register_incoming(actor=clerk, unit=unit,
                                       incoming=services.IncomingIn(**values),  # type: ignore[arg-type]
                                       arrival_date=day)
+
+
+def rows_of(xlsx: bytes) -> list[tuple[Any, ...]]:
+    """The rows of a workbook's first sheet, as values."""
+    sheet = load_workbook(BytesIO(xlsx)).active
+    assert sheet is not None
+    return list(sheet.iter_rows(values_only=True))

@@ -4,17 +4,15 @@ JSON and XLSX, and the scope rules (another ward's staff get 404s)."""
 from __future__ import annotations
 
 import json
-from io import BytesIO
 from typing import Any
 
 import pytest
 from django.test import Client
 from django.utils import timezone
-from openpyxl import load_workbook
 
 from cityhall.accounts.models import Role, User
 from cityhall.documents.models import Document
-from tests.documents_support import arrived, issued
+from tests.documents_support import arrived, issued, rows_of
 from tests.factories import Personas, bearer, make_staff
 
 pytestmark = [pytest.mark.django_db]
@@ -137,7 +135,7 @@ def test_the_registers_as_json_and_xlsx_are_scoped_and_searchable(
     assert incoming["count"] == 1 and incoming["items"][0]["author"] == "Sở Xây dựng"
     sheet = call(people.leader, "get", f"{base}/outgoing.xlsx?year={year}")
     assert sheet.status_code == 200
-    rows = list(load_workbook(BytesIO(sheet.content)).active.iter_rows(values_only=True))
+    rows = rows_of(sheet.content)
     assert rows[1][0] == "Number and notation" and rows[2][0] == "01/QĐ-UBND"
     assert len(rows) == 4
     for user in (people.outsider, people.resident):

@@ -4,15 +4,13 @@ draft and incoming forms, giving to handle, the queue; another ward sees nothing
 from __future__ import annotations
 
 import datetime as dt
-from io import BytesIO
 
 import pytest
 from django.test import Client
-from openpyxl import load_workbook
 
 from cityhall.accounts.models import Role, User
 from cityhall.documents.models import Document, Handling
-from tests.documents_support import arrived, issued
+from tests.documents_support import arrived, issued, rows_of
 from tests.factories import Personas, make_staff
 
 pytestmark = [pytest.mark.django_db]
@@ -64,7 +62,7 @@ def test_a_draft_is_written_issued_and_found_in_the_register(
     assert "01/KH-UBND" not in officer.get("/van-ban/?q=phong+chay").content.decode()
     sheet = officer.get(f"/van-ban/so/{people.ward.code}/outgoing.xlsx")
     assert sheet.status_code == 200
-    rows = list(load_workbook(BytesIO(sheet.content)).active.iter_rows(values_only=True))
+    rows = rows_of(sheet.content)
     assert rows[2][0] == "01/KH-UBND"
 
 

@@ -61,7 +61,8 @@ def register_fonts() -> None:
 
 def style(name: str, *, font: str = SERIF, size: float = 13,
           align: Literal[0, 1, 2, 4] = TA_LEFT, leading: float | None = None,
-          **more: float) -> ParagraphStyle:
+          first_line_indent: float = 0, space_after: float = 0) -> ParagraphStyle:
     """A paragraph style in the house serif (`size` in points, leading 1.3 lines)."""
     return ParagraphStyle(name, fontName=font, fontSize=size, alignment=align,
-                          leading=leading or size * 1.3, **more)
+                          leading=leading or size * 1.3, firstLineIndent=first_line_indent,
+                          spaceAfter=space_after)

@@ -130,7 +130,8 @@ def render(document: Document, *, today: dt.date) -> Rendered:
     letter_summary = style("letter_summary", size=12, align=TA_CENTER)
     date = style("date", font=SERIF_ITALIC, size=13, align=TA_CENTER)
     kind = style("kind", font=SERIF_BOLD, size=14, align=TA_CENTER)
-    body = style("body", size=13, align=TA_JUSTIFY, firstLineIndent=10 * mm, spaceAfter=6)
+    body = style("body", size=13, align=TA_JUSTIFY, first_line_indent=10 * mm,
+                 space_after=6)
     to_head = style("to_head", font=SERIF_BOLD, size=12, align=TA_LEFT)
     to_line = style("to_line", size=11, align=TA_LEFT, leading=13)
     signer = style("signer", font=SERIF_BOLD, size=13, align=TA_CENTER)
@@ -160,7 +161,7 @@ def render(document: Document, *, today: dt.date) -> Rendered:
         story += [p(page.type_name, kind), p(page.summary, kind), Spacer(1, 6 * mm)]
     story += [p(text, body) for text in page.paragraphs]
     found: dict[str, object] = {}
-    signature = [p(line, signer) for line in page.signer_lines]
+    signature: list[Flowable] = [p(line, signer) for line in page.signer_lines]
     signature += [_SignatureSpace(right_width - 10 * mm, SIGNATURE_HEIGHT, found),
                   p(page.signer_name, signer)]
     recipients = [Paragraph("<i>Nơi nhận:</i>", to_head)]

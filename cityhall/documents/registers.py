@@ -14,6 +14,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.utils import get_column_letter
 
 from cityhall.core.scoping import scope_of
 from cityhall.documents.models import Direction, Document, Register
@@ -116,8 +117,7 @@ def xlsx(unit: Unit, direction: str, year: int, documents: Iterable[Document]) -
     for document in documents:
         sheet.append([c.value(document) for c in cols])
     for index, column in enumerate(cols, start=1):
-        sheet.column_dimensions[sheet.cell(row=2, column=index).column_letter].width = (
-            column.width)
+        sheet.column_dimensions[get_column_letter(index)].width = column.width
     sheet.freeze_panes = "A3"
     out = io.BytesIO()
     book.save(out)
