@@ -136,7 +136,7 @@ def test_the_registers_as_json_and_xlsx_are_scoped_and_searchable(
     sheet = call(people.leader, "get", f"{base}/outgoing.xlsx?year={year}")
     assert sheet.status_code == 200
     rows = rows_of(sheet.content)
-    assert rows[1][0] == "Number and notation" and rows[2][0] == "01/QĐ-UBND"
+    assert rows[1][0] == "Số, ký hiệu văn bản" and rows[2][0] == "01/QĐ-UBND"
     assert len(rows) == 4
     for user in (people.outsider, people.resident):
         assert call(user, "get", f"{base}/outgoing").status_code == 404
