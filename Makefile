@@ -31,6 +31,7 @@ setup: install
 	$(BIN)/cityhall load_demo_reports
 	$(BIN)/cityhall load_demo_dossiers
 	$(BIN)/cityhall demo_pki
+	$(BIN)/cityhall load_demo_documents
 
 run: setup
 	$(BIN)/cityhall collectstatic --no-input -v 0

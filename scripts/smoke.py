@@ -36,6 +36,7 @@ from django.utils.regex_helper import normalize  # noqa: E402
 from PIL import Image  # noqa: E402
 
 from cityhall.accounts.demo import DEMO_PASSWORD, demo_logins  # noqa: E402
+from cityhall.documents.models import Document  # noqa: E402
 from cityhall.dossiers.models import Dossier  # noqa: E402
 from cityhall.notifications import caps  # noqa: E402
 from cityhall.notifications.models import ContactPoint  # noqa: E402
@@ -60,7 +61,8 @@ SKIP_WITH_ARGUMENTS = {
 #: demo_report (a public demo report), unit (its unit), category (where the smoke test files),
 #: filed, token, photo (a report filed through the web form with a photo, its follow token and
 #: the photo), open311_token and open311_report (a request queued through Open311 and the
-#: report the worker filed from it).
+#: report the worker filed from it), document, incoming_document and document_unit (the
+#: first issued and the first incoming demo document, and the unit of the issued one).
 SAMPLES: dict[str, tuple[str, ...]] = {
     "/units/<code>/": ("/units/{unit}/",),
     "/reports/<code>/": ("/reports/{demo_report}/", "/reports/{filed}/?t={token}"),
@@ -87,6 +89,14 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "/dossiers/<code>/forms/01.html": ("/dossiers/{dossier}/forms/01.html",),
     "/dossiers/<code>/forms/01.pdf": ("/dossiers/{dossier}/forms/01.pdf",),
     "/thu-tuc/<code>/nop-truc-tuyen/": ("/thu-tuc/1.001193.000.00.00.H29/nop-truc-tuyen/",),
+    "/van-ban/so/<code>/<direction>.xlsx": ("/van-ban/so/{document_unit}/outgoing.xlsx",
+                                            "/van-ban/so/{document_unit}/incoming.xlsx"),
+    "/van-ban/<pk>/": ("/van-ban/{document}/", "/van-ban/{incoming_document}/"),
+    "/van-ban/<pk>/pdf/": ("/van-ban/{document}/pdf/",),
+    # POST only: a GET is refused (405), or sent to sign in.
+    "/van-ban/<pk>/buoc/<action>/": ("/van-ban/{document}/buoc/send/",),
+    "/van-ban/<pk>/giao-xu-ly/": ("/van-ban/{incoming_document}/giao-xu-ly/",),
+    "/van-ban/xu-ly/<pk>/<action>/": ("/van-ban/xu-ly/1/complete/",),
 }
 
 #: The category the smoke test files its reports in (a resident's, with no required field).
@@ -332,7 +342,14 @@ def sample_values(anonymous: Visitor, open311_key: str) -> dict[str, str]:
     dossier = Dossier.objects.order_by("pk").values_list("code", flat=True).first()
     if dossier is None:
         raise Failed("no demo dossier: did load_demo_dossiers run?")
+    outgoing = Document.objects.outgoing().filter(number__isnull=False).select_related(
+        "unit").order_by("pk").first()
+    incoming = Document.objects.incoming().order_by("pk").first()
+    if outgoing is None or incoming is None:
+        raise Failed("no demo documents: did load_demo_documents run?")
     return {"demo_report": demo.code, "dossier": dossier, "unit": demo.unit.code,
+            "document": str(outgoing.pk), "incoming_document": str(incoming.pk),
+            "document_unit": outgoing.unit.code,
             "category": FILING_CATEGORY,
             "filed": filed, "token": token, "photo": str(photo_id),
             "open311_token": open311_token, "open311_report": open311_report,

@@ -116,3 +116,28 @@ def test_another_wards_staff_see_nothing_of_a_wards_documents(
     assert incoming.notation not in outsider.get("/van-ban/xu-ly/").content.decode()
     assert signed_in(people.resident).get("/van-ban/").status_code == 403
     assert Client().get("/van-ban/").status_code == 302
+
+
+def test_the_demo_registers_are_loaded_once_with_every_state() -> None:
+    from django.core.management import call_command
+
+    call_command("load_demo", verbosity=0)
+    call_command("load_demo_documents", verbosity=0)
+    count = Document.objects.count()
+    assert count == 3 * 12
+    states = set(Document.objects.outgoing().values_list("state", flat=True))
+    assert states == {"sent", "signed", "reviewed"}
+    assert set(Handling.objects.values_list("state", flat=True)) == {"assigned", "completed"}
+    assert Handling.objects.overdue().exists()
+    assert Document.objects.incoming().filter(handlings__isnull=True).count() == 3
+    sent = Document.objects.outgoing().filter(state="sent").order_by("unit_id", "number")
+    assert [d.number for d in sent[:5]] == [1, 2, 3, 4, 5]
+    call_command("load_demo_documents", verbosity=0)
+    assert Document.objects.count() == count
+    # Every demo page answers for its leader.
+    leader = User.objects.get(username="leader.saigon")
+    client = signed_in(leader, "vi")
+    for document in Document.objects.filter(unit__name="Phường Sài Gòn")[:12]:
+        assert client.get(f"/van-ban/{document.pk}/").status_code == 200
+        assert client.get(f"/van-ban/{document.pk}/pdf/").status_code in (200, 404)
+    assert client.get("/van-ban/xu-ly/").status_code == 200
