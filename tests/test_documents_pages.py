@@ -4,9 +4,11 @@ draft and incoming forms, giving to handle, the queue; another ward sees nothing
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from cityhall.accounts.models import Role, User
 from cityhall.documents.models import Document, Handling
@@ -141,3 +143,18 @@ def test_the_demo_registers_are_loaded_once_with_every_state() -> None:
         assert client.get(f"/van-ban/{document.pk}/").status_code == 200
         assert client.get(f"/van-ban/{document.pk}/pdf/").status_code in (200, 404)
     assert client.get("/van-ban/xu-ly/").status_code == 200
+
+
+def test_the_staff_home_counts_what_waits(people: Personas, clerk: User) -> None:
+    incoming = arrived(people.ward, clerk, day=dt.date(2026, 3, 2))
+    from cityhall.documents import services
+
+    services.assign_handling(actor=people.leader, document=incoming, assignee=people.officer,
+                             working_days=1, now=timezone.now() - dt.timedelta(days=10))
+    page = signed_in(people.officer).get("/staff/").content.decode()
+    assert 'data-testid="documents-panel"' in page
+    panel = page.split('data-testid="documents-panel"')[1].split("</article>")[0]
+    assert [int(n) for n in re.findall(r"<strong>(\d+)</strong>", panel)] == [0, 1, 1, 1]
+    outsider = signed_in(people.outsider).get("/staff/").content.decode()
+    outside = outsider.split('data-testid="documents-panel"')[1].split("</article>")[0]
+    assert [int(n) for n in re.findall(r"<strong>(\d+)</strong>", outside)] == [0, 0, 0, 0]

@@ -10,10 +10,11 @@ class DocumentsConfig(AppConfig):
     def ready(self) -> None:
         from cityhall.core import shell
         from cityhall.documents.models import Document, Handling
+        from cityhall.documents.views import staff_panel
         from cityhall.workflow import engine
 
         engine.register_case_type(Document, "document")
         engine.register_case_type(Handling, "document_handling")
-        shell.register_menu_item(shell.MenuItem(
-            label=_("Documents"), url_name="documents:registers", namespace="documents",
-            order=40, signed_in_only=True))
+        # Staff only: a card on the staff home rather than a menu entry residents would see.
+        shell.register_panel("documents", shell.Panel(
+            template="documents/_staff_panel.html", context=staff_panel, order=30))

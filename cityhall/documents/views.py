@@ -42,6 +42,19 @@ def _year(value: str) -> int:
         timezone.localdate().year)
 
 
+def staff_panel(user: User) -> dict[str, Any]:
+    """The staff home's card of documents: what waits for the user, in numbers."""
+    open_handlings = Handling.objects.visible_to(user).open()
+    drafts = Document.objects.visible_to(user).outgoing().filter(closed_at__isnull=True,
+                                                                 number__isnull=True)
+    return {"document_counts": {
+        "drafts": drafts.count(),
+        "handling": open_handlings.count(),
+        "overdue": open_handlings.filter(due_at__lt=timezone.now()).count(),
+        "mine": open_handlings.filter(assignee=user).count(),
+    }} if not scope_of(user).is_empty else {"document_counts": None}
+
+
 @require_GET
 @staff_required
 def register_list(request: HttpRequest) -> HttpResponse:
