@@ -256,3 +256,18 @@ def test_concurrent_clerks_never_share_or_skip_a_number(committed_registry: None
     numbers = sorted(n for n in Document.objects.filter(unit=ward).values_list(
         "number", flat=True) if n is not None)
     assert numbers == list(range(1, len(drafts) + 1))
+
+
+def test_a_send_back_needs_a_reason_and_tells_the_drafter(people: Personas) -> None:
+    from cityhall.notifications.models import Notification
+
+    document = services.draft_document(actor=people.officer, unit=people.ward, draft=decision())
+    services.act_on_document(actor=people.officer, document=document, action="review")
+    with pytest.raises(DocumentError) as refused:
+        services.act_on_document(actor=people.leader, document=document, action="send_back")
+    assert refused.value.code == "comment_required"
+    assert not Notification.objects.filter(recipient=people.officer).exists()
+    services.act_on_document(actor=people.leader, document=document, action="send_back",
+                             comment="Sửa căn cứ pháp lý")
+    assert document.state == "drafted"
+    assert Notification.objects.filter(recipient=people.officer).exists()

@@ -71,7 +71,7 @@ def test_bad_requests_get_machine_readable_refusals_and_change_nothing(
     good = {"unit": people.ward.code, "doc_type": "quyet_dinh", "summary": "Về việc"}
     cases = [
         ({**good, "doc_type": "nope"}, 400, "unknown_document_type"),
-        ({**good, "unit": "no-such"}, 400, "unknown_unit"),
+        ({**good, "unit": "no-such"}, 400, "invalid_document"),
         ({**good, "summary": " "}, 422, "invalid"),
         ({**good, "authority": "XX."}, 422, "invalid"),
         ({**good, "extra": 1}, 422, "invalid"),

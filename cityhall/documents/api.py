@@ -189,7 +189,7 @@ class RegisterPage(Schema):
 def _unit(user: User, code: str) -> Unit:
     found = Unit.objects.active_on().filter(code=code[:32]).first()
     if found is None:
-        raise ApiError(DocumentCode.UNKNOWN_UNIT, {"unit": _("No such unit.")})
+        raise ApiError(DocumentCode.INVALID_DOCUMENT, {"unit": _("No such unit.")})
     return found
 
 

@@ -12,7 +12,6 @@ class DocumentCode(ErrorCode):
     """The refusals of the document services (they also give `Common`'s and the engine's)."""
 
     UNKNOWN_TYPE = "unknown_document_type", 400
-    UNKNOWN_UNIT = "unknown_unit", 400
     NOT_IN_UNIT = "not_in_unit", 403
     INVALID_DOCUMENT = "invalid_document", 400
     WRONG_DIRECTION = "wrong_direction", 409
