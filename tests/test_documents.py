@@ -14,6 +14,7 @@ from django.db import connection, connections
 from pypdf import PdfReader
 
 from cityhall.accounts.models import Role
+from cityhall.core.audit import SYSTEM
 from cityhall.core.models import AuditEntry
 from cityhall.documents import numbering, services
 from cityhall.documents.errors import DocumentCode, DocumentError
@@ -47,6 +48,14 @@ def test_the_types_of_decree_30_are_seeded_as_data(db: None) -> None:
     assert types["quy_dinh"].abbreviation == "QyĐ"
     assert types["cong_van"].abbreviation == ""
     assert [t.code for t in DocumentType.objects.all()][:2] == ["nghi_quyet", "quyet_dinh"]
+
+
+def test_loading_the_types_again_puts_back_the_seed_and_changes_nothing_else(db: None) -> None:
+    DocumentType.objects.filter(code="to_trinh").update(abbreviation="TT")
+    assert services.load_document_types(actor=SYSTEM) == 1
+    assert DocumentType.objects.get(code="to_trinh").abbreviation == "TTr"
+    assert services.load_document_types(actor=SYSTEM) == 0
+    assert AuditEntry.objects.filter(action="documents.load_types").count() == 1
 
 
 def test_notations_follow_decree_30() -> None:
@@ -224,6 +233,8 @@ def test_the_register_search_ignores_diacritics(people: Personas, clerk: object)
 def test_concurrent_clerks_never_share_or_skip_a_number(committed_registry: None) -> None:
     if connection.vendor != "postgresql":
         pytest.skip("row locks are PostgreSQL's; SQLite lets one writer in at a time")
+    # The tables were emptied by an earlier transactional test: put the types back.
+    services.load_document_types(actor=SYSTEM)
     ward = Unit.objects.get(name="Phường Sài Gòn", valid_to__isnull=True)
     officer = make_staff("c.officer", ward, Role.OFFICER)
     leader = make_staff("c.leader", ward, Role.LEADER)

@@ -118,6 +118,15 @@ EXCLUDED: dict[str, list[CheckFunction]] = {
     # submits none online; a step must be one the dossier's state allows.
     "POST /api/v1/dossiers": _DATA_DEPENDENT,
     "POST /api/v1/dossiers/{code}/actions/{action}": _DATA_DEPENDENT,
+    # A draft or an arrival names a unit the caller keeps documents for and a document type
+    # that exists (400 unknown_document_type, 403 not_in_unit); a Công văn needs its drafting
+    # unit (400 invalid_document); a step must be one the state and the caller's role allow,
+    # a handling an incoming document of the caller's unit.
+    "POST /api/v1/documents": _DATA_DEPENDENT,
+    "POST /api/v1/documents/incoming": _DATA_DEPENDENT,
+    "POST /api/v1/documents/{document_id}/actions/{action}": _DATA_DEPENDENT,
+    "POST /api/v1/documents/{document_id}/handlings": _DATA_DEPENDENT,
+    "POST /api/v1/documents/handlings/{handling_id}/actions/{action}": _DATA_DEPENDENT,
 }
 # As nobody, the staff operations answer 401 whatever the data; ignored_auth only looks at
 # answers that let the caller in, so it stays on.

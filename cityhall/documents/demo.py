@@ -27,9 +27,12 @@ class Office:
     leader: User
     clerk: User
     signer_title: str
+    authority: str = ""
+    authority_for: str = ""
 
 
-def _office(slug: str, title: str, *, clerk: bool = True) -> Office | None:
+def _office(slug: str, title: str, *, clerk: bool = True, authority: str = "",
+            authority_for: str = "") -> Office | None:
     """The demo staff `leader.<slug>`, `officer.<slug>` (and `clerk.<slug>`) and their unit."""
     people = {u.username: u for u in User.objects.filter(
         username__in=[f"officer.{slug}", f"leader.{slug}", f"clerk.{slug}"])}
@@ -39,7 +42,7 @@ def _office(slug: str, title: str, *, clerk: bool = True) -> Office | None:
     if unit is None or officer is None or leader is None:
         return None
     return Office(unit, officer, leader, people.get(f"clerk.{slug}", leader) if clerk
-                  else leader, title)
+                  else leader, title, authority, authority_for)
 
 
 OUTGOING = [
@@ -73,7 +76,8 @@ def _issue_year(office: Office, today: dt.date) -> int:
                          "Nội dung do cán bộ soạn thảo, đã được kiểm tra.\n\n"
                          "Các đơn vị liên quan thực hiện./."),
                 signer_name=office.leader.display_name, signer_title=office.signer_title,
-                authority="TM.", authority_for=office.unit.name,
+                # A ward's chairman signs for the People's Committee; a director in own name.
+                authority=office.authority, authority_for=office.authority_for,
                 recipients=["Như trên", "Thường trực Đảng ủy"], file_copy_unit="VP"))
         steps = [(office.officer, "review"), (office.leader, "sign"), (office.clerk, "issue"),
                  (office.clerk, "send")]
@@ -114,8 +118,8 @@ def load_demo_documents() -> int:
     """Make the demo documents of units that have none yet; how many were made."""
     today = timezone.localdate()
     offices = [
-        _office("saigon", "Chủ tịch"),
-        _office("thuduc", "Chủ tịch"),
+        _office("saigon", "Chủ tịch", authority="TM.", authority_for="Ủy ban nhân dân"),
+        _office("thuduc", "Chủ tịch", authority="TM.", authority_for="Ủy ban nhân dân"),
         _office("sxd", "Giám đốc", clerk=False),
     ]
     made = 0

@@ -21,6 +21,7 @@ from cityhall.core.errors import Common
 from cityhall.core.text import search_key
 from cityhall.documents import numbering, pdf, signatures
 from cityhall.documents.audit_actions import DocumentAudit
+from cityhall.documents.doctypes import DECREE_30_TYPES
 from cityhall.documents.errors import DocumentCode, DocumentError
 from cityhall.documents.models import (
     Authority,
@@ -75,6 +76,28 @@ class IncomingIn:
     notes: str = ""
     signer_name: str = ""
     copies: int = 1
+
+
+def load_document_types(*, actor: audit.Actor) -> int:
+    """Write the types of Decree 30 (`doctypes.py`) into the table; how many changed.
+
+    The data migration `0002_document_types` seeds them on `migrate`; this puts back the
+    seed's names and abbreviations (a database emptied by tests, an abbreviation edited by
+    mistake) and is what `cityhall load_demo_documents` runs first. Idempotent.
+    """
+    changed = 0
+    with transaction.atomic():
+        for order, row in enumerate(DECREE_30_TYPES, start=1):
+            found = DocumentType.objects.filter(code=row.code).first()
+            values = {"name": row.name, "abbreviation": row.abbreviation, "order": order}
+            if found is not None and all(getattr(found, k) == v for k, v in values.items()):
+                continue
+            DocumentType.objects.update_or_create(code=row.code, defaults=values)
+            changed += 1
+        if changed:
+            audit.record(actor=actor, action=DocumentAudit.LOAD_TYPES,
+                         changes={"types": [None, changed]})
+    return changed
 
 
 def agency_of(unit: Unit) -> tuple[str, str, str]:

@@ -7,7 +7,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
+from cityhall.core.audit import SYSTEM
 from cityhall.documents.demo import load_demo_documents
+from cityhall.documents.services import load_document_types
 
 
 class Command(BaseCommand):
@@ -18,6 +20,7 @@ class Command(BaseCommand):
 
         if not get_user_model().objects.filter(username="leader.saigon").exists():
             raise CommandError("Load the demo users first: cityhall load_demo")
+        load_document_types(actor=SYSTEM)
         created = load_demo_documents()
         if options["verbosity"] > 0:
             self.stdout.write(f"demo documents: {created} created")
