@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 import pytest
 from django.core.management import call_command
-from django.test.signals import setting_changed
 from pytest_django import Settings
 
 from cityhall.documents.models import Document, Handling
@@ -39,9 +38,6 @@ def site(
 ) -> str:
     """The live server with the registry, the demo people and the demo documents."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
-    call_command("compile_catalogues")
-    setting_changed.send(sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS,
-                         enter=True)
     call_command("load_workflows", verbosity=0)
     call_command("load_demo", verbosity=0)
     call_command("load_demo_documents", verbosity=0)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from cityhall.accounts.models import Role, User
 from cityhall.documents.models import Document, Handling
+from tests.clients import signed_in
 from tests.documents_support import arrived, issued, rows_of
 from tests.factories import Personas, make_staff
 
@@ -23,16 +24,10 @@ def clerk(people: Personas) -> User:
     return make_staff("w.clerk", people.ward, Role.CLERK)
 
 
-def signed_in(user: User, language: str = "en") -> Client:
-    client = Client(headers={"accept-language": language})
-    client.force_login(user)
-    return client
-
-
 def test_a_draft_is_written_issued_and_found_in_the_register(
     people: Personas, clerk: User,
 ) -> None:
-    officer = signed_in(people.officer)
+    officer = signed_in(people.officer, "en")
     page = officer.get("/van-ban/soan-thao/")
     assert page.status_code == 200
     refused = officer.post("/van-ban/soan-thao/", {
@@ -86,9 +81,9 @@ def test_an_incoming_document_is_given_to_handle_and_reported(
     assert made.status_code == 302, made.content
     document = Document.objects.get(notation="55/STP-HCTP")
     assert document.number == 1
-    leader = signed_in(people.leader)
+    leader = signed_in(people.leader, "en")
     assert "Give it to handle" in leader.get(f"/van-ban/{document.pk}/").content.decode()
-    assert "Give it to handle" not in signed_in(people.officer).get(
+    assert "Give it to handle" not in signed_in(people.officer, "en").get(
         f"/van-ban/{document.pk}/").content.decode()
     given = leader.post(f"/van-ban/{document.pk}/giao-xu-ly/", {
         "assignee": people.officer.username, "working_days": 3, "instructions": "Xử lý"})
