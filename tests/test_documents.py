@@ -188,6 +188,8 @@ def test_an_incoming_document_is_registered_assigned_and_completed(
     assert handling.due_at is not None and handling.due_at.date() == dt.date(2026, 3, 9)
     first.refresh_from_db()
     assert first.transfer_date == dt.date(2026, 3, 2)
+    entry = AuditEntry.objects.get(action="documents.assign_handling")
+    assert entry.changes["assignee"] == [None, people.officer.username]
     assert Handling.objects.overdue(at(2026, 3, 10, 9)).filter(pk=handling.pk).exists()
     with pytest.raises(DocumentError) as refused:
         services.act_on_handling(actor=people.officer, handling=handling, action="complete")

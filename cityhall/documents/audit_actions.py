@@ -9,8 +9,8 @@ class DocumentAudit(AuditAction):
     """Official documents and their registers."""
 
     DRAFT = "documents.draft"
-    EDIT = "documents.edit"
     NUMBER = "documents.number"
     REGISTER_INCOMING = "documents.register_incoming"
+    ASSIGN_HANDLING = "documents.assign_handling"
     HANDLING_REPORT = "documents.handling_report"
     LOAD_TYPES = "documents.load_types"

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from typing import cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -123,8 +124,7 @@ def _require(actor: audit.Actor, unit: Unit, roles: set[str]) -> User:
     if not _roles_in(actor, unit) & roles:
         raise DocumentError(DocumentCode.NOT_IN_UNIT, _(
             "You do not keep this unit's documents (or not in this role)."))
-    assert isinstance(actor, User)  # noqa: S101 - _roles_in gives roles only to people
-    return actor
+    return cast(User, actor)  # _roles_in gives roles only to people
 
 
 def _doc_type(code: str) -> DocumentType:
@@ -350,6 +350,12 @@ def assign_handling(*, actor: audit.Actor, document: Document, unit: Unit | None
         Document.objects.filter(pk=document.pk).update(
             transfer_date=timezone.localdate(now), receiving_unit=receiving[:300])
         document.transfer_date, document.receiving_unit = timezone.localdate(now), receiving
+        audit.record(actor=user, action=DocumentAudit.ASSIGN_HANDLING, obj=document,
+                     unit=document.unit, changes={
+                         "handling_unit": [None, handler.code],
+                         "assignee": [None, assignee.username if assignee else None],
+                         "working_days": [None, working_days],
+                         "transfer_date": [None, str(document.transfer_date)]})
     return handling
 
 
