@@ -13,9 +13,11 @@ import io
 from dataclasses import dataclass, field
 from xml.sax.saxutils import escape
 
+from reportlab.lib import colors
 from reportlab.lib.enums import TA_CENTER, TA_JUSTIFY, TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.platypus import (
     Flowable,
     HRFlowable,
@@ -71,10 +73,18 @@ class _SignatureSpace(Flowable):
                               y + self.height)
 
 
+def _rule(width: float) -> HRFlowable:
+    """A short black rule, centred under the line above (Appendix I: under the agency a
+    third to a half of its line, under the motto as long as the motto)."""
+    return HRFlowable(width=width, thickness=0.6, color=colors.black, hAlign="CENTER",
+                      spaceBefore=2, spaceAfter=2)
+
+
 @dataclass(frozen=True)
 class Layout:
     """What the page prints, in Vietnamese, worked out from a document."""
 
+    #: The issuing agency, upper case, one printed line per "\n".
     agency: str
     number: str
     place_and_date: str
@@ -110,8 +120,13 @@ def layout_of(document: Document, *, today: dt.date) -> Layout:
     recipients = [f"- {line.lstrip('- ').rstrip(';.')};" for line in document.recipient_lines]
     keep = ", ".join(part for part in ("VT", document.file_copy_unit.strip()) if part)
     recipients.append(f"- Lưu: {keep}.")
+    agency = document.author.upper()
+    committee = "ỦY BAN NHÂN DÂN "
+    if agency.startswith(committee):
+        # "ỦY BAN NHÂN DÂN" on its line, the unit's name under it, as the committees print it.
+        agency = committee.strip() + "\n" + agency[len(committee):]
     return Layout(
-        agency=document.author.upper(), number=number,
+        agency=agency, number=number,
         place_and_date=place_and_date(document.place, document.document_date, year),
         type_name=document.doc_type.name.upper(), summary=document.summary,
         paragraphs=[p.strip() for p in document.content.split("\n\n") if p.strip()],
@@ -146,13 +161,16 @@ def render(document: Document, *, today: dt.date) -> Rendered:
         under_number.append(p(f"V/v {page.summary}", letter_summary))
     header = Table([
         # The short rules under the agency (a third of its line) and the motto (its width).
-        [[p(page.agency, head), HRFlowable(width="35%", thickness=0.6, spaceBefore=1)],
+        [[Paragraph("<br/>".join(escape(line) for line in page.agency.split("\n")), head),
+          _rule(left_width / 3)],
          [p(NATIONAL_TITLE, head), p(MOTTO, motto),
-          HRFlowable(width="57%", thickness=0.6, spaceBefore=1)]],
+          _rule(stringWidth(MOTTO, SERIF_BOLD, 13))]],
         [under_number, p(page.place_and_date, date)],
     ], colWidths=[left_width, right_width])
     header.setStyle(TableStyle([
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        # Centres the rules (a cell places its flowables by its own alignment).
+        ("ALIGN", (0, 0), (-1, 0), "CENTER"),
         ("LEFTPADDING", (0, 0), (-1, -1), 2), ("RIGHTPADDING", (0, 0), (-1, -1), 2),
         ("TOPPADDING", (0, 1), (-1, 1), 6),
     ]))
