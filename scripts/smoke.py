@@ -93,6 +93,8 @@ SAMPLES: dict[str, tuple[str, ...]] = {
                                             "/van-ban/so/{document_unit}/incoming.xlsx"),
     "/van-ban/<pk>/": ("/van-ban/{document}/", "/van-ban/{incoming_document}/"),
     "/van-ban/<pk>/pdf/": ("/van-ban/{document}/pdf/",),
+    # An issued document: the edit page answers 404 (only drafts are edited).
+    "/van-ban/<pk>/sua/": ("/van-ban/{document}/sua/",),
     # POST only: a GET is refused (405), or sent to sign in.
     "/van-ban/<pk>/buoc/<action>/": ("/van-ban/{document}/buoc/send/",),
     "/van-ban/<pk>/giao-xu-ly/": ("/van-ban/{incoming_document}/giao-xu-ly/",),

@@ -284,3 +284,32 @@ def test_a_send_back_needs_a_reason_and_tells_the_drafter(people: Personas) -> N
                              comment="Sửa căn cứ pháp lý")
     assert document.state == "drafted"
     assert Notification.objects.filter(recipient=people.officer).exists()
+
+
+def test_a_draft_sent_back_is_edited_and_only_a_draft(people: Personas, clerk: object) -> None:
+    document = services.draft_document(actor=people.officer, unit=people.ward, draft=decision())
+    services.act_on_document(actor=people.officer, document=document, action="review")
+    with pytest.raises(DocumentError) as refused:
+        services.edit_draft(actor=people.officer, document=document,
+                            draft=decision(summary="Khác"))
+    assert refused.value.code == "invalid_state"
+    services.act_on_document(actor=people.leader, document=document, action="send_back",
+                             comment="Sửa trích yếu")
+    with pytest.raises(DocumentError) as refused:
+        services.edit_draft(actor=people.outsider, document=document, draft=decision())
+    assert refused.value.code == DocumentCode.NOT_IN_UNIT
+    with pytest.raises(DocumentError) as refused:
+        services.edit_draft(actor=people.officer, document=document,
+                            draft=decision(doc_type="cong_van"))
+    assert refused.value.code == DocumentCode.INVALID_DOCUMENT
+    services.edit_draft(actor=people.officer, document=document,
+                        draft=decision(summary="Về việc kiện toàn Tổ công tác"))
+    document.refresh_from_db()
+    assert document.summary == "Về việc kiện toàn Tổ công tác"
+    assert Document.objects.matching("kien toan").filter(pk=document.pk).exists()
+    entry = AuditEntry.objects.get(action="documents.edit_draft")
+    assert entry.changes == {"summary": [decision().summary, "Về việc kiện toàn Tổ công tác"]}
+    # An edit that changes nothing leaves no entry.
+    services.edit_draft(actor=people.officer, document=document,
+                        draft=decision(summary="Về việc kiện toàn Tổ công tác"))
+    assert AuditEntry.objects.filter(action="documents.edit_draft").count() == 1

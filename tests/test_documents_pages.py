@@ -153,3 +153,24 @@ def test_the_staff_home_counts_what_waits(people: Personas, clerk: User) -> None
     outsider = signed_in(people.outsider).get("/staff/").content.decode()
     outside = outsider.split('data-testid="documents-panel"')[1].split("</article>")[0]
     assert [int(n) for n in re.findall(r"<strong>(\d+)</strong>", outside)] == [0, 0, 0, 0]
+
+
+def test_a_draft_is_edited_from_its_page(people: Personas) -> None:
+    from cityhall.documents import services
+    from tests.documents_support import decision
+
+    document = services.draft_document(actor=people.officer, unit=people.ward, draft=decision())
+    client = signed_in(people.officer)
+    url = f"/van-ban/{document.pk}/sua/"
+    assert url in client.get(f"/van-ban/{document.pk}/").content.decode()
+    page = client.get(url)
+    assert page.status_code == 200 and decision().summary in page.content.decode()
+    changed = client.post(url, {
+        "unit": people.ward.code, "doc_type": "quyet_dinh", "copies": 1,
+        "summary": "Về việc kiện toàn Tổ công tác", "recipients": "Như Điều 2"})
+    assert changed.status_code == 302
+    document.refresh_from_db()
+    assert document.summary == "Về việc kiện toàn Tổ công tác"
+    services.act_on_document(actor=people.officer, document=document, action="review")
+    assert client.get(url).status_code == 404
+    assert signed_in(people.outsider).get(url).status_code == 404

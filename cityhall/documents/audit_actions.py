@@ -9,6 +9,7 @@ class DocumentAudit(AuditAction):
     """Official documents and their registers."""
 
     DRAFT = "documents.draft"
+    EDIT = "documents.edit_draft"
     NUMBER = "documents.number"
     REGISTER_INCOMING = "documents.register_incoming"
     ASSIGN_HANDLING = "documents.assign_handling"

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
-from typing import cast
+from typing import Any, cast
 
 from django.db import transaction
 from django.utils import timezone
@@ -151,11 +151,8 @@ def index_text(document: Document) -> str:
                                 document.receiving_unit]))
 
 
-def draft_document(*, actor: audit.Actor, unit: Unit, draft: DraftIn,
-                   now: dt.datetime | None = None) -> Document:
-    """Start an outgoing document: checked, filled with the unit's agency, on its workflow."""
-    now = now or timezone.now()
-    user = _require(actor, unit, STAFF_ROLES)
+def _checked(draft: DraftIn) -> dict[str, Any]:
+    """The draft's fields, stripped and checked; `DocumentError` naming every bad field."""
     kind = _doc_type(draft.doc_type)
     problems: dict[str, str] = {}
     summary = _text(problems, "summary", draft.summary, 1000, required=True)
@@ -178,22 +175,76 @@ def draft_document(*, actor: audit.Actor, unit: Unit, draft: DraftIn,
             "A Công văn's notation names the drafting unit (e.g. VX, VP).")
     if problems:
         raise DocumentError(DocumentCode.INVALID_DOCUMENT, problems)
+    return {
+        "doc_type": kind, "summary": summary, "content": content, "signer": draft.signer,
+        "signer_name": signer_name or (draft.signer.display_name if draft.signer else ""),
+        "signer_title": signer_title, "authority": draft.authority,
+        "authority_for": authority_for, "recipients": "\n".join(recipients),
+        "copies": draft.copies, "file_copy_unit": file_copy, "drafting_unit": drafting.upper(),
+        "notes": notes,
+    }
+
+
+def draft_document(*, actor: audit.Actor, unit: Unit, draft: DraftIn,
+                   now: dt.datetime | None = None) -> Document:
+    """Start an outgoing document: checked, filled with the unit's agency, on its workflow."""
+    now = now or timezone.now()
+    user = _require(actor, unit, STAFF_ROLES)
+    fields = _checked(draft)
     author, abbreviation, place = agency_of(unit)
     document = Document(
-        unit=unit, direction=Direction.OUTGOING, doc_type=kind, summary=summary,
-        content=content, author=author, agency_abbreviation=abbreviation,
-        drafting_unit=drafting.upper(), place=place, signer=draft.signer,
-        signer_name=signer_name or (draft.signer.display_name if draft.signer else ""),
-        signer_title=signer_title, authority=draft.authority, authority_for=authority_for,
-        recipients="\n".join(recipients), copies=draft.copies, file_copy_unit=file_copy,
-        notes=notes, drafted_by=user, created_at=now,
-    )
+        unit=unit, direction=Direction.OUTGOING, author=author,
+        agency_abbreviation=abbreviation, place=place, drafted_by=user, created_at=now,
+        **fields)
     document.search_text = index_text(document)
     with transaction.atomic():
         engine.start(document, actor=user, now=now)
         audit.record(actor=user, action=DocumentAudit.DRAFT, obj=document, unit=unit, changes={
-            "doc_type": [None, kind.code], "summary": [None, summary[:200]]})
+            "doc_type": [None, document.doc_type.code], "summary": [None, document.summary[:200]]})
     return document
+
+
+#: The fields of a draft an edit may change, as the audit entry names them.
+EDITABLE = ("doc_type", "summary", "content", "signer", "signer_name", "signer_title",
+            "authority", "authority_for", "recipients", "copies", "file_copy_unit",
+            "drafting_unit", "notes")
+
+
+def edit_draft(*, actor: audit.Actor, document: Document, draft: DraftIn,
+               now: dt.datetime | None = None) -> Document:
+    """Change a draft (one sent back, or not yet reviewed); only in the `drafted` state."""
+    if document.direction != Direction.OUTGOING:
+        raise DocumentError(DocumentCode.WRONG_DIRECTION, _(
+            "Only outgoing documents go through drafting and issue."))
+    _require(actor, document.unit, STAFF_ROLES)
+    fields = _checked(draft)
+    with transaction.atomic():
+        locked = Document.objects.select_for_update().get(pk=document.pk)
+        if locked.state != "drafted":
+            raise DocumentError(Common.INVALID_STATE, _(
+                "Only a draft is edited: send it back to the drafter first."))
+        before = {name: _plain(getattr(locked, name)) for name in EDITABLE}
+        for name, value in fields.items():
+            setattr(locked, name, value)
+        locked.search_text = index_text(locked)
+        after = {name: _plain(getattr(locked, name)) for name in EDITABLE}
+        changed = audit.diff(before, after)
+        if changed:
+            locked.save(update_fields=[*fields, "search_text"])
+            audit.record(actor=actor, action=DocumentAudit.EDIT, obj=locked,
+                         unit=locked.unit, changes=changed)
+    for name in (*fields, "search_text"):
+        setattr(document, name, getattr(locked, name))
+    return document
+
+
+def _plain(value: object) -> object:
+    """A value as the audit trail keeps it: a related row by its code or username."""
+    if isinstance(value, DocumentType):
+        return value.code
+    if isinstance(value, User):
+        return value.username
+    return value
 
 
 def _store(document: Document, made: signatures.Signed, *, kind: str, now: dt.datetime

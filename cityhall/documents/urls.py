@@ -14,6 +14,7 @@ urlpatterns = [
     path("van-ban/xu-ly/", views.queue, name="queue"),
     path("van-ban/<int:pk>/", views.detail, name="detail"),
     path("van-ban/<int:pk>/pdf/", views.document_pdf, name="pdf"),
+    path("van-ban/<int:pk>/sua/", views.edit, name="edit"),
     path("van-ban/<int:pk>/buoc/<str:action>/", views.act, name="act"),
     path("van-ban/<int:pk>/giao-xu-ly/", views.assign, name="assign"),
     path("van-ban/xu-ly/<int:pk>/<str:action>/", views.handling_act, name="handling_act"),

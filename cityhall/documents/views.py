@@ -132,6 +132,8 @@ def detail(request: HttpRequest, pk: int, form: AssignForm | None = None) -> Htt
         "document": document, "state": state_label(document.state),
         "history": history, "files": list(DocumentFile.objects.filter(document=document)),
         "actions": engine.available_actions(document, user),
+        "may_edit": (document.direction == Direction.OUTGOING and document.state == "drafted"
+                     and bool(engine.roles_of(user, document) & services.STAFF_ROLES)),  # type: ignore[arg-type]
         "handlings": [(h, engine.available_actions(h, user), engine.history(h))
                       for h in handlings],
         "assign_form": form or (AssignForm(staff=_staff_of(document.unit))
@@ -229,20 +231,52 @@ def draft(request: HttpRequest) -> HttpResponse:
         try:
             document = services.draft_document(
                 actor=request.user, unit=Unit.objects.active_on().get(code=data["unit"]),  # type: ignore[arg-type]
-                draft=services.DraftIn(
-                    doc_type=data["doc_type"], summary=data["summary"],
-                    content=data["content"].replace("\r\n", "\n"),
-                    drafting_unit=data["drafting_unit"], authority=data["authority"] or "",
-                    authority_for=data["authority_for"], signer_title=data["signer_title"],
-                    signer_name=data["signer_name"],
-                    recipients=data["recipients"].splitlines(),
-                    file_copy_unit=data["file_copy_unit"], copies=data["copies"]))
+                draft=_draft_in(data))
         except DocumentError as exc:
             form.add_service_error(exc)
         else:
             return HttpResponseRedirect(reverse("documents:detail", args=[document.pk]))
     return render(request, "documents/form.html",
                   {"form": form, "title": _("New outgoing document")},
+                  status=400 if request.method == "POST" else 200)
+
+
+def _draft_in(data: dict[str, Any]) -> services.DraftIn:
+    return services.DraftIn(
+        doc_type=data["doc_type"], summary=data["summary"],
+        content=data["content"].replace("\r\n", "\n"), drafting_unit=data["drafting_unit"],
+        authority=data["authority"] or "", authority_for=data["authority_for"],
+        signer_title=data["signer_title"], signer_name=data["signer_name"],
+        recipients=data["recipients"].splitlines(), file_copy_unit=data["file_copy_unit"],
+        copies=data["copies"])
+
+
+@require_http_methods(["GET", "POST"])
+@staff_required
+def edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Change a draft (one sent back to its drafter, or not yet reviewed)."""
+    document = _visible(request, pk)
+    if document.direction != Direction.OUTGOING or document.state != "drafted":
+        raise Http404(_("Only a draft is edited."))
+    initial = {
+        "unit": document.unit.code, "doc_type": document.doc_type.code,
+        "summary": document.summary, "content": document.content,
+        "drafting_unit": document.drafting_unit, "authority": document.authority,
+        "authority_for": document.authority_for, "signer_title": document.signer_title,
+        "signer_name": document.signer_name, "recipients": document.recipients,
+        "file_copy_unit": document.file_copy_unit, "copies": document.copies,
+    }
+    form = DraftForm(request.POST or None, units=[document.unit], initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.edit_draft(actor=request.user, document=document,  # type: ignore[arg-type]
+                                draft=_draft_in(form.cleaned_data))
+        except DocumentError as exc:
+            form.add_service_error(exc)
+        else:
+            return HttpResponseRedirect(reverse("documents:detail", args=[document.pk]))
+    return render(request, "documents/form.html",
+                  {"form": form, "title": _("Edit the draft")},
                   status=400 if request.method == "POST" else 200)
 
 
