@@ -313,3 +313,15 @@ def test_a_draft_sent_back_is_edited_and_only_a_draft(people: Personas, clerk: o
     services.edit_draft(actor=people.officer, document=document,
                         draft=decision(summary="Về việc kiện toàn Tổ công tác"))
     assert AuditEntry.objects.filter(action="documents.edit_draft").count() == 1
+
+
+def test_whoever_signs_is_the_signer_printed(people: Personas) -> None:
+    named = services.draft_document(actor=people.officer, unit=people.ward,
+                                    draft=decision(signer=people.leader, signer_name=""))
+    assert named.signer_name == people.leader.display_name
+    services.act_on_document(actor=people.officer, document=named, action="review")
+    # City leadership signs in the ward leader's stead: the page must carry their name.
+    services.act_on_document(actor=people.city_leader, document=named, action="sign")
+    named.refresh_from_db()
+    assert named.signer == people.city_leader
+    assert named.signer_name == people.city_leader.display_name

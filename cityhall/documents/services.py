@@ -287,16 +287,24 @@ def act_on_document(*, actor: audit.Actor, document: Document, action: str, comm
                 _issue(document, actor=actor, now=now)
     except engine.WorkflowError as exc:
         raise DocumentError(exc.code, exc.detail) from None
+    except DocumentError:
+        # The step was rolled back with the rest: the object in hand must say so too.
+        document.refresh_from_db()
+        raise
     return step
 
 
 def _leader_signs(document: Document, *, actor: audit.Actor, now: dt.datetime) -> None:
     """The leader's approval: the draft as it stands, signed by them when signing exists."""
-    if isinstance(actor, User) and document.signer_id is None:
+    if isinstance(actor, User) and document.signer_id != actor.pk:
+        # Whoever signs is the signer printed: a name typed for someone else gives way.
+        named_other = document.signer_id is not None
         document.signer = actor
-        document.signer_name = document.signer_name or actor.display_name
+        if named_other or not document.signer_name:
+            document.signer_name = actor.display_name
+        document.search_text = index_text(document)
         Document.objects.filter(pk=document.pk).update(
-            signer=actor, signer_name=document.signer_name)
+            signer=actor, signer_name=document.signer_name, search_text=document.search_text)
     rendered = pdf.render(document, today=timezone.localdate(now))
     made = signatures.sign_document(rendered.pdf, document=document, signer=document.signer,
                                     box=rendered.signature_box, as_organisation=False)
