@@ -376,3 +376,7 @@ CITYHALL_SIGNING_TRUST_ROOTS = env_list("CITYHALL_SIGNING_TRUST_ROOTS", [])
 CITYHALL_SIGNING_TRUST_DEMO_CA = env_bool("CITYHALL_SIGNING_TRUST_DEMO_CA", DEBUG)
 CITYHALL_SIGNING_DEMO_DIR = Path(env_str("CITYHALL_SIGNING_DEMO_DIR", str(VAR_DIR / "pki")))
 CITYHALL_SIGNING_FETCH_REVOCATION = env_bool("CITYHALL_SIGNING_FETCH_REVOCATION", False)
+# Official documents are signed at `sign` and `issue` with the DEMO keys of `cityhall
+# demo_pki` (made on first use); off, they are kept unsigned until a key store for leaders
+# and units exists (docs/documents.md, "Signing"). Never on in production.
+CITYHALL_DOCUMENTS_DEMO_KEYS = env_bool("CITYHALL_DOCUMENTS_DEMO_KEYS", DEBUG)

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from cityhall.accounts.models import Role
 from cityhall.core.audit import SYSTEM
 from cityhall.core.models import AuditEntry
+from cityhall.core.signing import verify_pdf
 from cityhall.documents import numbering, services
 from cityhall.documents.errors import DocumentCode, DocumentError
 from cityhall.documents.models import Document, DocumentFile, DocumentType, Handling, Register
@@ -91,7 +92,13 @@ def test_a_decision_goes_from_draft_to_issued_with_its_number(
     assert document.register is not None and document.register.year == 2026
     files = {f.kind: f for f in DocumentFile.objects.filter(document=document)}
     assert set(files) == {"leader", "issued"}
-    assert not files["issued"].signed  # no signing module: honestly unsigned
+    # Signed with the DEMO keys (DEBUG): the leader, then the organisation's seal over it.
+    assert files["issued"].signed and files["leader"].signed
+    reports = verify_pdf(files["issued"].file.read())
+    assert [r.valid for r in reports] == [True, True], [r.problems for r in reports]
+    assert [r.signer_name for r in reports] == [
+        f"{people.leader.display_name} (DEMO)",
+        "UBND Phường Sài Gòn (DEMO)"]
     assert AuditEntry.objects.filter(action="documents.number", object_id=str(document.pk)
                                      ).exists()
     services.act_on_document(actor=clerk, document=document, action="send")  # type: ignore[arg-type]
@@ -325,3 +332,15 @@ def test_whoever_signs_is_the_signer_printed(people: Personas) -> None:
     named.refresh_from_db()
     assert named.signer == people.city_leader
     assert named.signer_name == people.city_leader.display_name
+
+
+def test_without_a_key_the_issued_file_is_kept_unsigned_and_says_so(
+    people: Personas, clerk: object, settings: object,
+) -> None:
+    settings.CITYHALL_DOCUMENTS_DEMO_KEYS = False  # type: ignore[attr-defined]
+    document = issued(people.ward, people.officer, people.leader, clerk)  # type: ignore[arg-type]
+    stored = DocumentFile.objects.get(document=document, kind="issued")
+    assert not stored.signed
+    assert verify_pdf(stored.file.read()) == []
+    entry = AuditEntry.objects.get(action="documents.number", object_id=str(document.pk))
+    assert entry.changes["signed"] == [None, False]

@@ -53,7 +53,7 @@ def test_a_draft_is_written_issued_and_found_in_the_register(
     page = officer.get(url)
     assert page.status_code == 200
     text = page.content.decode()
-    assert "01/KH-UBND" in text and 'data-testid="unsigned"' in text
+    assert "01/KH-UBND" in text and 'data-testid="signed"' in text
     register = officer.get("/van-ban/?q=ngay+hoi")
     assert "01/KH-UBND" in register.content.decode()
     assert "01/KH-UBND" not in officer.get("/van-ban/?q=phong+chay").content.decode()
@@ -68,7 +68,7 @@ def test_the_pages_speak_vietnamese(people: Personas, clerk: User) -> None:
     client = signed_in(people.officer, "vi")
     text = client.get(f"/van-ban/{document.pk}/").content.decode()
     assert "Sổ" in client.get("/van-ban/").content.decode()
-    assert "chưa ký số" in text
+    assert "đã ký số" in text
 
 
 def test_an_incoming_document_is_given_to_handle_and_reported(
