@@ -38,6 +38,9 @@ def site(
 ) -> str:
     """The live server with the registry, the demo people and the demo documents."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
+    # pyHanko signs through asyncio.run(), which cannot run in this thread beside
+    # Playwright's event loop: the demo is loaded unsigned here (signing: test_documents).
+    settings.CITYHALL_DOCUMENTS_DEMO_KEYS = False
     call_command("load_workflows", verbosity=0)
     call_command("load_demo", verbosity=0)
     call_command("load_demo_documents", verbosity=0)
