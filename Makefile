@@ -32,6 +32,7 @@ setup: install
 	$(BIN)/cityhall load_demo_dossiers
 	$(BIN)/cityhall demo_pki
 	$(BIN)/cityhall load_demo_plans
+	$(BIN)/cityhall load_demo_documents
 	$(BIN)/cityhall load_indicators
 	$(BIN)/cityhall indicators rebuild --if-empty
 	$(BIN)/cityhall load_demo_history

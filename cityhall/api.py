@@ -20,6 +20,8 @@ install_api_handler(api)
 from cityhall.accounts.api import router as accounts_router  # noqa: E402
 from cityhall.dossiers.api import payments_router as dossiers_payments_router  # noqa: E402
 from cityhall.dossiers.api import register_router as dossiers_register_router  # noqa: E402
+from cityhall.documents.api import router as documents_router  # noqa: E402
+from cityhall.documents.api import units_router as registers_router  # noqa: E402
 from cityhall.dossiers.api import router as dossiers_router  # noqa: E402
 from cityhall.indicators.api import index_router  # noqa: E402
 from cityhall.indicators.api import router as indicators_router  # noqa: E402
@@ -40,3 +42,6 @@ api.add_router("/units", dossiers_register_router)
 api.add_router("/payments", dossiers_payments_router)
 api.add_router("/indicators", indicators_router)
 api.add_router("/index766", index_router)
+api.add_router("/documents", documents_router)
+# A unit's registers of documents, beside the registry's own /units routes.
+api.add_router("/units", registers_router)

@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "cityhall.dossiers",
     "cityhall.plans",
     "cityhall.indicators",
+    "cityhall.documents",
     "cityhall.open311",
     "axes",
 ]
@@ -288,7 +289,7 @@ CITYHALL_MAP_TILES_URL = env_str("CITYHALL_MAP_TILES_URL", "")
 CITYHALL_MAP_TILES_ATTRIBUTION = env_str("CITYHALL_MAP_TILES_ATTRIBUTION", "")
 
 # The one-stop forms as PDF are set in Liberation Serif 2 (metric-compatible with Times New
-# Roman, every Vietnamese letter), shipped in cityhall/dossiers/fonts/; another folder with
+# Roman, every Vietnamese letter), shipped in cityhall/core/fonts/; another folder with
 # LiberationSerif-{Regular,Bold,Italic}.ttf may replace it. (Debian's fonts-liberation 1.x
 # lacks most Vietnamese letters: the forms refuse such a font.)
 CITYHALL_PDF_FONT_DIR = env_str("CITYHALL_PDF_FONT_DIR", "")
@@ -397,3 +398,7 @@ CITYHALL_SIGNING_TRUST_ROOTS = env_list("CITYHALL_SIGNING_TRUST_ROOTS", [])
 CITYHALL_SIGNING_TRUST_DEMO_CA = env_bool("CITYHALL_SIGNING_TRUST_DEMO_CA", DEBUG)
 CITYHALL_SIGNING_DEMO_DIR = Path(env_str("CITYHALL_SIGNING_DEMO_DIR", str(VAR_DIR / "pki")))
 CITYHALL_SIGNING_FETCH_REVOCATION = env_bool("CITYHALL_SIGNING_FETCH_REVOCATION", False)
+# Official documents are signed at `sign` and `issue` with the DEMO keys of `cityhall
+# demo_pki` (made on first use); off, they are kept unsigned until a key store for leaders
+# and units exists (docs/documents.md, "Signing"). Never on in production.
+CITYHALL_DOCUMENTS_DEMO_KEYS = env_bool("CITYHALL_DOCUMENTS_DEMO_KEYS", DEBUG)

@@ -21,6 +21,7 @@ urlpatterns = [
     path("", include("cityhall.dossiers.urls")),
     path("", include("cityhall.plans.urls")),
     path("", include("cityhall.indicators.urls")),
+    path("", include("cityhall.documents.urls")),
     path("", include("cityhall.notifications.urls")),
     path("", include("cityhall.portal.urls")),
 ]

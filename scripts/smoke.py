@@ -38,6 +38,7 @@ from PIL import Image  # noqa: E402
 from cityhall.accounts.demo import DEMO_PASSWORD, demo_logins  # noqa: E402
 from cityhall.accounts.models import User  # noqa: E402
 from cityhall.core.audit import SYSTEM  # noqa: E402
+from cityhall.documents.models import Document  # noqa: E402
 from cityhall.dossiers.models import Dossier, DossierFile  # noqa: E402
 from cityhall.notifications import caps  # noqa: E402
 from cityhall.notifications.models import ContactPoint  # noqa: E402
@@ -65,7 +66,8 @@ SKIP_WITH_ARGUMENTS = {
 #: filed, token, photo (a report filed through the web form with a photo, its follow token and
 #: the photo), plan (the demo plan), calendar_token (the city leader's own calendar feed),
 #: open311_token and open311_report (a request queued through Open311 and the report the
-#: worker filed from it).
+#: worker filed from it), document, incoming_document and document_unit (the first issued
+#: and the first incoming demo document, and the unit of the issued one).
 SAMPLES: dict[str, tuple[str, ...]] = {
     "/units/<code>/": ("/units/{unit}/",),
     "/reports/<code>/": ("/reports/{demo_report}/", "/reports/{filed}/?t={token}"),
@@ -100,6 +102,16 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "/dossiers/<code>/files/<pk>/": ("/dossiers/{file_dossier}/files/{dossier_file}/",),
     "/staff/dossiers/<code>/": ("/staff/dossiers/{dossier}/",),
     "/staff/dossiers/<code>/<action>/": ("/staff/dossiers/{dossier}/accept/",),
+    "/van-ban/so/<code>/<direction>.xlsx": ("/van-ban/so/{document_unit}/outgoing.xlsx",
+                                            "/van-ban/so/{document_unit}/incoming.xlsx"),
+    "/van-ban/<pk>/": ("/van-ban/{document}/", "/van-ban/{incoming_document}/"),
+    "/van-ban/<pk>/pdf/": ("/van-ban/{document}/pdf/",),
+    # An issued document: the edit page answers 404 (only drafts are edited).
+    "/van-ban/<pk>/sua/": ("/van-ban/{document}/sua/",),
+    # POST only: a GET is refused (405), or sent to sign in.
+    "/van-ban/<pk>/buoc/<action>/": ("/van-ban/{document}/buoc/send/",),
+    "/van-ban/<pk>/giao-xu-ly/": ("/van-ban/{incoming_document}/giao-xu-ly/",),
+    "/van-ban/xu-ly/<pk>/<action>/": ("/van-ban/xu-ly/1/complete/",),
 }
 
 #: The category the smoke test files its reports in (a resident's, with no required field).
@@ -353,9 +365,16 @@ def sample_values(anonymous: Visitor, open311_key: str) -> dict[str, str]:
     stored = DossierFile.objects.order_by("pk").values_list("pk", "dossier__code").first()
     if stored is None:
         raise Failed("no demo dossier file: did load_demo_dossiers run?")
+    outgoing = Document.objects.outgoing().filter(number__isnull=False).select_related(
+        "unit").order_by("pk").first()
+    incoming = Document.objects.incoming().order_by("pk").first()
+    if outgoing is None or incoming is None:
+        raise Failed("no demo documents: did load_demo_documents run?")
     return {"demo_report": demo.code, "dossier": dossier, "plan": str(plan),
             "calendar_token": calendar_token, "unit": demo.unit.code,
             "dossier_file": str(stored[0]), "file_dossier": stored[1],
+            "document": str(outgoing.pk), "incoming_document": str(incoming.pk),
+            "document_unit": outgoing.unit.code,
             "category": FILING_CATEGORY,
             "filed": filed, "token": token, "photo": str(photo_id),
             "open311_token": open311_token, "open311_report": open311_report,

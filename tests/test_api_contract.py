@@ -25,6 +25,8 @@ from django.test.utils import CaptureQueriesContext
 from cityhall.accounts.models import Membership, Role, User
 from cityhall.core.audit import SYSTEM, log_personal_data_read, record
 from cityhall.core.models import AuditEntry, PersonalDataRead
+from cityhall.documents import services as document_services
+from cityhall.documents.models import Document, DocumentFile, Handling, Register
 from cityhall.dossiers import services as dossier_services
 from cityhall.dossiers.models import Dossier
 from cityhall.notifications.models import Notification, OutboxMessage
@@ -33,6 +35,8 @@ from cityhall.plans.models import ProgressReport, Task
 from cityhall.reports import services
 from cityhall.reports.models import Report
 from cityhall.workflow.models import Transition
+from tests.documents_support import arrived, decision
+from tests.documents_support import issued as documents_issued
 from tests.dossiers_support import BIRTH, applicant, procedures
 from tests.factories import SAIGON, THUDUC, Personas, Probe, bearer, make_staff, neighbourhood
 
@@ -54,6 +58,10 @@ class World:
     other: Report  # a report of the other ward
     dossier: Dossier  # the resident's dossier, decided by the ward
     task: Task  # a task of the ward's own plan, in the officer's charge
+    draft: Document  # an outgoing draft of the ward
+    issued: Document  # an outgoing document of the ward, issued
+    incoming: Document  # an incoming document of the ward
+    handling: Handling  # its handling, given to the officer
 
     def user(self, persona: str) -> User:
         """The persona's user by name."""
@@ -85,8 +93,15 @@ def world(people: Personas) -> World:
     task = plan_services.create_task(actor=people.leader, plan=plan, title="Số hóa hồ sơ",
                                      lead_unit=people.ward, person_in_charge=people.officer,
                                      start=dt.date(2026, 3, 2), due=dt.date(2026, 3, 31))
+    draft = document_services.draft_document(actor=people.officer, unit=people.ward,
+                                             draft=decision())
+    issued = documents_issued(people.ward, people.officer, people.leader, people.leader)
+    incoming = arrived(people.ward, people.leader, day=dt.date(2026, 3, 2))
+    handling = document_services.assign_handling(actor=people.leader, document=incoming,
+                                                 assignee=people.officer)
     return World(people=people, report=made.report, token=made.private_token, other=other,
-                 dossier=dossier, task=task)
+                 dossier=dossier, task=task, draft=draft, issued=issued, incoming=incoming,
+                 handling=handling)
 
 
 # -- how each list grows by n rows the viewer sees ---------------------------------------------
@@ -184,6 +199,20 @@ def _plan_id(w: World) -> dict[str, str]:
 
 def _task_id(w: World) -> dict[str, str]:
     return {"task_id": str(w.task.pk)}
+def _more_handlings(world: World, n: int) -> None:
+    for _ in range(n):
+        document_services.assign_handling(actor=world.people.leader, document=world.incoming,
+                                          assignee=world.people.officer)
+
+
+def _more_issued(world: World, n: int) -> None:
+    people = world.people
+    for _ in range(n):
+        documents_issued(people.ward, people.officer, people.leader, people.leader)
+
+
+def _register(w: World) -> dict[str, str]:
+    return {"code": w.people.ward.code, "direction": "outgoing"}
 
 
 def _dossier_code(w: World) -> dict[str, str]:
@@ -268,6 +297,14 @@ READS = {
                               grow=_more_reports),
     "index766": Read("/api/v1/index766", query=lambda w: f"unit={w.people.ward.code}",
                      scoped=True),
+    "document_types": Read("/api/v1/documents/types", anonymous=200),
+    "document": Read("/api/v1/documents/{document_id}", scoped=True, grow=_more_handlings,
+                     fill=lambda w: {"document_id": str(w.incoming.pk)}),
+    "issued_document": Read("/api/v1/documents/{document_id}", scoped=True,
+                            fill=lambda w: {"document_id": str(w.issued.pk)}),
+    "handlings": Read("/api/v1/documents/handlings", viewer="officer", grow=_more_handlings),
+    "register": Read("/api/v1/units/{code}/registers/{direction}", fill=_register,
+                     scoped=True, grow=_more_issued),
     "follow_by_token": Read("/api/v1/reports/{code}/follow", fill=_code,
                             query=lambda w: f"token={w.token}", viewer="resident",
                             anonymous=200, grow=_more_steps),
@@ -338,6 +375,30 @@ WRITES = {
                             fill=lambda w: {"code": w.dossier.code, "action": "accept"},
                             scoped=True, bad=lambda w: {"comment": ["x"]},
                             good=lambda w: {"comment": "Hồ sơ đủ."}),
+    "create_document": Write("/api/v1/documents", fill=lambda w: {}, actor="officer",
+                             bad=lambda w: {"unit": w.people.ward.code, "doc_type": "nope",
+                                            "summary": "Về việc"}),
+    "create_document_shape": Write("/api/v1/documents", fill=lambda w: {}, actor="officer",
+                                   bad=lambda w: {"unit": w.people.ward.code,
+                                                  "doc_type": "quyet_dinh", "summary": ["x"]}),
+    "register_incoming": Write("/api/v1/documents/incoming", fill=lambda w: {},
+                               bad=lambda w: {"unit": w.people.ward.code,
+                                              "doc_type": "cong_van", "author": "Sở Tư pháp",
+                                              "summary": "Về việc",
+                                              "document_date": "2026-13-01"}),
+    "document_action": Write("/api/v1/documents/{document_id}/actions/{action}",
+                             actor="officer", scoped=True,
+                             fill=lambda w: {"document_id": str(w.draft.pk), "action": "review"},
+                             bad=lambda w: {"comment": ["x"]}, good=lambda w: {}),
+    "assign_handling": Write("/api/v1/documents/{document_id}/handlings", scoped=True,
+                             fill=lambda w: {"document_id": str(w.incoming.pk)},
+                             bad=lambda w: {"assignee": "nobody"}),
+    "handling_action": Write("/api/v1/documents/handlings/{handling_id}/actions/{action}",
+                             actor="officer", scoped=True,
+                             fill=lambda w: {"handling_id": str(w.handling.pk),
+                                             "action": "complete"},
+                             bad=lambda w: {"comment": ["x"]},
+                             good=lambda w: {"comment": "Đã xử lý."}),
     "mark_read": Write("/api/v1/notifications/read", fill=lambda w: {}, actor="officer",
                        bad=lambda w: {"ids": ["x"]}),
     "me": Write("/api/v1/me", fill=lambda w: {}, method="patch", actor="officer",
@@ -403,7 +464,7 @@ def _changes() -> tuple[int, ...]:
     audit = AuditEntry.objects.exclude(action__endswith="_refused").count()
     return (audit, *(model.objects.count() for model in (
         Report, Transition, Notification, OutboxMessage, Membership, User, PersonalDataRead,
-        Dossier, Task, ProgressReport,
+        Dossier, Task, ProgressReport, Document, Handling, Register, DocumentFile,
     )))
 
 
@@ -571,6 +632,9 @@ def test_every_api_path_is_under_contract() -> None:
                 "/api/v1/units/{unit}/dossier-register.xlsx",
                 # Signed by a gateway, not called by people: test_dossiers_payments.
                 "/api/v1/payments/{gateway}/callback"}
+    # Binary answers (a PDF, a workbook), checked with their scope in test_documents_api.
+    covered |= {"/api/v1/documents/{document_id}/pdf",
+                "/api/v1/units/{code}/registers/{direction}.xlsx"}
     assert set(_openapi()["paths"]) <= covered
 
 

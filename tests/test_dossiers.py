@@ -330,18 +330,18 @@ def test_a_font_without_every_vietnamese_letter_is_refused(settings: object) -> 
 
     from django.core.exceptions import ImproperlyConfigured
 
-    from cityhall.dossiers import pdf
+    from cityhall.core import pdf
 
     old = Path("/usr/share/fonts/truetype/liberation")  # Debian's fonts-liberation 1.x
     if not (old / "LiberationSerif-Regular.ttf").is_file():
         pytest.skip("fonts-liberation 1.x is not installed here")
     settings.CITYHALL_PDF_FONT_DIR = str(old)  # type: ignore[attr-defined]
-    pdf._fonts.cache_clear()
+    pdf.register_fonts.cache_clear()
     try:
         with pytest.raises(ImproperlyConfigured, match="lacks Vietnamese letters"):
-            pdf._fonts()
+            pdf.register_fonts()
     finally:
-        pdf._fonts.cache_clear()
+        pdf.register_fonts.cache_clear()
 
 
 def test_a_resident_submits_online_from_the_procedure_page(

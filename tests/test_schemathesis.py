@@ -137,6 +137,15 @@ EXCLUDED: dict[str, list[CheckFunction]] = {
     # date (2026-02-30 matches the pattern): 400 invalid_period, period_too_long.
     "GET /api/v1/indicators/{code}/values": _DATA_DEPENDENT,
     "GET /api/v1/indicators/{code}/records": _DATA_DEPENDENT,
+    # A draft or an arrival names a unit the caller keeps documents for and a document type
+    # that exists (400 unknown_document_type, 403 not_in_unit); a Công văn needs its drafting
+    # unit (400 invalid_document); a step must be one the state and the caller's role allow,
+    # a handling an incoming document of the caller's unit.
+    "POST /api/v1/documents": _DATA_DEPENDENT,
+    "POST /api/v1/documents/incoming": _DATA_DEPENDENT,
+    "POST /api/v1/documents/{document_id}/actions/{action}": _DATA_DEPENDENT,
+    "POST /api/v1/documents/{document_id}/handlings": _DATA_DEPENDENT,
+    "POST /api/v1/documents/handlings/{handling_id}/actions/{action}": _DATA_DEPENDENT,
 }
 # As nobody, the staff operations answer 401 whatever the data; ignored_auth only looks at
 # answers that let the caller in, so it stays on.

@@ -3,13 +3,9 @@
 from __future__ import annotations
 
 import io
-from functools import cache
-from pathlib import Path
 from typing import Literal
 from xml.sax.saxutils import escape
 
-from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured
 from reportlab.graphics.barcode.qr import QrCodeWidget
 from reportlab.graphics.shapes import Drawing
 from reportlab.lib import colors
@@ -17,8 +13,6 @@ from reportlab.lib.enums import TA_CENTER, TA_LEFT
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
-from reportlab.pdfbase import pdfmetrics
-from reportlab.pdfbase.ttfonts import TTFont
 from reportlab.platypus import (
     Flowable,
     Paragraph,
@@ -28,48 +22,30 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from cityhall.core.pdf import (
+    MARGIN_BOTTOM,
+    MARGIN_LEFT,
+    MARGIN_RIGHT,
+    MARGIN_TOP,
+    SERIF,
+    SERIF_BOLD,
+    SERIF_ITALIC,
+    register_fonts,
+    style,
+)
 from cityhall.dossiers.official import OfficialForm
 from cityhall.dossiers.slips import MOTTO, NATIONAL_TITLE, ReceiptSlip, money
-
-SERIF, SERIF_BOLD, SERIF_ITALIC = "CityhallSerif", "CityhallSerif-Bold", "CityhallSerif-Italic"
-#: The fonts shipped with the project (Liberation Serif 2.1.5, SIL OFL 1.1).
-SHIPPED_FONTS = Path(__file__).resolve().parent / "fonts"
-#: Every letter of Vietnamese beyond ASCII, lower and upper case: a font must have them all.
-VIETNAMESE = (
-    "àáảãạăằắẳẵặâầấẩẫậđèéẻẽẹêềếểễệìíỉĩịòóỏõọôồốổỗộơờớởỡợùúủũụưừứửữựỳýỷỹỵ")
-VIETNAMESE += VIETNAMESE.upper()
-
-
-@cache
-def _fonts() -> None:
-    """Register the serif once per process; a missing font, or one that lacks a Vietnamese
-    letter (which would print as a blank), is a setup error."""
-    folder = Path(settings.CITYHALL_PDF_FONT_DIR or SHIPPED_FONTS)
-    for name, file in ((SERIF, "LiberationSerif-Regular.ttf"),
-                       (SERIF_BOLD, "LiberationSerif-Bold.ttf"),
-                       (SERIF_ITALIC, "LiberationSerif-Italic.ttf")):
-        path = folder / file
-        if not path.is_file():
-            raise ImproperlyConfigured(f"{path} is missing (CITYHALL_PDF_FONT_DIR)")
-        font = TTFont(name, str(path))
-        missing = [ch for ch in VIETNAMESE if ord(ch) not in font.face.charToGlyph]
-        if missing:
-            raise ImproperlyConfigured(
-                f"{path} lacks Vietnamese letters ({''.join(missing[:10])}...): use "
-                f"Liberation Serif 2 (the shipped one) or another complete font")
-        pdfmetrics.registerFont(font)
 
 
 def _style(name: str, *, font: str = SERIF, size: float = 13,
            align: Literal[0, 1, 2, 4] = TA_LEFT,
            leading: float | None = None) -> ParagraphStyle:
-    return ParagraphStyle(name, fontName=font, fontSize=size, alignment=align,
-                          leading=leading or size * 1.3)
+    return style(name, font=font, size=size, align=align, leading=leading)
 
 
 def receipt_pdf(slip: ReceiptSlip) -> bytes:
     """Form 01 as an A4 PDF with its text selectable (and extractable) in Unicode."""
-    _fonts()
+    register_fonts()
     body = _style("body")
     centre = _style("centre", align=TA_CENTER)
     bold_centre = _style("bold_centre", font=SERIF_BOLD, align=TA_CENTER)
@@ -140,17 +116,16 @@ def _qr_block(text: str, caption: Paragraph) -> Table:
 
 def _build(story: list[Flowable], *, title: str, author: str) -> bytes:
     buffer = io.BytesIO()
-    # Decree 30/2020: top and bottom 20-25 mm, left 30-35 mm, right 15-20 mm.
-    document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=30 * mm, rightMargin=15 * mm,
-                                 topMargin=20 * mm, bottomMargin=20 * mm,
-                                 title=title, author=author)
+    document = SimpleDocTemplate(buffer, pagesize=A4, leftMargin=MARGIN_LEFT,
+                                 rightMargin=MARGIN_RIGHT, topMargin=MARGIN_TOP,
+                                 bottomMargin=MARGIN_BOTTOM, title=title, author=author)
     document.build(story)
     return buffer.getvalue()
 
 
 def official_pdf(form: OfficialForm) -> bytes:
     """One of the forms 02-06 as an A4 PDF, laid out as form 01 is."""
-    _fonts()
+    register_fonts()
     styles = {"body": _style("body", leading=17), "bold": _style("bold", font=SERIF_BOLD),
               "italic": _style("italic", font=SERIF_ITALIC, align=TA_CENTER),
               "centre": _style("centre", align=TA_CENTER)}

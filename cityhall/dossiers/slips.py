@@ -9,11 +9,11 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 
+from cityhall.core.pdf import MOTTO, NATIONAL_TITLE
 from cityhall.dossiers.models import Channel, Dossier
 from cityhall.dossiers.payments import fee_qr
 
-NATIONAL_TITLE = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
-MOTTO = "Độc lập - Tự do - Hạnh phúc"
+__all__ = ["MOTTO", "NATIONAL_TITLE", "ReceiptSlip", "receipt_slip"]
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,20 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class DocumentsConfig(AppConfig):
+    name = "cityhall.documents"
+    label = "documents"
+    verbose_name = _("Official documents")
+
+    def ready(self) -> None:
+        from cityhall.core import shell
+        from cityhall.documents.models import Document, Handling
+        from cityhall.documents.views import staff_panel
+        from cityhall.workflow import engine
+
+        engine.register_case_type(Document, "document")
+        engine.register_case_type(Handling, "document_handling")
+        # Staff only: a card on the staff home rather than a menu entry residents would see.
+        shell.register_panel("documents", shell.Panel(
+            template="documents/_staff_panel.html", context=staff_panel, order=30))

@@ -1,0 +1,31 @@
+"""The one error the document services raise, and the codes only documents give."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cityhall.core.errors import Common, ErrorCode, Refused
+from cityhall.workflow.engine import WorkflowCode
+
+
+class DocumentCode(ErrorCode):
+    """The refusals of the document services (they also give `Common`'s and the engine's)."""
+
+    UNKNOWN_TYPE = "unknown_document_type", 400
+    NOT_IN_UNIT = "not_in_unit", 403
+    INVALID_DOCUMENT = "invalid_document", 400
+    WRONG_DIRECTION = "wrong_direction", 409
+    ALREADY_NUMBERED = "already_numbered", 409
+
+
+#: Every code a document refusal may carry.
+Code = DocumentCode | WorkflowCode | Common
+
+
+class DocumentError(Refused):
+    """A document action refused; `code` is stable, `detail` is for people (or maps fields)."""
+
+    code: Code
+
+    def __init__(self, code: Code, detail: Any) -> None:
+        super().__init__(code, detail)

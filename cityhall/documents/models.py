@@ -1,0 +1,193 @@
+"""Official documents (Decree 30/2020/NĐ-CP): their types, each unit's yearly registers,
+the documents with the fields of Appendix IV, and the handling of incoming ones."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from cityhall.core.files.models import StoredFile
+from cityhall.documents.queries import DocumentQuerySet, HandlingQuerySet, RegisterQuerySet
+from cityhall.workflow.models import WorkflowCase
+
+
+class Direction(models.TextChoices):
+    OUTGOING = "outgoing", _("outgoing")
+    INCOMING = "incoming", _("incoming")
+
+
+class Authority(models.TextChoices):
+    """How the signer signs (Decree 30, Appendix I, part I.8): for the collective, as
+    deputy, acting, by order, by authorisation; or in their own name."""
+
+    OWN = "", _("in own name")
+    TM = "TM.", _("on behalf of (TM.)")
+    KT = "KT.", _("deputy signing for (KT.)")
+    Q = "Q.", _("acting (Q.)")
+    TL = "TL.", _("by order of (TL.)")
+    TUQ = "TUQ.", _("by authorisation of (TUQ.)")
+
+
+class DocumentType(models.Model):
+    """A type of administrative document and its abbreviation in the notation (data)."""
+
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    name = models.CharField(_("name"), max_length=100)
+    abbreviation = models.CharField(_("abbreviation"), max_length=10, blank=True)
+    order = models.PositiveSmallIntegerField(_("order"), default=0)
+    active = models.BooleanField(_("in use"), default=True)
+
+    class Meta:
+        verbose_name = _("document type")
+        verbose_name_plural = _("document types")
+        ordering = ["order", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Register(models.Model):
+    """One unit's register of a year, incoming or outgoing; `last_number` is its counter,
+    locked by the transaction that gives the next number."""
+
+    unit = models.ForeignKey("orgunits.Unit", on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("unit"))
+    year = models.PositiveSmallIntegerField(_("year"))
+    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
+    last_number = models.PositiveIntegerField(_("last number given"), default=0)
+
+    objects = RegisterQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("register")
+        verbose_name_plural = _("registers")
+        ordering = ["unit", "-year", "direction"]
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "year", "direction"],
+                                    name="document_register_unique"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} {self.year} {self.direction}: {self.last_number}"
+
+
+class Document(WorkflowCase):
+    """An entry of a register: an outgoing document (drafted here, on the `document`
+    workflow) or an incoming one (registered on arrival; its handling is a `Handling`).
+
+    `unit` (the engine's) is the unit that issues it, or that received it.
+    """
+
+    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
+    register = models.ForeignKey(Register, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="documents", verbose_name=_("register"))
+    #: Outgoing: the number of the unit's year, given at issue. Incoming: the arrival number.
+    number = models.PositiveIntegerField(_("number"), null=True, blank=True)
+    notation = models.CharField(_("number and notation"), max_length=80, blank=True)
+    document_date = models.DateField(_("document date"), null=True, blank=True)
+    doc_type = models.ForeignKey(DocumentType, on_delete=models.PROTECT, related_name="+",
+                                 verbose_name=_("type"))
+    summary = models.CharField(_("summary"), max_length=1000)
+    content = models.TextField(_("content"), blank=True)
+    #: The issuing agency as printed (outgoing: the unit; incoming: the sender).
+    author = models.CharField(_("issuing agency"), max_length=300)
+    #: The agency's abbreviation in the notation (UBND, SXD ...).
+    agency_abbreviation = models.CharField(_("agency abbreviation"), max_length=20, blank=True)
+    #: The drafting unit's abbreviation (a Công văn's notation ends with it: UBND-VX).
+    drafting_unit = models.CharField(_("drafting unit abbreviation"), max_length=20,
+                                     blank=True)
+    place = models.CharField(_("place"), max_length=100, blank=True)
+    signer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                               blank=True, related_name="+", verbose_name=_("signer"))
+    signer_name = models.CharField(_("signer's name"), max_length=200, blank=True)
+    signer_title = models.CharField(_("signer's title"), max_length=200, blank=True)
+    authority = models.CharField(_("signing authority"), max_length=4,
+                                 choices=Authority.choices, blank=True)
+    #: Whom the signer signs for, after the authority: "ỦY BAN NHÂN DÂN", "CHỦ TỊCH".
+    authority_for = models.CharField(_("signing for"), max_length=200, blank=True)
+    recipients = models.TextField(_("recipients"), blank=True)
+    copies = models.PositiveSmallIntegerField(_("copies"), default=1)
+    file_copy_unit = models.CharField(_("file copies kept by"), max_length=200, blank=True)
+    notes = models.CharField(_("notes"), max_length=1000, blank=True)
+    # Incoming (Appendix IV, the incoming register).
+    arrival_date = models.DateField(_("arrival date"), null=True, blank=True)
+    receiving_unit = models.CharField(_("receiving unit or person"), max_length=300,
+                                      blank=True)
+    transfer_date = models.DateField(_("transfer date"), null=True, blank=True)
+    #: Outgoing: when it was issued (numbered). Incoming: when it was registered.
+    registered_at = models.DateTimeField(_("registered at"), null=True, blank=True)
+    drafted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("drafted by"))
+    #: The notation, summary and author folded to ASCII words (core.text.search_key).
+    search_text = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = DocumentQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("document")
+        verbose_name_plural = _("documents")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # Never the same number twice in a register.
+            models.UniqueConstraint(fields=["register", "number"],
+                                    condition=Q(number__isnull=False),
+                                    name="document_number_unique"),
+        ]
+        indexes = [models.Index(fields=["unit", "direction", "registered_at"],
+                                name="document_unit_direction")]
+
+    def __str__(self) -> str:
+        return self.notation or self.summary[:60]
+
+    @property
+    def recipient_lines(self) -> list[str]:
+        return [line.strip() for line in self.recipients.splitlines() if line.strip()]
+
+
+class DocumentFile(StoredFile):
+    """A document's PDF as issued (or as it arrived): kept, never rebuilt."""
+
+    storage_folder = "documents"
+
+    class Kind(models.TextChoices):
+        LEADER = "leader", _("approved by the leader")
+        ISSUED = "issued", _("as issued")
+        ARRIVED = "arrived", _("as it arrived")
+
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="files")
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
+    #: Whether the PDF carries a PAdES signature made by this system.
+    signed = models.BooleanField(_("digitally signed"), default=False)
+
+    class Meta(StoredFile.Meta):
+        verbose_name = _("document file")
+        verbose_name_plural = _("document files")
+        ordering = ["-created_at", "-pk"]
+
+
+class Handling(WorkflowCase):
+    """The handling of an incoming document ("giao xử lý"): the leader gives it to a unit
+    or an officer with a deadline; the officer reports it done. `unit` handles it."""
+
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="handlings",
+                                 verbose_name=_("document"))
+    instructions = models.TextField(_("leader's instructions"), blank=True)
+    report = models.TextField(_("handling report"), blank=True)
+    reply = models.ForeignKey(Document, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+", verbose_name=_("reply document"))
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = HandlingQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("handling of an incoming document")
+        verbose_name_plural = _("handlings of incoming documents")
+        ordering = ["due_at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.document_id}: {self.state}"

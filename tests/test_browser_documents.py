@@ -1,0 +1,108 @@
+"""A ward's documents in a real Chromium: the clerk registers an arrival, the leader gives it
+to handle, the register shows and exports the year's documents; on a phone too."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from django.core.management import call_command
+from pytest_django import Settings
+
+from cityhall.documents.models import Document, Handling
+from tests.test_browser import (  # noqa: F401 (fixture)
+    CHROMIUM,
+    DESKTOP,
+    PHONE,
+    Page,
+    browser,
+)
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
+    from pytest_django.live_server_helper import LiveServer
+
+pytestmark = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
+    ),
+]
+
+
+@pytest.fixture
+def site(
+    committed_registry: None, live_server: LiveServer, settings: Settings, tmp_path: Path
+) -> str:
+    """The live server with the registry, the demo people and the demo documents."""
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    # pyHanko signs through asyncio.run(), which cannot run in this thread beside
+    # Playwright's event loop: the demo is loaded unsigned here (signing: test_documents).
+    settings.CITYHALL_DOCUMENTS_DEMO_KEYS = False
+    call_command("load_workflows", verbosity=0)
+    call_command("load_demo", verbosity=0)
+    call_command("load_demo_documents", verbosity=0)
+    return str(live_server.url)
+
+
+def _shot(tab: Page, name: str) -> None:
+    if shots := os.environ.get("CITYHALL_SCREENSHOTS"):
+        tab.page.screenshot(path=f"{shots}/{name}.png", full_page=True)
+
+
+def test_a_clerk_registers_an_arrival_and_the_leader_gives_it_to_handle(
+    browser: Browser, site: str,  # noqa: F811 (the fixture)
+) -> None:
+    clerk = Page(browser, site, DESKTOP)
+    clerk.sign_in("clerk.saigon")
+    page = clerk.page
+    assert page.locator('[data-testid="documents-panel"]').count() == 1
+    page.goto(site + "/van-ban/")
+    _shot(clerk, "documents-register")
+    assert "Sổ đăng ký văn bản đi" in page.content()
+    page.click("text=Vào sổ văn bản đến")
+    page.select_option("#id_doc_type", "cong_van")
+    page.fill("#id_author", "Sở Tư pháp")
+    page.fill("#id_notation", "77/STP-HCTP")
+    page.fill("#id_document_date", "2026-03-01")
+    page.fill("#id_summary", "Về việc rà soát chứng thực")
+    page.click("main button[type=submit]")
+    page.wait_for_url("**/van-ban/*/")
+    document = Document.objects.get(notation="77/STP-HCTP")
+    assert document.number == 6  # after the five demo arrivals
+    clerk.close()
+
+    leader = Page(browser, site, DESKTOP)
+    leader.sign_in("leader.saigon")
+    page = leader.page
+    page.goto(f"{site}/van-ban/{document.pk}/")
+    page.select_option("#id_assignee", "officer.saigon")
+    page.fill("#id_working_days", "3")
+    page.fill("#id_instructions", "Rà soát, báo cáo trước hạn.")
+    _shot(leader, "documents-assign")
+    page.click("button:has-text('Giao xử lý')")
+    page.wait_for_url(f"**/van-ban/{document.pk}/")
+    assert Handling.objects.filter(document=document, assignee__username="officer.saigon"
+                                   ).exists()
+    page.goto(site + "/van-ban/xu-ly/")
+    assert "77/STP-HCTP" in page.content()
+    _shot(leader, "documents-queue")
+    leader.close()
+
+
+def test_the_register_and_a_document_fit_a_phone(
+    browser: Browser, site: str,  # noqa: F811 (the fixture)
+) -> None:
+    tab = Page(browser, site, PHONE)
+    tab.sign_in("officer.saigon")
+    tab.page.goto(site + "/van-ban/")
+    assert tab.fits_the_screen()
+    issued = Document.objects.filter(unit__name="Phường Sài Gòn", state="sent").first()
+    assert issued is not None
+    tab.page.goto(f"{site}/van-ban/{issued.pk}/")
+    _shot(tab, "documents-detail-phone")
+    assert issued.notation in tab.page.content()
+    assert tab.fits_the_screen()
+    tab.close()
