@@ -18,10 +18,10 @@ install_error_handlers(api)
 install_api_handler(api)
 
 from cityhall.accounts.api import router as accounts_router  # noqa: E402
-from cityhall.dossiers.api import payments_router as dossiers_payments_router  # noqa: E402
-from cityhall.dossiers.api import register_router as dossiers_register_router  # noqa: E402
 from cityhall.documents.api import router as documents_router  # noqa: E402
 from cityhall.documents.api import units_router as registers_router  # noqa: E402
+from cityhall.dossiers.api import payments_router as dossiers_payments_router  # noqa: E402
+from cityhall.dossiers.api import register_router as dossiers_register_router  # noqa: E402
 from cityhall.dossiers.api import router as dossiers_router  # noqa: E402
 from cityhall.indicators.api import index_router  # noqa: E402
 from cityhall.indicators.api import router as indicators_router  # noqa: E402

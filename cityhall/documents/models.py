@@ -56,7 +56,7 @@ class Register(models.Model):
     unit = models.ForeignKey("orgunits.Unit", on_delete=models.PROTECT, related_name="+",
                              verbose_name=_("unit"))
     year = models.PositiveSmallIntegerField(_("year"))
-    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
+    direction = models.CharField(_("incoming or outgoing"), max_length=8, choices=Direction.choices)
     last_number = models.PositiveIntegerField(_("last number given"), default=0)
 
     objects = RegisterQuerySet.as_manager()
@@ -81,7 +81,7 @@ class Document(WorkflowCase):
     `unit` (the engine's) is the unit that issues it, or that received it.
     """
 
-    direction = models.CharField(_("direction"), max_length=8, choices=Direction.choices)
+    direction = models.CharField(_("incoming or outgoing"), max_length=8, choices=Direction.choices)
     register = models.ForeignKey(Register, on_delete=models.PROTECT, null=True, blank=True,
                                  related_name="documents", verbose_name=_("register"))
     #: Outgoing: the number of the unit's year, given at issue. Incoming: the arrival number.

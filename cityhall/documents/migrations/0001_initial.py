@@ -50,7 +50,7 @@ class Migration(migrations.Migration):
                 ('next_sweep_at', models.DateTimeField(blank=True, db_index=True, editable=False, null=True)),
                 ('escalation_level', models.PositiveSmallIntegerField(default=0, editable=False)),
                 ('steps', models.PositiveIntegerField(default=0, editable=False)),
-                ('direction', models.CharField(choices=[('outgoing', 'outgoing'), ('incoming', 'incoming')], max_length=8, verbose_name='direction')),
+                ('direction', models.CharField(choices=[('outgoing', 'outgoing'), ('incoming', 'incoming')], max_length=8, verbose_name='incoming or outgoing')),
                 ('number', models.PositiveIntegerField(blank=True, null=True, verbose_name='number')),
                 ('notation', models.CharField(blank=True, max_length=80, verbose_name='number and notation')),
                 ('document_date', models.DateField(blank=True, null=True, verbose_name='document date')),
@@ -144,7 +144,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('year', models.PositiveSmallIntegerField(verbose_name='year')),
-                ('direction', models.CharField(choices=[('outgoing', 'outgoing'), ('incoming', 'incoming')], max_length=8, verbose_name='direction')),
+                ('direction', models.CharField(choices=[('outgoing', 'outgoing'), ('incoming', 'incoming')], max_length=8, verbose_name='incoming or outgoing')),
                 ('last_number', models.PositiveIntegerField(default=0, verbose_name='last number given')),
                 ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='+', to='orgunits.unit', verbose_name='unit')),
             ],
