@@ -6,7 +6,6 @@ import datetime as dt
 import functools
 import io
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -25,13 +24,15 @@ from pyhanko.pdf_utils.writer import BasePdfFileWriter
 from pyhanko.sign import fields, signers
 from pyhanko.stamp import BaseStampStyle, StaticStampStyle, TextStamp, TextStampStyle
 
+from cityhall.core.pdf import SHIPPED_FONTS
 from cityhall.core.signing.errors import SigningCode, SigningRefused
 from cityhall.core.signing.placement import SIGNING_TIME, SignatureBox, png_size
 
 #: Decree 30 asks for the signing time in Vietnam's time (ISO 8601, +07:00).
 VIETNAM = ZoneInfo("Asia/Ho_Chi_Minh")
-#: A metric-compatible Times New Roman with every Vietnamese letter (SIL OFL, fonts/README.txt).
-FONT = Path(__file__).resolve().parent / "fonts" / "LiberationSerif-Regular.ttf"
+#: A metric-compatible Times New Roman with every Vietnamese letter: the PDFs' own serif
+#: (cityhall/core/fonts, SIL OFL; README.txt there).
+FONT = SHIPPED_FONTS / "LiberationSerif-Regular.ttf"
 #: pyHanko writes the time with this format (offset included); `_VietnamTimeTextStyle` reads it.
 _PYHANKO_TIME = "%Y-%m-%dT%H:%M:%S%z"
 #: Tolerance when judging a box against the page's edges (rounding in callers' sums).
