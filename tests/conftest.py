@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from django.conf import settings as django_settings
@@ -12,8 +14,12 @@ from django.core.management import call_command
 from django.test.signals import setting_changed
 from pytest_django import DjangoDbBlocker, Settings
 
+from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import Personas, WardTeam, personas, ward_team
 from tests.reports_support import categories
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser
 
 
 @pytest.fixture(scope="session")
@@ -74,3 +80,25 @@ def team(reports_ready: None) -> WardTeam:
     """`tests.factories.ward_team`: Phường Thủ Đức's staff, a neighbour's, a resident and a
     business, with the report categories loaded."""
     return ward_team()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium (Debian's) for a module of browser tests."""
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    """Where screenshots go: CITYHALL_SCREENSHOTS when set (to look at them), else the
+    test's own folder."""
+    folder = Path(os.environ.get("CITYHALL_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder

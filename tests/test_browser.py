@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import parse_qs, urlsplit
@@ -12,43 +10,13 @@ import pytest
 from django.core.management import call_command
 
 from cityhall.accounts.models import User
+from tests.browser_support import BROWSER_TESTS, DESKTOP, PHONE, Page
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ViewportSize
+    from playwright.sync_api import Browser
     from pytest_django.live_server_helper import LiveServer
 
-# Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
-# body are still synchronous and safe here.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync",
-]
-PHONE: ViewportSize = {"width": 390, "height": 844}
-DESKTOP: ViewportSize = {"width": 1280, "height": 900}
-PASSWORD = "cityhall-demo"
-
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
-    ),
-]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """One headless Chromium for the module."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield chromium
-        chromium.close()
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture
@@ -61,43 +29,6 @@ def site(live_server: LiveServer) -> str:
     call_command("load_units", verbosity=0)
     call_command("load_demo", verbosity=0)
     return str(live_server.url)
-
-
-class Page:
-    """A browser tab that records every request it makes to a host other than ours."""
-
-    def __init__(self, browser: Browser, base: str, viewport: ViewportSize) -> None:
-        self.base = base
-        self.context = browser.new_context(viewport=viewport, locale="vi-VN")
-        self.page = self.context.new_page()
-        self.outside: list[str] = []
-        self.errors: list[str] = []
-        host = urlsplit(base).netloc
-        self.page.on(
-            "request",
-            lambda request: None
-            if urlsplit(request.url).netloc == host
-            else self.outside.append(request.url),
-        )
-        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
-
-    def sign_in(self, username: str) -> None:
-        self.page.goto(self.base + "/login/")
-        self.page.fill("#id_username", username)
-        self.page.fill("#id_password", PASSWORD)
-        self.page.click("main button[type=submit]")
-        self.page.wait_for_url("**/staff/")
-
-    def fits_the_screen(self) -> bool:
-        """No horizontal scrolling: nothing is wider than the viewport."""
-        return bool(
-            self.page.evaluate(
-                "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
-            )
-        )
-
-    def close(self) -> None:
-        self.context.close()
 
 
 def test_an_officer_finds_thu_duc_by_live_search_and_opens_its_page(

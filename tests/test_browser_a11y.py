@@ -10,12 +10,11 @@ import hashlib
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import pytest
 from django.utils import timezone
 
 from cityhall.reports import services
+from tests.browser_support import BROWSER_TESTS, DESKTOP, PHONE, Page
 from tests.reports_support import flood
-from tests.test_browser import CHROMIUM, DESKTOP, PHONE, Page, browser  # noqa: F401 (fixture)
 from tests.test_browser_reports import site  # noqa: F401 (fixture)
 
 if TYPE_CHECKING:
@@ -25,12 +24,7 @@ if TYPE_CHECKING:
 AXE = Path(__file__).parent / "vendor" / "axe-core" / "axe.min.js"
 AXE_SHA256 = "29348999450cdf2849a8e70b7912fc2da85a849da39c0d0d5394f51d4a9ed95c"  # 4.14.1
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 #: Every aria-describedby and aria-labelledby names ids that are on the page.
 MISSING_REFERENCES = """() => {

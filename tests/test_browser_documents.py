@@ -12,24 +12,13 @@ from django.core.management import call_command
 from pytest_django import Settings
 
 from cityhall.documents.models import Document, Handling
-from tests.test_browser import (  # noqa: F401 (fixture)
-    CHROMIUM,
-    DESKTOP,
-    PHONE,
-    Page,
-    browser,
-)
+from tests.browser_support import BROWSER_TESTS, DESKTOP, PHONE, Page
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
     from pytest_django.live_server_helper import LiveServer
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture
@@ -53,7 +42,7 @@ def _shot(tab: Page, name: str) -> None:
 
 
 def test_a_clerk_registers_an_arrival_and_the_leader_gives_it_to_handle(
-    browser: Browser, site: str,  # noqa: F811 (the fixture)
+    browser: Browser, site: str,
 ) -> None:
     clerk = Page(browser, site, DESKTOP)
     clerk.sign_in("clerk.saigon")
@@ -93,7 +82,7 @@ def test_a_clerk_registers_an_arrival_and_the_leader_gives_it_to_handle(
 
 
 def test_the_register_and_a_document_fit_a_phone(
-    browser: Browser, site: str,  # noqa: F811 (the fixture)
+    browser: Browser, site: str,
 ) -> None:
     tab = Page(browser, site, PHONE)
     tab.sign_in("officer.saigon")

@@ -14,24 +14,13 @@ from pypdf import PdfReader
 from pytest_django import Settings
 
 from cityhall.dossiers.models import Dossier
-from tests.test_browser import (  # noqa: F401 (fixture)
-    CHROMIUM,
-    DESKTOP,
-    PASSWORD,
-    Page,
-    browser,
-)
+from tests.browser_support import BROWSER_TESTS, DESKTOP, PASSWORD, Page
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
     from pytest_django.live_server_helper import LiveServer
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture
@@ -47,7 +36,7 @@ def site(
 
 
 def test_a_resident_submits_a_birth_registration_online_and_gets_the_receipt_slip(
-    browser: Browser, site: str,  # noqa: F811 (the fixture)
+    browser: Browser, site: str,
 ) -> None:
     tab = Page(browser, site, DESKTOP)
     page = tab.page

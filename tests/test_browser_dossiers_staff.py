@@ -13,24 +13,13 @@ from django.test.signals import setting_changed
 from pytest_django import Settings
 
 from cityhall.dossiers.models import Dossier
-from tests.test_browser import (  # noqa: F401 (fixture)
-    CHROMIUM,
-    DESKTOP,
-    PHONE,
-    Page,
-    browser,
-)
+from tests.browser_support import BROWSER_TESTS, DESKTOP, PHONE, Page
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
     from pytest_django.live_server_helper import LiveServer
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture
@@ -50,7 +39,7 @@ def site(
 
 
 def test_an_officer_works_the_queue_late_first_and_asks_for_a_supplement(
-    browser: Browser, site: str,  # noqa: F811 (the fixture)
+    browser: Browser, site: str,
 ) -> None:
     tab = Page(browser, site, DESKTOP)
     page = tab.page

@@ -7,7 +7,6 @@ one files the report to that unit.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,27 +17,14 @@ from pytest_django import Settings
 from cityhall.orgunits.geo import area_shape
 from cityhall.orgunits.models import Unit
 from cityhall.reports.models import Report
+from tests.browser_support import BROWSER_TESTS, DESKTOP, PHONE, Page
 from tests.geo_support import load_test_boundaries
-from tests.test_browser import CHROMIUM, DESKTOP, PHONE, Page, browser  # noqa: F401 (fixture)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
     from pytest_django.live_server_helper import LiveServer
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
-    ),
-]
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    """Where screenshots go: CITYHALL_SCREENSHOTS when set (to look at them), else tmp."""
-    folder = Path(os.environ.get("CITYHALL_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture
@@ -54,7 +40,7 @@ def site(
 
 
 def test_a_resident_files_a_report_by_clicking_inside_a_ward_on_the_map(
-    browser: Browser, site: str, shots: Path  # noqa: F811 (fixture)
+    browser: Browser, site: str, shots: Path
 ) -> None:
     saigon = Unit.objects.active_on().commune_level().get(name="Phường Sài Gòn")
     inside = area_shape(saigon.boundary).representative_point()
@@ -110,7 +96,7 @@ def test_a_resident_files_a_report_by_clicking_inside_a_ward_on_the_map(
 
 
 def test_without_boundaries_the_map_shows_centres_says_so_and_my_location_sets_the_pin(
-    browser: Browser, committed_registry: None, live_server: LiveServer,  # noqa: F811
+    browser: Browser, committed_registry: None, live_server: LiveServer,
     settings: Settings, shots: Path,
 ) -> None:
     call_command("load_categories", verbosity=0)

@@ -17,24 +17,13 @@ from pytest_django import Settings
 from cityhall.indicators import services
 from cityhall.indicators.demo import load_demo_history
 from cityhall.orgunits.models import Unit
-from tests.test_browser import (  # noqa: F401 (fixture)
-    CHROMIUM,
-    DESKTOP,
-    PHONE,
-    Page,
-    browser,
-)
+from tests.browser_support import BROWSER_TESTS, DESKTOP, PHONE, Page
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
     from pytest_django.live_server_helper import LiveServer
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture
@@ -57,7 +46,7 @@ def _shot(page: object, name: str) -> None:
 
 
 def test_the_city_leader_reads_drills_down_and_exports(
-    browser: Browser, site: str,  # noqa: F811 (the fixture)
+    browser: Browser, site: str,
 ) -> None:
     tab = Page(browser, site, DESKTOP)
     page = tab.page
@@ -93,7 +82,7 @@ def test_the_city_leader_reads_drills_down_and_exports(
 
 
 def test_a_ward_leader_sees_the_ward_only_and_the_page_fits_a_phone(
-    browser: Browser, site: str,  # noqa: F811 (the fixture)
+    browser: Browser, site: str,
 ) -> None:
     tab = Page(browser, site, PHONE)
     page = tab.page
@@ -110,7 +99,7 @@ def test_a_ward_leader_sees_the_ward_only_and_the_page_fits_a_phone(
 
 
 def test_the_public_page_shows_figures_without_signing_in(
-    browser: Browser, site: str,  # noqa: F811 (the fixture)
+    browser: Browser, site: str,
 ) -> None:
     tab = Page(browser, site, PHONE)
     page = tab.page

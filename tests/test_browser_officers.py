@@ -2,41 +2,22 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
-
-import pytest
 
 from cityhall.accounts.models import User
 from cityhall.notifications.models import Notification
 from cityhall.reports import services
 from cityhall.reports.models import Report
+from tests.browser_support import BROWSER_TESTS, DESKTOP, NARROW, Page
 from tests.reports_support import flood
-from tests.test_browser import CHROMIUM, DESKTOP, Page, browser  # noqa: F401 (fixture)
 from tests.test_browser_reports import site  # noqa: F401 (fixture)
 
 if TYPE_CHECKING:
-    from playwright.sync_api import Browser, ViewportSize
+    from playwright.sync_api import Browser
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
-#: The narrowest phone the pages are made for.
-NARROW: ViewportSize = {"width": 375, "height": 800}
-
-
-@pytest.fixture
-def shots(tmp_path: Path) -> Path:
-    """Where the screenshots go: CITYHALL_SCREENSHOTS if set (to look at them), else the
-    test's own folder."""
-    folder = Path(os.environ.get("CITYHALL_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    return folder
 
 
 def _shot(page: Page, folder: Path, name: str) -> None:

@@ -13,23 +13,13 @@ from pytest_django import Settings
 
 from cityhall.core.models import AuditEntry
 from cityhall.plans.models import Plan, Task
-from tests.test_browser import (  # noqa: F401 (fixture)
-    CHROMIUM,
-    DESKTOP,
-    Page,
-    browser,
-)
+from tests.browser_support import BROWSER_TESTS, DESKTOP, Page
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
     from pytest_django.live_server_helper import LiveServer
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 ASSESSMENT = "Đánh giá mức độ chuyển đổi số của các phường, xã, đặc khu năm 2025"
 
@@ -51,7 +41,7 @@ def _chart(tab: Page, site: str, plan: Plan) -> None:
     tab.page.wait_for_selector("#gantt[data-ready='1']")
 
 
-def test_the_leader_drags_an_end_date_and_it_is_saved(browser: Browser, site: str) -> None:  # noqa: F811
+def test_the_leader_drags_an_end_date_and_it_is_saved(browser: Browser, site: str) -> None:
     plan = Plan.objects.get()
     task = Task.objects.get(title=ASSESSMENT)
     tab = Page(browser, site, DESKTOP)
@@ -94,7 +84,7 @@ def test_the_leader_drags_an_end_date_and_it_is_saved(browser: Browser, site: st
 
 
 def test_a_ward_officer_sees_the_chart_read_only_and_is_refused(
-        browser: Browser, site: str) -> None:  # noqa: F811
+        browser: Browser, site: str) -> None:
     plan = Plan.objects.get()
     task = Task.objects.get(title="Tập huấn tại Phường Sài Gòn")
     before = (task.start, task.due)

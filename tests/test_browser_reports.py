@@ -12,18 +12,13 @@ from pytest_django import Settings
 
 from cityhall.orgunits.models import Unit
 from cityhall.reports.models import Report
-from tests.test_browser import CHROMIUM, DESKTOP, PHONE, Page, browser  # noqa: F401 (fixture)
+from tests.browser_support import BROWSER_TESTS, DESKTOP, PHONE, Page
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
     from pytest_django.live_server_helper import LiveServer
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 
 @pytest.fixture
@@ -69,7 +64,7 @@ def _file_report(tab: Page, base: str, *, description: str, pin: tuple[float, fl
 
 
 def test_a_resident_reports_flooding_an_officer_answers_and_the_statistics_show_it(
-    browser: Browser, site: str, tmp_path: Path  # noqa: F811 (fixture)
+    browser: Browser, site: str, tmp_path: Path
 ) -> None:
     resident = Page(browser, site, PHONE)
     page = resident.page
@@ -157,7 +152,7 @@ def _display_name(username: str) -> str:
 
 @pytest.mark.parametrize("width", ["phone", "desktop"])
 def test_report_pages_fit_phone_and_desktop_screens(
-    browser: Browser, site: str, tmp_path: Path, width: str  # noqa: F811 (fixture)
+    browser: Browser, site: str, tmp_path: Path, width: str
 ) -> None:
     tab = Page(browser, site, PHONE if width == "phone" else DESKTOP)
     page = tab.page
@@ -192,7 +187,7 @@ def test_report_pages_fit_phone_and_desktop_screens(
 
 
 def test_the_form_works_without_javascript_by_address(
-    browser: Browser, site: str  # noqa: F811 (fixture)
+    browser: Browser, site: str
 ) -> None:
     context = browser.new_context(java_script_enabled=False, locale="vi-VN")
     page = context.new_page()

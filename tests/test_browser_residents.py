@@ -9,25 +9,19 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import pytest
 from PIL import Image
 
 from cityhall.accounts.models import User
 from cityhall.notifications.models import OutboxMessage
 from cityhall.reports import services
 from cityhall.reports.models import Report, ReportPhoto
-from tests.test_browser import CHROMIUM, DESKTOP, PHONE, Page, browser  # noqa: F401 (fixture)
+from tests.browser_support import BROWSER_TESTS, DESKTOP, PHONE, Page
 from tests.test_browser_reports import _centre, site  # noqa: F401 (fixture)
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
-pytestmark = [
-    pytest.mark.browser,
-    pytest.mark.skipif(
-        not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
-    ),
-]
+pytestmark = BROWSER_TESTS
 
 NUMBER = "0909 555 123"
 SHOTS = Path("/tmp/residents")  # noqa: S108 (screenshots to look at, outside the repo)

@@ -1,0 +1,77 @@
+"""What the browser tests share: Debian's Chromium, the viewports, the marks, and `Page`,
+a tab that records what it fetched from elsewhere and the script errors it met.
+
+The `browser` and `shots` fixtures are in tests/conftest.py.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING
+from urllib.parse import urlsplit
+
+import pytest
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, ViewportSize
+
+# Playwright's sync API runs an event loop in this thread; Django's ORM calls from the test
+# body are still synchronous and safe here.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync",
+]
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
+#: The narrowest phone the pages are made for.
+NARROW: ViewportSize = {"width": 375, "height": 800}
+PASSWORD = "cityhall-demo"
+
+#: The marks of every browser test module: `pytestmark = BROWSER_TESTS`.
+BROWSER_TESTS = [
+    pytest.mark.browser,
+    pytest.mark.skipif(
+        not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
+    ),
+]
+
+
+class Page:
+    """A browser tab that records every request it makes to a host other than ours."""
+
+    def __init__(self, browser: Browser, base: str, viewport: ViewportSize) -> None:
+        self.base = base
+        self.context = browser.new_context(viewport=viewport, locale="vi-VN")
+        self.page = self.context.new_page()
+        self.outside: list[str] = []
+        self.errors: list[str] = []
+        host = urlsplit(base).netloc
+        self.page.on(
+            "request",
+            lambda request: None
+            if urlsplit(request.url).netloc == host
+            else self.outside.append(request.url),
+        )
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+
+    def sign_in(self, username: str) -> None:
+        self.page.goto(self.base + "/login/")
+        self.page.fill("#id_username", username)
+        self.page.fill("#id_password", PASSWORD)
+        self.page.click("main button[type=submit]")
+        self.page.wait_for_url("**/staff/")
+
+    def fits_the_screen(self) -> bool:
+        """No horizontal scrolling: nothing is wider than the viewport."""
+        return bool(
+            self.page.evaluate(
+                "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+            )
+        )
+
+    def close(self) -> None:
+        self.context.close()
