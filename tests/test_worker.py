@@ -111,8 +111,9 @@ def test_two_people_acting_on_one_case_at_once_are_applied_one_after_the_other(
 def test_the_apps_register_their_jobs_and_a_round_runs_them_in_order() -> None:
     names = [job.name for job in jobs.registered()]
     # The outbox last: what the other jobs wrote in a round goes out in that round.
-    assert names == ["workflow.sweep", "open311.intake", "core.tasks", "notifications.drop_held",
-                     "notifications.outbox", "core.file_orphans"]
+    # The plans' reminders write notices, so they too come before the outbox.
+    assert names == ["workflow.sweep", "plans.reminders", "open311.intake", "core.tasks",
+                     "notifications.drop_held", "notifications.outbox", "core.file_orphans"]
 
 
 def test_a_job_name_is_registered_once(monkeypatch: pytest.MonkeyPatch) -> None:
