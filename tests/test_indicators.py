@@ -278,3 +278,13 @@ def test_the_766_endpoint_scores_a_quarter_with_no_invented_points(loaded: WardT
     assert payment["points"] == 0 and payment["items"][0]["held"] is False
     assert client.get("/api/v1/index766?period=2026-Q5",
                       headers=bearer(loaded.leader)).status_code == 422
+
+
+def test_without_a_catalogue_the_pages_say_so_instead_of_failing(team: WardTeam) -> None:
+    # A database migrated but never given its catalogue (`make run` loads it).
+    Indicator.objects.all().delete()
+    assert Client().get("/indicators/").status_code == 404  # the branded page, not a 500
+    client = Client()
+    client.force_login(team.leader)
+    for path in ("/indicators/", "/staff/indicators/", "/staff/indicators/export.xlsx"):
+        assert client.get(path).status_code == 404, path

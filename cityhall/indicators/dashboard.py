@@ -7,7 +7,11 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+from django.utils.translation import gettext as _
+
+from cityhall.core.errors import Common
 from cityhall.indicators import values
+from cityhall.indicators.errors import IndicatorError
 from cityhall.indicators.models import Direction, Indicator, Source
 from cityhall.indicators.tallies import LIVE_COUNTS, METRICS
 from cityhall.indicators.values import Figure, Period, Ranked, ScoredGroup
@@ -121,6 +125,10 @@ def build(unit: Unit, period: Period, rank: str | None = None) -> Dashboard:
     before = values.tallies(period.previous(), root)
     year = values.tallies(period.last_year(), root)
     catalogue = values.catalogue()
+    if not catalogue:
+        # A database migrated but never given its catalogue (`make run` loads it).
+        raise IndicatorError(Common.NOT_FOUND, _(
+            "The indicator catalogue is not loaded: run `cityhall load_indicators`."))
     rows = []
     for ind in catalogue:
         past = ind.source == Source.COMPUTED and not uses_live(ind)

@@ -35,11 +35,11 @@ def _board(request: HttpRequest) -> dashboard.Dashboard:
     try:
         unit = scope.unit_for(user, request.GET.get("unit"))
         period = values.period_of(request.GET.get("from"), request.GET.get("to"))
+        return dashboard.build(unit, period, request.GET.get("rank"))
     except IndicatorError as exc:
         if exc.code == Common.NOT_FOUND:
             raise Http404(str(exc.detail)) from None
         raise
-    return dashboard.build(unit, period, request.GET.get("rank"))
 
 
 @staff_required
@@ -118,7 +118,10 @@ def public_page(request: HttpRequest) -> HttpResponse:
     if city is None:
         raise Http404(_("The registry is not loaded."))
     period = values.period_of(None, None)
-    board = dashboard.build(city, period)
+    try:
+        board = dashboard.build(city, period)
+    except IndicatorError as exc:
+        raise Http404(str(exc.detail)) from None
     return render(request, "indicators/public.html", {
         "board": board, "chart": _chart_data(board),
         "rows": [r for r in board.rows if r.indicator.source == Source.COMPUTED],
