@@ -26,7 +26,6 @@ import argparse
 import datetime as dt
 import functools
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -38,24 +37,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import load, machine, recreate  # noqa: E402
+
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/cityhall_bench_indicators"
-
-
-def machine() -> str:
-    cpu, ram = "unknown CPU", 0.0
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram = int(line.split()[1]) / 1024 / 1024
-    except OSError:
-        pass
-    load = os.getloadavg()
-    return (f"machine: {cpu}, {os.cpu_count()} cores, {ram:.1f} GiB RAM; "
-            f"Python {platform.python_version()}; load {load[0]:.1f} {load[1]:.1f}")
 
 
 def timed(run: Callable[[], Any], repeat: int) -> tuple[float, float]:
@@ -132,7 +116,6 @@ def main() -> None:
     os.environ["DATABASE_URL"] = args.db
     os.environ.setdefault("DEBUG", "1")  # the settings' development defaults; no HTTP here
     os.environ["DJANGO_SETTINGS_MODULE"] = "cityhall.settings"
-    from bench.open311_load import recreate  # the bench's scratch-database helper
 
     if not (args.skip_generate or args.keep):
         recreate(args.db)
@@ -154,7 +137,7 @@ def main() -> None:
     from cityhall.reports.models import Report
     from cityhall.workflow.models import Transition
 
-    print(machine())
+    print(f"machine: {machine()}; load {load()}")
     town = city()
     assert town is not None
     ward = Unit.objects.get(name="Phường Sài Gòn", valid_to__isnull=True)

@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import random
 import secrets
 import shutil
@@ -39,10 +38,12 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import database_exists, machine, recreate  # noqa: E402
+
 RESULTS = ROOT / "bench" / "results"
 PATH = "/open311/v2/requests.json"
 
@@ -99,55 +100,6 @@ function done(summary, latency, requests)
     e.timeout, table.concat(parts, ", ")))
 end
 """
-
-
-def machine(db_version: str) -> list[str]:
-    """CPU model, cores, RAM, Python, PostgreSQL, wrk."""
-    cpu = "unknown CPU"
-    ram_gb = 0.0
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram_gb = int(line.split()[1]) / 1024 / 1024
-    except OSError:
-        pass
-    wrk_version = "none"
-    if shutil.which("wrk"):
-        wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
-        wrk_version = (wrk.stdout or wrk.stderr or "none").splitlines()[0]
-    return [
-        f"machine:      {cpu}, {os.cpu_count()} cores, {ram_gb:.1f} GiB RAM",
-        f"software:     Python {platform.python_version()}, {db_version}",
-        f"client:       {wrk_version.split(' [')[0]}",
-    ]
-
-
-def database_exists(url: str) -> bool:
-    import psycopg
-
-    parsed = urlparse(url)
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
-                             [parsed.path.lstrip("/")]).fetchone()
-    return found is not None
-
-
-def recreate(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    if not name.startswith("cityhall_bench"):
-        raise SystemExit("--db must name a scratch database called cityhall_bench...")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def secret_key() -> str:
@@ -534,7 +486,12 @@ def main() -> None:
                   "CITYHALL_OPEN311_ASYNC_INTAKE": "1" if args.async_intake else "0",
                   # One partner key posts far past its hourly limit: measure throughput.
                   "CITYHALL_RATE_PARTNER": "off"}
-    lines = [*machine(db_version), f"load avg:     {load_start[0]:.2f} {load_start[1]:.2f} "
+    wrk_version = "none"
+    if shutil.which("wrk"):
+        wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True, check=False)
+        wrk_version = (wrk.stdout or wrk.stderr or "none").splitlines()[0].split(" [")[0]
+    lines = [f"machine:      {machine(db_version)}", f"client:       {wrk_version}",
+             f"load avg:     {load_start[0]:.2f} {load_start[1]:.2f} "
              f"{load_start[2]:.2f} at start"]
     if args.filing:
         lines.append(f"filing:       forked processes running open311.intake.file_pending, "

@@ -46,6 +46,10 @@ from pathlib import Path
 from PIL import Image
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from bench.common import load, machine  # noqa: E402
+
 WORK = ROOT / "var" / "bench" / "photos"
 INPUTS = ROOT / "var" / "bench" / "photo-inputs"
 BIN = Path(sys.executable).parent
@@ -55,24 +59,6 @@ MAX_PIXELS = 50_000_000
 PHOTOS = 5
 TARGET_SECONDS = 2.0
 TARGET_GROWTH_MB = 300
-
-
-def machine() -> str:
-    """CPU model, cores, memory, Python."""
-    cpu, ram = "unknown CPU", 0.0
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal"):
-            ram = int(line.split()[1]) / 1024 / 1024
-    return (f"{cpu}, {os.cpu_count()} cores, {ram:.0f} GB RAM, Python "
-            f"{sys.version.split()[0]}, Pillow {Image.__version__}")
-
-
-def load() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 # Inputs
@@ -319,7 +305,7 @@ def main() -> None:
             path.unlink() if path.is_file() or path.is_symlink() else path.rmdir()
     WORK.mkdir(parents=True, exist_ok=True)
     env = environment(args)
-    print(f"machine: {machine()}")
+    print(f"machine: {machine(f'Pillow {Image.__version__}')}")
     print(f"load average at start: {load()}")
     prepare(env)
     inline = args.inline_budget if args.inline_budget is not None else 12_000_000

@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
-import platform
 import random
 import statistics
 import sys
@@ -27,32 +26,7 @@ from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-            f"load average {load}")
-
-
-def recreate(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    if not name.startswith("cityhall_bench"):
-        raise SystemExit("--db must name a scratch database called cityhall_bench...")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
+from bench.common import load, machine, recreate
 
 
 def timed(run: Callable[[], object], repeat: int) -> tuple[float, float]:
@@ -97,7 +71,7 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=15)
     parser.add_argument("--no-browser", action="store_true")
     args = parser.parse_args()
-    print("machine:", machine())
+    print(f"machine: {machine()}; load {load()}")
     bench_critical_path([2_000, 20_000], args.repeat)
 
     recreate(args.db)
@@ -175,7 +149,7 @@ def main() -> None:
     bench_scorecards(client, units, city, args.repeat)
     if not args.no_browser:
         bench_browser(client, page_url, args.repeat)
-    print("machine at the end:", machine())
+    print(f"load at the end: {load()}")
 
 
 def bench_scorecards(client: Any, units: list[Any], city: Any, repeat: int) -> None:

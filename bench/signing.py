@@ -26,6 +26,8 @@ from pathlib import Path
 
 import django
 
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "cityhall.settings")
 django.setup()
 
@@ -34,6 +36,7 @@ from reportlab.pdfbase import pdfmetrics  # noqa: E402
 from reportlab.pdfbase.ttfonts import TTFont  # noqa: E402
 from reportlab.pdfgen import canvas  # noqa: E402
 
+from bench.common import load, machine  # noqa: E402
 from cityhall.core.signing import (  # noqa: E402
     attachment_stamp_box,
     demo,
@@ -48,24 +51,6 @@ from cityhall.core.signing.sign import FONT  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 PKI = ROOT / "var" / "bench" / "pki"
-
-
-def machine() -> str:
-    """CPU model, cores, memory, Python, pyHanko."""
-    cpu, ram = "unknown CPU", 0.0
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal"):
-            ram = int(line.split()[1]) / 1024 / 1024
-    return (f"{cpu}, {os.cpu_count()} cores, {ram:.0f} GB RAM, Python "
-            f"{sys.version.split()[0]}, pyHanko {version('pyhanko')}")
-
-
-def load() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
 def document(pages: int) -> bytes:
@@ -101,7 +86,8 @@ def main() -> None:
     parser.add_argument("--pages", type=int, default=2)
     args = parser.parse_args()
 
-    print(f"machine: {machine()}; load before {load()}")
+    pyhanko = "pyHanko " + version("pyhanko")
+    print(f"machine: {machine(pyhanko)}; load before {load()}")
     leader = demo.demo_person_key("Trần Quốc Bảo", organisation="UBND Phường Thủ Đức",
                                   out=PKI)
     ward = demo.demo_organisation_key("UBND Phường Thủ Đức", out=PKI)

@@ -1,0 +1,65 @@
+"""What every benchmark shares: the line that says which machine the figures come from,
+the load average, and the scratch PostgreSQL database it works in.
+
+The scripts put the project's root on `sys.path` and import this as `bench.common`.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+from pathlib import Path
+from urllib.parse import urlparse
+
+
+def machine(*software: str) -> str:
+    """CPU model, cores, memory and Python, then whatever else the caller names (a library
+    version, the database server): `Intel Xeon ..., 2 cores, 23.4 GiB RAM, Python 3.11.2`."""
+    cpu, ram = "unknown CPU", 0.0
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal"):
+                ram = int(line.split()[1]) / 1024 / 1024
+    except OSError:
+        pass  # not Linux: the figures still print, with less about the machine
+    parts = [f"{cpu}, {os.cpu_count()} cores, {ram:.1f} GiB RAM",
+             f"Python {platform.python_version()}", *software]
+    return ", ".join(parts)
+
+
+def load() -> str:
+    """The load average over 1, 5 and 15 minutes: other work on the machine moves every
+    wall-clock figure, so each bench prints it next to them."""
+    one, five, fifteen = os.getloadavg()
+    return f"{one:.2f} {five:.2f} {fifteen:.2f}"
+
+
+def database_exists(url: str) -> bool:
+    """Whether the PostgreSQL database named in `url` exists."""
+    import psycopg
+
+    parsed = urlparse(url)
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        found = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                             [parsed.path.lstrip("/")]).fetchone()
+    return found is not None
+
+
+def recreate(url: str) -> None:
+    """Drop and create the scratch database named in `url`; refuses any name that does not
+    start with `cityhall_bench`, so a mistyped --db never empties a real database."""
+    import psycopg
+
+    parsed = urlparse(url)
+    name = parsed.path.lstrip("/")
+    if not name.startswith("cityhall_bench"):
+        raise SystemExit("--db must name a scratch database called cityhall_bench...")
+    admin = parsed._replace(path="/postgres").geturl()
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
+        conn.execute(f'CREATE DATABASE "{name}"')
