@@ -5,6 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 export DEBUG ?= 1
+# Test processes (pytest-xdist): one per core by default; each has its own test database.
+TEST_WORKERS ?= auto
 
 .PHONY: run test setup install db lint typecheck bench clean
 
@@ -58,7 +60,7 @@ run: setup
 test: install
 	mkdir -p var/static
 	$(BIN)/cityhall compile_catalogues
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 ## lint: ruff, then the import contracts (the layers of docs/architecture.md, in pyproject.toml)
 lint: install

@@ -11,8 +11,10 @@ import pytest
 from django.conf import settings as django_settings
 from django.core.cache import cache
 from django.core.management import call_command
+from django.test import override_settings
 from django.test.signals import setting_changed
 from pytest_django import DjangoDbBlocker, Settings
+from pytest_django.plugin import blocking_manager_key
 
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import Personas, WardTeam, personas, ward_team
@@ -22,12 +24,48 @@ if TYPE_CHECKING:
     from playwright.sync_api import Browser
 
 
+#: Set once the session's test database exists and holds the registry.
+_DATABASE_READY: list[bool] = []
+
+
 @pytest.fixture(scope="session")
 def django_db_setup(django_db_setup: None, django_db_blocker: DjangoDbBlocker) -> Iterator[None]:
     """Load the real HCMC registry (168 units, legacy units, departments) into the test DB."""
     with django_db_blocker.unblock():
         call_command("load_units", verbosity=0)
+    _DATABASE_READY.append(True)
     yield
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Before a test that uses the database: the registry is there, loaded again if a flush
+    emptied it.
+
+    pytest-django empties every table after a transactional test. In one process it runs
+    those tests last; spread over xdist workers (`make test`), a worker may run one before
+    another file's tests, which expect the session's registry. One cheap query per test
+    finds out; the load (outside any test transaction, so it stays) happens only after a
+    flush.
+    """
+    uses_database = ("django_db_setup" in getattr(item, "fixturenames", ())
+                     or item.get_closest_marker("django_db") is not None)
+    if not _DATABASE_READY or not uses_database:
+        return
+    from cityhall.orgunits.models import Unit
+
+    with item.config.stash[blocking_manager_key].unblock():
+        if not Unit.objects.exists():
+            call_command("load_units", verbosity=0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _own_demo_pki(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Each test process signs with a DEMO PKI of its own: parallel workers making the demo
+    CA at the same moment under var/pki would each make one, and sign with keys the other
+    CA never issued."""
+    with override_settings(CITYHALL_SIGNING_DEMO_DIR=tmp_path_factory.mktemp("pki")):
+        yield
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +21,11 @@ class Command(BaseCommand):
                 mo_path = po_path.with_suffix(".mo")
                 if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
                     continue
-                polib.pofile(str(po_path)).save_as_mofile(str(mo_path))
+                # Written aside then renamed: parallel test workers compile at once, and a
+                # reader must never see half a catalogue.
+                partial = mo_path.with_name(f"{mo_path.name}.{os.getpid()}.tmp")
+                polib.pofile(str(po_path)).save_as_mofile(str(partial))
+                partial.replace(mo_path)
                 count += 1
         if options["verbosity"] > 1:
             self.stdout.write(f"compiled {count} catalogue(s)")
