@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from importlib import import_module
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -44,9 +45,9 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
 
     pytest-django empties every table after a transactional test. In one process it runs
     those tests last; spread over xdist workers (`make test`), a worker may run one before
-    another file's tests, which expect the session's registry. One cheap query per test
-    finds out; the load (outside any test transaction, so it stays) happens only after a
-    flush.
+    another file's tests, which expect the session's registry and the migrations' seed. One
+    cheap query per test finds out; the load (outside any test transaction, so it stays)
+    happens only after a flush.
     """
     uses_database = ("django_db_setup" in getattr(item, "fixturenames", ())
                      or item.get_closest_marker("django_db") is not None)
@@ -57,6 +58,16 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
     with item.config.stash[blocking_manager_key].unblock():
         if not Unit.objects.exists():
             call_command("load_units", verbosity=0)
+            _seed_as_the_migrations_do()
+
+
+def _seed_as_the_migrations_do() -> None:
+    """Put back the rows the data migrations seed (the document types of Decree 30), with
+    the migrations' own functions, which a flush has emptied too."""
+    from django.apps import apps
+
+    document_types = import_module("cityhall.documents.migrations.0002_document_types")
+    document_types.seed(apps, None)
 
 
 @pytest.fixture(scope="session", autouse=True)
