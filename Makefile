@@ -36,6 +36,7 @@ setup: install
 	$(BIN)/cityhall load_indicators
 	$(BIN)/cityhall indicators rebuild --if-empty
 	$(BIN)/cityhall load_demo_history
+	$(BIN)/cityhall load_demo_reported
 
 run: setup
 	$(BIN)/cityhall collectstatic --no-input -v 0

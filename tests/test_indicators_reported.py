@@ -249,7 +249,10 @@ def test_the_api_submits_approves_and_shows_approved_values_only(ready: WardTeam
     assert values["total"]["value"] is None and values["values"] == []
     outsider = client.get(f"/api/v1/indicators/{DISBURSED}/reports",
                           headers=bearer(ready.outsider))
-    assert outsider.status_code == 200 and outsider.json() == []
+    assert outsider.status_code == 200 and outsider.json() == {"count": 0, "items": []}
+    hidden = client.get(f"/api/v1/indicators/{DISBURSED}/reports?unit={ready.ward.code}",
+                        headers=bearer(ready.outsider))
+    assert hidden.status_code == 404
     other = client.post(f"/api/v1/indicators/reports/{made.json()['id']}/approve",
                         headers=bearer(ready.leader_ak))
     assert other.status_code == 404
@@ -340,3 +343,21 @@ def test_the_public_page_shows_approved_reported_figures_only(ready: WardTeam,
     reporting.approve_value(actor=SYSTEM, value=saved)
     text = client.get("/indicators/").content.decode()
     assert 'data-testid="public-socio.exports"' in text and "4.321,00" in text
+
+
+def test_a_figure_one_department_reports_is_assigned_to_that_department(
+        ready: WardTeam, client: Client) -> None:
+    dept = department("79-SCT")
+    exports = _indicator("socio.exports")
+    reporting.set_target(actor=SYSTEM, indicator=exports, unit=dept, year=2026, value=120000)
+    saved = reporting.submit_value(actor=SYSTEM, indicator=exports, unit=dept,
+                                   period=_month(1), value=10)
+    reporting.approve_value(actor=SYSTEM, value=saved)
+    client.force_login(city_leader())
+    step_one = client.get("/staff/indicators/assign/?indicator=socio.exports")
+    assert step_one.status_code == 200 and step_one.context["responsible"] == dept
+    form = step_one.context["form"]
+    client.post("/staff/indicators/assign/?indicator=socio.exports", {
+        "title": "Đẩy mạnh xuất khẩu", "working_days": 10,
+        "idempotency_key": form.fields["idempotency_key"].initial})
+    assert Task.objects.get().lead_unit == dept

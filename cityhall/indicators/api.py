@@ -15,7 +15,7 @@ from pydantic import Field, StringConstraints
 
 from cityhall.accounts.api_auth import AUTH, auth_user
 from cityhall.accounts.scope import scope_of
-from cityhall.core.api import NO_NUL, DbId, ErrorOut, Input, text
+from cityhall.core.api import MAX_PAGE, NO_NUL, DbId, ErrorOut, Input, text
 from cityhall.core.errors import Common
 from cityhall.indicators import records, reporting, scope, values
 from cityhall.indicators.dashboard import scale, uses_live
@@ -294,7 +294,7 @@ class ReportOut(Schema):
 
     id: int
     indicator: str
-    unit: str
+    unit_code: str
     period: str
     start: dt.date = Field(alias="from")
     end: dt.date = Field(alias="to")
@@ -312,7 +312,8 @@ class ReportOut(Schema):
 
 def _report_out(v: ReportedValue) -> dict[str, Any]:
     return {
-        "id": v.pk, "indicator": v.indicator.code, "unit": v.unit.code, "period": v.period,
+        "id": v.pk, "indicator": v.indicator.code, "unit_code": v.unit.code,
+        "period": v.period,
         "from": v.first, "to": v.last, "version": v.version, "value": float(v.value),
         "note": v.note, "state": v.state, "channel": v.channel,
         "submitted_by": v.submitted_by.username if v.submitted_by else None,
@@ -336,24 +337,36 @@ def _rows() -> Any:
 
 
 class ReportsQuery(Schema):
-    unit: Annotated[str, text(32)] = Field("", description="Only this unit's values.")
+    unit: Annotated[str, text(32)] = Field(
+        "", description="This unit's values and those of the units below it (404 outside "
+                        "your scope); default: every unit you may see.")
     state: Literal["", "pending", "approved", "returned"] = ""
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
     offset: int = Field(0, ge=0, le=10_000_000)
 
 
-@router.get("/{code}/reports", response={200: list[ReportOut], **ERRORS}, auth=AUTH,
+class ReportsOut(Schema):
+    count: int
+    items: list[ReportOut]
+
+
+@router.get("/{code}/reports", response={200: ReportsOut, **ERRORS}, auth=AUTH,
             by_alias=True)
 def list_reports(request: HttpRequest, code: str = CODE,
-                 query: Query[ReportsQuery] = ...) -> list[dict[str, Any]]:  # type: ignore[assignment]
+                 query: Query[ReportsQuery] = ...) -> dict[str, Any]:  # type: ignore[assignment]
     """Every version of the reported values the caller may see, newest first (the history
     of submissions, approvals, returns and corrections)."""
     indicator = values.indicator(code)
-    rows = _rows().visible_to(auth_user(request)).filter(indicator=indicator)
+    user = auth_user(request)
+    rows = _rows().visible_to(user).filter(indicator=indicator)
     if query.unit:
-        rows = rows.filter(unit__code=query.unit)
+        unit = scope.unit_for(user, query.unit)
+        if unit.parent_id is not None:
+            rows = rows.filter(unit__path__startswith=unit.path)
     if query.state:
         rows = rows.filter(state=query.state)
-    return [_report_out(v) for v in rows[query.offset:query.offset + RECORDS_LIMIT]]
+    return {"count": rows.count(),
+            "items": [_report_out(v) for v in rows[query.offset:query.offset + query.limit]]}
 
 
 @router.post("/{code}/reports", response={201: ReportOut, **ERRORS, 409: ErrorOut},

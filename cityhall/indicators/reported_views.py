@@ -212,14 +212,20 @@ def assign_page(request: HttpRequest) -> HttpResponse:
                None)
     if row is None:
         raise Http404
-    initial: dict[str, Any] = {"title": _("Improve %(name)s in %(unit)s") % {
-        "name": row.indicator.name, "unit": unit.name}}
-    form = AssignFromFigureForm(request.POST or None, initial=initial)
+    form = AssignFromFigureForm(request.POST or None)
+    # A reported figure that one unit reports is that unit's to act on; any other number is
+    # the unit shown's.
+    ids = row.reported.reporter_ids if row.reported is not None else ()
+    responsible = unit
+    if len(ids) == 1 and ids[0] != unit.pk:
+        responsible = Unit.objects.defer("boundary").get(pk=ids[0])
+    form.initial = {"title": _("Improve %(name)s in %(unit)s") % {
+        "name": row.indicator.name, "unit": responsible.name}}
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             task = assign_from_figure(
-                actor=user, indicator=row.indicator, unit=unit, first=period.first,
+                actor=user, indicator=row.indicator, unit=responsible, first=period.first,
                 last=period.last, value=row.figure.value, title=data["title"],
                 working_days=data["working_days"], description=data["description"],
                 idempotency_key=data["idempotency_key"])
@@ -227,8 +233,9 @@ def assign_page(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _text(exc))
         else:
             messages.success(request, _("Task given to %(unit)s: %(title)s, due %(due)s.") % {
-                "unit": unit.name, "title": task.title, "due": formats.date_format(task.due)})
+                "unit": responsible.name, "title": task.title, "due": formats.date_format(task.due)})
             return HttpResponseRedirect(reverse("indicators:dashboard") + "?" + query.urlencode())
     return render(request, "indicators/assign.html", {
-        "board": board, "row": row, "form": form, "query": query.urlencode()},
+        "board": board, "row": row, "form": form, "query": query.urlencode(),
+        "responsible": responsible},
         status=400 if form.errors else 200)

@@ -457,6 +457,8 @@ class ReportedFigure:
     target: float | None
     threshold: float | None
     units: int
+    #: The units whose values it adds (the one responsible, when there is one).
+    reporter_ids: tuple[int, ...] = ()
 
     @property
     def below_target(self) -> bool | None:
@@ -508,7 +510,7 @@ def reported_figures(indicators: Sequence[Indicator], root: Unit,
             previous=_combine(indicator, before), last_year=_combine(indicator, year),
             target=target,
             threshold=None if target is None else threshold(indicator, target, span),
-            units=len(reporters))
+            units=len(reporters), reporter_ids=tuple(sorted(reporters)))
     return found
 
 
