@@ -63,7 +63,7 @@ def load_demo_reported(seed: int = 766) -> int | None:
     """Targets and values once; the number of values, None when they are there already."""
     if ReportedValue.objects.exists():
         return None
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 (demo figures, not a secret)
     by_code = {i.code: i for i in Indicator.objects.filter(source="reported")}
     months = _months(MONTHS)
     years = sorted({int(m[:4]) for m in months})

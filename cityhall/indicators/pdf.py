@@ -100,8 +100,8 @@ def document(board: Dashboard) -> bytes:
     story += [Spacer(1, 4 * mm), Paragraph(
         _("Decision 766: %(points)s of 100 points (%(measured)s measured)") % {
             "points": board.score_points, "measured": board.score_measured}, h2)]
-    score: list[list[Any]] = [[_("Group"), _("Indicator"), _("Points"), _("Maximum"), _("Rate"), _("Target"),
-              _("Formula")]]
+    score: list[list[Any]] = [[_("Group"), _("Indicator"), _("Points"), _("Maximum"),
+                               _("Rate"), _("Target"), _("Formula")]]
     for group in board.score:
         score.append([group.group.name, "", group.points, group.group.max, "", "", ""])
         for item in group.items:

@@ -233,7 +233,8 @@ def assign_page(request: HttpRequest) -> HttpResponse:
             form.add_error(None, _text(exc))
         else:
             messages.success(request, _("Task given to %(unit)s: %(title)s, due %(due)s.") % {
-                "unit": responsible.name, "title": task.title, "due": formats.date_format(task.due)})
+                "unit": responsible.name, "title": task.title,
+                "due": formats.date_format(task.due)})
             return HttpResponseRedirect(reverse("indicators:dashboard") + "?" + query.urlencode())
     return render(request, "indicators/assign.html", {
         "board": board, "row": row, "form": form, "query": query.urlencode(),

@@ -237,7 +237,8 @@ def _decide(actor: audit.Actor, value: ReportedValue) -> ReportedValue:
         _refuse_unless(may_approve(actor, value.unit),
                        _("Only the leaders of %(unit)s approve its figures.")
                        % {"unit": value.unit.name})
-        if value.submitted_by_id is not None and value.submitted_by_id == getattr(actor, "pk", None):
+        own = getattr(actor, "pk", None)
+        if value.submitted_by_id is not None and value.submitted_by_id == own:
             raise IndicatorError(IndicatorCode.OWN_SUBMISSION,
                                  _("Another leader approves a value you submitted."))
     locked = ReportedValue.objects.select_for_update().get(pk=value.pk)
