@@ -38,6 +38,7 @@ setup: install
 	$(BIN)/cityhall load_indicators
 	$(BIN)/cityhall indicators rebuild --if-empty
 	$(BIN)/cityhall load_demo_history
+	$(BIN)/cityhall load_demo_reported
 
 run: setup
 	$(BIN)/cityhall collectstatic --no-input -v 0

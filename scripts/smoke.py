@@ -112,6 +112,13 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "/van-ban/<pk>/buoc/<action>/": ("/van-ban/{document}/buoc/send/",),
     "/van-ban/<pk>/giao-xu-ly/": ("/van-ban/{incoming_document}/giao-xu-ly/",),
     "/van-ban/xu-ly/<pk>/<action>/": ("/van-ban/xu-ly/1/complete/",),
+    # POST only: a GET is refused (405), or sent to sign in.
+    "/staff/indicators/reported/<value_id>/approve/": ("/staff/indicators/reported/1/approve/",),
+    "/staff/indicators/reported/<value_id>/return/": ("/staff/indicators/reported/1/return/",),
+    # "Assign now" from a number: step one for a reported and a computed figure of a unit.
+    "/staff/indicators/assign/": (
+        "/staff/indicators/assign/?indicator=socio.public_investment_disbursement",
+        "/staff/indicators/assign/?indicator=requests.late&unit={unit}"),
 }
 
 #: The category the smoke test files its reports in (a resident's, with no required field).

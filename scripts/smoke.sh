@@ -36,7 +36,7 @@ echo "-- database $DB, afresh: migrate and load the registry, workflows, categor
 psql "$PG/postgres" -q -c "DROP DATABASE IF EXISTS $DB WITH (FORCE)" -c "CREATE DATABASE $DB"
 "$BIN/cityhall" migrate --no-input -v 0
 for step in load_units load_workflows load_categories load_procedures load_demo load_demo_reports \
-    load_demo_dossiers load_demo_plans load_demo_documents load_indicators; do
+    load_demo_dossiers load_demo_plans load_demo_documents load_indicators load_demo_reported; do
   "$BIN/cityhall" "$step" >/dev/null
 done
 OPEN311_KEY="$("$BIN/cityhall" create_api_key smoke-test --scopes open311:write | tail -n 1)"

@@ -316,6 +316,9 @@ READS = {
     "scorecards": Read("/api/v1/scorecards", query=lambda w: "period=2026-03&kind=unit",
                        grow=_more_tasks),
     "calendar_feeds": Read("/api/v1/me/calendar-feeds", viewer="officer"),
+    "indicator_reports": Read("/api/v1/indicators/{code}/reports",
+                              fill=lambda w: {"code": "socio.budget_revenue"},
+                              query=lambda w: f"unit={w.people.ward.code}", scoped=True),
 }
 
 
@@ -417,6 +420,20 @@ WRITES = {
                            good=lambda w: {"percent": 40, "note": "Đã số hóa 400 hồ sơ"}),
     "renew_feed": Write("/api/v1/me/calendar-feeds/{feed_id}/renew", actor="officer",
                         fill=lambda w: {"feed_id": "999999"}, bad=lambda w: {}),
+    "submit_reported": Write("/api/v1/indicators/{code}/reports", actor="officer",
+                             fill=lambda w: {"code": "socio.budget_revenue"}, scoped=True,
+                             bad=lambda w: {"unit": w.people.ward.code, "period": "2026-Q1",
+                                            "value": 12.5}),
+    "approve_reported": Write("/api/v1/indicators/reports/{report_id}/approve",
+                              fill=lambda w: {"report_id": "999999"}, bad=lambda w: {}),
+    "return_reported": Write("/api/v1/indicators/reports/{report_id}/return",
+                             fill=lambda w: {"report_id": "999999"},
+                             bad=lambda w: {"reason": " "}),
+    "set_target": Write("/api/v1/indicators/{code}/targets", method="put", scoped=True,
+                        fill=lambda w: {"code": "socio.budget_revenue"},
+                        bad=lambda w: {"unit": w.people.ward.code, "year": 1999, "value": 1},
+                        good=lambda w: {"unit": w.people.ward.code, "year": 2026,
+                                        "value": 1200}),
 }
 
 

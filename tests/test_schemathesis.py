@@ -146,6 +146,14 @@ EXCLUDED: dict[str, list[CheckFunction]] = {
     "POST /api/v1/documents/{document_id}/actions/{action}": _DATA_DEPENDENT,
     "POST /api/v1/documents/{document_id}/handlings": _DATA_DEPENDENT,
     "POST /api/v1/documents/handlings/{handling_id}/actions/{action}": _DATA_DEPENDENT,
+    # A reported value names a unit in the caller's scope whose kind reports the indicator,
+    # a period of the indicator's frequency that has started, and no value of that period
+    # awaiting approval (400 invalid_period, 403 not_a_reporter, 409 pending_exists); a
+    # target, a unit the caller leads; only a pending value is approved or returned.
+    "POST /api/v1/indicators/{code}/reports": _DATA_DEPENDENT,
+    "PUT /api/v1/indicators/{code}/targets": _DATA_DEPENDENT,
+    "POST /api/v1/indicators/reports/{report_id}/approve": _DATA_DEPENDENT,
+    "POST /api/v1/indicators/reports/{report_id}/return": _DATA_DEPENDENT,
 }
 # As nobody, the staff operations answer 401 whatever the data; ignored_auth only looks at
 # answers that let the caller in, so it stays on.

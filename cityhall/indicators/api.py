@@ -14,12 +14,14 @@ from ninja import Path, Query, Router, Schema
 from pydantic import Field, StringConstraints
 
 from cityhall.accounts.api_auth import AUTH, auth_user
-from cityhall.core.api import NO_NUL, ErrorOut, text
+from cityhall.accounts.scope import scope_of
+from cityhall.core.api import MAX_PAGE, NO_NUL, DbId, ErrorOut, Input, text
 from cityhall.core.errors import Common
-from cityhall.indicators import records, scope, values
-from cityhall.indicators.dashboard import uses_live
+from cityhall.indicators import records, reporting, scope, values
+from cityhall.indicators.dashboard import scale, uses_live
 from cityhall.indicators.errors import IndicatorError
-from cityhall.indicators.models import Indicator, Source
+from cityhall.indicators.models import Channel, Indicator, ReportedValue, Source
+from cityhall.orgunits.models import Unit
 
 router = Router(tags=["indicators"])
 index_router = Router(tags=["indicators"])
@@ -157,6 +159,8 @@ def indicator_values(request: HttpRequest, code: str = CODE,
     month or quarter; live indicators (counted now) have their total only."""
     indicator = values.indicator(code)
     unit, period = _unit_and_period(request, query)
+    if indicator.source == Source.REPORTED:
+        return _reported_values(indicator, unit, period, query.grain)
     root = None if unit.parent_id is None else unit
     counts = values.total(values.tallies_by_unit(period, root))
     if uses_live(indicator):
@@ -225,3 +229,188 @@ def index766(request: HttpRequest,
                          "held": i.held, "formula": i.formula, "inputs": i.inputs}
                         for i in g.items]} for g in groups],
     }
+
+
+def _reported_values(indicator: Indicator, unit: Unit, period: values.Period,
+                     grain: str) -> dict[str, Any]:
+    """A reported indicator's approved values for the unit's subtree: one per reported
+    period starting in the range (the grain is the indicator's frequency), and the latest
+    as of the range's end as the total; `inputs` says how many units reported it."""
+    k = scale(indicator)
+    latest = reporting.reported_figures([indicator], unit, period.last)[indicator.code]
+    steps = reporting.approved_series(indicator, unit, period.first, period.last)
+    return {
+        "indicator": indicator.code, "unit": unit.code, "unit_name": unit.name,
+        "from": period.first, "to": period.last, "grain": grain, "formula": indicator.formula,
+        "total": {"start": latest.period.first if latest.period else period.first,
+                  "value": None if latest.value is None else latest.value * k,
+                  "inputs": {"units": latest.units}},
+        "values": [{"start": span.first, "value": None if v is None else v * k,
+                    "inputs": {"units": n}} for span, v, n in steps],
+    }
+
+
+# Reported indicators ------------------------------------------------------------------
+
+#: A reported value's period as written (the indicator's frequency decides which).
+REPORT_PERIOD = r"^[0-9]{4}(-(Q[1-4]|0[1-9]|1[0-2]))?$"
+#: The magnitude a value stays below (what the column holds).
+VALUE_LIMIT = 1e15
+
+
+class ReportIn(Input):
+    """A reporting unit's value for a period: it waits for its leaders' approval."""
+
+    unit: Annotated[str, text(32, blank=False)] = Field(description="The reporting unit's code.")
+    period: Annotated[str, StringConstraints(max_length=7, pattern=REPORT_PERIOD)] = Field(
+        description="YYYY-MM (monthly), YYYY-Qn (quarterly) or YYYY (yearly), as the "
+                    "indicator's frequency says.")
+    value: float = Field(gt=-VALUE_LIMIT, lt=VALUE_LIMIT,
+                         description="As written by the unit; percentages in percent.")
+    note: Annotated[str, text(500)] = ""
+
+
+class ReturnIn(Input):
+    reason: Annotated[str, text(500, blank=False)]
+
+
+class TargetIn(Input):
+    """A unit's target for a year."""
+
+    unit: Annotated[str, text(32, blank=False)]
+    year: int = Field(ge=2000, le=2100)
+    value: float = Field(gt=-VALUE_LIMIT, lt=VALUE_LIMIT)
+
+
+class TargetOut(Schema):
+    indicator: str
+    unit: str
+    year: int
+    value: float
+
+
+class ReportOut(Schema):
+    """One version of a unit's reported value, with who submitted and decided it when."""
+
+    id: int
+    indicator: str
+    unit_code: str
+    period: str
+    start: dt.date = Field(alias="from")
+    end: dt.date = Field(alias="to")
+    version: int
+    value: float
+    note: str
+    state: Literal["pending", "approved", "returned"]
+    channel: Literal["form", "import", "api"]
+    submitted_by: str | None
+    submitted_at: dt.datetime
+    decided_by: str | None
+    decided_at: dt.datetime | None
+    reason: str
+
+
+def _report_out(v: ReportedValue) -> dict[str, Any]:
+    return {
+        "id": v.pk, "indicator": v.indicator.code, "unit_code": v.unit.code,
+        "period": v.period,
+        "from": v.first, "to": v.last, "version": v.version, "value": float(v.value),
+        "note": v.note, "state": v.state, "channel": v.channel,
+        "submitted_by": v.submitted_by.username if v.submitted_by else None,
+        "submitted_at": v.submitted_at,
+        "decided_by": v.decided_by.username if v.decided_by else None,
+        "decided_at": v.decided_at, "reason": v.reason,
+    }
+
+
+def _reported_unit(request: HttpRequest, code: str) -> Unit:
+    """The unit named, if the caller may see it (else not told apart from none)."""
+    unit = Unit.objects.active_on().filter(code=code).defer("boundary").first()
+    if unit is None or not scope_of(auth_user(request)).covers(unit):
+        raise IndicatorError(Common.NOT_FOUND, _("No such unit in your scope."))
+    return unit
+
+
+def _rows() -> Any:
+    return ReportedValue.objects.select_related("indicator", "unit", "submitted_by",
+                                                "decided_by")
+
+
+class ReportsQuery(Schema):
+    unit: Annotated[str, text(32)] = Field(
+        "", description="This unit's values and those of the units below it (404 outside "
+                        "your scope); default: every unit you may see.")
+    state: Literal["", "pending", "approved", "returned"] = ""
+    limit: int = Field(50, ge=1, le=MAX_PAGE)
+    offset: int = Field(0, ge=0, le=10_000_000)
+
+
+class ReportsOut(Schema):
+    count: int
+    items: list[ReportOut]
+
+
+@router.get("/{code}/reports", response={200: ReportsOut, **ERRORS}, auth=AUTH,
+            by_alias=True)
+def list_reports(request: HttpRequest, code: str = CODE,
+                 query: Query[ReportsQuery] = ...) -> dict[str, Any]:  # type: ignore[assignment]
+    """Every version of the reported values the caller may see, newest first (the history
+    of submissions, approvals, returns and corrections)."""
+    indicator = values.indicator(code)
+    user = auth_user(request)
+    rows = _rows().visible_to(user).filter(indicator=indicator)
+    if query.unit:
+        unit = scope.unit_for(user, query.unit)
+        if unit.parent_id is not None:
+            rows = rows.filter(unit__path__startswith=unit.path)
+    if query.state:
+        rows = rows.filter(state=query.state)
+    return {"count": rows.count(),
+            "items": [_report_out(v) for v in rows[query.offset:query.offset + query.limit]]}
+
+
+@router.post("/{code}/reports", response={201: ReportOut, **ERRORS, 409: ErrorOut},
+             auth=AUTH, by_alias=True)
+def submit_report(request: HttpRequest, payload: ReportIn,
+                  code: str = CODE) -> tuple[int, dict[str, Any]]:
+    """A reporting unit submits its value for a period (a new version if there was one);
+    it waits for the approval of the unit's leaders."""
+    saved = reporting.submit_value(
+        actor=auth_user(request), indicator=values.indicator(code),
+        unit=_reported_unit(request, payload.unit), period=payload.period, value=payload.value,
+        note=payload.note, channel=Channel.API)
+    return 201, _report_out(_rows().get(pk=saved.pk))
+
+
+def _pending(request: HttpRequest, report_id: int) -> ReportedValue:
+    found = _rows().visible_to(auth_user(request)).filter(pk=report_id).first()
+    if found is None:
+        raise IndicatorError(Common.NOT_FOUND, _("No such value in your scope."))
+    return found
+
+
+@router.post("/reports/{report_id}/approve", response={200: ReportOut, **ERRORS,
+                                                       409: ErrorOut}, auth=AUTH, by_alias=True)
+def approve_report(request: HttpRequest, report_id: DbId) -> dict[str, Any]:
+    """The reporting unit's leader approves a value (not one they submitted)."""
+    done = reporting.approve_value(actor=auth_user(request), value=_pending(request, report_id))
+    return _report_out(_rows().get(pk=done.pk))
+
+
+@router.post("/reports/{report_id}/return", response={200: ReportOut, **ERRORS,
+                                                      409: ErrorOut}, auth=AUTH, by_alias=True)
+def return_report(request: HttpRequest, report_id: DbId, payload: ReturnIn) -> dict[str, Any]:
+    """The reporting unit's leader returns a value with the reason."""
+    done = reporting.return_value(actor=auth_user(request), value=_pending(request, report_id),
+                                  reason=payload.reason)
+    return _report_out(_rows().get(pk=done.pk))
+
+
+@router.put("/{code}/targets", response={200: TargetOut, **ERRORS}, auth=AUTH)
+def put_target(request: HttpRequest, payload: TargetIn, code: str = CODE) -> dict[str, Any]:
+    """A unit's target for the indicator in a year, set by the unit's leaders."""
+    unit = _reported_unit(request, payload.unit)
+    target = reporting.set_target(actor=auth_user(request), indicator=values.indicator(code),
+                                  unit=unit, year=payload.year, value=payload.value)
+    return {"indicator": code, "unit": unit.code, "year": target.year,
+            "value": float(target.value)}

@@ -70,8 +70,16 @@ def _check(row: dict[str, Any], where: str) -> list[str]:
                 known = name in LIVE
             if not known:
                 problems.append(f"{where}: unknown tally {name}")
-    elif not row.get("reporters"):
-        problems.append(f"{where}: a reported indicator names the unit kinds that report it")
+    else:
+        if not row.get("reporters"):
+            problems.append(f"{where}: a reported indicator names the unit kinds that report it")
+        if row.get("frequency") not in ("monthly", "quarterly", "yearly"):
+            problems.append(f"{where}: a reported indicator is monthly, quarterly or yearly")
+        if set(compute) - {"combine", "target"} \
+                or compute.get("combine", "sum") not in ("sum", "mean") \
+                or compute.get("target", "level") not in ("level", "year_total", "cumulative"):
+            problems.append(f"{where}: a reported compute is {{combine: sum|mean, "
+                            f"target: level|year_total|cumulative}}")
     return problems
 
 

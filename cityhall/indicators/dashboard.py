@@ -10,9 +10,10 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from cityhall.core.errors import Common
-from cityhall.indicators import values
+from cityhall.indicators import reporting, values
 from cityhall.indicators.errors import IndicatorError
 from cityhall.indicators.models import Direction, Indicator, Source
+from cityhall.indicators.reporting import ReportedFigure
 from cityhall.indicators.tallies import LIVE_COUNTS, METRICS
 from cityhall.indicators.values import Figure, Period, Ranked, ScoredGroup
 from cityhall.orgunits.models import Unit
@@ -54,6 +55,8 @@ class Row:
     figure: Figure
     previous: Figure
     last_year: Figure
+    #: For a reported indicator: the period shown, the target, how many units reported.
+    reported: ReportedFigure | None = None
 
     @property
     def compare(self) -> tuple[float | None, float | None]:
@@ -68,14 +71,40 @@ class Row:
                 for name, n in self.figure.inputs.items()]
 
     @property
+    def target(self) -> float | None:
+        """What a reported value is held against for its period (scaled as the value)."""
+        if self.reported is None or self.reported.threshold is None:
+            return None
+        return self.reported.threshold * scale(self.indicator)
+
+    @property
     def trend_word(self) -> str:
-        """better, worse, same or "" (no comparison, or a volume)."""
+        """better, worse, same or "" (no comparison, or a volume): against the target when
+        there is one, else against the previous period."""
         now, before = self.figure.value, self.previous.value
+        if self.target is not None:
+            before = self.target
         if now is None or before is None or self.indicator.direction == Direction.NEUTRAL:
             return ""
         if now == before:
             return "same"
         return "better" if values.better(self.indicator, now, before) else "worse"
+
+    @property
+    def red(self) -> bool:
+        """Whether the number is worse than its target or the previous period (shown red,
+        with "assign now")."""
+        return self.trend_word == "worse"
+
+
+def scale(indicator: Indicator) -> float:
+    """What a reported value is multiplied by to read as the figures do (percents as
+    fractions, as the computed rates are)."""
+    return 0.01 if indicator.unit == "percent" else 1.0
+
+
+def _scaled(indicator: Indicator, value: float | None) -> Figure:
+    return Figure(None if value is None else value * scale(indicator))
 
 
 @dataclass(frozen=True)
@@ -99,6 +128,11 @@ class Dashboard:
     @property
     def worst(self) -> list[Ranked]:
         return list(reversed(self.ranking[-RANKED:])) if len(self.ranking) > RANKED else []
+
+    @property
+    def red_rows(self) -> list[Row]:
+        """The numbers worse than their target or the previous period."""
+        return [r for r in self.rows if r.red]
 
     @property
     def score_points(self) -> float:
@@ -130,7 +164,13 @@ def build(unit: Unit, period: Period, rank: str | None = None) -> Dashboard:
         raise IndicatorError(Common.NOT_FOUND, _(
             "The indicator catalogue is not loaded: run `cityhall load_indicators`."))
     rows = []
+    reported = reporting.reported_figures(catalogue, unit, period.last)
     for ind in catalogue:
+        if ind.code in reported:
+            got = reported[ind.code]
+            rows.append(Row(ind, _scaled(ind, got.value), _scaled(ind, got.previous),
+                            _scaled(ind, got.last_year), got))
+            continue
         past = ind.source == Source.COMPUTED and not uses_live(ind)
         rows.append(Row(ind, values.figure(ind, now),
                         values.figure(ind, before) if past else Figure(None),

@@ -8,6 +8,8 @@ from django.db import models
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
+from cityhall.core.scoping import ScopedQuerySet
+
 
 class Direction(models.TextChoices):
     HIGHER = "higher", _("higher is better")
@@ -90,3 +92,107 @@ class DailyTally(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.unit_id} {self.metric}={self.value}"
+
+
+class Target(models.Model):
+    """A unit's target for a reported indicator in a year (set by its leaders; audited)."""
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.CASCADE, related_name="targets")
+    unit = models.ForeignKey("orgunits.Unit", on_delete=models.PROTECT, related_name="+")
+    year = models.PositiveSmallIntegerField(_("year"))
+    value = models.DecimalField(_("target"), max_digits=20, decimal_places=4)
+    set_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True,
+                               related_name="+")
+    set_at = models.DateTimeField(_("set at"))
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        constraints = [models.UniqueConstraint(fields=["indicator", "unit", "year"],
+                                               name="target_indicator_unit_year")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} {self.unit_id} {self.year}={self.value}"
+
+
+class ReportState(models.TextChoices):
+    PENDING = "pending", _("awaiting approval")
+    APPROVED = "approved", _("approved")
+    RETURNED = "returned", _("returned")
+
+
+class Channel(models.TextChoices):
+    FORM = "form", _("form")
+    IMPORT = "import", _("XLSX import")
+    API = "api", _("API")
+
+
+class ReportedValueQuerySet(ScopedQuerySet["ReportedValue"]):
+    """Reported values; `visible_to` keeps the units the reader may see."""
+
+    def approved(self) -> ReportedValueQuerySet:
+        return self.filter(state=ReportState.APPROVED)
+
+    def pending(self) -> ReportedValueQuerySet:
+        return self.filter(state=ReportState.PENDING)
+
+
+class ReportedValue(models.Model):
+    """One version of a unit's value of a reported indicator for a month, quarter or year.
+
+    Never overwritten: a correction is a new version (`version` + 1) that goes through
+    approval again; the figures read the latest approved version of each (unit, period).
+    """
+
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="reports")
+    unit = models.ForeignKey("orgunits.Unit", on_delete=models.PROTECT, related_name="+")
+    period = models.CharField(_("period"), max_length=7)  # YYYY-MM, YYYY-Qn or YYYY
+    first = models.DateField(_("first day"))
+    last = models.DateField(_("last day"))
+    version = models.PositiveIntegerField(_("version"), default=1)
+    value = models.DecimalField(_("value"), max_digits=20, decimal_places=4)
+    note = models.CharField(_("note"), max_length=500, blank=True)
+    state = models.CharField(_("state"), max_length=8, choices=ReportState.choices,
+                             default=ReportState.PENDING)
+    channel = models.CharField(_("channel"), max_length=8, choices=Channel.choices)
+    submitted_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True,
+                                     related_name="+")
+    submitted_at = models.DateTimeField(_("submitted at"))
+    decided_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, null=True,
+                                   blank=True, related_name="+")
+    decided_at = models.DateTimeField(_("decided at"), null=True, blank=True)
+    reason = models.CharField(_("reason returned"), max_length=500, blank=True)
+
+    objects = ReportedValueQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("reported value")
+        verbose_name_plural = _("reported values")
+        ordering = ["-submitted_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["indicator", "unit", "period", "version"],
+                                    name="reported_indicator_unit_period_version"),
+        ]
+        indexes = [models.Index(fields=["indicator", "state", "first"],
+                                name="reported_indicator_state_first")]
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} {self.unit_id} {self.period} v{self.version}"
+
+
+class IndicatorTask(models.Model):
+    """A task given with "assign now" from a red number: which figure it came from."""
+
+    task = models.OneToOneField("plans.Task", on_delete=models.CASCADE, related_name="+")
+    indicator = models.ForeignKey(Indicator, on_delete=models.PROTECT, related_name="+")
+    unit = models.ForeignKey("orgunits.Unit", on_delete=models.PROTECT, related_name="+")
+    first = models.DateField(_("first day"))
+    last = models.DateField(_("last day"))
+    value = models.FloatField(_("value"), null=True)
+
+    class Meta:
+        verbose_name = _("task from an indicator")
+        verbose_name_plural = _("tasks from indicators")
+
+    def __str__(self) -> str:
+        return f"{self.indicator_id} {self.unit_id} task {self.task_id}"

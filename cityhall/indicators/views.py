@@ -13,10 +13,11 @@ from django.views.decorators.http import require_GET
 
 from cityhall.accounts.web import signed_in_user, staff_required
 from cityhall.core.errors import Common
-from cityhall.indicators import dashboard, records, scope, values
+from cityhall.indicators import dashboard, pdf, records, scope, values
 from cityhall.indicators.errors import IndicatorError
 from cityhall.indicators.export import workbook
 from cityhall.indicators.models import Source
+from cityhall.plans import policy as plans_policy
 
 RECORDS_PAGE = 100
 
@@ -62,6 +63,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
                            if r.indicator.source == Source.COMPUTED
                            and r.indicator.direction != "neutral"],
         "drillable": records.DRILLABLE, "query": request.GET.urlencode(),
+        "can_assign": bool(board.red_rows) and plans_policy.may_steer(user, board.unit),
     })
 
 
@@ -74,6 +76,17 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
         workbook(board),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     name = f"indicators-{board.unit.code}-{board.period.first}-{board.period.last}.xlsx"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
+
+
+@staff_required
+@require_GET
+def export_pdf(request: HttpRequest) -> HttpResponse:
+    """The dashboard's view as a PDF (figures, comparisons, rankings, units, 766 score)."""
+    board = _board(request)
+    response = HttpResponse(pdf.document(board), content_type="application/pdf")
+    name = f"indicators-{board.unit.code}-{board.period.first}-{board.period.last}.pdf"
     response["Content-Disposition"] = f'attachment; filename="{name}"'
     return response
 
@@ -125,6 +138,8 @@ def public_page(request: HttpRequest) -> HttpResponse:
     return render(request, "indicators/public.html", {
         "board": board, "chart": _chart_data(board),
         "rows": [r for r in board.rows if r.indicator.source == Source.COMPUTED],
+        "reported": [r for r in board.rows if r.reported is not None
+                     and r.figure.value is not None],
     })
 
 

@@ -23,7 +23,7 @@ def shown(value: float | None, unit: str = "count") -> str:
         return f"{number_format(value * 100, 1)} %"
     if unit == "count":
         return number_format(round(value), 0, force_grouping=True)
-    return number_format(value, 2)
+    return number_format(value, 2, force_grouping=True)
 
 
 @register.filter
