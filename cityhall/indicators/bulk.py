@@ -21,6 +21,7 @@ wards are small, rural communes large), which keeps every unit busy and none dom
 
 from __future__ import annotations
 
+import array
 import datetime as dt
 import hashlib
 import json
@@ -123,6 +124,9 @@ class Loaded:
 
     rows: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
+    #: Of which: building the rows in Python, writing them, adding the roll-ups.
+    build_seconds: float = 0.0
+    write_seconds: float = 0.0
     tally_seconds: float = 0.0
     first: dt.date | None = None
     last: dt.date | None = None
@@ -342,6 +346,10 @@ class _Generator:
         self.dossiers = _Table(Dossier)
         self.components = _Table(DossierComponent, with_id=False)
         self.steps = _Table(Transition, with_id=False)
+        # The day (days back) of each request, and each day's code prefix and next number.
+        self.request_days = array.array("H")
+        self.requests_made = 0
+        self.request_codes: dict[dt.date, tuple[str, int]] = {}
         first = self.today - dt.timedelta(days=days)
         self.counters: dict[tuple[str, dt.date], int] = {
             (agency, day): last for agency, day, last in DossierCounter.objects.filter(
@@ -352,6 +360,27 @@ class _Generator:
             start = dt.datetime.combine(day, dt.time(12), self.tz)
             return self.cal.add_working_days(start, n)
         self.due = due
+
+    def plan_requests(self, n: int) -> None:
+        """Draw the day of each of `n` requests and take each day's codes in one statement."""
+        self.request_days = array.array("H", self.rng.choices(range(self.days), k=n))
+        self.requests_made = 0
+        self.request_codes = {}
+        for back, count in sorted(Counter(self.request_days).items()):
+            day = self.today - dt.timedelta(days=back)
+            # The codes are consecutive: keep the first, count on from it.
+            prefix, first = allocate_codes(day, count)[0].rsplit("-", 1)
+            self.request_codes[day] = (prefix, int(first))
+
+    def moment_of(self, day: dt.date, hours: tuple[int, int]) -> dt.datetime:
+        """A moment of `day` within `hours` local time (today: before now)."""
+        rng = self.rng
+        at = dt.datetime.combine(day, dt.time(hours[0]), self.tz) + dt.timedelta(
+            seconds=rng.randrange((hours[1] - hours[0]) * 3600))
+        if at < self.limit:
+            return at
+        midnight = dt.datetime.combine(day, dt.time(), self.tz)
+        return midnight + (self.limit - midnight) * rng.random()
 
     def moment(self, hours: tuple[int, int]) -> dt.datetime:
         """A moment of the last `days` days (today up to now), within `hours` local time."""
@@ -379,7 +408,8 @@ class _Generator:
 
     def count(self, at: dt.datetime, unit: int, metric: str, n: int = 1) -> None:
         if n:
-            self.counted[(at.astimezone(self.tz).date(), unit, metric)] += n
+            # Every moment here is built in the calendar's zone (Vietnam): its date is the day.
+            self.counted[(at.date(), unit, metric)] += n
 
     # Requests ---------------------------------------------------------------------------
     def requests(self, first_id: int, n: int) -> None:
@@ -387,11 +417,14 @@ class _Generator:
         rng, f, w = self.rng, self.f, self.w
         wards = rng.choices(w.wards, weights=w.ward_weights, k=n)
         cats = rng.choices(w.categories, weights=w.category_weights, k=n)
-        created_all = sorted(self.moment((6, 22)) for _ in range(n))
-        by_day = Counter(c.date() for c in created_all)
-        codes = iter([code for day in sorted(by_day) for code in allocate_codes(day, by_day[day])])
+        backs = self.request_days[self.requests_made:self.requests_made + n]
+        self.requests_made += n
         for i in range(n):
-            pk, ward, cat, created = first_id + i, wards[i], cats[i], created_all[i]
+            pk, ward, cat = first_id + i, wards[i], cats[i]
+            day = self.today - dt.timedelta(days=backs[i])
+            created = self.moment_of(day, (6, 22))
+            prefix, number = self.request_codes[day]
+            self.request_codes[day] = (prefix, number + 1)
             unit = w.handler_of.get(cat.pk, ward.pk)
             officer = w.officers[unit]
             due = self.due(created.date(), cat.deadline_days)
@@ -471,7 +504,8 @@ class _Generator:
                 "due_at": due, "state_due_at": received_due,
                 "clock_paused_at": resolved_at if state == "resolved" else None,
                 "closed_at": closed_at, "sweep_stage": NOTHING, "steps": seq,
-                "code": next(codes), "category_id": cat.pk, "description": _DESCRIPTION,
+                "code": f"{prefix}-{number:04d}", "category_id": cat.pk,
+                "description": _DESCRIPTION,
                 "latitude": ward.latitude, "longitude": ward.longitude,
                 "place_unit_id": ward.pk, "routing_method": "point_in_polygon",
                 "routing_reason": ward.name,
@@ -637,16 +671,21 @@ def generate(*, requests: int, dossiers: int, days: int, seed: int = 14, add: bo
         rng = random.Random(f"{seed}:{Report.objects.count()}:{Dossier.objects.count()}")  # noqa: S311
         gen = _Generator(world, figures, days=days, now=now, rng=rng)
         done.first = gen.today - dt.timedelta(days=days - 1)
+        gen.plan_requests(requests)
         with connection.cursor() as cursor:
             for model, total, build in ((Report, requests, gen.requests),
                                         (Dossier, dossiers, gen.dossier_batch)):
                 made = 0
                 while made < total:
                     size = min(CHUNK, total - made)
+                    mark = time.perf_counter()
                     build(_reserve_ids(cursor, model, size), size)
+                    built = time.perf_counter()
                     for table in (gen.reports, gen.contacts, gen.dossiers, gen.components,
                                   gen.steps):
                         done.rows[table.name] += table.flush(cursor)
+                    done.build_seconds += built - mark
+                    done.write_seconds += time.perf_counter() - built
                     made += size
                     if progress:
                         rate = done.total / (time.perf_counter() - began)

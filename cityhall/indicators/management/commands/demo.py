@@ -61,5 +61,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"  {table:32} {n:>12,}")
             self.stdout.write(
                 f"demo: {done.total:,} rows in {done.seconds:.1f} s ({done.per_second:,.0f} "
-                f"rows/s, {how}; roll-ups {options['rollups']} {done.tally_seconds:.1f} s), "
+                f"rows/s, {how}: rows built {done.build_seconds:.1f} s, written "
+                f"{done.write_seconds:.1f} s, roll-ups {options['rollups']} "
+                f"{done.tally_seconds:.1f} s), "
                 f"days {done.first} to {done.last}")
