@@ -116,7 +116,7 @@ def test_a_dossier_received_after_the_load_gets_a_fresh_code(team: WardTeam) -> 
     assert services.verify().ok
 
 
-def test_roll_ups_by_rebuild_equal_inline_ones(team: WardTeam) -> None:
+def test_roll_ups_rebuilt_after_the_load_are_exact(team: WardTeam) -> None:
     procedures()
     done = bulk.generate(requests=400, dossiers=300, days=20, seed=5, rollups="rebuild")
     assert done.rows["indicators_dailytally"] == DailyTally.objects.count() > 0
