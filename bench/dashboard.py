@@ -2,6 +2,14 @@
 
 Usage: .venv/bin/python bench/dashboard.py [--sizes 100000,1000000] [--repeat 20]
        [--batches 10] [--skip-generate] [--db postgres://postgres@127.0.0.1:5432/NAME]
+       [--generator demo|reports] [--days 365] [--rebuild]
+
+With `--generator demo` (the default) a size counts requests and dossiers together (two
+requests for one dossier, the issue's 10 million and 5 million), written by `cityhall demo
+--add` (COPY, the roll-ups added in the same load; its rows per second are printed, with the
+CPU seconds it used and the machine's load, since the machine is shared), and the overview
+is also computed with one plain SQL statement per table on the raw tables (steps, requests,
+dossiers) for the ratio. `--generator reports` is the older path (requests only, below).
 
 Steps: (1) recreate the scratch database (unless --skip-generate), migrate, load units,
 workflows, categories, the demo accounts and the indicator catalogue; (2) for each size,
@@ -26,6 +34,7 @@ import argparse
 import datetime as dt
 import functools
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -60,6 +69,67 @@ def command(*args: str) -> float:
     subprocess.run([str(ROOT / ".venv" / "bin" / "cityhall"), *args], check=True,
                    stdout=subprocess.DEVNULL)
     return time.perf_counter() - began
+
+
+def demo(requests: int, dossiers: int, days: int) -> None:
+    """Add `requests` and `dossiers` with `cityhall demo --add`; print what it says."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    load_before = os.getloadavg()[0]
+    began = time.perf_counter()
+    out = subprocess.run([str(ROOT / ".venv" / "bin" / "cityhall"), "demo", "--requests",
+                          str(requests), "--dossiers", str(dossiers), "--days", str(days),
+                          "--add"], check=True, capture_output=True, text=True).stdout
+    wall = time.perf_counter() - began
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    print(f"\ncityhall demo --requests {requests:,} --dossiers {dossiers:,} --days {days}: "
+          f"{wall:.0f} s wall, {cpu:.0f} s of the command's CPU (the database server's "
+          f"not counted), load {load_before:.1f} before")
+    for line in out.splitlines():
+        print(f"  {line.strip()}")
+
+
+#: The overview's headline tallies for a period, per unit, straight from the raw tables.
+RAW_OVERVIEW = [
+    """SELECT unit_id,
+        count(*) FILTER (WHERE case_type = 'reports.report' AND action = 'start'),
+        count(*) FILTER (WHERE case_type = 'reports.report' AND action = 'resolve'),
+        count(*) FILTER (WHERE case_type = 'reports.report' AND action = 'resolve'
+                         AND (due_at IS NULL OR at <= due_at)),
+        count(*) FILTER (WHERE case_type = 'reports.report' AND action = 'reopen'),
+        count(*) FILTER (WHERE case_type = 'dossiers.dossier' AND action = 'issue_result'),
+        count(*) FILTER (WHERE case_type = 'dossiers.dossier' AND action = 'issue_result'
+                         AND (due_at IS NULL OR at <= due_at))
+       FROM workflow_transition
+      WHERE at >= %(first)s AND at < %(end)s
+        AND action IN ('start', 'resolve', 'reopen', 'issue_result')
+      GROUP BY unit_id""",
+    """SELECT unit_id, count(*), sum(rating), count(*) FILTER (WHERE rating >= 4)
+       FROM reports_report WHERE rated_at >= %(first)s AND rated_at < %(end)s
+      GROUP BY unit_id""",
+    """SELECT d.unit_id, count(*), count(*) FILTER (WHERE d.channel = 'online'),
+        count(*) FILTER (WHERE p.online = 'fully'),
+        count(*) FILTER (WHERE d.channel = 'online' AND p.online = 'fully')
+       FROM dossiers_dossier d JOIN procedures_procedure p ON p.id = d.procedure_id
+      WHERE d.received_at >= %(first)s AND d.received_at < %(end)s
+      GROUP BY d.unit_id""",
+]
+
+
+def raw_overview(first: dt.date, last: dt.date) -> int:
+    """The period's overview counted on the raw tables with plain SQL; rows read back."""
+    from django.db import connection
+    from django.utils import timezone
+
+    tz = timezone.get_default_timezone()
+    bounds = {"first": dt.datetime.combine(first, dt.time(), tz),
+              "end": dt.datetime.combine(last + dt.timedelta(days=1), dt.time(), tz)}
+    rows = 0
+    with connection.cursor() as cursor:
+        for sql in RAW_OVERVIEW:
+            cursor.execute(sql, bounds)
+            rows += len(cursor.fetchall())
+    return rows
 
 
 def overhead(batches: int) -> tuple[float, float, int]:
@@ -112,6 +182,12 @@ def main() -> None:
     parser.add_argument("--keep", action="store_true",
                         help="keep the database (no fresh one) but add rows up to each size")
     parser.add_argument("--db", default=DEFAULT_DB)
+    parser.add_argument("--generator", choices=["demo", "reports"], default="demo")
+    parser.add_argument("--days", type=int, default=365,
+                        help="demo generator: history over the last D days")
+    parser.add_argument("--rebuild", action="store_true",
+                        help="demo generator: also time `indicators rebuild` of the whole "
+                             "history (the alternative to the roll-ups written in the load)")
     args = parser.parse_args()
     os.environ["DATABASE_URL"] = args.db
     os.environ.setdefault("DEBUG", "1")  # the settings' development defaults; no HTTP here
@@ -120,8 +196,8 @@ def main() -> None:
     if not (args.skip_generate or args.keep):
         recreate(args.db)
         command("migrate", "-v", "0")
-        for name in ("load_units", "load_workflows", "load_categories", "load_demo",
-                     "load_indicators"):
+        for name in ("load_units", "load_workflows", "load_categories", "load_procedures",
+                     "load_demo", "load_indicators"):
             command(name, "-v", "0")
 
     import django
@@ -129,6 +205,7 @@ def main() -> None:
     django.setup()
     from django.utils import timezone
 
+    from cityhall.dossiers.models import Dossier
     from cityhall.indicators import dashboard, values
     from cityhall.indicators.recompute import recompute
     from cityhall.indicators.scope import city
@@ -146,7 +223,16 @@ def main() -> None:
     year = values.Period(today - dt.timedelta(days=364), today)
     for size in [int(s) for s in args.sizes.split(",")]:
         have = Report.objects.count()
-        if size > have and not args.skip_generate:
+        if args.generator == "demo":
+            have += Dossier.objects.count()
+            if size > have and not args.skip_generate:
+                requests = round((size - have) * 2 / 3)
+                demo(requests, size - have - requests, args.days)
+                if args.rebuild:
+                    rebuild = command("indicators", "rebuild")
+                    print(f"  the alternative, `indicators rebuild` of the whole history: "
+                          f"{rebuild:.1f} s")
+        elif size > have and not args.skip_generate:
             subprocess.run([sys.executable, str(ROOT / "bench" / "generate_reports.py"),
                             str(size - have)], check=True, stdout=subprocess.DEVNULL)
             rebuild = command("indicators", "rebuild")
@@ -157,10 +243,13 @@ def main() -> None:
             cursor.execute("VACUUM ANALYZE")
             cursor.execute("SELECT count(*) FROM indicators_dailytally")
             rows = cursor.fetchone()[0]
+            cursor.execute("SELECT pg_size_pretty(pg_database_size(current_database()))")
+            print(f"database size {cursor.fetchone()[0]}")
         steps = Transition.objects.count()
         began = time.perf_counter()
         checked = verify(month.first, month.last)
-        print(f"{Report.objects.count():,} reports, {steps:,} steps, {rows:,} roll-up rows; "
+        print(f"{Report.objects.count():,} reports, {Dossier.objects.count():,} dossiers, "
+              f"{steps:,} steps, {rows:,} roll-up rows; "
               f"verify of 30 days: {len(checked.differences)} differences in "
               f"{time.perf_counter() - began:.1f} s")
         for label, unit, period in (("city, 30 days", town, month),
@@ -172,6 +261,12 @@ def main() -> None:
         raw50, _ = timed(lambda: recompute(month.first, month.last), max(3, args.repeat // 4))
         print(f"  30 days' tallies, city: roll-ups p50 {p50:.1f} ms; raw records p50 "
               f"{raw50:.1f} ms (ratio {raw50 / p50:.0f}x)")
+        sql50, sql95 = timed(lambda: raw_overview(month.first, month.last),
+                             max(3, args.repeat // 4))
+        print(f"  the same overview in plain SQL on the raw tables: p50 {sql50:.1f} ms, "
+              f"p95 {sql95:.1f} ms (ratio to the roll-ups {sql50 / p50:.0f}x)")
+    if args.batches < 1:
+        return
     with_, without, added = overhead(args.batches)
     print(f"\nOpen311 batch filing path, 100 reports a batch: {with_:.0f} ms with the "
           f"roll-ups, {without:.0f} ms without ({with_ - without:+.0f} ms, "
