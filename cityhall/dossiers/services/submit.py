@@ -63,6 +63,8 @@ class ComponentIn:
     number: int
     data_reference: str = ""
     file: Any = None
+    #: Handed in on paper at a counter and checked by the clerk (no scan yet, no data).
+    paper: bool = False
 
 
 @dataclass
@@ -209,7 +211,7 @@ def prepare_components(procedure: Procedure, given: Sequence[ComponentIn]) -> li
         seen.add(item.number)
         reference = item.data_reference.strip()
         row = DossierComponent(procedure_component=part, name=part.name, copies=part.copies)
-        if item.file is not None and not reference:
+        if (item.file is not None or item.paper) and not reference:
             found.append(_Part(row=row))
             continue
         if item.file is not None or not part.data_source or not reference \
@@ -307,6 +309,9 @@ def submit_dossier(
             return replayed
         found = _procedure(procedure)
         _check_channel(actor, found, channel)
+        if channel == Channel.ONLINE and any(c.paper for c in components):
+            raise DossierError(DossierCode.INVALID_COMPONENT, _(
+                "Online, each component is a file or data already held."))
         # Data sources and file checks are slow: done before the transaction, which
         # then holds its locks (the day's counter) only while it writes.
         parts = prepare_components(found, components)
@@ -387,10 +392,11 @@ def receive_at_counter(
     *, actor: User, procedure: Procedure | str, applicant: Applicant,
     receiving_unit: Unit | str | None = None, competent_unit: Unit | str | None = None,
     components: Sequence[ComponentIn] = (), account: User | None = None,
-    idempotency_key: str = "", now: dt.datetime | None = None,
+    on_behalf: bool = False, idempotency_key: str = "", now: dt.datetime | None = None,
 ) -> Submission:
-    """A clerk receives a dossier at the counter of their unit, for any procedure."""
+    """A clerk receives a dossier at the counter of their unit, for any procedure of the
+    province and an applicant living anywhere (`on_behalf`: brought by someone else)."""
     return submit_dossier(
         actor=actor, procedure=procedure, applicant=applicant, channel=Channel.COUNTER,
         receiving_unit=receiving_unit, competent_unit=competent_unit, components=components,
-        account=account, idempotency_key=idempotency_key, now=now)
+        on_behalf=on_behalf, account=account, idempotency_key=idempotency_key, now=now)
