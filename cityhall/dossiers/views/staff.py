@@ -84,7 +84,8 @@ def staff_panel(user: User) -> dict[str, Any]:
 
 
 def notice_links(reader: Any, ids: list[int]) -> dict[int, str]:
-    """Staff go to the dossier's staff page; its applicant to its look-up page."""
+    """Staff go to the dossier's staff page; its applicant to their own page of it (where a
+    request to supplement is answered, the result downloaded)."""
     staff = dict(Dossier.objects.visible_to(reader).filter(pk__in=ids)
                  .values_list("pk", "code"))
     found = {pk: reverse("dossiers:staff_dossier", args=[code]) for pk, code in staff.items()}
@@ -92,7 +93,7 @@ def notice_links(reader: Any, ids: list[int]) -> dict[int, str]:
     if rest and getattr(reader, "is_authenticated", False):
         for pk, code in Dossier.objects.filter(pk__in=rest, applicant=reader).values_list(
                 "pk", "code"):
-            found[pk] = reverse("dossiers:status", args=[code])
+            found[pk] = reverse("dossiers:my_dossier", args=[code])
     return found
 
 
