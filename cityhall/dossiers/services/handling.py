@@ -24,7 +24,7 @@ from cityhall.dossiers.models import Dossier, DossierFile
 from cityhall.dossiers.services.submit import (
     COUNTER_ROLES,
     ComponentIn,
-    _Part,
+    PreparedPart,
     prepare_components,
 )
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
@@ -78,7 +78,7 @@ def act_on_dossier(
                    idempotency_key=idempotency_key, now=now)
 
 
-def _store_parts(dossier: Dossier, parts: Sequence[_Part]) -> None:
+def _store_parts(dossier: Dossier, parts: Sequence[PreparedPart]) -> None:
     """Store checked components on a dossier (inside the caller's transaction): a component
     the dossier has already is replaced, a new one added."""
     with_files = [p for p in parts if p.upload is not None]

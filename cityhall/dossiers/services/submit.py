@@ -68,7 +68,7 @@ class ComponentIn:
 
 
 @dataclass
-class _Part:
+class PreparedPart:
     """A component checked and read, ready to be stored with its dossier."""
 
     row: DossierComponent
@@ -196,11 +196,11 @@ def _read_data(number: int, source: str, reference: str) -> dict[str, Any]:
     return record.stored()
 
 
-def prepare_components(procedure: Procedure, given: Sequence[ComponentIn]) -> list[_Part]:
+def prepare_components(procedure: Procedure, given: Sequence[ComponentIn]) -> list[PreparedPart]:
     """Check the components given, read the data held and check the files: all before the
     submission's transaction, which then only writes (a refusal here stores nothing)."""
     parts = dict(enumerate(procedure.components.order_by("order"), start=1))
-    found: list[_Part] = []
+    found: list[PreparedPart] = []
     seen: set[int] = set()
     for item in given:
         part = parts.get(item.number)
@@ -212,7 +212,7 @@ def prepare_components(procedure: Procedure, given: Sequence[ComponentIn]) -> li
         reference = item.data_reference.strip()
         row = DossierComponent(procedure_component=part, name=part.name, copies=part.copies)
         if (item.file is not None or item.paper) and not reference:
-            found.append(_Part(row=row))
+            found.append(PreparedPart(row=row))
             continue
         if item.file is not None or not part.data_source or not reference \
                 or len(reference) > 200:
@@ -221,7 +221,7 @@ def prepare_components(procedure: Procedure, given: Sequence[ComponentIn]) -> li
                 "missing (give a file or a reference, not both).") % {"n": item.number})
         row.data_source, row.data_reference = part.data_source, reference
         row.data_read = _read_data(item.number, part.data_source, reference)
-        found.append(_Part(row=row))
+        found.append(PreparedPart(row=row))
     files = [item.file for item in given if item.file is not None]
     checked = iter(uploads.check_files(files))
     for item, prepared in zip(given, found, strict=True):
@@ -337,7 +337,7 @@ def submit_dossier(
 def _submit(
     *, actor: audit.Actor, procedure: Procedure, applicant: Applicant, channel: str,
     receiving_unit: Unit | None, competent_unit: Unit | None,
-    parts: Sequence[_Part], on_behalf: bool, account: User | None, key: str, scope: str,
+    parts: Sequence[PreparedPart], on_behalf: bool, account: User | None, key: str, scope: str,
     now: dt.datetime,
 ) -> Submission:
     checked = _check_applicant(applicant)
