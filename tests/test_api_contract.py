@@ -378,6 +378,8 @@ WRITES = {
                             fill=lambda w: {"code": w.dossier.code, "action": "accept"},
                             scoped=True, bad=lambda w: {"comment": ["x"]},
                             good=lambda w: {"comment": "Hồ sơ đủ."}),
+    "rate_dossier": Write("/api/v1/dossiers/{code}/rating", actor="resident",
+                          fill=_dossier_code, bad=lambda w: {"rating": 9}),
     "create_document": Write("/api/v1/documents", fill=lambda w: {}, actor="officer",
                              bad=lambda w: {"unit": w.people.ward.code, "doc_type": "nope",
                                             "summary": "Về việc"}),

@@ -296,7 +296,7 @@ def test_the_applicant_is_told_of_each_step_in_their_language(
                                         subject=notices[1].subject).exists()
     # The notice leads the applicant to the look-up page, staff to the dossier's page.
     assert links_for(people.resident, notices[1:]) == {
-        notices[1].pk: f"/tra-cuu-ho-so/{dossier.code}/"}
+        notices[1].pk: f"/ho-so-cua-toi/{dossier.code}/"}
     assert links_for(people.officer, notices[1:]) == {
         notices[1].pk: f"/staff/dossiers/{dossier.code}/"}
     # A dossier received for someone without an account tells nobody.

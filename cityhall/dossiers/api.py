@@ -141,6 +141,9 @@ class DossierOut(DossierCreated):
     components_replaced_by_data: int
     history: list[DossierStepOut]
     actions: list[str]
+    result: str | None = Field(None, description=(
+        "The electronic result's address (a PDF), for the applicant once issued."))
+    rating: int | None = Field(None, description="The applicant's rating (1-5), once given.")
 
 
 class DossierActionIn(Input):
@@ -301,6 +304,9 @@ def dossier_detail(request: HttpRequest, code: str = CODE) -> dict[str, Any]:
         "components_replaced_by_data": sum(1 for c in components if c["replaced_by_data"]),
         "history": steps,
         "actions": [a for a in engine.available_actions(dossier, user) if a != "abandon"],
+        "result": reverse("dossiers:my_result", args=[dossier.code])
+        if dossier.applicant_id == user.pk and services.result_of(dossier) else None,
+        "rating": dossier.rating,
     }
 
 
@@ -368,6 +374,29 @@ def supplement_with_files(
                                       components=_with_files([], files, file_components))
     return {"code": dossier.code, "state": dossier.state, "changed": step is not None,
             "due_at": dossier.due_at}
+
+
+class DossierRatingIn(Input):
+    """The applicant's rating of the service, once the result is issued."""
+
+    rating: int = Field(ge=1, le=5)
+    comment: Annotated[str, text(1000)] = ""
+
+
+class DossierRatingOut(Schema):
+    code: str
+    rating: int
+    rated_at: dt.datetime
+
+
+@router.post("/{code}/rating", response={200: DossierRatingOut, **ERRORS}, auth=AUTH)
+def rate(request: HttpRequest, payload: DossierRatingIn, code: str = CODE) -> dict[str, Any]:
+    """The applicant rates the service (1-5) once the result is issued, once (409
+    `already_rated` after); counted for the index with the competent unit's day."""
+    dossier = _readable(request, code)
+    services.rate_dossier(actor=auth_user(request), dossier=dossier, rating=payload.rating,
+                          comment=payload.comment)
+    return {"code": dossier.code, "rating": dossier.rating, "rated_at": dossier.rated_at}
 
 
 #: Mounted at /api/v1/units (the registry's prefix): a unit's register of dossiers.

@@ -15,3 +15,6 @@ class DossierAudit(AuditAction):
     RESCHEDULE = "dossiers.reschedule"
     PAYMENT = "dossiers.payment"
     PAYMENT_REFUSED = "dossiers.payment_refused"
+    ATTACH = "dossiers.attach"
+    RESULT = "dossiers.result"
+    RATE = "dossiers.rate"

@@ -71,6 +71,13 @@ class Dossier(WorkflowCase):
     paid_at = models.DateTimeField(_("paid at"), null=True, blank=True)
     received_at = models.DateTimeField(_("received at"))
     appointment_at = models.DateTimeField(_("appointment for the result"))
+    #: The electronic result (a PDF) the competent unit issued, for the applicant to download.
+    result_file = models.ForeignKey("DossierFile", on_delete=models.PROTECT, null=True,
+                                    blank=True, related_name="+", verbose_name=_("result"))
+    #: The applicant's rating of the service (1-5), once the result is issued.
+    rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
+    rating_comment = models.CharField(_("comment on the rating"), max_length=1000, blank=True)
+    rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
     idempotency_scope = models.CharField(max_length=200, blank=True, editable=False)
     idempotency_key = models.CharField(max_length=100, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

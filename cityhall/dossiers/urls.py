@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from cityhall.dossiers.views import forms, staff
+from cityhall.dossiers.views import forms, mine, staff
 from cityhall.dossiers.views import public as views
 
 app_name = "dossiers"
@@ -18,6 +18,13 @@ urlpatterns = [
     path("dossiers/<str:code>/files/<int:pk>/", views.component_file, name="file"),
     path("staff/dossiers/", staff.queue, name="staff_dossiers"),
     path("staff/dossiers/register/", staff.register, name="staff_register"),
+    path("staff/dossiers/counter/", staff.counter, name="staff_counter"),
     path("staff/dossiers/<str:code>/", staff.detail, name="staff_dossier"),
     path("staff/dossiers/<str:code>/<slug:action>/", staff.act, name="staff_dossier_act"),
+    path("ho-so-cua-toi/", mine.my_dossiers, name="my_dossiers"),
+    path("ho-so-cua-toi/<str:code>/", mine.my_dossier, name="my_dossier"),
+    path("ho-so-cua-toi/<str:code>/bo-sung/", mine.supplement, name="my_supplement"),
+    path("ho-so-cua-toi/<str:code>/rut-ho-so/", mine.withdraw, name="my_withdraw"),
+    path("ho-so-cua-toi/<str:code>/danh-gia/", mine.rate, name="my_rate"),
+    path("ho-so-cua-toi/<str:code>/ket-qua.pdf", mine.result, name="my_result"),
 ]

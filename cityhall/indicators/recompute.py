@@ -146,4 +146,12 @@ def recompute(first: dt.date | None = None, last: dt.date | None = None) -> Coun
         put(row["d"], row["u"], "dossiers.late", row["n"] - row["kept"])
         if row["e"]:
             put(row["d"], row["u"], "dossiers.results_electronic", row["n"])
+
+    for row in (Dossier.objects.filter(moments("rated_at", first, last), rating__isnull=False)
+                .order_by().annotate(d=_day("rated_at")).values("d", "unit_id")
+                .annotate(s=Sum("rating"), n=Count("pk"),
+                          happy=Count("pk", filter=Q(rating__gte=4)))):
+        put(row["d"], row["unit_id"], "dossiers.rating_sum", row["s"])
+        put(row["d"], row["unit_id"], "dossiers.rating_count", row["n"])
+        put(row["d"], row["unit_id"], "dossiers.rating_satisfied", row["happy"])
     return found

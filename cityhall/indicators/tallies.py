@@ -48,6 +48,9 @@ METRICS: dict[str, str | Promise] = {
     "dossiers.components_by_data": _("a part replaced by data already held"),
     "dossiers.with_data": _("a received dossier with at least one part replaced by data"),
     "dossiers.fully_by_data": _("a received dossier whose every part was replaced by data"),
+    "dossiers.rating_sum": _("the rating (1-5) an applicant gave a dossier's service"),
+    "dossiers.rating_count": _("a dossier's service rated"),
+    "dossiers.rating_satisfied": _("a dossier's service rated 4 or 5"),
 }
 
 #: The counts made now from the open cases (values.live_by_unit), with what each counts.
@@ -110,6 +113,11 @@ def _dossier_metrics(fact: Fact) -> Iterable[tuple[str, int]]:
             yield "dossiers.with_data", 1
         if parts and by_data == parts:
             yield "dossiers.fully_by_data", 1
+    elif fact.kind == "rated":
+        yield "dossiers.rating_sum", fact.value
+        yield "dossiers.rating_count", 1
+        if fact.value >= 4:
+            yield "dossiers.rating_satisfied", 1
 
 
 _BY_CASE_TYPE = {REPORT: _report_metrics, DOSSIER: _dossier_metrics}

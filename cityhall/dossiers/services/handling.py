@@ -14,14 +14,19 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from cityhall.accounts.models import User
-from cityhall.core import audit
+from cityhall.accounts.models import Membership, User
+from cityhall.core import audit, facts
 from cityhall.core.errors import Common
 from cityhall.dossiers import uploads
 from cityhall.dossiers.audit_actions import DossierAudit
 from cityhall.dossiers.errors import DossierCode, DossierError
-from cityhall.dossiers.models import Dossier
-from cityhall.dossiers.services.submit import ComponentIn, prepare_components
+from cityhall.dossiers.models import Dossier, DossierFile
+from cityhall.dossiers.services.submit import (
+    COUNTER_ROLES,
+    ComponentIn,
+    PreparedPart,
+    prepare_components,
+)
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
 from cityhall.workflow import engine
 from cityhall.workflow.models import Transition
@@ -29,6 +34,10 @@ from cityhall.workflow.models import Transition
 #: Actions that take more than a comment: they have their own service below (`abandon` is
 #: the sweep's alone).
 OWN_SERVICE = {"transfer", "reschedule", "abandon"}
+#: States in which the staff may still attach scans of the papers.
+OPEN_STATES = ("received", "in_processing", "supplement_requested", "result_issued")
+#: States in which the applicant may rate the service: the result is out.
+RATEABLE = ("result_issued", "returned")
 
 
 def _engine(dossier: Dossier, action: str, *, actor: audit.Actor, comment: str = "",
@@ -69,6 +78,25 @@ def act_on_dossier(
                    idempotency_key=idempotency_key, now=now)
 
 
+def _store_parts(dossier: Dossier, parts: Sequence[PreparedPart]) -> None:
+    """Store checked components on a dossier (inside the caller's transaction): a component
+    the dossier has already is replaced, a new one added."""
+    with_files = [p for p in parts if p.upload is not None]
+    stored = uploads.store_files(dossier, [p.upload for p in with_files if p.upload])
+    for part, file in zip(with_files, stored, strict=True):
+        part.row.file = file
+    held = {c.procedure_component_id: c for c in dossier.components.all()}
+    for part in parts:
+        row = held.get(part.row.procedure_component_id)
+        if row is None:
+            part.row.dossier = dossier
+            part.row.save()
+            continue
+        row.file, row.data_source = part.row.file, part.row.data_source
+        row.data_reference, row.data_read = part.row.data_reference, part.row.data_read
+        row.save(update_fields=["file", "data_source", "data_reference", "data_read"])
+
+
 def supply_components(
     *, actor: audit.Actor, dossier: Dossier, components: Sequence[ComponentIn],
     comment: str = "", now: dt.datetime | None = None,
@@ -83,20 +111,7 @@ def supply_components(
     parts = prepare_components(dossier.procedure, components)
     with transaction.atomic():
         step = _engine(dossier, "supplement", actor=actor, comment=comment, now=now)
-        with_files = [p for p in parts if p.upload is not None]
-        stored = uploads.store_files(dossier, [p.upload for p in with_files if p.upload])
-        for part, file in zip(with_files, stored, strict=True):
-            part.row.file = file
-        held = {c.procedure_component_id: c for c in dossier.components.all()}
-        for part in parts:
-            row = held.get(part.row.procedure_component_id)
-            if row is None:
-                part.row.dossier = dossier
-                part.row.save()
-                continue
-            row.file, row.data_source = part.row.file, part.row.data_source
-            row.data_reference, row.data_read = part.row.data_reference, part.row.data_read
-            row.save(update_fields=["file", "data_source", "data_reference", "data_read"])
+        _store_parts(dossier, parts)
         _keep_appointment(dossier)
         audit.record(actor=actor, action=DossierAudit.SUPPLY, obj=dossier, unit=dossier.unit,
                      changes={"components": [None, len(parts)],
@@ -168,3 +183,99 @@ def reschedule_dossier(
                          "appointment_at": [before.isoformat(),
                                             dossier.appointment_at.isoformat()]})
     return step
+
+
+def _is_staff_of(actor: audit.Actor, dossier: Dossier) -> bool:
+    """Whether the actor works at the counter of the unit that received or decides it."""
+    if not isinstance(actor, User) or not actor.is_active:
+        return False
+    if actor.is_superuser:
+        return True
+    return Membership.objects.active_on().filter(
+        user=actor, role__in=COUNTER_ROLES,
+        unit_id__in=[dossier.receiving_unit_id, dossier.unit_id]).exists()
+
+
+def attach_scans(
+    *, actor: audit.Actor, dossier: Dossier, components: Sequence[ComponentIn],
+    now: dt.datetime | None = None,
+) -> int:
+    """A clerk attaches the scans of papers handed in at the counter (files only, the
+    upload rules of a submission); a component given again is replaced. No workflow step:
+    the clock does not move. Returns how many components were stored."""
+    if not _is_staff_of(actor, dossier):
+        raise DossierError(Common.NOT_ALLOWED, _(
+            "Only staff of the unit that received or decides the dossier attach scans."))
+    if dossier.state not in OPEN_STATES:
+        raise DossierError(Common.INVALID_STATE, _("This dossier is closed."))
+    if not components or any(c.file is None for c in components):
+        raise DossierError(DossierCode.INVALID_COMPONENT, _(
+            "Give a scan (PDF) or a photo (JPEG, PNG) for each component attached."))
+    parts = prepare_components(dossier.procedure, components)
+    with transaction.atomic():
+        _store_parts(dossier, parts)
+        audit.record(actor=actor, action=DossierAudit.ATTACH, obj=dossier,
+                     unit=dossier.receiving_unit, changes={"components": [None, len(parts)]})
+    return len(parts)
+
+
+def issue_result(
+    *, actor: audit.Actor, dossier: Dossier, file: object = None, comment: str = "",
+    now: dt.datetime | None = None,
+) -> Transition | None:
+    """The competent unit issues the result; with `file`, the electronic result (a PDF)
+    that the applicant downloads from their page."""
+    upload = None
+    if file is not None:
+        (upload,) = uploads.check_files([file])
+        if upload.content_type != "application/pdf":
+            raise DossierError(DossierCode.RESULT_NOT_PDF, {"result": _(
+                "An electronic result is a PDF document.")})
+    with transaction.atomic():
+        step = _engine(dossier, "issue_result", actor=actor, comment=comment, now=now)
+        if upload is not None and step is not None:
+            (stored,) = uploads.store_files(dossier, [upload])
+            Dossier.objects.filter(pk=dossier.pk).update(result_file=stored)
+            dossier.result_file = stored
+            audit.record(actor=actor, action=DossierAudit.RESULT, obj=dossier, unit=dossier.unit,
+                         changes={"result_file": [None, stored.pk]})
+    return step
+
+
+def result_of(dossier: Dossier) -> DossierFile | None:
+    """The electronic result the applicant may download (once issued)."""
+    if dossier.state not in RATEABLE or dossier.result_file_id is None:
+        return None
+    return dossier.result_file
+
+
+def rate_dossier(
+    *, actor: audit.Actor, dossier: Dossier, rating: int, comment: str = "",
+    now: dt.datetime | None = None,
+) -> Dossier:
+    """The applicant rates the service (1-5) once the result is out, once; counted for the
+    index with the day and the competent unit."""
+    now = now or timezone.now()
+    if not isinstance(actor, User) or actor.pk != dossier.applicant_id:
+        raise DossierError(Common.NOT_ALLOWED, _("Only the applicant rates the service."))
+    if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
+        raise DossierError(DossierCode.INVALID_RATING, {"rating": _("Rate from 1 to 5.")})
+    comment = (comment or "").strip()
+    if len(comment) > 1000:
+        raise DossierError(DossierCode.INVALID_RATING, {"comment": _(
+            "At most %(n)s characters.") % {"n": 1000}})
+    if dossier.state not in RATEABLE:
+        raise DossierError(Common.INVALID_STATE, _(
+            "The service can be rated once the result is issued."))
+    with transaction.atomic():
+        # One rating per dossier, also when two requests race: the update decides.
+        if not Dossier.objects.filter(pk=dossier.pk, rating__isnull=True).update(
+                rating=rating, rating_comment=comment, rated_at=now):
+            raise DossierError(DossierCode.ALREADY_RATED, _(
+                "This dossier has been rated already."))
+        dossier.rating, dossier.rating_comment, dossier.rated_at = rating, comment, now
+        facts.tell([facts.Fact(case_type=dossier._meta.label_lower, case=dossier,
+                               kind="rated", at=now, unit_id=dossier.unit_id, value=rating)])
+        audit.record(actor=actor, action=DossierAudit.RATE, obj=dossier, unit=dossier.unit,
+                     changes={"rating": [None, rating]})
+    return dossier

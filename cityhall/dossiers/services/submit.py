@@ -63,10 +63,12 @@ class ComponentIn:
     number: int
     data_reference: str = ""
     file: Any = None
+    #: Handed in on paper at a counter and checked by the clerk (no scan yet, no data).
+    paper: bool = False
 
 
 @dataclass
-class _Part:
+class PreparedPart:
     """A component checked and read, ready to be stored with its dossier."""
 
     row: DossierComponent
@@ -194,11 +196,11 @@ def _read_data(number: int, source: str, reference: str) -> dict[str, Any]:
     return record.stored()
 
 
-def prepare_components(procedure: Procedure, given: Sequence[ComponentIn]) -> list[_Part]:
+def prepare_components(procedure: Procedure, given: Sequence[ComponentIn]) -> list[PreparedPart]:
     """Check the components given, read the data held and check the files: all before the
     submission's transaction, which then only writes (a refusal here stores nothing)."""
     parts = dict(enumerate(procedure.components.order_by("order"), start=1))
-    found: list[_Part] = []
+    found: list[PreparedPart] = []
     seen: set[int] = set()
     for item in given:
         part = parts.get(item.number)
@@ -209,8 +211,8 @@ def prepare_components(procedure: Procedure, given: Sequence[ComponentIn]) -> li
         seen.add(item.number)
         reference = item.data_reference.strip()
         row = DossierComponent(procedure_component=part, name=part.name, copies=part.copies)
-        if item.file is not None and not reference:
-            found.append(_Part(row=row))
+        if (item.file is not None or item.paper) and not reference:
+            found.append(PreparedPart(row=row))
             continue
         if item.file is not None or not part.data_source or not reference \
                 or len(reference) > 200:
@@ -219,7 +221,7 @@ def prepare_components(procedure: Procedure, given: Sequence[ComponentIn]) -> li
                 "missing (give a file or a reference, not both).") % {"n": item.number})
         row.data_source, row.data_reference = part.data_source, reference
         row.data_read = _read_data(item.number, part.data_source, reference)
-        found.append(_Part(row=row))
+        found.append(PreparedPart(row=row))
     files = [item.file for item in given if item.file is not None]
     checked = iter(uploads.check_files(files))
     for item, prepared in zip(given, found, strict=True):
@@ -307,6 +309,9 @@ def submit_dossier(
             return replayed
         found = _procedure(procedure)
         _check_channel(actor, found, channel)
+        if channel == Channel.ONLINE and any(c.paper for c in components):
+            raise DossierError(DossierCode.INVALID_COMPONENT, _(
+                "Online, each component is a file or data already held."))
         # Data sources and file checks are slow: done before the transaction, which
         # then holds its locks (the day's counter) only while it writes.
         parts = prepare_components(found, components)
@@ -332,7 +337,7 @@ def submit_dossier(
 def _submit(
     *, actor: audit.Actor, procedure: Procedure, applicant: Applicant, channel: str,
     receiving_unit: Unit | None, competent_unit: Unit | None,
-    parts: Sequence[_Part], on_behalf: bool, account: User | None, key: str, scope: str,
+    parts: Sequence[PreparedPart], on_behalf: bool, account: User | None, key: str, scope: str,
     now: dt.datetime,
 ) -> Submission:
     checked = _check_applicant(applicant)
@@ -387,10 +392,11 @@ def receive_at_counter(
     *, actor: User, procedure: Procedure | str, applicant: Applicant,
     receiving_unit: Unit | str | None = None, competent_unit: Unit | str | None = None,
     components: Sequence[ComponentIn] = (), account: User | None = None,
-    idempotency_key: str = "", now: dt.datetime | None = None,
+    on_behalf: bool = False, idempotency_key: str = "", now: dt.datetime | None = None,
 ) -> Submission:
-    """A clerk receives a dossier at the counter of their unit, for any procedure."""
+    """A clerk receives a dossier at the counter of their unit, for any procedure of the
+    province and an applicant living anywhere (`on_behalf`: brought by someone else)."""
     return submit_dossier(
         actor=actor, procedure=procedure, applicant=applicant, channel=Channel.COUNTER,
         receiving_unit=receiving_unit, competent_unit=competent_unit, components=components,
-        account=account, idempotency_key=idempotency_key, now=now)
+        on_behalf=on_behalf, account=account, idempotency_key=idempotency_key, now=now)

@@ -43,7 +43,9 @@ def status(request: HttpRequest, code: str) -> HttpResponse:
     # The receipt slip is offered to those who may read it (its applicant, its units).
     can_read = dossier is not None and Dossier.objects.readable_by(request.user).filter(
         pk=dossier.pk).exists()
-    context = {"code": code[:48], "dossier": dossier, "can_read": can_read,
+    is_mine = (dossier is not None and request.user.is_authenticated
+               and dossier.applicant_id == request.user.pk)
+    context = {"code": code[:48], "dossier": dossier, "can_read": can_read, "is_mine": is_mine,
                "state": state_label(dossier.state) if dossier else ""}
     return render(request, "dossiers/lookup.html", context, status=200 if dossier else 404)
 

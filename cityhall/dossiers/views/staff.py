@@ -16,7 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cityhall.accounts.models import Membership, User
 from cityhall.accounts.scope import scope_of
@@ -25,6 +25,7 @@ from cityhall.core.audit import log_personal_data_read
 from cityhall.dossiers import services
 from cityhall.dossiers.errors import DossierCode, DossierError
 from cityhall.dossiers.filters import DossierFilter, late_q, queue_counts
+from cityhall.dossiers.forms import CounterDossierForm
 from cityhall.dossiers.models import Dossier
 from cityhall.dossiers.queries import component_numbers
 from cityhall.dossiers.slips import forms_of
@@ -83,7 +84,8 @@ def staff_panel(user: User) -> dict[str, Any]:
 
 
 def notice_links(reader: Any, ids: list[int]) -> dict[int, str]:
-    """Staff go to the dossier's staff page; its applicant to its look-up page."""
+    """Staff go to the dossier's staff page; its applicant to their own page of it (where a
+    request to supplement is answered, the result downloaded)."""
     staff = dict(Dossier.objects.visible_to(reader).filter(pk__in=ids)
                  .values_list("pk", "code"))
     found = {pk: reverse("dossiers:staff_dossier", args=[code]) for pk, code in staff.items()}
@@ -91,7 +93,7 @@ def notice_links(reader: Any, ids: list[int]) -> dict[int, str]:
     if rest and getattr(reader, "is_authenticated", False):
         for pk, code in Dossier.objects.filter(pk__in=rest, applicant=reader).values_list(
                 "pk", "code"):
-            found[pk] = reverse("dossiers:status", args=[code])
+            found[pk] = reverse("dossiers:my_dossier", args=[code])
     return found
 
 
@@ -178,6 +180,10 @@ def _page(request: HttpRequest, dossier: Dossier, *, error: str = "",
         "staff": _staff_choices(dossier) if "assign" in actions else [],
         "targets": _targets(dossier) if "transfer" in actions else [],
         "forms": forms_of(dossier), "error": error, "failed": failed,
+        "can_attach": dossier.state in services.OPEN_STATES and Membership.objects.active_on()
+        .filter(user=user, role__in=services.COUNTER_ROLES,
+                unit_id__in=[dossier.receiving_unit_id, dossier.unit_id]).exists(),
+        "parts": list(enumerate(dossier.procedure.components.order_by("order"), start=1)),
         "posted": request.POST if error else {},
         "min_appointment": timezone.localtime(now).strftime("%Y-%m-%dT%H:%M"),
     }
@@ -190,6 +196,12 @@ def detail(request: HttpRequest, code: str) -> HttpResponse:
     """One dossier for the staff of its units: applicant, components, history, the steps the
     user may take now, and its forms."""
     return _page(request, _dossier(signed_in_user(request), code))
+
+
+def _number(key: str) -> int:
+    """`scan_3` -> 3 (0 for anything else, which the service refuses)."""
+    tail = key.removeprefix("scan_")
+    return int(tail) if tail.isdigit() and len(tail) < 3 else 0
 
 
 def _moment(value: str) -> dt.datetime | None:
@@ -221,6 +233,13 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
         elif action == "supplement":
             services.supply_components(actor=user, dossier=dossier, components=[],
                                        comment=comment)
+        elif action == "attach":
+            scans = [services.ComponentIn(number=_number(key), file=f)
+                     for key, f in request.FILES.items() if key.startswith("scan_")]
+            services.attach_scans(actor=user, dossier=dossier, components=scans)
+        elif action == "issue_result":
+            services.issue_result(actor=user, dossier=dossier, comment=comment,
+                                  file=request.FILES.get("result"))
         else:
             assignee = None
             if action == "assign":
@@ -234,5 +253,56 @@ def act(request: HttpRequest, code: str, action: str) -> HttpResponse:
         return _page(request, _dossier(user, code), error=str(detail or exc.code),
                      failed=action, status=exc.code.status if exc.code.status < 500 else 400)
     messages.success(request, _("Done: %(action)s.") % {
-        "action": ACTION_LABELS.get(action, action)})
+        "action": ACTION_LABELS.get(action, _("Attach scans") if action == "attach" else action)})
     return redirect(reverse("dossiers:staff_dossier", args=[dossier.code]))
+
+
+def _counters(user: User) -> list[Unit]:
+    """The units at whose counter the user receives dossiers."""
+    rows = Membership.objects.active_on().filter(user=user, role__in=services.COUNTER_ROLES)
+    return list(Unit.objects.filter(pk__in=rows.values("unit")).order_by("search_name"))
+
+
+@staff_required
+@require_http_methods(["GET", "POST"])
+def counter(request: HttpRequest) -> HttpResponse:
+    """The counter: choose the procedure (any of the province), then receive the dossier of
+    an applicant from any ward: their details, each component checked on paper, scanned or
+    replaced by data held; then form 01 to print."""
+    user = signed_in_user(request)
+    counters = _counters(user)
+    if not counters:
+        return render(request, "dossiers/staff_counter.html", {"counters": []}, status=403)
+    code = (request.POST.get("procedure") or request.GET.get("procedure") or "")[:40]
+    procedure = Procedure.objects.active().filter(code=code).first() if code else None
+    q = request.GET.get("q", "")[:100]
+    found = (list(Procedure.objects.active().matching(q).order_by("name")[:20])
+             if q and procedure is None
+             else [])
+    form = None
+    if procedure is not None:
+        form = CounterDossierForm(request.POST or None, request.FILES or None,
+                                  procedure=procedure, counters=counters)
+        if request.method == "POST" and form.is_valid():
+            data = form.cleaned_data
+            try:
+                made = services.receive_at_counter(
+                    actor=user, procedure=procedure, applicant=services.Applicant(
+                        name=data["applicant_name"], id_number=data["id_number"],
+                        kind=data["applicant_kind"], phone=data["phone"],
+                        email=data["email"], address=data["address"]),
+                    receiving_unit=data["receiving_unit"],
+                    competent_unit=data.get("competent_unit") or None,
+                    components=form.components(data["id_number"].strip()),
+                    on_behalf=data["on_behalf"], idempotency_key=data["idempotency_key"])
+            except DossierError as exc:
+                form.add_service_error(exc)
+            else:
+                messages.success(request, _(
+                    "Dossier %(code)s received: print the receipt slip (form 01).") % {
+                    "code": made.dossier.code})
+                return redirect(reverse("dossiers:staff_dossier", args=[made.dossier.code]))
+    status = 400 if request.method == "POST" else (404 if code and procedure is None else 200)
+    return render(request, "dossiers/staff_counter.html", {
+        "counters": counters, "procedure": procedure, "form": form, "q": q,
+        "found": found}, status=status)
