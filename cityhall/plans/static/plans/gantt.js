@@ -31,26 +31,67 @@
     var config = JSON.parse(document.getElementById("gantt-config").textContent);
     var errorBox = document.querySelector(".gantt-error");
     var byId = {};
+    var labels = config.labels || {};
+    function number(text) {
+      var value = Number(text);
+      return isNaN(value) ? String(text) : value.toLocaleString(document.documentElement.lang || "vi");
+    }
+    function targetText(target) {
+      if (!target) return "";
+      return (target.actual === null ? "–" : number(target.actual)) + " / " +
+        number(target.value) + " " + target.measure + (target.met ? " ✓" : "");
+    }
     // Rows phase by phase, each phase's tasks followed by its deadline as a milestone (as a
-    // planner reads a plan); tasks of no phase last.
-    var rows = [];
+    // planner reads a plan); tasks of no phase last. A large chart draws one phase at a time
+    // (frappe-gantt lays out every bar in SVG, seconds for thousands): LARGE rows or more.
+    var LARGE = 400;
     function taskRow(task) {
       byId[task.id] = task;
+      var target = targetText(task.target);
       return {
-        id: String(task.id), name: task.title, start: task.start, end: task.end,
-        progress: task.progress,
+        id: String(task.id), name: task.title + (target ? " — " + target : ""),
+        start: task.start, end: task.end, progress: task.progress,
         dependencies: task.dependencies.map(function (d) { return String(d.id); }).join(","),
         custom_class: "s-" + task.status + (task.critical ? "--critical" : ""),
       };
     }
-    data.phases.forEach(function (phase) {
-      data.tasks.forEach(function (task) { if (task.phase === phase.id) rows.push(taskRow(task)); });
-      rows.push({
-        id: "phase-" + phase.id, name: "◆ " + phase.name, start: phase.deadline,
-        end: phase.deadline, progress: 0, custom_class: "milestone",
+    function buildRows(onlyPhase) {
+      var rows = [], placed = {};
+      data.phases.forEach(function (phase) {
+        if (onlyPhase && String(phase.id) !== onlyPhase) return;
+        data.tasks.forEach(function (task) {
+          if (task.phase === phase.id) { rows.push(taskRow(task)); placed[task.id] = true; }
+        });
+        rows.push({
+          id: "phase-" + phase.id, name: "◆ " + phase.name, start: phase.deadline,
+          end: phase.deadline, progress: 0, custom_class: "milestone",
+        });
       });
-    });
-    data.tasks.forEach(function (task) { if (!byId[task.id]) rows.push(taskRow(task)); });
+      if (!onlyPhase) {
+        data.tasks.forEach(function (task) { if (!placed[task.id]) rows.push(taskRow(task)); });
+      }
+      // Links to tasks not drawn would make frappe-gantt fail on the missing bar.
+      var drawn = {};
+      rows.forEach(function (row) { drawn[row.id] = true; });
+      rows.forEach(function (row) {
+        if (row.dependencies) {
+          row.dependencies = row.dependencies.split(",").filter(function (id) {
+            return drawn[id];
+          }).join(",");
+        }
+      });
+      return rows;
+    }
+    var picker = document.querySelector(".gantt-phase-pick");
+    var large = data.tasks.length >= LARGE && data.phases.length > 1;
+    var firstPhase = large ? String(data.phases[0].id) : "";
+    var rows = buildRows(firstPhase);
+    data.tasks.forEach(function (task) { byId[task.id] = task; });
+    if (large && picker) {
+      picker.hidden = false;
+      picker.querySelector("select").value = firstPhase;
+      document.querySelector(".gantt-large-note").hidden = false;
+    }
 
     function fail(message) {
       errorBox.textContent = message;
@@ -117,7 +158,11 @@
         ctx.set_details(escape(task.start) + " → " + escape(task.end) + "<br>" +
           escape(config.statuses[task.status]) + " · " + Math.round(task.progress) + " %" +
           (task.critical ? "<br><strong>" + escape(config.critical) +
-            "</strong>" : ""));
+            "</strong>" : "") +
+          (task.target ? "<br>" + escape(labels.target || "") + ": " +
+            escape(targetText(task.target)) + " (" + escape(task.target.by) + ")" : "") +
+          (config.task_url ? '<br><a href="' + escape(config.task_url.replace("{id}", task.id)) +
+            '">' + escape(labels.open || "") + "</a>" : ""));
       },
       // frappe-gantt reports every snap of a drag; the last one is saved when the mouse
       // button is released (flushDates), so one drag is one change and one audit entry.
@@ -135,6 +180,11 @@
           });
       },
     });
+    if (large && picker) {
+      picker.querySelector("select").addEventListener("change", function (event) {
+        chart.refresh(buildRows(event.target.value));
+      });
+    }
     holder.dataset.ready = "1";
     document.querySelectorAll(".gantt-modes [data-mode]").forEach(function (button) {
       button.addEventListener("click", function () {
