@@ -42,35 +42,42 @@
         number(target.value) + " " + target.measure + (target.met ? " ✓" : "");
     }
     // Rows phase by phase, each phase's tasks followed by its deadline as a milestone (as a
-    // planner reads a plan); tasks of no phase last. A large chart draws one phase at a time
-    // (frappe-gantt lays out every bar in SVG, seconds for thousands): LARGE rows or more.
-    var LARGE = 400;
+    // planner reads a plan); tasks of no phase last. frappe-gantt lays out every bar in SVG
+    // (seconds for thousands of rows), so a large chart is drawn a slice of SLICE rows at a
+    // time, in that order, chosen in the toolbar.
+    var SLICE = 250;
     function taskRow(task) {
-      byId[task.id] = task;
       var target = targetText(task.target);
       return {
         id: String(task.id), name: task.title + (target ? " — " + target : ""),
         start: task.start, end: task.end, progress: task.progress,
         dependencies: task.dependencies.map(function (d) { return String(d.id); }).join(","),
         custom_class: "s-" + task.status + (task.critical ? "--critical" : ""),
+        phaseName: "",
       };
     }
-    function buildRows(onlyPhase) {
-      var rows = [], placed = {};
-      data.phases.forEach(function (phase) {
-        if (onlyPhase && String(phase.id) !== onlyPhase) return;
-        data.tasks.forEach(function (task) {
-          if (task.phase === phase.id) { rows.push(taskRow(task)); placed[task.id] = true; }
-        });
-        rows.push({
-          id: "phase-" + phase.id, name: "◆ " + phase.name, start: phase.deadline,
-          end: phase.deadline, progress: 0, custom_class: "milestone",
-        });
+    var allRows = [], placed = {};
+    data.tasks.forEach(function (task) { byId[task.id] = task; });
+    data.phases.forEach(function (phase) {
+      data.tasks.forEach(function (task) {
+        if (task.phase === phase.id) {
+          var row = taskRow(task);
+          row.phaseName = phase.name;
+          allRows.push(row);
+          placed[task.id] = true;
+        }
       });
-      if (!onlyPhase) {
-        data.tasks.forEach(function (task) { if (!placed[task.id]) rows.push(taskRow(task)); });
-      }
-      // Links to tasks not drawn would make frappe-gantt fail on the missing bar.
+      allRows.push({
+        id: "phase-" + phase.id, name: "◆ " + phase.name, start: phase.deadline,
+        end: phase.deadline, progress: 0, custom_class: "milestone", phaseName: phase.name,
+      });
+    });
+    data.tasks.forEach(function (task) { if (!placed[task.id]) allRows.push(taskRow(task)); });
+    function slice(index) {
+      var rows = allRows.slice(index * SLICE, (index + 1) * SLICE).map(function (row) {
+        return Object.assign({}, row);
+      });
+      // Links to rows not drawn would make frappe-gantt fail on the missing bar.
       var drawn = {};
       rows.forEach(function (row) { drawn[row.id] = true; });
       rows.forEach(function (row) {
@@ -82,14 +89,31 @@
       });
       return rows;
     }
-    var picker = document.querySelector(".gantt-phase-pick");
-    var large = data.tasks.length >= LARGE && data.phases.length > 1;
-    var firstPhase = large ? String(data.phases[0].id) : "";
-    var rows = buildRows(firstPhase);
-    data.tasks.forEach(function (task) { byId[task.id] = task; });
-    if (large && picker) {
+    var picker = document.querySelector(".gantt-slice-pick");
+    var slices = Math.ceil(allRows.length / SLICE);
+    // A link to one task (#task-ID, from a notice) opens the slice that holds it.
+    var wanted = /^#task-(\d+)$/.exec(window.location.hash);
+    var start = 0;
+    if (wanted && slices > 1) {
+      allRows.forEach(function (row, index) {
+        if (row.id === wanted[1]) start = Math.floor(index / SLICE);
+      });
+    }
+    var rows = slices > 1 ? slice(start) : allRows;
+    if (slices > 1 && picker) {
+      var select = picker.querySelector("select");
+      for (var i = 0; i < slices; i++) {
+        var first = allRows[i * SLICE], last = allRows[Math.min((i + 1) * SLICE, allRows.length) - 1];
+        var option = document.createElement("option");
+        option.value = String(i);
+        option.textContent = (i * SLICE + 1) + "–" + Math.min((i + 1) * SLICE, allRows.length) +
+          (first.phaseName ? " · " + first.phaseName +
+            (last.phaseName && last.phaseName !== first.phaseName ? " → " + last.phaseName : "")
+            : "");
+        select.appendChild(option);
+      }
+      select.value = String(start);
       picker.hidden = false;
-      picker.querySelector("select").value = firstPhase;
       document.querySelector(".gantt-large-note").hidden = false;
     }
 
@@ -180,9 +204,10 @@
           });
       },
     });
-    if (large && picker) {
+    if (slices > 1 && picker) {
       picker.querySelector("select").addEventListener("change", function (event) {
-        chart.refresh(buildRows(event.target.value));
+        chart.refresh(slice(Number(event.target.value)));
+        holder.dataset.slice = event.target.value;
       });
     }
     holder.dataset.ready = "1";
