@@ -138,7 +138,7 @@ def test_a_large_chart_is_drawn_in_slices_and_shows_targets(browser: Browser, si
     disburse = Task.objects.get(plan=plan, title__startswith="Giải ngân vốn đầu tư công cho "
                                 "các dự án chuyển đổi số năm 2025")
     label = page.locator(f"#gantt .bar-wrapper[data-id='{disburse.pk}'] .bar-label")
-    assert "1.014.000.000.000 / 1.200.000.000.000 VND" in label.text_content()
+    assert "1.014.000.000.000 / 1.200.000.000.000 VND" in (label.text_content() or "")
     picker.select_option("1")
     page.wait_for_function("document.getElementById('gantt').dataset.slice === '1'")
     assert page.locator("#gantt .bar-wrapper").count() == rows - 250

@@ -231,7 +231,9 @@ def test_the_scorecards_page_names_the_best_and_the_worst_and_exports(world: Wor
     assert p.ward.name in page[best:worst] and world.dept.name in page[worst:]
     book = load_workbook(io.BytesIO(leader.get(
         "/ke-hoach/bang-diem/bao-cao.xlsx?period=2025-12&kind=unit").content))
-    rows = list(book.active.iter_rows(values_only=True))
+    sheet = book.active
+    assert sheet is not None
+    rows = list(sheet.iter_rows(values_only=True))
     assert rows[2][:3] == (1, p.ward.code, p.ward.name)
     assert rows[3][1] == world.dept.code
     pdf = leader.get("/ke-hoach/bang-diem/bao-cao.pdf?period=2025-12&kind=unit")
