@@ -100,8 +100,10 @@ def _rows(data: dict[str, Any]) -> list[dict[str, Any]]:
     return rows
 
 
-def layout(data: dict[str, Any], *, subtitle: str = "") -> list[Page]:
-    """The chart as pages of shapes (A3 landscape, ROWS_PER_PAGE rows a page)."""
+def layout(data: dict[str, Any], *, subtitle: str = "",
+           max_pages: int | None = None) -> list[Page]:
+    """The chart as pages of shapes (A3 landscape, ROWS_PER_PAGE rows a page), the first
+    `max_pages` of them when given."""
     rows = _rows(data)
     today: dt.date = data["today"]
     days = [r["start"] for r in rows] + [r["end"] for r in rows] + [today]
@@ -117,7 +119,7 @@ def layout(data: dict[str, Any], *, subtitle: str = "") -> list[Page]:
 
     pages: list[Page] = []
     chunks = [rows[i:i + ROWS_PER_PAGE] for i in range(0, len(rows), ROWS_PER_PAGE)] or [[]]
-    for number, chunk in enumerate(chunks, start=1):
+    for number, chunk in enumerate(chunks[:max_pages], start=1):
         page = Page()
         add = page.shapes.append
         add(Shape("text", MARGIN, MARGIN + 14, text=_short(data["title"], 150), size=13,
@@ -251,7 +253,7 @@ def chart_png(data: dict[str, Any], *, subtitle: str = "", scale: float = 1.5) -
     from cityhall.core.pdf import SHIPPED_FONTS
 
     folder = Path(settings.CITYHALL_PDF_FONT_DIR or SHIPPED_FONTS)
-    page = layout(data, subtitle=subtitle)[0]
+    page = layout(data, subtitle=subtitle, max_pages=1)[0]
     image = Image.new("RGB", (int(PAGE_W * scale), int(PAGE_H * scale)), "white")
     draw = ImageDraw.Draw(image)
     fonts: dict[tuple[float, bool], Any] = {}

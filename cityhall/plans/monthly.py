@@ -90,15 +90,20 @@ def scorecards_pdf(cards: Sequence[Scorecard], *, period: str, kind: str,
     else:
         story.append(Paragraph(escape(_("No task was due in this month.")), body))
     story.append(Spacer(1, 4 * mm))
-    table = [[Paragraph(escape(h), head) for h in columns()]]
+    table: list[list[object]] = [[Paragraph(escape(h), head) for h in columns()]]
     for card in cards:
-        table.append([Paragraph(escape("" if v is None else str(v)), cell) for v in row(card)])
+        # Plain strings but for the name, which may wrap: a paragraph a cell costs seconds
+        # for the 188 units of the city.
+        values: list[object] = ["" if v is None else str(v) for v in row(card)]
+        values[2] = Paragraph(escape(str(values[2])), cell)
+        table.append(values)
     widths = [12 * mm, 22 * mm, 70 * mm] + [18 * mm] * 9
     grid = Table(table, colWidths=widths, repeatRows=1)
     grid.setStyle(TableStyle([
         ("GRID", (0, 0), (-1, -1), 0.4, colors.grey),
         ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#eeeeee")),
         ("FONTNAME", (0, 0), (-1, -1), SERIF),
+        ("FONTSIZE", (0, 1), (-1, -1), 9),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
     ]))
     story.append(grid)

@@ -59,11 +59,14 @@ def target_states(tasks: QuerySet[Any], today: dt.date) -> dict[int, TargetState
     tasks costs no more round trips than one.
     """
     ids = tasks.values("pk")
-    targets = {t.pk: t for t in Target.objects.filter(task_id__in=ids)}
+    # Plain rows, not model instances: a month's scorecards read a thousand targets.
+    targets = {pk: (task, value, measure, by) for pk, task, value, measure, by in
+               Target.objects.filter(task_id__in=ids).values_list(
+                   "pk", "task_id", "value", "measure", "by")}
     readings: dict[int, list[tuple[dt.date, Decimal]]] = {pk: [] for pk in targets}
     for target_id, on, value in TargetValue.objects.filter(
             target__task_id__in=ids).values_list("target_id", "on", "value"):
         readings[target_id].append((on, value))
-    return {t.task_id: commitment(value=t.value, measure=t.measure, by=t.by,
-                                  readings=readings[pk], today=today)
-            for pk, t in targets.items()}
+    return {task: commitment(value=value, measure=measure, by=by, readings=readings[pk],
+                             today=today)
+            for pk, (task, value, measure, by) in targets.items()}
