@@ -1,5 +1,7 @@
 """Benchmark the plans: critical path at 2,000 and 20,000 tasks, and one plan's Gantt chart
-of 2,000 tasks with 3,000 dependencies (data endpoint, page, and drawing it in Chromium).
+of 2,000 tasks with 3,000 dependencies (data endpoint, page, the chart drawn as PDF and PNG
+on the server, and drawing it in Chromium, 250 rows at a time); a year of tasks with targets
+for the scorecards (API, page, monthly report).
 
 Usage: .venv/bin/python bench/plans.py [--db postgres://postgres@127.0.0.1:5432/cityhall_bench_plans]
        [--tasks 2000] [--links 3000] [--repeat 15] [--no-browser]
@@ -146,6 +148,13 @@ def main() -> None:
         median, worst = timed(partial(client.get, url), args.repeat)
         print(f"{label}: {median:.0f} ms / {worst:.0f} ms, {len(response.content) / 1e6:.2f} MB,"
               f" {len(queries)} queries")
+    for fmt in ("pdf", "png"):
+        url = f"/ke-hoach/{plan.pk}/bieu-do.{fmt}"
+        response = client.get(url)
+        assert response.status_code == 200, response.status_code
+        median, worst = timed(partial(client.get, url), max(3, args.repeat // 3))
+        print(f"GET {url}: {median:.0f} ms / {worst:.0f} ms, "
+              f"{len(response.content) / 1e6:.2f} MB")
     bench_scorecards(client, units, city, args.repeat)
     if not args.no_browser:
         bench_browser(client, page_url, args.repeat)
@@ -169,7 +178,20 @@ def bench_scorecards(client: Any, units: list[Any], city: Any, repeat: int) -> N
                              done_on=(due - dt.timedelta(days=1) if late < 0.7 else
                                       due + dt.timedelta(days=rng.randrange(1, 20))
                                       if late < 0.9 else None)))
-    Task.objects.bulk_create(rows, batch_size=5000)
+    made = Task.objects.bulk_create(rows, batch_size=5000)
+    # A third of them carry a numeric target, with two values reported (commitments).
+    from decimal import Decimal
+
+    from cityhall.plans.models import Target, TargetValue
+
+    targets = Target.objects.bulk_create(
+        (Target(task=task, value=Decimal(1000), measure="VND", by=task.due)
+         for task in made[::3]), batch_size=5000)
+    TargetValue.objects.bulk_create(
+        (TargetValue(target=target, value=Decimal(value), on=target.by + dt.timedelta(days=shift))
+         for target in targets
+         for value, shift in ((400, -10), (rng.choice([800, 1000, 1200]), rng.choice([-1, 3])))),
+        batch_size=5000)
     calendar = current_calendar()
     from cityhall.accounts.models import User
 
@@ -178,8 +200,17 @@ def bench_scorecards(client: Any, units: list[Any], city: Any, repeat: int) -> N
                                   calendar=calendar, today=dt.date(2026, 1, 15)), repeat)
     count = len(scorecards(user, kind="unit", period="2025-06", calendar=calendar,
                            today=dt.date(2026, 1, 15)))
-    print(f"scorecards, {len(rows):,} tasks due in 2025 over {len(units)} units, June 2025: "
+    print(f"scorecards, {len(rows):,} tasks due in 2025 over {len(units)} units "
+          f"({len(targets):,} with a target, {2 * len(targets):,} values), June 2025: "
           f"{count} units ranked in {median:.0f} ms / {worst:.0f} ms")
+    median, worst = timed(partial(client.get, "/ke-hoach/bang-diem/?period=2025-06&kind=unit"),
+                          repeat)
+    print(f"GET /ke-hoach/bang-diem/?period=2025-06&kind=unit (the page): "
+          f"{median:.0f} ms / {worst:.0f} ms")
+    for fmt in ("xlsx", "pdf"):
+        median, worst = timed(partial(
+            client.get, f"/ke-hoach/bang-diem/bao-cao.{fmt}?period=2025-06&kind=unit"), repeat)
+        print(f"the monthly report as {fmt.upper()}: {median:.0f} ms / {worst:.0f} ms")
     median, worst = timed(partial(client.get, "/api/v1/scorecards?period=2025-06&kind=unit"),
                           repeat)
     print(f"GET /api/v1/scorecards?period=2025-06&kind=unit: {median:.0f} ms / {worst:.0f} ms")
@@ -217,6 +248,14 @@ def bench_browser(client: object, page_url: str, repeat: int) -> None:
             page.wait_for_selector("#gantt[data-ready='1']", timeout=120_000)
             times.append((time.perf_counter() - began) * 1000)
         bars = page.locator("#gantt .bar-wrapper").count()
+        slices = []
+        for index in ("1", "2", "0"):
+            began = time.perf_counter()
+            page.select_option(".gantt-slice-pick select", index)
+            page.wait_for_function(
+                f"document.getElementById('gantt').dataset.slice === '{index}'")
+            page.evaluate("() => new Promise(r => requestAnimationFrame(() => r(0)))")
+            slices.append(f"{(time.perf_counter() - began) * 1000:.0f} ms")
         mode = []
         for name in ("Day", "Month"):
             began = time.perf_counter()
@@ -227,7 +266,7 @@ def bench_browser(client: object, page_url: str, repeat: int) -> None:
         browser.close()
     print(f"Chromium, page to chart drawn ({bars:,} bars): median {statistics.median(times):.0f}"
           f" ms, worst {max(times):.0f} ms over {len(times)} loads; switching view: "
-          + ", ".join(mode))
+          + ", ".join(mode) + "; another slice of 250 rows: " + ", ".join(slices))
 
 
 if __name__ == "__main__":

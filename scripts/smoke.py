@@ -44,6 +44,7 @@ from cityhall.notifications import caps  # noqa: E402
 from cityhall.notifications.models import ContactPoint  # noqa: E402
 from cityhall.plans.feeds import ensure_feeds, token_of  # noqa: E402
 from cityhall.plans.models import Plan as PlanModel  # noqa: E402
+from cityhall.plans.models import Task as TaskModel  # noqa: E402
 from cityhall.reports.models import Report, ReportPhoto  # noqa: E402
 
 logging.getLogger("httpx").setLevel(logging.WARNING)  # the table says it all
@@ -67,7 +68,8 @@ SKIP_WITH_ARGUMENTS = {
 #: the photo), plan (the demo plan), calendar_token (the city leader's own calendar feed),
 #: open311_token and open311_report (a request queued through Open311 and the report the
 #: worker filed from it), document, incoming_document and document_unit (the first issued
-#: and the first incoming demo document, and the unit of the issued one).
+#: and the first incoming demo document, and the unit of the issued one), task (the first
+#: demo task with a target).
 SAMPLES: dict[str, tuple[str, ...]] = {
     "/units/<code>/": ("/units/{unit}/",),
     "/reports/<code>/": ("/reports/{demo_report}/", "/reports/{filed}/?t={token}"),
@@ -128,6 +130,14 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "/staff/indicators/assign/": (
         "/staff/indicators/assign/?indicator=socio.public_investment_disbursement",
         "/staff/indicators/assign/?indicator=requests.late&unit={unit}"),
+    "/ke-hoach/<plan_id>/bieu-do.<fmt>": ("/ke-hoach/{plan}/bieu-do.pdf",
+                                         "/ke-hoach/{plan}/bieu-do.png"),
+    "/ke-hoach/bang-diem/bao-cao.<fmt>": ("/ke-hoach/bang-diem/bao-cao.xlsx?period=2025-12",
+                                          "/ke-hoach/bang-diem/bao-cao.pdf?period=2025-12"),
+    "/nhiem-vu/<task_id>/": ("/nhiem-vu/{task}/",),
+    # POST only: a GET is refused (405), or sent to sign in.
+    "/nhiem-vu/<task_id>/chi-tieu/": ("/nhiem-vu/{task}/chi-tieu/",),
+    "/nhiem-vu/<task_id>/chi-tieu/gia-tri/": ("/nhiem-vu/{task}/chi-tieu/gia-tri/",),
 }
 
 #: The category the smoke test files its reports in (a resident's, with no required field).
@@ -376,6 +386,10 @@ def sample_values(anonymous: Visitor, open311_key: str) -> dict[str, str]:
     plan = PlanModel.objects.order_by("pk").values_list("pk", flat=True).first()
     if plan is None:
         raise Failed("no demo plan: did load_demo_plans run?")
+    task = TaskModel.objects.filter(target__isnull=False).order_by("pk").values_list(
+        "pk", flat=True).first()
+    if task is None:
+        raise Failed("no demo task with a target: did load_demo_plans run?")
     leader = User.objects.get(username="city.leader")
     calendar_token = token_of(ensure_feeds(actor=SYSTEM, user=leader)[0])
     stored = DossierFile.objects.order_by("pk").values_list("pk", "dossier__code").first()
@@ -390,7 +404,7 @@ def sample_values(anonymous: Visitor, open311_key: str) -> dict[str, str]:
             "calendar_token": calendar_token, "unit": demo.unit.code,
             "dossier_file": str(stored[0]), "file_dossier": stored[1],
             "document": str(outgoing.pk), "incoming_document": str(incoming.pk),
-            "document_unit": outgoing.unit.code,
+            "document_unit": outgoing.unit.code, "task": str(task),
             "category": FILING_CATEGORY,
             "filed": filed, "token": token, "photo": str(photo_id),
             "open311_token": open311_token, "open311_report": open311_report,

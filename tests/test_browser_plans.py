@@ -12,6 +12,7 @@ from django.test.signals import setting_changed
 from pytest_django import Settings
 
 from cityhall.core.models import AuditEntry
+from cityhall.plans.demo import TITLE, TITLE_57
 from cityhall.plans.models import Plan, Task
 from tests.browser_support import BROWSER_TESTS, DESKTOP, Page
 
@@ -42,7 +43,7 @@ def _chart(tab: Page, site: str, plan: Plan) -> None:
 
 
 def test_the_leader_drags_an_end_date_and_it_is_saved(browser: Browser, site: str) -> None:
-    plan = Plan.objects.get()
+    plan = Plan.objects.get(title=TITLE)
     task = Task.objects.get(title=ASSESSMENT)
     tab = Page(browser, site, DESKTOP)
     tab.sign_in("city.leader")
@@ -85,7 +86,7 @@ def test_the_leader_drags_an_end_date_and_it_is_saved(browser: Browser, site: st
 
 def test_a_ward_officer_sees_the_chart_read_only_and_is_refused(
         browser: Browser, site: str) -> None:
-    plan = Plan.objects.get()
+    plan = Plan.objects.get(title=TITLE)
     task = Task.objects.get(title="Tập huấn tại Phường Sài Gòn")
     before = (task.start, task.due)
     tab = Page(browser, site, DESKTOP)
@@ -115,4 +116,34 @@ def test_a_ward_officer_sees_the_chart_read_only_and_is_refused(
     if shots := os.environ.get("CITYHALL_SCREENSHOTS"):
         page.screenshot(path=f"{shots}/plan-gantt-officer.png", full_page=True)
     assert not tab.errors
+    tab.close()
+
+
+def test_a_large_chart_is_drawn_in_slices_and_shows_targets(browser: Browser, site: str) -> None:
+    plan = Plan.objects.get(title=TITLE_57)
+    first = Task.objects.filter(plan=plan).order_by("start", "pk").first()
+    assert first is not None
+    Task.objects.bulk_create(
+        Task(plan=plan, owner_unit=plan.owner_unit, lead_unit=first.lead_unit,
+             title=f"Nhiệm vụ bổ sung {i}", start=first.start, due=first.due)
+        for i in range(300))
+    tab = Page(browser, site, DESKTOP)
+    tab.sign_in("city.leader")
+    _chart(tab, site, plan)
+    page = tab.page
+    rows = Task.objects.filter(plan=plan).count() + plan.phases.count()
+    assert page.locator("#gantt .bar-wrapper").count() == 250
+    picker = page.locator(".gantt-slice-pick select")
+    assert picker.is_visible() and picker.locator("option").count() == 2
+    disburse = Task.objects.get(plan=plan, title__startswith="Giải ngân vốn đầu tư công cho "
+                                "các dự án chuyển đổi số năm 2025")
+    label = page.locator(f"#gantt .bar-wrapper[data-id='{disburse.pk}'] .bar-label")
+    assert "1.014.000.000.000 / 1.200.000.000.000 VND" in (label.text_content() or "")
+    picker.select_option("1")
+    page.wait_for_function("document.getElementById('gantt').dataset.slice === '1'")
+    assert page.locator("#gantt .bar-wrapper").count() == rows - 250
+    assert not tab.errors and not tab.outside
+    if shots := os.environ.get("CITYHALL_SCREENSHOTS"):
+        picker.select_option("0")
+        page.screenshot(path=f"{shots}/plan-gantt-r57.png", full_page=False)
     tab.close()

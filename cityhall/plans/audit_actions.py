@@ -22,3 +22,5 @@ class PlanAudit(AuditAction):
     EXTENSION_DECIDE = "plans.extension_decide"
     FEED_CREATE = "plans.feed_create"
     FEED_RENEW = "plans.feed_renew"
+    TARGET_SET = "plans.target_set"
+    TARGET_REPORT = "plans.target_report"

@@ -1,16 +1,25 @@
-"""Demo plans for `make run`: the city's digital-transformation plan in its two phases.
+"""Demo plans for `make run`: the city's digital-transformation plan in its two phases, and
+its plan for Resolution 57 on science, technology, innovation and digital transformation.
 
 The plan follows the published Plan 02-KH/BCĐTW of the Central Steering Committee (19 June
 2025) as the city carries it out: an urgent phase until 30 June 2025, around the merger of
 the three provinces and the new two-level local government from 1 July 2025, and a
 breakthrough phase until 31 December 2025. Tasks, units and dates are demo data written to
 tell that story; progress and extensions are reported through the real services, dated.
+
+Resolution 57-NQ/TW of the Politburo (22 December 2024) asks for breakthroughs in science,
+technology, innovation and national digital transformation: at least 3 % of the budget for
+them, full online public services, a shared data centre, 5G everywhere, digital skills for
+everyone ("Bình dân học vụ số"), start-ups and research with enterprises. The city's plan
+below carries those themes in 2025 and 2026, with numeric targets (disbursement in VND,
+shares in %, people trained) and the values reported against them. Demo data, not records.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from cityhall.accounts.models import User
@@ -43,6 +52,19 @@ class DemoTask:
     extension: tuple[dt.date, dt.date, str, bool] | None = None
     description: str = ""
     cancelled: bool = field(default=False)
+    # (value, measure, by): a numeric target, and (day, running total) values reported.
+    target: tuple[Decimal, str, dt.date] | None = None
+    values: tuple[tuple[dt.date, Decimal], ...] = ()
+
+
+@dataclass(frozen=True)
+class DemoPlan:
+    title: str
+    number: str
+    date: str
+    fields: tuple[str, ...]
+    phases: tuple[tuple[str, dt.date], ...]
+    tasks: tuple[DemoTask, ...]
 
 
 TASKS = (
@@ -106,6 +128,88 @@ TASKS = (
 )
 
 
+TITLE_57 = ("Kế hoạch thực hiện Nghị quyết số 57-NQ/TW của Bộ Chính trị về đột phá phát triển "
+            "khoa học, công nghệ, đổi mới sáng tạo và chuyển đổi số quốc gia")
+BILLION = Decimal(10) ** 9  # "tỷ đồng"
+
+TASKS_57 = (
+    DemoTask("budget", "Bố trí tối thiểu 3% tổng chi ngân sách Thành phố cho khoa học, công nghệ, "
+             "đổi mới sáng tạo và chuyển đổi số", "79-STC", D(2025, 3, 3), D(2025, 12, 31), 0,
+             helping=("79-SKHCN",), progress=((D(2025, 7, 15), 60), (D(2025, 12, 26), 100)),
+             target=(Decimal(3), "%", D(2025, 12, 31)),
+             values=((D(2025, 7, 15), Decimal("2.1")), (D(2025, 12, 26), Decimal("3.2")))),
+    DemoTask("disburse", "Giải ngân vốn đầu tư công cho các dự án chuyển đổi số năm 2025",
+             "79-TTCDS", D(2025, 2, 3), D(2025, 12, 31), 0, helping=("79-STC",),
+             progress=((D(2025, 6, 30), 35), (D(2025, 9, 30), 60), (D(2025, 12, 31), 85)),
+             target=(1200 * BILLION, "VND", D(2025, 12, 31)),
+             values=((D(2025, 6, 30), 310 * BILLION), (D(2025, 9, 30), 655 * BILLION),
+                     (D(2025, 12, 31), 1014 * BILLION)),
+             description="Các dự án: trung tâm dữ liệu, nền tảng tích hợp, ứng dụng công dân số."),
+    DemoTask("datacentre", "Đầu tư xây dựng Trung tâm dữ liệu tập trung của Thành phố",
+             "79-TTCDS", D(2025, 4, 1), D(2026, 9, 30), 1, helping=("79-SKHCN", "79-SXD"),
+             after=(("budget", 0),), progress=((D(2025, 12, 1), 40), (D(2026, 6, 1), 75))),
+    DemoTask("online", "Cung cấp 100% dịch vụ công trực tuyến toàn trình đối với thủ tục đủ "
+             "điều kiện", "79-VP", D(2025, 3, 3), D(2025, 12, 31), 0, helping=("79-TTCDS",),
+             progress=((D(2025, 12, 20), 100),), target=(Decimal(100), "%", D(2025, 12, 31)),
+             values=((D(2025, 6, 30), Decimal(82)), (D(2025, 12, 20), Decimal(100)))),
+    DemoTask("5g", "Phủ sóng 5G toàn bộ khu dân cư, khu công nghiệp, khu công nghệ cao",
+             "79-SKHCN", D(2025, 4, 1), D(2026, 6, 30), 1, helping=("79-SXD",),
+             progress=((D(2025, 12, 31), 70), (D(2026, 6, 30), 90)),
+             target=(Decimal(100), "%", D(2026, 6, 30)),
+             values=((D(2025, 12, 31), Decimal(78)), (D(2026, 6, 30), Decimal(93)))),
+    DemoTask("fund", "Thành lập Quỹ đầu tư mạo hiểm cho khởi nghiệp đổi mới sáng tạo của "
+             "Thành phố", "79-STC", D(2025, 5, 5), D(2025, 11, 28), 0, helping=("79-SKHCN",),
+             progress=((D(2025, 9, 15), 50), (D(2025, 12, 19), 100))),
+    DemoTask("startups", "Hỗ trợ doanh nghiệp khởi nghiệp sáng tạo ươm tạo tại các trung tâm "
+             "đổi mới sáng tạo", "79-SKHCN", D(2026, 1, 5), D(2026, 12, 31), 1,
+             after=(("fund", 5),), progress=((D(2026, 6, 30), 45),),
+             target=(Decimal(150), "doanh nghiệp", D(2026, 12, 31)),
+             values=((D(2026, 3, 31), Decimal(31)), (D(2026, 6, 30), Decimal(64)))),
+    DemoTask("research", "Đặt hàng nhiệm vụ khoa học và công nghệ giải quyết bài toán giao "
+             "thông, ngập nước, ô nhiễm của Thành phố", "79-SKHCN", D(2025, 6, 2),
+             D(2026, 3, 31), 1, helping=("79-SXD", "79-SNNMT"),
+             progress=((D(2025, 10, 1), 30), (D(2026, 3, 31), 80))),
+    DemoTask("skills", "Phong trào \"Bình dân học vụ số\": phổ cập kỹ năng số cho người dân",
+             "79-SNV", D(2025, 4, 1), D(2025, 12, 31), 0, person="leader.snv",
+             helping=("79-SGDDT",), target=(Decimal(30000), "người", D(2025, 12, 31)),
+             values=((D(2025, 9, 30), Decimal(18500)), (D(2025, 12, 31), Decimal(26400))),
+             progress=((D(2025, 12, 31), 100),)),
+    DemoTask("skills-saigon", "Bình dân học vụ số tại Phường Sài Gòn", "Phường Sài Gòn",
+             D(2025, 7, 1), D(2025, 12, 15), 0, parent="skills", person="officer.saigon",
+             target=(Decimal(10000), "người", D(2025, 12, 15)),
+             values=((D(2025, 9, 30), Decimal(6200)), (D(2025, 12, 10), Decimal(10350))),
+             progress=((D(2025, 12, 10), 100),)),
+    DemoTask("skills-thuduc", "Bình dân học vụ số tại Phường Thủ Đức", "Phường Thủ Đức",
+             D(2025, 7, 1), D(2025, 12, 15), 0, parent="skills", person="officer.thuduc",
+             target=(Decimal(10000), "người", D(2025, 12, 15)),
+             values=((D(2025, 9, 30), Decimal(7100)), (D(2025, 12, 15), Decimal(9300))),
+             progress=((D(2025, 12, 22), 100),)),
+    DemoTask("skills-ankhanh", "Bình dân học vụ số tại Phường An Khánh", "Phường An Khánh",
+             D(2025, 7, 1), D(2025, 12, 15), 0, parent="skills", person="officer.ankhanh",
+             target=(Decimal(10000), "người", D(2025, 12, 15)),
+             values=((D(2025, 9, 30), Decimal(5200)), (D(2025, 12, 15), Decimal(6750))),
+             progress=((D(2025, 12, 15), 70),)),
+    DemoTask("disburse-2026", "Giải ngân vốn đầu tư công cho các dự án chuyển đổi số năm 2026",
+             "79-TTCDS", D(2026, 1, 5), D(2026, 12, 31), 1, helping=("79-STC",),
+             after=(("disburse", 0),), progress=((D(2026, 6, 30), 40), (D(2026, 9, 30), 55)),
+             target=(Decimal(1500) * BILLION, "VND", D(2026, 12, 31)),
+             values=((D(2026, 6, 30), 420 * BILLION), (D(2026, 9, 30), 780 * BILLION))),
+    DemoTask("index", "Đánh giá, xếp hạng chỉ số đổi mới sáng tạo và chuyển đổi số của các "
+             "sở, ngành, phường, xã năm 2026", "79-SNV", D(2026, 10, 1), D(2026, 11, 20), 1,
+             person="leader.snv", helping=("79-SKHCN",), after=(("datacentre", 0),)),
+)
+
+PLANS = (
+    DemoPlan(TITLE, "02-KH/BCĐTW", "19/6/2025",
+             (Field.DIGITAL_TRANSFORMATION, Field.ADMINISTRATIVE_REFORM),
+             (("Giai đoạn cao điểm", D(2025, 6, 30)), ("Giai đoạn bứt phá", D(2025, 12, 31))),
+             TASKS),
+    DemoPlan(TITLE_57, "57-NQ/TW", "22/12/2024",
+             (Field.SCIENCE_TECHNOLOGY, Field.INNOVATION, Field.DIGITAL_TRANSFORMATION,
+              Field.PUBLIC_INVESTMENT),
+             (("Năm 2025", D(2025, 12, 31)), ("Năm 2026", D(2026, 12, 31))), TASKS_57),
+)
+
 def _unit(ref: str) -> Unit:
     if ref.startswith("79"):
         return Unit.objects.active_on().get(code=ref)
@@ -117,39 +221,47 @@ def _at(day: dt.date) -> dt.datetime:
 
 
 def load_demo_plans() -> int:
-    """Create the demo plan with its tasks, links, progress and extensions, unless it exists."""
+    """Create the demo plans with their tasks, links, progress, extensions and targets,
+    each unless it exists; the number of plans and tasks made."""
     leader = User.objects.get(username="city.leader")
     city = leader.memberships.active_on().get().unit
-    if Plan.objects.filter(title=TITLE, owner_unit=city).exists():
+    return sum(_load(spec, leader, city) for spec in PLANS)
+
+
+def _load(spec: DemoPlan, leader: User, city: Unit) -> int:
+    if Plan.objects.filter(title=spec.title, owner_unit=city).exists():
         return 0
     plan = services.create_plan(
-        actor=leader, title=TITLE, owner_unit=city, document_number="02-KH/BCĐTW",
-        document_date="19/6/2025",
-        fields=[Field.DIGITAL_TRANSFORMATION, Field.ADMINISTRATIVE_REFORM],
-        phases=[services.PhaseIn("Giai đoạn cao điểm", D(2025, 6, 30)),
-                services.PhaseIn("Giai đoạn bứt phá", D(2025, 12, 31))])
+        actor=leader, title=spec.title, owner_unit=city, document_number=spec.number,
+        document_date=spec.date, fields=list(spec.fields),
+        phases=[services.PhaseIn(name, day) for name, day in spec.phases])
     phases = list(plan.phases.order_by("deadline"))
     made: dict[str, Task] = {}
     people = {u.username: u for u in User.objects.filter(
-        username__in={t.person for t in TASKS if t.person})}
-    for spec in TASKS:
-        made[spec.key] = services.create_task(
-            actor=leader, plan=plan, title=spec.title, lead_unit=_unit(spec.lead),
-            start=spec.start, due=spec.due, phase=phases[spec.phase],
-            description=spec.description, weight=spec.weight,
-            coordinating_units=[_unit(code) for code in spec.helping],
-            person_in_charge=people.get(spec.person), parent=made.get(spec.parent),
-            depends_on=[(made[key], lag) for key, lag in spec.after])
-    for spec in TASKS:
-        task = made[spec.key]
-        reporter = people.get(spec.person) or leader
-        if spec.extension:
-            asked_on, new_due, reason, approved = spec.extension
+        username__in={t.person for t in spec.tasks if t.person})}
+    for row in spec.tasks:
+        made[row.key] = services.create_task(
+            actor=leader, plan=plan, title=row.title, lead_unit=_unit(row.lead),
+            start=row.start, due=row.due, phase=phases[row.phase],
+            description=row.description, weight=row.weight,
+            coordinating_units=[_unit(code) for code in row.helping],
+            person_in_charge=people.get(row.person), parent=made.get(row.parent),
+            depends_on=[(made[key], lag) for key, lag in row.after])
+    for row in spec.tasks:
+        task = made[row.key]
+        reporter = people.get(row.person) or leader
+        if row.target:
+            value, measure, by = row.target
+            services.set_target(actor=leader, task=task, value=value, measure=measure, by=by)
+            for day, reached in row.values:
+                services.report_target_value(actor=reporter, task=task, value=reached, on=day)
+        if row.extension:
+            asked_on, new_due, reason, approved = row.extension
             request = services.request_extension(actor=reporter, task=task, new_due=new_due,
                                                   reason=reason, now=_at(asked_on))
             services.decide_extension(actor=leader, request=request, approve=approved,
                                       now=_at(asked_on + dt.timedelta(days=3)))
             task.refresh_from_db()
-        for day, percent in spec.progress:
+        for day, percent in row.progress:
             services.report_progress(actor=reporter, task=task, percent=percent, now=_at(day))
     return 1 + len(made)

@@ -18,6 +18,7 @@ class PlanCode(ErrorCode):
     UNKNOWN_ASSIGNEE = "unknown_task_assignee", 400
     EXTENSION_PENDING = "extension_pending", 409
     TASK_CLOSED = "task_closed", 409
+    NO_TARGET = "task_has_no_target", 409
 
 
 #: Every code a plan refusal may carry.

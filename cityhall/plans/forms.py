@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from decimal import Decimal
 from typing import Any, cast
 
 from django import forms
@@ -42,3 +43,24 @@ class AssignNowForm(forms.Form):
     def offered(self) -> bool:
         """Whether the user leads any unit (else the form is not shown)."""
         return bool(cast(forms.ChoiceField, self.fields["unit"]).choices)
+
+
+class TargetForm(forms.Form):
+    """A task's numeric target: how much, of what, by when."""
+
+    value = forms.DecimalField(label=_("Target value"), min_value=Decimal("0.01"),
+                               max_value=Decimal("99999999999999999"), max_digits=20,
+                               decimal_places=2)
+    measure = forms.CharField(label=_("Unit of measure (VND, %, records ...)"), max_length=32)
+    by = forms.DateField(label=_("To reach by"), widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class TargetValueForm(forms.Form):
+    """A value reached against the target, as of a day."""
+
+    value = forms.DecimalField(label=_("Value reached"), min_value=Decimal(0),
+                               max_value=Decimal("99999999999999999"), max_digits=20,
+                               decimal_places=2)
+    on = forms.DateField(label=_("As of"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(label=_("Note"), required=False, max_length=4000,
+                           widget=forms.Textarea(attrs={"rows": 2}))

@@ -237,3 +237,52 @@ class CalendarFeed(models.Model):
 
     def __str__(self) -> str:
         return f"{self.owner_id}: {self.unit_id or 'own'}"
+
+
+class Target(models.Model):
+    """A task's numeric commitment: reach `value` (in `measure`, e.g. VND) by the day `by`.
+
+    Reported values are readings of the running total (the disbursement so far), so the
+    latest one is the actual; the commitment is met when a value reported as of a day on or
+    before `by` reaches the target.
+    """
+
+    task = models.OneToOneField(Task, on_delete=models.CASCADE, related_name="target",
+                                verbose_name=_("task"))
+    value = models.DecimalField(_("target value"), max_digits=20, decimal_places=2)
+    measure = models.CharField(_("unit of measure"), max_length=32)
+    by = models.DateField(_("to reach by"))
+    set_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                               related_name="+")
+    set_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("target")
+        verbose_name_plural = _("targets")
+        constraints = [models.CheckConstraint(condition=Q(value__gt=0), name="target_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.value} {self.measure} by {self.by}"
+
+
+class TargetValue(models.Model):
+    """A value reported against a target, as of a day (the running total on that day)."""
+
+    target = models.ForeignKey(Target, on_delete=models.CASCADE, related_name="values")
+    value = models.DecimalField(_("reported value"), max_digits=20, decimal_places=2)
+    on = models.DateField(_("as of"))
+    note = models.TextField(_("note"), blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                           related_name="+", verbose_name=_("by"))
+    at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("reported value")
+        verbose_name_plural = _("reported values")
+        ordering = ["target", "on", "pk"]
+        constraints = [models.CheckConstraint(condition=Q(value__gte=0),
+                                              name="target_value_not_negative")]
+        indexes = [models.Index(fields=["target", "on"], name="target_value_on")]
+
+    def __str__(self) -> str:
+        return f"{self.target_id}: {self.value} on {self.on}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
 from django.db import transaction
@@ -33,6 +34,8 @@ from cityhall.plans.models import (
     Phase,
     Plan,
     ProgressReport,
+    Target,
+    TargetValue,
     Task,
 )
 from cityhall.plans.schedule import deadline_after
@@ -357,6 +360,54 @@ def decide_extension(*, actor: audit.Actor, request: ExtensionRequest, approve: 
                               "due": [request.previous_due.isoformat(),
                                       task.due.isoformat()]})
     return request
+
+
+#: The largest target or reported value a task carries (a city budget, in VND, fits).
+MAX_TARGET = Decimal("1e17")
+
+
+def set_target(*, actor: audit.Actor, task: Task, value: Decimal, measure: str,
+               by: dt.date) -> Target:
+    """Give a task a numeric target (or change it); for the leaders of its owning unit."""
+    _refuse_unless_steering(actor, task.owner_unit)
+    _refuse_closed(task)
+    measure = measure.strip()
+    if not measure:
+        raise PlanError(Common.INVALID, {"measure": _("Say what the target counts (VND, %).")})
+    if not Decimal(0) < value < MAX_TARGET:
+        raise PlanError(Common.INVALID, {"value": _("The target is a positive number.")})
+    with transaction.atomic():
+        before = Target.objects.filter(task=task).first()
+        target, _created = Target.objects.update_or_create(
+            task=task, defaults={"value": value, "measure": measure[:32], "by": by,
+                                 "set_by": _user(actor), "set_at": timezone.now()})
+        audit.record(actor=actor, action=PlanAudit.TARGET_SET, obj=task, unit=task.owner_unit,
+                     changes={"value": [str(before.value) if before else None, str(value)],
+                              "measure": target.measure, "by": by.isoformat()})
+    return target
+
+
+def report_target_value(*, actor: audit.Actor, task: Task, value: Decimal, on: dt.date,
+                        note: str = "") -> TargetValue:
+    """Report the running total reached against a task's target as of a day (not ahead)."""
+    if isinstance(actor, User) and not policy.may_report(actor, task):
+        raise PlanError(Common.NOT_ALLOWED, _("Only the task's unit reports its progress."))
+    _refuse_closed(task)
+    target = Target.objects.filter(task=task).first()
+    if target is None:
+        raise PlanError(PlanCode.NO_TARGET, _("The task has no target to report against."))
+    if not Decimal(0) <= value < MAX_TARGET:
+        raise PlanError(Common.INVALID, {"value": _("The value is a number, 0 or more.")})
+    if on > timezone.localdate():
+        raise PlanError(Common.INVALID, {"on": _("Report a value as of today or earlier.")})
+    with transaction.atomic():
+        reported = TargetValue.objects.create(target=target, value=value, on=on,
+                                              note=note[:4000], by=_user(actor))
+        audit.record(actor=actor, action=PlanAudit.TARGET_REPORT, obj=task,
+                     unit=task.lead_unit,
+                     changes={"value": str(value), "on": on.isoformat(),
+                              "target": str(target.value), "measure": target.measure})
+    return reported
 
 
 @dataclass(frozen=True)

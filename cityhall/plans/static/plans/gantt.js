@@ -31,26 +31,91 @@
     var config = JSON.parse(document.getElementById("gantt-config").textContent);
     var errorBox = document.querySelector(".gantt-error");
     var byId = {};
+    var labels = config.labels || {};
+    function number(text) {
+      var value = Number(text);
+      return isNaN(value) ? String(text) : value.toLocaleString(document.documentElement.lang || "vi");
+    }
+    function targetText(target) {
+      if (!target) return "";
+      return (target.actual === null ? "–" : number(target.actual)) + " / " +
+        number(target.value) + " " + target.measure + (target.met ? " ✓" : "");
+    }
     // Rows phase by phase, each phase's tasks followed by its deadline as a milestone (as a
-    // planner reads a plan); tasks of no phase last.
-    var rows = [];
+    // planner reads a plan); tasks of no phase last. frappe-gantt lays out every bar in SVG
+    // (seconds for thousands of rows), so a large chart is drawn a slice of SLICE rows at a
+    // time, in that order, chosen in the toolbar.
+    var SLICE = 250;
     function taskRow(task) {
-      byId[task.id] = task;
+      var target = targetText(task.target);
       return {
-        id: String(task.id), name: task.title, start: task.start, end: task.end,
-        progress: task.progress,
+        id: String(task.id), name: task.title + (target ? " — " + target : ""),
+        start: task.start, end: task.end, progress: task.progress,
         dependencies: task.dependencies.map(function (d) { return String(d.id); }).join(","),
         custom_class: "s-" + task.status + (task.critical ? "--critical" : ""),
+        phaseName: "",
       };
     }
+    var allRows = [], placed = {};
+    data.tasks.forEach(function (task) { byId[task.id] = task; });
     data.phases.forEach(function (phase) {
-      data.tasks.forEach(function (task) { if (task.phase === phase.id) rows.push(taskRow(task)); });
-      rows.push({
+      data.tasks.forEach(function (task) {
+        if (task.phase === phase.id) {
+          var row = taskRow(task);
+          row.phaseName = phase.name;
+          allRows.push(row);
+          placed[task.id] = true;
+        }
+      });
+      allRows.push({
         id: "phase-" + phase.id, name: "◆ " + phase.name, start: phase.deadline,
-        end: phase.deadline, progress: 0, custom_class: "milestone",
+        end: phase.deadline, progress: 0, custom_class: "milestone", phaseName: phase.name,
       });
     });
-    data.tasks.forEach(function (task) { if (!byId[task.id]) rows.push(taskRow(task)); });
+    data.tasks.forEach(function (task) { if (!placed[task.id]) allRows.push(taskRow(task)); });
+    function slice(index) {
+      var rows = allRows.slice(index * SLICE, (index + 1) * SLICE).map(function (row) {
+        return Object.assign({}, row);
+      });
+      // Links to rows not drawn would make frappe-gantt fail on the missing bar.
+      var drawn = {};
+      rows.forEach(function (row) { drawn[row.id] = true; });
+      rows.forEach(function (row) {
+        if (row.dependencies) {
+          row.dependencies = row.dependencies.split(",").filter(function (id) {
+            return drawn[id];
+          }).join(",");
+        }
+      });
+      return rows;
+    }
+    var picker = document.querySelector(".gantt-slice-pick");
+    var slices = Math.ceil(allRows.length / SLICE);
+    // A link to one task (#task-ID, from a notice) opens the slice that holds it.
+    var wanted = /^#task-(\d+)$/.exec(window.location.hash);
+    var start = 0;
+    if (wanted && slices > 1) {
+      allRows.forEach(function (row, index) {
+        if (row.id === wanted[1]) start = Math.floor(index / SLICE);
+      });
+    }
+    var rows = slices > 1 ? slice(start) : allRows;
+    if (slices > 1 && picker) {
+      var select = picker.querySelector("select");
+      for (var i = 0; i < slices; i++) {
+        var first = allRows[i * SLICE], last = allRows[Math.min((i + 1) * SLICE, allRows.length) - 1];
+        var option = document.createElement("option");
+        option.value = String(i);
+        option.textContent = (i * SLICE + 1) + "–" + Math.min((i + 1) * SLICE, allRows.length) +
+          (first.phaseName ? " · " + first.phaseName +
+            (last.phaseName && last.phaseName !== first.phaseName ? " → " + last.phaseName : "")
+            : "");
+        select.appendChild(option);
+      }
+      select.value = String(start);
+      picker.hidden = false;
+      document.querySelector(".gantt-large-note").hidden = false;
+    }
 
     function fail(message) {
       errorBox.textContent = message;
@@ -117,7 +182,11 @@
         ctx.set_details(escape(task.start) + " → " + escape(task.end) + "<br>" +
           escape(config.statuses[task.status]) + " · " + Math.round(task.progress) + " %" +
           (task.critical ? "<br><strong>" + escape(config.critical) +
-            "</strong>" : ""));
+            "</strong>" : "") +
+          (task.target ? "<br>" + escape(labels.target || "") + ": " +
+            escape(targetText(task.target)) + " (" + escape(task.target.by) + ")" : "") +
+          (config.task_url ? '<br><a href="' + escape(config.task_url.replace("{id}", task.id)) +
+            '">' + escape(labels.open || "") + "</a>" : ""));
       },
       // frappe-gantt reports every snap of a drag; the last one is saved when the mouse
       // button is released (flushDates), so one drag is one change and one audit entry.
@@ -135,6 +204,12 @@
           });
       },
     });
+    if (slices > 1 && picker) {
+      picker.querySelector("select").addEventListener("change", function (event) {
+        chart.refresh(slice(Number(event.target.value)));
+        holder.dataset.slice = event.target.value;
+      });
+    }
     holder.dataset.ready = "1";
     document.querySelectorAll(".gantt-modes [data-mode]").forEach(function (button) {
       button.addEventListener("click", function () {
