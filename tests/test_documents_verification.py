@@ -339,3 +339,24 @@ def test_the_outgoing_register_shows_the_share_signed(
     summary = Client().get(f"/api/v1/units/{people.ward.code}/registers/outgoing",
                            headers=bearer(clerk)).json()["summary"]
     assert summary == {"entries": 2, "signed": 1, "signed_percent": 50.0, "digitised": 0}
+
+
+def test_the_signed_share_is_an_indicator_the_roll_ups_count_and_verify_agrees(
+        people: Personas, clerk: User, settings: Settings) -> None:
+    from cityhall.indicators import services as indicators
+    from cityhall.indicators.models import DailyTally
+
+    call_command("load_indicators", verbosity=0)
+    issued(people.ward, people.officer, people.leader, clerk)
+    settings.CITYHALL_DOCUMENTS_DEMO_KEYS = False
+    issued(people.ward, people.officer, people.leader, clerk, summary="Về việc khác")
+    counted = dict(DailyTally.objects.filter(unit=people.ward, metric__startswith="documents.")
+                   .values_list("metric", "value"))
+    assert counted == {"documents.issued": 2, "documents.issued_signed": 1}
+    assert indicators.verify().ok
+    day = str(timezone.localdate())
+    answer = Client().get(
+        f"/api/v1/indicators/documents.signed_rate/values?unit={people.ward.code}"
+        f"&from={day}&to={day}", headers=bearer(people.leader))
+    assert answer.status_code == 200, answer.content
+    assert answer.json()["total"]["value"] == 0.5, answer.json()  # a fraction: 50 %

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from cityhall.accounts.models import Role, User
 from cityhall.accounts.scope import scope_of
-from cityhall.core import audit
+from cityhall.core import audit, facts
 from cityhall.core.errors import Common
 from cityhall.core.text import search_key
 from cityhall.documents import arrivals, numbering, pdf, signatures, verification
@@ -338,6 +338,10 @@ def _issue(document: Document, *, actor: audit.Actor, now: dt.datetime) -> None:
     made = signatures.sign_document(rendered.pdf, document=document, signer=document.signer,
                                     box=rendered.signature_box, as_organisation=True)
     _store(document, made, kind="issued", now=now)
+    if made.signed:
+        # The dashboard's "issued digitally signed" (indicators' documents.issued_signed).
+        facts.tell([facts.Fact(case_type=document._meta.label_lower, case=document,
+                               kind="signed", at=now, unit_id=document.unit_id)])
     audit.record(actor=actor, action=DocumentAudit.NUMBER, obj=document, unit=document.unit,
                  changes={"number": [None, number], "notation": [None, document.notation],
                           "register": [None, f"{register.year}/{register.direction}"],

@@ -25,6 +25,7 @@ from cityhall.core.facts import Fact
 
 REPORT = "reports.report"
 DOSSIER = "dossiers.dossier"
+DOCUMENT = "documents.document"
 
 #: Every tally, with what one increment means (docs/indicators.md lists them too).
 METRICS: dict[str, str | Promise] = {
@@ -48,6 +49,8 @@ METRICS: dict[str, str | Promise] = {
     "dossiers.components_by_data": _("a part replaced by data already held"),
     "dossiers.with_data": _("a received dossier with at least one part replaced by data"),
     "dossiers.fully_by_data": _("a received dossier whose every part was replaced by data"),
+    "documents.issued": _("an outgoing document issued (numbered: the issue step)"),
+    "documents.issued_signed": _("an outgoing document issued with its digital signatures"),
 }
 
 #: The counts made now from the open cases (values.live_by_unit), with what each counts.
@@ -112,7 +115,17 @@ def _dossier_metrics(fact: Fact) -> Iterable[tuple[str, int]]:
             yield "dossiers.fully_by_data", 1
 
 
-_BY_CASE_TYPE = {REPORT: _report_metrics, DOSSIER: _dossier_metrics}
+def _document_metrics(fact: Fact) -> Iterable[tuple[str, int]]:
+    # The engine tells the issue step; the documents service tells "signed" once the
+    # issued PDF carries the leader's and the organisation's signatures.
+    if fact.kind == "issue":
+        yield "documents.issued", 1
+    elif fact.kind == "signed":
+        yield "documents.issued_signed", 1
+
+
+_BY_CASE_TYPE = {REPORT: _report_metrics, DOSSIER: _dossier_metrics,
+                 DOCUMENT: _document_metrics}
 
 
 def increments(facts: Sequence[Fact]) -> Counter[Key]:
