@@ -654,6 +654,8 @@ def test_every_api_path_is_under_contract() -> None:
     # Binary answers (a PDF, a workbook), checked with their scope in test_documents_api.
     covered |= {"/api/v1/documents/{document_id}/pdf",
                 "/api/v1/units/{code}/registers/{direction}.xlsx"}
+    # An arrival with its PDF (multipart): test_documents_verification.
+    covered |= {"/api/v1/documents/incoming/with-pdf"}
     assert set(_openapi()["paths"]) <= covered
 
 

@@ -138,7 +138,12 @@ def test_the_registers_as_json_and_xlsx_are_scoped_and_searchable(
     assert sheet.status_code == 200
     rows = rows_of(sheet.content)
     assert rows[1][0] == "Số, ký hiệu văn bản" and rows[2][0] == "01/QĐ-UBND"
-    assert len(rows) == 4
+    # The two entries, a blank line, then the year's signed share (issue #12: 100%).
+    assert len(rows) == 6 and rows[4][0] is None
+    assert rows[5][0] == "Đã ký số: 2/2 văn bản đã ban hành (100%)."
+    assert outgoing["summary"] == {"entries": 2, "signed": 2, "signed_percent": 100.0,
+                                   "digitised": 0}
+    assert found["summary"]["entries"] == 2  # the year's, whatever the search
     for user in (people.outsider, people.resident):
         assert call(user, "get", f"{base}/outgoing").status_code == 404
         assert call(user, "get", f"{base}/outgoing.xlsx").status_code == 404

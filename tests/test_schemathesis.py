@@ -154,6 +154,11 @@ EXCLUDED: dict[str, list[CheckFunction]] = {
     "PUT /api/v1/indicators/{code}/targets": _DATA_DEPENDENT,
     "POST /api/v1/indicators/reports/{report_id}/approve": _DATA_DEPENDENT,
     "POST /api/v1/indicators/reports/{report_id}/return": _DATA_DEPENDENT,
+    # The `document` field holds the JSON of an arrival (422 when it is not), naming a unit
+    # the caller registers for (403 not_in_unit); the file must be a PDF (400
+    # document_file_refused) validly signed or a good scan (422 signature_broken,
+    # pdf_unsigned, scan_quality).
+    "POST /api/v1/documents/incoming/with-pdf": _DATA_DEPENDENT,
 }
 # As nobody, the staff operations answer 401 whatever the data; ignored_auth only looks at
 # answers that let the caller in, so it stays on.

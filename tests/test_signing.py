@@ -143,13 +143,7 @@ def test_an_update_appended_after_signing_is_reported_as_a_modification(
         leader: DemoKey, pki: Path) -> None:
     signed = sign_pdf(a_pdf(), load_signer(leader.key_source), field_name="leader", box=None,
                       reason="", location="")
-    writer = IncrementalPdfFileWriter(io.BytesIO(signed))
-    # New text drawn over the first page, in a revision of its own.
-    writer.add_stream_to_page(0, writer.add_object(generic.StreamObject(
-        stream_data=b"BT /F1 24 Tf 72 650 Td (KHONG CON HIEU LUC) Tj ET")))
-    output = io.BytesIO()
-    writer.write(output)
-    [report] = verify_pdf(output.getvalue(), [ca(pki)])
+    [report] = verify_pdf(_appended_update(signed), [ca(pki)])
     assert report.intact, "the signed revision itself is unchanged"
     assert not report.covers_whole_document
     assert report.modified_after_signing and report.changes == Changes.OTHER
@@ -465,8 +459,8 @@ def test_the_checks_refuse_unreadable_roots_and_warn_of_a_trusted_demo_ca(
 @pytest.mark.skipif(shutil.which("pdfsig") is None, reason="poppler-utils not installed")
 def test_an_independent_verifier_agrees(leader: DemoKey, ward: DemoKey, tmp_path: Path) -> None:
     """poppler's pdfsig (NSS, not pyHanko) checks the signatures' bytes: both valid, and a
-    changed byte a digest mismatch. (Trusting the demo CA there needs an NSS database made
-    with certutil, which this check does not.)"""
+    changed byte a digest mismatch. (The chain, through an NSS database that trusts the demo
+    CA: the next test.)"""
     def pdfsig(pdf: bytes) -> str:
         (tmp_path / "doc.pdf").write_bytes(pdf)
         return subprocess.run(  # noqa: S603 (poppler's tool on our own file)
@@ -479,6 +473,70 @@ def test_an_independent_verifier_agrees(leader: DemoKey, ward: DemoKey, tmp_path
     assert "ETSI.CAdES.detached" in said and "Trần Quốc Bảo (DEMO)" in said
     forged = pdfsig(signed.replace(WORDS, b"Quyet dinh so 08"))
     assert "Signature is Valid." not in forged and "Digest Mismatch" in forged, forged
+
+
+def _appended_update(signed: bytes) -> bytes:
+    """`signed` with new text drawn over its first page in a revision of its own."""
+    writer = IncrementalPdfFileWriter(io.BytesIO(signed))
+    writer.add_stream_to_page(0, writer.add_object(generic.StreamObject(
+        stream_data=b"BT /F1 24 Tf 72 650 Td (KHONG CON HIEU LUC) Tj ET")))
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+@pytest.mark.skipif(shutil.which("pdfsig") is None, reason="poppler-utils (pdfsig) not installed")
+@pytest.mark.skipif(shutil.which("certutil") is None,
+                    reason="certutil not installed (Debian libnss3-tools): no NSS database "
+                           "to give pdfsig the demo CA")
+def test_pyhanko_and_pdfsig_with_the_demo_ca_agree_on_valid_and_on_changed_files(
+        leader: DemoKey, ward: DemoKey, pki: Path, tmp_path: Path) -> None:
+    """Issue #12: a signed PDF is valid for pyHanko and for poppler's pdfsig, which is given
+    the demo CA as its only trusted authority through an NSS database (certutil); a PDF
+    changed after signing is broken for both: a byte changed inside the signed range (pdfsig:
+    digest mismatch) and text appended in a later revision (pdfsig: the last signature no
+    longer covers the whole document)."""
+    nss = tmp_path / "nss"
+    nss.mkdir()
+    for command in (["certutil", "-N", "-d", f"sql:{nss}", "--empty-password"],
+                    ["certutil", "-A", "-d", f"sql:{nss}", "-n", "cityhall demo CA",
+                     "-t", "C,C,C", "-i", str(ca(pki))]):
+        subprocess.run(command, check=True, capture_output=True)  # noqa: S603
+
+    def pdfsig(pdf: bytes) -> list[str]:
+        """pdfsig's account of each signature, in the file's order."""
+        (tmp_path / "doc.pdf").write_bytes(pdf)
+        said = subprocess.run(  # noqa: S603 (poppler's tool on our own file)
+            ["pdfsig", "-nssdir", f"sql:{nss}", str(tmp_path / "doc.pdf")],  # noqa: S607
+            capture_output=True, text=True).stdout
+        return said.split("Signature #")[1:]
+
+    signed = signed_twice(leader, ward)
+    assert all(report.valid for report in verify_pdf(signed, [ca(pki)]))
+    accounts = pdfsig(signed)
+    assert len(accounts) == 2
+    for account in accounts:
+        assert "Signature Validation: Signature is Valid." in account, account
+        assert "Certificate Validation: Certificate is Trusted." in account, account
+    assert "- Total document signed" in accounts[1]
+
+    forged = signed.replace(WORDS, b"Quyet dinh so 08")
+    assert not any(report.valid for report in verify_pdf(forged, [ca(pki)]))
+    for account in pdfsig(forged):
+        assert "Signature is Valid." not in account and "Digest Mismatch" in account, account
+
+    appended = _appended_update(signed)
+    last = verify_pdf(appended, [ca(pki)])[-1]
+    assert not last.valid and last.modified_after_signing
+    assert "- Not total document signed" in pdfsig(appended)[-1]
+
+    # Without the demo CA in its database pdfsig does not trust the chain: the test above
+    # is not passing for want of a check.
+    (tmp_path / "doc.pdf").write_bytes(signed)
+    bare = subprocess.run(["pdfsig", str(tmp_path / "doc.pdf")],  # noqa: S603, S607
+                          capture_output=True, text=True, env={**os.environ, "HOME": str(tmp_path)}
+                          ).stdout
+    assert "Certificate is Trusted." not in bare
 
 
 def test_a_damaged_signature_is_reported_unreadable_and_the_others_still_checked(

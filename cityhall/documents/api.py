@@ -10,8 +10,10 @@ from typing import Annotated, Any, Literal
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from ninja import Header, Path, Query, Router, Schema, Status
+from ninja import File, Form, Header, Path, Query, Router, Schema, Status, UploadedFile
+from ninja.errors import ValidationError as NinjaValidationError
 from pydantic import Field
+from pydantic import ValidationError as PydanticValidationError
 
 from cityhall.accounts.api_auth import AUTH, auth_user
 from cityhall.accounts.errors import AccountCode
@@ -19,7 +21,7 @@ from cityhall.accounts.models import User
 from cityhall.core.api import MAX_PAGE, NO_NUL, ApiError, Day, DbId, ErrorOut, Input, text
 from cityhall.core.errors import Common
 from cityhall.core.files.serve import serve_file
-from cityhall.documents import registers, services
+from cityhall.documents import arrivals, registers, services, verification
 from cityhall.documents.errors import DocumentCode
 from cityhall.documents.models import Document, DocumentFile, Handling
 from cityhall.orgunits.models import Unit
@@ -36,6 +38,7 @@ IDEMPOTENCY_KEY = Header(
     description="Any string the client makes up for one step (a UUID): a retry with the "
                 "same key returns the first answer instead of acting again.")
 ACTION = Path(..., max_length=64, pattern=r"^[a-z_]+$")
+PDF_FILE = File(..., description="Its PDF: signed as it arrived, or a scan of paper.")
 UNIT_CODE = Path(..., max_length=32, pattern=NO_NUL, description="The unit's code.")
 
 
@@ -128,6 +131,38 @@ class HandlingOut(Schema):
     actions: list[str]
 
 
+class SignatureOut(Schema):
+    """One signature of the document's PDF, verified when asked."""
+
+    field_name: str
+    signer: str = Field(description="The signer's certificate's common name.")
+    organisation: str
+    issuer: str = Field(description="The certificate's issuing authority's common name.")
+    serial: str
+    chain: Literal["trusted", "untrusted", "revoked", "unknown"] = Field(
+        description="The certificate chain's verdict against the configured trust roots.")
+    signing_time: dt.datetime | None = Field(
+        description="The time the signer claims (/M), in Vietnam's time.")
+    intact: bool
+    modified_after_signing: bool
+    valid: bool
+    problems: list[str]
+    problem_texts: list[str]
+
+
+class VerificationOut(Schema):
+    """The verification of the signatures of the document's PDF (issued, approved or
+    arrived; a scan of paper carries none)."""
+
+    file_kind: str
+    sha256: str
+    status: Literal["valid", "invalid", "unsigned", "unreadable"]
+    valid: bool
+    error: str
+    checked_at: dt.datetime
+    signatures: list[SignatureOut]
+
+
 class DocumentOut(Schema):
     """A document with its register entry, its files and their signatures, its history."""
 
@@ -157,6 +192,8 @@ class DocumentOut(Schema):
     register_entry: dict[str, Any] | None
     files: list[FileOut]
     signed: bool
+    digitised: bool
+    verification: VerificationOut | None
     history: list[StepOut]
     actions: list[str]
     handlings: list[HandlingOut]
@@ -176,6 +213,17 @@ class TypeOut(Schema):
     abbreviation: str
 
 
+class RegisterSummary(Schema):
+    """The register's whole year (whatever `q`): entries; signed (outgoing: issued with the
+    system's digital signatures; incoming: arrived with valid ones); its share in percent
+    (null for an empty register); incoming documents digitised from paper."""
+
+    entries: int
+    signed: int
+    signed_percent: float | None
+    digitised: int
+
+
 class RegisterPage(Schema):
     """A register's entries of a year: the columns of Decree 30's Appendix IV."""
 
@@ -184,6 +232,7 @@ class RegisterPage(Schema):
     year: int
     count: int
     items: list[dict[str, Any]]
+    summary: RegisterSummary
 
 
 def _unit(user: User, code: str) -> Unit:
@@ -242,6 +291,9 @@ def document_out(document: Document, user: User) -> dict[str, Any]:
         "files": [{"kind": f.kind, "signed": f.signed, "sha256": f.sha256, "size": f.size,
                    "created_at": f.created_at} for f in files],
         "signed": any(f.signed for f in files if f.kind == DocumentFile.Kind.ISSUED),
+        "digitised": document.digitised,
+        "verification": verification.verification_out(
+            verification.verify_document(document, now=now)),
         "history": ([{"action": s.action, "from_state": s.from_state, "to_state": s.to_state,
                       "at": s.at, "actor": s.actor_label, "comment": s.comment}
                      for s in engine.history(document)] if document.workflow_id else []),
@@ -285,6 +337,48 @@ def register_incoming(request: HttpRequest, payload: IncomingBody) -> Any:
         signer_name=payload.signer_name, copies=payload.copies)
     document = services.register_incoming(actor=user, unit=_unit(user, payload.unit),
                                           incoming=incoming, arrival_date=payload.arrival_date)
+    return Status(201, {"id": document.pk, "state": document.state})
+
+
+@router.post("/incoming/with-pdf", response={201: Created, **ERRORS}, auth=AUTH)
+def register_incoming_with_pdf(
+    request: HttpRequest,
+    document: str = Form(..., max_length=20_000, pattern=NO_NUL, description=(
+        "The arrived document as JSON, the body `POST /api/v1/documents/incoming` takes.")),
+    pdf: UploadedFile = PDF_FILE,
+    scanned: bool = Form(False, description=(
+        "The PDF is a scan of a paper document: colour, 200 dpi or better, checked; the "
+        "document counts as digitised.")),
+    override_reason: str = Form("", max_length=1000, pattern=NO_NUL, description=(
+        "Register it although its signatures are not valid (or missing), for this reason "
+        "(audited); otherwise such a PDF is refused with `signature_broken` or "
+        "`pdf_unsigned`.")),
+) -> Any:
+    """Register an arrived document with its PDF (multipart). A signed PDF's signatures are
+    verified (`signature_broken`, `pdf_unsigned` without `override_reason`); a scan's pages
+    are checked (`scan_quality`). All or nothing: a refused file registers nothing."""
+    try:
+        payload = IncomingBody.model_validate_json(document)
+    except PydanticValidationError as exc:
+        raise NinjaValidationError([{**e, "loc": ("form", "document", *e["loc"])}
+                                    for e in exc.errors(include_url=False,
+                                                        include_context=False)]) from None
+    user = auth_user(request)
+    unit = _unit(user, payload.unit)
+    services.require_registrar(actor=user, unit=unit)
+    checked = arrivals.check(pdf, scanned=scanned, override_reason=override_reason)
+    return _register_incoming(user, unit, payload, checked)
+
+
+def _register_incoming(user: User, unit: Unit, payload: IncomingBody,
+                       file: arrivals.ArrivedPdf | None = None) -> Any:
+    incoming = services.IncomingIn(
+        doc_type=payload.doc_type, author=payload.author, notation=payload.notation,
+        document_date=payload.document_date, summary=payload.summary,
+        receiving_unit=payload.receiving_unit, notes=payload.notes,
+        signer_name=payload.signer_name, copies=payload.copies)
+    document = services.register_incoming(actor=user, unit=unit, incoming=incoming,
+                                          arrival_date=payload.arrival_date, file=file)
     return Status(201, {"id": document.pk, "state": document.state})
 
 
@@ -385,7 +479,8 @@ def register_xlsx(request: HttpRequest, code: str = UNIT_CODE,
     """The same register as an XLSX workbook."""
     unit, year, found = _register(request, code, direction, year)
     response = HttpResponse(
-        registers.xlsx(unit, direction, year, found),
+        registers.xlsx(unit, direction, year, found,
+                       registers.summary(auth_user(request), unit, direction, year)),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = (
         f'attachment; filename="{unit.code}-{direction}-{year}.xlsx"')
@@ -406,4 +501,5 @@ def register_json(request: HttpRequest, filters: Query[RegisterQuery],
     year = filters.year or timezone.localdate().year
     found = list(registers.entries(user, unit, direction, year, filters.q))
     return {"unit": unit.code, "direction": direction, "year": year, "count": len(found),
-            "items": [{"id": d.pk, **registers.row(d, direction)} for d in found]}
+            "items": [{"id": d.pk, **registers.row(d, direction)} for d in found],
+            "summary": registers.summary(user, unit, direction, year).as_dict()}

@@ -15,3 +15,4 @@ class DocumentAudit(AuditAction):
     ASSIGN_HANDLING = "documents.assign_handling"
     HANDLING_REPORT = "documents.handling_report"
     LOAD_TYPES = "documents.load_types"
+    SIGNATURE_OVERRIDE = "documents.signature_override"

@@ -16,6 +16,12 @@ class DocumentCode(ErrorCode):
     INVALID_DOCUMENT = "invalid_document", 400
     WRONG_DIRECTION = "wrong_direction", 409
     ALREADY_NUMBERED = "already_numbered", 409
+    # An arrived PDF (docs/documents.md, "Verification"): refused by the file layer, a broken
+    # or missing signature without the clerk's override, a scan below the quality asked.
+    DOCUMENT_FILE_REFUSED = "document_file_refused", 400
+    SIGNATURE_BROKEN = "signature_broken", 422
+    PDF_UNSIGNED = "pdf_unsigned", 422
+    SCAN_QUALITY = "scan_quality", 422
 
 
 #: Every code a document refusal may carry.

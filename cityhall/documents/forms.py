@@ -78,6 +78,18 @@ class IncomingForm(UnitChoice):
     receiving_unit = forms.CharField(label=_("Receiving unit or person"), max_length=300,
                                      required=False)
     notes = forms.CharField(label=_("Notes"), max_length=1000, required=False)
+    pdf = forms.FileField(
+        label=_("The document's PDF"), required=False,
+        help_text=_("A signed PDF as it arrived (its signatures are verified), or the scan "
+                    "of a paper document (colour, 200 dpi or better)."),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}))
+    scanned = forms.BooleanField(label=_("The PDF is a scan of a paper document"),
+                                 required=False)
+    override_reason = forms.CharField(
+        label=_("Reason to register it although its signature is not valid"),
+        max_length=1000, required=False,
+        help_text=_("Only when the verification refused it and you know why (kept in the "
+                    "audit trail)."))
 
 
 class AssignForm(ServiceErrors):

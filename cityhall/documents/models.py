@@ -122,6 +122,8 @@ class Document(WorkflowCase):
     drafted_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
                                    null=True, blank=True, related_name="+",
                                    verbose_name=_("drafted by"))
+    #: A paper document registered with its scan (colour, 200 dpi or better): digitised.
+    digitised = models.BooleanField(_("digitised"), default=False)
     #: The notation, summary and author folded to ASCII words (core.text.search_key).
     search_text = models.TextField(blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
@@ -158,11 +160,14 @@ class DocumentFile(StoredFile):
         LEADER = "leader", _("approved by the leader")
         ISSUED = "issued", _("as issued")
         ARRIVED = "arrived", _("as it arrived")
+        SCANNED = "scanned", _("scanned from paper")
 
     document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="files")
     kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices)
     #: Whether the PDF carries a PAdES signature made by this system.
     signed = models.BooleanField(_("digitally signed"), default=False)
+    #: A scan of a paper document: the lowest resolution of its pages' images.
+    scan_dpi = models.PositiveIntegerField(_("scan resolution (dpi)"), null=True, blank=True)
 
     class Meta(StoredFile.Meta):
         verbose_name = _("document file")

@@ -9,6 +9,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from django.db import models
+from django.db.models import Exists, OuterRef, QuerySet
+from django.utils.formats import number_format
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -17,7 +20,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from cityhall.core.scoping import scope_of
-from cityhall.documents.models import Direction, Document, Register
+from cityhall.documents.models import Direction, Document, DocumentFile, Register
 from cityhall.orgunits.models import Unit
 
 
@@ -90,6 +93,67 @@ def entries(user: Any, unit: Unit, direction: str, year: int, query: str = ""
     return found.matching(query) if query.strip() else found
 
 
+@dataclass(frozen=True)
+class Summary:
+    """A register's year in figures: outgoing, how many issued carry the system's digital
+    signatures; incoming, how many arrived signed and how many were digitised from paper."""
+
+    entries: int
+    signed: int
+    digitised: int
+
+    @property
+    def signed_percent(self) -> float | None:
+        """The share signed, in percent to one decimal; None for an empty register."""
+        return round(100 * self.signed / self.entries, 1) if self.entries else None
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"entries": self.entries, "signed": self.signed,
+                "signed_percent": self.signed_percent, "digitised": self.digitised}
+
+
+def signed_files(kind: str) -> QuerySet[DocumentFile]:
+    """The signed files of that kind of the document in hand (for `Exists`)."""
+    return DocumentFile.objects.filter(document=OuterRef("pk"), kind=kind, signed=True)
+
+
+def summary(user: Any, unit: Unit, direction: str, year: int) -> Summary:
+    """The register's whole year (whatever the search): entries, signed, digitised.
+
+    Outgoing, "signed" is an entry whose PDF as issued carries the leader's and the
+    organisation's signatures made by this system (`DocumentFile.signed`); incoming, one
+    whose arrived PDF verified valid when it was registered.
+    """
+    kind = (DocumentFile.Kind.ISSUED if direction == Direction.OUTGOING
+            else DocumentFile.Kind.ARRIVED)
+    found = Document.objects.visible_to(user).filter(
+        unit=unit, direction=direction, register__year=year, number__isnull=False)
+    counts = found.annotate(has_signed=Exists(signed_files(kind))).aggregate(
+        entries=models.Count("pk"),
+        signed=models.Count("pk", filter=models.Q(has_signed=True)),
+        digitised=models.Count("pk", filter=models.Q(digitised=True)))
+    return Summary(entries=counts["entries"], signed=counts["signed"],
+                   digitised=counts["digitised"])
+
+
+def _percent(value: float) -> str:
+    """100 as "100", 99.5 as "99,5" (the locale's decimal mark)."""
+    return number_format(int(value) if value.is_integer() else value)
+
+
+def summary_text(direction: str, figures: Summary) -> str:
+    """The summary in words, as the page and the workbook print it."""
+    if direction == Direction.OUTGOING:
+        if not figures.entries:
+            return _("No document issued yet.")
+        return _("Digitally signed: %(signed)s of %(n)s issued (%(percent)s%%).") % {
+            "signed": figures.signed, "n": figures.entries,
+            "percent": _percent(figures.signed_percent or 0.0)}
+    return _("%(n)s registered: %(signed)s arrived with valid digital signatures, "
+             "%(digitised)s digitised from paper.") % {
+        "n": figures.entries, "signed": figures.signed, "digitised": figures.digitised}
+
+
 def row(document: Document, direction: str) -> dict[str, Any]:
     """One entry as the register's columns, keyed."""
     return {c.key: c.value(document) for c in columns(direction)}
@@ -101,8 +165,10 @@ def title(unit: Unit, direction: str, year: int) -> str:
     return _("Incoming register of %(unit)s, %(year)s") % {"unit": unit.name, "year": year}
 
 
-def xlsx(unit: Unit, direction: str, year: int, documents: Iterable[Document]) -> bytes:
-    """The register as an XLSX workbook: a title line, the column headings, one row each."""
+def xlsx(unit: Unit, direction: str, year: int, documents: Iterable[Document],
+         figures: Summary | None = None) -> bytes:
+    """The register as an XLSX workbook: a title line, the column headings, one row each;
+    then, given the year's `figures`, the summary line (signed share, digitised)."""
     book = Workbook()
     sheet = book.active
     assert sheet is not None  # noqa: S101 - a new workbook has its sheet
@@ -116,6 +182,10 @@ def xlsx(unit: Unit, direction: str, year: int, documents: Iterable[Document]) -
         cell.alignment = Alignment(wrap_text=True, vertical="top")
     for document in documents:
         sheet.append([c.value(document) for c in cols])
+    if figures is not None:
+        sheet.append([])
+        sheet.append([summary_text(direction, figures)])
+        sheet.cell(row=sheet.max_row, column=1).font = Font(italic=True)
     for index, column in enumerate(cols, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = column.width
     sheet.freeze_panes = "A3"

@@ -17,10 +17,10 @@ from django.utils.translation import gettext as _
 
 from cityhall.accounts.models import Role, User
 from cityhall.accounts.scope import scope_of
-from cityhall.core import audit
+from cityhall.core import audit, facts
 from cityhall.core.errors import Common
 from cityhall.core.text import search_key
-from cityhall.documents import numbering, pdf, signatures
+from cityhall.documents import arrivals, numbering, pdf, signatures, verification
 from cityhall.documents.audit_actions import DocumentAudit
 from cityhall.documents.doctypes import DECREE_30_TYPES
 from cityhall.documents.errors import DocumentCode, DocumentError
@@ -125,6 +125,12 @@ def _require(actor: audit.Actor, unit: Unit, roles: set[str]) -> User:
         raise DocumentError(DocumentCode.NOT_IN_UNIT, _(
             "You do not keep this unit's documents (or not in this role)."))
     return cast(User, actor)  # _roles_in gives roles only to people
+
+
+def require_registrar(*, actor: audit.Actor, unit: Unit) -> User:
+    """The actor if they register the unit's incoming documents (its clerk or leader);
+    `not_in_unit` otherwise. Lets a caller refuse before it reads an uploaded file."""
+    return _require(actor, unit, REGISTRAR_ROLES)
 
 
 def _doc_type(code: str) -> DocumentType:
@@ -332,6 +338,10 @@ def _issue(document: Document, *, actor: audit.Actor, now: dt.datetime) -> None:
     made = signatures.sign_document(rendered.pdf, document=document, signer=document.signer,
                                     box=rendered.signature_box, as_organisation=True)
     _store(document, made, kind="issued", now=now)
+    if made.signed:
+        # The dashboard's "issued digitally signed" (indicators' documents.issued_signed).
+        facts.tell([facts.Fact(case_type=document._meta.label_lower, case=document,
+                               kind="signed", at=now, unit_id=document.unit_id)])
     audit.record(actor=actor, action=DocumentAudit.NUMBER, obj=document, unit=document.unit,
                  changes={"number": [None, number], "notation": [None, document.notation],
                           "register": [None, f"{register.year}/{register.direction}"],
@@ -339,9 +349,14 @@ def _issue(document: Document, *, actor: audit.Actor, now: dt.datetime) -> None:
 
 
 def register_incoming(*, actor: audit.Actor, unit: Unit, incoming: IncomingIn,
-                      arrival_date: dt.date | None = None, now: dt.datetime | None = None
-                      ) -> Document:
-    """Enter an arrived document in the unit's incoming register with its arrival number."""
+                      arrival_date: dt.date | None = None, now: dt.datetime | None = None,
+                      file: arrivals.ArrivedPdf | None = None) -> Document:
+    """Enter an arrived document in the unit's incoming register with its arrival number.
+
+    `file` is its PDF as `arrivals.check` accepted it: kept with the entry; a scan of
+    paper marks the document digitised; a signature registered although not valid leaves
+    a `documents.signature_override` entry with the clerk's reason.
+    """
     now = now or timezone.now()
     user = _require(actor, unit, REGISTRAR_ROLES)
     kind = _doc_type(incoming.doc_type)
@@ -366,14 +381,33 @@ def register_incoming(*, actor: audit.Actor, unit: Unit, incoming: IncomingIn,
             notation=notation, document_date=incoming.document_date, doc_type=kind,
             summary=summary, author=author, signer_name=signer_name, copies=incoming.copies,
             receiving_unit=receiving, notes=notes, arrival_date=arrived, registered_at=now,
-            drafted_by=user, created_at=now)
+            drafted_by=user, created_at=now, digitised=bool(file and file.scanned))
         document.search_text = index_text(document)
         document.save()
+        changes: dict[str, Any] = {"arrival_number": [None, number],
+                                   "notation": [None, notation], "author": [None, author[:200]]}
+        if file is not None:
+            _arrived_file(document, file, user=user, changes=changes)
         audit.record(actor=user, action=DocumentAudit.REGISTER_INCOMING, obj=document,
-                     unit=unit, changes={"arrival_number": [None, number],
-                                         "notation": [None, notation],
-                                         "author": [None, author[:200]]})
+                     unit=unit, changes=changes)
     return document
+
+
+def _arrived_file(document: Document, arrived: arrivals.ArrivedPdf, *, user: User,
+                  changes: dict[str, Any]) -> None:
+    """Keep an arrival's PDF; what the audit entries say of it (and of an override)."""
+    stored = arrivals.store(document, arrived)
+    changes["pdf"] = [None, stored.sha256]
+    if arrived.scanned:
+        changes["digitised"] = [None, {"pages": len(arrived.pages), "min_dpi": arrived.min_dpi}]
+        return
+    assert arrived.verification is not None  # noqa: S101 - an electronic arrival is verified
+    said = verification.summary(arrived.verification)
+    changes["signatures"] = [None, said]
+    if arrived.override_reason:
+        audit.record(actor=user, action=DocumentAudit.SIGNATURE_OVERRIDE, obj=document,
+                     unit=document.unit, changes={"reason": [None, arrived.override_reason],
+                                                  "signatures": [None, said]})
 
 
 def assign_handling(*, actor: audit.Actor, document: Document, unit: Unit | None = None,

@@ -12,19 +12,27 @@ PAdES signing is `cityhall.core.signing` (pyHanko). Which key signs is decided h
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.utils import timezone
 
 from cityhall.accounts.models import User
 from cityhall.core.signing import (
+    KeySource,
     SignatureBox,
-    open_signer,
+    load_signer,
     personal_signature_box,
     seal_box,
     sign_pdf,
 )
+
+if TYPE_CHECKING:
+    from cityhall.core.signing.demo import DemoKey
 from cityhall.documents.models import Document
 from cityhall.orgunits.models import UnitKind
 
@@ -40,6 +48,55 @@ class Signed:
     pdf: bytes
     signed: bool
     note: str = ""
+
+
+# Opened keys, kept for the process: opening a PKCS#12 file derives its passphrase's key
+# (~50 ms, 250 ms on a loaded machine), and finding a demo key opens its file once more to
+# check its issuer. Done for every document, that was two thirds of the `issue` step, with
+# the register's row locked (docs/performance.md, "Numbering and signing").
+_KEYS_LOCK = threading.Lock()
+_DEMO_KEYS: dict[tuple[Any, ...], DemoKey] = {}
+_SIGNERS: dict[tuple[str, int], Any] = {}
+
+
+def _stamp(path: Path) -> int:
+    try:
+        return path.stat().st_mtime_ns
+    except OSError:
+        return -1
+
+
+def _demo_key(make: Callable[..., DemoKey], *args: str, **kwargs: str) -> DemoKey:
+    """A demo key, looked up once per process while its file and the CA's stay the same
+    (a CA made again reissues every key: the next look-up sees the new file)."""
+    from cityhall.core.signing.demo import demo_dir
+    from cityhall.core.signing.verify import DEMO_CA_FILE
+
+    out = demo_dir()
+    key = (make.__name__, args, tuple(sorted(kwargs.items())), str(out),
+           _stamp(out / DEMO_CA_FILE))
+    with _KEYS_LOCK:
+        found = _DEMO_KEYS.get(key)
+    source = found.key_source.pkcs12_path if found is not None else None
+    if found is None or source is None or not source.exists():
+        found = make(*args, **kwargs)
+        with _KEYS_LOCK:
+            _DEMO_KEYS[key] = found
+    return found
+
+
+def _signer(source: KeySource) -> Any:
+    """The opened signer of a PKCS#12 key source, kept while its file is unchanged."""
+    path = source.pkcs12_path
+    assert path is not None  # noqa: S101 - the demo keys are PKCS#12 files
+    key = (str(path), _stamp(path))
+    with _KEYS_LOCK:
+        found = _SIGNERS.get(key)
+    if found is None:
+        found = load_signer(source)
+        with _KEYS_LOCK:
+            _SIGNERS[key] = found
+    return found
 
 
 def demo_keys() -> bool:
@@ -73,20 +130,18 @@ def sign_document(pdf: bytes, *, document: Document, signer: User | None,
     from cityhall.core.signing.demo import demo_organisation_key, demo_person_key
 
     organisation = organisation_of(document)
-    person = demo_person_key(signer.display_name, organisation=organisation,
-                             title=document.signer_title)
+    person = _demo_key(demo_person_key, signer.display_name, organisation=organisation,
+                       title=document.signer_title)
     page, x1, y1, x2, y2 = box
     personal: SignatureBox = personal_signature_box(
         page=page, centre_x=(x1 + x2) / 2, top=y2, bottom=y1, image_png=person.image_png())
     reason = f"Ký ban hành {document.notation}" if document.notation else "Ký duyệt dự thảo"
     moment = timezone.localtime().isoformat(timespec="seconds")
-    with open_signer(person.key_source) as key:
-        pdf = sign_pdf(pdf, key, field_name=PERSONAL_FIELD, box=personal, reason=reason,
-                       location=document.place)
+    pdf = sign_pdf(pdf, _signer(person.key_source), field_name=PERSONAL_FIELD, box=personal,
+                   reason=reason, location=document.place)
     if as_organisation:
-        org = demo_organisation_key(organisation)
-        with open_signer(org.key_source) as key:
-            pdf = sign_pdf(pdf, key, field_name=ORGANISATION_FIELD,
-                           box=seal_box(personal, image_png=org.image_png()),
-                           reason=f"{organisation}: {reason}", location=document.place)
+        org = _demo_key(demo_organisation_key, organisation)
+        pdf = sign_pdf(pdf, _signer(org.key_source), field_name=ORGANISATION_FIELD,
+                       box=seal_box(personal, image_png=org.image_png()),
+                       reason=f"{organisation}: {reason}", location=document.place)
     return Signed(pdf=pdf, signed=True, note=f"DEMO keys, {moment}")

@@ -19,7 +19,7 @@ from cityhall.accounts.scope import scope_of
 from cityhall.accounts.web import staff_required
 from cityhall.core.files.serve import serve_file
 from cityhall.core.text import search_key
-from cityhall.documents import pdf, registers, services
+from cityhall.documents import arrivals, pdf, registers, services, verification
 from cityhall.documents.errors import DocumentError
 from cityhall.documents.forms import AssignForm, DraftForm, IncomingForm
 from cityhall.documents.models import Direction, Document, DocumentFile, Handling
@@ -70,14 +70,18 @@ def register_list(request: HttpRequest) -> HttpResponse:
     year = _year(request.GET.get("year", ""))
     query = request.GET.get("q", "")[:200]
     rows = []
+    figures = None
     if unit is not None:
         cols = registers.columns(direction)
         rows = [(d, [c.value(d) for c in cols])
                 for d in registers.entries(user, unit, direction, year, query)]
+        figures = registers.summary(user, unit, direction, year)
     context = {
         "units": units, "unit": unit, "direction": direction, "year": year, "query": query,
         "columns": registers.columns(direction), "rows": rows,
         "title": registers.title(unit, direction, year) if unit else _("Registers"),
+        "figures": figures,
+        "figures_text": registers.summary_text(direction, figures) if figures else "",
         "drafts": (Document.objects.visible_to(user).outgoing().filter(
             closed_at__isnull=True, number__isnull=True).select_related("doc_type", "unit")
             .order_by("-created_at")[:50]),
@@ -96,7 +100,8 @@ def register_xlsx(request: HttpRequest, code: str, direction: str) -> HttpRespon
     found = registers.entries(request.user, unit, direction, year,
                               request.GET.get("q", "")[:200])
     response = HttpResponse(
-        registers.xlsx(unit, direction, year, found),
+        registers.xlsx(unit, direction, year, found,
+                       registers.summary(request.user, unit, direction, year)),
         content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
     response["Content-Disposition"] = f'attachment; filename="{unit.code}-{direction}-{year}.xlsx"'
     return response
@@ -139,6 +144,7 @@ def detail(request: HttpRequest, pk: int, form: AssignForm | None = None) -> Htt
         "assign_form": form or (AssignForm(staff=_staff_of(document.unit))
                                 if may_assign else None),
         "now": timezone.now(),
+        "verification": verification.verify_document(document, now=timezone.now()),
     }
     return render(request, "documents/detail.html", context, status=400 if form else 200)
 
@@ -284,25 +290,32 @@ def edit(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_required
 def incoming(request: HttpRequest) -> HttpResponse:
     """Register an arrived document in one of the user's units' incoming register."""
-    form = IncomingForm(request.POST or None, units=_my_units(request.user))
+    form = IncomingForm(request.POST or None, request.FILES or None,
+                        units=_my_units(request.user))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         arrival: dt.date | None = data["arrival_date"]
         try:
+            unit = Unit.objects.active_on().get(code=data["unit"])
+            services.require_registrar(actor=request.user, unit=unit)  # type: ignore[arg-type]
+            checked = (arrivals.check(data["pdf"], scanned=data["scanned"],
+                                      override_reason=data["override_reason"])
+                       if data["pdf"] else None)
             document = services.register_incoming(
-                actor=request.user, unit=Unit.objects.active_on().get(code=data["unit"]),  # type: ignore[arg-type]
+                actor=request.user, unit=unit,  # type: ignore[arg-type]
                 incoming=services.IncomingIn(
                     doc_type=data["doc_type"], author=data["author"],
                     notation=data["notation"], document_date=data["document_date"],
                     summary=data["summary"], receiving_unit=data["receiving_unit"],
                     notes=data["notes"]),
-                arrival_date=arrival)
+                arrival_date=arrival, file=checked)
         except DocumentError as exc:
             form.add_service_error(exc)
         else:
             return HttpResponseRedirect(reverse("documents:detail", args=[document.pk]))
     return render(request, "documents/form.html",
-                  {"form": form, "title": _("Register an incoming document")},
+                  {"form": form, "title": _("Register an incoming document"),
+                   "multipart": True},
                   status=400 if request.method == "POST" else 200)
 
 

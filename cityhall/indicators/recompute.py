@@ -27,8 +27,9 @@ from django.db.models import (
 from django.db.models.functions import Coalesce, TruncDate
 from django.utils import timezone
 
+from cityhall.documents.models import Document, DocumentFile
 from cityhall.dossiers.models import Channel, Dossier, DossierComponent
-from cityhall.indicators.tallies import DOSSIER, REPORT, Key
+from cityhall.indicators.tallies import DOCUMENT, DOSSIER, REPORT, Key
 from cityhall.procedures.models import OnlineLevel
 from cityhall.reports.models import Report
 from cityhall.workflow.models import Transition
@@ -58,7 +59,8 @@ def _day(field: str) -> TruncDate:
 _ON_TIME = Q(due_at__isnull=True) | Q(at__lte=F("due_at"))
 
 
-def _steps(case_type: str, model: type[Report] | type[Dossier], actions: list[str],
+def _steps(case_type: str, model: type[Report] | type[Dossier] | type[Document],
+           actions: list[str],
            first: dt.date | None, last: dt.date | None) -> Any:
     # Any: the annotations (d, u) are what the callers group by; the plugin cannot follow.
     # Steps written before a step kept its unit count for the case's unit now.
@@ -154,4 +156,14 @@ def recompute(first: dt.date | None = None, last: dt.date | None = None) -> Coun
         put(row["d"], row["unit_id"], "dossiers.rating_sum", row["s"])
         put(row["d"], row["unit_id"], "dossiers.rating_count", row["n"])
         put(row["d"], row["unit_id"], "dossiers.rating_satisfied", row["happy"])
+    # Outgoing documents: issued at the issue step; signed when the file kept as issued
+    # (made in the same transaction, at the same moment) carries the signatures.
+    for row in (_steps(DOCUMENT, Document, ["issue"], first, last)
+                .values("d", "u").annotate(n=Count("pk"))):
+        put(row["d"], row["u"], "documents.issued", row["n"])
+    for row in (DocumentFile.objects.filter(moments("created_at", first, last),
+                                            kind=DocumentFile.Kind.ISSUED, signed=True)
+                .order_by().annotate(d=_day("created_at")).values("d", "document__unit_id")
+                .annotate(n=Count("pk"))):
+        put(row["d"], row["document__unit_id"], "documents.issued_signed", row["n"])
     return found

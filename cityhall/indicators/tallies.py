@@ -25,6 +25,7 @@ from cityhall.core.facts import Fact
 
 REPORT = "reports.report"
 DOSSIER = "dossiers.dossier"
+DOCUMENT = "documents.document"
 
 #: Every tally, with what one increment means (docs/indicators.md lists them too).
 METRICS: dict[str, str | Promise] = {
@@ -51,6 +52,8 @@ METRICS: dict[str, str | Promise] = {
     "dossiers.rating_sum": _("the rating (1-5) an applicant gave a dossier's service"),
     "dossiers.rating_count": _("a dossier's service rated"),
     "dossiers.rating_satisfied": _("a dossier's service rated 4 or 5"),
+    "documents.issued": _("an outgoing document issued (numbered: the issue step)"),
+    "documents.issued_signed": _("an outgoing document issued with its digital signatures"),
 }
 
 #: The counts made now from the open cases (values.live_by_unit), with what each counts.
@@ -120,7 +123,17 @@ def _dossier_metrics(fact: Fact) -> Iterable[tuple[str, int]]:
             yield "dossiers.rating_satisfied", 1
 
 
-_BY_CASE_TYPE = {REPORT: _report_metrics, DOSSIER: _dossier_metrics}
+def _document_metrics(fact: Fact) -> Iterable[tuple[str, int]]:
+    # The engine tells the issue step; the documents service tells "signed" once the
+    # issued PDF carries the leader's and the organisation's signatures.
+    if fact.kind == "issue":
+        yield "documents.issued", 1
+    elif fact.kind == "signed":
+        yield "documents.issued_signed", 1
+
+
+_BY_CASE_TYPE = {REPORT: _report_metrics, DOSSIER: _dossier_metrics,
+                 DOCUMENT: _document_metrics}
 
 
 def increments(facts: Sequence[Fact]) -> Counter[Key]:
