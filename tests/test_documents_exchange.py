@@ -150,6 +150,16 @@ def test_a_recall_is_agreed_or_refused_and_the_register_keeps_its_entry(
     deliver_outbox()
     arrival = Arrival.objects.get()
     incoming = arrivals.accept(actor=sent["their_clerk"], arrival=arrival)
+    # Refused first: with a reason, 16.
+    exchange.request_recall(actor=sent["clerk"], document=document, reason="Lần đầu")
+    deliver_outbox()
+    arrival.refresh_from_db()
+    arrivals.answer_recall(actor=sent["their_clerk"], arrival=arrival, agree=False,
+                           reason="Đã xử lý xong")
+    deliver_outbox()
+    dispatch = Dispatch.objects.get()
+    assert dispatch.status == "16"
+    # Asked again, agreed: 15, and the register keeps the entry with a note.
     answer = call(sent["clerk"], "post", f"/api/v1/documents/{document.pk}/recall",
                   {"reason": "Sai sót nội dung"})
     assert answer.status_code == 200, answer.content
@@ -160,19 +170,13 @@ def test_a_recall_is_agreed_or_refused_and_the_register_keeps_its_entry(
                   f"/api/v1/documents/arrivals/{arrival.pk}/actions/agree_recall")
     assert agreed.status_code == 200 and agreed.json()["state"] == "recalled"
     deliver_outbox()
-    dispatch = Dispatch.objects.get()
-    assert dispatch.status == "15" and statuses(dispatch)[-2:] == ["13", "15"]
+    dispatch.refresh_from_db()
+    assert dispatch.status == "15" and sorted(statuses(dispatch)) == [
+        "01", "03", "13", "13", "15", "16"]
     incoming.refresh_from_db()
     assert incoming.number == 1 and "Sai sót nội dung" in incoming.notes  # kept, noted
-    # Refused: with a reason, 16.
-    exchange.request_recall(actor=sent["clerk"], document=document, reason="Lần nữa")
-    deliver_outbox()
-    arrival.refresh_from_db()
-    arrivals.answer_recall(actor=sent["their_clerk"], arrival=arrival, agree=False,
-                           reason="Đã xử lý xong")
-    deliver_outbox()
-    dispatch.refresh_from_db()
-    assert dispatch.status == "16"
+    # Nothing more to recall once agreed.
+    assert exchange.request_recall(actor=sent["clerk"], document=document, reason="x") == []
 
 
 def _post(body: bytes, headers: dict[str, str]) -> Any:
