@@ -230,3 +230,30 @@ def test_peers_are_listed_and_added_by_the_command() -> None:
     call_command("documents_peers", "list", stdout=out)
     assert "https://axis.example/edxml" in out.getvalue() and "secret" not in out.getvalue()
     assert Peer.objects.get().key == "secret"
+
+
+def test_the_clerks_pages_show_arrivals_and_take_the_decision(
+        people: Personas, sent: dict[str, Any]) -> None:
+    document = sent["document"]
+    code = exchange.org_code(people.other_ward)
+    page = Client()
+    page.force_login(sent["clerk"])
+    answer = page.post(f"/van-ban/{document.pk}/buoc/send/", {"to": code})
+    assert answer.status_code == 302
+    deliver_outbox()
+    deliver_outbox()
+    arrival = Arrival.objects.get()
+    theirs = Client()
+    theirs.force_login(sent["their_clerk"])
+    listing = theirs.get("/van-ban/lien-thong/")
+    assert listing.status_code == 200 and document.notation in listing.content.decode()
+    assert theirs.get(f"/van-ban/lien-thong/{arrival.pk}/").status_code == 200
+    assert page.get(f"/van-ban/lien-thong/{arrival.pk}/").status_code == 404  # not theirs
+    accepted = theirs.post(f"/van-ban/lien-thong/{arrival.pk}/accept/")
+    assert accepted.status_code == 302
+    arrival.refresh_from_db()
+    assert arrival.state == "accepted" and accepted["Location"] == (
+        f"/van-ban/{arrival.document_id}/")
+    deliver_outbox()
+    shown = page.get(f"/van-ban/{document.pk}/").content.decode()
+    assert "03 · " in shown and code in shown
