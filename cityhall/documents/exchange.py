@@ -163,12 +163,24 @@ def _queue(*, sender: str, recipient: str, message_id: str, body: bytes, kind: s
 def push(ids: list[int]) -> None:
     """Deliver these outbox messages now, if they are free; what fails waits for the
     worker's retries (never an error for the caller: the message is safe in the outbox)."""
-    if not getattr(settings, "CITYHALL_EDXML_PUSH_AT_ONCE", True):
+    if not settings.CITYHALL_EDXML_PUSH_AT_ONCE:
         return
     try:
         deliver_outbox(worker=f"edxml-push-{os.getpid()}", only=ids, limit=len(ids))
     except Exception:  # a push is only a shortcut; the outbox keeps the message
         logger.exception("pushing edXML messages %s failed; the worker will retry", ids)
+
+
+def deliver_all() -> int:
+    """Deliver every edXML message due now (the demo's rounds of the worker); how many."""
+    sent = 0
+    while True:
+        ids = list(OutboxMessage.objects.filter(channel=CHANNEL, status="pending")
+                   .values_list("pk", flat=True)[:100])
+        done = deliver_outbox(only=ids, limit=len(ids)).sent if ids else 0
+        sent += done
+        if not done:
+            return sent
 
 
 def dispatch(*, actor: audit.Actor, document: Document, codes: list[str],
@@ -298,7 +310,7 @@ def deliver(message: OutboxMessage) -> None:
     }
     try:
         answer = httpx.post(peer.url, content=body, headers=headers,
-                            timeout=getattr(settings, "CITYHALL_EDXML_TIMEOUT", 10))
+                            timeout=settings.CITYHALL_EDXML_TIMEOUT)
     except (httpx.HTTPError, httpx.InvalidURL) as exc:
         raise GatewayError(f"{type(exc).__name__}: {exc}") from exc
     if answer.status_code >= 300:
@@ -329,7 +341,7 @@ def authenticate(*, body: bytes, headers: dict[str, str], now: float | None = No
         stamp = int(headers.get(TIMESTAMP, ""))
     except ValueError:
         raise DocumentError(DocumentCode.STALE_MESSAGE, _("No timestamp.")) from None
-    window = int(getattr(settings, "CITYHALL_EDXML_MAX_SKEW_SECONDS", 300))
+    window = settings.CITYHALL_EDXML_MAX_SKEW_SECONDS
     if abs((now or time.time()) - stamp) > window:
         raise DocumentError(DocumentCode.STALE_MESSAGE, _(
             "The timestamp is more than %(n)s seconds off.") % {"n": window})
