@@ -57,7 +57,7 @@ class Instance:
                     "CITYHALL_VAR_DIR": str(tmp), "CITYHALL_EDXML_TIMEOUT": "60",
                     # The same DEMO CA as this instance, so that its signatures are trusted.
                     "CITYHALL_SIGNING_DEMO_DIR": str(django_settings.CITYHALL_SIGNING_DEMO_DIR)}
-        made = subprocess.run(
+        made = subprocess.run(  # noqa: S603 (this interpreter, our script)
             [sys.executable, str(ROOT / "tests" / "exchange_instance.py"), ward, peer_code,
              peer_url, KEY], env=self.env, cwd=ROOT, capture_output=True, text=True,
             timeout=120, check=False)
@@ -67,7 +67,7 @@ class Instance:
         self.log = tmp / "b.log"
 
     def start(self) -> None:
-        self.process = subprocess.Popen(
+        self.process = subprocess.Popen(  # noqa: S603 (this interpreter, runserver)
             [sys.executable, "-m", "django", "runserver", f"127.0.0.1:{self.port}",
              "--noreload", "--skip-checks"], env=self.env, cwd=ROOT,
             stdout=subprocess.DEVNULL, stderr=self.log.open("ab"))

@@ -5,7 +5,7 @@ shows and edits it: `add_arguments(parser)` and `run(options, out)` are all a co
 from __future__ import annotations
 
 from argparse import ArgumentParser
-from typing import Any, TextIO
+from typing import Any, Protocol
 
 from django.core.exceptions import ValidationError
 from django.core.validators import URLValidator
@@ -14,6 +14,10 @@ from django.db import transaction
 from cityhall.core import audit
 from cityhall.documents.audit_actions import DocumentAudit
 from cityhall.documents.models import Peer
+
+
+class Out(Protocol):
+    def write(self, text: str) -> Any: ...
 
 
 def add_peer(*, actor: audit.Actor, code: str, url: str, key: str, name: str = "",
@@ -49,7 +53,7 @@ def add_arguments(parser: ArgumentParser) -> None:
     add.add_argument("--inactive", action="store_true", help="Keep it, but send nothing.")
 
 
-def run(options: dict[str, Any], out: TextIO) -> None:
+def run(options: dict[str, Any], out: Out) -> None:
     """Do what `add_arguments` parsed; ValueError for a bad peer."""
     if options.get("peers_action") == "add":
         peer, created = add_peer(actor=audit.SYSTEM, code=options["code"], url=options["url"],

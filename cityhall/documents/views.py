@@ -175,7 +175,7 @@ def recall(request: HttpRequest, pk: int) -> HttpResponse:
     """Ask the recipients of a document sent by edXML to recall it (13)."""
     document = _visible(request, pk)
     try:
-        services.require_sender(request.user, document)
+        services.require_sender(request.user, document)  # type: ignore[arg-type]
         exchange.request_recall(actor=request.user, document=document,  # type: ignore[arg-type]
                                 reason=request.POST.get("reason", "")[:1000])
     except DocumentError as exc:
