@@ -257,3 +257,18 @@ def test_the_clerks_pages_show_arrivals_and_take_the_decision(
     deliver_outbox()
     shown = page.get(f"/van-ban/{document.pk}/").content.decode()
     assert "03 · " in shown and code in shown
+
+
+def test_the_admin_adds_a_peer_and_never_shows_its_key() -> None:
+    from tests.admin_support import admin_client
+
+    client = admin_client()
+    answer = client.post("/admin/documents/peer/add/", {
+        "code": "000.00.00.G22", "name": "Trục", "url": "https://axis.example/edxml",
+        "key": "very-secret", "active": "on"})
+    assert answer.status_code == 302, answer.content[:2000]
+    peer = Peer.objects.get()
+    assert peer.key == "very-secret"
+    page = client.get(f"/admin/documents/peer/{peer.pk}/change/").content.decode()
+    assert "very-secret" not in page
+    assert AuditEntry.objects.filter(action="documents.peer").exists()
