@@ -635,6 +635,12 @@ def test_every_api_path_is_under_contract() -> None:
     # Binary answers (a PDF, a workbook), checked with their scope in test_documents_api.
     covered |= {"/api/v1/documents/{document_id}/pdf",
                 "/api/v1/units/{code}/registers/{direction}.xlsx"}
+    # edXML: the envelope (XML), the exchange endpoint (signed by peers, not people), the
+    # arrivals and recalls, with their scope and refusals: test_documents_exchange.
+    covered |= {"/api/v1/documents/{document_id}/edxml", "/api/v1/edxml/messages",
+                "/api/v1/documents/{document_id}/recall", "/api/v1/documents/arrivals",
+                "/api/v1/documents/arrivals/{arrival_id}",
+                "/api/v1/documents/arrivals/{arrival_id}/actions/{action}"}
     assert set(_openapi()["paths"]) <= covered
 
 
