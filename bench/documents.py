@@ -29,47 +29,19 @@ from __future__ import annotations
 import argparse
 import multiprocessing
 import os
-import platform
 import statistics
 import sys
 import time
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.common import load, machine, recreate  # noqa: E402
+
 WARDS = ["Phường Sài Gòn", "Phường Thủ Đức", "Phường An Khánh", "Phường Bến Thành",
          "Phường Tân Định", "Phường Cầu Ông Lãnh", "Phường Bàn Cờ", "Phường Xuân Hòa"]
-
-
-def machine() -> str:
-    cpu, ram = "unknown CPU", 0.0
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            cpu = line.split(":", 1)[1].strip()
-            break
-    for line in Path("/proc/meminfo").read_text().splitlines():
-        if line.startswith("MemTotal"):
-            ram = int(line.split()[1]) / 1024 / 1024
-    return (f"{cpu}, {os.cpu_count()} cores, {ram:.0f} GB RAM, Python "
-            f"{platform.python_version()}")
-
-
-def load() -> str:
-    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
-
-
-def recreate(url: str) -> None:
-    import psycopg
-
-    parsed = urlparse(url)
-    name = parsed.path.lstrip("/")
-    admin = parsed._replace(path="/postgres").geturl()
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def setup(units: int, issuers: int) -> list[dict[str, Any]]:

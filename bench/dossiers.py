@@ -32,7 +32,6 @@ import argparse
 import io
 import json
 import os
-import platform
 import random
 import secrets
 import shutil
@@ -52,6 +51,9 @@ from urllib.parse import quote, urlparse
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench.common import load, machine  # noqa: E402
+
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/cityhall_bench_dossiers"
 HOUSEHOLD_BUSINESS = "2.000720.000.00.00.H29"
 CATALOGUE_SIZE = 2251
@@ -60,25 +62,6 @@ SEARCH_WORDS = ["dang ky khai sinh", "Đăng ký", "ho kinh doanh", "chứng th�
                 "giay phep", "dat dai", "cu tru", "thuong tru", "ket hon", "doanh nghiep",
                 "1.001193", "an toan thuc pham", "ly lich tu phap", "tam tru", "bản sao",
                 "cap doi", "giam ho", "ho tich", "thay doi"]
-
-
-def machine(db_version: str) -> list[str]:
-    """CPU model, cores, RAM, Python, PostgreSQL, load."""
-    cpu, ram_gb = "unknown CPU", 0.0
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemTotal"):
-                ram_gb = int(line.split()[1]) / 1024 / 1024
-    except OSError:
-        pass
-    load = os.getloadavg()
-    return [f"machine:      {cpu}, {os.cpu_count()} cores, {ram_gb:.1f} GiB RAM",
-            f"software:     Python {platform.python_version()}, {db_version}",
-            f"load avg:     {load[0]:.2f} {load[1]:.2f} {load[2]:.2f} at start (shared machine)"]
 
 
 def admin_url(url: str) -> tuple[str, str]:
@@ -428,8 +411,8 @@ def main() -> None:
     with connection.cursor() as cur:
         cur.execute("SELECT version()")
         db_version = cur.fetchone()[0].split(",")[0]
-    for line in machine(db_version):
-        print(line, flush=True)
+    print(f"machine:      {machine(db_version)}", flush=True)
+    print(f"load avg:     {load()} at start (shared machine)", flush=True)
     if not args.skip_generate:
         took = generate(args.stored)
         print(f"generated:    {args.stored:,} past dossiers, {3 * args.stored:,} components, "

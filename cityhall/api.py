@@ -18,6 +18,7 @@ install_error_handlers(api)
 install_api_handler(api)
 
 from cityhall.accounts.api import router as accounts_router  # noqa: E402
+from cityhall.documents.api import edxml_router  # noqa: E402
 from cityhall.documents.api import router as documents_router  # noqa: E402
 from cityhall.documents.api import units_router as registers_router  # noqa: E402
 from cityhall.dossiers.api import payments_router as dossiers_payments_router  # noqa: E402
@@ -45,3 +46,5 @@ api.add_router("/index766", index_router)
 api.add_router("/documents", documents_router)
 # A unit's registers of documents, beside the registry's own /units routes.
 api.add_router("/units", registers_router)
+# The edXML exchange endpoint peers post to (documents).
+api.add_router("/edxml", edxml_router)

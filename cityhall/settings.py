@@ -402,3 +402,9 @@ CITYHALL_SIGNING_FETCH_REVOCATION = env_bool("CITYHALL_SIGNING_FETCH_REVOCATION"
 # demo_pki` (made on first use); off, they are kept unsigned until a key store for leaders
 # and units exists (docs/documents.md, "Signing"). Never on in production.
 CITYHALL_DOCUMENTS_DEMO_KEYS = env_bool("CITYHALL_DOCUMENTS_DEMO_KEYS", DEBUG)
+# edXML exchange (docs/documents.md): how long a peer may take to answer, how far a
+# message's timestamp may be from our clock, and whether a message is tried at once after
+# commit (else only by `cityhall worker`).
+CITYHALL_EDXML_TIMEOUT = env_int("CITYHALL_EDXML_TIMEOUT", 10)
+CITYHALL_EDXML_MAX_SKEW_SECONDS = env_int("CITYHALL_EDXML_MAX_SKEW_SECONDS", 300)
+CITYHALL_EDXML_PUSH_AT_ONCE = env_bool("CITYHALL_EDXML_PUSH_AT_ONCE", True)

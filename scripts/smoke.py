@@ -38,7 +38,7 @@ from PIL import Image  # noqa: E402
 from cityhall.accounts.demo import DEMO_PASSWORD, demo_logins  # noqa: E402
 from cityhall.accounts.models import User  # noqa: E402
 from cityhall.core.audit import SYSTEM  # noqa: E402
-from cityhall.documents.models import Document  # noqa: E402
+from cityhall.documents.models import Arrival, Document  # noqa: E402
 from cityhall.dossiers.models import Dossier, DossierFile  # noqa: E402
 from cityhall.notifications import caps  # noqa: E402
 from cityhall.notifications.models import ContactPoint  # noqa: E402
@@ -138,6 +138,10 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     # POST only: a GET is refused (405), or sent to sign in.
     "/nhiem-vu/<task_id>/chi-tieu/": ("/nhiem-vu/{task}/chi-tieu/",),
     "/nhiem-vu/<task_id>/chi-tieu/gia-tri/": ("/nhiem-vu/{task}/chi-tieu/gia-tri/",),
+    # POST only, as the other steps.
+    "/van-ban/<pk>/thu-hoi/": ("/van-ban/{document}/thu-hoi/",),
+    "/van-ban/lien-thong/<pk>/": ("/van-ban/lien-thong/{arrival}/",),
+    "/van-ban/lien-thong/<pk>/<action>/": ("/van-ban/lien-thong/{arrival}/accept/",),
 }
 
 #: The category the smoke test files its reports in (a resident's, with no required field).
@@ -405,6 +409,9 @@ def sample_values(anonymous: Visitor, open311_key: str) -> dict[str, str]:
             "dossier_file": str(stored[0]), "file_dossier": stored[1],
             "document": str(outgoing.pk), "incoming_document": str(incoming.pk),
             "document_unit": outgoing.unit.code, "task": str(task),
+            # A document received by edXML (the demo's exchange between two wards).
+            "arrival": str(Arrival.objects.order_by("pk").values_list("pk", flat=True).first()
+                           or 1),
             "category": FILING_CATEGORY,
             "filed": filed, "token": token, "photo": str(photo_id),
             "open311_token": open311_token, "open311_report": open311_report,

@@ -656,6 +656,12 @@ def test_every_api_path_is_under_contract() -> None:
                 "/api/v1/units/{code}/registers/{direction}.xlsx"}
     # An arrival with its PDF (multipart): test_documents_verification.
     covered |= {"/api/v1/documents/incoming/with-pdf"}
+    # edXML: the envelope (XML), the exchange endpoint (signed by peers, not people), the
+    # arrivals and recalls, with their scope and refusals: test_documents_exchange.
+    covered |= {"/api/v1/documents/{document_id}/edxml", "/api/v1/edxml/messages",
+                "/api/v1/documents/{document_id}/recall", "/api/v1/documents/arrivals",
+                "/api/v1/documents/arrivals/{arrival_id}",
+                "/api/v1/documents/arrivals/{arrival_id}/actions/{action}"}
     assert set(_openapi()["paths"]) <= covered
 
 

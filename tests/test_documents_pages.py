@@ -121,7 +121,13 @@ def test_the_demo_registers_are_loaded_once_with_every_state() -> None:
     call_command("load_demo", verbosity=0)
     call_command("load_demo_documents", verbosity=0)
     count = Document.objects.count()
-    assert count == 3 * 12
+    # 12 for each of three units, and 3 sent by edXML from one ward to the other (2 accepted).
+    assert count == 3 * 12 + 3 + 2
+    from cityhall.documents.models import Arrival, Dispatch
+
+    assert sorted(Dispatch.objects.values_list("status", flat=True)) == ["01", "04", "06"]
+    assert sorted(Arrival.objects.values_list("state", flat=True)) == [
+        "accepted", "accepted", "waiting"]
     states = set(Document.objects.outgoing().values_list("state", flat=True))
     assert states == {"sent", "signed", "reviewed"}
     assert set(Handling.objects.values_list("state", flat=True)) == {"assigned", "completed"}

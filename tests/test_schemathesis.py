@@ -159,6 +159,14 @@ EXCLUDED: dict[str, list[CheckFunction]] = {
     # document_file_refused) validly signed or a good scan (422 signature_broken,
     # pdf_unsigned, scan_quality).
     "POST /api/v1/documents/incoming/with-pdf": _DATA_DEPENDENT,
+    # edXML: only an issued document has an envelope (409 not_issued) and is recalled; an
+    # arrival's accept needs a reason when its signature is broken (422 signature_broken),
+    # a rejection its reason; the exchange endpoint takes XML signed with a peer's key
+    # (401 bad_signature, 403 unknown_peer).
+    "GET /api/v1/documents/{document_id}/edxml": _DATA_DEPENDENT,
+    "POST /api/v1/documents/{document_id}/recall": _DATA_DEPENDENT,
+    "POST /api/v1/documents/arrivals/{arrival_id}/actions/{action}": _DATA_DEPENDENT,
+    "POST /api/v1/edxml/messages": _DATA_DEPENDENT,
 }
 # As nobody, the staff operations answer 401 whatever the data; ignored_auth only looks at
 # answers that let the caller in, so it stays on.

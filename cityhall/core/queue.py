@@ -119,15 +119,16 @@ class WorkQueue(Generic[M]):
         rows = self.due(now, among).select_for_update(skip_locked=True, of=("self",))
         return list(rows[:limit])
 
-    def lease(self, *, worker: str, now: dt.datetime, limit: int) -> list[M]:
+    def lease(self, *, worker: str, now: dt.datetime, limit: int,
+              among: QuerySet[M] | None = None) -> list[M]:
         """Claim up to `limit` due rows for `worker` for the lease's length, in a short transaction.
 
         A row whose lease ran out (its worker died) is due again. The rows are returned
-        with their lease, oldest first; `release` ends it.
+        with their lease, oldest first; `release` ends it. `among`: only those rows.
         """
         lease = self._lease()
         with transaction.atomic(using=self.model._default_manager.db):
-            free = self.due(now).filter(Q(**{f"{lease.until}__isnull": True})
+            free = self.due(now, among).filter(Q(**{f"{lease.until}__isnull": True})
                                         | Q(**{f"{lease.until}__lt": now}))
             ids = list(free.select_for_update(skip_locked=True)
                        .values_list("pk", flat=True)[:limit])

@@ -21,9 +21,17 @@ from cityhall.accounts.models import User
 from cityhall.core.api import MAX_PAGE, NO_NUL, ApiError, Day, DbId, ErrorOut, Input, text
 from cityhall.core.errors import Common
 from cityhall.core.files.serve import serve_file
-from cityhall.documents import arrivals, registers, services, verification
+from cityhall.documents import (
+    arrivals,
+    edxml,
+    exchange,
+    receiving,
+    registers,
+    services,
+    verification,
+)
 from cityhall.documents.errors import DocumentCode
-from cityhall.documents.models import Document, DocumentFile, Handling
+from cityhall.documents.models import Arrival, Document, DocumentFile, Handling
 from cityhall.orgunits.models import Unit
 from cityhall.workflow import engine
 
@@ -90,10 +98,14 @@ class AssignBody(Input):
 
 
 class ActionBody(Input):
-    """A workflow step: a comment (required to send back, withdraw, or complete)."""
+    """A workflow step: a comment (required to send back, withdraw, or complete); for
+    `send`, the recipients' electronic identification codes to send it to by edXML."""
 
     comment: Annotated[str, text(4000)] = ""
     assignee: Annotated[str, text(150)] = ""
+    to: list[Annotated[str, text(32, blank=False)]] = Field(
+        default_factory=list, max_length=100,
+        description="send: recipients by electronic identification code (edXML).")
 
 
 class Created(Schema):
@@ -161,6 +173,21 @@ class VerificationOut(Schema):
     error: str
     checked_at: dt.datetime
     signatures: list[SignatureOut]
+class StatusOut(Schema):
+    code: str
+    description: str
+    at: dt.datetime
+
+
+class DispatchOut(Schema):
+    """One recipient of a document sent by edXML: its latest status and their history."""
+
+    to: str
+    name: str
+    message_id: str
+    status: str
+    status_at: dt.datetime | None
+    history: list[StatusOut]
 
 
 class DocumentOut(Schema):
@@ -197,6 +224,7 @@ class DocumentOut(Schema):
     history: list[StepOut]
     actions: list[str]
     handlings: list[HandlingOut]
+    dispatches: list[DispatchOut]
 
 
 class ActionOut(Schema):
@@ -299,6 +327,12 @@ def document_out(document: Document, user: User) -> dict[str, Any]:
                      for s in engine.history(document)] if document.workflow_id else []),
         "actions": engine.available_actions(document, user),
         "handlings": [_handling_out(h, user, now) for h in handlings],
+        "dispatches": [{"to": d.recipient_code, "name": d.recipient_name,
+                        "message_id": d.message_id, "status": d.status,
+                        "status_at": d.status_at,
+                        "history": [{"code": s.code, "description": s.description, "at": s.at}
+                                    for s in d.statuses.all()]}
+                       for d in document.dispatches.prefetch_related("statuses")],
     }
 
 
@@ -410,6 +444,96 @@ def act_on_handling(request: HttpRequest, payload: ActionBody, handling_id: DbId
     return {"id": handling.pk, "state": handling.state, "changed": step is not None}
 
 
+# Documents received by edXML ------------------------------------------------------------
+
+
+class ArrivalOut(Schema):
+    """A document received by edXML for one of the caller's units."""
+
+    id: int
+    unit: str
+    state: str
+    sender_code: str
+    sender_name: str
+    notation: str
+    summary: str
+    document_date: dt.date
+    type_name: str
+    received_at: dt.datetime
+    signatures_valid: bool
+    signatures: list[dict[str, Any]]
+    reason: str
+    override_reason: str
+    recall_requested: bool
+    recall_reason: str
+    document: int | None
+    history: list[StatusOut]
+
+
+class ArrivalActionBody(Input):
+    """accept: `override_reason` to register a document whose signature is broken;
+    reject and refuse_recall: `reason`."""
+
+    reason: Annotated[str, text(1000)] = ""
+    override_reason: Annotated[str, text(1000)] = ""
+
+
+def arrival_out(a: Arrival) -> dict[str, Any]:
+    return {"id": a.pk, "unit": a.unit.code, "state": a.state, "sender_code": a.sender_code,
+            "sender_name": a.sender_name, "notation": a.notation, "summary": a.summary,
+            "document_date": a.document_date, "type_name": a.type_name,
+            "received_at": a.received_at, "signatures_valid": a.signatures_valid,
+            "signatures": a.signatures, "reason": a.reason, "override_reason": a.override_reason,
+            "recall_requested": a.recall_requested, "recall_reason": a.recall_reason,
+            "document": a.document_id,
+            "history": [{"code": s.code, "description": s.description, "at": s.at}
+                        for s in a.statuses.all()]}
+
+
+@router.get("/arrivals", response={200: list[ArrivalOut], **ERRORS}, auth=AUTH)
+def arrival_list(request: HttpRequest, state: Literal["", "waiting", "accepted", "rejected",
+                                                      "recalled"] = "") -> Any:
+    """Documents received by edXML for the caller's units, newest first (`state` filters)."""
+    found = Arrival.objects.visible_to(auth_user(request)).select_related("unit")
+    if state:
+        found = found.filter(state=state)
+    return [arrival_out(a) for a in found.prefetch_related("statuses")[:MAX_PAGE]]
+
+
+def _arrival(request: HttpRequest, pk: int) -> Arrival:
+    found = (Arrival.objects.visible_to(auth_user(request)).select_related("unit")
+             .filter(pk=pk).first())
+    if found is None:
+        raise ApiError(Common.NOT_FOUND, _("No such document received."))
+    return found
+
+
+@router.get("/arrivals/{arrival_id}", response={200: ArrivalOut, **ERRORS}, auth=AUTH)
+def arrival_detail(request: HttpRequest, arrival_id: DbId) -> Any:
+    """One document received by edXML: its signatures' check, its state, what was sent back."""
+    return arrival_out(_arrival(request, arrival_id))
+
+
+@router.post("/arrivals/{arrival_id}/actions/{action}",
+             response={200: ArrivalOut, **ERRORS}, auth=AUTH)
+def arrival_act(request: HttpRequest, payload: ArrivalActionBody, arrival_id: DbId,
+                action: Literal["accept", "reject", "agree_recall", "refuse_recall"] = Path(...)
+                ) -> Any:
+    """The receiving clerk's decision: `accept` (registered, status 03), `reject` (02),
+    `agree_recall` (15) or `refuse_recall` (16)."""
+    user = auth_user(request)
+    arrival = _arrival(request, arrival_id)
+    if action == "accept":
+        receiving.accept(actor=user, arrival=arrival, override_reason=payload.override_reason)
+    elif action == "reject":
+        receiving.reject(actor=user, arrival=arrival, reason=payload.reason)
+    else:
+        receiving.answer_recall(actor=user, arrival=arrival, agree=action == "agree_recall",
+                               reason=payload.reason)
+    arrival.refresh_from_db()
+    return arrival_out(arrival)
+
+
 @router.get("/{document_id}", response={200: DocumentOut, **ERRORS}, auth=AUTH)
 def document_detail(request: HttpRequest, document_id: DbId) -> Any:
     """One document: its register entry, files (signed or not), history, the steps the
@@ -429,6 +553,36 @@ def document_pdf(request: HttpRequest, document_id: DbId) -> Any:
                       cache_control="private, no-store")
 
 
+@router.get("/{document_id}/edxml", response={200: None, **ERRORS}, auth=AUTH)
+def document_edxml(request: HttpRequest, document_id: DbId) -> Any:
+    """The issued document as an edXML envelope (QCVN 102:2016), its signed PDF attached in
+    base64, addressed to the recipients it was sent to by edXML; 409 before issue."""
+    document = _visible(request, document_id)
+    to = [(d.recipient_code, d.recipient_name) for d in document.dispatches.all()]
+    body = edxml.write_envelope(exchange.envelope_of(document, to))
+    response = HttpResponse(body, content_type="application/xml; charset=utf-8")
+    response["Content-Disposition"] = (
+        f'attachment; filename="{document.notation.replace("/", "-")}.edxml"')
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class RecallBody(Input):
+    reason: Annotated[str, text(1000, blank=False)]
+
+
+@router.post("/{document_id}/recall", response={200: ActionOut, **ERRORS}, auth=AUTH)
+def recall(request: HttpRequest, payload: RecallBody, document_id: DbId) -> Any:
+    """Ask every recipient of a document sent by edXML to recall it (status 13); each
+    answers 15 (agreed) or 16 (refused), shown in `dispatches`."""
+    user = auth_user(request)
+    document = _visible(request, document_id)
+    services.require_sender(user, document)
+    made = exchange.request_recall(actor=user, document=document, reason=payload.reason)
+    return {"id": document.pk, "state": document.state, "changed": bool(made),
+            "number": document.number, "notation": document.notation}
+
+
 @router.post("/{document_id}/actions/{action}", response={200: ActionOut, **ERRORS}, auth=AUTH)
 def act(request: HttpRequest, payload: ActionBody, document_id: DbId, action: str = ACTION,
         idempotency_key: str = IDEMPOTENCY_KEY) -> Any:
@@ -437,7 +591,8 @@ def act(request: HttpRequest, payload: ActionBody, document_id: DbId, action: st
     user = auth_user(request)
     document = _visible(request, document_id)
     step = services.act_on_document(actor=user, document=document, action=action,
-                                    comment=payload.comment, idempotency_key=idempotency_key)
+                                    comment=payload.comment, idempotency_key=idempotency_key,
+                                    to=payload.to)
     document.refresh_from_db(fields=["state", "number", "notation"])
     return {"id": document.pk, "state": document.state, "changed": step is not None,
             "number": document.number, "notation": document.notation}
@@ -503,3 +658,30 @@ def register_json(request: HttpRequest, filters: Query[RegisterQuery],
     return {"unit": unit.code, "direction": direction, "year": year, "count": len(found),
             "items": [{"id": d.pk, **registers.row(d, direction)} for d in found],
             "summary": registers.summary(user, unit, direction, year).as_dict()}
+
+
+#: Mounted at /api/v1/edxml: the exchange endpoint other instances (peers) post to.
+edxml_router = Router(tags=["documents"])
+
+
+class ReceivedOut(Schema):
+    message_id: str
+    kind: str
+    duplicate: bool
+
+
+@edxml_router.post("/messages", response={200: ReceivedOut, **ERRORS}, auth=None)
+def edxml_message(request: HttpRequest) -> Any:
+    """Take an edXML envelope or status message from a peer. The body is the XML; the
+    headers `X-Edxml-Message-Id`, `X-Edxml-From`, `X-Edxml-To`, `X-Edxml-Timestamp` (Unix
+    seconds) and `X-Edxml-Signature` (HMAC-SHA256 with the key shared with the sender's
+    peer entry, docs/documents.md). A message id seen before is acknowledged
+    (`duplicate`: true) and changes nothing."""
+    body = request.body
+    headers = {name: request.headers.get(name, "")[:200] for name in (
+        exchange.MESSAGE_ID, exchange.FROM, exchange.TO, exchange.TIMESTAMP,
+        exchange.SIGNATURE)}
+    exchange.authenticate(body=body, headers=headers)
+    done = exchange.receive(body, message_id=headers[exchange.MESSAGE_ID],
+                            sender=headers[exchange.FROM], recipient=headers[exchange.TO])
+    return {"message_id": done.message_id, "kind": done.kind, "duplicate": done.duplicate}

@@ -9,8 +9,10 @@ class DocumentsConfig(AppConfig):
 
     def ready(self) -> None:
         from cityhall.core import shell
+        from cityhall.documents.exchange import CHANNEL, deliver
         from cityhall.documents.models import Document, Handling
         from cityhall.documents.views import staff_panel
+        from cityhall.notifications.services import register_channel
         from cityhall.workflow import engine
 
         engine.register_case_type(Document, "document")
@@ -18,3 +20,5 @@ class DocumentsConfig(AppConfig):
         # Staff only: a card on the staff home rather than a menu entry residents would see.
         shell.register_panel("documents", shell.Panel(
             template="documents/_staff_panel.html", context=staff_panel, order=30))
+        # edXML messages to peers and between our own units go through the outbox.
+        register_channel(CHANNEL, deliver)

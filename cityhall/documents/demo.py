@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from cityhall.accounts.models import Membership, Role, User
-from cityhall.documents import services
-from cityhall.documents.models import Document
+from cityhall.documents import exchange, receiving, services
+from cityhall.documents.models import Arrival, Dispatch, Document
 from cityhall.orgunits.models import Unit
 
 
@@ -127,4 +127,48 @@ def load_demo_documents() -> int:
         if office is None or Document.objects.filter(unit=office.unit).exists():
             continue
         made += _issue_year(office, today) + _receive(office, today)
+    if offices[0] is not None and offices[1] is not None:
+        made += _exchange(offices[0], offices[1])
     return made
+
+
+EXCHANGED = [
+    ("cong_van", "VP", "Về việc phối hợp tổ chức Ngày hội chuyển đổi số liên phường"),
+    ("thong_bao", "", "Lịch tiếp nhận hồ sơ liên thông giữa hai phường"),
+    ("cong_van", "VX", "Về việc trao đổi dữ liệu hộ nghèo chuyển nơi cư trú"),
+]
+
+
+def _exchange(sender: Office, receiver: Office) -> int:
+    """A few documents the first ward sends the second by edXML (in this instance, through
+    the outbox): one accepted and its handling completed, one accepted and assigned, one
+    waiting for the clerk; each status back on the sender's document page."""
+    if Dispatch.objects.filter(document__unit=sender.unit).exists():
+        return 0
+    code = exchange.org_code(receiver.unit)
+    for kind, drafting, summary in EXCHANGED:
+        document = services.draft_document(
+            actor=sender.officer, unit=sender.unit, draft=services.DraftIn(
+                doc_type=kind, summary=summary, drafting_unit=drafting,
+                content="Đề nghị Ủy ban nhân dân phường phối hợp thực hiện./.",
+                signer_name=sender.leader.display_name, signer_title=sender.signer_title,
+                authority=sender.authority, authority_for=sender.authority_for,
+                recipients=[receiver.unit.name], file_copy_unit="VP"))
+        for actor, action in ((sender.officer, "review"), (sender.leader, "sign"),
+                              (sender.clerk, "issue")):
+            services.act_on_document(actor=actor, document=document, action=action)
+        services.act_on_document(actor=sender.clerk, document=document, action="send",
+                                 to=[code])
+    exchange.deliver_all()
+    waiting = list(Arrival.objects.filter(unit=receiver.unit, state=Arrival.State.WAITING)
+                   .order_by("pk"))
+    for n, arrival in enumerate(waiting[:2]):
+        incoming = receiving.accept(actor=receiver.clerk, arrival=arrival)
+        handling = services.assign_handling(
+            actor=receiver.leader, document=incoming, assignee=receiver.officer,
+            working_days=5, instructions="Đề nghị phối hợp, báo cáo kết quả.")
+        if n == 0:
+            services.act_on_handling(actor=receiver.officer, handling=handling,
+                                     action="complete", comment="Đã phối hợp thực hiện.")
+    exchange.deliver_all()
+    return len(EXCHANGED)

@@ -565,6 +565,16 @@ def _attachments(root: ET.Element) -> list[Attachment]:
     return found
 
 
+def message_kind(data: bytes) -> str:
+    """"envelope" for an edXML document, "status" for a status message; `EdxmlError` else."""
+    root = _parse(data)
+    if root.tag == _q("edXML"):
+        return "envelope"
+    if root.tag == _q("Envelope", SOAP):
+        return "status"
+    raise EdxmlError(f"the root is {_local(root.tag)}: neither edXML nor a SOAP Envelope")
+
+
 def read_status(data: bytes) -> Status:
     """The status in a SOAP status message; `EdxmlError` if it cannot be one."""
     root = _parse(data)

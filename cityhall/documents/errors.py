@@ -22,6 +22,14 @@ class DocumentCode(ErrorCode):
     SIGNATURE_BROKEN = "signature_broken", 422
     PDF_UNSIGNED = "pdf_unsigned", 422
     SCAN_QUALITY = "scan_quality", 422
+    # The edXML exchange (exchange.py): the transport's refusals are machine-readable.
+    UNKNOWN_PEER = "unknown_peer", 403
+    BAD_SIGNATURE = "bad_signature", 401
+    STALE_MESSAGE = "stale_message", 401
+    MESSAGE_ID_REUSED = "message_id_reused", 409
+    UNKNOWN_RECIPIENT = "unknown_recipient", 404
+    UNKNOWN_EXCHANGED_DOCUMENT = "unknown_exchanged_document", 404
+    NOT_ISSUED = "not_issued", 409
 
 
 #: Every code a document refusal may carry.

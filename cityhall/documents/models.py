@@ -10,7 +10,12 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from cityhall.core.files.models import StoredFile
-from cityhall.documents.queries import DocumentQuerySet, HandlingQuerySet, RegisterQuerySet
+from cityhall.documents.queries import (
+    ArrivalQuerySet,
+    DocumentQuerySet,
+    HandlingQuerySet,
+    RegisterQuerySet,
+)
 from cityhall.workflow.models import WorkflowCase
 
 
@@ -196,3 +201,136 @@ class Handling(WorkflowCase):
 
     def __str__(self) -> str:
         return f"{self.document_id}: {self.state}"
+
+
+class Peer(models.Model):
+    """Where an agency outside this instance is reached: its electronic identification code
+    (or our unit's code), the exchange endpoint of the instance that serves it, and the key
+    shared with that instance for the transport's HMAC. A national axis or a provincial LGSP
+    is one more peer (one row per agency code it carries)."""
+
+    code = models.CharField(_("electronic identification code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=300, blank=True)
+    url = models.URLField(_("exchange endpoint"), max_length=500)
+    key = models.CharField(_("shared key"), max_length=200)
+    active = models.BooleanField(_("in use"), default=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("exchange peer")
+        verbose_name_plural = _("exchange peers")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return f"{self.code} → {self.url}"
+
+
+class Dispatch(models.Model):
+    """An issued document sent by edXML to one recipient, and the latest status it answered."""
+
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, related_name="dispatches",
+                                 verbose_name=_("document"))
+    recipient_code = models.CharField(_("recipient's code"), max_length=32)
+    recipient_name = models.CharField(_("recipient"), max_length=300, blank=True)
+    #: The edXML DocumentId the statuses answer about (`exchange.edxml_document_id`).
+    document_key = models.CharField(max_length=200, db_index=True)
+    message_id = models.CharField(max_length=64, unique=True)
+    status = models.CharField(_("latest status"), max_length=2, blank=True)
+    status_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("document sent by edXML")
+        verbose_name_plural = _("documents sent by edXML")
+        ordering = ["document", "recipient_code"]
+        constraints = [models.UniqueConstraint(fields=["document", "recipient_code"],
+                                               name="document_dispatch_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.document_id} → {self.recipient_code}: {self.status or '-'}"
+
+
+class Arrival(models.Model):
+    """An edXML envelope received for one of our units, waiting for its clerk to accept it
+    (registered in the incoming register) or reject it."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("waiting for the clerk")
+        ACCEPTED = "accepted", _("accepted and registered")
+        REJECTED = "rejected", _("rejected")
+        RECALLED = "recalled", _("recalled by the sender")
+
+    unit = models.ForeignKey("orgunits.Unit", on_delete=models.PROTECT, related_name="+",
+                             verbose_name=_("receiving unit"))
+    message_id = models.CharField(max_length=64, unique=True)
+    sha256 = models.CharField(max_length=64)
+    #: The code the sender addressed us by (the unit's electronic code, or its code).
+    recipient_code = models.CharField(_("recipient's code"), max_length=32)
+    sender_code = models.CharField(_("sender's code"), max_length=32)
+    sender_name = models.CharField(_("sender"), max_length=300, blank=True)
+    document_key = models.CharField(max_length=200, db_index=True)
+    notation = models.CharField(_("number and notation"), max_length=80, blank=True)
+    summary = models.CharField(_("summary"), max_length=1000)
+    document_date = models.DateField(_("document date"))
+    type_name = models.CharField(_("type"), max_length=100, blank=True)
+    signer_name = models.CharField(_("signer's name"), max_length=200, blank=True)
+    #: The envelope as it arrived (its PDFs inside, in base64).
+    envelope = models.TextField()
+    #: What core.signing.verify_pdf said of each PDF's signatures.
+    signatures = models.JSONField(default=list, blank=True)
+    signatures_valid = models.BooleanField(_("signatures valid"), default=False)
+    state = models.CharField(_("state"), max_length=8, choices=State.choices,
+                             default=State.WAITING)
+    reason = models.CharField(_("reason"), max_length=1000, blank=True)
+    override_reason = models.CharField(_("why registered despite the signature"),
+                                       max_length=1000, blank=True)
+    recall_requested = models.BooleanField(_("recall requested"), default=False)
+    recall_reason = models.CharField(_("recall reason"), max_length=1000, blank=True)
+    document = models.ForeignKey(Document, on_delete=models.PROTECT, null=True, blank=True,
+                                 related_name="arrivals", verbose_name=_("register entry"))
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+")
+    decided_at = models.DateTimeField(null=True, blank=True)
+    received_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ArrivalQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("document received by edXML")
+        verbose_name_plural = _("documents received by edXML")
+        ordering = ["-received_at", "-pk"]
+        indexes = [models.Index(fields=["unit", "state"], name="document_arrival_waiting")]
+
+    def __str__(self) -> str:
+        return f"{self.sender_code} {self.notation} → {self.unit_id}: {self.state}"
+
+
+class ExchangeStatus(models.Model):
+    """One edXML status message sent or received (01 arrived ... 16 refused): the history
+    of a dispatch at the sender, of an arrival at the receiver."""
+
+    class Way(models.TextChoices):
+        SENT = "sent", _("sent")
+        RECEIVED = "received", _("received")
+
+    way = models.CharField(max_length=8, choices=Way.choices)
+    message_id = models.CharField(max_length=64)
+    sha256 = models.CharField(max_length=64, blank=True)
+    code = models.CharField(_("status"), max_length=2)
+    description = models.CharField(_("description"), max_length=1000, blank=True)
+    at = models.DateTimeField(_("at"))
+    dispatch = models.ForeignKey(Dispatch, on_delete=models.CASCADE, null=True, blank=True,
+                                 related_name="statuses")
+    arrival = models.ForeignKey(Arrival, on_delete=models.CASCADE, null=True, blank=True,
+                                related_name="statuses")
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("edXML status message")
+        verbose_name_plural = _("edXML status messages")
+        ordering = ["at", "pk"]
+        constraints = [models.UniqueConstraint(fields=["way", "message_id"],
+                                               name="document_status_message_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.way} {self.code} {self.message_id}"

@@ -14,11 +14,15 @@ from cityhall.workflow.models import WorkflowCaseQuerySet
 
 if TYPE_CHECKING:
     # Only in the quoted type arguments, which pyflakes does not read.
-    from cityhall.documents.models import Document, Handling, Register  # noqa: F401
+    from cityhall.documents.models import Arrival, Document, Handling, Register  # noqa: F401
 
 
 class RegisterQuerySet(ScopedQuerySet["Register"]):
     """Registers: a unit's staff see their unit's, leaders those below them too."""
+
+
+class ArrivalQuerySet(ScopedQuerySet["Arrival"]):
+    """Documents received by edXML: seen by the receiving unit's staff (and leaders above)."""
 
 
 class DocumentQuerySet(WorkflowCaseQuerySet["Document"]):

@@ -20,7 +20,7 @@ from cityhall.accounts.scope import scope_of
 from cityhall.core import audit, facts
 from cityhall.core.errors import Common
 from cityhall.core.text import search_key
-from cityhall.documents import arrivals, numbering, pdf, signatures, verification
+from cityhall.documents import arrivals, edxml, exchange, numbering, pdf, signatures, verification
 from cityhall.documents.audit_actions import DocumentAudit
 from cityhall.documents.doctypes import DECREE_30_TYPES
 from cityhall.documents.errors import DocumentCode, DocumentError
@@ -127,10 +127,14 @@ def _require(actor: audit.Actor, unit: Unit, roles: set[str]) -> User:
     return cast(User, actor)  # _roles_in gives roles only to people
 
 
-def require_registrar(*, actor: audit.Actor, unit: Unit) -> User:
-    """The actor if they register the unit's incoming documents (its clerk or leader);
-    `not_in_unit` otherwise. Lets a caller refuse before it reads an uploaded file."""
+def require_registrar(actor: audit.Actor, unit: Unit) -> User:
+    """The actor, if they register the unit's incoming documents (clerk, leader); else refused."""
     return _require(actor, unit, REGISTRAR_ROLES)
+
+
+def require_sender(actor: audit.Actor, document: Document) -> User:
+    """The actor, if they send the unit's documents (clerk, leader); else refused."""
+    return _require(actor, document.unit, REGISTRAR_ROLES)
 
 
 def _doc_type(code: str) -> DocumentType:
@@ -264,10 +268,12 @@ def _store(document: Document, made: signatures.Signed, *, kind: str, now: dt.da
 
 
 def act_on_document(*, actor: audit.Actor, document: Document, action: str, comment: str = "",
-                    idempotency_key: str = "", now: dt.datetime | None = None
-                    ) -> Transition | None:
+                    idempotency_key: str = "", now: dt.datetime | None = None,
+                    to: list[str] | None = None) -> Transition | None:
     """Take a step of the outgoing workflow; `sign` and `issue` also make the PDF (signed
-    when `cityhall.core.signing` is installed), and `issue` gives the number."""
+    when `cityhall.core.signing` is installed), and `issue` gives the number. `send` with
+    `to` (electronic identification codes) also sends it by edXML, one message to each
+    (`exchange.dispatch`): an unknown code refuses the step."""
     now = now or timezone.now()
     if document.direction != Direction.OUTGOING:
         raise DocumentError(DocumentCode.WRONG_DIRECTION, _(
@@ -291,6 +297,8 @@ def act_on_document(*, actor: audit.Actor, document: Document, action: str, comm
                 _leader_signs(document, actor=actor, now=now)
             elif action == "issue":
                 _issue(document, actor=actor, now=now)
+            elif action == "send" and to:
+                exchange.dispatch(actor=actor, document=document, codes=to, now=now)
     except engine.WorkflowError as exc:
         raise DocumentError(exc.code, exc.detail) from None
     except DocumentError:
@@ -449,6 +457,8 @@ def assign_handling(*, actor: audit.Actor, document: Document, unit: Unit | None
                          "assignee": [None, assignee.username if assignee else None],
                          "working_days": [None, working_days],
                          "transfer_date": [None, str(document.transfer_date)]})
+        # Came by edXML: its sender hears that it was assigned (04).
+        exchange.handling_moved(document, edxml.StatusCode.ASSIGNED, now=now)
     return handling
 
 
@@ -478,6 +488,13 @@ def act_on_handling(*, actor: audit.Actor, handling: Handling, action: str,
                              unit=handling.unit, changes={
                                  "report": [None, handling.report[:200]],
                                  "reply": [None, reply.notation if reply else None]})
+            if step is not None:
+                # Came by edXML: its sender hears it is being processed (05: passed on to
+                # another officer) or completed (06).
+                moved = {"complete": edxml.StatusCode.COMPLETED,
+                         "reassign": edxml.StatusCode.PROCESSING}.get(action)
+                if moved is not None:
+                    exchange.handling_moved(handling.document, moved, now=now)
     except engine.WorkflowError as exc:
         raise DocumentError(exc.code, exc.detail) from None
     return step

@@ -18,4 +18,8 @@ urlpatterns = [
     path("van-ban/<int:pk>/buoc/<str:action>/", views.act, name="act"),
     path("van-ban/<int:pk>/giao-xu-ly/", views.assign, name="assign"),
     path("van-ban/xu-ly/<int:pk>/<str:action>/", views.handling_act, name="handling_act"),
+    path("van-ban/<int:pk>/thu-hoi/", views.recall, name="recall"),
+    path("van-ban/lien-thong/", views.arrival_list, name="arrivals"),
+    path("van-ban/lien-thong/<int:pk>/", views.arrival_detail, name="arrival"),
+    path("van-ban/lien-thong/<int:pk>/<str:action>/", views.arrival_act, name="arrival_act"),
 ]

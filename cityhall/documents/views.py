@@ -12,6 +12,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from cityhall.accounts.models import Membership, Role, User
@@ -19,10 +20,19 @@ from cityhall.accounts.scope import scope_of
 from cityhall.accounts.web import staff_required
 from cityhall.core.files.serve import serve_file
 from cityhall.core.text import search_key
-from cityhall.documents import arrivals, pdf, registers, services, verification
+from cityhall.documents import (
+    arrivals,
+    edxml,
+    exchange,
+    pdf,
+    receiving,
+    registers,
+    services,
+    verification,
+)
 from cityhall.documents.errors import DocumentError
 from cityhall.documents.forms import AssignForm, DraftForm, IncomingForm
-from cityhall.documents.models import Direction, Document, DocumentFile, Handling
+from cityhall.documents.models import Arrival, Direction, Document, DocumentFile, Handling
 from cityhall.documents.states import state_label
 from cityhall.orgunits.models import Unit
 from cityhall.workflow import engine
@@ -145,8 +155,107 @@ def detail(request: HttpRequest, pk: int, form: AssignForm | None = None) -> Htt
                                 if may_assign else None),
         "now": timezone.now(),
         "verification": verification.verify_document(document, now=timezone.now()),
+        "dispatches": [(d, status_label(d.status), [(s, status_label(s.code))
+                                                    for s in d.statuses.all()])
+                       for d in document.dispatches.prefetch_related("statuses")],
+        "may_send": bool(engine.roles_of(user, document) & services.REGISTRAR_ROLES),  # type: ignore[arg-type]
     }
     return render(request, "documents/detail.html", context, status=400 if form else 200)
+
+
+#: The edXML statuses as the pages name them.
+STATUS_LABELS = {
+    edxml.StatusCode.ARRIVED: _lazy("arrived"),
+    edxml.StatusCode.REJECTED: _lazy("rejected"),
+    edxml.StatusCode.ACCEPTED: _lazy("accepted and registered"),
+    edxml.StatusCode.ASSIGNED: _lazy("assigned for handling"),
+    edxml.StatusCode.PROCESSING: _lazy("being processed"),
+    edxml.StatusCode.COMPLETED: _lazy("completed"),
+    edxml.StatusCode.RECALL_REQUESTED: _lazy("recall requested"),
+    edxml.StatusCode.RECALL_AGREED: _lazy("recall agreed"),
+    edxml.StatusCode.RECALL_REFUSED: _lazy("recall refused"),
+}
+
+
+def status_label(code: str) -> str:
+    """"03 · accepted and registered"; "sending" before the first answer."""
+    if not code:
+        return str(_("sending"))
+    return f"{code} · {STATUS_LABELS.get(code, '')}"  # type: ignore[call-overload]
+
+
+@require_POST
+@staff_required
+def recall(request: HttpRequest, pk: int) -> HttpResponse:
+    """Ask the recipients of a document sent by edXML to recall it (13)."""
+    document = _visible(request, pk)
+    try:
+        services.require_sender(request.user, document)  # type: ignore[arg-type]
+        exchange.request_recall(actor=request.user, document=document,  # type: ignore[arg-type]
+                                reason=request.POST.get("reason", "")[:1000])
+    except DocumentError as exc:
+        messages.error(request, _error_text(exc))
+    return HttpResponseRedirect(reverse("documents:detail", args=[document.pk]))
+
+
+def _error_text(exc: DocumentError) -> str:
+    return str(exc.detail if not isinstance(exc.detail, dict)
+               else "; ".join(map(str, exc.detail.values())))
+
+
+@require_GET
+@staff_required
+def arrival_list(request: HttpRequest) -> HttpResponse:
+    """Documents received by edXML for the user's units: waiting first, then the rest."""
+    found = Arrival.objects.visible_to(request.user).select_related("unit")
+    rows = list(found.filter(state=Arrival.State.WAITING).order_by("received_at", "pk")[:200])
+    done = list(found.exclude(state=Arrival.State.WAITING)[:100])
+    return render(request, "documents/arrivals.html", {"waiting": rows, "done": done})
+
+
+def _arrival(request: HttpRequest, pk: int) -> Arrival:
+    found = (Arrival.objects.visible_to(request.user).select_related("unit", "document")
+             .filter(pk=pk).first())
+    if found is None:
+        raise Http404(_("No such document received."))
+    return found
+
+
+@require_GET
+@staff_required
+def arrival_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """One document received by edXML: its signatures' check, the clerk's decision."""
+    arrival = _arrival(request, pk)
+    return render(request, "documents/arrival.html", {
+        "arrival": arrival,
+        "history": [(s, status_label(s.code)) for s in arrival.statuses.all()],
+        "may_decide": bool(services.REGISTRAR_ROLES & engine.roles_of(
+            request.user, Document(unit=arrival.unit))),  # type: ignore[arg-type]
+    })
+
+
+@require_POST
+@staff_required
+def arrival_act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
+    """accept, reject, agree_recall or refuse_recall, from the page."""
+    arrival = _arrival(request, pk)
+    reason = request.POST.get("reason", "")[:1000]
+    try:
+        if action == "accept":
+            document = receiving.accept(actor=request.user, arrival=arrival,  # type: ignore[arg-type]
+                                       override_reason=request.POST.get("override_reason",
+                                                                        "")[:1000])
+            return HttpResponseRedirect(reverse("documents:detail", args=[document.pk]))
+        if action == "reject":
+            receiving.reject(actor=request.user, arrival=arrival, reason=reason)  # type: ignore[arg-type]
+        elif action in ("agree_recall", "refuse_recall"):
+            receiving.answer_recall(actor=request.user, arrival=arrival,  # type: ignore[arg-type]
+                                   agree=action == "agree_recall", reason=reason)
+        else:
+            raise Http404(_("No such action."))
+    except DocumentError as exc:
+        messages.error(request, _error_text(exc))
+    return HttpResponseRedirect(reverse("documents:arrival", args=[arrival.pk]))
 
 
 @require_GET
@@ -176,7 +285,9 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     try:
         services.act_on_document(actor=request.user, document=document,  # type: ignore[arg-type]
                                  action=action[:64],
-                                 comment=request.POST.get("comment", "")[:4000])
+                                 comment=request.POST.get("comment", "")[:4000],
+                                 # send: the recipients' codes, one a line or comma-separated
+                                 to=request.POST.get("to", "")[:4000].replace(",", " ").split())
     except DocumentError as exc:
         messages.error(request, str(exc.detail if not isinstance(exc.detail, dict)
                                     else "; ".join(map(str, exc.detail.values()))))

@@ -43,6 +43,18 @@ class GatewayError(Exception):
     """A message channel could not take the message; it will be retried."""
 
 
+#: Channels other apps deliver through the outbox (`register_channel`): their messages are
+#: handed to the app's sender, and their address is kept once sent (not a person's).
+_CHANNELS: dict[str, Callable[[OutboxMessage], None]] = {}
+
+
+def register_channel(channel: str, sender: Callable[[OutboxMessage], None]) -> None:
+    """Let an app deliver its own messages through the outbox, with its retries: `sender`
+    takes one message (`address`, `subject`, `body`, `subject_ref` as the app wrote them)
+    and raises GatewayError when it must be tried again. Called from `AppConfig.ready()`."""
+    _CHANNELS[channel[:8]] = sender
+
+
 def render(template: str, language: str, context: Mapping[str, Any]) -> tuple[str, str]:
     """Render a message template in `language`: its first line is the subject, the rest the body."""
     lang = language if language in LANGUAGES else settings.LANGUAGE_CODE
@@ -236,6 +248,10 @@ def _post(url: str, key: str, payload: dict[str, Any], idempotency_key: str) -> 
 
 def send(message: OutboxMessage) -> None:
     """Hand one message to its channel; raise GatewayError when it must be retried."""
+    registered = _CHANNELS.get(message.channel)
+    if registered is not None:
+        registered(message)
+        return
     body = fill_secrets(caps.fill_link(message), message.subject_ref)
     if message.channel == OutboxMessage.Channel.EMAIL:
         try:
@@ -286,8 +302,10 @@ class DeliveryResult:
 
 
 def deliver_outbox(*, worker: str = "worker", now: dt.datetime | None = None,
-                   batch: int = 100, limit: int | None = None) -> DeliveryResult:
+                   batch: int = 100, limit: int | None = None,
+                   only: Sequence[int] | None = None) -> DeliveryResult:
     """Deliver the messages that are due, or `limit` of them; failures wait and try again.
+    `only`: just these messages (by id), if due and free: an app sending one at once.
 
     Messages are leased `batch` at a time (`core.queue.WorkQueue.lease`): sending talks to
     a gateway that no transaction can undo, so a worker that dies mid-batch leaves its
@@ -297,7 +315,9 @@ def deliver_outbox(*, worker: str = "worker", now: dt.datetime | None = None,
     while limit is None or result.tried < limit:
         current = now or timezone.now()
         take = batch if limit is None else min(batch, limit - result.tried)
-        claimed = OUTBOX.lease(worker=worker, now=current, limit=take)
+        claimed = OUTBOX.lease(
+            worker=worker, now=current, limit=take,
+            among=None if only is None else OutboxMessage.objects.filter(pk__in=only))
         for message in claimed:
             try:
                 send(message)
@@ -314,7 +334,8 @@ def deliver_outbox(*, worker: str = "worker", now: dt.datetime | None = None,
             # Delivered: the full address is no longer needed (personal data, minimised).
             OUTBOX.release(message, worker=worker, status=OutboxMessage.Status.SENT,
                            sent_at=timezone.now(), attempts=message.attempts + 1,
-                           address=mask_address(message.address))
+                           address=(message.address if message.channel in _CHANNELS
+                                    else mask_address(message.address)))
             result.sent += 1
         if len(claimed) < take:
             break
