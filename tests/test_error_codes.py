@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 import cityhall.urls  # noqa: F401  (every app's API and pages, hence every app's codes)
-from cityhall.core.errors import ErrorCode, all_codes
+from cityhall.core.errors import Common, ErrorCode, all_codes
 from cityhall.core.files import FileError
 from cityhall.core.signing.errors import SigningCode  # noqa: F401 (a floor module's codes)
 from cityhall.reports.errors import ReportCode
@@ -61,6 +61,6 @@ def test_every_refusal_of_an_image_has_a_photo_code(refusal: FileError) -> None:
 
 
 def test_a_member_carries_its_status() -> None:
-    assert ReportCode.ALREADY_RATED == "already_rated"
-    assert ReportCode.ALREADY_RATED.status == 409
+    assert Common.ALREADY_RATED == "already_rated"
+    assert Common.ALREADY_RATED.status == 409
     assert ReportCode.PHOTO_SCAN_FAILED.status == 503

@@ -71,3 +71,6 @@ class Common(ErrorCode):
     SERVER_ERROR = "server_error", 500
     COMMENT_REQUIRED = "comment_required", 400
     REASON_REQUIRED = "reason_required", 400
+    # A resident's or an applicant's rating of a service (reports, dossiers).
+    INVALID_RATING = "invalid_rating", 400
+    ALREADY_RATED = "already_rated", 409

@@ -34,8 +34,6 @@ class DossierCode(ErrorCode):
     INVALID_TARGET = "invalid_target_unit", 400
     INVALID_APPOINTMENT = "invalid_appointment", 400
     # The applicant's side: a rating out of 1-5 or given twice; a result that is not a PDF.
-    INVALID_RATING = "invalid_rating", 400
-    ALREADY_RATED = "already_rated", 409
     RESULT_NOT_PDF = "result_not_pdf", 400
     # Payments: an unknown gateway, a callback not signed right, a payment that does not
     # match a dossier's fee.

@@ -32,8 +32,6 @@ class ReportCode(ErrorCode):
     REASON_TOO_LONG = "reason_too_long", 400
     RESPONSIBLE_REQUIRED = "responsible_required", 400
     NOT_REPORTER = "not_reporter", 403
-    INVALID_RATING = "invalid_rating", 400
-    ALREADY_RATED = "already_rated", 409
     ALREADY_CLAIMED = "already_claimed", 409  # the report belongs to an account already
     REOPEN_WINDOW_PASSED = "reopen_window_passed", 409
     PHOTO_WINDOW_PASSED = "photo_window_passed", 409

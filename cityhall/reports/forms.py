@@ -41,7 +41,7 @@ ERROR_FIELDS: dict[ErrorCode, str] = {
     ReportCode.REPLY_TOO_LONG: "reply",
     ReportCode.RESPONSIBLE_REQUIRED: "responsible",
     Common.COMMENT_REQUIRED: "comment",
-    ReportCode.INVALID_RATING: "rating",
+    Common.INVALID_RATING: "rating",
     ReportCode.INVALID_TARGET: "to_unit",
     ReportCode.INVALID_ORIGINAL: "original",
     WorkflowCode.ASSIGNEE_OUT_OF_SCOPE: "assignee",

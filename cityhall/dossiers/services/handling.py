@@ -259,10 +259,10 @@ def rate_dossier(
     if not isinstance(actor, User) or actor.pk != dossier.applicant_id:
         raise DossierError(Common.NOT_ALLOWED, _("Only the applicant rates the service."))
     if isinstance(rating, bool) or not isinstance(rating, int) or not 1 <= rating <= 5:
-        raise DossierError(DossierCode.INVALID_RATING, {"rating": _("Rate from 1 to 5.")})
+        raise DossierError(Common.INVALID_RATING, {"rating": _("Rate from 1 to 5.")})
     comment = (comment or "").strip()
     if len(comment) > 1000:
-        raise DossierError(DossierCode.INVALID_RATING, {"comment": _(
+        raise DossierError(Common.INVALID_RATING, {"comment": _(
             "At most %(n)s characters.") % {"n": 1000}})
     if dossier.state not in RATEABLE:
         raise DossierError(Common.INVALID_STATE, _(
@@ -271,7 +271,7 @@ def rate_dossier(
         # One rating per dossier, also when two requests race: the update decides.
         if not Dossier.objects.filter(pk=dossier.pk, rating__isnull=True).update(
                 rating=rating, rating_comment=comment, rated_at=now):
-            raise DossierError(DossierCode.ALREADY_RATED, _(
+            raise DossierError(Common.ALREADY_RATED, _(
                 "This dossier has been rated already."))
         dossier.rating, dossier.rating_comment, dossier.rated_at = rating, comment, now
         facts.tell([facts.Fact(case_type=dossier._meta.label_lower, case=dossier,

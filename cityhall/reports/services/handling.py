@@ -198,11 +198,11 @@ def rate_report(
     now = now or timezone.now()
     who = _as_reporter(report, actor, private_token)
     if not isinstance(rating, int) or isinstance(rating, bool) or not 1 <= rating <= 5:
-        raise ReportError(ReportCode.INVALID_RATING, _("Rate from 1 to 5."))
+        raise ReportError(Common.INVALID_RATING, _("Rate from 1 to 5."))
     if len(comment) > 1000:
-        raise ReportError(ReportCode.INVALID_RATING, _("At most %(n)s characters.") % {"n": 1000})
+        raise ReportError(Common.INVALID_RATING, _("At most %(n)s characters.") % {"n": 1000})
     if report.rating is not None:
-        raise ReportError(ReportCode.ALREADY_RATED, _("This report has been rated already."))
+        raise ReportError(Common.ALREADY_RATED, _("This report has been rated already."))
     with transaction.atomic(), _engine_errors():
         if report.state == "resolved":
             engine.perform(report, "rate", actor=who, comment=comment, now=now)
