@@ -662,6 +662,8 @@ def test_every_api_path_is_under_contract() -> None:
                 "/api/v1/documents/{document_id}/recall", "/api/v1/documents/arrivals",
                 "/api/v1/documents/arrivals/{arrival_id}",
                 "/api/v1/documents/arrivals/{arrival_id}/actions/{action}"}
+    # A task's target and its reported values, with scope and refusals: test_plans_targets.
+    covered |= {"/api/v1/tasks/{task_id}/target", "/api/v1/tasks/{task_id}/target/values"}
     assert set(_openapi()["paths"]) <= covered
 
 

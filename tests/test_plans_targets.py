@@ -158,8 +158,9 @@ def test_the_target_api_sets_reports_and_answers_target_against_actual(world: Wo
     body = {"value": "1200000000000", "measure": "VND", "by": "2025-12-31"}
     refused = officer.put(url, body, content_type="application/json")
     assert refused.status_code == 403
-    assert leader.put(url, {**body, "value": "-1"},
-                      content_type="application/json").status_code == 422
+    for bad in ("-1", "1e5", " 12", "1.234"):  # only digits, at most two decimals
+        assert leader.put(url, {**body, "value": bad},
+                          content_type="application/json").status_code == 422, bad
     answer = leader.put(url, body, content_type="application/json")
     assert answer.status_code == 200, answer.content
     reported = officer.post(url + "/values", {"value": "655000000000", "on": "2025-09-30",

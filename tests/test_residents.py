@@ -298,6 +298,8 @@ def _staff_urls() -> list[str]:
             elif isinstance(p, URLPattern):
                 route = prefix + str(p.pattern)
                 if route.startswith("staff/"):
+                    # A number where the route takes one (`<int:...>`), a word elsewhere.
+                    route = re.sub(r"<int:\w+>", "1", route)
                     found.append("/" + re.sub(r"<(?:\w+:)?(\w+)>", "sample", route))
 
     walk(get_resolver().url_patterns, "")

@@ -163,7 +163,11 @@ def _exchange(sender: Office, receiver: Office) -> int:
     waiting = list(Arrival.objects.filter(unit=receiver.unit, state=Arrival.State.WAITING)
                    .order_by("pk"))
     for n, arrival in enumerate(waiting[:2]):
-        incoming = receiving.accept(actor=receiver.clerk, arrival=arrival)
+        # Without the DEMO keys (CITYHALL_DOCUMENTS_DEMO_KEYS off) the sender issues unsigned
+        # files: the clerk registers them anyway, saying why, as the page lets them.
+        reason = "" if arrival.signatures_valid else "Bản trình diễn: văn bản chưa ký số."
+        incoming = receiving.accept(actor=receiver.clerk, arrival=arrival,
+                                    override_reason=reason)
         handling = services.assign_handling(
             actor=receiver.leader, document=incoming, assignee=receiver.officer,
             working_days=5, instructions="Đề nghị phối hợp, báo cáo kết quả.")

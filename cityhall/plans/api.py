@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
@@ -13,7 +14,7 @@ from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Header, Query, Router, Schema, Status
-from pydantic import Field
+from pydantic import BeforeValidator, Field, WithJsonSchema
 
 from cityhall.accounts.api_auth import AUTH, auth_user
 from cityhall.accounts.models import User
@@ -378,10 +379,41 @@ def report(request: HttpRequest, task_id: DbId, payload: ProgressIn) -> dict[str
     return _task_out(task)
 
 
+#: An amount as a string: digits, at most two decimals (exact, for sums of VND too large for
+#: a JSON number to keep).
+_AMOUNT_TEXT = r"^[0-9]{1,17}(\.[0-9]{1,2})?$"
+
+
+def _amount_text(value: object) -> object:
+    # Pydantic would also read " 12", "1e5" or "NaN" as a Decimal: take only what the
+    # schema says, so that the document and the answers agree.
+    if isinstance(value, str) and re.fullmatch(_AMOUNT_TEXT, value) is None:
+        raise ValueError("an amount: digits, with at most two decimals")
+    return value
+
+
+def _amount_schema(low: dict[str, Any]) -> WithJsonSchema:
+    """A JSON number in bounds, or a string of digits."""
+    return WithJsonSchema({"anyOf": [
+        {"type": "number", **low, "exclusiveMaximum": float(services.MAX_TARGET)},
+        {"type": "string", "pattern": _AMOUNT_TEXT, "maxLength": 20}]})
+
+
+#: A target: above 0 and below MAX_TARGET; a reported value: 0 or more.
+PositiveAmount = Annotated[
+    Decimal, BeforeValidator(_amount_text),
+    Field(gt=0, lt=services.MAX_TARGET, max_digits=20, decimal_places=2),
+    _amount_schema({"exclusiveMinimum": 0})]
+Amount = Annotated[
+    Decimal, BeforeValidator(_amount_text),
+    Field(ge=0, lt=services.MAX_TARGET, max_digits=20, decimal_places=2),
+    _amount_schema({"minimum": 0})]
+
+
 class TargetIn(Input):
     """A task's numeric target: reach `value` (in `measure`) by the day `by`."""
 
-    value: Decimal = Field(gt=0, lt=services.MAX_TARGET, max_digits=20, decimal_places=2)
+    value: PositiveAmount
     measure: Annotated[str, text(32, blank=False)] = Field(
         description="What it counts: VND, %, records ...")
     by: dt.date
@@ -390,7 +422,7 @@ class TargetIn(Input):
 class TargetValueIn(Input):
     """The running total reached, as of a day (today when omitted)."""
 
-    value: Decimal = Field(ge=0, lt=services.MAX_TARGET, max_digits=20, decimal_places=2)
+    value: Amount
     on: dt.date | None = None
     note: Annotated[str, text(4000)] = ""
 
