@@ -8,7 +8,7 @@ Usage: .venv/bin/python bench/dossiers.py [--db postgres://postgres@127.0.0.1:54
        [--skip-generate] [--drop]
 
 Steps: (1) drop and create the scratch database named in --db (its name must start with
-`cityhall_bench` or `wt_`), migrate, load the units, workflows, demo accounts and the seeded
+`cityhall_bench`), migrate, load the units, workflows, demo accounts and the seeded
 procedures, then add synthetic procedures up to 2,251; (2) generate --stored past dossiers
 with 3 components and a start step each, in SQL (`INSERT ... SELECT generate_series`), and
 VACUUM ANALYZE; (3) start `gunicorn cityhall.wsgi` with 2 sync workers on 127.0.0.1 in
@@ -52,7 +52,7 @@ from urllib.parse import quote, urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import load, machine  # noqa: E402
+from bench.common import load, machine, recreate  # noqa: E402
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/cityhall_bench_dossiers"
 HOUSEHOLD_BUSINESS = "2.000720.000.00.00.H29"
@@ -67,18 +67,9 @@ SEARCH_WORDS = ["dang ky khai sinh", "Đăng ký", "ho kinh doanh", "chứng th�
 def admin_url(url: str) -> tuple[str, str]:
     parsed = urlparse(url)
     name = parsed.path.lstrip("/")
-    if not (name.startswith("cityhall_bench") or name.startswith("wt_")):
-        raise SystemExit("--db must name a scratch database called cityhall_bench... or wt_...")
+    if not name.startswith("cityhall_bench"):
+        raise SystemExit("--db must name a scratch database called cityhall_bench...")
     return parsed._replace(path="/postgres").geturl(), name
-
-
-def recreate(url: str) -> None:
-    import psycopg
-
-    admin, name = admin_url(url)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
-        conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def drop(url: str) -> None:
