@@ -33,6 +33,11 @@ WORSE_TO_BETTER = ("#a4161a", "#e0703a", "#e9c04a", "#8dbd68", "#2b7a3b")
 FEWER_TO_MORE = ("#dbe7f3", "#a7c4e2", "#6b9bcc", "#3a6fa8", "#1d4a7c")
 #: A unit the map draws with no value for the indicator.
 NO_VALUE = "#eef0f2"
+#: The unit shown, drawn alone when none of the units below has a boundary (one unit has
+#: no class: its figure is in its tooltip and beside the map).
+OWN = "#c9d6e3"
+#: Between the two ends of a band (an en dash, spaced).
+EN_DASH = " \u2013 "
 
 
 @dataclass(frozen=True)
@@ -102,7 +107,7 @@ class UnitMap:
                     "text": self.own.text},
             "units": {p.unit.code: {"name": p.unit.name, "text": p.text, "colour": p.colour,
                                     "url": p.url} for p in self.bounded},
-            "noValue": NO_VALUE,
+            "noValue": NO_VALUE, "ownColour": OWN,
         }
 
 
@@ -155,7 +160,7 @@ def bands(indicator: Indicator, found: Sequence[float]) -> list[Band]:
     for colour, group in zip(_palette(indicator, classes), groups, strict=True):
         low, high = group[0], group[-1]
         label = shown(low, indicator.unit) if low == high else \
-            f"{shown(low, indicator.unit)} – {shown(high, indicator.unit)}"
+            f"{shown(low, indicator.unit)}{EN_DASH}{shown(high, indicator.unit)}"
         result.append(Band(low, high, colour, label))
     return result
 

@@ -43,7 +43,7 @@
       // boundary, the unit itself with its own figure.
       var alone = children.length === 0;
       var own = L.geoJSON(f, { style: {
-        color: BORDER, weight: alone ? 1.5 : 2, fill: alone, fillColor: data.noValue,
+        color: BORDER, weight: alone ? 1.5 : 2, fill: alone, fillColor: data.ownColour,
         fillOpacity: alone ? 0.7 : 0, dashArray: f.properties.approximate ? APPROXIMATE : null,
         className: "unit-own", interactive: alone
       } });
@@ -66,7 +66,8 @@
       area.addTo(drawn);
     });
     if (drawn.getLayers().length) {
-      map.fitBounds(drawn.getBounds(), { padding: [6, 6] });
+      // Room at the foot for the credits of the boundaries' source.
+      map.fitBounds(drawn.getBounds(), { paddingTopLeft: [12, 12], paddingBottomRight: [12, 48] });
     }
     el.dataset.drawn = String(children.length);
     el.classList.add("map-ready");
