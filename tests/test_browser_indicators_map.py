@@ -101,8 +101,8 @@ def test_the_city_leader_reads_the_map_and_clicks_a_ward(browser: Browser, site:
     if shots := os.environ.get("CITYHALL_SCREENSHOTS"):
         page.locator("[data-testid=units-table] thead").screenshot(path=f"{shots}/map-1-head.png")
         for i, name in enumerate(WARDS):
-            row = page.locator(f"tr[data-unit='{Unit.objects.get(name=name, valid_to__isnull=True).code}']")
-            row.screenshot(path=f"{shots}/map-1-row-{i}.png")
+            unit = Unit.objects.get(name=name, valid_to__isnull=True)
+            page.locator(f"tr[data-unit='{unit.code}']").screenshot(path=f"{shots}/map-1-row-{i}.png")
     target = page.locator(f"path.unit-{other}")
     target.hover()
     tip = page.locator(".leaflet-tooltip")

@@ -12,6 +12,7 @@ import pytest
 from django.core.management import call_command
 from django.test import Client
 
+from cityhall.accounts.models import User
 from cityhall.indicators import dashboard, unitmap, values
 from cityhall.indicators.models import DailyTally, Direction, Indicator, IndicatorTask
 from cityhall.orgunits.maps import AREA_KINDS
@@ -52,7 +53,7 @@ def ready(team: WardTeam) -> WardTeam:
     return team
 
 
-def _leader() -> object:
+def _leader() -> User:
     return make_staff("map.city", city(), "leader")
 
 
