@@ -107,6 +107,7 @@ def test_the_map_joins_each_units_value_with_its_boundary(ready: WardTeam,
     assert by_name[THUDUC].value == pytest.approx(0.6)
     assert by_name[ANKHANH].value == pytest.approx(1.0)
     assert by_name[SAIGON].value is None and by_name[SAIGON].colour == unitmap.NO_VALUE
+    assert umap.has_missing
     # Two units with a value: the worse is red, the better green.
     assert by_name[THUDUC].colour == unitmap.WORSE_TO_BETTER[0]
     assert by_name[ANKHANH].colour == unitmap.WORSE_TO_BETTER[-1]

@@ -83,6 +83,11 @@ class UnitMap:
         return [p for p in self.places if not p.bounded]
 
     @property
+    def has_missing(self) -> bool:
+        """Whether a unit drawn has no value (the legend then says what its colour means)."""
+        return any(p.value is None for p in self.bounded)
+
+    @property
     def drawable(self) -> bool:
         """Whether anything can be drawn: a unit below, or the unit shown, has a boundary."""
         return bool(self.bounded) or self.own.bounded
