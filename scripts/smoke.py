@@ -130,6 +130,9 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "/staff/indicators/assign/": (
         "/staff/indicators/assign/?indicator=socio.public_investment_disbursement",
         "/staff/indicators/assign/?indicator=requests.late&unit={unit}"),
+    # The dashboard's map: the boundaries layer of the city's units and of a ward.
+    "/staff/indicators/map/units.geojson": ("/staff/indicators/map/units.geojson",
+                                            "/staff/indicators/map/units.geojson?unit={unit}"),
     "/ke-hoach/<plan_id>/bieu-do.<fmt>": ("/ke-hoach/{plan}/bieu-do.pdf",
                                          "/ke-hoach/{plan}/bieu-do.png"),
     "/ke-hoach/bang-diem/bao-cao.<fmt>": ("/ke-hoach/bang-diem/bao-cao.xlsx?period=2025-12",

@@ -71,3 +71,34 @@ def voronoi_legacy_collection() -> dict[str, Any]:
         features.append({"type": "Feature", "properties": {"ma_xa": unit.code},
                          "geometry": mapping(cell.intersection(frame))})
     return {"type": "FeatureCollection", "features": features}
+
+
+#: TEST DATA: the source every square of `square_collection` carries.
+SQUARES_SOURCE = "TEST DATA: squares around three units' centres (not boundaries)"
+#: Half the side of a test square, in degrees (about 0.9 km).
+SQUARE_HALF = 0.008
+
+
+def square_collection(names: list[str], *, approximate: str = "") -> dict[str, Any]:
+    """TEST DATA: a FeatureCollection of one small square around each named unit's centre
+    (the unit named `approximate`, if any, marked approximate); never a boundary."""
+    features = []
+    for name in names:
+        unit = Unit.objects.active_on().get(name=name, kind__in=COMMUNE_LEVEL)
+        assert unit.latitude is not None and unit.longitude is not None
+        x, y, h = unit.longitude, unit.latitude, SQUARE_HALF
+        features.append({
+            "type": "Feature",
+            "properties": {"code": unit.code, "name": unit.name,
+                           "approximate": name == approximate,
+                           "approximate_note": "test data" if name == approximate else ""},
+            "geometry": {"type": "Polygon", "coordinates": [
+                [[x - h, y - h], [x + h, y - h], [x + h, y + h], [x - h, y + h], [x - h, y - h]]]},
+        })
+    return {"type": "FeatureCollection", "features": features}
+
+
+def load_test_squares(names: list[str], *, approximate: str = "") -> BoundaryImport:
+    """Attach the test squares of `square_collection` to the units, labelled as test data."""
+    return import_boundaries(actor=SYSTEM, collection=square_collection(
+        names, approximate=approximate), source=SQUARES_SOURCE, licence="test data")

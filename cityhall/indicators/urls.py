@@ -2,12 +2,13 @@
 
 from django.urls import path
 
-from cityhall.indicators import reported_views, views
+from cityhall.indicators import map_views, reported_views, views
 
 app_name = "indicators"
 
 urlpatterns = [
     path("staff/indicators/", views.dashboard_page, name="dashboard"),
+    path("staff/indicators/map/units.geojson", map_views.map_layer, name="map_layer"),
     path("staff/indicators/records/", views.records_page, name="records"),
     path("staff/indicators/export.xlsx", views.export_xlsx, name="export"),
     path("indicators/", views.public_page, name="public"),

@@ -13,7 +13,7 @@ from django.views.decorators.http import require_GET
 
 from cityhall.accounts.web import signed_in_user, staff_required
 from cityhall.core.errors import Common
-from cityhall.indicators import dashboard, pdf, records, scope, values
+from cityhall.indicators import dashboard, map_views, pdf, records, scope, values
 from cityhall.indicators.errors import IndicatorError
 from cityhall.indicators.export import workbook
 from cityhall.indicators.models import Source
@@ -64,6 +64,7 @@ def dashboard_page(request: HttpRequest) -> HttpResponse:
                            and r.indicator.direction != "neutral"],
         "drillable": records.DRILLABLE, "query": request.GET.urlencode(),
         "can_assign": bool(board.red_rows) and plans_policy.may_steer(user, board.unit),
+        **map_views.context(request, board),
     })
 
 

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from cityhall.core.localcache import ProcessCache
 from cityhall.orgunits.geo import BadGeometry, area_shape, map_geometry
-from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitSuccession
+from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind, UnitSuccession
 from cityhall.orgunits.sources import PROVINCE_CODE
 
 LAYER_CACHE_SECONDS = 60.0
@@ -134,3 +134,64 @@ def unit_map_layer(day: dt.date | None = None) -> MapLayer:
     """The commune-level units in service on `day`: light boundaries where known, else centres."""
     day = day or timezone.localdate()
     return _LAYERS.get(day, lambda: _build(day))
+
+
+#: The kinds of unit that are areas (a department or an internal division is not).
+AREA_KINDS = (UnitKind.PROVINCE, UnitKind.DISTRICT, *COMMUNE_LEVEL, UnitKind.NEIGHBOURHOOD)
+
+
+def _area_feature(unit: Unit, role: str) -> dict[str, Any] | None:
+    try:
+        geometry = map_geometry(area_shape(unit.boundary))
+    except BadGeometry:
+        return None
+    return {
+        "type": "Feature",
+        "id": unit.code,
+        "geometry": geometry,
+        "properties": {
+            "code": unit.code, "name": unit.name, "name_en": unit.name_en, "role": role,
+            "approximate": unit.boundary_approximate,
+            "approximate_note": unit.boundary_note,
+        },
+    }
+
+
+def _build_children(parent_pk: int, day: dt.date) -> MapLayer:
+    parent = Unit.objects.get(pk=parent_pk)
+    children = list(Unit.objects.active_on(day).filter(parent_id=parent_pk, kind__in=AREA_KINDS,
+                                                       bbox_west__isnull=False).order_by("code"))
+    features: list[dict[str, Any]] = []
+    sources: dict[str, None] = {}
+    for unit, role in [(parent, "self"), *((c, "child") for c in children)]:
+        if unit.boundary is None:
+            continue
+        feature = _area_feature(unit, role)
+        if feature is None:
+            continue
+        features.append(feature)
+        if unit.boundary_source:
+            label = unit.boundary_source
+            if unit.boundary_licence:
+                label += f" ({unit.boundary_licence})"
+            sources[label] = None
+    collection = {
+        "type": "FeatureCollection", "features": features, "unit": parent.code,
+        "day": day.isoformat(), "attribution": list(sources),
+    }
+    body = json.dumps(collection, ensure_ascii=False, separators=(",", ":")).encode()
+    etag = '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    bounded = sum(1 for f in features if f["properties"]["role"] == "child")
+    return MapLayer(body=body, etag=etag, boundaries=bounded, units=len(children))
+
+
+_CHILD_LAYERS: ProcessCache[MapLayer] = ProcessCache(
+    "orgunits.children_layer", ttl=LAYER_CACHE_SECONDS, models=(Unit,), size=64)
+
+
+def children_layer(parent: Unit, day: dt.date | None = None) -> MapLayer:
+    """The light boundaries of `parent` itself (role `self`) and of its units in service on
+    `day` that are areas (role `child`): what a map of the units below one draws. Units
+    without a boundary are left out, never drawn as shapes of our own."""
+    day = day or timezone.localdate()
+    return _CHILD_LAYERS.get((parent.pk, day), lambda: _build_children(parent.pk, day))
