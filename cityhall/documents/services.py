@@ -270,8 +270,9 @@ def _store(document: Document, made: signatures.Signed, *, kind: str, now: dt.da
 def act_on_document(*, actor: audit.Actor, document: Document, action: str, comment: str = "",
                     idempotency_key: str = "", now: dt.datetime | None = None,
                     to: list[str] | None = None) -> Transition | None:
-    """Take a step of the outgoing workflow; `sign` and `issue` also make the PDF (signed
-    when `cityhall.core.signing` is installed), and `issue` gives the number. `send` with
+    """Take a step of the outgoing workflow; `sign` and `issue` also make the PDF, signed
+    with the holders' keys (`signatures.keys_for`: refused without a usable one), and
+    `issue` gives the number. `send` with
     `to` (electronic identification codes) also sends it by edXML, one message to each
     (`exchange.dispatch`): an unknown code refuses the step."""
     now = now or timezone.now()
@@ -309,7 +310,7 @@ def act_on_document(*, actor: audit.Actor, document: Document, action: str, comm
 
 
 def _leader_signs(document: Document, *, actor: audit.Actor, now: dt.datetime) -> None:
-    """The leader's approval: the draft as it stands, signed by them when signing exists."""
+    """The leader's approval: the draft as it stands, signed with their personal key."""
     if isinstance(actor, User) and document.signer_id != actor.pk:
         # Whoever signs is the signer printed: a name typed for someone else gives way.
         named_other = document.signer_id is not None
@@ -319,10 +320,14 @@ def _leader_signs(document: Document, *, actor: audit.Actor, now: dt.datetime) -
         document.search_text = index_text(document)
         Document.objects.filter(pk=document.pk).update(
             signer=actor, signer_name=document.signer_name, search_text=document.search_text)
-    rendered = pdf.render(document, today=timezone.localdate(now))
-    made = signatures.sign_document(rendered.pdf, document=document, signer=document.signer,
-                                    box=rendered.signature_box, as_organisation=False)
-    _store(document, made, kind="leader", now=now)
+    with signatures.keys_for(document, signer=document.signer, as_organisation=False,
+                             now=now) as keys:
+        rendered = pdf.render(document, today=timezone.localdate(now))
+        made = signatures.sign_document(rendered.pdf, document=document, keys=keys,
+                                        box=rendered.signature_box)
+    stored = _store(document, made, kind="leader", now=now)
+    audit.record(actor=actor, action=DocumentAudit.SIGN, obj=document, unit=document.unit,
+                 changes={"keys": [None, list(made.keys)], "pdf": [None, stored.sha256]})
 
 
 def _issue(document: Document, *, actor: audit.Actor, now: dt.datetime) -> None:
@@ -330,30 +335,33 @@ def _issue(document: Document, *, actor: audit.Actor, now: dt.datetime) -> None:
     if document.number is not None:
         raise DocumentError(DocumentCode.ALREADY_NUMBERED, _("It already has its number."))
     today = timezone.localdate(now)
-    # Taken last, just before the write: the register's row stays locked only for
-    # the rest of this transaction (rendering and signing the PDF).
-    register, number = numbering.take_number(document.unit, today.year, Direction.OUTGOING)
-    document.register, document.number = register, number
-    document.notation = numbering.notation(
-        number, type_abbreviation=document.doc_type.abbreviation,
-        agency=document.agency_abbreviation, drafting_unit=document.drafting_unit)
-    document.document_date, document.registered_at = today, now
-    document.search_text = index_text(document)
-    Document.objects.filter(pk=document.pk).update(
-        register=register, number=number, notation=document.notation, document_date=today,
-        registered_at=now, search_text=document.search_text)
-    rendered = pdf.render(document, today=today)
-    made = signatures.sign_document(rendered.pdf, document=document, signer=document.signer,
-                                    box=rendered.signature_box, as_organisation=True)
+    # The keys first: a refusal (no key, an unusable one) must come before the number.
+    with signatures.keys_for(document, signer=document.signer, as_organisation=True,
+                             now=now) as keys:
+        # Taken last, just before the write: the register's row stays locked only for
+        # the rest of this transaction (rendering and signing the PDF).
+        register, number = numbering.take_number(document.unit, today.year,
+                                                 Direction.OUTGOING)
+        document.register, document.number = register, number
+        document.notation = numbering.notation(
+            number, type_abbreviation=document.doc_type.abbreviation,
+            agency=document.agency_abbreviation, drafting_unit=document.drafting_unit)
+        document.document_date, document.registered_at = today, now
+        document.search_text = index_text(document)
+        Document.objects.filter(pk=document.pk).update(
+            register=register, number=number, notation=document.notation,
+            document_date=today, registered_at=now, search_text=document.search_text)
+        rendered = pdf.render(document, today=today)
+        made = signatures.sign_document(rendered.pdf, document=document, keys=keys,
+                                        box=rendered.signature_box)
     _store(document, made, kind="issued", now=now)
-    if made.signed:
-        # The dashboard's "issued digitally signed" (indicators' documents.issued_signed).
-        facts.tell([facts.Fact(case_type=document._meta.label_lower, case=document,
-                               kind="signed", at=now, unit_id=document.unit_id)])
+    # The dashboard's "issued digitally signed" (indicators' documents.issued_signed).
+    facts.tell([facts.Fact(case_type=document._meta.label_lower, case=document,
+                           kind="signed", at=now, unit_id=document.unit_id)])
     audit.record(actor=actor, action=DocumentAudit.NUMBER, obj=document, unit=document.unit,
                  changes={"number": [None, number], "notation": [None, document.notation],
                           "register": [None, f"{register.year}/{register.direction}"],
-                          "signed": [None, made.signed]})
+                          "signed": [None, made.signed], "keys": [None, list(made.keys)]})
 
 
 def register_incoming(*, actor: audit.Actor, unit: Unit, incoming: IncomingIn,
