@@ -403,3 +403,27 @@ def test_a_key_on_a_softhsm_token_signs_and_issues_a_document(
     assert refused(people.leader, second, "sign").code == "signing_key_unusable"
     second.refresh_from_db()
     assert second.state == "reviewed"
+
+
+def test_on_paper_is_the_one_unsigned_way_said_and_audited(
+        people: Personas, clerk: User, production: Path) -> None:
+    document = reviewed(people)
+    assert refused(people.leader, document, "review", paper_reason="x").code == "invalid"
+    answer = Client().post(
+        f"/api/v1/documents/{document.pk}/actions/sign", content_type="application/json",
+        data=json.dumps({"paper_reason": "Văn bản mật: ký tay, đóng dấu."}),
+        headers=bearer(people.leader))
+    assert answer.status_code == 200, answer.content
+    services.act_on_document(actor=clerk, document=document, action="issue",
+                             paper_reason="Văn bản mật: ban hành bản giấy.")
+    document.refresh_from_db()
+    assert document.state == "issued" and document.number == 1
+    assert not DocumentFile.objects.get(document=document, kind="issued").signed
+    said = AuditEntry.objects.filter(action="documents.on_paper", object_id=str(document.pk))
+    assert [e.changes["step"][1] for e in said.order_by("pk")] == ["sign", "issue"]
+    number = AuditEntry.objects.get(action="documents.number", object_id=str(document.pk))
+    assert number.changes["signed"] == [None, False]
+    with pytest.raises(DocumentError) as caught:
+        services.act_on_document(actor=clerk, document=document, action="send",
+                                 paper_reason="x")
+    assert caught.value.code == "invalid"

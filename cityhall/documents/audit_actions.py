@@ -24,5 +24,6 @@ class DocumentAudit(AuditAction):
     RECALL_ANSWER = "documents.recall_answer"
     PEER = "documents.peer"
     SIGN = "documents.sign"
+    ON_PAPER = "documents.on_paper"
     KEY_ADD = "documents.signing_key_add"
     KEY_RETIRE = "documents.signing_key_retire"
