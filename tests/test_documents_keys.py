@@ -427,3 +427,17 @@ def test_on_paper_is_the_one_unsigned_way_said_and_audited(
         services.act_on_document(actor=clerk, document=document, action="send",
                                  paper_reason="x")
     assert caught.value.code == "invalid"
+
+
+def test_the_checks_warn_of_demo_keys_in_production_and_a_missing_module(
+        settings: Any, tmp_path: Path) -> None:
+    from cityhall.documents.checks import signing_keys
+
+    settings.DEBUG = False
+    settings.CITYHALL_DOCUMENTS_DEMO_KEYS = True
+    settings.CITYHALL_PKCS11_MODULES = [str(tmp_path / "missing.so")]
+    assert [m.id for m in signing_keys()] == ["cityhall.documents.W001",
+                                              "cityhall.documents.E001"]
+    settings.CITYHALL_DOCUMENTS_DEMO_KEYS = False
+    settings.CITYHALL_PKCS11_MODULES = []
+    assert signing_keys() == []

@@ -97,7 +97,7 @@ def _add(options: dict[str, Any]) -> SigningKey:
         if user is None:
             raise CommandError(f"no user {options['user']!r}")
     else:
-        unit = Unit.objects.filter(code=options["unit"]).first()
+        unit = Unit.objects.active_on().filter(code=options["unit"]).first()
         if unit is None:
             raise CommandError(f"no unit {options['unit']!r}")
     image = Path(options["image"]).read_bytes() if options["image"] else None
