@@ -9,8 +9,6 @@ import datetime as dt
 import io
 import json
 import os
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +35,11 @@ from cityhall.documents.models import Document, DocumentFile, Register, SigningK
 from tests.admin_support import admin_client
 from tests.documents_support import decision
 from tests.factories import Personas, bearer, make_staff
+from tests.softhsm_support import NO_SOFTHSM, NO_SOFTHSM_REASON, SOFTHSM_MODULE, make_token
 
 pytestmark = [pytest.mark.django_db]
 
 PASSPHRASE = demo.DEMO_PASSPHRASE
-SOFTHSM_MODULE = next((p for p in ("/usr/lib/softhsm/libsofthsm2.so",
-                                   "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so")
-                       if Path(p).exists()), None)
-NO_SOFTHSM = (SOFTHSM_MODULE is None or shutil.which("softhsm2-util") is None
-              or shutil.which("pkcs11-tool") is None)
 
 
 @pytest.fixture(scope="module")
@@ -351,36 +345,16 @@ def test_an_admin_registers_and_retires_a_key_on_the_admin_pages(
     assert json.dumps(entry.changes).count("token lost") == 1
 
 
-@pytest.mark.skipif(NO_SOFTHSM, reason="SoftHSM2 and OpenSC are not installed "
-                                       "(apt-get install softhsm2 opensc)")
+@pytest.mark.skipif(NO_SOFTHSM, reason=NO_SOFTHSM_REASON)
 def test_a_key_on_a_softhsm_token_signs_and_issues_a_document(
         people: Personas, clerk: User, production: Path, leader_key: DemoKey,
         unit_key: DemoKey, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert SOFTHSM_MODULE is not None and leader_key.key_source.pkcs12_path is not None
-    tokens = tmp_path / "tokens"
-    tokens.mkdir()
-    conf = tmp_path / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\n")
-    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
     key, cert, _cas = pkcs12.load_key_and_certificates(
         leader_key.key_source.pkcs12_path.read_bytes(), PASSPHRASE.encode())
     assert key is not None and cert is not None
-    (tmp_path / "key.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
-    (tmp_path / "cert.der").write_bytes(cert.public_bytes(serialization.Encoding.DER))
-
-    def run(*command: str) -> None:
-        subprocess.run(command, check=True, capture_output=True,  # noqa: S603
-                       env={**os.environ, "SOFTHSM2_CONF": str(conf)})
-
-    run("softhsm2-util", "--init-token", "--free", "--label", "cityhall-keys",
-        "--pin", "4321", "--so-pin", "12345678")
-    run("softhsm2-util", "--import", str(tmp_path / "key.pem"), "--token", "cityhall-keys",
-        "--label", "leader", "--id", "0a", "--pin", "4321")
-    run("pkcs11-tool", "--module", SOFTHSM_MODULE, "--token-label", "cityhall-keys", "--login",
-        "--pin", "4321", "--write-object", str(tmp_path / "cert.der"), "--type", "cert",
-        "--label", "leader", "--id", "0a")
+    make_token(tmp_path, monkeypatch, key=key, certificate=cert, label="cityhall-keys",
+               pin="4321", key_label="leader", key_id="0a")
     pin = tmp_path / "pin"
     pin.write_text("4321\n")
     on_token = keystore.KeyIn(storage="pkcs11", module=SOFTHSM_MODULE,

@@ -438,13 +438,21 @@ def retire_key(*, actor: audit.Actor, key: SigningKey, reason: str, revoked: boo
 # --- what signing asks -----------------------------------------------------------------------
 
 
+def _holder(user: User | None, unit: Unit | None) -> dict[str, Any]:
+    """The filter of one holder's keys (never none: that would match everyone's)."""
+    if user is not None:
+        return {"user": user}
+    if unit is not None:
+        return {"unit": unit}
+    raise ValueError("a key's holder is a user or a unit")
+
+
 def usable_key(*, user: User | None = None, unit: Unit | None = None,
                now: dt.datetime) -> SigningKey | None:
     """The holder's key in use, if its certificate is valid at `now`; None when there is
     none; DocumentError(signing_key_unusable) when there is one whose certificate is not
     valid. Opening it (a wrong PIN, a missing file) is the caller's, with `opened`."""
-    holder: dict[str, Any] = {"user": user} if user is not None else {"unit": unit}
-    key = SigningKey.objects.active().filter(**holder).first()
+    key = SigningKey.objects.active().filter(**_holder(user, unit)).first()
     if key is None:
         return None
     if not key.not_before <= now <= key.not_after:
@@ -458,8 +466,7 @@ def usable_key(*, user: User | None = None, unit: Unit | None = None,
 
 def no_key_detail(*, user: User | None = None, unit: Unit | None = None) -> str:
     """Why there is no key, for people: none registered, or the last one retired."""
-    holder: dict[str, Any] = {"user": user} if user is not None else {"unit": unit}
-    last = SigningKey.objects.filter(**holder).order_by("-created_at", "-pk").first()
+    last = SigningKey.objects.filter(**_holder(user, unit)).order_by("-created_at", "-pk").first()
     who = user.display_name if user is not None else str(unit)
     if last is not None and last.status != SigningKey.Status.ACTIVE:
         return _("%(holder)s has no signing key in use (the last one was %(status)s on "
