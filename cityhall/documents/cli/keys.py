@@ -107,7 +107,8 @@ def _add(options: dict[str, Any]) -> SigningKey:
         pkcs12_path=str(Path(pkcs12).resolve()) if pkcs12 else "",
         module=options["pkcs11_module"] or "", token_label=options["token_label"],
         key_label=options["key_label"], key_id=options["key_id"],
-        secret_env=options["secret_env"], secret_file=options["secret_file"],
+        secret_env=options["secret_env"],
+        secret_file=str(Path(options["secret_file"]).resolve()) if options["secret_file"] else "",
         image_png=image)
     return keystore.register_key(actor=audit.SYSTEM, key_in=key_in, user=user, unit=unit,
                                  replace=options["replace"])
