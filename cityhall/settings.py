@@ -398,10 +398,13 @@ CITYHALL_SIGNING_TRUST_ROOTS = env_list("CITYHALL_SIGNING_TRUST_ROOTS", [])
 CITYHALL_SIGNING_TRUST_DEMO_CA = env_bool("CITYHALL_SIGNING_TRUST_DEMO_CA", DEBUG)
 CITYHALL_SIGNING_DEMO_DIR = Path(env_str("CITYHALL_SIGNING_DEMO_DIR", str(VAR_DIR / "pki")))
 CITYHALL_SIGNING_FETCH_REVOCATION = env_bool("CITYHALL_SIGNING_FETCH_REVOCATION", False)
-# Official documents are signed at `sign` and `issue` with the DEMO keys of `cityhall
-# demo_pki` (made on first use); off, they are kept unsigned until a key store for leaders
-# and units exists (docs/documents.md, "Signing"). Never on in production.
+# Official documents are signed at `sign` and `issue` with the keys registered in the key
+# store (`cityhall documents keys`, docs/operations.md); with DEMO keys on, a leader or unit
+# without a registered key signs with the DEMO key of `cityhall demo_pki` (made on first
+# use). Never on in production. The PKCS#11 modules (token drivers, shared libraries) a
+# registered key may name: none unless the operator lists them, since loading one runs it.
 CITYHALL_DOCUMENTS_DEMO_KEYS = env_bool("CITYHALL_DOCUMENTS_DEMO_KEYS", DEBUG)
+CITYHALL_PKCS11_MODULES = env_list("CITYHALL_PKCS11_MODULES", [])
 # edXML exchange (docs/documents.md): how long a peer may take to answer, how far a
 # message's timestamp may be from our clock, and whether a message is tried at once after
 # commit (else only by `cityhall worker`).

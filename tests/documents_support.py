@@ -39,6 +39,18 @@ def issued(unit: Unit, drafter: User, leader: User, clerk: User, *,
     return document
 
 
+def issued_on_paper(unit: Unit, drafter: User, leader: User, clerk: User, *,
+                    reason: str = "Văn bản có nội dung mật: ban hành bản giấy.",
+                    **kw: object) -> Document:
+    """An outgoing document signed by hand and issued on paper, saying why (not signed)."""
+    document = services.draft_document(actor=drafter, unit=unit, draft=decision(**kw))
+    services.act_on_document(actor=drafter, document=document, action="review")
+    for actor, action in ((leader, "sign"), (clerk, "issue")):
+        services.act_on_document(actor=actor, document=document, action=action,
+                                 paper_reason=reason)
+    return document
+
+
 def arrived(unit: Unit, clerk: User, *, day: dt.date, **kw: object) -> Document:
     """An incoming Công văn from the city's Department of Construction."""
     values: dict[str, object] = {

@@ -28,7 +28,8 @@ def site(
     """The live server with the registry, the demo people and the demo documents."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     # pyHanko signs through asyncio.run(), which cannot run in this thread beside
-    # Playwright's event loop: the demo is loaded unsigned here (signing: test_documents).
+    # Playwright's event loop: the demo is signed and issued on paper here (signing:
+    # test_documents, test_documents_keys).
     settings.CITYHALL_DOCUMENTS_DEMO_KEYS = False
     call_command("load_workflows", verbosity=0)
     call_command("load_demo", verbosity=0)
@@ -95,3 +96,28 @@ def test_the_register_and_a_document_fit_a_phone(
     assert issued.notation in tab.page.content()
     assert tab.fits_the_screen()
     tab.close()
+
+
+def test_a_leader_without_a_key_is_told_so_and_may_sign_on_paper_instead(
+    browser: Browser, site: str,
+) -> None:
+    waiting = Document.objects.filter(unit__name="Phường Sài Gòn", state="reviewed").first()
+    assert waiting is not None
+    leader = Page(browser, site, DESKTOP)
+    leader.sign_in("leader.saigon")
+    page = leader.page
+    page.goto(f"{site}/van-ban/{waiting.pk}/")
+    page.click("button[data-action=sign]")
+    page.wait_for_url(f"**/van-ban/{waiting.pk}/")
+    assert "chưa có khóa ký số đã đăng ký" in page.content()
+    _shot(leader, "documents-sign-refused")
+    waiting.refresh_from_db()
+    assert waiting.state == "reviewed"
+    page.click("summary:has-text('Thực hiện trên giấy')")
+    page.fill("#paper-sign", "Văn bản có nội dung mật: ký tay.")
+    _shot(leader, "documents-sign-on-paper")
+    page.click("button[data-action=sign-on-paper]")
+    page.wait_for_url(f"**/van-ban/{waiting.pk}/")
+    waiting.refresh_from_db()
+    assert waiting.state == "signed"
+    leader.close()

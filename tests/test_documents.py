@@ -332,15 +332,3 @@ def test_whoever_signs_is_the_signer_printed(people: Personas) -> None:
     named.refresh_from_db()
     assert named.signer == people.city_leader
     assert named.signer_name == people.city_leader.display_name
-
-
-def test_without_a_key_the_issued_file_is_kept_unsigned_and_says_so(
-    people: Personas, clerk: object, settings: object,
-) -> None:
-    settings.CITYHALL_DOCUMENTS_DEMO_KEYS = False  # type: ignore[attr-defined]
-    document = issued(people.ward, people.officer, people.leader, clerk)  # type: ignore[arg-type]
-    stored = DocumentFile.objects.get(document=document, kind="issued")
-    assert not stored.signed
-    assert verify_pdf(stored.file.read()) == []
-    entry = AuditEntry.objects.get(action="documents.number", object_id=str(document.pk))
-    assert entry.changes["signed"] == [None, False]

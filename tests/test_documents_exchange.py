@@ -16,7 +16,7 @@ from django.test import Client
 from cityhall.accounts.models import Role, User
 from cityhall.core.audit import SYSTEM
 from cityhall.core.models import AuditEntry
-from cityhall.documents import edxml, exchange, receiving, services
+from cityhall.documents import edxml, exchange, receiving, services, verification
 from cityhall.documents.models import Arrival, Dispatch, DocumentFile, Peer
 from cityhall.documents.peers import add_peer
 from cityhall.notifications.models import OutboxMessage
@@ -60,7 +60,7 @@ def test_the_envelope_of_an_issued_document_carries_its_signed_pdf(
     assert f"{envelope.code_number}/{envelope.code_notation}" == document.notation
     stored = DocumentFile.objects.get(document=document, kind="issued")
     assert [a.data for a in envelope.attachments] == [stored.file.open("rb").read()]
-    assert exchange.check_signatures([envelope.attachments[0].data])[1] is True
+    assert verification.verify_files([envelope.attachments[0].data])[1] is True
     for user in (people.outsider, people.resident):
         assert call(user, "get", f"/api/v1/documents/{document.pk}/edxml").status_code == 404
     draft = services.draft_document(actor=people.officer, unit=people.ward,

@@ -25,7 +25,7 @@ from cityhall.core.models import AuditEntry
 from cityhall.core.signing import load_signer, sign_pdf
 from cityhall.core.signing.demo import demo_organisation_key
 from cityhall.documents.models import Document, DocumentFile
-from tests.documents_support import issued
+from tests.documents_support import issued, issued_on_paper
 from tests.factories import Personas, bearer, make_staff
 
 pytestmark = [pytest.mark.django_db]
@@ -332,8 +332,7 @@ def test_the_outgoing_register_shows_the_share_signed(
     url = f"/van-ban/?unit={people.ward.code}&direction=outgoing"
     page = client.get(url).content.decode()
     assert "Đã ký số: 1/1 văn bản đã ban hành (100%)." in page
-    settings.CITYHALL_DOCUMENTS_DEMO_KEYS = False
-    issued(people.ward, people.officer, people.leader, clerk, summary="Về việc khác")
+    issued_on_paper(people.ward, people.officer, people.leader, clerk, summary="Về việc khác")
     page = client.get(url).content.decode()
     assert "Đã ký số: 1/2 văn bản đã ban hành (50%)." in page
     summary = Client().get(f"/api/v1/units/{people.ward.code}/registers/outgoing",
@@ -348,8 +347,7 @@ def test_the_signed_share_is_an_indicator_the_roll_ups_count_and_verify_agrees(
 
     call_command("load_indicators", verbosity=0)
     issued(people.ward, people.officer, people.leader, clerk)
-    settings.CITYHALL_DOCUMENTS_DEMO_KEYS = False
-    issued(people.ward, people.officer, people.leader, clerk, summary="Về việc khác")
+    issued_on_paper(people.ward, people.officer, people.leader, clerk, summary="Về việc khác")
     counted = dict(DailyTally.objects.filter(unit=people.ward, metric__startswith="documents.")
                    .values_list("metric", "value"))
     assert counted == {"documents.issued": 2, "documents.issued_signed": 1}

@@ -38,6 +38,7 @@ from cityhall.core.signing import (
     verify_pdf,
 )
 from cityhall.core.signing.demo import DemoKey
+from tests.softhsm_support import NO_SOFTHSM, NO_SOFTHSM_REASON, SOFTHSM_MODULE, make_token
 
 WORDS = b"Quyet dinh so 07"
 
@@ -383,47 +384,18 @@ def test_the_demo_signers_are_the_demo_leaders() -> None:
 
 # --- PKCS#11: a key on a SoftHSM2 token -----------------------------------------------------
 
-SOFTHSM_MODULE = next((p for p in ("/usr/lib/softhsm/libsofthsm2.so",
-                                   "/usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so")
-                       if Path(p).exists()), None)
-
-
-@pytest.mark.skipif(
-    SOFTHSM_MODULE is None or shutil.which("softhsm2-util") is None
-    or shutil.which("pkcs11-tool") is None,
-    reason="SoftHSM2 and OpenSC are not installed (apt-get install softhsm2 opensc)",
-)
+@pytest.mark.skipif(NO_SOFTHSM, reason=NO_SOFTHSM_REASON)
 def test_it_signs_with_a_key_on_a_pkcs11_token(leader: DemoKey, pki: Path, tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
     assert SOFTHSM_MODULE is not None
-    from cryptography.hazmat.primitives import serialization
     from cryptography.hazmat.primitives.serialization import pkcs12
 
-    tokens = tmp_path / "tokens"
-    tokens.mkdir()
-    conf = tmp_path / "softhsm2.conf"
-    conf.write_text(f"directories.tokendir = {tokens}\nobjectstore.backend = file\n")
-    monkeypatch.setenv("SOFTHSM2_CONF", str(conf))
-    env = {**os.environ, "SOFTHSM2_CONF": str(conf)}
     assert leader.key_source.pkcs12_path is not None
     key, cert, _cas = pkcs12.load_key_and_certificates(
         leader.key_source.pkcs12_path.read_bytes(), demo.DEMO_PASSPHRASE.encode())
     assert key is not None and cert is not None
-    (tmp_path / "key.pem").write_bytes(key.private_bytes(
-        serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-        serialization.NoEncryption()))
-    (tmp_path / "cert.der").write_bytes(cert.public_bytes(serialization.Encoding.DER))
-
-    def run(*command: str) -> None:
-        subprocess.run(command, check=True, env=env, capture_output=True)  # noqa: S603
-
-    run("softhsm2-util", "--init-token", "--free", "--label", "cityhall-test",
-        "--pin", "1234", "--so-pin", "12345678")
-    run("softhsm2-util", "--import", str(tmp_path / "key.pem"), "--token", "cityhall-test",
-        "--label", "leader", "--id", "01", "--pin", "1234")
-    run("pkcs11-tool", "--module", SOFTHSM_MODULE, "--token-label", "cityhall-test", "--login",
-        "--pin", "1234", "--write-object", str(tmp_path / "cert.der"), "--type", "cert",
-        "--label", "leader", "--id", "01")
+    make_token(tmp_path, monkeypatch, key=key, certificate=cert, label="cityhall-test",
+               pin="1234", key_label="leader", key_id="01")
 
     source = KeySource.pkcs11(module=SOFTHSM_MODULE, token_label="cityhall-test",
                               key_label="leader", pin="1234")

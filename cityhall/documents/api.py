@@ -106,6 +106,9 @@ class ActionBody(Input):
     to: list[Annotated[str, text(32, blank=False)]] = Field(
         default_factory=list, max_length=100,
         description="send: recipients by electronic identification code (edXML).")
+    paper_reason: Annotated[str, text(1000)] = Field(
+        default="", description="sign, issue: done on paper instead (hand signature and "
+                                "seal, the PDF not digitally signed), because (audited).")
 
 
 class Created(Schema):
@@ -592,7 +595,7 @@ def act(request: HttpRequest, payload: ActionBody, document_id: DbId, action: st
     document = _visible(request, document_id)
     step = services.act_on_document(actor=user, document=document, action=action,
                                     comment=payload.comment, idempotency_key=idempotency_key,
-                                    to=payload.to)
+                                    to=payload.to, paper_reason=payload.paper_reason)
     document.refresh_from_db(fields=["state", "number", "notation"])
     return {"id": document.pk, "state": document.state, "changed": step is not None,
             "number": document.number, "notation": document.notation}

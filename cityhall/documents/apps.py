@@ -8,7 +8,10 @@ class DocumentsConfig(AppConfig):
     verbose_name = _("Official documents")
 
     def ready(self) -> None:
+        from django.core import checks
+
         from cityhall.core import shell
+        from cityhall.documents.checks import signing_keys
         from cityhall.documents.exchange import CHANNEL, deliver
         from cityhall.documents.models import Document, Handling
         from cityhall.documents.views import staff_panel
@@ -22,3 +25,4 @@ class DocumentsConfig(AppConfig):
             template="documents/_staff_panel.html", context=staff_panel, order=30))
         # edXML messages to peers and between our own units go through the outbox.
         register_channel(CHANNEL, deliver)
+        checks.register(signing_keys, checks.Tags.security)

@@ -23,3 +23,7 @@ class DocumentAudit(AuditAction):
     RECALL_REQUEST = "documents.recall_request"
     RECALL_ANSWER = "documents.recall_answer"
     PEER = "documents.peer"
+    SIGN = "documents.sign"
+    ON_PAPER = "documents.on_paper"
+    KEY_ADD = "documents.signing_key_add"
+    KEY_RETIRE = "documents.signing_key_retire"

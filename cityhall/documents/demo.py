@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from cityhall.accounts.models import Membership, Role, User
-from cityhall.documents import exchange, receiving, services
+from cityhall.documents import exchange, receiving, services, signatures
 from cityhall.documents.models import Arrival, Dispatch, Document
 from cityhall.orgunits.models import Unit
 
@@ -64,6 +64,14 @@ INCOMING = [
 ]
 
 
+def _paper(action: str) -> str:
+    """Without the DEMO keys (and no key registered for the demo people), the demo signs
+    and issues on paper, saying so; with them (`make run`), digitally."""
+    if action not in ("sign", "issue") or signatures.demo_keys():
+        return ""
+    return "Bản trình diễn: không có khóa ký số (CITYHALL_DOCUMENTS_DEMO_KEYS tắt)."
+
+
 def _issue_year(office: Office, today: dt.date) -> int:
     made = 0
     start = timezone.now() - dt.timedelta(days=40)
@@ -84,7 +92,8 @@ def _issue_year(office: Office, today: dt.date) -> int:
         # The last two stay in the workflow: one waits to be signed, one to be reviewed.
         keep = {len(OUTGOING) - 1: 1, len(OUTGOING) - 2: 2}.get(n, len(steps))
         for actor, action in steps[:keep]:
-            services.act_on_document(actor=actor, document=document, action=action, now=at)
+            services.act_on_document(actor=actor, document=document, action=action, now=at,
+                                     paper_reason=_paper(action))
         made += 1
     return made
 
@@ -156,15 +165,16 @@ def _exchange(sender: Office, receiver: Office) -> int:
                 recipients=[receiver.unit.name], file_copy_unit="VP"))
         for actor, action in ((sender.officer, "review"), (sender.leader, "sign"),
                               (sender.clerk, "issue")):
-            services.act_on_document(actor=actor, document=document, action=action)
+            services.act_on_document(actor=actor, document=document, action=action,
+                                     paper_reason=_paper(action))
         services.act_on_document(actor=sender.clerk, document=document, action="send",
                                  to=[code])
     exchange.deliver_all()
     waiting = list(Arrival.objects.filter(unit=receiver.unit, state=Arrival.State.WAITING)
                    .order_by("pk"))
     for n, arrival in enumerate(waiting[:2]):
-        # Without the DEMO keys (CITYHALL_DOCUMENTS_DEMO_KEYS off) the sender issues unsigned
-        # files: the clerk registers them anyway, saying why, as the page lets them.
+        # Without the DEMO keys (CITYHALL_DOCUMENTS_DEMO_KEYS off) the sender issued on
+        # paper: the clerk registers the unsigned files anyway, saying why, as the page lets.
         reason = "" if arrival.signatures_valid else "Bản trình diễn: văn bản chưa ký số."
         incoming = receiving.accept(actor=receiver.clerk, arrival=arrival,
                                     override_reason=reason)

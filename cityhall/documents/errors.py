@@ -30,6 +30,11 @@ class DocumentCode(ErrorCode):
     UNKNOWN_RECIPIENT = "unknown_recipient", 404
     UNKNOWN_EXCHANGED_DOCUMENT = "unknown_exchanged_document", 404
     NOT_ISSUED = "not_issued", 409
+    # The key store (keystore.py): `sign` and `issue` refused for want of a usable key, and
+    # a key whose registration is refused (bad source, secret, certificate or chain).
+    NO_SIGNING_KEY = "no_signing_key", 409
+    SIGNING_KEY_UNUSABLE = "signing_key_unusable", 409
+    SIGNING_KEY_REFUSED = "signing_key_refused", 400
 
 
 #: Every code a document refusal may carry.

@@ -26,7 +26,6 @@ import os
 import time
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 import httpx
 from django.conf import settings
@@ -37,8 +36,7 @@ from django.utils.translation import gettext as _
 
 from cityhall.core import audit
 from cityhall.core.errors import Common, Refused
-from cityhall.core.signing import SigningRefused, verify_pdf
-from cityhall.documents import edxml
+from cityhall.documents import edxml, verification
 from cityhall.documents.audit_actions import DocumentAudit
 from cityhall.documents.errors import DocumentCode, DocumentError
 from cityhall.documents.models import (
@@ -385,29 +383,6 @@ def receive(body: bytes, *, message_id: str, sender: str, recipient: str,
     return Received(kind, message_id, duplicate=False)
 
 
-def check_signatures(pdfs: list[bytes]) -> tuple[list[dict[str, Any]], bool]:
-    """What core.signing.verify_pdf says of each PDF, and whether all are signed and valid."""
-    found: list[dict[str, Any]] = []
-    valid = bool(pdfs)
-    for number, data in enumerate(pdfs, start=1):
-        try:
-            reports = verify_pdf(data)
-        except SigningRefused as exc:
-            found.append({"file": number, "error": str(exc.code)})
-            valid = False
-            continue
-        if not reports:
-            found.append({"file": number, "error": "unsigned"})
-            valid = False
-        for r in reports:
-            found.append({"file": number, "signer": r.signer_name,
-                          "organisation": r.organisation, "valid": r.valid,
-                          "problems": list(r.problems),
-                          "signing_time": r.signing_time.isoformat() if r.signing_time else None})
-            valid = valid and r.valid
-    return found, valid
-
-
 def pdfs_of(envelope: edxml.Envelope) -> list[edxml.Attachment]:
     return [a for a in envelope.attachments
             if a.content_type == "application/pdf" or a.name.lower().endswith(".pdf")]
@@ -422,7 +397,7 @@ def _receive_envelope(body: bytes, digest: str, *, message_id: str, sender: str,
     if unit is None or recipient not in {o.organ_id for o in envelope.recipients}:
         raise DocumentError(DocumentCode.UNKNOWN_RECIPIENT, _(
             "None of our units is this envelope's recipient %(code)s.") % {"code": recipient})
-    checked, valid = check_signatures([a.data for a in pdfs_of(envelope)])
+    checked, valid = verification.verify_files([a.data for a in pdfs_of(envelope)])
     notation = "/".join(p for p in (envelope.code_number, envelope.code_notation) if p)
     with transaction.atomic():
         arrival = Arrival.objects.create(

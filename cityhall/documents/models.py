@@ -15,6 +15,7 @@ from cityhall.documents.queries import (
     DocumentQuerySet,
     HandlingQuerySet,
     RegisterQuerySet,
+    SigningKeyQuerySet,
 )
 from cityhall.workflow.models import WorkflowCase
 
@@ -334,3 +335,90 @@ class ExchangeStatus(models.Model):
 
     def __str__(self) -> str:
         return f"{self.way} {self.code} {self.message_id}"
+
+
+class SigningKey(models.Model):
+    """A key registered to sign documents: a leader's personal key or a unit's (the
+    organisation's signature, with its seal), in a PKCS#12 file or on a PKCS#11 token.
+
+    The passphrase or PIN is never stored: `secret_env` names an environment variable of
+    the service, or `secret_file` a file it can read. What the certificate says is copied
+    for display and for the checks made before signing (`keystore.py`).
+    """
+
+    class Storage(models.TextChoices):
+        PKCS12 = "pkcs12", _("PKCS#12 file")
+        PKCS11 = "pkcs11", _("PKCS#11 token")
+
+    class Status(models.TextChoices):
+        ACTIVE = "active", _("in use")
+        RETIRED = "retired", _("retired")
+        REVOKED = "revoked", _("revoked")
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                             blank=True, related_name="+", verbose_name=_("leader"))
+    unit = models.ForeignKey("orgunits.Unit", on_delete=models.PROTECT, null=True, blank=True,
+                             related_name="+", verbose_name=_("unit"))
+    storage = models.CharField(_("storage"), max_length=8, choices=Storage.choices)
+    pkcs12_path = models.CharField(_("PKCS#12 file"), max_length=500, blank=True)
+    pkcs11_module = models.CharField(_("PKCS#11 module"), max_length=500, blank=True)
+    token_label = models.CharField(_("token label"), max_length=64, blank=True)
+    key_label = models.CharField(_("key label"), max_length=64, blank=True)
+    key_id = models.CharField(_("key id (hexadecimal)"), max_length=128, blank=True)
+    secret_env = models.CharField(_("environment variable holding the passphrase or PIN"),
+                                  max_length=100, blank=True)
+    secret_file = models.CharField(_("file holding the passphrase or PIN"), max_length=500,
+                                   blank=True)
+    #: The visible image: a leader's signature, or the unit's seal (PNG, transparent).
+    image = models.BinaryField(_("signature or seal image"), null=True, blank=True)
+    subject = models.CharField(_("certificate subject"), max_length=1000)
+    common_name = models.CharField(_("certificate holder"), max_length=300)
+    issuer = models.CharField(_("certificate issuer"), max_length=1000)
+    serial = models.CharField(_("certificate serial"), max_length=80)
+    not_before = models.DateTimeField(_("valid from"))
+    not_after = models.DateTimeField(_("valid until"))
+    #: SHA-256 of the certificate (DER), in hexadecimal: the key opened must show it.
+    fingerprint = models.CharField(_("certificate fingerprint (SHA-256)"), max_length=64)
+    certificate = models.TextField(_("certificate (PEM)"))
+    status = models.CharField(_("status"), max_length=8, choices=Status.choices,
+                              default=Status.ACTIVE)
+    created_at = models.DateTimeField(_("registered at"), default=timezone.now,
+                                      editable=False)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("registered by"))
+    retired_at = models.DateTimeField(_("retired at"), null=True, blank=True)
+    retired_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("retired by"))
+    retire_reason = models.CharField(_("why retired"), max_length=1000, blank=True)
+
+    objects = SigningKeyQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("signing key")
+        verbose_name_plural = _("signing keys")
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(Q(user__isnull=False, unit__isnull=True)
+                           | Q(user__isnull=True, unit__isnull=False)),
+                name="signing_key_one_holder"),
+            # One key in use per holder, and a certificate in use by one holder only.
+            models.UniqueConstraint(fields=["user"], condition=Q(status="active"),
+                                    name="signing_key_one_active_per_person"),
+            models.UniqueConstraint(fields=["unit"], condition=Q(status="active"),
+                                    name="signing_key_one_active_per_unit"),
+            models.UniqueConstraint(fields=["fingerprint"], condition=Q(status="active"),
+                                    name="signing_key_certificate_in_use_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.common_name} ({self.serial}, {self.status})"
+
+    @property
+    def holder(self) -> str:
+        """Whose key it is, for people."""
+        if self.user is not None:
+            return f"{self.user.display_name} ({self.user.username})"
+        return str(self.unit)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Self
 
+from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
@@ -14,7 +15,13 @@ from cityhall.workflow.models import WorkflowCaseQuerySet
 
 if TYPE_CHECKING:
     # Only in the quoted type arguments, which pyflakes does not read.
-    from cityhall.documents.models import Arrival, Document, Handling, Register  # noqa: F401
+    from cityhall.documents.models import (  # noqa: F401
+        Arrival,
+        Document,
+        Handling,
+        Register,
+        SigningKey,
+    )
 
 
 class RegisterQuerySet(ScopedQuerySet["Register"]):
@@ -75,3 +82,19 @@ def _handling_model() -> Any:
     from cityhall.documents.models import Handling
 
     return Handling
+
+
+class SigningKeyQuerySet(models.QuerySet["SigningKey"]):
+    """Registered signing keys (the key store: `keystore.py`)."""
+
+    def active(self) -> Self:
+        """The keys in use: neither retired nor revoked (their certificate may have expired)."""
+        return self.filter(status="active")
+
+    def of_person(self, user: Any) -> Self:
+        """A leader's personal keys."""
+        return self.filter(user=user)
+
+    def of_unit(self, unit: Any) -> Self:
+        """A unit's organisation keys (its own, never a parent's)."""
+        return self.filter(unit=unit)

@@ -7,6 +7,7 @@ and leaves an audit entry (the engine writes its steps' own).
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any, cast
@@ -269,15 +270,22 @@ def _store(document: Document, made: signatures.Signed, *, kind: str, now: dt.da
 
 def act_on_document(*, actor: audit.Actor, document: Document, action: str, comment: str = "",
                     idempotency_key: str = "", now: dt.datetime | None = None,
-                    to: list[str] | None = None) -> Transition | None:
-    """Take a step of the outgoing workflow; `sign` and `issue` also make the PDF (signed
-    when `cityhall.core.signing` is installed), and `issue` gives the number. `send` with
-    `to` (electronic identification codes) also sends it by edXML, one message to each
+                    to: list[str] | None = None, paper_reason: str = "") -> Transition | None:
+    """Take a step of the outgoing workflow; `sign` and `issue` also make the PDF, signed
+    with the holders' keys (`signatures.keys_for`: refused without a usable one), and
+    `issue` gives the number. `paper_reason` takes `sign` or `issue` on paper instead (a
+    hand signature and the seal; the PDF kept is not digitally signed), saying why: the one
+    unsigned path, audited (`documents.on_paper`). `send` with `to` (electronic
+    identification codes) also sends it by edXML, one message to each
     (`exchange.dispatch`): an unknown code refuses the step."""
     now = now or timezone.now()
     if document.direction != Direction.OUTGOING:
         raise DocumentError(DocumentCode.WRONG_DIRECTION, _(
             "Only outgoing documents go through drafting and issue."))
+    paper_reason = " ".join((paper_reason or "").split())[:1000]
+    if paper_reason and action not in ("sign", "issue"):
+        raise DocumentError(Common.INVALID, {"paper_reason": _(
+            "Only signing and issuing are done on paper.")})
     spec = engine.case_spec(document)
     if action not in spec.actions:
         raise DocumentError(engine.WorkflowCode.UNKNOWN_ACTION, _("No such action: %(a)s.") % {
@@ -294,9 +302,9 @@ def act_on_document(*, actor: audit.Actor, document: Document, action: str, comm
             if step is None:
                 return None
             if action == "sign":
-                _leader_signs(document, actor=actor, now=now)
+                _leader_signs(document, actor=actor, now=now, paper_reason=paper_reason)
             elif action == "issue":
-                _issue(document, actor=actor, now=now)
+                _issue(document, actor=actor, now=now, paper_reason=paper_reason)
             elif action == "send" and to:
                 exchange.dispatch(actor=actor, document=document, codes=to, now=now)
     except engine.WorkflowError as exc:
@@ -308,8 +316,32 @@ def act_on_document(*, actor: audit.Actor, document: Document, action: str, comm
     return step
 
 
-def _leader_signs(document: Document, *, actor: audit.Actor, now: dt.datetime) -> None:
-    """The leader's approval: the draft as it stands, signed by them when signing exists."""
+def _keys(document: Document, *, as_organisation: bool, now: dt.datetime, paper_reason: str
+          ) -> contextlib.AbstractContextManager[signatures.Keys | None]:
+    """The step's keys, opened; none on paper."""
+    if paper_reason:
+        return contextlib.nullcontext()
+    return signatures.keys_for(document, signer=document.signer,
+                               as_organisation=as_organisation, now=now)
+
+
+def _made(rendered: pdf.Rendered, document: Document, keys: signatures.Keys | None
+          ) -> signatures.Signed:
+    if keys is None:
+        return signatures.Signed(pdf=rendered.pdf, signed=False)
+    return signatures.sign_document(rendered.pdf, document=document, keys=keys,
+                                    box=rendered.signature_box)
+
+
+def _on_paper(document: Document, *, actor: audit.Actor, step: str, reason: str) -> None:
+    audit.record(actor=actor, action=DocumentAudit.ON_PAPER, obj=document, unit=document.unit,
+                 changes={"step": [None, step], "reason": [None, reason]})
+
+
+def _leader_signs(document: Document, *, actor: audit.Actor, now: dt.datetime,
+                  paper_reason: str = "") -> None:
+    """The leader's approval: the draft as it stands, signed with their personal key (or
+    by hand on paper, with the reason)."""
     if isinstance(actor, User) and document.signer_id != actor.pk:
         # Whoever signs is the signer printed: a name typed for someone else gives way.
         named_other = document.signer_id is not None
@@ -319,41 +351,49 @@ def _leader_signs(document: Document, *, actor: audit.Actor, now: dt.datetime) -
         document.search_text = index_text(document)
         Document.objects.filter(pk=document.pk).update(
             signer=actor, signer_name=document.signer_name, search_text=document.search_text)
-    rendered = pdf.render(document, today=timezone.localdate(now))
-    made = signatures.sign_document(rendered.pdf, document=document, signer=document.signer,
-                                    box=rendered.signature_box, as_organisation=False)
-    _store(document, made, kind="leader", now=now)
+    with _keys(document, as_organisation=False, now=now, paper_reason=paper_reason) as keys:
+        made = _made(pdf.render(document, today=timezone.localdate(now)), document, keys)
+    stored = _store(document, made, kind="leader", now=now)
+    if paper_reason:
+        _on_paper(document, actor=actor, step="sign", reason=paper_reason)
+        return
+    audit.record(actor=actor, action=DocumentAudit.SIGN, obj=document, unit=document.unit,
+                 changes={"keys": [None, list(made.keys)], "pdf": [None, stored.sha256]})
 
 
-def _issue(document: Document, *, actor: audit.Actor, now: dt.datetime) -> None:
+def _issue(document: Document, *, actor: audit.Actor, now: dt.datetime,
+           paper_reason: str = "") -> None:
     """Number the document from the unit's register, date it, make and keep its PDF."""
     if document.number is not None:
         raise DocumentError(DocumentCode.ALREADY_NUMBERED, _("It already has its number."))
     today = timezone.localdate(now)
-    # Taken last, just before the write: the register's row stays locked only for
-    # the rest of this transaction (rendering and signing the PDF).
-    register, number = numbering.take_number(document.unit, today.year, Direction.OUTGOING)
-    document.register, document.number = register, number
-    document.notation = numbering.notation(
-        number, type_abbreviation=document.doc_type.abbreviation,
-        agency=document.agency_abbreviation, drafting_unit=document.drafting_unit)
-    document.document_date, document.registered_at = today, now
-    document.search_text = index_text(document)
-    Document.objects.filter(pk=document.pk).update(
-        register=register, number=number, notation=document.notation, document_date=today,
-        registered_at=now, search_text=document.search_text)
-    rendered = pdf.render(document, today=today)
-    made = signatures.sign_document(rendered.pdf, document=document, signer=document.signer,
-                                    box=rendered.signature_box, as_organisation=True)
+    # The keys first: a refusal (no key, an unusable one) must come before the number.
+    with _keys(document, as_organisation=True, now=now, paper_reason=paper_reason) as keys:
+        # Taken last, just before the write: the register's row stays locked only for
+        # the rest of this transaction (rendering and signing the PDF).
+        register, number = numbering.take_number(document.unit, today.year,
+                                                 Direction.OUTGOING)
+        document.register, document.number = register, number
+        document.notation = numbering.notation(
+            number, type_abbreviation=document.doc_type.abbreviation,
+            agency=document.agency_abbreviation, drafting_unit=document.drafting_unit)
+        document.document_date, document.registered_at = today, now
+        document.search_text = index_text(document)
+        Document.objects.filter(pk=document.pk).update(
+            register=register, number=number, notation=document.notation,
+            document_date=today, registered_at=now, search_text=document.search_text)
+        made = _made(pdf.render(document, today=today), document, keys)
     _store(document, made, kind="issued", now=now)
     if made.signed:
         # The dashboard's "issued digitally signed" (indicators' documents.issued_signed).
         facts.tell([facts.Fact(case_type=document._meta.label_lower, case=document,
                                kind="signed", at=now, unit_id=document.unit_id)])
+    else:
+        _on_paper(document, actor=actor, step="issue", reason=paper_reason)
     audit.record(actor=actor, action=DocumentAudit.NUMBER, obj=document, unit=document.unit,
                  changes={"number": [None, number], "notation": [None, document.notation],
                           "register": [None, f"{register.year}/{register.direction}"],
-                          "signed": [None, made.signed]})
+                          "signed": [None, made.signed], "keys": [None, list(made.keys)]})
 
 
 def register_incoming(*, actor: audit.Actor, unit: Unit, incoming: IncomingIn,

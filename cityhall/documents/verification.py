@@ -1,8 +1,9 @@
 """Verifying a document's PDF signatures: who signed, the chain's verdict against the
 configured trust roots, when, and whether the file changed after signing.
 
-One reading of `core.signing.verify_pdf` for the command (`cityhall documents verify`), the
-document page, the API and the registration of an arrived PDF. The verdict is made when
+One reading of `core.signing.verify_pdf` (`verify_bytes`) for the command (`cityhall
+documents verify`), the document page, the API, an uploaded arrived PDF (`arrivals.check`)
+and the PDFs of an edXML envelope (`verify_files`, for `exchange`). The verdict is made when
 asked (a certificate that expired or a root removed since shows at once); nothing of it is
 stored except in the audit entry of an arrival.
 """
@@ -51,6 +52,8 @@ class Verification:
     signatures: list[SignatureReport] = field(default_factory=list)
     #: Why the file could not be read (not a PDF...): then there is no signature to show.
     error: str = ""
+    #: The refusal's code when it could not be read (`not_a_pdf`, `encrypted_pdf`).
+    error_code: str = ""
 
     @property
     def status(self) -> Status:
@@ -90,7 +93,28 @@ def verify_bytes(pdf: bytes, trust_roots: list[Any] | None = None) -> Verificati
     try:
         return Verification(signatures=verify_pdf(pdf, trust_roots))
     except SigningRefused as exc:
-        return Verification(error=str(exc.detail))
+        return Verification(error=str(exc.detail), error_code=str(exc.code))
+
+
+def verify_files(pdfs: list[bytes]) -> tuple[list[dict[str, Any]], bool]:
+    """The PDFs of an edXML envelope, each verified by `verify_bytes`: one entry per
+    signature (or per file that is unreadable or unsigned, with its `error`), as an
+    `Arrival` keeps them, and whether there is a file and every one is validly signed."""
+    found: list[dict[str, Any]] = []
+    valid = bool(pdfs)
+    for number, data in enumerate(pdfs, start=1):
+        verification = verify_bytes(data)
+        valid = valid and verification.valid
+        if verification.status == Status.UNREADABLE:
+            found.append({"file": number, "error": verification.error_code})
+        elif verification.status == Status.UNSIGNED:
+            found.append({"file": number, "error": "unsigned"})
+        found.extend({"file": number, "signer": r.signer_name, "organisation": r.organisation,
+                      "valid": r.valid, "chain": chain_of(r).value,
+                      "problems": [str(p) for p in r.problems],
+                      "signing_time": r.signing_time.isoformat() if r.signing_time else None}
+                     for r in verification.signatures)
+    return found, valid
 
 
 #: The file kinds whose signatures mean something (a scan of paper carries none).

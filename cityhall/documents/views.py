@@ -287,7 +287,8 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                                  action=action[:64],
                                  comment=request.POST.get("comment", "")[:4000],
                                  # send: the recipients' codes, one a line or comma-separated
-                                 to=request.POST.get("to", "")[:4000].replace(",", " ").split())
+                                 to=request.POST.get("to", "")[:4000].replace(",", " ").split(),
+                                 paper_reason=request.POST.get("paper_reason", "")[:1000])
     except DocumentError as exc:
         messages.error(request, str(exc.detail if not isinstance(exc.detail, dict)
                                     else "; ".join(map(str, exc.detail.values()))))

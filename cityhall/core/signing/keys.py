@@ -40,6 +40,9 @@ class KeySource:
     pin: str | None = field(default=None, repr=False)
     #: The certificate's label on the token, when it differs from the key's.
     cert_label: str | None = None
+    #: The key's CKA_ID on the token (hexadecimal), to find it by id as well as or instead
+    #: of its label; the certificate is then looked for by the same id.
+    key_id: str | None = None
 
     @classmethod
     def pkcs12(cls, path: str | Path, passphrase: str | None) -> KeySource:
@@ -47,11 +50,12 @@ class KeySource:
         return cls(pkcs12_path=Path(path), passphrase=passphrase)
 
     @classmethod
-    def pkcs11(cls, *, module: str, token_label: str, key_label: str, pin: str,
-               cert_label: str | None = None) -> KeySource:
-        """A key on a PKCS#11 token (a USB token, an HSM, SoftHSM2), found by labels."""
-        return cls(pkcs11_module=module, token_label=token_label, key_label=key_label,
-                   pin=pin, cert_label=cert_label)
+    def pkcs11(cls, *, module: str, token_label: str, key_label: str | None, pin: str | None,
+               cert_label: str | None = None, key_id: str | None = None) -> KeySource:
+        """A key on a PKCS#11 token (a USB token, an HSM, SoftHSM2), found by its label, its
+        id (hexadecimal CKA_ID), or both."""
+        return cls(pkcs11_module=module, token_label=token_label, key_label=key_label or None,
+                   pin=pin, cert_label=cert_label, key_id=key_id or None)
 
     @property
     def kind(self) -> str:
@@ -61,7 +65,8 @@ class KeySource:
 
 def _unavailable(source: KeySource, why: str) -> SigningRefused:
     where = (str(source.pkcs12_path) if source.kind == "pkcs12"
-             else f"{source.pkcs11_module} token {source.token_label!r} key {source.key_label!r}")
+             else f"{source.pkcs11_module} token {source.token_label!r} key "
+                  f"{source.key_label or source.key_id!r}")
     return SigningRefused(SigningCode.SIGNING_KEY_UNAVAILABLE,
                           f"The signing key cannot be opened ({where}): {why}")
 
@@ -114,9 +119,14 @@ def _load_pkcs11(source: KeySource) -> Signer:
     # Imported here: python-pkcs11 is only needed by deployments that use a token.
     from pyhanko.sign.pkcs11 import PKCS11Signer, open_pkcs11_session
 
-    if not (source.pkcs11_module and source.token_label and source.key_label):
+    if not (source.pkcs11_module and source.token_label
+            and (source.key_label or source.key_id)):
         raise _unavailable(source, "a PKCS#11 source needs a module, a token label and a key "
-                                   "label")
+                                   "label or id")
+    try:
+        key_id = bytes.fromhex(source.key_id) if source.key_id else None
+    except ValueError as exc:
+        raise _unavailable(source, "the key id is not hexadecimal") from exc
     try:
         session = open_pkcs11_session(
             source.pkcs11_module, token_criteria=TokenCriteria(label=source.token_label),
@@ -124,9 +134,9 @@ def _load_pkcs11(source: KeySource) -> Signer:
         )
     except Exception as exc:  # python-pkcs11 raises its own zoo (no token, wrong PIN, no module)
         raise _unavailable(source, f"{type(exc).__name__}: {exc}") from exc
-    signer = PKCS11Signer(session, key_label=source.key_label,
-                          cert_label=source.cert_label or source.key_label,
-                          other_certs_to_pull=None)
+    # pyHanko looks for the certificate by the key's label and id unless told otherwise.
+    signer = PKCS11Signer(session, key_label=source.key_label, key_id=key_id,
+                          cert_label=source.cert_label, other_certs_to_pull=None)
     try:
         # Find the key and certificate now, so that a wrong label fails here, not mid-signing.
         if signer.signing_cert is None:
