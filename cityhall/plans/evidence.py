@@ -163,6 +163,8 @@ def add_file(*, actor: audit.Actor, task: Task, upload: Any, note: str = "",
 
 def remove(*, actor: audit.Actor, item: Evidence, reason: str = "") -> Evidence:
     """Remove an item (softly: it stays in the history); for who added it or the leaders."""
+    if item.removed:
+        raise PlanError(Common.INVALID_STATE, _("This evidence has been removed."))
     if isinstance(actor, User) and not may_remove(actor, item):
         raise PlanError(Common.NOT_ALLOWED,
                         _("Only who added it and the plan's leaders remove evidence."))
