@@ -76,7 +76,7 @@ def plan_chart(request: HttpRequest, plan_id: int) -> HttpResponse:
         "config": {"editable": editable, "api": reverse("api:list_plans").rsplit("/", 1)[0],
                    "statuses": {s.value: str(s.label) for s in Status},
                    "critical": _("on the critical path"), "task_url": _task_url_pattern(),
-                   "labels": _chart_labels()},
+                   "labels": _chart_labels(), "late": late},
         "statuses": [(s.value, s.label) for s in Status],
     })
 
@@ -266,9 +266,9 @@ def _task_url_pattern() -> str:
 def _chart_labels() -> dict[str, str]:
     return {"target": _("Target"), "reached": _("reached"), "met": _("met"),
             "open": _("Open the task"), "phase": _("Phase"),
-            "focus_overdue": _("Opened on the first overdue task: %(title)s"),
-            "focus_in_progress": _("No task is overdue; opened on the first task in progress: "
-                                   "%(title)s")}
+            "focus_overdue": _("Opened on the task overdue the longest: %(title)s"),
+            "focus_in_progress": _("No task is overdue; opened on the task in progress due "
+                                   "soonest: %(title)s")}
 
 
 def _task(request: HttpRequest, task_id: int) -> Task:

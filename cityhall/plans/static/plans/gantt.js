@@ -126,6 +126,18 @@
     }
     var lengths = data.tasks.map(days).sort(function (a, b) { return a - b; });
     var mode = lengths.length && lengths[Math.floor(lengths.length / 2)] > 60 ? "Month" : "Week";
+    // The "late only" view is an overview: the finest zoom that shows every late task at
+    // once (a week column is 140 pixels, a month's 120), else the zoom above.
+    if (config.late && data.tasks.length) {
+      var first = data.tasks[0].start, last = data.tasks[0].end;
+      data.tasks.forEach(function (task) {
+        if (task.start < first) first = task.start;
+        if (task.end > last) last = task.end;
+      });
+      var span = days({ start: first, end: last }), width = holder.clientWidth || 1000;
+      if (span <= width / 140 * 7 - 7) mode = "Week";
+      else if (span <= width / 120 * 30 - 30) mode = "Month";
+    }
     var rows = slices > 1 ? slice(start) : allRows;
     if (slices > 1 && picker) {
       var select = picker.querySelector("select");
