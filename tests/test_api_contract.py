@@ -30,8 +30,8 @@ from cityhall.documents.models import Document, DocumentFile, Handling, Register
 from cityhall.dossiers import services as dossier_services
 from cityhall.dossiers.models import Dossier
 from cityhall.notifications.models import Notification, OutboxMessage
-from cityhall.plans import services as plan_services
 from cityhall.plans import evidence
+from cityhall.plans import services as plan_services
 from cityhall.plans.models import Evidence, ExtensionRequest, ProgressReport, Task
 from cityhall.reports import services
 from cityhall.reports.models import Report

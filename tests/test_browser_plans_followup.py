@@ -116,7 +116,7 @@ def test_the_officer_uploads_evidence_asks_an_extension_and_the_leader_approves_
         page.click(".evidence-item[data-kind='file'] a")
     assert Path(download.value.path()).read_bytes() == pdf(2)
     page.click(".extension-form summary")
-    new_due = dt.date.today() + dt.timedelta(days=60)
+    new_due = timezone.localdate() + dt.timedelta(days=60)
     page.fill("#id_due", new_due.isoformat())
     page.fill("#id_reason", "Chờ bố trí phòng máy cho đợt 2")
     page.click(".extension-form button[type=submit]")

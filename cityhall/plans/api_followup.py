@@ -165,7 +165,7 @@ def evidence_file(request: HttpRequest, task_id: DbId, evidence_id: DbId) -> Any
     item = _item(request, task_id, evidence_id)
     if item.kind != "file" or item.removed:
         raise ApiError(Common.NOT_FOUND, _("No such evidence."))
-    return serve_file(item, request=request, filename=item.original_name or item.file.name,
+    return serve_file(item, request=request, filename=item.original_name or str(item.file.name),
                       attachment=True, cache_control="private, no-store")
 
 

@@ -4,7 +4,7 @@ deciding extensions; the plan owner's list of requests waiting for a decision.""
 from __future__ import annotations
 
 from django.contrib import messages
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, HttpResponseRedirect
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.utils import formats
@@ -74,13 +74,15 @@ def _item(request: HttpRequest, task_id: int, evidence_id: int) -> Evidence:
 
 @require_GET
 @staff_required
-def download(request: HttpRequest, task_id: int, evidence_id: int) -> HttpResponseBase:
+def download(request: HttpRequest, task_id: int, evidence_id: int) -> HttpResponse:
     """A file's bytes, for whoever may see the task; removed files are not served."""
     item = _item(request, task_id, evidence_id)
     if item.kind != "file" or item.removed:
         raise Http404
-    return serve_file(item, request=request, filename=item.original_name or item.file.name,
-                      attachment=True, cache_control="private, no-store")
+    # A FileResponse (or 304): an HttpResponseBase, as documents' own download.
+    return serve_file(item, request=request,  # type: ignore[return-value]
+                      filename=item.original_name or str(item.file.name), attachment=True,
+                      cache_control="private, no-store")
 
 
 @require_POST

@@ -50,7 +50,7 @@ def gantt_data(plan: Plan, user: Any, today: dt.date, *, late_only: bool = False
             before.setdefault(succ, []).append({"id": pred, "lag": lag})
     targets = target_states(Task.objects.filter(plan=plan), today)
     labels = {status: str(status.label) for status in Status}
-    tasks = []
+    tasks: list[dict[str, Any]] = []
     for r in rows:
         if r["id"] not in visible:
             continue
