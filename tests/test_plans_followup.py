@@ -4,7 +4,9 @@ the services, the API and the task page; the Gantt's "late only" view (issue #13
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
+import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,10 +15,12 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
+from openpyxl import Workbook
 from pytest_django import Settings
 
 from cityhall.accounts.models import Membership, Role, User
+from cityhall.core.files import office
 from cityhall.core.models import AuditEntry
 from cityhall.notifications.models import Notification
 from cityhall.plans import evidence, services
@@ -442,3 +446,64 @@ def test_a_member_leaving_the_lead_unit_may_no_longer_add(world: World) -> None:
     colleague = make_staff("p.o4", world.people.ward, Role.OFFICER)
     Membership.objects.filter(user=colleague).update(valid_to=D(2020, 1, 1))
     assert not evidence.may_add(colleague, world.task)
+
+
+# -- office documents on the file layer --------------------------------------------------------
+
+
+def _zip(entries: dict[str, bytes], *, stored_first: bool = False) -> bytes:
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as archive:
+        for index, (name, data) in enumerate(entries.items()):
+            method = zipfile.ZIP_STORED if stored_first and index == 0 else zipfile.ZIP_DEFLATED
+            archive.writestr(name, data, compress_type=method)
+    return out.getvalue()
+
+
+def _docx(*, macros: bool = False) -> bytes:
+    parts = {"[Content_Types].xml": b"<Types/>", "word/document.xml": b"<w:document/>"}
+    if macros:
+        parts["word/vbaProject.bin"] = b"\x00" * 64
+    return _zip(parts)
+
+
+def test_office_documents_are_told_apart_inside_their_archive(world: World) -> None:
+    workbook = Workbook()
+    workbook.create_sheet("so-lieu").append(["Phường", "Số hồ sơ"])
+    sheet = io.BytesIO()
+    workbook.save(sheet)
+    odt = _zip({"mimetype": b"application/vnd.oasis.opendocument.text",
+                "content.xml": b"<office:document-content/>"}, stored_first=True)
+    officer = world.people.officer
+    made = {name: evidence.add_file(actor=officer, task=world.task,
+                                    upload=SimpleUploadedFile(name, data)).evidence
+            for name, data in (("bao-cao.docx", _docx()), ("so-lieu.xlsx", sheet.getvalue()),
+                               ("ke-hoach.odt", odt))}
+    kinds = {name: (e.content_type, str(e.file.name).rsplit(".", 1)[-1])
+             for name, e in made.items()}
+    assert kinds == {
+        "bao-cao.docx": (office.DOCX.content_type, "docx"),
+        "so-lieu.xlsx": (office.XLSX.content_type, "xlsx"),
+        "ke-hoach.odt": (office.ODT.content_type, "odt")}
+
+
+@pytest.mark.parametrize(("name", "data", "said"), [
+    ("macro.docm", _docx(macros=True), "macros"),
+    ("kho.zip", _zip({"a.txt": b"x"}), "ZIP"),
+    ("hong.docx", b"PK\x03\x04" + b"\x00" * 60, "ZIP"),
+])
+def test_macros_and_other_archives_are_refused(world: World, name: str, data: bytes,
+                                               said: str) -> None:
+    with translation.override("en"), pytest.raises(PlanError) as refused:
+        evidence.add_file(actor=world.people.officer, task=world.task,
+                          upload=SimpleUploadedFile(name, data))
+    assert refused.value.code == PlanCode.EVIDENCE_FILE_REFUSED
+    assert said in refused.value.detail["file"]
+    assert not Evidence.objects.exists()
+
+
+def test_an_archive_of_too_many_entries_is_not_read(settings: Settings) -> None:
+    many = _zip({f"{n}.xml": b"" for n in range(office.MAX_ENTRIES + 1)}
+                | {"[Content_Types].xml": b"", "word/document.xml": b""})
+    assert office.identify(io.BytesIO(many)) is None
+    assert office.identify(io.BytesIO(_docx())) == office.DOCX

@@ -24,7 +24,8 @@ from cityhall.plans.queries import pending_extensions
 
 router = Router(tags=["plans"])
 
-EVIDENCE_FILE = File(None, description="The file (PDF, JPEG, PNG, WebP).")
+EVIDENCE_FILE = File(None, description="The file: PDF; Word, Excel, PowerPoint or "
+                                        "OpenDocument without macros; JPEG, PNG, WebP.")
 EVIDENCE_NOTE = Form("", max_length=4000, pattern=NO_NUL)
 
 

@@ -25,14 +25,17 @@ from django.utils.translation import gettext_lazy
 from cityhall.accounts.models import User
 from cityhall.core import audit
 from cityhall.core.errors import Common
-from cityhall.core.files import FileError, FilePolicy, FileRejected, check_upload
+from cityhall.core.files import FileError, FilePolicy, FileRejected, check_upload, office
 from cityhall.plans import policy
 from cityhall.plans.audit_actions import PlanAudit
 from cityhall.plans.errors import PlanCode, PlanError
 from cityhall.plans.models import Evidence, EvidenceKind, Task
 
-#: What a task's file may be: a document (PDF) or a picture (JPEG, PNG, WebP).
-TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/webp"})
+#: What a task's file may be: a document (PDF; Word, Excel, PowerPoint or OpenDocument
+#: without macros) or a picture (JPEG, PNG, WebP).
+TYPES = frozenset({"application/pdf", "image/jpeg", "image/png", "image/webp",
+                   office.DOCX.content_type, office.XLSX.content_type,
+                   office.PPTX.content_type, office.ODT.content_type, office.ODS.content_type})
 #: The longest link kept.
 MAX_URL = 2000
 _links = URLValidator(schemes=["http", "https"])
@@ -41,7 +44,9 @@ _links = URLValidator(schemes=["http", "https"])
 def file_policy() -> FilePolicy:
     """What an evidence file may be (the size limit is read from the settings at each call)."""
     return FilePolicy(types=TYPES, max_bytes=settings.CITYHALL_PLANS_EVIDENCE_MAX_BYTES,
-                      accepted=gettext_lazy("a PDF document, a JPEG, PNG or WebP image"))
+                      accepted=gettext_lazy("a PDF, an office document (Word, Excel, "
+                                            "PowerPoint, OpenDocument) or an image (JPEG, "
+                                            "PNG, WebP)"))
 
 
 def may_add(user: Any, task: Task) -> bool:

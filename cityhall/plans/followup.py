@@ -21,7 +21,8 @@ def _key() -> forms.CharField:
 class EvidenceFileForm(forms.Form):
     """A file (checked by the file layer in the service) with a note."""
 
-    file = forms.FileField(label=_("File (PDF, JPEG, PNG, WebP)"))
+    file = forms.FileField(label=_("File (PDF, Word, Excel, PowerPoint, OpenDocument, JPEG, "
+                                   "PNG, WebP)"))
     note = forms.CharField(label=_("Note"), required=False, max_length=4000,
                            widget=forms.Textarea(attrs={"rows": 2}))
     idempotency_key = _key()
