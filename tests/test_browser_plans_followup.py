@@ -147,3 +147,35 @@ def test_the_officer_uploads_evidence_asks_an_extension_and_the_leader_approves_
     assert not officer.outside and not leader.outside
     if os.environ.get("CITYHALL_SCREENSHOTS"):
         print("screenshots in", shots)
+
+
+def test_a_large_chart_opens_on_the_slice_that_holds_the_late_task(
+        browser: Browser, site: str) -> None:
+    plan = Plan.objects.get(title=TITLE)
+    first_phase = plan.phases.order_by("deadline").first()
+    assert first_phase is not None
+    later = timezone.localdate() + dt.timedelta(days=30)
+    # 300 tasks not started, in the first phase: the overdue ones of the second phase are
+    # drawn from row 307 on, in the second slice of 250 rows.
+    Task.objects.bulk_create(
+        Task(plan=plan, owner_unit=plan.owner_unit, lead_unit=plan.owner_unit,
+             phase=first_phase, title=f"Việc chưa bắt đầu {i}", start=later,
+             due=later + dt.timedelta(days=10))
+        for i in range(300))
+    focus = _longest_overdue(plan)
+    tab = Page(browser, site, DESKTOP)
+    tab.sign_in("city.leader")
+    _chart(tab, site, plan)
+    page = tab.page
+    assert page.get_attribute("#gantt", "data-slice") == "1"
+    assert page.input_value(".gantt-slice-pick select") == "1"
+    assert page.locator(f'#gantt .bar-wrapper.gantt-focus[data-id="{focus.pk}"]').count() == 1
+    assert _in_sight(tab, focus.pk)
+    # Its row is in sight too: the chart scrolled down to it inside its box.
+    assert page.evaluate("""(id) => {
+      const holder = document.getElementById('gantt').getBoundingClientRect();
+      const bar = document.querySelector('#gantt .bar-wrapper[data-id="' + id + '"]')
+        .getBoundingClientRect();
+      return bar.top >= holder.top && bar.bottom <= holder.bottom;
+    }""", focus.pk)
+    assert not tab.errors and not tab.outside

@@ -152,6 +152,7 @@
         select.appendChild(option);
       }
       select.value = String(start);
+      holder.dataset.slice = String(start);
       picker.hidden = false;
       document.querySelector(".gantt-large-note").hidden = false;
     }
