@@ -29,6 +29,7 @@ from cityhall.indicators.api import router as indicators_router  # noqa: E402
 from cityhall.notifications.api import router as notifications_router  # noqa: E402
 from cityhall.orgunits.api import router as orgunits_router  # noqa: E402
 from cityhall.plans.api import router as plans_router  # noqa: E402
+from cityhall.plans.api_followup import router as plans_followup_router  # noqa: E402
 from cityhall.procedures.api import router as procedures_router  # noqa: E402
 from cityhall.reports.api import router as reports_router  # noqa: E402
 
@@ -39,6 +40,8 @@ api.add_router("/reports", reports_router)
 api.add_router("/procedures", procedures_router)
 api.add_router("/dossiers", dossiers_router)
 api.add_router("/", plans_router)
+# A task's evidence and extension requests (plans).
+api.add_router("/", plans_followup_router)
 api.add_router("/units", dossiers_register_router)
 api.add_router("/payments", dossiers_payments_router)
 api.add_router("/indicators", indicators_router)

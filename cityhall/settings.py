@@ -298,6 +298,9 @@ CITYHALL_PDF_FONT_DIR = env_str("CITYHALL_PDF_FONT_DIR", "")
 # dossier takes in one submission.
 CITYHALL_DOSSIERS_FILE_MAX_BYTES = env_int("CITYHALL_DOSSIERS_FILE_MAX_BYTES", 10 * 1024 * 1024)
 CITYHALL_DOSSIERS_FILES_MAX = env_int("CITYHALL_DOSSIERS_FILES_MAX", 20)
+# A task's deliverable or evidence file (PDF, JPEG, PNG, WebP): the largest accepted.
+CITYHALL_PLANS_EVIDENCE_MAX_BYTES = env_int("CITYHALL_PLANS_EVIDENCE_MAX_BYTES",
+                                            20 * 1024 * 1024)
 # The data sources that replace components (population, business registry, ...): a
 # dotted path to a function returning {name: DataSource}. The default is the local
 # adapter over demo records (cityhall/dossiers/data/registries.yaml), for development.

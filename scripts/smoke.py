@@ -141,6 +141,14 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     # POST only: a GET is refused (405), or sent to sign in.
     "/nhiem-vu/<task_id>/chi-tieu/": ("/nhiem-vu/{task}/chi-tieu/",),
     "/nhiem-vu/<task_id>/chi-tieu/gia-tri/": ("/nhiem-vu/{task}/chi-tieu/gia-tri/",),
+    # A task's evidence and extensions: adding, removing, asking and deciding are POST only;
+    # the demo has no evidence file (the download answers 404).
+    "/nhiem-vu/<task_id>/minh-chung/": ("/nhiem-vu/{task}/minh-chung/",),
+    "/nhiem-vu/<task_id>/minh-chung/lien-ket/": ("/nhiem-vu/{task}/minh-chung/lien-ket/",),
+    "/nhiem-vu/<task_id>/minh-chung/<evidence_id>/": ("/nhiem-vu/{task}/minh-chung/1/",),
+    "/nhiem-vu/<task_id>/minh-chung/<evidence_id>/go/": ("/nhiem-vu/{task}/minh-chung/1/go/",),
+    "/nhiem-vu/<task_id>/gia-han/": ("/nhiem-vu/{task}/gia-han/",),
+    "/nhiem-vu/<task_id>/gia-han/<request_id>/": ("/nhiem-vu/{task}/gia-han/1/",),
     # POST only, as the other steps.
     "/van-ban/<pk>/thu-hoi/": ("/van-ban/{document}/thu-hoi/",),
     "/van-ban/lien-thong/<pk>/": ("/van-ban/lien-thong/{arrival}/",),

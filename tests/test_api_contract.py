@@ -30,8 +30,9 @@ from cityhall.documents.models import Document, DocumentFile, Handling, Register
 from cityhall.dossiers import services as dossier_services
 from cityhall.dossiers.models import Dossier
 from cityhall.notifications.models import Notification, OutboxMessage
+from cityhall.plans import evidence
 from cityhall.plans import services as plan_services
-from cityhall.plans.models import ProgressReport, Task
+from cityhall.plans.models import Evidence, ExtensionRequest, ProgressReport, Task
 from cityhall.reports import services
 from cityhall.reports.models import Report
 from cityhall.workflow.models import Transition
@@ -193,6 +194,29 @@ def _more_plans(world: World, n: int) -> None:
                                   owner_unit=world.people.ward)
 
 
+def _more_evidence(world: World, n: int) -> None:
+    for _ in range(n):
+        evidence.add_link(actor=world.people.officer, task=world.task,
+                          url=f"https://example.gov.vn/{next(_serial)}")
+
+
+def _more_extensions(world: World, n: int) -> None:
+    for _ in range(n):
+        world.task.refresh_from_db()
+        asked = plan_services.request_extension(
+            actor=world.people.officer, task=world.task, reason="Chờ thiết bị",
+            new_due=world.task.due + dt.timedelta(days=7))
+        plan_services.decide_extension(actor=world.people.leader, request=asked, approve=True)
+
+
+def _more_waiting(world: World, n: int) -> None:
+    _more_tasks(world, n)
+    for task in Task.objects.filter(plan=world.task.plan).exclude(pk=world.task.pk) \
+            .exclude(extensions__decision="pending"):
+        plan_services.request_extension(actor=world.people.officer, task=task,
+                                         reason="Chờ thiết bị", new_due=dt.date(2099, 1, 1))
+
+
 def _plan_id(w: World) -> dict[str, str]:
     return {"plan_id": str(w.task.plan_id)}
 
@@ -316,6 +340,11 @@ READS = {
     "scorecards": Read("/api/v1/scorecards", query=lambda w: "period=2026-03&kind=unit",
                        grow=_more_tasks),
     "calendar_feeds": Read("/api/v1/me/calendar-feeds", viewer="officer"),
+    "task_evidence": Read("/api/v1/tasks/{task_id}/evidence", fill=_task_id, scoped=True,
+                          grow=_more_evidence),
+    "task_extensions": Read("/api/v1/tasks/{task_id}/extensions", fill=_task_id, scoped=True,
+                            grow=_more_extensions),
+    "extensions_waiting": Read("/api/v1/extensions", grow=_more_waiting),
     "indicator_reports": Read("/api/v1/indicators/{code}/reports",
                               fill=lambda w: {"code": "socio.budget_revenue"},
                               query=lambda w: f"unit={w.people.ward.code}", scoped=True),
@@ -420,6 +449,19 @@ WRITES = {
     "task_progress": Write("/api/v1/tasks/{task_id}/progress", fill=_task_id, actor="officer",
                            scoped=True, bad=lambda w: {"percent": 101},
                            good=lambda w: {"percent": 40, "note": "Đã số hóa 400 hồ sơ"}),
+    "add_evidence_link": Write("/api/v1/tasks/{task_id}/evidence", fill=_task_id,
+                               actor="officer", scoped=True,
+                               bad=lambda w: {"url": "ftp://example.gov.vn/x"}),
+    "add_evidence_shape": Write("/api/v1/tasks/{task_id}/evidence", fill=_task_id,
+                                actor="officer", bad=lambda w: {"url": ["x"]}),
+    "remove_evidence": Write("/api/v1/tasks/{task_id}/evidence/{evidence_id}/remove",
+                             fill=lambda w: {"task_id": str(w.task.pk), "evidence_id": "999999"},
+                             bad=lambda w: {"reason": ["x"]}),
+    "ask_extension": Write("/api/v1/tasks/{task_id}/extensions", fill=_task_id, actor="officer",
+                           scoped=True, bad=lambda w: {"due": "2020-01-01", "reason": "Chờ"}),
+    "decide_extension": Write("/api/v1/extensions/{extension_id}/decision",
+                              fill=lambda w: {"extension_id": "999999"},
+                              bad=lambda w: {"approve": "maybe"}),
     "renew_feed": Write("/api/v1/me/calendar-feeds/{feed_id}/renew", actor="officer",
                         fill=lambda w: {"feed_id": "999999"}, bad=lambda w: {}),
     "submit_reported": Write("/api/v1/indicators/{code}/reports", actor="officer",
@@ -483,7 +525,8 @@ def _changes() -> tuple[int, ...]:
     audit = AuditEntry.objects.exclude(action__endswith="_refused").count()
     return (audit, *(model.objects.count() for model in (
         Report, Transition, Notification, OutboxMessage, Membership, User, PersonalDataRead,
-        Dossier, Task, ProgressReport, Document, Handling, Register, DocumentFile,
+        Dossier, Task, ProgressReport, Document, Handling, Register, DocumentFile, Evidence,
+        ExtensionRequest,
     )))
 
 
@@ -664,6 +707,8 @@ def test_every_api_path_is_under_contract() -> None:
                 "/api/v1/documents/arrivals/{arrival_id}/actions/{action}"}
     # A task's target and its reported values, with scope and refusals: test_plans_targets.
     covered |= {"/api/v1/tasks/{task_id}/target", "/api/v1/tasks/{task_id}/target/values"}
+    # An evidence file (binary; its upload is multipart), with its scope: test_plans_followup.
+    covered |= {"/api/v1/tasks/{task_id}/evidence/{evidence_id}/file"}
     assert set(_openapi()["paths"]) <= covered
 
 

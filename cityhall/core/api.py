@@ -32,12 +32,14 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.openapi.schema import OpenAPISchema
 from pydantic import (
     AfterValidator,
+    BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
     StringConstraints,
     WithJsonSchema,
 )
+from pydantic import ValidationError as PydanticValidationError
 
 from cityhall.core.errors import Common, ErrorCode, Refused
 
@@ -64,6 +66,7 @@ class ErrorOut(Schema):
 
 
 T = TypeVar("T")
+_Body = TypeVar("_Body", bound=BaseModel)
 
 #: Error responses every signed-in endpoint can give, for the OpenAPI document.
 AUTH_ERRORS: dict[int, Any] = {401: ErrorOut, 422: ErrorOut}
@@ -311,6 +314,47 @@ def _document_form_extras(body: dict[str, Any]) -> None:
             form["propertyNames"] = {"pattern": NO_NUL}
 
 
+#: Bodies an operation takes as JSON beside its declared form (`also_json`), by name.
+_JSON_BODIES: dict[str, type[BaseModel]] = {}
+_ALSO_JSON = "x-cityhall-also-json"
+
+
+def also_json(model: type[BaseModel]) -> dict[str, Any]:
+    """`openapi_extra` for an operation that takes a multipart form (declared with ninja's
+    `File` and `Form`) or, instead, `model` as a JSON body, which the view reads itself with
+    `json_body`: the document lists both."""
+    _JSON_BODIES[model.__name__] = model
+    return {_ALSO_JSON: model.__name__}
+
+
+def json_body(request: HttpRequest, model: type[_Body]) -> _Body | None:
+    """The request's JSON body as `model` (a 422 as ninja gives when it does not fit), or
+    None when the body is not JSON (a form)."""
+    if request.content_type != "application/json":
+        return None
+    try:
+        return model.model_validate_json(request.body or b"{}")
+    except PydanticValidationError as exc:
+        raise NinjaValidationError([{**e, "loc": ("body", "payload", *e["loc"])}
+                                    for e in exc.errors(include_url=False,
+                                                        include_context=False)]) from None
+
+
+def _document_json_bodies(schema: dict[str, Any]) -> None:
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            name = operation.pop(_ALSO_JSON, None)
+            if name is None:
+                continue
+            body = _JSON_BODIES[name].model_json_schema(
+                ref_template="#/components/schemas/{model}")
+            components.update(body.pop("$defs", {}))
+            components[name] = body
+            content = operation.setdefault("requestBody", {}).setdefault("content", {})
+            content["application/json"] = {"schema": {"$ref": f"#/components/schemas/{name}"}}
+
+
 class Api(NinjaAPI):
     """The project's NinjaAPI: its OpenAPI document lists the shared error answers too."""
 
@@ -318,5 +362,6 @@ class Api(NinjaAPI):
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
     ) -> OpenAPISchema:
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        _document_json_bodies(schema)
         document_shared_errors(schema)
         return schema

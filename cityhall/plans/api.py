@@ -209,11 +209,13 @@ def plan_detail(request: HttpRequest, plan_id: DbId) -> dict[str, Any]:
 
 
 @router.get("/plans/{plan_id}/gantt", response={200: GanttOut, **ERRORS}, auth=AUTH)
-def plan_gantt(request: HttpRequest, plan_id: DbId) -> HttpResponse:
+def plan_gantt(request: HttpRequest, plan_id: DbId, late: bool = Query(
+        False, description="Only the tasks overdue or done late (and the links between "
+                           "them).")) -> HttpResponse:
     """The chart's data: the tasks the caller may see, with start, end, rolled-up progress,
     derived status, dependencies with lag and whether each is on the critical path."""
     plan = _plan(request, plan_id)
-    data = gantt_data(plan, auth_user(request), timezone.localdate())
+    data = gantt_data(plan, auth_user(request), timezone.localdate(), late_only=late)
     # Written straight to JSON: validating 2,000 tasks against the schema again would take
     # longer than computing them (docs/performance.md); tests hold the body to GanttOut.
     return HttpResponse(json.dumps(data, cls=DjangoJSONEncoder, ensure_ascii=False),

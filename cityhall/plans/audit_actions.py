@@ -24,3 +24,5 @@ class PlanAudit(AuditAction):
     FEED_RENEW = "plans.feed_renew"
     TARGET_SET = "plans.target_set"
     TARGET_REPORT = "plans.target_report"
+    EVIDENCE_ADD = "plans.evidence_add"
+    EVIDENCE_REMOVE = "plans.evidence_remove"

@@ -258,9 +258,9 @@ def _load(spec: DemoPlan, leader: User, city: Unit) -> int:
         if row.extension:
             asked_on, new_due, reason, approved = row.extension
             request = services.request_extension(actor=reporter, task=task, new_due=new_due,
-                                                  reason=reason, now=_at(asked_on))
+                                                  reason=reason, now=_at(asked_on), tell=False)
             services.decide_extension(actor=leader, request=request, approve=approved,
-                                      now=_at(asked_on + dt.timedelta(days=3)))
+                                      now=_at(asked_on + dt.timedelta(days=3)), tell=False)
             task.refresh_from_db()
         for day, percent in row.progress:
             services.report_progress(actor=reporter, task=task, percent=percent, now=_at(day))

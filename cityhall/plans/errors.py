@@ -19,6 +19,11 @@ class PlanCode(ErrorCode):
     EXTENSION_PENDING = "extension_pending", 409
     TASK_CLOSED = "task_closed", 409
     NO_TARGET = "task_has_no_target", 409
+    # Deliverables and evidence: a file the file layer refused (detail.file says why), a
+    # virus scanner that could not answer (nothing stored: try again), a bad link.
+    EVIDENCE_FILE_REFUSED = "evidence_file_refused", 400
+    EVIDENCE_SCAN_FAILED = "evidence_scan_failed", 503
+    INVALID_LINK = "invalid_evidence_link", 400
 
 
 #: Every code a plan refusal may carry.

@@ -17,12 +17,17 @@ from cityhall.plans.status import Node, Status, rolled_up, task_status
 from cityhall.plans.targets import target_states
 from cityhall.workflow.calendar_data import current_calendar
 
+#: The statuses the "late only" view keeps: late now, or done after the due date.
+LATE = frozenset({Status.OVERDUE.value, Status.DONE_LATE.value})
 
-def gantt_data(plan: Plan, user: Any, today: dt.date) -> dict[str, Any]:
+
+def gantt_data(plan: Plan, user: Any, today: dt.date, *, late_only: bool = False
+               ) -> dict[str, Any]:
     """The chart's data for the tasks of `plan` that `user` may see.
 
     The critical path is a fact of the whole plan, computed over all of its tasks that
     are not cancelled; a task the user may not see is left out, and so are its links.
+    `late_only` keeps the tasks overdue or done late (and the links between them).
     """
     rows = list(Task.objects.filter(plan=plan).order_by("start", "pk").values(
         "id", "title", "start", "due", "progress", "weight", "parent_id", "cancelled",
@@ -45,7 +50,7 @@ def gantt_data(plan: Plan, user: Any, today: dt.date) -> dict[str, Any]:
             before.setdefault(succ, []).append({"id": pred, "lag": lag})
     targets = target_states(Task.objects.filter(plan=plan), today)
     labels = {status: str(status.label) for status in Status}
-    tasks = []
+    tasks: list[dict[str, Any]] = []
     for r in rows:
         if r["id"] not in visible:
             continue
@@ -63,6 +68,11 @@ def gantt_data(plan: Plan, user: Any, today: dt.date) -> dict[str, Any]:
             "critical": r["id"] in schedule.critical,
             "target": targets[r["id"]].as_dict() if r["id"] in targets else None,
         })
+    if late_only:
+        tasks = [t for t in tasks if t["status"] in LATE]
+        kept = {t["id"] for t in tasks}
+        for task in tasks:
+            task["dependencies"] = [d for d in task["dependencies"] if d["id"] in kept]
     return {
         "id": plan.pk, "title": plan.title, "today": today,
         "phases": [{"id": p.pk, "name": p.name, "deadline": p.deadline}

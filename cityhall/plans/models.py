@@ -10,6 +10,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from cityhall.core.files.models import StoredFile
 from cityhall.plans.queries import PlanQuerySet, TaskQuerySet
 from cityhall.plans.status import Status, task_status
 
@@ -286,3 +287,55 @@ class TargetValue(models.Model):
 
     def __str__(self) -> str:
         return f"{self.target_id}: {self.value} on {self.on}"
+
+
+# -- deliverables and evidence (issue #13) ---------------------------------------------------
+
+
+class EvidenceKind(models.TextChoices):
+    FILE = "file", _("file")
+    LINK = "link", _("link")
+
+
+class Evidence(StoredFile):
+    """A deliverable or piece of evidence on a task: a stored file, or a link, with a note.
+
+    A link's row stores no file (`file` empty, `size` 0). Removal is soft: the row stays in
+    the task's history with who removed it and when, and its file is no longer served.
+    """
+
+    storage_folder = "plans"
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="evidence",
+                             verbose_name=_("task"))
+    kind = models.CharField(_("kind"), max_length=4, choices=EvidenceKind.choices)
+    url = models.URLField(_("address"), max_length=2000, blank=True)
+    note = models.TextField(_("note"), blank=True)
+    added_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True,
+                                 related_name="+", verbose_name=_("added by"))
+    removed_at = models.DateTimeField(_("removed at"), null=True, blank=True)
+    removed_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT,
+                                   null=True, blank=True, related_name="+",
+                                   verbose_name=_("removed by"))
+    idempotency_scope = models.CharField(max_length=200, blank=True, editable=False)
+    idempotency_key = models.CharField(max_length=100, blank=True, editable=False)
+
+    class Meta:
+        verbose_name = _("evidence")
+        verbose_name_plural = _("evidence")
+        ordering = ["task", "created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["idempotency_scope", "idempotency_key"],
+                                    condition=~Q(idempotency_key=""),
+                                    name="evidence_idempotency_unique"),
+            models.CheckConstraint(
+                condition=(Q(kind="link") & ~Q(url="")) | (Q(kind="file") & ~Q(file="")),
+                name="evidence_file_or_link"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.task_id}: {self.url or self.original_name or self.file.name}"
+
+    @property
+    def removed(self) -> bool:
+        return self.removed_at is not None

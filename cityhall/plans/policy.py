@@ -47,3 +47,11 @@ def told_of(unit_ids: list[int]) -> dict[int, list[Any]]:
     for member in rows:
         found.setdefault(member.unit_id, {})[member.user_id] = member.user
     return {unit: list(users.values()) for unit, users in found.items()}
+
+
+def deciders_of(unit_id: int) -> list[Any]:
+    """Who decides the extensions of a unit's tasks and hears of requests: its leaders."""
+    rows = (Membership.objects.active_on()
+            .filter(unit_id=unit_id, role=Role.LEADER, user__is_active=True)
+            .select_related("user").order_by("user_id"))
+    return list({m.user_id: m.user for m in rows}.values())

@@ -13,7 +13,7 @@ from cityhall.plans.status import Status
 
 if TYPE_CHECKING:
     # Only in the quoted type arguments, which pyflakes does not read.
-    from cityhall.plans.models import Plan, Task  # noqa: F401
+    from cityhall.plans.models import ExtensionRequest, Plan, Task  # noqa: F401
 
 
 def _mine(user: Any) -> Q:
@@ -71,3 +71,14 @@ class PlanQuerySet(models.QuerySet["Plan"]):
 
         tasks = Task.objects.visible_to(user).filter(plan_id=OuterRef("pk"))
         return self.filter(scope.q("owner_unit") | Exists(tasks))
+
+
+def pending_extensions(user: Any) -> models.QuerySet[ExtensionRequest]:
+    """The extension requests waiting for `user`'s decision: tasks of units they steer."""
+    from cityhall.plans.models import Decision, ExtensionRequest
+
+    managed = scope_of(user).managed()
+    if managed.is_empty:
+        return ExtensionRequest.objects.none()
+    return (ExtensionRequest.objects.filter(decision=Decision.PENDING)
+            .filter(managed.q("task__owner_unit")).order_by("asked_at", "pk"))

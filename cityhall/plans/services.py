@@ -311,8 +311,10 @@ def reschedule_task(*, actor: audit.Actor, task: Task, start: dt.date, due: dt.d
 
 
 def request_extension(*, actor: audit.Actor, task: Task, new_due: dt.date,
-                      reason: str, now: dt.datetime | None = None) -> ExtensionRequest:
-    """Ask the plan's owner to move the due date; one request waits at a time."""
+                      reason: str, now: dt.datetime | None = None,
+                      tell: bool = True) -> ExtensionRequest:
+    """Ask the plan's owner to move the due date; one request waits at a time. The owning
+    unit's leaders are told (unless `tell` is False: history loaded, not news)."""
     if isinstance(actor, User) and not policy.may_report(actor, task):
         raise PlanError(Common.NOT_ALLOWED, _("Only the task's unit asks to extend it."))
     _refuse_closed(task)
@@ -334,12 +336,40 @@ def request_extension(*, actor: audit.Actor, task: Task, new_due: dt.date,
         audit.record(actor=actor, action=PlanAudit.EXTENSION_REQUEST, obj=task,
                      unit=task.owner_unit,
                      changes={"due": [task.due.isoformat(), new_due.isoformat()]})
+        if tell:
+            _tell_extension_asked(task, asked)
     return asked
 
 
+def _tell_extension_asked(task: Task, asked: ExtensionRequest) -> None:
+    """The plan owner's leaders hear of a request waiting for their decision."""
+    asker = asked.asked_by
+    notices.notify(recipients=[u for u in policy.deciders_of(task.owner_unit_id)
+                               if asker is None or u.pk != asker.pk],
+                   channels=["in_app", "email"], template="plans_extension_asked",
+                   context={"title": task.title, "due": asked.previous_due,
+                            "asked_due": asked.asked_due, "reason": asked.reason,
+                            "by": asker.display_name if asker else ""},
+                   subject_ref=f"plans.task:{task.pk}")
+
+
+def _tell_extension_decided(task: Task, asked: ExtensionRequest) -> None:
+    """Who asked, and the person in charge, hear of the decision."""
+    people = {u.pk: u for u in (asked.asked_by, task.person_in_charge) if u is not None}
+    notices.notify(recipients=list(people.values()), channels=["in_app", "email"],
+                   template="plans_extension_decided",
+                   context={"title": task.title, "approved": asked.decision == Decision.APPROVED,
+                            "due": task.due, "asked_due": asked.asked_due,
+                            "note": asked.decision_note},
+                   subject_ref=f"plans.task:{task.pk}")
+
+
+
 def decide_extension(*, actor: audit.Actor, request: ExtensionRequest, approve: bool,
-                     note: str = "", now: dt.datetime | None = None) -> ExtensionRequest:
-    """Approve (the due date moves) or refuse a request; for the task's owning unit."""
+                     note: str = "", now: dt.datetime | None = None,
+                     tell: bool = True) -> ExtensionRequest:
+    """Approve (the due date moves) or refuse a request; for the task's owning unit. Who
+    asked and the person in charge are told (unless `tell` is False)."""
     task = request.task
     _refuse_unless_steering(actor, task.owner_unit)
     with transaction.atomic():
@@ -359,6 +389,8 @@ def decide_extension(*, actor: audit.Actor, request: ExtensionRequest, approve: 
                      changes={"decision": request.decision,
                               "due": [request.previous_due.isoformat(),
                                       task.due.isoformat()]})
+        if tell:
+            _tell_extension_decided(task, request)
     return request
 
 

@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cityhall.plans import views
+from cityhall.plans import followup_views, views
 
 app_name = "plans"
 
@@ -22,4 +22,16 @@ urlpatterns = [
     path("ke-hoach/bang-diem/bao-cao.<str:fmt>", views.scorecard_export,
          name="scorecards_export"),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar"),
+    # A task's evidence and extension requests (followup_views).
+    path("nhiem-vu/<int:task_id>/minh-chung/", followup_views.add_file, name="evidence_file"),
+    path("nhiem-vu/<int:task_id>/minh-chung/lien-ket/", followup_views.add_link,
+         name="evidence_link"),
+    path("nhiem-vu/<int:task_id>/minh-chung/<int:evidence_id>/", followup_views.download,
+         name="evidence_download"),
+    path("nhiem-vu/<int:task_id>/minh-chung/<int:evidence_id>/go/", followup_views.remove,
+         name="evidence_remove"),
+    path("nhiem-vu/<int:task_id>/gia-han/", followup_views.ask_extension, name="extension_ask"),
+    path("nhiem-vu/<int:task_id>/gia-han/<int:request_id>/", followup_views.decide_extension,
+         name="extension_decide"),
+    path("ke-hoach/gia-han/", followup_views.extension_list, name="extensions"),
 ]

@@ -24,11 +24,12 @@ from cityhall.plans.api import TaskFilters, filtered_tasks
 from cityhall.plans.drawing import chart_pdf, chart_png
 from cityhall.plans.errors import PlanError
 from cityhall.plans.feeds import feed_for_token, feed_text
+from cityhall.plans.followup import task_followup
 from cityhall.plans.forms import AssignNowForm, TargetForm, TargetValueForm
 from cityhall.plans.gantt import across_plans, gantt_data
 from cityhall.plans.models import Field, Plan, TargetValue, Task
 from cityhall.plans.monthly import scorecards_pdf, scorecards_xlsx
-from cityhall.plans.queries import status_expression
+from cityhall.plans.queries import pending_extensions, status_expression
 from cityhall.plans.scorecards import Kind, Scorecard, extremes, month_bounds, scorecards
 from cityhall.plans.status import Status
 from cityhall.plans.targets import target_states
@@ -65,14 +66,17 @@ def plan_list(request: HttpRequest) -> HttpResponse:
 def plan_chart(request: HttpRequest, plan_id: int) -> HttpResponse:
     """One plan's Gantt chart; its leaders may drag dates and progress, others only look."""
     plan = _plan(request, plan_id)
-    data = gantt_data(plan, request.user, timezone.localdate())
+    late = request.GET.get("late") == "1"
+    data = gantt_data(plan, request.user, timezone.localdate(), late_only=late)
     editable = policy.may_steer(request.user, plan.owner_unit)
     return render(request, "plans/chart.html", {
-        "plan": plan, "data": data, "editable": editable,
+        "plan": plan, "data": data, "editable": editable, "late": late,
+        "pending_extensions": (pending_extensions(request.user).filter(task__plan=plan).count()
+                               if editable else 0),
         "config": {"editable": editable, "api": reverse("api:list_plans").rsplit("/", 1)[0],
                    "statuses": {s.value: str(s.label) for s in Status},
                    "critical": _("on the critical path"), "task_url": _task_url_pattern(),
-                   "labels": _chart_labels()},
+                   "labels": _chart_labels(), "late": late},
         "statuses": [(s.value, s.label) for s in Status],
     })
 
@@ -261,7 +265,10 @@ def _task_url_pattern() -> str:
 
 def _chart_labels() -> dict[str, str]:
     return {"target": _("Target"), "reached": _("reached"), "met": _("met"),
-            "open": _("Open the task"), "phase": _("Phase")}
+            "open": _("Open the task"), "phase": _("Phase"),
+            "focus_overdue": _("Opened on the task overdue the longest: %(title)s"),
+            "focus_in_progress": _("No task is overdue; opened on the task in progress due "
+                                   "soonest: %(title)s")}
 
 
 def _task(request: HttpRequest, task_id: int) -> Task:
@@ -274,7 +281,8 @@ def _task(request: HttpRequest, task_id: int) -> Task:
 
 
 def _task_page(request: HttpRequest, task: Task, *, target_form: TargetForm | None = None,
-               value_form: TargetValueForm | None = None, status: int = 200) -> HttpResponse:
+               value_form: TargetValueForm | None = None, status: int = 200,
+               followup_forms: dict[str, Any] | None = None) -> HttpResponse:
     today = timezone.localdate()
     state = target_states(Task.objects.filter(pk=task.pk), today).get(task.pk)
     if target_form is None:
@@ -290,6 +298,8 @@ def _task_page(request: HttpRequest, task: Task, *, target_form: TargetForm | No
         "may_report": policy.may_report(request.user, task),
         "target_form": target_form,
         "value_form": value_form or TargetValueForm(initial={"on": today}),
+        # Evidence and extension requests (plans/followup.py, _task_followup.html).
+        **task_followup(request.user, task, today=today, forms_in=followup_forms),
     }, status=status)
 
 

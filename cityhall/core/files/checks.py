@@ -13,9 +13,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from cityhall.core.files import images, pdf, scan
+from cityhall.core.files import images, office, pdf, scan
 from cityhall.core.files.errors import FileError, FileRejected
-from cityhall.core.files.sniff import HEAD, Kind, sniff
+from cityhall.core.files.sniff import HEAD, ZIP, Kind, sniff
 
 _THE_FILE = gettext_lazy("the file")
 
@@ -109,6 +109,9 @@ def check_upload(source: Any, *, policy: FilePolicy, name: str = "") -> Upload:
             name=label, size=filesizeformat(size), limit=filesizeformat(policy.max_bytes))
     kind = sniff(file.read(HEAD))
     file.seek(0)
+    if kind is ZIP:
+        # Office documents are ZIP archives: which one (or another archive) is read inside.
+        kind = office.identify(file) or ZIP
     if kind is None:
         raise _reject(FileError.TYPE, _("%(name)s is not %(accepted)s."),
                       name=label, accepted=policy.accepted)

@@ -29,6 +29,8 @@ HEIC = Kind("image/heic", "heic", _("an HEIC image"))
 AVIF = Kind("image/avif", "avif", _("an AVIF image"))
 GIF = Kind("image/gif", "gif", _("a GIF image"))
 TIFF = Kind("image/tiff", "tif", _("a TIFF image"))
+# A ZIP archive: office documents are ZIP archives too; `office.identify` says which.
+ZIP = Kind("application/zip", "zip", _("a ZIP archive"))
 
 _HEIF_BRANDS = {b"heic", b"heix", b"hevc", b"hevx", b"heim", b"heis", b"hevm", b"hevs",
                 b"mif1", b"msf1"}
@@ -57,4 +59,6 @@ def sniff(head: bytes) -> Kind | None:
         return GIF
     if head.startswith((b"II*\x00", b"MM\x00*")):
         return TIFF
+    if head.startswith(b"PK\x03\x04"):
+        return ZIP
     return None

@@ -91,13 +91,52 @@
     }
     var picker = document.querySelector(".gantt-slice-pick");
     var slices = Math.ceil(allRows.length / SLICE);
-    // A link to one task (#task-ID, from a notice) opens the slice that holds it.
-    var wanted = /^#task-(\d+)$/.exec(window.location.hash);
-    var start = 0;
-    if (wanted && slices > 1) {
-      allRows.forEach(function (row, index) {
-        if (row.id === wanted[1]) start = Math.floor(index / SLICE);
+    // Where the chart opens: the task a link names (#task-ID, from a notice); else what a
+    // leader looks for first, the task overdue the longest (the earliest due date), else the
+    // task in progress due soonest; else the plan's start. The slice holding it is drawn.
+    function firstWith(status) {
+      var found = null;
+      data.tasks.forEach(function (task) {
+        if (task.status === status && (!found || task.end < found.end)) found = task;
       });
+      return found;
+    }
+    var wanted = /^#task-(\d+)$/.exec(window.location.hash);
+    var focus = wanted ? byId[wanted[1]] || null : null;
+    var focusWhy = "";
+    if (!focus) {
+      focus = firstWith("overdue");
+      focusWhy = focus ? "focus_overdue" : "";
+    }
+    if (!focus) {
+      focus = firstWith("in_progress");
+      focusWhy = focus ? "focus_in_progress" : "";
+    }
+    var start = 0;
+    if (focus && slices > 1) {
+      allRows.forEach(function (row, index) {
+        if (row.id === String(focus.id)) start = Math.floor(index / SLICE);
+      });
+    }
+    // The zoom that fits the plan's typical task: a plan of tasks lasting months (Resolution
+    // 57's year-long programmes) opens by month, so that bars and their names fit the
+    // screen; a plan of tasks lasting weeks opens by week.
+    function days(task) {
+      return (new Date(task.end + "T00:00:00") - new Date(task.start + "T00:00:00")) / 864e5;
+    }
+    var lengths = data.tasks.map(days).sort(function (a, b) { return a - b; });
+    var mode = lengths.length && lengths[Math.floor(lengths.length / 2)] > 60 ? "Month" : "Week";
+    // The "late only" view is an overview: the finest zoom that shows every late task at
+    // once (a week column is 140 pixels, a month's 120), else the zoom above.
+    if (config.late && data.tasks.length) {
+      var first = data.tasks[0].start, last = data.tasks[0].end;
+      data.tasks.forEach(function (task) {
+        if (task.start < first) first = task.start;
+        if (task.end > last) last = task.end;
+      });
+      var span = days({ start: first, end: last }), width = holder.clientWidth || 1000;
+      if (span <= width / 140 * 7 - 7) mode = "Week";
+      else if (span <= width / 120 * 30 - 30) mode = "Month";
     }
     var rows = slices > 1 ? slice(start) : allRows;
     if (slices > 1 && picker) {
@@ -113,6 +152,7 @@
         select.appendChild(option);
       }
       select.value = String(start);
+      holder.dataset.slice = String(start);
       picker.hidden = false;
       document.querySelector(".gantt-large-note").hidden = false;
     }
@@ -157,7 +197,7 @@
     document.addEventListener("touchend", flushDates);
 
     var chart = new window.Gantt(holder, rows, {
-      view_mode: "Week",
+      view_mode: mode,
       language: document.documentElement.lang || "vi",
       readonly: !config.editable,
       readonly_progress: !config.editable,
@@ -166,7 +206,7 @@
       bar_height: 20,
       padding: 14,
       today_button: false,
-      scroll_to: "start",
+      scroll_to: focus ? focus.start : "start",
       infinite_padding: false,
       popup: function (ctx) {
         var task = byId[ctx.task.id];
@@ -209,6 +249,43 @@
         chart.refresh(slice(Number(event.target.value)));
         holder.dataset.slice = event.target.value;
       });
+    }
+    // Scroll so that the bar's start and its name are in sight (the name of a long bar is
+    // drawn in its middle: then the name wins), and its row when it lies below what the
+    // chart shows (a long plan scrolls inside its box, frappe-gantt's container or ours).
+    function showBar(bar) {
+      var box = chart.$container, shape = bar.querySelector(".bar");
+      var label = bar.querySelector(".bar-label");
+      if (box && shape) {
+        var x = Number(shape.getAttribute("x")) || 0, width = box.clientWidth;
+        var left = x - 40;
+        if (label) {
+          var text = label.getBBox();
+          if (text.x + text.width > left + width - 20) left = text.x - width / 4;
+        }
+        box.scrollTo({ left: Math.max(0, left), behavior: "instant" });
+      }
+      [box, holder].forEach(function (pane) {
+        if (!pane || pane.scrollHeight <= pane.clientHeight) return;
+        var top = bar.getBoundingClientRect().top - pane.getBoundingClientRect().top;
+        if (top > pane.clientHeight - 60) pane.scrollTop += top - pane.clientHeight / 3;
+      });
+    }
+    document.querySelectorAll(".gantt-modes [data-mode]").forEach(function (button) {
+      button.setAttribute("aria-pressed", String(button.dataset.mode === mode));
+    });
+    if (focus) {
+      holder.dataset.focus = String(focus.id);
+      var bar = holder.querySelector('.bar-wrapper[data-id="' + focus.id + '"]');
+      if (bar) {
+        bar.classList.add("gantt-focus");
+        showBar(bar);
+      }
+      var note = document.querySelector(".gantt-focus-note");
+      if (note && focusWhy && labels[focusWhy]) {
+        note.textContent = labels[focusWhy].replace("%(title)s", focus.title);
+        note.hidden = false;
+      }
     }
     holder.dataset.ready = "1";
     document.querySelectorAll(".gantt-modes [data-mode]").forEach(function (button) {
