@@ -50,7 +50,7 @@ from cityhall.dossiers.models import (
     DossierCounter,
 )
 from cityhall.indicators import services, tallies
-from cityhall.indicators.tallies import DOSSIER, REPORT, Key
+from cityhall.indicators.tallies import DOSSIER, REPORT, Key, dossier_tallies, report_tallies
 from cityhall.orgunits.models import Unit, UnitKind
 from cityhall.procedures.models import Level, OnlineLevel, Procedure, ProcedureComponent
 from cityhall.reports.models import COMMUNE, Category, Report, ReportContact
@@ -390,8 +390,16 @@ class _Deferred:
         self.indexes: list[str] = []
         self.constraints: list[tuple[str, str, str, str]] = []  # table, name, kind, definition
 
+    def _settle(self) -> None:
+        # A table with foreign-key checks still pending in this transaction (rows written
+        # earlier in it, checked at COMMIT) cannot be altered: run those checks now, then
+        # defer again (every deferrable constraint here is INITIALLY DEFERRED).
+        self.cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        self.cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
     def drop(self) -> None:
         cursor = self.cursor
+        self._settle()
         cursor.execute(
             "SELECT c.conrelid::regclass::text, c.conname, c.contype, pg_get_constraintdef(c.oid)"
             "  FROM pg_constraint c"
@@ -416,6 +424,7 @@ class _Deferred:
 
     def restore(self) -> None:
         cursor = self.cursor
+        self._settle()
         # One sort per index; the load's transaction is the only one on these tables.
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
         for definition in self.indexes:
@@ -537,10 +546,13 @@ class _Generator:
             "comment": comment, "reason": reason, "assignee_before_id": None if seq < 3 else
             assignee, "assignee_id": assignee, "due_at": due, "unit_id": unit}))
 
-    def count(self, at: dt.datetime, unit: int, metric: str, n: int = 1) -> None:
-        if n:
-            # Every moment here is built in the calendar's zone (Vietnam): its date is the day.
-            self.counted[(at.date(), unit, metric)] += n
+    def count(self, at: dt.datetime, unit: int, found: tallies.Tallies) -> None:
+        """Add what a fact at `at` in `unit` counts (`found`: the rules of `tallies.py`)."""
+        # Every moment here is built in the calendar's zone (Vietnam): its date is the day.
+        day, counted = at.date(), self.counted
+        for metric, n in found:
+            if n:
+                counted[(day, unit, metric)] += n
 
     # Requests ---------------------------------------------------------------------------
     def requests(self, first_id: int, n: int) -> None:
@@ -563,7 +575,7 @@ class _Generator:
             enterprise = cat.audience == "enterprise"
             self.step(REPORT, pk, wf, 1, "start", "", "received", at=created, unit=unit,
                       due=due, actor=None, comment=ward.name)
-            self.count(created, unit, "reports.received")
+            self.count(created, unit, report_tallies("start"))
             state, seq, at = "received", 1, created
             assignee = None
             resolved_at = rated_at = closed_at = None
@@ -595,8 +607,7 @@ class _Generator:
                 seq += 1
                 self.step(REPORT, pk, wf, seq, "resolve", state, "resolved", at=answer,
                           unit=unit, due=due, actor=officer, assignee=assignee, comment=_REPLY)
-                self.count(answer, unit, "reports.resolved")
-                self.count(answer, unit, "reports.on_time" if answer <= due else "reports.late")
+                self.count(answer, unit, report_tallies("resolve", kept=answer <= due))
                 state, at, resolved_at = "resolved", answer, answer
                 after = at + dt.timedelta(hours=rng.uniform(1, 96))
                 if after >= self.limit:
@@ -607,7 +618,7 @@ class _Generator:
                     self.step(REPORT, pk, wf, seq, "reopen", state, "in_progress", at=after,
                               unit=unit, due=due, actor=None, assignee=assignee,
                               comment="Vẫn chưa được khắc phục.")
-                    self.count(after, unit, "reports.reopened")
+                    self.count(after, unit, report_tallies("reopen"))
                     state, at, resolved_at = "in_progress", after, None
                     continue
                 seq += 1
@@ -616,10 +627,7 @@ class _Generator:
                     self.step(REPORT, pk, wf, seq, "rate", state, "closed", at=after,
                               unit=unit, due=due, actor=None, assignee=assignee)
                     rated_at = after
-                    self.count(after, unit, "reports.rating_sum", rating)
-                    self.count(after, unit, "reports.rating_count")
-                    if rating >= 4:
-                        self.count(after, unit, "reports.rating_satisfied")
+                    self.count(after, unit, report_tallies("rated", rating=rating))
                 else:
                     after = self.due(at.date(), 5)
                     if after >= self.limit:
@@ -684,14 +692,8 @@ class _Generator:
             officer = w.officers[unit]
             self.step(DOSSIER, pk, wf, 1, "start", "", "received", at=received, unit=unit,
                       due=due, actor=None)
-            fully = proc.online == OnlineLevel.FULLY
-            self.count(received, unit, "dossiers.received")
-            if online:
-                self.count(received, unit, "dossiers.online")
-            if fully:
-                self.count(received, unit, "dossiers.fully_online_eligible")
-                if online:
-                    self.count(received, unit, "dossiers.fully_online")
+            self.count(received, unit, dossier_tallies(
+                "start", online=online, fully=proc.online == OnlineLevel.FULLY))
             share = f.by_data_online if online else f.by_data_counter
             parts = w.parts[proc.pk]
             by_data = 0
@@ -704,12 +706,8 @@ class _Generator:
                     "data_source": part.data_source if replaced else "",
                     "data_reference": f"079{rng.randrange(10**9):09d}" if replaced else "",
                     "data_read": "{}"})
-            self.count(received, unit, "dossiers.components", len(parts))
-            self.count(received, unit, "dossiers.components_by_data", by_data)
-            if by_data:
-                self.count(received, unit, "dossiers.with_data")
-            if parts and by_data == len(parts):
-                self.count(received, unit, "dossiers.fully_by_data")
+            self.count(received, unit, dossier_tallies("components", parts=len(parts),
+                                                       by_data=by_data))
             state, seq, at = "received", 1, received
             closed_at = paused_at = None
             accepted = at + dt.timedelta(minutes=rng.randint(5, 240))
@@ -733,11 +731,8 @@ class _Generator:
                     seq += 1
                     self.step(DOSSIER, pk, wf, seq, "issue_result", state, "result_issued",
                               at=issued, unit=unit, due=due, actor=officer)
-                    self.count(issued, unit, "dossiers.results")
-                    self.count(issued, unit,
-                               "dossiers.on_time" if issued <= due else "dossiers.late")
-                    if proc.result_electronic:
-                        self.count(issued, unit, "dossiers.results_electronic")
+                    self.count(issued, unit, dossier_tallies(
+                        "issue_result", kept=issued <= due, electronic=proc.result_electronic))
                     state, at, paused_at = "result_issued", issued, issued
                     back = issued + dt.timedelta(hours=rng.uniform(1, 72))
                     if back < self.limit:
