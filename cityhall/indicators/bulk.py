@@ -380,7 +380,9 @@ class _Deferred:
     tables it fills are dropped first and made again at the end, in the same transaction:
     an index is then built by one sort, a foreign key checked by one join and a unique
     constraint by the index it builds, so a wrong row still fails the whole load.
-    The primary keys stay (other tables' keys point at them; new ids only append).
+    The primary keys stay (other tables' keys point at them; new ids only append), and
+    so do the partial and expression indexes (small, and their definitions would not read
+    back word for word).
     While the load runs the tables are locked (ACCESS EXCLUSIVE): readers wait for it.
     """
 
@@ -413,6 +415,7 @@ class _Deferred:
             "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)"
             "  FROM pg_index i"
             " WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary"
+            "   AND i.indpred IS NULL AND i.indexprs IS NULL"
             "   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
             " ORDER BY 1", [self.tables])
         found = cursor.fetchall()
