@@ -196,3 +196,16 @@ def test_the_live_counts_are_the_open_cases_counted_now(loaded: bulk.Loaded) -> 
         assert live["dossiers.open_overdue"] == running.filter(due_at__lt=now).count()
         assert live["dossiers.open_in_time"] == running.filter(due_at__gte=now).count()
     assert values.total(values.live_by_unit(None, now))["dossiers.open"] > 0
+
+
+def test_the_one_pass_sums_are_the_two_queries_sums(loaded: bulk.Loaded) -> None:
+    today = timezone.localdate()
+    period = values.Period(today - dt.timedelta(days=40), today)
+    ward = Unit.objects.filter(pk__in=Report.objects.values("unit_id")).exclude(
+        parent=None).order_by("pk").first()
+    for root in (None, ward):
+        for grain in ("day", "month"):
+            by_unit, by_bucket = values.tallies_by_unit_and_bucket(period, root, grain)
+            assert by_unit == values.tallies_by_unit(period, root)
+            assert by_bucket == values.per_bucket(period, root, grain)
+            assert by_unit and by_bucket
