@@ -2,7 +2,7 @@
 
 Usage: .venv/bin/python bench/dashboard.py [--sizes 100000,1000000] [--repeat 20]
        [--batches 10] [--skip-generate] [--db postgres://postgres@127.0.0.1:5432/NAME]
-       [--generator demo|reports] [--days 365] [--rebuild]
+       [--generator demo|reports] [--days 365] [--rebuild] [--explain]
 
 With `--generator demo` (the default) a size counts requests and dossiers together (two
 requests for one dossier, the issue's 10 million and 5 million), written by `cityhall demo
@@ -10,6 +10,8 @@ requests for one dossier, the issue's 10 million and 5 million), written by `cit
 CPU seconds it used and the machine's load, since the machine is shared), and the overview
 is also computed with one plain SQL statement per table on the raw tables (steps, requests,
 dossiers) for the ratio. `--generator reports` is the older path (requests only, below).
+`--explain` prints EXPLAIN ANALYZE of the slowest statements of the city's and the ward's
+30-day dashboard (the scan nodes and the time), to see which index each one reads.
 
 Steps: (1) recreate the scratch database (unless --skip-generate), migrate, load units,
 workflows, categories, the demo accounts and the indicator catalogue; (2) for each size,
@@ -132,6 +134,25 @@ def raw_overview(first: dt.date, last: dt.date) -> int:
     return rows
 
 
+def explain(build: Callable[[], Any], slowest: int = 5) -> None:
+    """EXPLAIN ANALYZE of the `slowest` statements `build` runs: each plan's scan nodes
+    (which index, how many rows) and its execution time."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as queries:
+        build()
+    ranked = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:slowest]
+    with connection.cursor() as cursor:
+        for query in ranked:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
+            plan = [row[0] for row in cursor.fetchall()]
+            print(f"    {' '.join(query['sql'].split())[:110]}")
+            for line in plan:
+                if "Scan" in line or "Execution Time" in line or "Aggregate" in line:
+                    print(f"      {line.strip()[:140]}")
+
+
 def overhead(batches: int) -> tuple[float, float, int]:
     """ms per batch of 100 filings with and without the roll-up listener; statements added."""
     from django.db import connection
@@ -185,6 +206,9 @@ def main() -> None:
     parser.add_argument("--generator", choices=["demo", "reports"], default="demo")
     parser.add_argument("--days", type=int, default=365,
                         help="demo generator: history over the last D days")
+    parser.add_argument("--explain", action="store_true",
+                        help="print EXPLAIN ANALYZE of the slowest statements of the city's "
+                             "and the ward's 30-day dashboard")
     parser.add_argument("--rebuild", action="store_true",
                         help="demo generator: also time `indicators rebuild` of the whole "
                              "history (the alternative to the roll-ups written in the load)")
@@ -257,6 +281,10 @@ def main() -> None:
                                     ("ward, 30 days", ward, month)):
             p50, p95 = timed(functools.partial(dashboard.build, unit, period), args.repeat)
             print(f"  dashboard {label:15} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
+        if args.explain:
+            for label, unit in (("city", town), ("ward", ward)):
+                print(f"  EXPLAIN ANALYZE, the {label}'s 30 days, slowest statements:")
+                explain(functools.partial(dashboard.build, unit, month))
         p50, p95 = timed(lambda: values.tallies_by_unit(month, None), args.repeat)
         raw50, _ = timed(lambda: recompute(month.first, month.last), max(3, args.repeat // 4))
         print(f"  30 days' tallies, city: roll-ups p50 {p50:.1f} ms; raw records p50 "

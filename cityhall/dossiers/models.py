@@ -95,7 +95,11 @@ class Dossier(WorkflowCase):
                                     name="dossier_idempotency_unique"),
         ]
         indexes = [models.Index(fields=["receiving_unit", "received_at"],
-                                name="dossier_receiving_received")]
+                                name="dossier_receiving_received"),
+                   # The indicators' "in processing now": the running dossiers only.
+                   models.Index(fields=["due_at", "unit"], name="dossier_running_due",
+                                condition=models.Q(closed_at__isnull=True,
+                                                   clock_paused_at__isnull=True))]
 
     def __str__(self) -> str:
         return self.code

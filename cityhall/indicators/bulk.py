@@ -27,7 +27,9 @@ import hashlib
 import json
 import math
 import operator
+import queue
 import random
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
@@ -48,7 +50,7 @@ from cityhall.dossiers.models import (
     DossierCounter,
 )
 from cityhall.indicators import services, tallies
-from cityhall.indicators.tallies import DOSSIER, REPORT, Key
+from cityhall.indicators.tallies import DOSSIER, REPORT, Key, dossier_tallies, report_tallies
 from cityhall.orgunits.models import Unit, UnitKind
 from cityhall.procedures.models import Level, OnlineLevel, Procedure, ProcedureComponent
 from cityhall.reports.models import COMMUNE, Category, Report, ReportContact
@@ -64,6 +66,8 @@ ACTOR = SystemActor(MARK)
 OFFICER_PREFIX = "demo.officer."
 #: Cases per chunk: the rows of one chunk are built in memory, then written.
 CHUNK = 20_000
+#: Days back within which a request may still be in progress (`Figures.requests_left_open`).
+OPEN_WINDOW = 30
 
 
 @dataclass(frozen=True)
@@ -124,10 +128,14 @@ class Loaded:
 
     rows: Counter[str] = field(default_factory=Counter)
     seconds: float = 0.0
-    #: Of which: building the rows in Python, writing them, adding the roll-ups.
+    #: Of which: building the rows in Python, writing them (on PostgreSQL at the same
+    #: time as the building, in a thread), adding the roll-ups.
     build_seconds: float = 0.0
     write_seconds: float = 0.0
     tally_seconds: float = 0.0
+    #: The indexes and constraints made again after a large load; the COMMIT.
+    index_seconds: float = 0.0
+    commit_seconds: float = 0.0
     first: dt.date | None = None
     last: dt.date | None = None
 
@@ -262,9 +270,13 @@ class _Table:
     def add(self, values: dict[str, Any]) -> None:
         self.rows.append(self.row(self.defaults | values))
 
-    def flush(self, cursor: Any) -> int:
-        """Write the rows held (COPY on PostgreSQL, executemany elsewhere); how many."""
+    def take(self) -> list[tuple[Any, ...]]:
+        """The rows held, handed over (the table holds none after)."""
         rows, self.rows = self.rows, []
+        return rows
+
+    def write(self, cursor: Any, rows: list[tuple[Any, ...]]) -> int:
+        """Write `rows` (COPY on PostgreSQL, executemany elsewhere); how many."""
         if not rows:
             return 0
         names = ", ".join(f'"{c}"' for c in self.columns)
@@ -291,6 +303,58 @@ class _Table:
         return len(rows)
 
 
+class _Writer:
+    """Writes the chunks handed to it, on PostgreSQL in a thread of its own: while the
+    server takes one chunk's COPY, the next chunk is being built (the client and the
+    server work at once, on the machine's two cores). Elsewhere it writes as it is handed.
+    """
+
+    def __init__(self, cursor: Any, *, threaded: bool) -> None:
+        self.cursor = cursor
+        self.rows: Counter[str] = Counter()
+        self.seconds = 0.0
+        self.error: BaseException | None = None
+        self.queue: queue.Queue[list[tuple[_Table, list[tuple[Any, ...]]]] | None] = \
+            queue.Queue(maxsize=1)
+        self.thread: threading.Thread | None = None
+        if threaded:
+            self.thread = threading.Thread(target=self._run, name="demo-copy", daemon=True)
+            self.thread.start()
+
+    def _write(self, chunk: list[tuple[_Table, list[tuple[Any, ...]]]]) -> None:
+        began = time.perf_counter()
+        for table, rows in chunk:
+            self.rows[table.name] += table.write(self.cursor, rows)
+        self.seconds += time.perf_counter() - began
+
+    def _run(self) -> None:
+        while (chunk := self.queue.get()) is not None:
+            if self.error is None:  # after a failure, take the rest and drop it
+                try:
+                    self._write(chunk)
+                except BaseException as exc:  # handed to the loading thread, raised there
+                    self.error = exc
+
+    def put(self, tables: Sequence[_Table]) -> None:
+        """Hand over the rows `tables` hold (blocks while the chunk before is written)."""
+        if self.error is not None:
+            raise self.error
+        chunk = [(t, t.take()) for t in tables]
+        if self.thread is None:
+            self._write(chunk)
+        else:
+            self.queue.put(chunk)
+
+    def close(self) -> None:
+        """Wait for what is handed over to be written; raise what the writing raised."""
+        if self.thread is not None:
+            self.queue.put(None)
+            self.thread.join()
+            self.thread = None
+        if self.error is not None:
+            raise self.error
+
+
 def _reserve_ids(cursor: Any, model: type[models.Model], count: int) -> int:
     """`count` consecutive primary keys for `model`'s new rows; the first."""
     table = model._meta.db_table
@@ -306,9 +370,83 @@ def _reserve_ids(cursor: Any, model: type[models.Model], count: int) -> int:
     return int(cursor.fetchone()[0]) + 1
 
 
+class _Deferred:
+    """A large load's secondary indexes and constraints, set aside and made again after it.
+
+    Keeping twenty-odd indexes and a deferred foreign-key check per row up to date costs
+    PostgreSQL more than the COPY itself (measured: the 1 M load's COMMIT alone took ten
+    minutes). When a load brings at least as many cases as the tables hold, the plain
+    indexes, the unique constraints no foreign key leans on and the foreign keys of the
+    tables it fills are dropped first and made again at the end, in the same transaction:
+    an index is then built by one sort, a foreign key checked by one join and a unique
+    constraint by the index it builds, so a wrong row still fails the whole load.
+    The primary keys stay (other tables' keys point at them; new ids only append), and
+    so do the partial and expression indexes (small, and their definitions would not read
+    back word for word).
+    While the load runs the tables are locked (ACCESS EXCLUSIVE): readers wait for it.
+    """
+
+    def __init__(self, cursor: Any, tables: Sequence[str]) -> None:
+        self.cursor = cursor
+        self.tables = list(tables)
+        self.indexes: list[str] = []
+        self.constraints: list[tuple[str, str, str, str]] = []  # table, name, kind, definition
+
+    def _settle(self) -> None:
+        # A table with foreign-key checks still pending in this transaction (rows written
+        # earlier in it, checked at COMMIT) cannot be altered: run those checks now, then
+        # defer again (every deferrable constraint here is INITIALLY DEFERRED).
+        self.cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        self.cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+
+    def drop(self) -> None:
+        cursor = self.cursor
+        self._settle()
+        cursor.execute(
+            "SELECT c.conrelid::regclass::text, c.conname, c.contype, pg_get_constraintdef(c.oid)"
+            "  FROM pg_constraint c"
+            " WHERE c.conrelid = ANY(%s::regclass[]) AND c.contype IN ('f', 'u')"
+            "   AND NOT EXISTS (SELECT 1 FROM pg_constraint r"
+            "                    WHERE r.contype = 'f' AND r.conindid = c.conindid"
+            "                      AND c.contype = 'u')"
+            " ORDER BY c.contype, c.conname", [self.tables])
+        self.constraints = list(cursor.fetchall())
+        cursor.execute(
+            "SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid)"
+            "  FROM pg_index i"
+            " WHERE i.indrelid = ANY(%s::regclass[]) AND NOT i.indisprimary"
+            "   AND i.indpred IS NULL AND i.indexprs IS NULL"
+            "   AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)"
+            " ORDER BY 1", [self.tables])
+        found = cursor.fetchall()
+        self.indexes = [definition for _, definition in found]
+        for table, name, _, _ in self.constraints:
+            cursor.execute(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"')
+        for name, _ in found:
+            cursor.execute(f"DROP INDEX {name}")
+
+    def restore(self) -> None:
+        cursor = self.cursor
+        self._settle()
+        # One sort per index; the load's transaction is the only one on these tables.
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+        for definition in self.indexes:
+            cursor.execute(definition)
+        # Unique constraints first (their index), then the foreign keys (one join each).
+        for table, name, _, definition in sorted(self.constraints, key=lambda c: c[2] != "u"):
+            cursor.execute(f'ALTER TABLE {table} ADD CONSTRAINT "{name}" {definition}')
+
+
 def _add_tallies(cursor: Any, deltas: Counter[Key]) -> int:
-    """Add `deltas` to the roll-ups (PostgreSQL: COPY into a scratch table, one upsert)."""
-    rows = sorted((k, v) for k, v in deltas.items() if v)
+    """Add `deltas` to the roll-ups; how many rows they touch.
+
+    PostgreSQL: COPY into a scratch table, then one UPDATE of the rows there already and
+    one INSERT of the others (two hash joins: a row-by-row `ON CONFLICT` upsert of a year's
+    roll-ups costs several times more). The table is locked against other writers first
+    (EXCLUSIVE: readers go on), so that no row appears between the two statements; the
+    services' increments made meanwhile wait for the load's COMMIT and then add up.
+    """
+    rows = [(k, v) for k, v in deltas.items() if v]
     if not rows:
         return 0
     if connection.vendor != "postgresql":
@@ -319,11 +457,16 @@ def _add_tallies(cursor: Any, deltas: Counter[Key]) -> int:
     with cursor.cursor.copy("COPY demo_tally (day, unit_id, metric, value) FROM STDIN") as copy:
         for (day, unit_id, metric), n in rows:
             copy.write_row((day, unit_id, metric, n))
+    cursor.execute("ANALYZE demo_tally")
+    cursor.execute("LOCK TABLE indicators_dailytally IN EXCLUSIVE MODE")
+    same = "t.day = d.day AND t.unit_id = d.unit_id AND t.metric = d.metric"
+    cursor.execute("UPDATE indicators_dailytally t SET value = t.value + d.value "  # noqa: S608
+                   f"FROM demo_tally d WHERE {same}")
     cursor.execute(
-        "INSERT INTO indicators_dailytally (day, unit_id, metric, value) "
-        "SELECT day, unit_id, metric, value FROM demo_tally ORDER BY day, unit_id, metric "
-        "ON CONFLICT (day, unit_id, metric) "
-        "DO UPDATE SET value = indicators_dailytally.value + excluded.value")
+        "INSERT INTO indicators_dailytally (day, unit_id, metric, value) "  # noqa: S608
+        "SELECT d.day, d.unit_id, d.metric, d.value FROM demo_tally d "
+        f"WHERE NOT EXISTS (SELECT 1 FROM indicators_dailytally t WHERE {same}) "
+        "ORDER BY d.day, d.unit_id, d.metric")
     cursor.execute("DROP TABLE demo_tally")
     return len(rows)
 
@@ -406,10 +549,13 @@ class _Generator:
             "comment": comment, "reason": reason, "assignee_before_id": None if seq < 3 else
             assignee, "assignee_id": assignee, "due_at": due, "unit_id": unit}))
 
-    def count(self, at: dt.datetime, unit: int, metric: str, n: int = 1) -> None:
-        if n:
-            # Every moment here is built in the calendar's zone (Vietnam): its date is the day.
-            self.counted[(at.date(), unit, metric)] += n
+    def count(self, at: dt.datetime, unit: int, found: tallies.Tallies) -> None:
+        """Add what a fact at `at` in `unit` counts (`found`: the rules of `tallies.py`)."""
+        # Every moment here is built in the calendar's zone (Vietnam): its date is the day.
+        day, counted = at.date(), self.counted
+        for metric, n in found:
+            if n:
+                counted[(day, unit, metric)] += n
 
     # Requests ---------------------------------------------------------------------------
     def requests(self, first_id: int, n: int) -> None:
@@ -432,12 +578,14 @@ class _Generator:
             enterprise = cat.audience == "enterprise"
             self.step(REPORT, pk, wf, 1, "start", "", "received", at=created, unit=unit,
                       due=due, actor=None, comment=ward.name)
-            self.count(created, unit, "reports.received")
+            self.count(created, unit, report_tallies("start"))
             state, seq, at = "received", 1, created
             assignee = None
             resolved_at = rated_at = closed_at = None
             rating = None
-            open_left = rng.random() < f.requests_left_open
+            # The figure is a stock (396 in progress of a month's 14,700): only a request
+            # of the last 30 days is still in progress, never one of last year.
+            open_left = backs[i] < OPEN_WINDOW and rng.random() < f.requests_left_open
             assigned = at + dt.timedelta(minutes=rng.randint(10, 480))
             if assigned < self.limit:
                 seq += 1
@@ -462,8 +610,7 @@ class _Generator:
                 seq += 1
                 self.step(REPORT, pk, wf, seq, "resolve", state, "resolved", at=answer,
                           unit=unit, due=due, actor=officer, assignee=assignee, comment=_REPLY)
-                self.count(answer, unit, "reports.resolved")
-                self.count(answer, unit, "reports.on_time" if answer <= due else "reports.late")
+                self.count(answer, unit, report_tallies("resolve", kept=answer <= due))
                 state, at, resolved_at = "resolved", answer, answer
                 after = at + dt.timedelta(hours=rng.uniform(1, 96))
                 if after >= self.limit:
@@ -474,7 +621,7 @@ class _Generator:
                     self.step(REPORT, pk, wf, seq, "reopen", state, "in_progress", at=after,
                               unit=unit, due=due, actor=None, assignee=assignee,
                               comment="Vẫn chưa được khắc phục.")
-                    self.count(after, unit, "reports.reopened")
+                    self.count(after, unit, report_tallies("reopen"))
                     state, at, resolved_at = "in_progress", after, None
                     continue
                 seq += 1
@@ -483,10 +630,7 @@ class _Generator:
                     self.step(REPORT, pk, wf, seq, "rate", state, "closed", at=after,
                               unit=unit, due=due, actor=None, assignee=assignee)
                     rated_at = after
-                    self.count(after, unit, "reports.rating_sum", rating)
-                    self.count(after, unit, "reports.rating_count")
-                    if rating >= 4:
-                        self.count(after, unit, "reports.rating_satisfied")
+                    self.count(after, unit, report_tallies("rated", rating=rating))
                 else:
                     after = self.due(at.date(), 5)
                     if after >= self.limit:
@@ -551,14 +695,8 @@ class _Generator:
             officer = w.officers[unit]
             self.step(DOSSIER, pk, wf, 1, "start", "", "received", at=received, unit=unit,
                       due=due, actor=None)
-            fully = proc.online == OnlineLevel.FULLY
-            self.count(received, unit, "dossiers.received")
-            if online:
-                self.count(received, unit, "dossiers.online")
-            if fully:
-                self.count(received, unit, "dossiers.fully_online_eligible")
-                if online:
-                    self.count(received, unit, "dossiers.fully_online")
+            self.count(received, unit, dossier_tallies(
+                "start", online=online, fully=proc.online == OnlineLevel.FULLY))
             share = f.by_data_online if online else f.by_data_counter
             parts = w.parts[proc.pk]
             by_data = 0
@@ -571,12 +709,8 @@ class _Generator:
                     "data_source": part.data_source if replaced else "",
                     "data_reference": f"079{rng.randrange(10**9):09d}" if replaced else "",
                     "data_read": "{}"})
-            self.count(received, unit, "dossiers.components", len(parts))
-            self.count(received, unit, "dossiers.components_by_data", by_data)
-            if by_data:
-                self.count(received, unit, "dossiers.with_data")
-            if parts and by_data == len(parts):
-                self.count(received, unit, "dossiers.fully_by_data")
+            self.count(received, unit, dossier_tallies("components", parts=len(parts),
+                                                       by_data=by_data))
             state, seq, at = "received", 1, received
             closed_at = paused_at = None
             accepted = at + dt.timedelta(minutes=rng.randint(5, 240))
@@ -600,11 +734,8 @@ class _Generator:
                     seq += 1
                     self.step(DOSSIER, pk, wf, seq, "issue_result", state, "result_issued",
                               at=issued, unit=unit, due=due, actor=officer)
-                    self.count(issued, unit, "dossiers.results")
-                    self.count(issued, unit,
-                               "dossiers.on_time" if issued <= due else "dossiers.late")
-                    if proc.result_electronic:
-                        self.count(issued, unit, "dossiers.results_electronic")
+                    self.count(issued, unit, dossier_tallies(
+                        "issue_result", kept=issued <= due, electronic=proc.result_electronic))
                     state, at, paused_at = "result_issued", issued, issued
                     back = issued + dt.timedelta(hours=rng.uniform(1, 72))
                     if back < self.limit:
@@ -649,11 +780,15 @@ def loaded_already() -> bool:
 
 def generate(*, requests: int, dossiers: int, days: int, seed: int = 14, add: bool = False,
              rollups: str = "inline", now: dt.datetime | None = None,
-             figures: Figures = FIGURES,
+             figures: Figures = FIGURES, defer_indexes: bool | None = None,
              progress: Callable[[str], None] | None = None) -> Loaded:
     """Write `requests` requests and `dossiers` dossiers received over the last `days` days,
     with their steps and, by `rollups`, the daily roll-ups they count: `inline` (added in
     the same load) or `rebuild` (`services.rebuild` over the days, after). One transaction.
+
+    `defer_indexes` (PostgreSQL): set the tables' secondary indexes and constraints aside
+    during the load and make them again after it (`_Deferred`); by default when the load
+    brings at least as many cases as the tables hold.
 
     Raises DemoExists when a demo history is there and `add` is not set.
     """
@@ -666,31 +801,48 @@ def generate(*, requests: int, dossiers: int, days: int, seed: int = 14, add: bo
     began = time.perf_counter()
     now = now or timezone.now()
     done = Loaded()
+    postgres = connection.vendor == "postgresql"
     with transaction.atomic():
+        held = Report.objects.count() + Dossier.objects.count()
+        if defer_indexes is None:
+            defer_indexes = requests + dossiers >= max(held, 1)
         world = _world(figures)
         rng = random.Random(f"{seed}:{Report.objects.count()}:{Dossier.objects.count()}")  # noqa: S311
         gen = _Generator(world, figures, days=days, now=now, rng=rng)
         done.first = gen.today - dt.timedelta(days=days - 1)
         gen.plan_requests(requests)
+        tables = (gen.reports, gen.contacts, gen.dossiers, gen.components, gen.steps)
         with connection.cursor() as cursor:
-            for model, total, build in ((Report, requests, gen.requests),
-                                        (Dossier, dossiers, gen.dossier_batch)):
-                made = 0
-                while made < total:
-                    size = min(CHUNK, total - made)
-                    mark = time.perf_counter()
-                    build(_reserve_ids(cursor, model, size), size)
-                    built = time.perf_counter()
-                    for table in (gen.reports, gen.contacts, gen.dossiers, gen.components,
-                                  gen.steps):
-                        done.rows[table.name] += table.flush(cursor)
-                    done.build_seconds += built - mark
-                    done.write_seconds += time.perf_counter() - built
-                    made += size
-                    if progress:
-                        rate = done.total / (time.perf_counter() - began)
-                        progress(f"{model._meta.model_name}: {made:,}/{total:,} "
-                                 f"({rate:,.0f} rows/s)")
+            first_ids = {Report: _reserve_ids(cursor, Report, requests) if requests else 0,
+                         Dossier: _reserve_ids(cursor, Dossier, dossiers) if dossiers else 0}
+            deferred = None
+            if postgres and defer_indexes and requests + dossiers:
+                deferred = _Deferred(cursor, [t.name for t in tables])
+                deferred.drop()
+            writer = _Writer(cursor, threaded=postgres)
+            try:
+                for model, total, build in ((Report, requests, gen.requests),
+                                            (Dossier, dossiers, gen.dossier_batch)):
+                    made = 0
+                    while made < total:
+                        size = min(CHUNK, total - made)
+                        mark = time.perf_counter()
+                        build(first_ids[model] + made, size)
+                        done.build_seconds += time.perf_counter() - mark
+                        writer.put(tables)
+                        made += size
+                        if progress:
+                            rate = writer.rows.total() / (time.perf_counter() - began)
+                            progress(f"{model._meta.model_name}: {made:,}/{total:,} "
+                                     f"({rate:,.0f} rows/s)")
+            finally:
+                writer.close()
+            done.rows.update(writer.rows)
+            done.write_seconds = writer.seconds
+            if deferred is not None:
+                mark = time.perf_counter()
+                deferred.restore()
+                done.index_seconds = time.perf_counter() - mark
             gen.write_counters(cursor)
             done.last = max((k[0] for k in gen.counted), default=gen.today)
             tally_began = time.perf_counter()
@@ -700,6 +852,8 @@ def generate(*, requests: int, dossiers: int, days: int, seed: int = 14, add: bo
                 done.rows["indicators_dailytally"] = services.rebuild(
                     actor=ACTOR, first=done.first, last=done.last)
             done.tally_seconds = time.perf_counter() - tally_began
+        commit_began = time.perf_counter()
+    done.commit_seconds = time.perf_counter() - commit_began
     done.seconds = time.perf_counter() - began
     return done
 

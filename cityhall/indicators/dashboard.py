@@ -154,7 +154,9 @@ def build(unit: Unit, period: Period, rank: str | None = None) -> Dashboard:
     """Everything the dashboard shows for `unit` (and its subtree) over `period`."""
     root = None if unit.parent_id is None else unit
     live = values.live_by_unit(root)
-    per_unit = values.merge(values.tallies_by_unit(period, root), live)
+    grain = values.buckets(period)
+    in_period, per_bucket = values.tallies_by_unit_and_bucket(period, root, grain)
+    per_unit = values.merge(in_period, live)
     now = values.total(per_unit)
     before = values.tallies(period.previous(), root)
     year = values.tallies(period.last_year(), root)
@@ -186,4 +188,5 @@ def build(unit: Unit, period: Period, rank: str | None = None) -> Dashboard:
         unit=unit, period=period, rows=rows, children=children, per_child=per_child,
         columns=[by_code[c] for c in COLUMNS if c in by_code], rank_by=rank_by,
         ranking=values.ranking(rank_by, per_child, children), score=values.score766(now),
-        trend=values.trend(trend_indicators, period, root), trend_indicators=trend_indicators)
+        trend=values.trend(trend_indicators, period, root, grain, per_bucket),
+        trend_indicators=trend_indicators)

@@ -88,7 +88,9 @@ class DailyTally(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["day", "unit", "metric"], name="tally_day_unit_metric"),
         ]
-        indexes = [models.Index(fields=["metric", "day"], name="tally_metric_day")]
+        # The city reads a period's days (the unique index, day first); a ward its own
+        # few units' days (this one), not the whole city's rows of the period.
+        indexes = [models.Index(fields=["unit", "day"], name="tally_unit_day")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.unit_id} {self.metric}={self.value}"

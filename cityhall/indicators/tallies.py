@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 
 from django.db import connection
 from django.utils import timezone
@@ -72,29 +72,32 @@ def on_time(at: dt.datetime, due_at: dt.datetime | None) -> bool:
     return due_at is None or at <= due_at
 
 
-def _report_metrics(fact: Fact) -> Iterable[tuple[str, int]]:
-    if fact.kind == "start":
+# The rules: what one fact adds, from plain values. The listener below reads them off the
+# facts; the bulk generator (`bulk.py`) passes the values it generated. A new tally is a
+# new line here (and, if it needs one, a new keyword both callers pass).
+Tallies = Iterator[tuple[str, int]]
+
+
+def report_tallies(kind: str, *, kept: bool = True, rating: int = 0) -> Tallies:
+    """What a request's fact `kind` adds: `kept`, an answer's deadline kept; `rating` 1-5."""
+    if kind == "start":
         yield "reports.received", 1
-    elif fact.kind == "resolve":
+    elif kind == "resolve":
         yield "reports.resolved", 1
-        yield ("reports.on_time" if on_time(fact.at, fact.due_at) else "reports.late"), 1
-    elif fact.kind == "reopen":
+        yield ("reports.on_time" if kept else "reports.late"), 1
+    elif kind == "reopen":
         yield "reports.reopened", 1
-    elif fact.kind == "rated":
-        yield "reports.rating_sum", fact.value
-        yield "reports.rating_count", 1
-        if fact.value >= 4:
-            yield "reports.rating_satisfied", 1
+    elif kind == "rated":
+        yield from _rating("reports", rating)
 
 
-def _dossier_metrics(fact: Fact) -> Iterable[tuple[str, int]]:
-    from cityhall.dossiers.models import Channel
-    from cityhall.procedures.models import OnlineLevel
-
-    dossier = fact.case
-    if fact.kind == "start":
-        online = dossier.channel == Channel.ONLINE
-        fully = dossier.procedure.online == OnlineLevel.FULLY
+def dossier_tallies(kind: str, *, online: bool = False, fully: bool = False,
+                    kept: bool = True, electronic: bool = False, parts: int = 0,
+                    by_data: int = 0, rating: int = 0) -> Tallies:
+    """What a dossier's fact `kind` adds: at `start`, received `online`, of a procedure
+    that can be `fully` online; at `issue_result`, the deadline `kept`, a procedure with
+    `electronic` results; its `components`: `parts` of which `by_data` replaced by data."""
+    if kind == "start":
         yield "dossiers.received", 1
         if online:
             yield "dossiers.online", 1
@@ -102,25 +105,49 @@ def _dossier_metrics(fact: Fact) -> Iterable[tuple[str, int]]:
             yield "dossiers.fully_online_eligible", 1
         if online and fully:
             yield "dossiers.fully_online", 1
-    elif fact.kind == "issue_result":
+    elif kind == "issue_result":
         yield "dossiers.results", 1
-        yield ("dossiers.on_time" if on_time(fact.at, fact.due_at) else "dossiers.late"), 1
-        if dossier.procedure.result_electronic:
+        yield ("dossiers.on_time" if kept else "dossiers.late"), 1
+        if electronic:
             yield "dossiers.results_electronic", 1
-    elif fact.kind == "components":
-        counts = dict(fact.extra)
-        parts, by_data = counts.get("components", 0), counts.get("by_data", 0)
+    elif kind == "components":
         yield "dossiers.components", parts
         yield "dossiers.components_by_data", by_data
         if by_data:
             yield "dossiers.with_data", 1
         if parts and by_data == parts:
             yield "dossiers.fully_by_data", 1
-    elif fact.kind == "rated":
-        yield "dossiers.rating_sum", fact.value
-        yield "dossiers.rating_count", 1
-        if fact.value >= 4:
-            yield "dossiers.rating_satisfied", 1
+    elif kind == "rated":
+        yield from _rating("dossiers", rating)
+
+
+def _rating(app: str, rating: int) -> Tallies:
+    yield f"{app}.rating_sum", rating
+    yield f"{app}.rating_count", 1
+    if rating >= 4:
+        yield f"{app}.rating_satisfied", 1
+
+
+def _report_metrics(fact: Fact) -> Tallies:
+    return report_tallies(fact.kind, kept=on_time(fact.at, fact.due_at), rating=fact.value)
+
+
+def _dossier_metrics(fact: Fact) -> Tallies:
+    from cityhall.dossiers.models import Channel
+    from cityhall.procedures.models import OnlineLevel
+
+    dossier = fact.case
+    if fact.kind == "start":
+        return dossier_tallies("start", online=dossier.channel == Channel.ONLINE,
+                               fully=dossier.procedure.online == OnlineLevel.FULLY)
+    if fact.kind == "issue_result":
+        return dossier_tallies("issue_result", kept=on_time(fact.at, fact.due_at),
+                               electronic=dossier.procedure.result_electronic)
+    if fact.kind == "components":
+        counts = dict(fact.extra)
+        return dossier_tallies("components", parts=counts.get("components", 0),
+                               by_data=counts.get("by_data", 0))
+    return dossier_tallies(fact.kind, rating=fact.value)
 
 
 def _document_metrics(fact: Fact) -> Iterable[tuple[str, int]]:

@@ -253,6 +253,9 @@ class Report(WorkflowCase):
                          condition=Q(is_public=True, state__in=OPEN_STATES_FOR_INDEX)),
             models.Index("category", F("created_at").desc(), name="report_open_cat_created",
                          condition=Q(is_public=True, state__in=OPEN_STATES_FOR_INDEX)),
+            # The indicators' "open and overdue now": the open requests only, by deadline.
+            models.Index(fields=["due_at", "unit"], name="report_open_due",
+                         condition=Q(state__in=OPEN_STATES_FOR_INDEX)),
         ]
 
     def __str__(self) -> str:

@@ -62,6 +62,7 @@ class Command(BaseCommand):
             self.stdout.write(
                 f"demo: {done.total:,} rows in {done.seconds:.1f} s ({done.per_second:,.0f} "
                 f"rows/s, {how}: rows built {done.build_seconds:.1f} s, written "
-                f"{done.write_seconds:.1f} s, roll-ups {options['rollups']} "
-                f"{done.tally_seconds:.1f} s), "
+                f"{done.write_seconds:.1f} s (at the same time on PostgreSQL), indexes "
+                f"made again {done.index_seconds:.1f} s, roll-ups {options['rollups']} "
+                f"{done.tally_seconds:.1f} s, commit {done.commit_seconds:.1f} s), "
                 f"days {done.first} to {done.last}")
