@@ -18,7 +18,7 @@ from django.utils import timezone
 from cityhall.core.audit import SYSTEM
 from cityhall.core.models import AuditEntry
 from cityhall.dossiers import services as dossiers
-from cityhall.dossiers.models import Dossier
+from cityhall.dossiers.models import Dossier, DossierComponent
 from cityhall.indicators import services
 from cityhall.indicators.models import DailyTally
 from cityhall.reports import services as reports
@@ -53,6 +53,16 @@ def test_verify_finds_no_difference_after_a_random_workload(team: WardTeam, seed
     assert total("reports.rating_count") == Report.objects.filter(rating__isnull=False).count()
     assert total("dossiers.received") == Dossier.objects.count() == done["dossier.received"]
     assert total("dossiers.results") == done["dossier.decided"]
+    # The figures of Decision 766 the dossiers add: early results among those on time, fees
+    # paid online once however often the gateway repeats itself, parts scanned later.
+    assert 0 < total("dossiers.early") <= total("dossiers.on_time")
+    assert total("dossiers.with_fee") == Dossier.objects.filter(fee_vnd__gt=0).count() > 0
+    assert total("dossiers.paid_online") == Dossier.objects.filter(
+        paid_at__isnull=False).count() == done["dossier.payment_paid"] > 0
+    assert done["dossier.scanned"] > 0
+    assert total("dossiers.components_digitised") == DossierComponent.objects.filter(
+        digitised_at__isnull=False).count()
+    assert 0 < total("dossiers.digitised") < total("dossiers.received")
     # Spread over days and units, with late answers among them.
     assert DailyTally.objects.values("day").distinct().count() > 10
     assert DailyTally.objects.values("unit").distinct().count() == 2

@@ -8,7 +8,8 @@ gateway signs with HMAC-SHA256 under `CITYHALL_PAYMENTS_DEMO_SECRET`: it stands 
 real one (VNPay, the national portal's payment platform) in development and tests.
 
 `record_payment` is the only writer: a paid report for the dossier's whole fee records one
-`DossierPayment` and sets `Dossier.paid_at`; a failed report records the failure (the
+`DossierPayment` and sets `Dossier.paid_at` (its only writer: a dossier with `paid_at` was
+paid online, which the index counts); a failed report records the failure (the
 dossier stays unpaid); the same report again (the gateway retries) records nothing more.
 """
 
@@ -27,11 +28,12 @@ from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
-from cityhall.core import audit
+from cityhall.core import audit, facts
 from cityhall.dossiers import vietqr
 from cityhall.dossiers.audit_actions import DossierAudit
 from cityhall.dossiers.errors import DossierCode, DossierError
 from cityhall.dossiers.models import Dossier, DossierPayment
+from cityhall.dossiers.queries import receiving_unit_id
 
 
 def fee_qr(dossier: Dossier) -> str | None:
@@ -153,7 +155,7 @@ def record_payment(*, gateway_name: str, body: bytes, signature: str,
     if known is not None:
         return known, False
     dossier = Dossier.objects.filter(code=report.dossier_code).first()
-    if dossier is None or report.amount_vnd != dossier.fee_vnd:
+    if dossier is None or dossier.fee_vnd <= 0 or report.amount_vnd != dossier.fee_vnd:
         audit.record(actor=actor, action=DossierAudit.PAYMENT_REFUSED, obj=dossier,
                      changes={"gateway": gateway_name, "reference": report.reference,
                               "why": "dossier" if dossier is None else "amount"})
@@ -166,9 +168,14 @@ def record_payment(*, gateway_name: str, body: bytes, signature: str,
                 dossier=dossier, gateway=gateway_name, reference=report.reference,
                 amount_vnd=report.amount_vnd, state=state, reported_at=report.at,
                 created_at=now, callback=report.raw)
-            if report.paid:
-                Dossier.objects.filter(pk=dossier.pk, paid_at__isnull=True).update(
-                    paid_at=report.at)
+            # Paid once: the first paid report sets `paid_at` and counts for the index
+            # ("paid online", on the day paid, where the dossier was received).
+            if report.paid and Dossier.objects.filter(
+                    pk=dossier.pk, paid_at__isnull=True).update(paid_at=report.at):
+                dossier.paid_at = report.at
+                facts.tell([facts.Fact(case_type=dossier._meta.label_lower, case=dossier,
+                                       kind="paid_online", at=report.at,
+                                       unit_id=receiving_unit_id(dossier))])
             audit.record(actor=actor, action=DossierAudit.PAYMENT, obj=dossier,
                          unit=dossier.unit, changes={
                              "gateway": gateway_name, "reference": report.reference,

@@ -93,6 +93,9 @@ class Figures:
     #: Assumed: a part that can be replaced by data held is, online / at the counter.
     by_data_online: float = 0.75
     by_data_counter: float = 0.35
+    #: Assumed: a paper handed in at the counter (not replaced by data) is scanned there;
+    #: online every part is a file or data held. Fees of online dossiers are paid online.
+    scanned_counter: float = 0.6
 
 
 FIGURES = Figures()
@@ -562,21 +565,32 @@ class _Generator:
             share = f.by_data_online if online else f.by_data_counter
             parts = w.parts[proc.pk]
             by_data = 0
+            digitised = 0
             for part in parts:
                 replaced = bool(part.data_source) and rng.random() < share
                 by_data += replaced
+                # Digitised at receipt (the demo writes no files, only the moment).
+                held = online or replaced or rng.random() < f.scanned_counter
+                digitised += held
                 self.components.add({
                     "dossier_id": pk, "procedure_component_id": part.pk, "name": part.name,
                     "copies": part.copies,
                     "data_source": part.data_source if replaced else "",
                     "data_reference": f"079{rng.randrange(10**9):09d}" if replaced else "",
-                    "data_read": "{}"})
+                    "data_read": "{}", "digitised_at": received if held else None})
             self.count(received, unit, "dossiers.components", len(parts))
             self.count(received, unit, "dossiers.components_by_data", by_data)
+            self.count(received, unit, "dossiers.components_digitised", digitised)
             if by_data:
                 self.count(received, unit, "dossiers.with_data")
             if parts and by_data == len(parts):
                 self.count(received, unit, "dossiers.fully_by_data")
+            if parts and digitised == len(parts):
+                self.count(received, unit, "dossiers.digitised")
+            if proc.fee_vnd > 0:
+                self.count(received, unit, "dossiers.with_fee")
+                if online:
+                    self.count(received, unit, "dossiers.paid_online")
             state, seq, at = "received", 1, received
             closed_at = paused_at = None
             accepted = at + dt.timedelta(minutes=rng.randint(5, 240))
@@ -603,6 +617,8 @@ class _Generator:
                     self.count(issued, unit, "dossiers.results")
                     self.count(issued, unit,
                                "dossiers.on_time" if issued <= due else "dossiers.late")
+                    if issued.date() < due.date():
+                        self.count(issued, unit, "dossiers.early")
                     if proc.result_electronic:
                         self.count(issued, unit, "dossiers.results_electronic")
                     state, at, paused_at = "result_issued", issued, issued

@@ -44,11 +44,20 @@ METRICS: dict[str, str | Promise] = {
     "dossiers.results": _("a dossier's result issued (issue_result step)"),
     "dossiers.on_time": _("a result issued no later than the dossier's deadline"),
     "dossiers.late": _("a result issued after the dossier's deadline"),
+    "dossiers.early": _("a result issued on a day before the day of the dossier's deadline "
+                        "(counted among the results on time too)"),
     "dossiers.results_electronic": _("a result issued of a procedure with electronic results"),
     "dossiers.components": _("a part of a received dossier"),
     "dossiers.components_by_data": _("a part replaced by data already held"),
     "dossiers.with_data": _("a received dossier with at least one part replaced by data"),
     "dossiers.fully_by_data": _("a received dossier whose every part was replaced by data"),
+    "dossiers.components_digitised": _(
+        "a dossier's part held electronically (a scan, an upload or data held), on the day "
+        "it became so"),
+    "dossiers.digitised": _("a dossier whose every part is held electronically, on the day "
+                            "its last part became so"),
+    "dossiers.with_fee": _("a dossier received with a fee to pay"),
+    "dossiers.paid_online": _("a dossier's fee paid through an online payment gateway"),
     "dossiers.rating_sum": _("the rating (1-5) an applicant gave a dossier's service"),
     "dossiers.rating_count": _("a dossier's service rated"),
     "dossiers.rating_satisfied": _("a dossier's service rated 4 or 5"),
@@ -87,6 +96,11 @@ def _report_metrics(fact: Fact) -> Iterable[tuple[str, int]]:
             yield "reports.rating_satisfied", 1
 
 
+def early(at: dt.datetime, due_at: dt.datetime | None) -> bool:
+    """Whether a step at `at` came on a day (in Vietnam) before the day of `due_at`."""
+    return due_at is not None and timezone.localdate(at) < timezone.localdate(due_at)
+
+
 def _dossier_metrics(fact: Fact) -> Iterable[tuple[str, int]]:
     from cityhall.dossiers.models import Channel
     from cityhall.procedures.models import OnlineLevel
@@ -102,9 +116,13 @@ def _dossier_metrics(fact: Fact) -> Iterable[tuple[str, int]]:
             yield "dossiers.fully_online_eligible", 1
         if online and fully:
             yield "dossiers.fully_online", 1
+        if dossier.fee_vnd > 0:
+            yield "dossiers.with_fee", 1
     elif fact.kind == "issue_result":
         yield "dossiers.results", 1
         yield ("dossiers.on_time" if on_time(fact.at, fact.due_at) else "dossiers.late"), 1
+        if early(fact.at, fact.due_at):
+            yield "dossiers.early", 1
         if dossier.procedure.result_electronic:
             yield "dossiers.results_electronic", 1
     elif fact.kind == "components":
@@ -116,6 +134,17 @@ def _dossier_metrics(fact: Fact) -> Iterable[tuple[str, int]]:
             yield "dossiers.with_data", 1
         if parts and by_data == parts:
             yield "dossiers.fully_by_data", 1
+        digitised = counts.get("digitised", 0)
+        yield "dossiers.components_digitised", digitised
+        if parts and digitised == parts:
+            yield "dossiers.digitised", 1
+    elif fact.kind == "digitised":
+        # Parts held on paper at receipt, scanned or supplied later.
+        counts = dict(fact.extra)
+        yield "dossiers.components_digitised", counts.get("components", 0)
+        yield "dossiers.digitised", counts.get("dossiers", 0)
+    elif fact.kind == "paid_online":
+        yield "dossiers.paid_online", 1
     elif fact.kind == "rated":
         yield "dossiers.rating_sum", fact.value
         yield "dossiers.rating_count", 1

@@ -384,8 +384,11 @@ def _submit(
     rows = [p.row for p in parts]
     for row in rows:
         row.dossier = dossier
+        # Held electronically from the start: a file (scan or upload) or data held.
+        row.digitised_at = now if row.file is not None or row.data_source else None
     DossierComponent.objects.bulk_create(rows)
     by_data = sum(1 for r in rows if r.data_source)
+    digitised = sum(1 for r in rows if r.digitised_at is not None)
 
     def submitted(_cases: Sequence[Any]) -> tuple[list[AuditEntry], list[Any]]:
         # Built once the code is set, so the entry names the dossier by its code.
@@ -401,10 +404,12 @@ def _submit(
     with facts.deferred():
         dossier.code = allocate_code(receiving, timezone.localdate(now))
         engine.start(dossier, actor=actor, now=now, deadline=due, also=submitted)
-        # The daily roll-ups count the parts replaced by data with the dossier's receipt.
+        # The daily roll-ups count the parts replaced by data and the parts digitised with
+        # the dossier's receipt.
         facts.tell([facts.Fact(
             case_type=dossier._meta.label_lower, case=dossier, kind="components", at=now,
-            unit_id=dossier.unit_id, extra=(("components", len(rows)), ("by_data", by_data)))])
+            unit_id=dossier.unit_id, extra=(("components", len(rows)), ("by_data", by_data),
+                                            ("digitised", digitised)))])
     return Submission(dossier=dossier, created=True)
 
 
