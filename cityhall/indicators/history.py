@@ -4,8 +4,8 @@ tests, and the demo's months of figures for `make run` (`cityhall load_demo_hist
 Every step goes through the domain services (reports filed in daily batches through
 `submit_reports`, the Open311 queue's path; assigned, started, transferred, answered,
 rated and reopened; dossiers submitted online and at the counter (papers checked, scanned
-later or not), paid through the demo gateway, accepted, decided and returned), at moments spread over past days, so the roll-ups are written exactly as live
-work writes them. Nothing is written to the roll-ups directly.
+later or not), paid through the demo gateway, accepted, decided and returned), at moments
+spread over past days, so the roll-ups are written exactly as live work writes them. Nothing is written to the roll-ups directly.
 """
 
 from __future__ import annotations

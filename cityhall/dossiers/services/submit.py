@@ -22,9 +22,9 @@ from django.utils.translation import gettext as _
 
 from cityhall.accounts.models import Membership, Role, User, UserKind
 from cityhall.core import audit, facts
-from cityhall.core.models import AuditEntry
 from cityhall.core.errors import Common
 from cityhall.core.files import Upload
+from cityhall.core.models import AuditEntry
 from cityhall.dossiers import datasources, uploads
 from cityhall.dossiers.audit_actions import DossierAudit
 from cityhall.dossiers.errors import DossierCode, DossierError
