@@ -5,7 +5,8 @@ Every step goes through the domain services (reports filed in daily batches thro
 `submit_reports`, the Open311 queue's path; assigned, started, transferred, answered,
 rated and reopened; dossiers submitted online and at the counter (papers checked, scanned
 later or not), paid through the demo gateway, accepted, decided and returned), at moments
-spread over past days, so the roll-ups are written exactly as live work writes them. Nothing is written to the roll-ups directly.
+spread over past days, so the roll-ups are written exactly as live work writes them.
+Nothing is written to the roll-ups directly.
 """
 
 from __future__ import annotations
@@ -222,7 +223,9 @@ class Simulation:
             demo = payments.DemoGateway()
             paid = self.later(at, rng.randint(0, 2))
             tries = ["failed", "paid"] if rng.random() < 0.2 else ["paid"]
-            for n, status in enumerate(tries if paid is not None else []):
+            for n, status in enumerate(tries):
+                if paid is None:
+                    break
                 body = json.dumps({"reference": f"SIM-{dossier.code}-{n}",
                                    "dossier": dossier.code, "amount": dossier.fee_vnd,
                                    "status": status, "at": paid.isoformat()}).encode()
