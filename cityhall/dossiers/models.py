@@ -169,6 +169,8 @@ class DossierComponent(models.Model):
         verbose_name = _("dossier component")
         verbose_name_plural = _("dossier components")
         ordering = ["dossier", "pk"]
+        # The index's roll-ups count parts by the day they were digitised (verify, rebuild).
+        indexes = [models.Index(fields=["digitised_at"], name="dossier_component_digitised")]
 
     def __str__(self) -> str:
         return self.name

@@ -219,7 +219,7 @@ class Simulation:
         """Some applicants pay the fee online (a failed try first, at times; the gateway
         repeats a callback, at times); some papers are scanned later."""
         rng = self.rng
-        if dossier.fee_vnd > 0 and rng.random() < 0.6:
+        if dossier.fee_vnd > 0 and rng.random() < 0.6 and payments.online_gateway() == "demo":
             demo = payments.DemoGateway()
             paid = self.later(at, rng.randint(0, 2))
             tries = ["failed", "paid"] if rng.random() < 0.2 else ["paid"]

@@ -146,7 +146,10 @@ def recompute(first: dt.date | None = None, last: dt.date | None = None) -> Coun
                                                       digitised_at__isnull=True))
     last_digitised = (DossierComponent.objects.filter(dossier=OuterRef("pk")).order_by()
                       .values("dossier").annotate(m=Max("digitised_at")).values("m"))
-    for row in (Dossier.objects.filter(workflow__isnull=False)
+    # Only dossiers with a part digitised in the period can have become whole in it.
+    touched = DossierComponent.objects.filter(moments("digitised_at", first, last),
+                                              digitised_at__isnull=False).values("dossier_id")
+    for row in (Dossier.objects.filter(workflow__isnull=False, pk__in=touched)
                 .annotate(whole_at=Subquery(last_digitised), paper=on_paper)
                 .filter(moments("whole_at", first, last), whole_at__isnull=False,
                         paper=False)

@@ -24,4 +24,8 @@ class Migration(migrations.Migration):
             field=models.DateTimeField(blank=True, null=True, verbose_name='digitised at'),
         ),
         migrations.RunSQL(BACKFILL, migrations.RunSQL.noop),
+        migrations.AddIndex(
+            model_name='dossiercomponent',
+            index=models.Index(fields=['digitised_at'], name='dossier_component_digitised'),
+        ),
     ]
