@@ -113,6 +113,9 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "/ho-so-cua-toi/<code>/bo-sung/": ("/ho-so-cua-toi/{dossier}/bo-sung/",),
     "/ho-so-cua-toi/<code>/rut-ho-so/": ("/ho-so-cua-toi/{dossier}/rut-ho-so/",),
     "/ho-so-cua-toi/<code>/danh-gia/": ("/ho-so-cua-toi/{dossier}/danh-gia/",),
+    "/ho-so-cua-toi/<code>/thanh-toan/": ("/ho-so-cua-toi/{dossier}/thanh-toan/",),
+    # The demo gateway's page: a made-up order is 404 (as every page is with the gateway off).
+    "/thanh-toan/demo/<order>/": ("/thanh-toan/demo/not-a-signed-order/",),
     "/van-ban/so/<code>/<direction>.xlsx": ("/van-ban/so/{document_unit}/outgoing.xlsx",
                                             "/van-ban/so/{document_unit}/incoming.xlsx"),
     "/van-ban/<pk>/": ("/van-ban/{document}/", "/van-ban/{incoming_document}/"),

@@ -59,7 +59,7 @@ def test_the_city_leader_reads_drills_down_and_exports(
     # Every 766 group is there; what the system does not hold says so.
     score = page.inner_text("[data-testid=score-766]")
     assert "Công khai, minh bạch" in score and "Thanh toán trực tuyến" in score
-    assert "không có số liệu" in page.inner_text("[data-testid=score-paid_online]")
+    assert "không có số liệu" in page.inner_text("[data-testid=score-dossiers_synced]")
     assert page.locator("[data-testid=units-table] tbody tr").count() > 150
     _shot(page, "indicators-city")
     # The worst ward of the ranking, then the records behind its late answers.

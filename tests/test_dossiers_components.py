@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 
 import pytest
 from django.core.files.storage import default_storage
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
+from django.db import connection, transaction
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from pytest_django import Settings
 
 from cityhall.core.files.orphans import sweep_orphans
@@ -260,3 +262,34 @@ def test_the_applicant_supplies_files_and_the_clock_restarts_with_the_time_left(
         "files": [SimpleUploadedFile("hop-dong.pdf", pdf(1))], "file_components": ["1"]},
         headers=bearer(people.resident))
     assert again.status_code == 409 and again.json()["code"] == "invalid_state"
+
+
+def test_a_counter_receipt_with_three_files_takes_its_code_last_in_few_statements(
+    catalogue: None, people: Personas,
+) -> None:
+    def receive(key: str) -> services.Submission:
+        files = [services.ComponentIn(number=1, file=pdf(1)),
+                 services.ComponentIn(number=2, file=jpeg()),
+                 services.ComponentIn(number=3, file=pdf(2))]
+        return services.receive_at_counter(
+            actor=people.officer, procedure=HOUSEHOLD_BUSINESS, applicant=applicant(),
+            components=files, idempotency_key=key)
+
+    receive("k-0")  # the day's counter and the workflow definition exist from here on
+    with CaptureQueriesContext(connection) as done:
+        made = receive("k-1")
+    statements = [q["sql"] for q in done.captured_queries]
+    written = [re.match(r'(?:INSERT INTO|UPDATE) "?(\w+)', sql) for sql in statements]
+    # The dossier, its files (one statement) and components (one), then the code, the
+    # dossier's row with it, the step, the audit entries (one), the roll-ups (one).
+    assert [m.group(1) for m in written if m] == [
+        "dossiers_dossier", "dossiers_dossierfile", "dossiers_dossiercomponent",
+        "dossiers_dossiercounter", "dossiers_dossier", "workflow_transition",
+        "core_auditentry", "indicators_dailytally"], statements
+    assert len(statements) <= 17, statements
+    dossier = made.dossier
+    assert not dossier.code.startswith("~") and dossier.code.endswith("-0002")
+    assert AuditEntry.objects.get(action="dossiers.submit",
+                                  object_id=str(dossier.pk)).object_repr == dossier.code
+    assert DossierFile.objects.filter(dossier=dossier).count() == 3
+    assert dossier.components.filter(digitised_at=dossier.received_at).count() == 3

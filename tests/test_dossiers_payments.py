@@ -9,15 +9,20 @@ import json
 from pathlib import Path
 
 import pytest
+from django.db.models import Sum
 from django.test import Client
 from pypdf import PdfReader
 from pytest_django import Settings
 
+from cityhall.core.errors import Common
 from cityhall.core.models import AuditEntry
 from cityhall.dossiers import services, vietqr
+from cityhall.dossiers.errors import DossierError
 from cityhall.dossiers.models import Dossier, DossierPayment
-from cityhall.dossiers.payments import DemoGateway, fee_qr
-from tests.dossiers_support import HOUSEHOLD_BUSINESS, applicant, procedures
+from cityhall.dossiers.payments import DemoGateway, fee_qr, start_payment
+from cityhall.indicators import services as indicators
+from cityhall.indicators.models import DailyTally
+from tests.dossiers_support import BIRTH, HOUSEHOLD_BUSINESS, applicant, procedures
 from tests.factories import Personas, bearer
 
 # A payload issued by a payment platform (payOS) for a 2,000 VND transfer, as published in
@@ -135,3 +140,93 @@ def test_a_callback_badly_signed_or_for_another_amount_records_nothing(
     assert AuditEntry.objects.filter(action="dossiers.payment_refused").count() == 2
     dossier.refresh_from_db()
     assert dossier.paid_at is None
+
+
+def _pay_page(client: Client, dossier: Dossier) -> str:
+    """The applicant presses "pay online": the demo gateway's page address."""
+    answer = client.post(f"/ho-so-cua-toi/{dossier.code}/thanh-toan/")
+    assert answer.status_code == 302 and answer["Location"].startswith("/thanh-toan/demo/")
+    return answer["Location"]
+
+
+def test_the_applicant_pays_from_their_page_and_a_repeated_report_pays_once(
+    catalogue: None, people: Personas,
+) -> None:
+    dossier = _dossier(people)
+    client = Client()
+    client.force_login(people.resident)
+    page = client.get(f"/ho-so-cua-toi/{dossier.code}/").content.decode()
+    assert 'data-testid="fee-slip"' in page and 'data-testid="pay"' in page
+    assert 'data-testid="vietqr"' in page and "<svg" in page
+    gateway_page = _pay_page(client, dossier)
+    shown = Client().get(gateway_page)  # the gateway's page needs no sign-in of ours
+    assert shown.status_code == 200 and "100.000 VND" in shown.content.decode()
+    # Pressed twice (a double click, a reload): the same transaction, one payment.
+    for _ in range(2):
+        answer = client.post(gateway_page, {"outcome": "paid"})
+        assert answer.status_code == 302 and answer["Location"] == f"/ho-so-cua-toi/{dossier.code}/"
+    assert DossierPayment.objects.filter(dossier=dossier, state="paid").count() == 1
+    dossier.refresh_from_db()
+    assert dossier.paid_at is not None
+    page = client.get(f"/ho-so-cua-toi/{dossier.code}/").content.decode()
+    assert 'data-testid="paid"' in page and 'data-testid="pay"' not in page
+    assert AuditEntry.objects.filter(action="dossiers.checkout").count() == 1
+    # Counted once for the index, as recompute counts it again from the dossier.
+    assert DailyTally.objects.filter(metric="dossiers.paid_online").aggregate(
+        n=Sum("value"))["n"] == 1
+    assert indicators.verify().ok
+    # Paid: the button is refused now.
+    again = client.post(f"/ho-so-cua-toi/{dossier.code}/thanh-toan/")
+    assert again.status_code == 409
+
+
+def test_a_payment_given_up_leaves_the_fee_to_pay_and_another_try_pays_it(
+    catalogue: None, people: Personas,
+) -> None:
+    dossier = _dossier(people)
+    client = Client()
+    client.force_login(people.resident)
+    client.post(_pay_page(client, dossier), {"outcome": "failed"})
+    dossier.refresh_from_db()
+    assert dossier.paid_at is None
+    assert DossierPayment.objects.get(dossier=dossier).state == "failed"
+    client.post(_pay_page(client, dossier), {"outcome": "paid"})
+    dossier.refresh_from_db()
+    assert dossier.paid_at is not None
+    assert list(DossierPayment.objects.filter(dossier=dossier).values_list(
+        "state", flat=True)) == ["failed", "paid"]
+
+
+def test_only_the_applicant_pays_and_a_forged_order_is_nothing(
+    catalogue: None, people: Personas, settings: Settings,
+) -> None:
+    dossier = _dossier(people)
+    for someone in (people.officer, people.outsider):
+        client = Client()
+        client.force_login(someone)
+        assert client.post(f"/ho-so-cua-toi/{dossier.code}/thanh-toan/").status_code == 404
+    with pytest.raises(DossierError) as refused:
+        start_payment(actor=people.officer, dossier=dossier)
+    assert refused.value.code == Common.NOT_ALLOWED
+    client = Client()
+    client.force_login(people.resident)
+    page = _pay_page(client, dossier)
+    forged = page.replace("/thanh-toan/demo/", "/thanh-toan/demo/x")
+    assert client.post(forged, {"outcome": "paid"}).status_code == 404
+    # The demo gateway off: no button, and the pay address refuses.
+    settings.CITYHALL_PAYMENTS_DEMO_SECRET = ""
+    assert 'data-testid="pay"' not in client.get(f"/ho-so-cua-toi/{dossier.code}/").content.decode()
+    assert client.post(f"/ho-so-cua-toi/{dossier.code}/thanh-toan/").status_code == 404
+    assert client.get(page).status_code == 404
+    assert not DossierPayment.objects.exists()
+
+
+def test_a_callback_for_a_dossier_without_a_fee_records_nothing(
+    catalogue: None, people: Personas,
+) -> None:
+    free = services.submit_dossier(actor=people.resident, procedure=BIRTH,
+                                   competent_unit=people.ward, applicant=applicant()).dossier
+    assert free.fee_vnd == 0
+    status, body = _callback(free, "T-0", amount=0)
+    assert status == 400 and body["code"] == "payment_mismatch"
+    assert not DossierPayment.objects.exists()

@@ -112,7 +112,15 @@ def test_the_766_score_earns_full_points_at_target_and_nothing_without_data(db: 
     assert satisfaction["feedback_satisfied"].points == 6.0
     assert satisfaction["dossiers_satisfied"].points is None
     assert not satisfaction["dossiers_satisfied"].held
-    assert groups["payment"].points == 0 and groups["payment"].measured_max == 0
+    assert groups["transparency"].points == 0 and groups["transparency"].measured_max == 0
+    # Online payment is held now: no fee in the counts, no rate, no points.
+    assert groups["payment"].items[0].held and groups["payment"].items[0].points is None
+    paid = {g.group.code: g for g in values.score766(Counter({
+        "dossiers.paid_online": 3, "dossiers.with_fee": 4,
+        "dossiers.digitised": 1, "dossiers.received": 2}))}
+    assert paid["payment"].items[0].points == 7.5  # 75 % of 10 points
+    digitised = {i.item.code: i for i in paid["digitisation"].items}
+    assert digitised["digitised"].points == 2.0  # 50 % of 4 points
     # Rates the system holds but with nothing counted in the period: no points either.
     online = groups["online"].items[0]
     assert online.held and online.rate is None and online.points is None
@@ -274,8 +282,10 @@ def test_the_766_endpoint_scores_a_quarter_with_no_invented_points(loaded: WardT
     assert answer.status_code == 200
     body = answer.json()
     assert len(body["groups"]) == 6 and body["measured_max"] < 100
+    transparency = next(g for g in body["groups"] if g["code"] == "transparency")
+    assert transparency["points"] == 0 and transparency["items"][0]["held"] is False
     payment = next(g for g in body["groups"] if g["code"] == "payment")
-    assert payment["points"] == 0 and payment["items"][0]["held"] is False
+    assert payment["items"][0]["held"] is True
     assert client.get("/api/v1/index766?period=2026-Q5",
                       headers=bearer(loaded.leader)).status_code == 422
 

@@ -15,17 +15,19 @@ from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from cityhall.accounts.models import Role
 from cityhall.core.audit import SYSTEM
 from cityhall.core.models import AuditEntry
 from cityhall.dossiers import services as dossiers
-from cityhall.dossiers.models import Dossier
-from cityhall.indicators import services
+from cityhall.dossiers.models import Dossier, DossierComponent
+from cityhall.indicators import records, services
 from cityhall.indicators.models import DailyTally
+from cityhall.indicators.values import Period
 from cityhall.reports import services as reports
 from cityhall.reports.models import Report
 from cityhall.workflow.models import Transition
 from tests.dossiers_support import procedures
-from tests.factories import WardTeam, at, make_staff, unit_named
+from tests.factories import WardTeam, at, city, make_staff, unit_named
 from tests.indicators_support import workload
 
 pytestmark = [pytest.mark.django_db]
@@ -53,6 +55,27 @@ def test_verify_finds_no_difference_after_a_random_workload(team: WardTeam, seed
     assert total("reports.rating_count") == Report.objects.filter(rating__isnull=False).count()
     assert total("dossiers.received") == Dossier.objects.count() == done["dossier.received"]
     assert total("dossiers.results") == done["dossier.decided"]
+    # The figures of Decision 766 the dossiers add: early results among those on time, fees
+    # paid online once however often the gateway repeats itself, parts scanned later.
+    assert 0 < total("dossiers.early") <= total("dossiers.on_time")
+    assert total("dossiers.with_fee") == Dossier.objects.filter(fee_vnd__gt=0).count() > 0
+    assert total("dossiers.paid_online") == Dossier.objects.filter(
+        paid_at__isnull=False).count() == done["dossier.payment_paid"] > 0
+    assert done["dossier.scanned"] > 0
+    assert total("dossiers.components_digitised") == DossierComponent.objects.filter(
+        digitised_at__isnull=False).count()
+    assert 0 < total("dossiers.digitised") < total("dossiers.received")
+    # Each of them leads to the dossiers it counted (the drill-down).
+    boss = make_staff("p.city.rollups", city(), Role.LEADER)
+    period = Period(dt.date(2000, 1, 1), timezone.localdate())
+    listed = {tally: records.records(boss, tally, city(), period).count() for tally in (
+        "dossiers.early", "dossiers.with_fee", "dossiers.paid_online", "dossiers.digitised",
+        "dossiers.components_digitised")}
+    assert listed["dossiers.early"] == total("dossiers.early")  # each decided once
+    assert listed["dossiers.with_fee"] == total("dossiers.with_fee")
+    assert listed["dossiers.paid_online"] == total("dossiers.paid_online")
+    assert listed["dossiers.digitised"] == total("dossiers.digitised")
+    assert 0 < listed["dossiers.components_digitised"] <= total("dossiers.components_digitised")
     # Spread over days and units, with late answers among them.
     assert DailyTally.objects.values("day").distinct().count() > 10
     assert DailyTally.objects.values("unit").distinct().count() == 2

@@ -11,7 +11,9 @@ per batch. Core knows no listener: the arrow still points down.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,6 +39,8 @@ class Fact:
 
 Listener = Callable[[Sequence[Fact]], None]
 _listeners: list[Listener] = []
+#: The facts held back by `deferred()` in this context (None: told at once).
+_held: ContextVar[list[Fact] | None] = ContextVar("facts_held", default=None)
 
 
 def register(listener: Listener) -> None:
@@ -52,8 +56,32 @@ def unregister(listener: Listener) -> None:
 
 
 def tell(facts: Sequence[Fact]) -> None:
-    """Tell every listener `facts`, in the caller's transaction (a listener's error undoes it)."""
+    """Tell every listener `facts`, in the caller's transaction (a listener's error undoes it).
+
+    Inside `deferred()` the facts are held and told together when it ends.
+    """
     if not facts:
+        return
+    held = _held.get()
+    if held is not None:
+        held.extend(facts)
         return
     for listener in _listeners:
         listener(facts)
+
+
+@contextmanager
+def deferred() -> Iterator[None]:
+    """Hold the facts told inside the block and tell them at once when it ends (not when it
+    raises): a writer that holds a contended lock (a dossier's code counter) writes its
+    roll-ups in one statement, last, so the roll-up rows stay locked for the shortest time."""
+    if _held.get() is not None:  # already deferred by an outer block: it tells them
+        yield
+        return
+    token = _held.set([])
+    try:
+        yield
+        facts = _held.get() or []
+    finally:
+        _held.reset(token)
+    tell(facts)

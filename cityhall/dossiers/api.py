@@ -232,7 +232,9 @@ def _create(request: HttpRequest, payload: DossierIn, files: list[services.Compo
         channel=payload.channel, receiving_unit=payload.receiving_unit or None,
         competent_unit=payload.competent_unit or None, components=components,
         on_behalf=payload.on_behalf, idempotency_key=idempotency_key)
-    dossier = Dossier.objects.select_related("unit", "receiving_unit").get(pk=made.dossier.pk)
+    # A new dossier has its units in hand; a replayed one is read with them.
+    dossier = made.dossier if made.created else (
+        Dossier.objects.select_related("unit", "receiving_unit").get(pk=made.dossier.pk))
     return Status(201 if made.created else 200, _created_out(dossier))
 
 

@@ -14,6 +14,7 @@ class DossierAudit(AuditAction):
     TRANSFER = "dossiers.transfer"
     RESCHEDULE = "dossiers.reschedule"
     PAYMENT = "dossiers.payment"
+    CHECKOUT = "dossiers.checkout"
     PAYMENT_REFUSED = "dossiers.payment_refused"
     ATTACH = "dossiers.attach"
     RESULT = "dossiers.result"

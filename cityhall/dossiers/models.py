@@ -165,11 +165,16 @@ class DossierComponent(models.Model):
                                       blank=True)
     #: What was read from the data source when the dossier was received.
     data_read = models.JSONField(_("data read"), default=dict, blank=True)
+    #: When the part was first held electronically (a file: a scan or an upload; or data
+    #: held); empty while it is only on paper. Counted by the index's "digitised" tallies.
+    digitised_at = models.DateTimeField(_("digitised at"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("dossier component")
         verbose_name_plural = _("dossier components")
         ordering = ["dossier", "pk"]
+        # The index's roll-ups count parts by the day they were digitised (verify, rebuild).
+        indexes = [models.Index(fields=["digitised_at"], name="dossier_component_digitised")]
 
     def __str__(self) -> str:
         return self.name

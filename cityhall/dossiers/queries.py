@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Self
 from django.db.models import Q
 
 from cityhall.core.scoping import scope_of
-from cityhall.workflow.models import WorkflowCaseQuerySet
+from cityhall.workflow.models import Transition, WorkflowCaseQuerySet
 
 if TYPE_CHECKING:
     from cityhall.dossiers.models import Dossier
@@ -32,3 +32,13 @@ def component_numbers(dossier: Dossier) -> dict[int, int]:
     """The procedure's components of a dossier by primary key -> their number (1, 2, ...)."""
     pks = dossier.procedure.components.order_by("order", "pk").values_list("pk", flat=True)
     return {pk: number for number, pk in enumerate(pks, start=1)}
+
+
+def receiving_unit_id(dossier: Dossier) -> int:
+    """The unit the index counts a dossier's receipt for: the one holding it at its start
+    step (a transfer later does not move the receipt); the roll-ups count the parts
+    digitised and the payment of the dossier there too, as `recompute` does."""
+    found = (Transition.objects.filter(case_type=dossier._meta.label_lower, case_id=dossier.pk,
+                                       action="start").order_by("pk")
+             .values_list("unit_id", flat=True).first())
+    return found or dossier.unit_id

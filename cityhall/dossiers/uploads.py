@@ -1,10 +1,12 @@
 """Dossier component files on the file layer: checked from their bytes, stored once.
 
 Every file of a submission is checked (size, type from the content, pages or pixels, the
-virus scanner) before anything is written; then, inside the submission's transaction, each
-distinct content is stored once (two components given the same bytes share one
-`DossierFile`). Bytes written by a transaction that then rolls back are deleted by the
-worker's orphan sweep (`core.files.orphans`), which covers every `StoredFile` model.
+virus scanner) before anything is written; then each distinct content is stored once (two
+components given the same bytes share one `DossierFile`). A new dossier's bytes are written
+before its transaction (`write_files`) and only their rows inside it (`save_files`), so the
+transaction holds its locks while it writes rows, not files. Bytes whose rows never commit
+are deleted by the worker's orphan sweep (`core.files.orphans`), which covers every
+`StoredFile` model.
 """
 
 from __future__ import annotations
@@ -50,6 +52,34 @@ def check_files(files: Sequence[Any]) -> list[Upload]:
         except FileRejected as exc:
             raise DossierError(DossierCode(f"file_{exc.code}"), exc.detail) from None
     return checked
+
+
+def write_files(uploads: Sequence[Upload]) -> list[DossierFile]:
+    """Write the checked uploads' bytes to storage, each content once; the rows, not saved
+    and without their dossier, in the order of `uploads` (the same row for the same bytes).
+
+    The stored name is ours, from the content's digest (the dossier's code is not known
+    yet: it is taken last in the submission's transaction).
+    """
+    by_digest: dict[str, DossierFile] = {}
+    rows = []
+    for upload in uploads:
+        row = by_digest.get(upload.sha256)
+        if row is None:
+            row = DossierFile(original_name=upload.name)
+            row.put(File(upload.file), content_type=upload.content_type,
+                    extension=upload.kind.extension, sha256=upload.sha256)
+            by_digest[upload.sha256] = row
+        rows.append(row)
+    return rows
+
+
+def save_files(dossier: Dossier, rows: Sequence[DossierFile]) -> None:
+    """Save the rows `write_files` made for a new dossier (one INSERT, in its transaction)."""
+    distinct = list({id(row): row for row in rows}.values())
+    for row in distinct:
+        row.dossier = dossier
+    DossierFile.objects.bulk_create(distinct)
 
 
 def store_files(dossier: Dossier, uploads: Sequence[Upload]) -> list[DossierFile]:

@@ -2,7 +2,7 @@
 
 from django.urls import path, re_path
 
-from cityhall.dossiers.views import forms, mine, staff
+from cityhall.dossiers.views import forms, mine, pay, staff
 from cityhall.dossiers.views import public as views
 
 app_name = "dossiers"
@@ -27,4 +27,6 @@ urlpatterns = [
     path("ho-so-cua-toi/<str:code>/rut-ho-so/", mine.withdraw, name="my_withdraw"),
     path("ho-so-cua-toi/<str:code>/danh-gia/", mine.rate, name="my_rate"),
     path("ho-so-cua-toi/<str:code>/ket-qua.pdf", mine.result, name="my_result"),
+    path("ho-so-cua-toi/<str:code>/thanh-toan/", pay.pay, name="my_pay"),
+    path("thanh-toan/demo/<str:order>/", pay.demo_gateway, name="demo_pay"),
 ]

@@ -97,6 +97,9 @@ class Figures:
     #: Assumed: a part that can be replaced by data held is, online / at the counter.
     by_data_online: float = 0.75
     by_data_counter: float = 0.35
+    #: Assumed: a paper handed in at the counter (not replaced by data) is scanned there;
+    #: online every part is a file or data held. Fees of online dossiers are paid online.
+    scanned_counter: float = 0.6
 
 
 FIGURES = Figures()
@@ -696,21 +699,28 @@ class _Generator:
             self.step(DOSSIER, pk, wf, 1, "start", "", "received", at=received, unit=unit,
                       due=due, actor=None)
             self.count(received, unit, dossier_tallies(
-                "start", online=online, fully=proc.online == OnlineLevel.FULLY))
+                "start", online=online, fully=proc.online == OnlineLevel.FULLY,
+                fee=proc.fee_vnd > 0))
             share = f.by_data_online if online else f.by_data_counter
             parts = w.parts[proc.pk]
             by_data = 0
+            digitised = 0
             for part in parts:
                 replaced = bool(part.data_source) and rng.random() < share
                 by_data += replaced
+                # Digitised at receipt (the demo writes no files, only the moment).
+                held = online or replaced or rng.random() < f.scanned_counter
+                digitised += held
                 self.components.add({
                     "dossier_id": pk, "procedure_component_id": part.pk, "name": part.name,
                     "copies": part.copies,
                     "data_source": part.data_source if replaced else "",
                     "data_reference": f"079{rng.randrange(10**9):09d}" if replaced else "",
-                    "data_read": "{}"})
+                    "data_read": "{}", "digitised_at": received if held else None})
             self.count(received, unit, dossier_tallies("components", parts=len(parts),
-                                                       by_data=by_data))
+                                                       by_data=by_data, digitised=digitised))
+            if proc.fee_vnd > 0 and online:
+                self.count(received, unit, dossier_tallies("paid_online"))
             state, seq, at = "received", 1, received
             closed_at = paused_at = None
             accepted = at + dt.timedelta(minutes=rng.randint(5, 240))
@@ -735,7 +745,8 @@ class _Generator:
                     self.step(DOSSIER, pk, wf, seq, "issue_result", state, "result_issued",
                               at=issued, unit=unit, due=due, actor=officer)
                     self.count(issued, unit, dossier_tallies(
-                        "issue_result", kept=issued <= due, electronic=proc.result_electronic))
+                        "issue_result", kept=issued <= due, ahead=tallies.early(issued, due),
+                        electronic=proc.result_electronic))
                     state, at, paused_at = "result_issued", issued, issued
                     back = issued + dt.timedelta(hours=rng.uniform(1, 72))
                     if back < self.limit:

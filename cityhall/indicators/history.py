@@ -3,22 +3,28 @@ tests, and the demo's months of figures for `make run` (`cityhall load_demo_hist
 
 Every step goes through the domain services (reports filed in daily batches through
 `submit_reports`, the Open311 queue's path; assigned, started, transferred, answered,
-rated and reopened; dossiers submitted online and at the counter, accepted, decided and
-returned), at moments spread over past days, so the roll-ups are written exactly as live
-work writes them. Nothing is written to the roll-ups directly.
+rated and reopened; dossiers submitted online and at the counter (papers checked, scanned
+later or not), paid through the demo gateway, accepted, decided and returned), at moments
+spread over past days, so the roll-ups are written exactly as live work writes them.
+Nothing is written to the roll-ups directly.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import io
+import json
 import random
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.utils import timezone
 
 from cityhall.accounts.models import User
+from cityhall.dossiers import payments
 from cityhall.dossiers import services as dossiers
 from cityhall.dossiers.errors import DossierError
 from cityhall.orgunits.models import Unit
@@ -33,6 +39,17 @@ CATEGORIES = {"ngap-ha-tang": {"kind": "flooding", "water_depth_cm": "30"},
 #: registration (at the counter).
 BIRTH = "1.001193.000.00.00.H29"
 HOUSEHOLD_BUSINESS = "2.000720.000.00.00.H29"
+
+
+@functools.cache
+def scan() -> bytes:
+    """A one-page PDF: the scan a clerk attaches for a paper handed in at the counter."""
+    from pypdf import PdfWriter
+
+    writer, out = PdfWriter(), io.BytesIO()
+    writer.add_blank_page(595, 842)
+    writer.write(out)
+    return out.getvalue()
 
 
 @dataclass(frozen=True)
@@ -167,11 +184,16 @@ class Simulation:
                                                competent_unit=crew.unit, applicant=applicant,
                                                components=parts, now=at)
             else:
+                # The form checked on paper; the owner's papers from population data, or not.
+                parts = [dossiers.ComponentIn(number=1, paper=True)]
+                if rng.random() < 0.5:
+                    parts.append(dossiers.ComponentIn(number=2, data_reference="079190001234"))
                 made = dossiers.receive_at_counter(actor=crew.clerk, procedure=HOUSEHOLD_BUSINESS,
-                                                   applicant=applicant, now=at)
+                                                   applicant=applicant, components=parts, now=at)
             self.done["dossier.received"] += 1
             dossier = made.dossier
             crew = self.crews.get(dossier.unit_id, crew)
+            self.pay_and_scan(dossier, crew, at)
             if rng.random() < 0.1:
                 return  # waits at reception
             moment = self.later(at, rng.randint(0, 1))
@@ -189,5 +211,30 @@ class Simulation:
             if returned is not None:
                 dossiers.act_on_dossier(actor=crew.clerk, dossier=dossier,
                                         action="return_result", now=returned)
-        except DossierError:
+        except DossierError as exc:
             self.done["dossier.refused"] += 1
+            self.done[f"dossier.refused.{exc.code}"] += 1
+
+    def pay_and_scan(self, dossier: Any, crew: Crew, at: dt.datetime) -> None:
+        """Some applicants pay the fee online (a failed try first, at times; the gateway
+        repeats a callback, at times); some papers are scanned later."""
+        rng = self.rng
+        if dossier.fee_vnd > 0 and rng.random() < 0.6 and payments.online_gateway() == "demo":
+            demo = payments.DemoGateway()
+            paid = self.later(at, rng.randint(0, 2))
+            tries = ["failed", "paid"] if rng.random() < 0.2 else ["paid"]
+            for n, status in enumerate(tries):
+                if paid is None:
+                    break
+                body = json.dumps({"reference": f"SIM-{dossier.code}-{n}",
+                                   "dossier": dossier.code, "amount": dossier.fee_vnd,
+                                   "status": status, "at": paid.isoformat()}).encode()
+                for _ in range(2 if rng.random() < 0.2 else 1):
+                    payments.record_payment(gateway_name=demo.name, body=body,
+                                            signature=demo.sign(body), now=paid)
+                self.done[f"dossier.payment_{status}"] += 1
+        scanned = self.later(at, rng.randint(0, 3))
+        if dossier.channel == "counter" and scanned is not None and rng.random() < 0.5:
+            dossiers.attach_scans(actor=crew.clerk, dossier=dossier, now=scanned,
+                                  components=[dossiers.ComponentIn(number=1, file=scan())])
+            self.done["dossier.scanned"] += 1

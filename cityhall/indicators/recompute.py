@@ -19,6 +19,7 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
+    Max,
     OuterRef,
     Q,
     Subquery,
@@ -113,11 +114,48 @@ def recompute(first: dt.date | None = None, last: dt.date | None = None) -> Coun
                 .values("d", "unit_id_then")
                 .annotate(n=Count("pk"), online=Count("pk", filter=online),
                           eligible=Count("pk", filter=fully),
-                          fully=Count("pk", filter=online & fully))):
+                          fully=Count("pk", filter=online & fully),
+                          with_fee=Count("pk", filter=Q(fee_vnd__gt=0)))):
         put(row["d"], row["unit_id_then"], "dossiers.received", row["n"])
         put(row["d"], row["unit_id_then"], "dossiers.online", row["online"])
         put(row["d"], row["unit_id_then"], "dossiers.fully_online_eligible", row["eligible"])
         put(row["d"], row["unit_id_then"], "dossiers.fully_online", row["fully"])
+        put(row["d"], row["unit_id_then"], "dossiers.with_fee", row["with_fee"])
+
+    # Paid online: `paid_at` is written only by a gateway's paid callback, once; counted on
+    # the day paid, where the dossier was received.
+    for row in (Dossier.objects.filter(moments("paid_at", first, last), paid_at__isnull=False,
+                                       workflow__isnull=False)
+                .order_by().annotate(d=_day("paid_at"), unit_id_then=received_by)
+                .values("d", "unit_id_then").annotate(n=Count("pk"))):
+        put(row["d"], row["unit_id_then"], "dossiers.paid_online", row["n"])
+
+    # Digitised: a part on the day it was first held electronically; a dossier on the day
+    # its last part was, once every part is.
+    part_received_by = Coalesce(Subquery(
+        Transition.objects.filter(case_type=DOSSIER, case_id=OuterRef("dossier_id"),
+                                  action="start").order_by("pk").values("unit_id")[:1]),
+        "dossier__unit_id", output_field=IntegerField())
+    for row in (DossierComponent.objects.filter(moments("digitised_at", first, last),
+                                                digitised_at__isnull=False,
+                                                dossier__workflow__isnull=False)
+                .order_by().annotate(d=_day("digitised_at"), unit_id_then=part_received_by)
+                .values("d", "unit_id_then").annotate(n=Count("pk"))):
+        put(row["d"], row["unit_id_then"], "dossiers.components_digitised", row["n"])
+    on_paper = Exists(DossierComponent.objects.filter(dossier=OuterRef("pk"),
+                                                      digitised_at__isnull=True))
+    last_digitised = (DossierComponent.objects.filter(dossier=OuterRef("pk")).order_by()
+                      .values("dossier").annotate(m=Max("digitised_at")).values("m"))
+    # Only dossiers with a part digitised in the period can have become whole in it.
+    touched = DossierComponent.objects.filter(moments("digitised_at", first, last),
+                                              digitised_at__isnull=False).values("dossier_id")
+    for row in (Dossier.objects.filter(workflow__isnull=False, pk__in=touched)
+                .annotate(whole_at=Subquery(last_digitised), paper=on_paper)
+                .filter(moments("whole_at", first, last), whole_at__isnull=False,
+                        paper=False)
+                .order_by().annotate(d=_day("whole_at"), unit_id_then=received_by)
+                .values("d", "unit_id_then").annotate(n=Count("pk"))):
+        put(row["d"], row["unit_id_then"], "dossiers.digitised", row["n"])
 
     parts = (DossierComponent.objects.filter(dossier=OuterRef("pk")).order_by()
              .values("dossier").annotate(n=Count("pk")).values("n"))
@@ -140,12 +178,15 @@ def recompute(first: dt.date | None = None, last: dt.date | None = None) -> Coun
 
     electronic = Exists(Dossier.objects.filter(pk=OuterRef("case_id"),
                                                procedure__result_electronic=True))
+    # Early: on a day before the day of the deadline (Vietnam's days, as `tallies.early`).
     for row in (_steps(DOSSIER, Dossier, ["issue_result"], first, last)
-                .annotate(e=electronic).values("d", "u", "e")
-                .annotate(n=Count("pk"), kept=Count("pk", filter=_ON_TIME))):
+                .annotate(e=electronic, due_day=_day("due_at")).values("d", "u", "e")
+                .annotate(n=Count("pk"), kept=Count("pk", filter=_ON_TIME),
+                          early=Count("pk", filter=Q(due_day__gt=F("d"))))):
         put(row["d"], row["u"], "dossiers.results", row["n"])
         put(row["d"], row["u"], "dossiers.on_time", row["kept"])
         put(row["d"], row["u"], "dossiers.late", row["n"] - row["kept"])
+        put(row["d"], row["u"], "dossiers.early", row["early"])
         if row["e"]:
             put(row["d"], row["u"], "dossiers.results_electronic", row["n"])
 

@@ -7,13 +7,13 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cityhall.core.errors import Common
-from cityhall.dossiers.models import Channel, Dossier
+from cityhall.dossiers.models import Channel, Dossier, DossierComponent
 from cityhall.indicators.errors import IndicatorError
 from cityhall.indicators.recompute import moments
 from cityhall.indicators.tallies import DOSSIER, REPORT
@@ -26,6 +26,8 @@ from cityhall.workflow.models import Transition
 
 _ON_TIME = Q(due_at__isnull=True) | Q(at__lte=F("due_at"))
 _LATE = Q(due_at__isnull=False, at__gt=F("due_at"))
+# On a day before the deadline's day (the dates in the project's time zone, as the tally).
+_EARLY = Q(due_at__isnull=False, due_at__date__gt=F("at__date"))
 
 #: The tallies counted from the step log: (case type, step, a condition on the step).
 STEP_TALLIES: dict[str, tuple[str, str, Q]] = {
@@ -38,6 +40,7 @@ STEP_TALLIES: dict[str, tuple[str, str, Q]] = {
     "dossiers.results": (DOSSIER, "issue_result", Q()),
     "dossiers.on_time": (DOSSIER, "issue_result", _ON_TIME),
     "dossiers.late": (DOSSIER, "issue_result", _LATE),
+    "dossiers.early": (DOSSIER, "issue_result", _EARLY),
     "dossiers.results_electronic": (DOSSIER, "issue_result", Q()),
 }
 #: Conditions on the dossier itself, for the dossier tallies that need one.
@@ -46,12 +49,16 @@ DOSSIER_FILTER: dict[str, Q] = {
     "dossiers.fully_online_eligible": Q(procedure__online=OnlineLevel.FULLY),
     "dossiers.fully_online": Q(channel=Channel.ONLINE, procedure__online=OnlineLevel.FULLY),
     "dossiers.results_electronic": Q(procedure__result_electronic=True),
+    "dossiers.with_fee": Q(fee_vnd__gt=0),
 }
+#: Dossier tallies counted at a moment of their own (not a step's), for the unit of receipt.
+DOSSIER_MOMENTS = ("dossiers.paid_online", "dossiers.components_digitised",
+                   "dossiers.digitised")
 RATED = ("reports.rating_count", "reports.rating_sum", "reports.rating_satisfied")
 LIVE = ("reports.open_overdue", "dossiers.open_overdue", "dossiers.open",
         "dossiers.open_in_time")
 #: Every tally and live count a drill-down can list.
-DRILLABLE = frozenset({*STEP_TALLIES, *DOSSIER_FILTER, *RATED, *LIVE})
+DRILLABLE = frozenset({*STEP_TALLIES, *DOSSIER_FILTER, *DOSSIER_MOMENTS, *RATED, *LIVE})
 
 
 @dataclass(frozen=True)
@@ -97,6 +104,8 @@ def records(user: Any, tally: str, unit: Unit, period: Period) -> QuerySet[Any]:
         elif tally == "dossiers.open_in_time":
             qs = qs.exclude(due_at__lt=now)
         return qs.annotate(counted_at=F("due_at")).order_by("due_at", "pk")
+    if tally in DOSSIER_MOMENTS:
+        return _dossier_moments(user, tally, unit, period)
     case_type, action, condition = STEP_TALLIES.get(tally, (DOSSIER, "start", Q()))
     steps = Transition.objects.filter(
         _subtree(unit), moments("at", period.first, period.last), condition,
@@ -108,6 +117,27 @@ def records(user: Any, tally: str, unit: Unit, period: Period) -> QuerySet[Any]:
     # The moment of the (latest) counted step: a reopened report may have been answered twice.
     when = steps.filter(case_id=OuterRef("pk")).order_by("-at").values("at")[:1]
     return qs.annotate(counted_at=Subquery(when)).order_by("-counted_at", "-pk")
+
+
+def _dossier_moments(user: Any, tally: str, unit: Unit, period: Period) -> QuerySet[Any]:
+    """Dossiers received in the unit's subtree, paid or digitised in the period."""
+    received = Transition.objects.filter(_subtree(unit), case_type=DOSSIER, action="start")
+    qs = Dossier.objects.visible_to(user).filter(pk__in=received.values("case_id"))
+    if tally == "dossiers.paid_online":
+        return (qs.filter(moments("paid_at", period.first, period.last), paid_at__isnull=False)
+                .annotate(counted_at=F("paid_at")).order_by("-paid_at", "-pk"))
+    parts = DossierComponent.objects.filter(dossier=OuterRef("pk"))
+    if tally == "dossiers.digitised":
+        last = (parts.order_by().values("dossier").annotate(m=Max("digitised_at")).values("m"))
+        return (qs.exclude(Exists(parts.filter(digitised_at__isnull=True)))
+                .annotate(counted_at=Subquery(last))
+                .filter(moments("counted_at", period.first, period.last),
+                        counted_at__isnull=False).order_by("-counted_at", "-pk"))
+    digitised = parts.filter(moments("digitised_at", period.first, period.last),
+                             digitised_at__isnull=False).order_by("-digitised_at")
+    return (qs.filter(Exists(digitised))
+            .annotate(counted_at=Subquery(digitised.values("digitised_at")[:1]))
+            .order_by("-counted_at", "-pk"))
 
 
 def link(tally: str, code: str) -> str:

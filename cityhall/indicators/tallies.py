@@ -44,11 +44,20 @@ METRICS: dict[str, str | Promise] = {
     "dossiers.results": _("a dossier's result issued (issue_result step)"),
     "dossiers.on_time": _("a result issued no later than the dossier's deadline"),
     "dossiers.late": _("a result issued after the dossier's deadline"),
+    "dossiers.early": _("a result issued on a day before the day of the dossier's deadline "
+                        "(counted among the results on time too)"),
     "dossiers.results_electronic": _("a result issued of a procedure with electronic results"),
     "dossiers.components": _("a part of a received dossier"),
     "dossiers.components_by_data": _("a part replaced by data already held"),
     "dossiers.with_data": _("a received dossier with at least one part replaced by data"),
     "dossiers.fully_by_data": _("a received dossier whose every part was replaced by data"),
+    "dossiers.components_digitised": _(
+        "a dossier's part held electronically (a scan, an upload or data held), on the day "
+        "it became so"),
+    "dossiers.digitised": _("a dossier whose every part is held electronically, on the day "
+                            "its last part became so"),
+    "dossiers.with_fee": _("a dossier received with a fee to pay"),
+    "dossiers.paid_online": _("a dossier's fee paid through an online payment gateway"),
     "dossiers.rating_sum": _("the rating (1-5) an applicant gave a dossier's service"),
     "dossiers.rating_count": _("a dossier's service rated"),
     "dossiers.rating_satisfied": _("a dossier's service rated 4 or 5"),
@@ -91,12 +100,20 @@ def report_tallies(kind: str, *, kept: bool = True, rating: int = 0) -> Tallies:
         yield from _rating("reports", rating)
 
 
+def early(at: dt.datetime, due_at: dt.datetime | None) -> bool:
+    """Whether a step at `at` came on a day (in Vietnam) before the day of `due_at`."""
+    return due_at is not None and timezone.localdate(at) < timezone.localdate(due_at)
+
+
 def dossier_tallies(kind: str, *, online: bool = False, fully: bool = False,
-                    kept: bool = True, electronic: bool = False, parts: int = 0,
-                    by_data: int = 0, rating: int = 0) -> Tallies:
+                    fee: bool = False, kept: bool = True, ahead: bool = False,
+                    electronic: bool = False, parts: int = 0, by_data: int = 0,
+                    digitised: int = 0, dossiers: int = 0, rating: int = 0) -> Tallies:
     """What a dossier's fact `kind` adds: at `start`, received `online`, of a procedure
-    that can be `fully` online; at `issue_result`, the deadline `kept`, a procedure with
-    `electronic` results; its `components`: `parts` of which `by_data` replaced by data."""
+    that can be `fully` online, with a `fee`; at `issue_result`, the deadline `kept`,
+    issued `ahead` (a day before the deadline's day), a procedure with `electronic`
+    results; its `components`: `parts` of which `by_data` replaced by data and `digitised`
+    held electronically; `digitised` later: `digitised` parts completing `dossiers`."""
     if kind == "start":
         yield "dossiers.received", 1
         if online:
@@ -105,9 +122,13 @@ def dossier_tallies(kind: str, *, online: bool = False, fully: bool = False,
             yield "dossiers.fully_online_eligible", 1
         if online and fully:
             yield "dossiers.fully_online", 1
+        if fee:
+            yield "dossiers.with_fee", 1
     elif kind == "issue_result":
         yield "dossiers.results", 1
         yield ("dossiers.on_time" if kept else "dossiers.late"), 1
+        if ahead:
+            yield "dossiers.early", 1
         if electronic:
             yield "dossiers.results_electronic", 1
     elif kind == "components":
@@ -117,6 +138,15 @@ def dossier_tallies(kind: str, *, online: bool = False, fully: bool = False,
             yield "dossiers.with_data", 1
         if parts and by_data == parts:
             yield "dossiers.fully_by_data", 1
+        yield "dossiers.components_digitised", digitised
+        if parts and digitised == parts:
+            yield "dossiers.digitised", 1
+    elif kind == "digitised":
+        # Parts held on paper at receipt, scanned or supplied later.
+        yield "dossiers.components_digitised", digitised
+        yield "dossiers.digitised", dossiers
+    elif kind == "paid_online":
+        yield "dossiers.paid_online", 1
     elif kind == "rated":
         yield from _rating("dossiers", rating)
 
@@ -139,14 +169,21 @@ def _dossier_metrics(fact: Fact) -> Tallies:
     dossier = fact.case
     if fact.kind == "start":
         return dossier_tallies("start", online=dossier.channel == Channel.ONLINE,
-                               fully=dossier.procedure.online == OnlineLevel.FULLY)
+                               fully=dossier.procedure.online == OnlineLevel.FULLY,
+                               fee=dossier.fee_vnd > 0)
     if fact.kind == "issue_result":
         return dossier_tallies("issue_result", kept=on_time(fact.at, fact.due_at),
+                               ahead=early(fact.at, fact.due_at),
                                electronic=dossier.procedure.result_electronic)
     if fact.kind == "components":
         counts = dict(fact.extra)
         return dossier_tallies("components", parts=counts.get("components", 0),
-                               by_data=counts.get("by_data", 0))
+                               by_data=counts.get("by_data", 0),
+                               digitised=counts.get("digitised", 0))
+    if fact.kind == "digitised":
+        counts = dict(fact.extra)
+        return dossier_tallies("digitised", digitised=counts.get("components", 0),
+                               dossiers=counts.get("dossiers", 0))
     return dossier_tallies(fact.kind, rating=fact.value)
 
 

@@ -21,6 +21,7 @@ from cityhall.dossiers import uploads
 from cityhall.dossiers.audit_actions import DossierAudit
 from cityhall.dossiers.errors import DossierCode, DossierError
 from cityhall.dossiers.models import Dossier, DossierFile
+from cityhall.dossiers.queries import receiving_unit_id
 from cityhall.dossiers.services.submit import (
     COUNTER_ROLES,
     ComponentIn,
@@ -78,23 +79,40 @@ def act_on_dossier(
                    idempotency_key=idempotency_key, now=now)
 
 
-def _store_parts(dossier: Dossier, parts: Sequence[PreparedPart]) -> None:
+def _store_parts(dossier: Dossier, parts: Sequence[PreparedPart], now: dt.datetime) -> None:
     """Store checked components on a dossier (inside the caller's transaction): a component
-    the dossier has already is replaced, a new one added."""
+    the dossier has already is replaced, a new one added. A part held on paper until now
+    becomes digitised now, which the roll-ups count (and the dossier, if it was its last)."""
     with_files = [p for p in parts if p.upload is not None]
     stored = uploads.store_files(dossier, [p.upload for p in with_files if p.upload])
     for part, file in zip(with_files, stored, strict=True):
         part.row.file = file
     held = {c.procedure_component_id: c for c in dossier.components.all()}
+    was_whole = bool(held) and all(c.digitised_at for c in held.values())
+    digitised = 0
     for part in parts:
         row = held.get(part.row.procedure_component_id)
         if row is None:
             part.row.dossier = dossier
+            part.row.digitised_at = now
             part.row.save()
+            held[part.row.procedure_component_id] = part.row
+            digitised += 1
             continue
         row.file, row.data_source = part.row.file, part.row.data_source
         row.data_reference, row.data_read = part.row.data_reference, part.row.data_read
-        row.save(update_fields=["file", "data_source", "data_reference", "data_read"])
+        fields = ["file", "data_source", "data_reference", "data_read"]
+        if row.digitised_at is None:
+            row.digitised_at = now
+            fields.append("digitised_at")
+            digitised += 1
+        row.save(update_fields=fields)
+    if digitised:
+        whole = all(c.digitised_at for c in held.values())
+        facts.tell([facts.Fact(
+            case_type=dossier._meta.label_lower, case=dossier, kind="digitised", at=now,
+            unit_id=receiving_unit_id(dossier),
+            extra=(("components", digitised), ("dossiers", int(whole and not was_whole))))])
 
 
 def supply_components(
@@ -111,7 +129,7 @@ def supply_components(
     parts = prepare_components(dossier.procedure, components)
     with transaction.atomic():
         step = _engine(dossier, "supplement", actor=actor, comment=comment, now=now)
-        _store_parts(dossier, parts)
+        _store_parts(dossier, parts, now)
         _keep_appointment(dossier)
         audit.record(actor=actor, action=DossierAudit.SUPPLY, obj=dossier, unit=dossier.unit,
                      changes={"components": [None, len(parts)],
@@ -211,9 +229,10 @@ def attach_scans(
     if not components or any(c.file is None for c in components):
         raise DossierError(DossierCode.INVALID_COMPONENT, _(
             "Give a scan (PDF) or a photo (JPEG, PNG) for each component attached."))
+    now = now or timezone.now()
     parts = prepare_components(dossier.procedure, components)
     with transaction.atomic():
-        _store_parts(dossier, parts)
+        _store_parts(dossier, parts, now)
         audit.record(actor=actor, action=DossierAudit.ATTACH, obj=dossier,
                      unit=dossier.receiving_unit, changes={"components": [None, len(parts)]})
     return len(parts)

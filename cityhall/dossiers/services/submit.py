@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ from cityhall.accounts.models import Membership, Role, User, UserKind
 from cityhall.core import audit, facts
 from cityhall.core.errors import Common
 from cityhall.core.files import Upload
+from cityhall.core.models import AuditEntry
 from cityhall.dossiers import datasources, uploads
 from cityhall.dossiers.audit_actions import DossierAudit
 from cityhall.dossiers.errors import DossierCode, DossierError
@@ -32,10 +34,13 @@ from cityhall.dossiers.models import (
     Dossier,
     DossierComponent,
     DossierCounter,
+    DossierFile,
 )
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
 from cityhall.procedures.models import Level, OnlineLevel, Procedure
 from cityhall.workflow import engine
+from cityhall.workflow.calendar_data import current_calendar
+from cityhall.workflow.engine import planning
 
 #: Staff roles that receive dossiers at a unit's counter.
 COUNTER_ROLES = {Role.CLERK, Role.OFFICER, Role.LEADER, Role.ADMIN}
@@ -123,7 +128,8 @@ def _procedure(procedure: Procedure | str) -> Procedure:
 def _unit(unit: Unit | str | None) -> Unit | None:
     if unit is None or isinstance(unit, Unit):
         return unit
-    found = Unit.objects.active_on().filter(code=str(unit)[:32]).first()
+    # Not the boundary (a large polygon, once imported): a receipt does not need it.
+    found = Unit.objects.active_on().defer("boundary").filter(code=str(unit)[:32]).first()
     if found is None:
         raise DossierError(DossierCode.UNKNOWN_UNIT, _("No such unit: %(code)s.") % {
             "code": str(unit)[:32]})
@@ -175,7 +181,8 @@ def _competent_unit(procedure: Procedure, default: Unit | None, given: Unit | No
                 "A city-level procedure is decided by a department or the city."))
         return given
     # Not named: the city's People's Committee, whose service centre routes it on.
-    root = Unit.objects.active_on().filter(kind=UnitKind.PROVINCE).order_by("pk").first()
+    root = (Unit.objects.active_on().defer("boundary").filter(kind=UnitKind.PROVINCE)
+            .order_by("pk").first())
     if root is None:
         raise DossierError(DossierCode.UNKNOWN_UNIT, _("The city unit is not in the registry."))
     return root
@@ -237,7 +244,8 @@ def _counter_unit(actor: audit.Actor, receiving: Unit | None) -> Unit:
     rows = Membership.objects.active_on().filter(user=actor, role__in=COUNTER_ROLES)
     if receiving is not None:
         rows = rows.filter(unit=receiving)
-    units = list({m.unit_id: m.unit for m in rows.select_related("unit")}.values())
+    units = list({m.unit_id: m.unit for m in rows.select_related("unit")
+                  .defer("unit__boundary")}.values())
     if receiving is not None and (units or actor.is_superuser):
         return receiving
     if len(units) == 1:
@@ -312,15 +320,25 @@ def submit_dossier(
         if channel == Channel.ONLINE and any(c.paper for c in components):
             raise DossierError(DossierCode.INVALID_COMPONENT, _(
                 "Online, each component is a file or data already held."))
-        # Data sources and file checks are slow: done before the transaction, which
-        # then holds its locks (the day's counter) only while it writes.
+        # Everything that reads or checks is done before the transaction (data sources
+        # and file checks are slow), and the files' bytes are written before it too: the
+        # transaction then only writes rows, and takes the day's code last.
         parts = prepare_components(found, components)
+        checked = _check_applicant(applicant)
+        if channel == Channel.ONLINE:
+            account = None if on_behalf else actor  # type: ignore[assignment]
+            # Online, the competent unit receives its own dossiers.
+            competent = _competent_unit(found, None, _unit(competent_unit))
+            receiving = competent
+        else:
+            receiving = _counter_unit(actor, _unit(receiving_unit))
+            competent = _competent_unit(found, receiving, _unit(competent_unit))
+        files = uploads.write_files([p.upload for p in parts if p.upload is not None])
         with transaction.atomic():
-            return _submit(actor=actor, procedure=found, applicant=applicant,
-                           channel=channel, receiving_unit=_unit(receiving_unit),
-                           competent_unit=_unit(competent_unit), parts=parts,
-                           on_behalf=on_behalf, account=account, key=key, scope=scope,
-                           now=now)
+            return _submit(actor=actor, procedure=found, applicant=checked,
+                           channel=channel, receiving=receiving, competent=competent,
+                           parts=parts, files=files, on_behalf=on_behalf, account=account,
+                           key=key, scope=scope, now=now)
     except DossierError as exc:
         audit.record(actor=actor, action=DossierAudit.SUBMIT_REFUSED, changes={
             "code": exc.code, "procedure": getattr(procedure, "code", str(procedure))[:40],
@@ -336,55 +354,62 @@ def submit_dossier(
 
 def _submit(
     *, actor: audit.Actor, procedure: Procedure, applicant: Applicant, channel: str,
-    receiving_unit: Unit | None, competent_unit: Unit | None,
-    parts: Sequence[PreparedPart], on_behalf: bool, account: User | None, key: str, scope: str,
+    receiving: Unit, competent: Unit, parts: Sequence[PreparedPart],
+    files: Sequence[DossierFile], on_behalf: bool, account: User | None, key: str, scope: str,
     now: dt.datetime,
 ) -> Submission:
-    checked = _check_applicant(applicant)
-    if channel == Channel.ONLINE:
-        account = None if on_behalf else actor  # type: ignore[assignment]
-        # Online, the competent unit receives its own dossiers.
-        competent = _competent_unit(procedure, None, competent_unit)
-        receiving = competent
-    else:
-        receiving = _counter_unit(actor, receiving_unit)
-        competent = _competent_unit(procedure, receiving, competent_unit)
-    day = timezone.localdate(now)
+    """Write a checked dossier: its row, files and components first, under a provisional
+    code; then, last, the day's code (the counter row stays locked until the commit, so
+    concurrent receipts of one agency queue only for these few statements), the workflow's
+    start step, the audit entries and the roll-ups (one statement)."""
+    # The appointment on form 01 is the case deadline, on the calendar, in working days.
+    due = planning.deadline_at(current_calendar(), now,
+                               {"working_days": procedure.processing_days})
     dossier = Dossier(
-        code=allocate_code(receiving, day), procedure=procedure, channel=channel,
+        code=f"~{uuid.uuid4().hex}", procedure=procedure, channel=channel,
         receiving_unit=receiving, unit=competent, applicant=account,
         submitted_by=actor if isinstance(actor, User) else None, on_behalf=on_behalf,
-        applicant_kind=checked.kind, applicant_name=checked.name,
-        applicant_id_number=checked.id_number, applicant_phone=checked.phone,
-        applicant_email=checked.email, applicant_address=checked.address,
-        fee_vnd=procedure.fee_vnd, received_at=now, appointment_at=now,
+        applicant_kind=applicant.kind, applicant_name=applicant.name,
+        applicant_id_number=applicant.id_number, applicant_phone=applicant.phone,
+        applicant_email=applicant.email, applicant_address=applicant.address,
+        fee_vnd=procedure.fee_vnd, received_at=now, appointment_at=due,
         idempotency_scope=scope if key else "", idempotency_key=key, created_at=now,
     )
-    engine.start(dossier, actor=actor, now=now,
-                 deadline={"working_days": procedure.processing_days})
-    # The appointment on form 01 is the case deadline the engine computed on the calendar.
-    dossier.appointment_at = dossier.due_at or now
-    Dossier.objects.filter(pk=dossier.pk).update(appointment_at=dossier.appointment_at)
+    # Seen by no other transaction: the provisional code is replaced before the commit.
+    dossier.save()
+    uploads.save_files(dossier, files)
     with_files = [p for p in parts if p.upload is not None]
-    stored = uploads.store_files(dossier, [p.upload for p in with_files if p.upload])
-    for part, file in zip(with_files, stored, strict=True):
+    for part, file in zip(with_files, files, strict=True):
         part.row.file = file
     rows = [p.row for p in parts]
     for row in rows:
         row.dossier = dossier
+        # Held electronically from the start: a file (scan or upload) or data held.
+        row.digitised_at = now if row.file is not None or row.data_source else None
     DossierComponent.objects.bulk_create(rows)
-    # The daily roll-ups count the parts replaced by data with the dossier's receipt.
-    facts.tell([facts.Fact(
-        case_type=dossier._meta.label_lower, case=dossier, kind="components", at=now,
-        unit_id=dossier.unit_id, extra=(("components", len(rows)),
-                                        ("by_data", sum(1 for r in rows if r.data_source))))])
-    audit.record(actor=actor, action=DossierAudit.SUBMIT, obj=dossier, unit=competent, changes={
-        "procedure": [None, procedure.code], "channel": [None, channel],
-        "receiving_unit": [None, receiving.code], "competent_unit": [None, competent.code],
-        "applicant": [None, "***"],
-        "components_by_data": [None, sum(1 for r in rows if r.data_source)],
-        "components_by_file": [None, len(with_files)],
-    })
+    by_data = sum(1 for r in rows if r.data_source)
+    digitised = sum(1 for r in rows if r.digitised_at is not None)
+
+    def submitted(_cases: Sequence[Any]) -> tuple[list[AuditEntry], list[Any]]:
+        # Built once the code is set, so the entry names the dossier by its code.
+        return [audit.entry(actor=actor, action=DossierAudit.SUBMIT, obj=dossier,
+                            unit=competent, changes={
+            "procedure": [None, procedure.code], "channel": [None, channel],
+            "receiving_unit": [None, receiving.code], "competent_unit": [None, competent.code],
+            "applicant": [None, "***"], "components_by_data": [None, by_data],
+            "components_by_file": [None, len(with_files)],
+        })], []
+
+    # The roll-ups of the start step and of the parts go in one statement, at the end.
+    with facts.deferred():
+        dossier.code = allocate_code(receiving, timezone.localdate(now))
+        engine.start(dossier, actor=actor, now=now, deadline=due, also=submitted)
+        # The daily roll-ups count the parts replaced by data and the parts digitised with
+        # the dossier's receipt.
+        facts.tell([facts.Fact(
+            case_type=dossier._meta.label_lower, case=dossier, kind="components", at=now,
+            unit_id=dossier.unit_id, extra=(("components", len(rows)), ("by_data", by_data),
+                                            ("digitised", digitised)))])
     return Submission(dossier=dossier, created=True)
 
 

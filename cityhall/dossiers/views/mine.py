@@ -7,6 +7,8 @@ work from /staff/dossiers/).
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -14,12 +16,13 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
 from cityhall.accounts.web import signed_in_user
 from cityhall.core.files.serve import serve_file
-from cityhall.dossiers import services
+from cityhall.dossiers import payments, services
 from cityhall.dossiers.errors import DossierError
 from cityhall.dossiers.forms import RatingForm, SupplementForm
 from cityhall.dossiers.models import Dossier
@@ -70,8 +73,19 @@ def _page(request: HttpRequest, dossier: Dossier, *, supplement: SupplementForm 
         "result": services.result_of(dossier),
         "rating": (rating or RatingForm()) if dossier.state in services.RATEABLE
         and dossier.rating is None else None,
+        "fee": _fee(dossier),
     }
     return render(request, "dossiers/my_dossier.html", context, status=status)
+
+
+def _fee(dossier: Dossier) -> dict[str, Any] | None:
+    """The fee slip: the amount, whether paid, the VietQR for a bank transfer, the button."""
+    if dossier.fee_vnd <= 0:
+        return None
+    qr = payments.fee_qr(dossier)
+    return {"qr": mark_safe(payments.qr_svg(qr)) if qr else None,  # noqa: S308 (our SVG)
+            "can_pay": payments.may_pay(dossier) and payments.online_gateway() is not None,
+            "payments": list(dossier.payments.order_by("pk"))}
 
 
 @require_GET
