@@ -8,9 +8,10 @@ class DocumentsConfig(AppConfig):
     verbose_name = _("Official documents")
 
     def ready(self) -> None:
-        from cityhall.core import shell
+        from cityhall.core import origins, shell
         from cityhall.documents.exchange import CHANNEL, deliver
         from cityhall.documents.models import Document, Handling
+        from cityhall.documents.origins import describe_origin
         from cityhall.documents.views import staff_panel
         from cityhall.notifications.services import register_channel
         from cityhall.workflow import engine
@@ -22,3 +23,5 @@ class DocumentsConfig(AppConfig):
             template="documents/_staff_panel.html", context=staff_panel, order=30))
         # edXML messages to peers and between our own units go through the outbox.
         register_channel(CHANNEL, deliver)
+        # A document (a directive) gives tasks through plans, which asks here what it is.
+        origins.register_origin("document", describe_origin)

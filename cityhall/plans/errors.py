@@ -19,6 +19,9 @@ class PlanCode(ErrorCode):
     EXTENSION_PENDING = "extension_pending", 409
     TASK_CLOSED = "task_closed", 409
     NO_TARGET = "task_has_no_target", 409
+    INVALID_ORIGIN = "invalid_task_origin", 400
+    UNKNOWN_ORIGIN = "unknown_task_origin", 400
+    NO_DIRECTIVE_ITEMS = "invalid_directive_items", 400
 
 
 #: Every code a plan refusal may carry.
