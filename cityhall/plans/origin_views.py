@@ -150,10 +150,11 @@ def origin_tasks(request: HttpRequest) -> HttpResponse:
         "query": query, "statuses": {s.value: s.label for s in Status}})
 
 
-def _directive_page(request: HttpRequest, *, described: origins.Described,
+def _directive_page(request: HttpRequest, *, origin: Origin, described: origins.Described,
                     form: DirectiveForm, rows: Any, status: int = 200) -> HttpResponse:
     return render(request, "plans/directive.html", {
-        "origin": described, "form": form, "rows": rows}, status=status)
+        "origin": described, "kind": origin.kind, "ref": origin.ref, "form": form,
+        "rows": rows}, status=status)
 
 
 def _steered_plans(user: User) -> list[tuple[int, str]]:
@@ -180,7 +181,7 @@ def directive(request: HttpRequest) -> HttpResponse:
     if request.method == "GET":
         first = {"title": described.title, "unit": suggested.code if suggested else "",
                  "working_days": 10}
-        return _directive_page(request, described=described,
+        return _directive_page(request, origin=origin, described=described,
                                form=DirectiveForm(plans=plans),
                                rows=Rows(initial=[first], form_kwargs={"units": units}))
     form = DirectiveForm(request.POST, plans=plans)
@@ -215,7 +216,7 @@ def directive(request: HttpRequest) -> HttpResponse:
                     "%(n)d task given from %(what)s.", "%(n)d tasks given from %(what)s.",
                     len(made.tasks)) % {"n": len(made.tasks), "what": described.label})
                 return HttpResponseRedirect(_back("", origin))
-    return _directive_page(request, described=described, form=form, rows=rows, status=400)
+    return _directive_page(request, origin=origin, described=described, form=form, rows=rows, status=400)
 
 
 def _place_errors(refusal: PlanError, form: DirectiveForm, filled: list[Any]) -> None:

@@ -320,8 +320,9 @@ def tasks_from_directive(
     """The hook for documents: a directive (or any document a leader handles) gives several
     tasks at once, each as "assign now" would, all or none.
 
-    Every row is checked first and a refusal lists each bad row (`invalid_directive_items`,
-    detail `{"items.N": message}`, N from 0); then one transaction writes the tasks, each
+    Only leaders (`not_allowed` otherwise). Every row is checked first and a refusal lists
+    each bad row (`invalid_directive_items`, detail `{"items.N": message}`, N from 0);
+    then one transaction writes the tasks, each
     with the directive as its origin, its audit entry and its notice, and one entry
     `plans.directive_tasks` for the whole. A repeated `idempotency_key` from the same actor
     returns the first call's tasks.
@@ -336,6 +337,9 @@ def tasks_from_directive(
     if not items or len(items) > MAX_DIRECTIVE_ITEMS:
         raise PlanError(PlanCode.NO_DIRECTIVE_ITEMS, _(
             "Give 1 to %(max)d tasks.") % {"max": MAX_DIRECTIVE_ITEMS})
+    if not actor.is_superuser and not policy.steered_units(actor):
+        raise PlanError(Common.NOT_ALLOWED,
+                        _("You may give tasks only to units you lead and their people."))
     where = checked(origin, actor)
     if where.empty:
         raise PlanError(PlanCode.INVALID_ORIGIN, {"origin.kind": _("Name the directive.")})
