@@ -7,9 +7,11 @@ from __future__ import annotations
 import datetime as dt
 import json
 from dataclasses import dataclass
+from io import BytesIO
 
 import pytest
 from django.test import Client
+from openpyxl import load_workbook
 
 from cityhall.accounts.models import Role, User
 from cityhall.core.models import AuditEntry
@@ -20,6 +22,7 @@ from cityhall.plans.errors import PlanCode, PlanError
 from cityhall.plans.models import OriginKind, Plan, Task
 from cityhall.plans.origins import Origin
 from cityhall.plans.schedule import deadline_after
+from cityhall.plans.workbook import read_xlsx, write_xlsx
 from cityhall.reports.models import Report
 from cityhall.workflow.calendar_data import current_calendar
 from tests.clients import signed_in
@@ -78,6 +81,8 @@ def test_assign_now_from_a_report_keeps_the_reports_label_and_page(world: World)
     told = set(Notification.objects.filter(subject_ref=f"plans.task:{task.pk}")
                .values_list("recipient__username", flat=True))
     assert {"officer.td", "officer2.td", "leader.td"} <= told
+    notice = Notification.objects.filter(subject_ref=f"plans.task:{task.pk}").first()
+    assert notice is not None and world.report.code in notice.body  # says where it is from
 
 
 def test_an_officer_may_not_assign_from_a_report(world: World) -> None:
@@ -193,6 +198,13 @@ def test_directive_tasks_join_a_plan_only_for_its_leaders(world: World) -> None:
     made = services.tasks_from_directive(actor=world.city_leader, origin=doc(world),
                                          items=item, plan=plan)
     assert made.tasks[0].plan == plan and made.tasks[0].owner_unit == plan.owner_unit
+    # The export names the origin for the reader; an import does not bring it back.
+    content = write_xlsx(plan)
+    rows = list(load_workbook(BytesIO(content))["tasks"].iter_rows(values_only=True))
+    assert rows[0][-1] == "origin"
+    assert "05/CT-UBND" in rows[1][-1] and f"/van-ban/{world.directive.pk}/" in rows[1][-1]
+    again = services.import_plan(actor=world.city_leader, sheet=read_xlsx(content))
+    assert again.tasks.get().origin_kind == OriginKind.NONE
 
 
 # -- API -------------------------------------------------------------------------

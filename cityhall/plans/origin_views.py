@@ -216,7 +216,8 @@ def directive(request: HttpRequest) -> HttpResponse:
                     "%(n)d task given from %(what)s.", "%(n)d tasks given from %(what)s.",
                     len(made.tasks)) % {"n": len(made.tasks), "what": described.label})
                 return HttpResponseRedirect(_back("", origin))
-    return _directive_page(request, origin=origin, described=described, form=form, rows=rows, status=400)
+    return _directive_page(request, origin=origin, described=described, form=form, rows=rows,
+                           status=400)
 
 
 def _place_errors(refusal: PlanError, form: DirectiveForm, filled: list[Any]) -> None:

@@ -173,7 +173,7 @@ def _tell_assigned(task: Task) -> None:
     notices.notify(recipients=recipients, channels=["in_app", "email"],
                    template="plans_task_assigned",
                    context={"title": task.title, "due": task.due,
-                            "by": task.owner_unit.name},
+                            "by": task.owner_unit.name, "origin": task.origin_label},
                    subject_ref=f"plans.task:{task.pk}")
 
 
