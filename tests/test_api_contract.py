@@ -313,6 +313,7 @@ READS = {
     "gantt": Read("/api/v1/plans/{plan_id}/gantt", fill=_plan_id, scoped=True,
                   grow=_more_tasks),
     "tasks": Read("/api/v1/tasks", scoped=True, is_list=True, paged=True, grow=_more_tasks),
+    "task": Read("/api/v1/tasks/{task_id}", fill=_task_id, scoped=True),
     "scorecards": Read("/api/v1/scorecards", query=lambda w: "period=2026-03&kind=unit",
                        grow=_more_tasks),
     "calendar_feeds": Read("/api/v1/me/calendar-feeds", viewer="officer"),
@@ -414,6 +415,10 @@ WRITES = {
     "assign_now_shape": Write("/api/v1/tasks", fill=lambda w: {},
                               bad=lambda w: {"title": "Việc gấp", "unit": w.people.ward.code,
                                              "working_days": 0}),
+    "directive_tasks": Write("/api/v1/tasks/from-directive", fill=lambda w: {},
+                             bad=lambda w: {"origin": {"kind": "none"}, "items": [
+                                 {"title": "Việc gấp", "unit": "no-such-unit",
+                                  "working_days": 3}]}),
     "task_schedule": Write("/api/v1/tasks/{task_id}/schedule", fill=_task_id, method="put",
                            scoped=True, bad=lambda w: {"start": "2026-03-02", "end": "2026-03-01"},
                            good=lambda w: {"start": "2026-03-02", "end": "2026-04-03"}),
