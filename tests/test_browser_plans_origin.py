@@ -1,6 +1,7 @@
 """"Assign now" from a late report's page in a real Chromium: the city leader gives the ward a
 follow-up task in two steps and comes back to the report, which lists it; the ward's
-officer finds it in the task queue and in the ward's calendar feed."""
+officer finds it in the task queue and in the ward's calendar feed. A ward leader gives
+the tasks of a directive from the document's page."""
 
 from __future__ import annotations
 
@@ -13,9 +14,11 @@ from django.core.management import call_command
 from django.utils import timezone
 from pytest_django import Settings
 
+from cityhall.accounts.models import User
 from cityhall.plans.models import Task
 from cityhall.reports.models import Report
 from tests.browser_support import BROWSER_TESTS, DESKTOP, Page
+from tests.documents_support import arrived
 from tests.reports_support import flood
 
 if TYPE_CHECKING:
@@ -30,7 +33,7 @@ TITLE = "Khơi thông cống thoát nước trước số 12"
 @pytest.fixture
 def site(committed_registry: None, live_server: LiveServer, settings: Settings,
          tmp_path: Path) -> str:
-    """The live server with the demo people and the report categories."""
+    """The live server with the demo people, the report categories and the document types."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     for command in ("load_workflows", "load_demo", "load_categories"):
         call_command(command, verbosity=0)
@@ -93,3 +96,39 @@ def test_a_leader_assigns_now_from_a_late_report_and_the_ward_sees_it(
     assert not officer.errors and not officer.outside
     tab.close()
     officer.close()
+
+
+def test_a_leader_gives_a_directives_tasks_from_the_documents_page(
+        browser: Browser, site: str) -> None:
+    clerk = User.objects.get(username="clerk.thuduc")
+    directive = arrived(clerk.memberships.get().unit, clerk, day=timezone.localdate(),
+                        doc_type="chi_thi", notation="05/CT-UBND",
+                        author="Ủy ban nhân dân Thành phố",
+                        summary="Về tăng cường phòng, chống ngập mùa mưa")
+    tab = Page(browser, site, DESKTOP)
+    page = tab.page
+    tab.sign_in("leader.thuduc")
+    page.goto(f"{site}/van-ban/{directive.pk}/")
+    page.locator("[data-testid=directive-tasks]").click()
+    page.wait_for_selector("[data-testid=directive-form]")
+    assert page.input_value("#id_form-0-title") == directive.summary
+    page.fill("#id_form-0-title", "Nạo vét kênh Xuyên Tâm đoạn qua phường")
+    page.fill("#id_form-1-title", "Kiểm tra các trạm bơm")
+    page.fill("#id_form-1-working_days", "5")
+    page.click("[data-testid=directive-form] button[type=submit]")
+    page.wait_for_selector("[data-testid=directive-form] .field-error")  # no unit, no person
+    assert not Task.objects.exists()
+    page.fill("#id_form-1-person", "officer.thuduc")  # the unit is the person's
+    _shot(page, "directive-1-form")
+    page.click("[data-testid=directive-form] button[type=submit]")
+    page.wait_for_url(f"**/van-ban/{directive.pk}/")
+    page.locator("[data-testid=origin-tasks] table").wait_for()
+    listed = page.inner_text("[data-testid=origin-tasks]")
+    assert "Nạo vét kênh Xuyên Tâm" in listed and "Kiểm tra các trạm bơm" in listed
+    _shot(page, "directive-2-back")
+    pumps = Task.objects.get(origin_kind="document", origin_ref=str(directive.pk),
+                             person_in_charge__username="officer.thuduc")
+    assert pumps.lead_unit == directive.unit
+    assert Task.objects.filter(origin_ref=str(directive.pk)).count() == 2
+    assert not tab.errors and not tab.outside
+    tab.close()
