@@ -202,7 +202,8 @@ def test_directive_tasks_join_a_plan_only_for_its_leaders(world: World) -> None:
     content = write_xlsx(plan)
     rows = list(load_workbook(BytesIO(content))["tasks"].iter_rows(values_only=True))
     assert rows[0][-1] == "origin"
-    assert "05/CT-UBND" in rows[1][-1] and f"/van-ban/{world.directive.pk}/" in rows[1][-1]
+    origin = str(rows[1][-1])
+    assert "05/CT-UBND" in origin and f"/van-ban/{world.directive.pk}/" in origin
     again = services.import_plan(actor=world.city_leader, sheet=read_xlsx(content))
     assert again.tasks.get().origin_kind == OriginKind.NONE
 
@@ -248,10 +249,10 @@ def test_the_api_refuses_a_bad_origin_with_a_code(world: World) -> None:
 
 def test_the_api_gives_a_directives_tasks_or_none(world: World) -> None:
     client = api(world.team.leader)
-    body = {"origin": {"kind": "document", "ref": str(world.directive.pk)},
-            "items": [{"title": "Nạo vét kênh", "unit": world.team.ward.code, "working_days": 5},
-                      {"title": "Kiểm tra máy bơm", "person": "officer.td",
-                       "working_days": 3}]}
+    items_in: list[dict[str, object]] = [
+        {"title": "Nạo vét kênh", "unit": world.team.ward.code, "working_days": 5},
+        {"title": "Kiểm tra máy bơm", "person": "officer.td", "working_days": 3}]
+    body = {"origin": {"kind": "document", "ref": str(world.directive.pk)}, "items": items_in}
     made = client.post("/api/v1/tasks/from-directive", json.dumps(body),
                        content_type="application/json", headers={"Idempotency-Key": "d-1"})
     assert made.status_code == 201, made.content
@@ -261,7 +262,7 @@ def test_the_api_gives_a_directives_tasks_or_none(world: World) -> None:
     again = client.post("/api/v1/tasks/from-directive", json.dumps(body),
                         content_type="application/json", headers={"Idempotency-Key": "d-1"})
     assert again.status_code == 200 and again.json() == made.json()
-    body["items"].append({"title": "Ngoài phạm vi",
+    items_in.append({"title": "Ngoài phạm vi",
                           "unit": world.team.leader_ak.memberships.get().unit.code,
                           "working_days": 3})
     refused = client.post("/api/v1/tasks/from-directive", json.dumps(body),
@@ -270,7 +271,7 @@ def test_the_api_gives_a_directives_tasks_or_none(world: World) -> None:
     assert refused.json()["code"] == "invalid_directive_items"
     assert Task.objects.count() == 2
     officer = api(world.team.officer).post("/api/v1/tasks/from-directive", json.dumps(
-        {**body, "items": body["items"][:1]}), content_type="application/json")
+        {**body, "items": items_in[:1]}), content_type="application/json")
     assert officer.status_code == 403
 
 
