@@ -416,9 +416,10 @@ WRITES = {
                               bad=lambda w: {"title": "Việc gấp", "unit": w.people.ward.code,
                                              "working_days": 0}),
     "directive_tasks": Write("/api/v1/tasks/from-directive", fill=lambda w: {},
-                             bad=lambda w: {"origin": {"kind": "none"}, "items": [
-                                 {"title": "Việc gấp", "unit": "no-such-unit",
-                                  "working_days": 3}]}),
+                             bad=lambda w: {
+                                 "origin": {"kind": "dossier", "ref": "HS-1", "label": "Hồ sơ"},
+                                 "items": [{"title": "Việc gấp", "unit": "no-such-unit",
+                                            "working_days": 3}]}),
     "task_schedule": Write("/api/v1/tasks/{task_id}/schedule", fill=_task_id, method="put",
                            scoped=True, bad=lambda w: {"start": "2026-03-02", "end": "2026-03-01"},
                            good=lambda w: {"start": "2026-03-02", "end": "2026-04-03"}),

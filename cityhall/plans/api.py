@@ -189,11 +189,18 @@ class DirectiveItemIn(Input):
     working_days: int = Field(ge=1, le=services.MAX_DEADLINE_DAYS)
 
 
+class DirectiveOriginIn(OriginIn):
+    """The directive the tasks come from (usually `{"kind": "document", "ref": "<id>"}`)."""
+
+    kind: Literal["request", "document", "indicator", "dossier"]
+    ref: Annotated[str, text(64, blank=False)]
+
+
 class DirectiveIn(Input):
     """Tasks from a directive: its origin (usually a document), the tasks, and optionally
     the plan they join."""
 
-    origin: OriginIn
+    origin: DirectiveOriginIn
     items: list[DirectiveItemIn] = Field(min_length=1,
                                          max_length=services.MAX_DIRECTIVE_ITEMS)
     plan: DbId | None = None
