@@ -531,7 +531,9 @@ Amount = Annotated[
     _amount_schema({"minimum": 0})]
 
 
-class TargetIn(Input):
+# Not "TargetIn": the indicators' yearly target has that name, and the OpenAPI document
+# keeps one schema a name (the task's body was described as the indicators').
+class TaskTargetIn(Input):
     """A task's numeric target: reach `value` (in `measure`) by the day `by`."""
 
     value: PositiveAmount
@@ -579,7 +581,7 @@ def task_target(request: HttpRequest, task_id: DbId) -> dict[str, Any]:
 
 
 @router.put("/tasks/{task_id}/target", response={200: TargetOut, **ERRORS}, auth=AUTH)
-def put_target(request: HttpRequest, task_id: DbId, payload: TargetIn) -> dict[str, Any]:
+def put_target(request: HttpRequest, task_id: DbId, payload: TaskTargetIn) -> dict[str, Any]:
     """Give a task a numeric target, or change it; for the leaders of its owning unit."""
     task = _task(request, task_id)
     services.set_target(actor=auth_user(request), task=task, value=payload.value,
