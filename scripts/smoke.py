@@ -119,6 +119,12 @@ SAMPLES: dict[str, tuple[str, ...]] = {
     "/van-ban/so/<code>/<direction>.xlsx": ("/van-ban/so/{document_unit}/outgoing.xlsx",
                                             "/van-ban/so/{document_unit}/incoming.xlsx"),
     "/van-ban/<pk>/": ("/van-ban/{document}/", "/van-ban/{incoming_document}/"),
+    # "Assign now" and tasks from a directive, from a report's and a document's page.
+    "/nhiem-vu/giao-ngay/": ("/nhiem-vu/giao-ngay/?kind=request&ref={demo_report}",
+                             "/nhiem-vu/giao-ngay/?kind=document&ref={incoming_document}"),
+    "/nhiem-vu/tu-nguon/": ("/nhiem-vu/tu-nguon/?kind=request&ref={demo_report}",
+                            "/nhiem-vu/tu-nguon/?kind=document&ref={incoming_document}"),
+    "/nhiem-vu/tu-chi-thi/": ("/nhiem-vu/tu-chi-thi/?kind=document&ref={incoming_document}",),
     "/van-ban/<pk>/pdf/": ("/van-ban/{document}/pdf/",),
     # An issued document: the edit page answers 404 (only drafts are edited).
     "/van-ban/<pk>/sua/": ("/van-ban/{document}/sua/",),

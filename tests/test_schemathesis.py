@@ -122,6 +122,9 @@ EXCLUDED: dict[str, list[CheckFunction]] = {
     # unknown_task_assignee); a task's new end must not come before its start (400
     # invalid_task_dates).
     "POST /api/v1/tasks": _DATA_DEPENDENT,
+    # The same for each row of a directive, whose origin must exist and be the caller's to
+    # see (400 unknown_task_origin, invalid_task_origin, invalid_directive_items).
+    "POST /api/v1/tasks/from-directive": _DATA_DEPENDENT,
     "PUT /api/v1/tasks/{task_id}/schedule": _DATA_DEPENDENT,
     # The `dossier` field holds the JSON of a dossier (a string to the document; 422 when it
     # is not that JSON), and each file must be a PDF, JPEG or PNG of a component that exists

@@ -10,10 +10,11 @@ class DocumentsConfig(AppConfig):
     def ready(self) -> None:
         from django.core import checks
 
-        from cityhall.core import shell
+        from cityhall.core import origins, shell
         from cityhall.documents.checks import signing_keys
         from cityhall.documents.exchange import CHANNEL, deliver
         from cityhall.documents.models import Document, Handling
+        from cityhall.documents.origins import describe_origin
         from cityhall.documents.views import staff_panel
         from cityhall.notifications.services import register_channel
         from cityhall.workflow import engine
@@ -26,3 +27,5 @@ class DocumentsConfig(AppConfig):
         # edXML messages to peers and between our own units go through the outbox.
         register_channel(CHANNEL, deliver)
         checks.register(signing_keys, checks.Tags.security)
+        # A document (a directive) gives tasks through plans, which asks here what it is.
+        origins.register_origin("document", describe_origin)

@@ -15,7 +15,8 @@ from cityhall.indicators.audit_actions import IndicatorAudit
 from cityhall.indicators.models import Indicator, IndicatorTask
 from cityhall.orgunits.models import Unit
 from cityhall.plans import services as plans
-from cityhall.plans.models import Task
+from cityhall.plans.models import OriginKind, Task
+from cityhall.plans.origins import Origin
 
 
 def figure_link(indicator: Indicator, unit: Unit, first: dt.date, last: dt.date) -> str:
@@ -29,13 +30,17 @@ def assign_from_figure(*, actor: User, indicator: Indicator, unit: Unit, first: 
                        last: dt.date, value: float | None, title: str, working_days: int,
                        description: str = "", idempotency_key: str = "") -> Task:
     """Give `unit` a task about the indicator's number for the period (plans' `assign_now`
-    tells the assignee); the task keeps a link to the figure. PlanError as `assign_now`."""
+    tells the assignee); the task keeps the figure as its origin. PlanError as `assign_now`."""
     link = figure_link(indicator, unit, first, last)
     text = (description.strip() + "\n\n" if description.strip() else "") + \
         f"{indicator.name} · {unit.name} · {first.isoformat()} - {last.isoformat()}: {link}"
     with transaction.atomic():
-        made = plans.assign_now(actor=actor, title=title, working_days=working_days, unit=unit,
-                                description=text, idempotency_key=idempotency_key)
+        made = plans.assign_now(
+            actor=actor, title=title, working_days=working_days, unit=unit, description=text,
+            idempotency_key=idempotency_key,
+            origin=Origin(kind=OriginKind.INDICATOR, ref=indicator.code[:64],
+                          label=f"{indicator.name} · {unit.name} · {first.isoformat()} - "
+                                f"{last.isoformat()}"[:300], url=link))
         if made.created:
             IndicatorTask.objects.create(task=made.task, indicator=indicator, unit=unit,
                                          first=first, last=last, value=value)

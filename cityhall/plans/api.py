@@ -37,6 +37,7 @@ from cityhall.plans.errors import PlanCode
 from cityhall.plans.feeds import ensure_feeds, feed_url, renew_feed
 from cityhall.plans.gantt import gantt_data
 from cityhall.plans.models import CalendarFeed, Plan, TargetValue, Task
+from cityhall.plans.origins import NONE, Origin, of_task
 from cityhall.plans.queries import status_expression
 from cityhall.plans.scorecards import scorecards
 from cityhall.plans.status import Status as TaskStatus
@@ -117,6 +118,15 @@ class GanttOut(Schema):
     tasks: list[GanttTaskOut]
 
 
+class OriginOut(Schema):
+    """What the task was given from: a report, a document, a number on the dashboard ..."""
+
+    kind: str = Field(description="request, document, indicator or dossier.")
+    ref: str = Field(description="Its code or id (a report's code, a document's id ...).")
+    label: str
+    url: str = Field(description="Its page on this site (a path; empty when unknown).")
+
+
 class TaskOut(Schema):
     """A task with its derived status."""
 
@@ -131,6 +141,28 @@ class TaskOut(Schema):
     progress: int
     status: str
     done_on: dt.date | None
+    origin: OriginOut | None = Field(description="What it was given from; null for nothing.")
+
+
+class TaskDetailOut(TaskOut):
+    """One task: the list's fields, its description, who owns and who gave it."""
+
+    description: str
+    owner_unit_code: str = Field(description="The unit answering for it (its leaders steer).")
+    assigned_by: str | None = Field(description="Who gave it (user name).")
+    coordinating_units: list[str] = Field(description="The coordinating units' codes.")
+
+
+class OriginIn(Input):
+    """What a task is given from. For `request` (a report's code) and `document` (its id)
+    the server looks it up for the caller (who must see it) and takes its label and page;
+    for `indicator` and `dossier` it keeps `label` (required) and `url` (a path of this
+    site) as given."""
+
+    kind: Literal["none", "request", "document", "indicator", "dossier"]
+    ref: Annotated[str, text(64)] = ""
+    label: Annotated[str, text(300)] = ""
+    url: Annotated[str, text(500)] = ""
 
 
 class AssignIn(Input):
@@ -143,6 +175,39 @@ class AssignIn(Input):
     person: Annotated[str, text(150)] = Field("", description="The person's user name.")
     working_days: int = Field(ge=1, le=services.MAX_DEADLINE_DAYS)
     plan: DbId | None = None
+    origin: OriginIn | None = None
+
+
+class DirectiveItemIn(Input):
+    """One task of a directive: what, to which unit (code) or person, in how many working
+    days."""
+
+    title: Annotated[str, text(500, blank=False)]
+    description: Annotated[str, text(4000)] = ""
+    unit: Annotated[str, text(32)] = Field("", description="The lead unit's code.")
+    person: Annotated[str, text(150)] = Field("", description="The person's user name.")
+    working_days: int = Field(ge=1, le=services.MAX_DEADLINE_DAYS)
+
+
+class DirectiveOriginIn(OriginIn):
+    """The directive the tasks come from (usually `{"kind": "document", "ref": "<id>"}`)."""
+
+    kind: Literal["request", "document", "indicator", "dossier"]
+    ref: Annotated[str, text(64, blank=False)]
+
+
+class DirectiveIn(Input):
+    """Tasks from a directive: its origin (usually a document), the tasks, and optionally
+    the plan they join."""
+
+    origin: DirectiveOriginIn
+    items: list[DirectiveItemIn] = Field(min_length=1,
+                                         max_length=services.MAX_DIRECTIVE_ITEMS)
+    plan: DbId | None = None
+
+
+class DirectiveOut(Schema):
+    items: list[TaskOut]
 
 
 class ScheduleIn(Input):
@@ -176,7 +241,8 @@ def _plan(request: HttpRequest, plan_id: int) -> Plan:
 
 def _task(request: HttpRequest, task_id: int) -> Task:
     found = (Task.objects.visible_to(auth_user(request))
-             .select_related("owner_unit", "lead_unit").filter(pk=task_id).first())
+             .select_related("owner_unit", "lead_unit", "person_in_charge", "assigned_by")
+             .filter(pk=task_id).first())
     if found is None:
         raise ApiError(Common.NOT_FOUND, _("No such task."))
     return found
@@ -184,12 +250,34 @@ def _task(request: HttpRequest, task_id: int) -> Task:
 
 def _task_out(task: Any) -> dict[str, Any]:
     person = task.person_in_charge
+    origin = of_task(task)
     return {"id": task.pk, "title": task.title, "plan": task.plan_id,
             "unit_code": task.lead_unit.code, "lead_unit_name": task.lead_unit.name,
             "person_in_charge": person.username if person else None,
             "start": task.start, "due": task.due, "progress": task.progress,
             "status": getattr(task, "status", None) or task.status_on(),
-            "done_on": task.done_on}
+            "done_on": task.done_on,
+            "origin": {"kind": origin.kind, "ref": origin.ref, "label": origin.label,
+                       "url": origin.url} if origin else None}
+
+
+def _origin_in(payload: OriginIn | None) -> Origin | None:
+    return Origin(kind=payload.kind, ref=payload.ref, label=payload.label,
+                  url=payload.url) if payload else None
+
+
+def _assignee(unit_code: str, username: str) -> tuple[Unit | None, User | None]:
+    """The unit (by code) and person (by user name) named; 400 when one is unknown."""
+    unit = person = None
+    if unit_code:
+        unit = Unit.objects.active_on().filter(code=unit_code).first()
+        if unit is None:
+            raise ApiError(PlanCode.UNKNOWN_ASSIGNEE, _("No such unit."))
+    if username:
+        person = User.objects.filter(username=username, is_active=True).first()
+        if person is None:
+            raise ApiError(PlanCode.UNKNOWN_ASSIGNEE, _("No such member of staff."))
+    return unit, person
 
 
 @router.get("/plans", response={200: Page[PlanOut], **ERRORS}, auth=AUTH)
@@ -308,6 +396,10 @@ class TaskFilters(Schema):
     due_before: dt.date | None = Field(default=None, description="Due on or before this day.")
     due_after: dt.date | None = Field(default=None, description="Due on or after this day.")
     plan: DbId | None = None
+    origin_kind: Literal["", "none", "request", "document", "indicator", "dossier"] = Field(
+        default="", description="Given from this kind of origin.")
+    origin_ref: Annotated[str, text(64)] = Field(
+        default="", description="Given from this origin (with `origin_kind`).")
 
 
 def filtered_tasks(user: Any, filters: TaskFilters, today: dt.date) -> QuerySet[Task]:
@@ -325,6 +417,10 @@ def filtered_tasks(user: Any, filters: TaskFilters, today: dt.date) -> QuerySet[
         rows = rows.filter(due__gte=filters.due_after)
     if filters.plan:
         rows = rows.filter(plan_id=filters.plan)
+    if filters.origin_kind:
+        rows = rows.filter(origin_kind=filters.origin_kind)
+    if filters.origin_ref:
+        rows = rows.filter(origin_ref=filters.origin_ref)
     return rows.select_related("lead_unit", "person_in_charge").order_by("due", "pk")
 
 
@@ -345,22 +441,47 @@ def assign_task(request: HttpRequest, payload: AssignIn, response: HttpResponse,
     the assignee is told at once and reminded before the deadline. A retry with the same
     `Idempotency-Key` returns the first task with 200."""
     user = auth_user(request)
-    unit = person = plan = None
-    if payload.unit:
-        unit = Unit.objects.active_on().filter(code=payload.unit).first()
-        if unit is None:
-            raise ApiError(PlanCode.UNKNOWN_ASSIGNEE, _("No such unit."))
-    if payload.person:
-        person = User.objects.filter(username=payload.person, is_active=True).first()
-        if person is None:
-            raise ApiError(PlanCode.UNKNOWN_ASSIGNEE, _("No such member of staff."))
-    if payload.plan is not None:
-        plan = _plan(request, payload.plan)
+    unit, person = _assignee(payload.unit, payload.person)
+    plan = _plan(request, payload.plan) if payload.plan is not None else None
     made = services.assign_now(actor=user, title=payload.title, working_days=payload.working_days,
                                unit=unit, person=person, description=payload.description,
-                               plan=plan, idempotency_key=idempotency_key)
+                               plan=plan, origin=_origin_in(payload.origin),
+                               idempotency_key=idempotency_key)
     task = Task.objects.select_related("lead_unit", "person_in_charge").get(pk=made.task.pk)
     return Status(201 if made.created else 200, _task_out(task))
+
+
+@router.post("/tasks/from-directive", response={200: DirectiveOut, 201: DirectiveOut, **ERRORS},
+             auth=AUTH)
+def directive_tasks(request: HttpRequest, payload: DirectiveIn,
+                    idempotency_key: str = IDEMPOTENCY_KEY) -> Any:
+    """Several tasks at once from a directive (a document): each given as "assign now" and
+    told at once, all in one transaction or none (`invalid_directive_items` names each bad
+    row as `items.N`). A retry with the same `Idempotency-Key` returns the first tasks."""
+    user = auth_user(request)
+    plan = _plan(request, payload.plan) if payload.plan is not None else None
+    items = []
+    for row in payload.items:
+        unit, person = _assignee(row.unit, row.person)
+        items.append(services.DirectiveItem(title=row.title, working_days=row.working_days,
+                                            unit=unit, person=person,
+                                            description=row.description))
+    made = services.tasks_from_directive(actor=user, origin=_origin_in(payload.origin) or NONE,
+                                         items=items, plan=plan,
+                                         idempotency_key=idempotency_key)
+    rows = (Task.objects.select_related("lead_unit", "person_in_charge")
+            .filter(pk__in=[t.pk for t in made.tasks]).order_by("pk"))
+    return Status(201 if made.created else 200, {"items": [_task_out(t) for t in rows]})
+
+
+@router.get("/tasks/{task_id}", response={200: TaskDetailOut, **ERRORS}, auth=AUTH)
+def task_detail(request: HttpRequest, task_id: DbId) -> dict[str, Any]:
+    """One task the caller may see, with its origin."""
+    task = _task(request, task_id)
+    return {**_task_out(task), "description": task.description,
+            "owner_unit_code": task.owner_unit.code,
+            "assigned_by": task.assigned_by.username if task.assigned_by else None,
+            "coordinating_units": sorted(u.code for u in task.coordinating_units.all())}
 
 
 @router.put("/tasks/{task_id}/schedule", response={200: TaskOut, **ERRORS}, auth=AUTH)
@@ -412,7 +533,9 @@ Amount = Annotated[
     _amount_schema({"minimum": 0})]
 
 
-class TargetIn(Input):
+# Not "TargetIn": the indicators' yearly target has that name, and the OpenAPI document
+# keeps one schema a name (the task's body was described as the indicators').
+class TaskTargetIn(Input):
     """A task's numeric target: reach `value` (in `measure`) by the day `by`."""
 
     value: PositiveAmount
@@ -460,7 +583,7 @@ def task_target(request: HttpRequest, task_id: DbId) -> dict[str, Any]:
 
 
 @router.put("/tasks/{task_id}/target", response={200: TargetOut, **ERRORS}, auth=AUTH)
-def put_target(request: HttpRequest, task_id: DbId, payload: TargetIn) -> dict[str, Any]:
+def put_target(request: HttpRequest, task_id: DbId, payload: TaskTargetIn) -> dict[str, Any]:
     """Give a task a numeric target, or change it; for the leaders of its owning unit."""
     task = _task(request, task_id)
     services.set_target(actor=auth_user(request), task=task, value=payload.value,

@@ -14,6 +14,7 @@ class PlanAudit(AuditAction):
     TASK_CANCEL = "plans.task_cancel"
     TASK_CREATE = "plans.task_create"
     TASK_ASSIGN = "plans.task_assign"
+    DIRECTIVE_TASKS = "plans.directive_tasks"
     TASK_RESCHEDULE = "plans.task_reschedule"
     TASK_REMIND = "plans.task_remind"
     DEPENDENCY_ADD = "plans.dependency_add"

@@ -24,6 +24,9 @@ class PlanCode(ErrorCode):
     EVIDENCE_FILE_REFUSED = "evidence_file_refused", 400
     EVIDENCE_SCAN_FAILED = "evidence_scan_failed", 503
     INVALID_LINK = "invalid_evidence_link", 400
+    INVALID_ORIGIN = "invalid_task_origin", 400
+    UNKNOWN_ORIGIN = "unknown_task_origin", 400
+    NO_DIRECTIVE_ITEMS = "invalid_directive_items", 400
 
 
 #: Every code a plan refusal may carry.

@@ -25,6 +25,16 @@ class Field(models.TextChoices):
     PUBLIC_INVESTMENT = "public_investment", _("public investment")
 
 
+class OriginKind(models.TextChoices):
+    """What a task was given from (plans/origins.py)."""
+
+    NONE = "none", _("nothing in particular")
+    REQUEST = "request", _("a resident's report")
+    DOCUMENT = "document", _("an official document")
+    INDICATOR = "indicator", _("a number on the dashboard")
+    DOSSIER = "dossier", _("a dossier")
+
+
 class PlanStatus(models.TextChoices):
     ACTIVE = "active", _("in force")
     CLOSED = "closed", _("closed")
@@ -109,6 +119,16 @@ class Task(models.Model):
     idempotency_scope = models.CharField(max_length=200, blank=True, editable=False)
     idempotency_key = models.CharField(max_length=100, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
+    # Where the task was given from (plans/origins.py): a report, a document, a red number.
+    # db_default: rows written by code that predates the columns stay valid (zero downtime).
+    origin_kind = models.CharField(_("given from"), max_length=16, default=OriginKind.NONE,
+                                   db_default=OriginKind.NONE.value, choices=OriginKind.choices)
+    origin_ref = models.CharField(_("origin's reference"), max_length=64, blank=True,
+                                  default="", db_default="")
+    origin_label = models.CharField(_("origin"), max_length=300, blank=True, default="",
+                                    db_default="")
+    origin_url = models.CharField(_("origin's page"), max_length=500, blank=True, default="",
+                                  db_default="")
 
     objects = TaskQuerySet.as_manager()
 
@@ -124,7 +144,8 @@ class Task(models.Model):
                                     name="task_idempotency_unique"),
         ]
         indexes = [models.Index(fields=["lead_unit", "due"], name="task_lead_due"),
-                   models.Index(fields=["plan", "start"], name="task_plan_start")]
+                   models.Index(fields=["plan", "start"], name="task_plan_start"),
+                   models.Index(fields=["origin_kind", "origin_ref"], name="task_origin")]
 
     def __str__(self) -> str:
         return self.title

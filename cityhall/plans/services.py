@@ -38,6 +38,7 @@ from cityhall.plans.models import (
     TargetValue,
     Task,
 )
+from cityhall.plans.origins import Origin, checked
 from cityhall.plans.schedule import deadline_after
 from cityhall.plans.workbook import PlanSheet, WorkbookError
 from cityhall.workflow.calendar_data import current_calendar
@@ -172,7 +173,7 @@ def _tell_assigned(task: Task) -> None:
     notices.notify(recipients=recipients, channels=["in_app", "email"],
                    template="plans_task_assigned",
                    context={"title": task.title, "due": task.due,
-                            "by": task.owner_unit.name},
+                            "by": task.owner_unit.name, "origin": task.origin_label},
                    subject_ref=f"plans.task:{task.pk}")
 
 
@@ -199,23 +200,22 @@ class Assigned:
     created: bool
 
 
-def assign_now(
-    *, actor: User, title: str, working_days: int, unit: Unit | None = None,
-    person: User | None = None, description: str = "", plan: Plan | None = None,
-    idempotency_key: str = "", today: dt.date | None = None,
-) -> Assigned:
-    """A leader gives a unit or a person a task due in `working_days` working days.
+@dataclass(frozen=True)
+class _Ready:
+    """A task checked and ready to give: its lead unit, person, owner and dates."""
 
-    The unit defaults to the person's unit (their first membership); the assignee is told
-    at once, and reminded before the deadline by the `plans.reminders` job. A repeated
-    `idempotency_key` from the same actor returns the first task.
-    """
-    key = idempotency_key.strip()[:100]
-    scope = _idempotency_scope(actor)
-    if key:
-        found = Task.objects.filter(idempotency_scope=scope, idempotency_key=key).first()
-        if found is not None:
-            return Assigned(task=found, created=False)
+    title: str
+    unit: Unit
+    person: User | None
+    owner: Unit
+    start: dt.date
+    due: dt.date
+    working_days: int
+
+
+def _ready(*, actor: User, title: str, working_days: int, unit: Unit | None,
+           person: User | None, plan: Plan | None, today: dt.date | None) -> _Ready:
+    """Check one task to give now (PlanError otherwise); nothing is written."""
     title = title.strip()
     if not title:
         raise PlanError(Common.INVALID, {"title": _("Give the task a title.")})
@@ -237,18 +237,134 @@ def assign_now(
         raise PlanError(Common.NOT_ALLOWED, _("Only the plan's leaders add tasks to it."))
     start = today or timezone.localdate()
     due = deadline_after(current_calendar(), start, working_days)
+    return _Ready(title=title[:500], unit=unit, person=person,
+                  owner=plan.owner_unit if plan else owner, start=start, due=due,
+                  working_days=working_days)
+
+
+def _give(*, actor: User, ready: _Ready, description: str, plan: Plan | None, origin: Origin,
+          scope: str, key: str) -> Task:
+    """Write a checked task, its audit entry and its notice (in the caller's transaction)."""
+    task = Task.objects.create(
+        plan=plan, owner_unit=ready.owner, title=ready.title, description=description,
+        lead_unit=ready.unit, person_in_charge=ready.person, start=ready.start, due=ready.due,
+        assigned_by=actor, idempotency_scope=scope if key else "", idempotency_key=key,
+        origin_kind=origin.kind, origin_ref=origin.ref, origin_label=origin.label,
+        origin_url=origin.url)
+    changes: dict[str, Any] = {
+        "title": task.title, "lead_unit": ready.unit.code,
+        "person": ready.person.pk if ready.person else None,
+        "working_days": ready.working_days, "due": ready.due.isoformat()}
+    if not origin.empty:
+        changes["origin"] = {"kind": origin.kind, "ref": origin.ref}
+    audit.record(actor=actor, action=PlanAudit.TASK_ASSIGN, obj=task, unit=ready.unit,
+                 changes=changes)
+    _tell_assigned(task)
+    return task
+
+
+def assign_now(
+    *, actor: User, title: str, working_days: int, unit: Unit | None = None,
+    person: User | None = None, description: str = "", plan: Plan | None = None,
+    origin: Origin | None = None, idempotency_key: str = "", today: dt.date | None = None,
+) -> Assigned:
+    """A leader gives a unit or a person a task due in `working_days` working days.
+
+    The unit defaults to the person's unit (their first membership); the assignee is told
+    at once, and reminded before the deadline by the `plans.reminders` job. `origin` is
+    what the task comes from (plans/origins.py; checked for the actor). A repeated
+    `idempotency_key` from the same actor returns the first task.
+    """
+    key = idempotency_key.strip()[:100]
+    scope = _idempotency_scope(actor)
+    if key:
+        found = Task.objects.filter(idempotency_scope=scope, idempotency_key=key).first()
+        if found is not None:
+            return Assigned(task=found, created=False)
+    ready = _ready(actor=actor, title=title, working_days=working_days, unit=unit,
+                   person=person, plan=plan, today=today)
+    where = checked(origin, actor)
     with transaction.atomic():
-        task = Task.objects.create(
-            plan=plan, owner_unit=plan.owner_unit if plan else owner, title=title[:500],
-            description=description, lead_unit=unit, person_in_charge=person,
-            start=start, due=due, assigned_by=actor,
-            idempotency_scope=scope if key else "", idempotency_key=key)
-        audit.record(actor=actor, action=PlanAudit.TASK_ASSIGN, obj=task, unit=unit,
-                     changes={"title": task.title, "lead_unit": unit.code,
-                              "person": person.pk if person else None,
-                              "working_days": working_days, "due": due.isoformat()})
-        _tell_assigned(task)
+        task = _give(actor=actor, ready=ready, description=description, plan=plan,
+                     origin=where, scope=scope, key=key)
     return Assigned(task=task, created=True)
+
+
+#: The most tasks one directive gives at once.
+MAX_DIRECTIVE_ITEMS = 50
+
+
+@dataclass(frozen=True)
+class DirectiveItem:
+    """One task a directive gives: what, to which unit or person, in how many working days."""
+
+    title: str
+    working_days: int
+    unit: Unit | None = None
+    person: User | None = None
+    description: str = ""
+
+
+@dataclass(frozen=True)
+class Directed:
+    """The outcome of `tasks_from_directive`: the tasks, and whether this call made them."""
+
+    tasks: list[Task]
+    created: bool
+
+
+def tasks_from_directive(
+    *, actor: User, origin: Origin, items: Sequence[DirectiveItem], plan: Plan | None = None,
+    idempotency_key: str = "", today: dt.date | None = None,
+) -> Directed:
+    """The hook for documents: a directive (or any document a leader handles) gives several
+    tasks at once, each as "assign now" would, all or none.
+
+    Only leaders (`not_allowed` otherwise). Every row is checked first and a refusal lists
+    each bad row (`invalid_directive_items`, detail `{"items.N": message}`, N from 0);
+    then one transaction writes the tasks, each
+    with the directive as its origin, its audit entry and its notice, and one entry
+    `plans.directive_tasks` for the whole. A repeated `idempotency_key` from the same actor
+    returns the first call's tasks.
+    """
+    key = idempotency_key.strip()[:90]
+    scope = _idempotency_scope(actor)
+    if key:
+        found = list(Task.objects.filter(idempotency_scope=scope,
+                                         idempotency_key__startswith=f"{key}#").order_by("pk"))
+        if found:
+            return Directed(tasks=found, created=False)
+    if not items or len(items) > MAX_DIRECTIVE_ITEMS:
+        raise PlanError(PlanCode.NO_DIRECTIVE_ITEMS, _(
+            "Give 1 to %(max)d tasks.") % {"max": MAX_DIRECTIVE_ITEMS})
+    if not actor.is_superuser and not policy.steered_units(actor):
+        raise PlanError(Common.NOT_ALLOWED,
+                        _("You may give tasks only to units you lead and their people."))
+    where = checked(origin, actor)
+    if where.empty:
+        raise PlanError(PlanCode.INVALID_ORIGIN, {"origin.kind": _("Name the directive.")})
+    problems: dict[str, str] = {}
+    ready: list[_Ready] = []
+    for n, item in enumerate(items):
+        try:
+            ready.append(_ready(actor=actor, title=item.title, working_days=item.working_days,
+                                unit=item.unit, person=item.person, plan=plan, today=today))
+        except PlanError as refusal:
+            detail = refusal.detail
+            problems[f"items.{n}"] = (detail if isinstance(detail, str)
+                                      else "; ".join(map(str, detail.values())))
+    if problems:
+        raise PlanError(PlanCode.NO_DIRECTIVE_ITEMS, problems)
+    with transaction.atomic():
+        made = [_give(actor=actor, ready=r, description=item.description, plan=plan,
+                      origin=where, scope=scope, key=f"{key}#{n}" if key else "")
+                for n, (r, item) in enumerate(zip(ready, items, strict=True))]
+        audit.record(actor=actor, action=PlanAudit.DIRECTIVE_TASKS, obj=made[0],
+                     unit=made[0].owner_unit,
+                     changes={"origin": {"kind": where.kind, "ref": where.ref},
+                              "plan": plan.pk if plan else None,
+                              "tasks": [t.pk for t in made]})
+    return Directed(tasks=made, created=True)
 
 
 def _refuse_closed(task: Task) -> None:

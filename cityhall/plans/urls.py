@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from cityhall.plans import followup_views, views
+from cityhall.plans import followup_views, origin_views, views
 
 app_name = "plans"
 
@@ -11,7 +11,9 @@ urlpatterns = [
     path("ke-hoach/<int:plan_id>/", views.plan_chart, name="chart"),
     path("ke-hoach/<int:plan_id>/bang/", views.plan_table, name="table"),
     path("nhiem-vu/", views.task_list, name="tasks"),
-    path("nhiem-vu/giao-ngay/", views.assign_now, name="assign"),
+    path("nhiem-vu/giao-ngay/", origin_views.assign_now, name="assign"),
+    path("nhiem-vu/tu-nguon/", origin_views.origin_tasks, name="origin_tasks"),
+    path("nhiem-vu/tu-chi-thi/", origin_views.directive, name="directive"),
     path("nhiem-vu/<int:task_id>/", views.task_detail, name="task"),
     path("nhiem-vu/<int:task_id>/chi-tieu/", views.task_target, name="target"),
     path("nhiem-vu/<int:task_id>/chi-tieu/gia-tri/", views.task_target_value,

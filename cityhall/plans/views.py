@@ -12,7 +12,7 @@ from django.contrib import messages
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils import formats, timezone
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
 
@@ -27,7 +27,7 @@ from cityhall.plans.feeds import feed_for_token, feed_text
 from cityhall.plans.followup import task_followup
 from cityhall.plans.forms import AssignNowForm, TargetForm, TargetValueForm
 from cityhall.plans.gantt import across_plans, gantt_data
-from cityhall.plans.models import Field, Plan, TargetValue, Task
+from cityhall.plans.models import Field, OriginKind, Plan, TargetValue, Task
 from cityhall.plans.monthly import scorecards_pdf, scorecards_xlsx
 from cityhall.plans.queries import pending_extensions, status_expression
 from cityhall.plans.scorecards import Kind, Scorecard, extremes, month_bounds, scorecards
@@ -97,7 +97,12 @@ def task_list(request: HttpRequest) -> HttpResponse:
     """The user's queue: tasks of their units and their own, soonest due first."""
     mine = request.GET.get("mine") == "1"
     status = request.GET.get("status", "")
-    filters = TaskFilters.model_validate({"status": status if status in Status.values else ""})
+    kind = request.GET.get("origin_kind", "")
+    filters = TaskFilters.model_validate({
+        "status": status if status in Status.values else "",
+        # Tasks given from one report or document (the link its page offers without JS).
+        "origin_kind": kind if kind in OriginKind.values else "",
+        "origin_ref": request.GET.get("origin_ref", "")[:64]})
     rows = filtered_tasks(request.user, filters, timezone.localdate())
     if mine:
         rows = rows.filter(person_in_charge_id=request.user.pk)
@@ -105,39 +110,6 @@ def task_list(request: HttpRequest) -> HttpResponse:
         "tasks": rows[:200], "count": rows.count(), "status": filters.status, "mine": mine,
         "statuses": [(s.value, s.label) for s in Status],
         "form": AssignNowForm(user=request.user)})
-
-
-@require_POST
-@staff_required
-def assign_now(request: HttpRequest) -> HttpResponse:
-    """"Assign now" from the task queue: the service tells the assignee at once."""
-    leader = request.user
-    assert isinstance(leader, User)  # noqa: S101 (staff_required let only a signed-in person in)
-    form = AssignNowForm(request.POST, user=leader)
-    if form.is_valid():
-        data = form.cleaned_data
-        unit = Unit.objects.active_on().filter(code=data["unit"]).first()
-        person = None
-        if data["person"]:
-            person = User.objects.filter(username=data["person"].strip(), is_active=True).first()
-            if person is None:
-                form.add_error("person", _("No such member of staff."))
-        if not form.errors:
-            try:
-                made = services.assign_now(
-                    actor=leader, title=data["title"], unit=unit, person=person,
-                    working_days=data["working_days"], description=data["description"],
-                    idempotency_key=data["idempotency_key"])
-            except PlanError as refusal:
-                form.add_error(None, _refusal_text(refusal))
-            else:
-                messages.success(request, _("Task given: %(title)s, due %(due)s.") % {
-                    "title": made.task.title, "due": formats.date_format(made.task.due)})
-                return HttpResponseRedirect(reverse("plans:tasks"))
-    rows = filtered_tasks(request.user, TaskFilters.model_validate({}), timezone.localdate())
-    return render(request, "plans/tasks.html", {
-        "tasks": rows[:200], "count": rows.count(), "status": "", "mine": False,
-        "statuses": [(s.value, s.label) for s in Status], "form": form}, status=400)
 
 
 @require_GET

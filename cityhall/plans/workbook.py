@@ -17,7 +17,9 @@ from cityhall.plans.models import Field, Plan, Task
 PLAN_FIELDS = ("title", "document_number", "document_date", "owner_unit", "fields")
 COLUMNS = ("key", "title", "description", "phase", "phase_deadline", "lead_unit",
            "coordinating_units", "person_in_charge", "start", "due", "progress", "weight",
-           "parent", "depends_on", "cancelled", "done_on")
+           "parent", "depends_on", "cancelled", "done_on", "origin")
+# "origin" (what the task was given from: its label and page) is written for the reader
+# and not read back: an origin is a link into the instance that gave the task.
 
 
 class WorkbookError(ValueError):
@@ -220,6 +222,12 @@ def read_xlsx(content: bytes) -> PlanSheet:
     return parse_rows(plan, rows)
 
 
+def _origin_text(task: Task) -> str:
+    if not task.origin_label:
+        return ""
+    return f"{task.origin_label} ({task.origin_url})" if task.origin_url else task.origin_label
+
+
 def write_xlsx(plan: Plan) -> bytes:
     """The plan as a workbook `read_xlsx` reads back: keys are row numbers, 1 to n."""
     from openpyxl import Workbook
@@ -254,7 +262,7 @@ def write_xlsx(plan: Plan) -> bytes:
             task.start, task.due, task.progress, task.weight,
             key.get(task.parent_id, "") if task.parent_id else "",
             ", ".join(before.get(task.pk, [])), "yes" if task.cancelled else "",
-            task.done_on])
+            task.done_on, _origin_text(task)])
     for row in sheet.iter_rows(min_row=2):
         for cell in row:
             if isinstance(cell.value, dt.date):

@@ -8,14 +8,14 @@ class ReportsConfig(AppConfig):
     verbose_name = _("Residents' reports")
 
     def ready(self) -> None:
-        from cityhall.core import shell
+        from cityhall.core import origins, shell
         from cityhall.notifications.links import register_link
         from cityhall.notifications.services import register_secret
         from cityhall.orgunits.reorganisation import register_handler
         from cityhall.reports.models import Report
         from cityhall.reports.services.notices import follow_link
         from cityhall.reports.services.reorganisation import move_open_reports
-        from cityhall.reports.views.links import notice_links
+        from cityhall.reports.views.links import describe_origin, notice_links
         from cityhall.reports.views.mine import home_lookup_card, home_report_card
         from cityhall.reports.views.staff import staff_panel
         from cityhall.workflow import engine
@@ -24,6 +24,7 @@ class ReportsConfig(AppConfig):
         register_handler("reports", move_open_reports)
         register_secret("report_follow_link", follow_link)
         register_link("reports.report", notice_links)
+        origins.register_origin("request", describe_origin)
         shell.register_menu_item(shell.MenuItem(
             label=_("Reports"), url_name="reports:report_list", namespace="reports", order=10))
         shell.register_panel("reports", shell.Panel(
