@@ -463,6 +463,17 @@ def table(answers: list[Answer], labels: list[str]) -> str:
     return "\n".join(lines)
 
 
+def title_problems(url: str, html: str) -> list[str]:
+    """A page's <title> must be text: a title block left open swallows the page's markup."""
+    found = re.search(r"<title>(.*?)</title>", html, re.S)
+    if found is None:
+        return [f"{url} has no <title>"] if "<html" in html else []
+    title = found.group(1)
+    if "<" in title:  # user text in a title is escaped: a bare "<" is markup
+        return [f"{url}: its <title> holds markup: {title[:80]!r}"]
+    return []
+
+
 def visit(people: list[tuple[Visitor, str]], open311_key: str) -> tuple[Plan, list[str]]:
     """Request every planned URL as every visitor, then the static files the pages name."""
     work = plan(routes(), sample_values(people[0][0], open311_key))
@@ -475,6 +486,7 @@ def visit(people: list[tuple[Visitor, str]], open311_key: str) -> tuple[Plan, li
             response = visitor.get(url)
             if response.headers.get("content-type", "").startswith("text/html"):
                 assets.update(re.findall(r'(?:src|href)="(/static/[^"]+)"', response.text))
+                problems += title_problems(url, response.text)
     for url in sorted(assets):  # the hashed names the manifest gave, served by WhiteNoise
         response = people[0][0].get(url)
         if response.status_code != 200:
