@@ -7,6 +7,7 @@ The `browser` and `shots` fixtures are in tests/conftest.py.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
@@ -57,6 +58,14 @@ class Page:
             else self.outside.append(request.url),
         )
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        # Requests to our server not yet answered: a page's HTMX fragments load after it
+        # does, and a test that ends while the live server still answers one flushes the
+        # tables under its feet ("database table is locked" on SQLite).
+        self.pending: set[object] = set()
+        self.page.on("request", lambda request: self.pending.add(request)
+                     if urlsplit(request.url).netloc == host else None)
+        for event in ("requestfinished", "requestfailed"):
+            self.page.on(event, lambda request: self.pending.discard(request))
 
     def sign_in(self, username: str) -> None:
         self.page.goto(self.base + "/login/")
@@ -73,5 +82,12 @@ class Page:
             )
         )
 
+    def settle(self, seconds: float = 10) -> None:
+        """Wait until every request the page made to our server has its answer."""
+        deadline = time.monotonic() + seconds
+        while self.pending and time.monotonic() < deadline:
+            self.page.wait_for_timeout(50)
+
     def close(self) -> None:
+        self.settle()
         self.context.close()

@@ -361,3 +361,38 @@ def test_the_plan_choice_lists_only_plans_the_leader_steers(world: World) -> Non
     page = signed_in(world.team.leader).get("/nhiem-vu/tu-chi-thi/", {
         "kind": "document", "ref": str(world.directive.pk)})
     assert "Kế hoạch của Sở" not in page.content.decode()
+
+
+def test_a_leader_follows_up_a_late_task_now_from_its_page(world: World) -> None:
+    """#13's story: the city leader opens a late task, gives the ward a follow-up "now";
+    the ward officer has it in the queue, and the late task's page lists it."""
+    late = services.assign_now(actor=world.city_leader, title="Số hóa sổ hộ tịch",
+                               working_days=1, unit=world.team.ward).task
+    Task.objects.filter(pk=late.pk).update(due=dt.date(2026, 1, 5), start=dt.date(2026, 1, 2))
+    leader = signed_in(world.city_leader, "en")
+    page = leader.get(f"/nhiem-vu/{late.pk}/").content.decode()
+    assert f"/nhiem-vu/tu-nguon/?kind=task&amp;ref={late.pk}" in page
+    form = leader.get("/nhiem-vu/giao-ngay/", {"kind": "task", "ref": str(late.pk)})
+    text = form.content.decode()
+    assert "Follow up: Số hóa sổ hộ tịch" in text
+    assert f'<option value="{world.team.ward.code}" selected>' in text
+    given = leader.post("/nhiem-vu/giao-ngay/", {
+        "page": "assign", "title": "Báo cáo lý do trễ hạn", "unit": world.team.ward.code,
+        "person": "officer.td", "working_days": 2, "description": "",
+        "idempotency_key": form.context["form"]["idempotency_key"].value(),
+        "origin_kind": "task", "origin_ref": str(late.pk), "next": ""})
+    assert given.status_code == 302 and given["Location"] == f"/nhiem-vu/{late.pk}/"
+    follow = Task.objects.get(title="Báo cáo lý do trễ hạn")
+    assert (follow.origin_kind, follow.origin_ref) == ("task", str(late.pk))
+    assert follow.origin_url == f"/nhiem-vu/{late.pk}/"
+    assert "Số hóa sổ hộ tịch" in follow.origin_label
+    listed = leader.get("/nhiem-vu/tu-nguon/", {"kind": "task", "ref": str(late.pk)})
+    assert "Báo cáo lý do trễ hạn" in listed.content.decode()
+    queue = signed_in(world.team.officer).get("/nhiem-vu/", {"mine": "1"}).content.decode()
+    assert "Báo cáo lý do trễ hạn" in queue
+    # Another ward's leader does not see the late task, so may not name it as an origin.
+    with pytest.raises(PlanError) as caught:
+        services.assign_now(actor=world.team.leader_ak, title="X", working_days=3,
+                            unit=world.team.leader_ak.memberships.get().unit,
+                            origin=Origin(kind=OriginKind.TASK, ref=str(late.pk)))
+    assert caught.value.code == PlanCode.UNKNOWN_ORIGIN

@@ -154,12 +154,13 @@ class TaskDetailOut(TaskOut):
 
 
 class OriginIn(Input):
-    """What a task is given from. For `request` (a report's code) and `document` (its id)
-    the server looks it up for the caller (who must see it) and takes its label and page;
+    """What a task is given from. For `request` (a report's code), `document` and `task`
+    (their ids) the server looks it up for the caller (who must see it) and takes its label
+    and page;
     for `indicator` and `dossier` it keeps `label` (required) and `url` (a path of this
     site) as given."""
 
-    kind: Literal["none", "request", "document", "indicator", "dossier"]
+    kind: Literal["none", "request", "document", "indicator", "dossier", "task"]
     ref: Annotated[str, text(64)] = ""
     label: Annotated[str, text(300)] = ""
     url: Annotated[str, text(500)] = ""
@@ -192,7 +193,7 @@ class DirectiveItemIn(Input):
 class DirectiveOriginIn(OriginIn):
     """The directive the tasks come from (usually `{"kind": "document", "ref": "<id>"}`)."""
 
-    kind: Literal["request", "document", "indicator", "dossier"]
+    kind: Literal["request", "document", "indicator", "dossier", "task"]
     ref: Annotated[str, text(64, blank=False)]
 
 
@@ -396,8 +397,8 @@ class TaskFilters(Schema):
     due_before: dt.date | None = Field(default=None, description="Due on or before this day.")
     due_after: dt.date | None = Field(default=None, description="Due on or after this day.")
     plan: DbId | None = None
-    origin_kind: Literal["", "none", "request", "document", "indicator", "dossier"] = Field(
-        default="", description="Given from this kind of origin.")
+    origin_kind: Literal["", "none", "request", "document", "indicator", "dossier",
+                         "task"] = Field(default="", description="Given from this kind of origin.")
     origin_ref: Annotated[str, text(64)] = Field(
         default="", description="Given from this origin (with `origin_kind`).")
 

@@ -33,6 +33,7 @@ class OriginKind(models.TextChoices):
     DOCUMENT = "document", _("an official document")
     INDICATOR = "indicator", _("a number on the dashboard")
     DOSSIER = "dossier", _("a dossier")
+    TASK = "task", _("another task")
 
 
 class PlanStatus(models.TextChoices):

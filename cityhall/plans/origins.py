@@ -2,7 +2,7 @@
 
 A task keeps its origin's kind, reference, label and address, so that its page, the API and
 the export lead back to it. Kinds whose app describes them (`core.origins`: reports for
-`request`, documents for `document`) are looked up for the actor, who must be able to see
+`request`, documents for `document`, plans itself for `task`: a follow-up) are looked up for the actor, who must be able to see
 the origin; the label and address are then the app's own. Other kinds (`indicator`,
 `dossier`) are taken as given, after a check of their shape: a label, and an address on
 this site.
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, resolve, reverse
 from django.utils.translation import gettext as _
 
 from cityhall.core import origins
@@ -63,7 +63,28 @@ def local_path(url: str) -> bool:
     return True
 
 
-__all__ = ["NONE", "Origin", "OriginKind", "checked", "local_path", "of_task"]
+__all__ = ["NONE", "Origin", "OriginKind", "checked", "describe_task", "local_path", "of_task"]
+
+
+def describe_task(ref: str, reader: Any) -> origins.Described | None:
+    """A task as the origin of a follow-up (`core.origins`): for those who may see it.
+
+    The follow-up's suggested unit is the task's lead unit: a late task is followed up
+    where it is late.
+    """
+    from cityhall.plans.models import Task
+
+    if not ref.isdigit() or len(ref) > 18:
+        return None
+    task = (Task.objects.visible_to(reader).select_related("lead_unit")
+            .filter(pk=int(ref)).first())
+    if task is None:
+        return None
+    return origins.Described(
+        label=_("Task: %(title)s") % {"title": task.title},
+        url=reverse("plans:task", args=[task.pk]),
+        title=_("Follow up: %(title)s") % {"title": task.title},
+        unit_code=task.lead_unit.code if task.lead_unit_id else "")
 
 
 def checked(origin: Origin | None, reader: Any) -> Origin:
