@@ -161,6 +161,14 @@ def test_the_target_api_sets_reports_and_answers_target_against_actual(world: Wo
     for bad in ("-1", "1e5", " 12", "1.234"):  # only digits, at most two decimals
         assert leader.put(url, {**body, "value": bad},
                           content_type="application/json").status_code == 422, bad
+    # A JSON number is kept to the cent; below a cent a target would round to nothing.
+    for tiny in (0.001, 3.8773478362990343e-140):
+        assert leader.put(url, {**body, "value": tiny},
+                          content_type="application/json").status_code == 422, tiny
+    rounded = leader.put(url, {**body, "value": 0.5700000000000001},
+                         content_type="application/json")
+    assert rounded.status_code == 200, rounded.content
+    assert Decimal(leader.get(url).json()["value"]) == Decimal("0.57")
     answer = leader.put(url, body, content_type="application/json")
     assert answer.status_code == 200, answer.content
     reported = officer.post(url + "/values", {"value": "655000000000", "on": "2025-09-30",

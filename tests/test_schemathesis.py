@@ -131,6 +131,10 @@ EXCLUDED: dict[str, list[CheckFunction]] = {
     # (400 file_type, invalid_component); a file part sent without a file name is a plain
     # field, where the NUL guard refuses binary bytes (400 null_character).
     "POST /api/v1/dossiers/with-files": _DATA_DEPENDENT,
+    # The same for a task's evidence: a file part without a file name is a plain field
+    # (400 null_character on binary bytes), and the file must be one the layer takes (400
+    # evidence_file_refused); a link must be http(s) without credentials.
+    "POST /api/v1/tasks/{task_id}/evidence": _DATA_DEPENDENT,
     "POST /api/v1/dossiers/{code}/supplement": _DATA_DEPENDENT,
     # A period's start must not follow its end, nor span more than a year (400).
     "GET /api/v1/units/{unit}/dossier-register.xlsx": _DATA_DEPENDENT,

@@ -8,6 +8,7 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from django.http import HttpRequest, HttpResponse
+from django.http.request import RawPostDataException
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import File, Form, Header, Path, Query, Router, Schema, Status, UploadedFile
@@ -680,7 +681,13 @@ def edxml_message(request: HttpRequest) -> Any:
     seconds) and `X-Edxml-Signature` (HMAC-SHA256 with the key shared with the sender's
     peer entry, docs/documents.md). A message id seen before is acknowledged
     (`duplicate`: true) and changes nothing."""
-    body = request.body
+    try:
+        body = request.body
+    except RawPostDataException:
+        # Labelled as a form, the body was read as one (and failed: no boundary, cut short)
+        # before this view: an envelope is XML, and nothing is left to read.
+        raise ApiError(Common.BAD_REQUEST,
+                       _("The body cannot be read: send the envelope as XML.")) from None
     headers = {name: request.headers.get(name, "")[:200] for name in (
         exchange.MESSAGE_ID, exchange.FROM, exchange.TO, exchange.TIMESTAMP,
         exchange.SIGNATURE)}

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import math
 import re
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Annotated, Any, Literal
 
 from django.core.serializers.json import DjangoJSONEncoder
@@ -513,6 +514,12 @@ def _amount_text(value: object) -> object:
     # schema says, so that the document and the answers agree.
     if isinstance(value, str) and re.fullmatch(_AMOUNT_TEXT, value) is None:
         raise ValueError("an amount: digits, with at most two decimals")
+    if isinstance(value, float):
+        # A JSON number is binary: 0.57 arrives as 0.5700000000000001. Amounts are kept to
+        # the cent, so a number is rounded to two decimals (the string form is exact).
+        if not math.isfinite(value):
+            raise ValueError("an amount: a finite number")
+        return Decimal(repr(value)).quantize(CENT, rounding=ROUND_HALF_UP)
     return value
 
 
@@ -523,11 +530,14 @@ def _amount_schema(low: dict[str, Any]) -> WithJsonSchema:
         {"type": "string", "pattern": _AMOUNT_TEXT, "maxLength": 20}]})
 
 
-#: A target: above 0 and below MAX_TARGET; a reported value: 0 or more.
+CENT = Decimal("0.01")
+
+#: A target: at least a cent (a smaller number would round to nothing) and below
+#: MAX_TARGET; a reported value: 0 or more.
 PositiveAmount = Annotated[
     Decimal, BeforeValidator(_amount_text),
     Field(gt=0, lt=services.MAX_TARGET, max_digits=20, decimal_places=2),
-    _amount_schema({"exclusiveMinimum": 0})]
+    _amount_schema({"minimum": 0.01})]
 Amount = Annotated[
     Decimal, BeforeValidator(_amount_text),
     Field(ge=0, lt=services.MAX_TARGET, max_digits=20, decimal_places=2),

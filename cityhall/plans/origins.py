@@ -2,8 +2,9 @@
 
 A task keeps its origin's kind, reference, label and address, so that its page, the API and
 the export lead back to it. Kinds whose app describes them (`core.origins`: reports for
-`request`, documents for `document`, plans itself for `task`: a follow-up) are looked up for the actor, who must be able to see
-the origin; the label and address are then the app's own. Other kinds (`indicator`,
+`request`, documents for `document`, plans itself for `task`, a follow-up) are looked up
+for the actor, who must be able to see the origin; the label and address are then the
+app's own. Other kinds (`indicator`,
 `dossier`) are taken as given, after a check of their shape: a label, and an address on
 this site.
 """
