@@ -1,5 +1,5 @@
 """What every benchmark shares: the line that says which machine the figures come from,
-the load average, and the scratch PostgreSQL database it works in.
+the load average, the scratch PostgreSQL database it works in, and the gunicorn it loads.
 
 The scripts put the project's root on `sys.path` and import this as `bench.common`.
 """
@@ -8,8 +8,16 @@ from __future__ import annotations
 
 import os
 import platform
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
 from pathlib import Path
 from urllib.parse import urlparse
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def machine(*software: str) -> str:
@@ -63,3 +71,54 @@ def recreate(url: str) -> None:
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}"')
         conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def free_port() -> int:
+    """A TCP port free on loopback now."""
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+class Server:
+    """`gunicorn cityhall.wsgi` with `workers` workers (2) on loopback, with the caller's
+    environment (production settings), ready once `ready_path` answers 200.
+
+    One thread per worker is gunicorn's sync worker; more make it the gthread worker.
+    """
+
+    def __init__(self, env: dict[str, str], port: int, *, ready_path: str,
+                 workers: int = 2, threads: int = 1, timeout: int = 30) -> None:
+        self.port = port
+        gunicorn = str(Path(sys.executable).parent / "gunicorn")
+        self.process = subprocess.Popen(
+            [gunicorn, "cityhall.wsgi", "--workers", str(workers), "--threads", str(threads),
+             "--bind", f"127.0.0.1:{port}", "--backlog", "256", "--log-level", "warning",
+             "--timeout", str(timeout)],
+            cwd=ROOT, env=env, start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{ready_path}",
+                                            timeout=5) as answer:
+                    if answer.status == 200:
+                        return
+            except OSError:
+                time.sleep(0.3)
+        self.stop()
+        raise SystemExit("gunicorn did not answer within 60 s")
+
+    def workers(self) -> list[int]:
+        """The worker processes' ids (for a profiler)."""
+        found = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True,
+                               text=True, check=False)
+        return [int(p) for p in found.stdout.split()]
+
+    def stop(self) -> None:
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGTERM)
+            try:
+                self.process.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()

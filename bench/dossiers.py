@@ -35,14 +35,10 @@ import os
 import random
 import secrets
 import shutil
-import signal
-import socket
 import statistics
-import subprocess
 import sys
 import threading
 import time
-import urllib.request
 import uuid
 from http.client import HTTPConnection
 from pathlib import Path
@@ -52,7 +48,7 @@ from urllib.parse import quote, urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import load, machine, recreate  # noqa: E402
+from bench.common import Server, free_port, load, machine, recreate  # noqa: E402
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/cityhall_bench_dossiers"
 HOUSEHOLD_BUSINESS = "2.000720.000.00.00.H29"
@@ -229,44 +225,6 @@ def multipart(dossier: dict[str, Any], files: list[tuple[str, str, bytes]]) -> t
     return out.getvalue(), f"multipart/form-data; boundary={boundary}"
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """gunicorn cityhall.wsgi with 2 sync workers on loopback, production settings."""
-
-    def __init__(self, env: dict[str, str], port: int) -> None:
-        self.port = port
-        gunicorn = str(Path(sys.executable).parent / "gunicorn")
-        self.process = subprocess.Popen(
-            [gunicorn, "cityhall.wsgi", "--workers", "2", "--bind", f"127.0.0.1:{port}",
-             "--backlog", "256", "--log-level", "warning", "--timeout", "60"],
-            cwd=ROOT, env=env, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/api/v1/procedures?limit=1",
-                                            timeout=5) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise SystemExit("gunicorn did not answer within 60 s")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 def request(port: int, method: str, path: str, body: bytes | None = None,
             headers: dict[str, str] | None = None) -> tuple[int, float, bytes]:
     """One request on a new connection (gunicorn's sync workers close it); status, seconds."""
@@ -428,7 +386,7 @@ def main() -> None:
            "CITYHALL_RATE_ANONYMOUS": "off", "CITYHALL_RATE_SIGNED_IN": "off",
            "CITYHALL_RATE_PARTNER": "off", "CITYHALL_VAR_DIR": str(media)}
     del settings  # the server reads its own settings from env
-    server = Server(env, free_port())
+    server = Server(env, free_port(), ready_path="/api/v1/procedures?limit=1", timeout=60)
     print(f"server:       gunicorn cityhall.wsgi, 2 sync workers, DEBUG=0, 127.0.0.1, "
           f"media under {media.relative_to(ROOT)}", flush=True)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": content_type}

@@ -28,8 +28,6 @@ import os
 import random
 import secrets
 import shutil
-import signal
-import socket
 import subprocess
 import sys
 import tempfile
@@ -42,7 +40,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import database_exists, machine, recreate  # noqa: E402
+from bench.common import Server, database_exists, free_port, machine, recreate  # noqa: E402
 
 RESULTS = ROOT / "bench" / "results"
 PATH = "/open311/v2/requests.json"
@@ -200,51 +198,6 @@ def lua_list(items: list[str], path: Path) -> None:
 
     path.write_text("return {\n" + ",\n".join(quote(s) for s in items) + "\n}\n",
                     encoding="utf-8")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
-class Server:
-    """gunicorn cityhall.wsgi with 2 workers on loopback, production settings."""
-
-    def __init__(self, env: dict[str, str], port: int, threads: int = 1) -> None:
-        self.port = port
-        gunicorn = str(Path(sys.executable).parent / "gunicorn")
-        # One thread per worker is gunicorn's sync worker; more make it the gthread worker.
-        self.process = subprocess.Popen(
-            [gunicorn, "cityhall.wsgi", "--workers", "2", "--threads", str(threads),
-             "--bind", f"127.0.0.1:{port}", "--backlog", "256", "--log-level", "warning"],
-            cwd=ROOT, env=env, start_new_session=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/open311/v2/discovery.json",
-                                            timeout=5) as answer:
-                    if answer.status == 200:
-                        return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise SystemExit("gunicorn did not answer within 60 s")
-
-    def workers(self) -> list[int]:
-        found = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True,
-                               text=True, check=False)
-        return [int(p) for p in found.stdout.split()]
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
 
 
 def run_wrk(port: int, method: str, items: list[str], duration: int, concurrency: int,
@@ -528,7 +481,8 @@ def main() -> None:
                       f"{took * 1000:.0f} ms (with the query log on)", flush=True)
                 drain(seconds=args.filing_seconds, filers=filers, batch=args.batch)
             continue
-        server = Server(server_env, free_port(), args.threads)
+        server = Server(server_env, free_port(), ready_path="/open311/v2/discovery.json",
+                        threads=args.threads)
         try:
             with tempfile.TemporaryDirectory() as tmp:
                 runs = [("POST", bodies), ("GET", paths)]

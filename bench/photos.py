@@ -32,8 +32,6 @@ import io
 import json
 import os
 import secrets
-import signal
-import socket
 import sqlite3
 import statistics
 import subprocess
@@ -48,6 +46,7 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import common  # noqa: E402
 from bench.common import load, machine  # noqa: E402
 
 WORK = ROOT / "var" / "bench" / "photos"
@@ -186,26 +185,12 @@ def prepare(env: dict[str, str]) -> None:
     ready.write_text("ok")
 
 
-class Server:
+class Server(common.Server):
     """gunicorn cityhall.wsgi with one sync worker on loopback."""
 
     def __init__(self, env: dict[str, str]) -> None:
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self.process = subprocess.Popen(
-            [str(BIN / "gunicorn"), "cityhall.wsgi", "--workers", "1", "--timeout", "120",
-             "--bind", f"127.0.0.1:{self.port}", "--log-level", "warning"],
-            cwd=ROOT, env=env, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            try:
-                if self.request("GET", "/healthz")[0] == 200:
-                    return
-            except OSError:
-                time.sleep(0.3)
-        self.stop()
-        raise SystemExit("gunicorn did not answer within 60 s")
+        super().__init__(env, common.free_port(), ready_path="/healthz", workers=1,
+                         timeout=120)
 
     def worker_pid(self) -> int:
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children")
@@ -220,13 +205,6 @@ class Server:
             return answer.status, dict(answer.getheaders()), answer.read()
         finally:
             connection.close()
-
-    def stop(self) -> None:
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-        except ProcessLookupError:
-            return
-        self.process.wait(timeout=30)
 
 
 def status_kb(pid: int, field: str) -> int:
