@@ -95,6 +95,9 @@ def test_the_applicant_withdraws_on_their_page_and_through_the_api(
     first, second = _online(people), _online(people)
     client = Client()
     client.force_login(people.resident)
+    # The button says "withdraw the dossier", not the documents' "cancel the draft".
+    page = client.get(f"/ho-so-cua-toi/{first.code}/").content.decode()
+    assert "Rút hồ sơ</button>" in page and "Hủy dự thảo" not in page
     assert client.post(f"/ho-so-cua-toi/{first.code}/rut-ho-so/",
                        {"comment": "Không còn nhu cầu."}).status_code == 302
     first.refresh_from_db()
