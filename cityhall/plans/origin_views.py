@@ -33,20 +33,10 @@ from cityhall.plans.forms import AssignNowForm, DirectiveForm, DirectiveRowForm,
 from cityhall.plans.models import OriginKind, Plan
 from cityhall.plans.origins import NONE, Origin, local_path
 from cityhall.plans.status import Status
+from cityhall.plans.views import _refusal_text, _staff
 
 #: Rows of the directive's form: enough for most directives; more after a first save.
 DIRECTIVE_ROWS = 6
-
-
-def _staff(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # noqa: S101 (staff_required let only a signed-in person in)
-    return user
-
-
-def _refusal_text(refusal: PlanError) -> str:
-    return (refusal.detail if isinstance(refusal.detail, str)
-            else "; ".join(map(str, refusal.detail.values())))
 
 
 def _origin(query: QueryDict, user: User) -> tuple[Origin, origins.Described | None]:
