@@ -135,13 +135,13 @@ INSERT INTO dossiers_dossier (
   code, channel, on_behalf, applicant_kind, applicant_name, applicant_id_number,
   applicant_phone, applicant_email, applicant_address, fee_vnd, received_at, appointment_at,
   idempotency_scope, idempotency_key, created_at, procedure_id, receiving_unit_id, unit_id,
-  workflow_id, rating_comment)
+  workflow_id, rating_comment, components_at_receipt, by_data_at_receipt)
 SELECT 'returned', t, t, t + interval '3 days', t + interval '2 days', 0, 0, 4,
   'G' || lpad(i::text, 8, '0'), CASE WHEN i %% 3 = 0 THEN 'counter' ELSE 'online' END, false,
   'resident', 'Nguyễn Văn ' || i, lpad(i::text, 12, '0'), '0903000000', '', 'Phường', 0,
   t, t + interval '3 days', 'user:0', 'g' || i, t,
   procs.ids[1 + i %% cardinality(procs.ids)], units.ids[1 + i %% cardinality(units.ids)],
-  units.ids[1 + i %% cardinality(units.ids)], wf.id, ''
+  units.ids[1 + i %% cardinality(units.ids)], wf.id, '', 3, 0
 FROM generate_series(%(first)s, %(last)s) AS i, units, procs, wf,
      LATERAL (SELECT now() - interval '1 day' - (i %% 730) * interval '1 day'
                      - (i %% 36000) * interval '1 second' AS t) AS x

@@ -28,7 +28,7 @@ from cityhall.core.models import AuditEntry, PersonalDataRead
 from cityhall.documents import services as document_services
 from cityhall.documents.models import Document, DocumentFile, Handling, Register
 from cityhall.dossiers import services as dossier_services
-from cityhall.dossiers.models import Dossier
+from cityhall.dossiers.models import Dossier, DossierPayment
 from cityhall.notifications.models import Notification, OutboxMessage
 from cityhall.plans import evidence
 from cityhall.plans import services as plan_services
@@ -178,6 +178,15 @@ def _more_dossier_steps(world: World, n: int) -> None:
                                         action=action, comment="Bổ sung tờ khai.")
 
 
+def _more_payments(world: World, n: int) -> None:
+    # The gateway's callback is signed and checked in test_dossiers_payments; the rows here.
+    for _ in range(n):
+        DossierPayment.objects.create(
+            dossier=world.dossier, gateway="demo", reference=f"T-{next(_serial)}",
+            amount_vnd=1, state=DossierPayment.State.FAILED,
+            reported_at=dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC))
+
+
 def _more_tasks(world: World, n: int) -> None:
     plan = world.task.plan
     assert plan is not None
@@ -310,6 +319,8 @@ READS = {
                     grow=_more_dossier_steps),
     "dossier_status": Read("/api/v1/dossiers/{code}/status", fill=_dossier_code,
                            anonymous=200, grow=_more_dossier_steps),
+    "dossier_payments": Read("/api/v1/dossiers/{code}/payments", fill=_dossier_code,
+                             scoped=True, grow=_more_payments),
     "indicators": Read("/api/v1/indicators", anonymous=200),
     "indicator_values": Read("/api/v1/indicators/{code}/values",
                              fill=lambda w: {"code": "requests.received"},
@@ -410,6 +421,9 @@ WRITES = {
                             good=lambda w: {"comment": "Hồ sơ đủ."}),
     "rate_dossier": Write("/api/v1/dossiers/{code}/rating", actor="resident",
                           fill=_dossier_code, bad=lambda w: {"rating": 9}),
+    # The world's dossier has no fee to pay (409); a checkout: test_dossiers_payments.
+    "start_payment": Write("/api/v1/dossiers/{code}/payments", actor="resident",
+                           fill=_dossier_code, scoped=True, bad=lambda w: {}),
     "create_document": Write("/api/v1/documents", fill=lambda w: {}, actor="officer",
                              bad=lambda w: {"unit": w.people.ward.code, "doc_type": "nope",
                                             "summary": "Về việc"}),

@@ -230,3 +230,59 @@ def test_a_callback_for_a_dossier_without_a_fee_records_nothing(
     status, body = _callback(free, "T-0", amount=0)
     assert status == 400 and body["code"] == "payment_mismatch"
     assert not DossierPayment.objects.exists()
+
+
+def test_the_app_starts_a_checkout_through_the_api_and_lists_the_payment_reported(
+    catalogue: None, people: Personas,
+) -> None:
+    dossier = _dossier(people)
+    url = f"/api/v1/dossiers/{dossier.code}/payments"
+    answer = Client().post(url, headers=bearer(people.resident))
+    assert answer.status_code == 201, answer.content
+    checkout = answer.json()
+    assert set(checkout) == {"gateway", "reference", "amount_vnd", "qr", "pay_url"}
+    assert checkout["gateway"] == "demo" and checkout["amount_vnd"] == dossier.fee_vnd == 100000
+    assert checkout["reference"].startswith(f"DEMO-{dossier.code}-")
+    assert checkout["qr"] == fee_qr(dossier) and vietqr.valid(checkout["qr"])
+    assert checkout["pay_url"].startswith("http://testserver/thanh-toan/demo/")
+    assert Client().get(checkout["pay_url"]).status_code == 200  # the gateway's page
+    assert AuditEntry.objects.filter(action="dossiers.checkout").count() == 1
+    assert Client().get(url, headers=bearer(people.resident)).json() == []
+    # The gateway's signed callback for that try records it; the list shows it.
+    status, recorded = _callback(dossier, checkout["reference"])
+    assert status == 200 and recorded["created"] is True
+    listed = Client().get(url, headers=bearer(people.resident))
+    assert listed.status_code == 200
+    [row] = listed.json()
+    assert {k: row[k] for k in ("gateway", "reference", "amount_vnd", "state")} == {
+        "gateway": "demo", "reference": checkout["reference"], "amount_vnd": 100000,
+        "state": "paid"}
+    assert row["reported_at"].startswith("2026-03-02T") and row["created_at"]
+    # The units handling the dossier read the same; paid, another try is refused.
+    assert Client().get(url, headers=bearer(people.officer)).json() == listed.json()
+    again = Client().post(url, headers=bearer(people.resident))
+    assert again.status_code == 409 and again.json()["code"] == "invalid_state"
+    assert AuditEntry.objects.filter(action="dossiers.checkout").count() == 1
+
+
+def test_only_the_applicant_starts_a_payment_through_the_api(
+    catalogue: None, people: Personas, settings: Settings,
+) -> None:
+    dossier = _dossier(people)
+    url = f"/api/v1/dossiers/{dossier.code}/payments"
+    staff = Client().post(url, headers=bearer(people.officer))
+    assert staff.status_code == 403 and staff.json()["code"] == "not_allowed"
+    for answer in (Client().post(url, headers=bearer(people.outsider)),
+                   Client().get(url, headers=bearer(people.outsider))):
+        assert answer.status_code == 404 and answer.json()["code"] == "not_found"
+    assert Client().post(url).status_code == 401
+    free = services.submit_dossier(actor=people.resident, procedure=BIRTH,
+                                   competent_unit=people.ward, applicant=applicant()).dossier
+    nothing = Client().post(f"/api/v1/dossiers/{free.code}/payments",
+                            headers=bearer(people.resident))
+    assert nothing.status_code == 409 and nothing.json()["code"] == "invalid_state"
+    settings.CITYHALL_PAYMENTS_DEMO_SECRET = ""
+    off = Client().post(url, headers=bearer(people.resident))
+    assert off.status_code == 404 and off.json()["code"] == "unknown_gateway"
+    assert not AuditEntry.objects.filter(action="dossiers.checkout").exists()
+    assert not DossierPayment.objects.exists()

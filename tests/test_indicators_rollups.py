@@ -5,8 +5,10 @@ from the records."""
 from __future__ import annotations
 
 import datetime as dt
+import importlib
 import threading
 from io import StringIO
+from pathlib import Path
 
 import pytest
 from django.core.management import call_command
@@ -14,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Sum
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
+from pytest_django import Settings
 
 from cityhall.accounts.models import Role
 from cityhall.core.audit import SYSTEM
@@ -26,8 +29,9 @@ from cityhall.indicators.values import Period
 from cityhall.reports import services as reports
 from cityhall.reports.models import Report
 from cityhall.workflow.models import Transition
-from tests.dossiers_support import procedures
+from tests.dossiers_support import BIRTH, applicant, procedures
 from tests.factories import WardTeam, at, city, make_staff, unit_named
+from tests.files_support import jpeg, pdf
 from tests.indicators_support import workload
 
 pytestmark = [pytest.mark.django_db]
@@ -225,3 +229,93 @@ def test_a_dossier_passed_to_another_unit_stays_received_where_it_was_received(
     result = services.verify()
     assert result.ok, result.differences[:5]
     assert DailyTally.objects.get(metric="dossiers.received").unit_id == received_by.pk
+
+
+def test_a_supplement_that_adds_and_replaces_parts_by_data_leaves_verify_clean(
+        team: WardTeam, settings: Settings, tmp_path: Path) -> None:
+    # Counted as received: 3 parts, all files (digitised on 2 March); a supplement three
+    # days later replaces one file by data held and adds a fourth part by data.
+    settings.MEDIA_ROOT = str(tmp_path)
+    procedures()
+    made = dossiers.submit_dossier(
+        actor=team.resident, procedure=BIRTH, applicant=applicant(), competent_unit=team.ward,
+        components=[dossiers.ComponentIn(number=1, file=pdf(1)),
+                    dossiers.ComponentIn(number=2, file=pdf(2)),
+                    dossiers.ComponentIn(number=3, file=jpeg())], now=at(2026, 3, 2, 9))
+    dossier = made.dossier
+    dossiers.act_on_dossier(actor=team.officer, dossier=dossier, action="accept",
+                            now=at(2026, 3, 2, 10))
+    dossiers.act_on_dossier(actor=team.officer, dossier=dossier, action="request_supplement",
+                            comment="Bổ sung giấy chứng nhận kết hôn.", now=at(2026, 3, 3, 9))
+    dossiers.supply_components(
+        actor=team.resident, dossier=dossier, now=at(2026, 3, 5, 9),
+        components=[dossiers.ComponentIn(number=3, data_reference="079200000001"),
+                    dossiers.ComponentIn(number=4, data_reference="079200000001")])
+    assert dossier.components.count() == 4
+    assert dossier.components.exclude(data_source="").count() == 2
+    result = services.verify(dt.date(2026, 3, 1), dt.date(2026, 3, 31))
+    assert result.ok, result.differences
+    assert services.verify().ok
+    # What was received is what counts: no part by data then; digitised whole on 2 March.
+    assert total("dossiers.components") == 3 and total("dossiers.components_by_data") == 0
+    assert total("dossiers.with_data") == 0 and total("dossiers.fully_by_data") == 0
+    assert total("dossiers.components_digitised") == 4
+    assert DailyTally.objects.get(metric="dossiers.digitised").day == dt.date(2026, 3, 2)
+    dossier.refresh_from_db()
+    assert (dossier.components_at_receipt, dossier.by_data_at_receipt) == (3, 0)
+    assert dossier.digitised_at == at(2026, 3, 2, 9)
+    # The drill-down lists it where the roll-up counted it.
+    boss = make_staff("p.city.supplement", city(), Role.LEADER)
+    listed = records.records(boss, "dossiers.digitised", city(),
+                             Period(dt.date(2026, 3, 2), dt.date(2026, 3, 2)))
+    assert [d.code for d in listed] == [dossier.code]
+    assert not records.records(boss, "dossiers.digitised", city(),
+                               Period(dt.date(2026, 3, 3), dt.date(2026, 3, 31))).exists()
+
+
+def test_a_dossier_becomes_digitised_when_its_last_paper_is_scanned_and_verify_agrees(
+        team: WardTeam, settings: Settings, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = str(tmp_path)
+    procedures()
+    made = dossiers.receive_at_counter(
+        actor=team.clerk, procedure=BIRTH, applicant=applicant(), now=at(2026, 3, 2, 9),
+        components=[dossiers.ComponentIn(number=1, paper=True),
+                    dossiers.ComponentIn(number=3, data_reference="079200000001")])
+    dossier = made.dossier
+    assert dossier.digitised_at is None
+    assert (dossier.components_at_receipt, dossier.by_data_at_receipt) == (2, 1)
+    dossiers.attach_scans(actor=team.clerk, dossier=dossier, now=at(2026, 3, 4, 9),
+                          components=[dossiers.ComponentIn(number=1, file=pdf(1))])
+    dossier.refresh_from_db()
+    assert dossier.digitised_at == at(2026, 3, 4, 9)
+    assert DailyTally.objects.get(metric="dossiers.digitised").day == dt.date(2026, 3, 4)
+    assert total("dossiers.with_data") == 1 and total("dossiers.fully_by_data") == 0
+    result = services.verify()
+    assert result.ok, result.differences
+
+
+def test_the_migration_fills_the_counts_at_receipt_from_the_rows(
+        team: WardTeam, settings: Settings, tmp_path: Path) -> None:
+    settings.MEDIA_ROOT = str(tmp_path)
+    procedures()
+    whole = dossiers.submit_dossier(
+        actor=team.resident, procedure=BIRTH, applicant=applicant(), competent_unit=team.ward,
+        components=[dossiers.ComponentIn(number=1, file=pdf(1)),
+                    dossiers.ComponentIn(number=3, data_reference="079200000001")],
+        now=at(2026, 3, 2, 9)).dossier
+    paper = dossiers.receive_at_counter(
+        actor=team.clerk, procedure=BIRTH, applicant=applicant(2), now=at(2026, 3, 3, 9),
+        components=[dossiers.ComponentIn(number=1, paper=True)]).dossier
+    empty = dossiers.receive_at_counter(actor=team.clerk, procedure=BIRTH,
+                                        applicant=applicant(3), now=at(2026, 3, 3, 10)).dossier
+    Dossier.objects.update(components_at_receipt=9, by_data_at_receipt=9,
+                           digitised_at=at(2000, 1, 1))
+    backfill = importlib.import_module(
+        "cityhall.dossiers.migrations.0006_dossier_counts_at_receipt").BACKFILL
+    with connection.cursor() as cursor:
+        cursor.execute(backfill)
+    found = {d.pk: (d.components_at_receipt, d.by_data_at_receipt, d.digitised_at)
+             for d in Dossier.objects.all()}
+    assert found == {whole.pk: (2, 1, at(2026, 3, 2, 9)), paper.pk: (1, 0, None),
+                     empty.pk: (0, 0, None)}
+    assert services.verify().ok

@@ -401,6 +401,51 @@ def rate(request: HttpRequest, payload: DossierRatingIn, code: str = CODE) -> di
     return {"code": dossier.code, "rating": dossier.rating, "rated_at": dossier.rated_at}
 
 
+class PaymentCheckoutOut(Schema):
+    """How the applicant pays the fee: the gateway's page to open, or the VietQR to scan."""
+
+    gateway: str
+    reference: str = Field(description="The gateway's reference of this try.")
+    amount_vnd: int
+    qr: str | None = Field(description=(
+        "VietQR (NAPAS EMVCo) text for the fee, to show as a QR code; null when no fees "
+        "account is set."))
+    pay_url: str = Field(description="The gateway's payment page (an absolute address).")
+
+
+class DossierPaymentOut(Schema):
+    """A payment as the gateway's signed callback reported it."""
+
+    gateway: str
+    reference: str
+    amount_vnd: int
+    state: str = Field(description="paid or failed")
+    reported_at: dt.datetime
+    created_at: dt.datetime
+
+
+@router.post("/{code}/payments", response={201: PaymentCheckoutOut, **ERRORS}, auth=AUTH)
+def start_dossier_payment(request: HttpRequest, code: str = CODE) -> Any:
+    """The applicant starts paying the fee online (the mobile app's pay button): the
+    gateway's reference and page, whose signed callback then records the payment. 403
+    `not_allowed` for anyone else, 409 `invalid_state` with no fee to pay (none, paid
+    already, or closed), 404 `unknown_gateway` when online payment is off."""
+    dossier = _readable(request, code)
+    checkout = payments.start_payment(actor=auth_user(request), dossier=dossier)
+    return Status(201, {"gateway": checkout.gateway, "reference": checkout.reference,
+                        "amount_vnd": checkout.amount_vnd, "qr": checkout.qr,
+                        "pay_url": request.build_absolute_uri(checkout.pay_url)})
+
+
+@router.get("/{code}/payments", response={200: list[DossierPaymentOut], **ERRORS}, auth=AUTH)
+def dossier_payments(request: HttpRequest, code: str = CODE) -> list[dict[str, Any]]:
+    """The dossier's payments, paid or failed, oldest first; for its applicant and the units
+    receiving and deciding it."""
+    dossier = _readable(request, code)
+    fields = ("gateway", "reference", "amount_vnd", "state", "reported_at", "created_at")
+    return [dict(row) for row in dossier.payments.order_by("pk").values(*fields)]
+
+
 #: Mounted at /api/v1/units (the registry's prefix): a unit's register of dossiers.
 register_router = Router(tags=["dossiers"])
 FROM = Query(None, alias="from", description="First day (default: the first of the month).")

@@ -78,6 +78,16 @@ class Dossier(WorkflowCase):
     rating = models.PositiveSmallIntegerField(_("rating"), null=True, blank=True)
     rating_comment = models.CharField(_("comment on the rating"), max_length=1000, blank=True)
     rated_at = models.DateTimeField(_("rated at"), null=True, blank=True)
+    #: The components as received, which the roll-ups counted then: how many, and how many
+    #: of them replaced by data held. Written at receipt, never after: a supplement that
+    #: adds a component or replaces a file by data does not change what was received.
+    components_at_receipt = models.PositiveSmallIntegerField(_("components at receipt"))
+    by_data_at_receipt = models.PositiveSmallIntegerField(
+        _("components replaced by data at receipt"))
+    #: When every part was first held electronically (at receipt, or when the last part
+    #: on paper was scanned or supplied); empty until then. Set once: a part added later
+    #: does not move it. Counted by the index's `dossiers.digitised` on that day.
+    digitised_at = models.DateTimeField(_("every part digitised at"), null=True, blank=True)
     idempotency_scope = models.CharField(max_length=200, blank=True, editable=False)
     idempotency_key = models.CharField(max_length=100, blank=True, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)

@@ -769,6 +769,8 @@ class _Generator:
                 "applicant_phone": f"09{rng.randrange(10**8):08d}",
                 "fee_vnd": proc.fee_vnd, "paid_at": received if paid else None,
                 "received_at": received, "appointment_at": due, "created_at": received,
+                "components_at_receipt": len(parts), "by_data_at_receipt": by_data,
+                "digitised_at": received if parts and digitised == len(parts) else None,
             })
 
     def write_counters(self, cursor: Any) -> None:

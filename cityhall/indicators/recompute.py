@@ -19,7 +19,6 @@ from django.db.models import (
     Exists,
     F,
     IntegerField,
-    Max,
     OuterRef,
     Q,
     Subquery,
@@ -108,6 +107,11 @@ def recompute(first: dt.date | None = None, last: dt.date | None = None) -> Coun
         .order_by("pk").values("unit_id")[:1]), "unit_id", output_field=IntegerField())
     online = Q(channel=Channel.ONLINE)
     fully = Q(procedure__online=OnlineLevel.FULLY)
+    # The parts as received (kept on the dossier at receipt): a supplement later adds a part
+    # or replaces a file by data, which the roll-ups, told at receipt, do not count.
+    with_data = Q(by_data_at_receipt__gt=0)
+    all_by_data = Q(components_at_receipt__gt=0,
+                    by_data_at_receipt=F("components_at_receipt"))
     for row in (Dossier.objects.filter(moments("received_at", first, last),
                                        workflow__isnull=False)
                 .order_by().annotate(d=_day("received_at"), unit_id_then=received_by)
@@ -115,12 +119,20 @@ def recompute(first: dt.date | None = None, last: dt.date | None = None) -> Coun
                 .annotate(n=Count("pk"), online=Count("pk", filter=online),
                           eligible=Count("pk", filter=fully),
                           fully=Count("pk", filter=online & fully),
-                          with_fee=Count("pk", filter=Q(fee_vnd__gt=0)))):
+                          with_fee=Count("pk", filter=Q(fee_vnd__gt=0)),
+                          parts=Sum("components_at_receipt"),
+                          by_data=Sum("by_data_at_receipt"),
+                          with_data=Count("pk", filter=with_data),
+                          all_by_data=Count("pk", filter=all_by_data))):
         put(row["d"], row["unit_id_then"], "dossiers.received", row["n"])
         put(row["d"], row["unit_id_then"], "dossiers.online", row["online"])
         put(row["d"], row["unit_id_then"], "dossiers.fully_online_eligible", row["eligible"])
         put(row["d"], row["unit_id_then"], "dossiers.fully_online", row["fully"])
         put(row["d"], row["unit_id_then"], "dossiers.with_fee", row["with_fee"])
+        put(row["d"], row["unit_id_then"], "dossiers.components", row["parts"])
+        put(row["d"], row["unit_id_then"], "dossiers.components_by_data", row["by_data"])
+        put(row["d"], row["unit_id_then"], "dossiers.with_data", row["with_data"])
+        put(row["d"], row["unit_id_then"], "dossiers.fully_by_data", row["all_by_data"])
 
     # Paid online: `paid_at` is written only by a gateway's paid callback, once; counted on
     # the day paid, where the dossier was received.
@@ -131,7 +143,7 @@ def recompute(first: dt.date | None = None, last: dt.date | None = None) -> Coun
         put(row["d"], row["unit_id_then"], "dossiers.paid_online", row["n"])
 
     # Digitised: a part on the day it was first held electronically; a dossier on the day
-    # its last part was, once every part is.
+    # every part first was (`Dossier.digitised_at`: a part added later does not move it).
     part_received_by = Coalesce(Subquery(
         Transition.objects.filter(case_type=DOSSIER, case_id=OuterRef("dossier_id"),
                                   action="start").order_by("pk").values("unit_id")[:1]),
@@ -142,39 +154,11 @@ def recompute(first: dt.date | None = None, last: dt.date | None = None) -> Coun
                 .order_by().annotate(d=_day("digitised_at"), unit_id_then=part_received_by)
                 .values("d", "unit_id_then").annotate(n=Count("pk"))):
         put(row["d"], row["unit_id_then"], "dossiers.components_digitised", row["n"])
-    on_paper = Exists(DossierComponent.objects.filter(dossier=OuterRef("pk"),
-                                                      digitised_at__isnull=True))
-    last_digitised = (DossierComponent.objects.filter(dossier=OuterRef("pk")).order_by()
-                      .values("dossier").annotate(m=Max("digitised_at")).values("m"))
-    # Only dossiers with a part digitised in the period can have become whole in it.
-    touched = DossierComponent.objects.filter(moments("digitised_at", first, last),
-                                              digitised_at__isnull=False).values("dossier_id")
-    for row in (Dossier.objects.filter(workflow__isnull=False, pk__in=touched)
-                .annotate(whole_at=Subquery(last_digitised), paper=on_paper)
-                .filter(moments("whole_at", first, last), whole_at__isnull=False,
-                        paper=False)
-                .order_by().annotate(d=_day("whole_at"), unit_id_then=received_by)
+    for row in (Dossier.objects.filter(moments("digitised_at", first, last),
+                                       digitised_at__isnull=False, workflow__isnull=False)
+                .order_by().annotate(d=_day("digitised_at"), unit_id_then=received_by)
                 .values("d", "unit_id_then").annotate(n=Count("pk"))):
         put(row["d"], row["unit_id_then"], "dossiers.digitised", row["n"])
-
-    parts = (DossierComponent.objects.filter(dossier=OuterRef("pk")).order_by()
-             .values("dossier").annotate(n=Count("pk")).values("n"))
-    by_data = (DossierComponent.objects.filter(dossier=OuterRef("pk")).exclude(data_source="")
-               .order_by().values("dossier").annotate(n=Count("pk")).values("n"))
-    per_dossier = (Dossier.objects.filter(moments("received_at", first, last),
-                                          workflow__isnull=False)
-                   .order_by().annotate(d=_day("received_at"), unit_id_then=received_by,
-                                        parts=Coalesce(Subquery(parts), 0),
-                                        by_data=Coalesce(Subquery(by_data), 0))
-                   .values("d", "unit_id_then", "parts", "by_data"))
-    for row in per_dossier.iterator(chunk_size=5000):
-        unit_then = row["unit_id_then"]
-        put(row["d"], unit_then, "dossiers.components", row["parts"])
-        put(row["d"], unit_then, "dossiers.components_by_data", row["by_data"])
-        if row["by_data"]:
-            put(row["d"], unit_then, "dossiers.with_data", 1)
-        if row["parts"] and row["by_data"] == row["parts"]:
-            put(row["d"], unit_then, "dossiers.fully_by_data", 1)
 
     electronic = Exists(Dossier.objects.filter(pk=OuterRef("case_id"),
                                                procedure__result_electronic=True))

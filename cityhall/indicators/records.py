@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Exists, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -126,13 +126,11 @@ def _dossier_moments(user: Any, tally: str, unit: Unit, period: Period) -> Query
     if tally == "dossiers.paid_online":
         return (qs.filter(moments("paid_at", period.first, period.last), paid_at__isnull=False)
                 .annotate(counted_at=F("paid_at")).order_by("-paid_at", "-pk"))
-    parts = DossierComponent.objects.filter(dossier=OuterRef("pk"))
     if tally == "dossiers.digitised":
-        last = (parts.order_by().values("dossier").annotate(m=Max("digitised_at")).values("m"))
-        return (qs.exclude(Exists(parts.filter(digitised_at__isnull=True)))
-                .annotate(counted_at=Subquery(last))
-                .filter(moments("counted_at", period.first, period.last),
-                        counted_at__isnull=False).order_by("-counted_at", "-pk"))
+        return (qs.filter(moments("digitised_at", period.first, period.last),
+                          digitised_at__isnull=False)
+                .annotate(counted_at=F("digitised_at")).order_by("-digitised_at", "-pk"))
+    parts = DossierComponent.objects.filter(dossier=OuterRef("pk"))
     digitised = parts.filter(moments("digitised_at", period.first, period.last),
                              digitised_at__isnull=False).order_by("-digitised_at")
     return (qs.filter(Exists(digitised))

@@ -82,7 +82,8 @@ def act_on_dossier(
 def _store_parts(dossier: Dossier, parts: Sequence[PreparedPart], now: dt.datetime) -> None:
     """Store checked components on a dossier (inside the caller's transaction): a component
     the dossier has already is replaced, a new one added. A part held on paper until now
-    becomes digitised now, which the roll-ups count (and the dossier, if it was its last)."""
+    becomes digitised now, which the roll-ups count (and the dossier, `digitised_at`, if it
+    was its last)."""
     with_files = [p for p in parts if p.upload is not None]
     stored = uploads.store_files(dossier, [p.upload for p in with_files if p.upload])
     for part, file in zip(with_files, stored, strict=True):
@@ -108,11 +109,15 @@ def _store_parts(dossier: Dossier, parts: Sequence[PreparedPart], now: dt.dateti
             digitised += 1
         row.save(update_fields=fields)
     if digitised:
-        whole = all(c.digitised_at for c in held.values())
+        became_whole = not was_whole and all(c.digitised_at for c in held.values())
+        if became_whole:
+            # Once, the moment the index counts the dossier digitised (`recompute` reads it).
+            dossier.digitised_at = now
+            Dossier.objects.filter(pk=dossier.pk).update(digitised_at=now)
         facts.tell([facts.Fact(
             case_type=dossier._meta.label_lower, case=dossier, kind="digitised", at=now,
             unit_id=receiving_unit_id(dossier),
-            extra=(("components", digitised), ("dossiers", int(whole and not was_whole))))])
+            extra=(("components", digitised), ("dossiers", int(became_whole))))])
 
 
 def supply_components(

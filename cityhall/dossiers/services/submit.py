@@ -365,6 +365,10 @@ def _submit(
     # The appointment on form 01 is the case deadline, on the calendar, in working days.
     due = planning.deadline_at(current_calendar(), now,
                                {"working_days": procedure.processing_days})
+    # What the roll-ups count at receipt, kept on the dossier (a supplement changes parts).
+    by_data = sum(1 for p in parts if p.row.data_source)
+    # Held electronically from the start: a file (scan or upload) or data held.
+    digitised = sum(1 for p in parts if p.upload is not None or p.row.data_source)
     dossier = Dossier(
         code=f"~{uuid.uuid4().hex}", procedure=procedure, channel=channel,
         receiving_unit=receiving, unit=competent, applicant=account,
@@ -373,6 +377,8 @@ def _submit(
         applicant_id_number=applicant.id_number, applicant_phone=applicant.phone,
         applicant_email=applicant.email, applicant_address=applicant.address,
         fee_vnd=procedure.fee_vnd, received_at=now, appointment_at=due,
+        components_at_receipt=len(parts), by_data_at_receipt=by_data,
+        digitised_at=now if parts and digitised == len(parts) else None,
         idempotency_scope=scope if key else "", idempotency_key=key, created_at=now,
     )
     # Seen by no other transaction: the provisional code is replaced before the commit.
@@ -384,11 +390,8 @@ def _submit(
     rows = [p.row for p in parts]
     for row in rows:
         row.dossier = dossier
-        # Held electronically from the start: a file (scan or upload) or data held.
         row.digitised_at = now if row.file is not None or row.data_source else None
     DossierComponent.objects.bulk_create(rows)
-    by_data = sum(1 for r in rows if r.data_source)
-    digitised = sum(1 for r in rows if r.digitised_at is not None)
 
     def submitted(_cases: Sequence[Any]) -> tuple[list[AuditEntry], list[Any]]:
         # Built once the code is set, so the entry names the dossier by its code.
