@@ -5,21 +5,24 @@ at once for 30 s (no duplicate or missing dossier code), and the catalogue searc
 
 Usage: .venv/bin/python bench/dossiers.py [--db postgres://postgres@127.0.0.1:5432/NAME]
        [--stored 1000000] [--duration 30] [--counters 8] [--receipts 300] [--searches 500]
-       [--skip-generate] [--drop]
+       [--threads 4] [--skip-generate] [--drop]
 
 Steps: (1) drop and create the scratch database named in --db (its name must start with
 `cityhall_bench`), migrate, load the units, workflows, demo accounts and the seeded
 procedures, then add synthetic procedures up to 2,251; (2) generate --stored past dossiers
 with 3 components and a start step each, in SQL (`INSERT ... SELECT generate_series`), and
-VACUUM ANALYZE; (3) start `gunicorn cityhall.wsgi` with 2 sync workers on 127.0.0.1 in
-production mode (DEBUG=0); (4) one clerk posts --receipts receipts one after the other to
+VACUUM ANALYZE; (3) start `gunicorn cityhall.wsgi` with 2 workers of --threads threads (4,
+as docs/operations.md runs it; 1 makes them sync workers) on 127.0.0.1 in production mode
+(DEBUG=0); (4) one clerk posts --receipts receipts one after the other to
 `POST /api/v1/dossiers/with-files` (a household business registration, 3 files: a PDF, a
 JPEG, a PNG of ~200 KB each) and the answer times give the server time (p50/p95; the
 client and the loopback add well under a millisecond); (5) --counters threads (clerks of
 the same ward, so the same agency's daily sequence) post receipts for --duration seconds:
-receipts per second, and the day's codes of that agency must be exactly 1..N with N the
-receipts made; (6) anonymous `GET /api/v1/procedures?q=...` one after the other with
---searches varied words, diacritics or not: p50/p95. --drop drops the database at the end.
+receipts per second, the CPU each receipt cost (web workers, PostgreSQL, this client:
+what bounds the rate on this machine's cores), and the day's codes of that agency must be
+exactly 1..N with N the receipts made; (6) anonymous `GET /api/v1/procedures?q=...` one
+after the other with --searches varied words, diacritics or not: p50/p95. --drop drops the
+database at the end.
 
 The client is Python threads over http.client with one multipart body built once (each
 request a fresh Idempotency-Key header), so it costs the server little CPU; it still
@@ -48,7 +51,7 @@ from urllib.parse import quote, urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import Server, free_port, load, machine, recreate  # noqa: E402
+from bench.common import CpuMeter, Server, free_port, load, machine, recreate  # noqa: E402
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/cityhall_bench_dossiers"
 HOUSEHOLD_BUSINESS = "2.000720.000.00.00.H29"
@@ -259,9 +262,11 @@ def receipts_in_a_row(port: int, count: int, body: bytes, headers: dict[str, str
             f"max {max(times) * 1000:.1f} ms (target p95 < 50 ms)")
 
 
-def counters_at_once(port: int, threads: int, seconds: float, body: bytes,
+def counters_at_once(server: Server, threads: int, seconds: float, body: bytes,
                      headers: dict[str, str]) -> tuple[str, list[str]]:
-    """`threads` counters posting receipts for `seconds`; the summary and the codes made."""
+    """`threads` counters posting receipts for `seconds`; the summary (with the CPU each
+    receipt cost the web workers, PostgreSQL and this client) and the codes made."""
+    port = server.port
     codes: list[str] = []
     times: list[float] = []
     bad: list[int] = []
@@ -279,6 +284,8 @@ def counters_at_once(port: int, threads: int, seconds: float, body: bytes,
                 else:
                     bad.append(status)
 
+    meter = CpuMeter(server)
+    meter.start()
     began = time.monotonic()
     workers = [threading.Thread(target=counter) for _ in range(threads)]
     for worker in workers:
@@ -286,10 +293,12 @@ def counters_at_once(port: int, threads: int, seconds: float, body: bytes,
     for worker in workers:
         worker.join()
     took = time.monotonic() - began
+    meter.stop()
     return (f"{threads} counters for {seconds:.0f} s: {len(codes)} receipts, "
             f"{len(codes) / took:.1f} per second (target >= 200/s), answer p50 "
             f"{statistics.median(times) * 1000:.0f} ms, p95 {pct(times, 95) * 1000:.0f} ms; "
-            f"{len(bad)} not 201 {sorted(set(bad))}"), codes
+            f"{len(bad)} not 201 {sorted(set(bad))}\n"
+            f"  CPU per receipt: {meter.per(len(codes))}"), codes
 
 
 def check_codes(agency_prefix: str, made: list[str]) -> str:
@@ -331,6 +340,8 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=30, help="seconds of counters")
     parser.add_argument("--counters", type=int, default=8, help="concurrent counters")
     parser.add_argument("--receipts", type=int, default=300, help="receipts one at a time")
+    parser.add_argument("--threads", type=int, default=4,
+                        help="threads per web process (docs/operations.md: 4; 1 = sync)")
     parser.add_argument("--searches", type=int, default=500, help="catalogue searches")
     parser.add_argument("--skip-generate", action="store_true",
                         help="keep the database from the last run")
@@ -386,13 +397,15 @@ def main() -> None:
            "CITYHALL_RATE_ANONYMOUS": "off", "CITYHALL_RATE_SIGNED_IN": "off",
            "CITYHALL_RATE_PARTNER": "off", "CITYHALL_VAR_DIR": str(media)}
     del settings  # the server reads its own settings from env
-    server = Server(env, free_port(), ready_path="/api/v1/procedures?limit=1", timeout=60)
-    print(f"server:       gunicorn cityhall.wsgi, 2 sync workers, DEBUG=0, 127.0.0.1, "
+    server = Server(env, free_port(), ready_path="/api/v1/procedures?limit=1", timeout=60,
+                    threads=args.threads)
+    kind = "sync" if args.threads == 1 else f"gthread, {args.threads} threads each"
+    print(f"server:       gunicorn cityhall.wsgi, 2 workers ({kind}), DEBUG=0, 127.0.0.1, "
           f"media under {media.relative_to(ROOT)}", flush=True)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": content_type}
     try:
         print(receipts_in_a_row(server.port, args.receipts, body, headers), flush=True)
-        summary, made = counters_at_once(server.port, args.counters, args.duration, body,
+        summary, made = counters_at_once(server, args.counters, args.duration, body,
                                          headers)
         print(summary, flush=True)
         print(check_codes(prefix, made), flush=True)
