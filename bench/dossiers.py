@@ -5,24 +5,24 @@ at once for 30 s (no duplicate or missing dossier code), and the catalogue searc
 
 Usage: .venv/bin/python bench/dossiers.py [--db postgres://postgres@127.0.0.1:5432/NAME]
        [--stored 1000000] [--duration 30] [--counters 8] [--receipts 300] [--searches 500]
-       [--threads 4] [--skip-generate] [--drop]
+       [--threads 1] [--skip-generate] [--drop]
 
 Steps: (1) drop and create the scratch database named in --db (its name must start with
 `cityhall_bench`), migrate, load the units, workflows, demo accounts and the seeded
 procedures, then add synthetic procedures up to 2,251; (2) generate --stored past dossiers
 with 3 components and a start step each, in SQL (`INSERT ... SELECT generate_series`), and
-VACUUM ANALYZE; (3) start `gunicorn cityhall.wsgi` with 2 workers of --threads threads (4,
-as docs/operations.md runs it; 1 makes them sync workers) on 127.0.0.1 in production mode
-(DEBUG=0); (4) one clerk posts --receipts receipts one after the other to
-`POST /api/v1/dossiers/with-files` (a household business registration, 3 files: a PDF, a
-JPEG, a PNG of ~200 KB each) and the answer times give the server time (p50/p95; the
-client and the loopback add well under a millisecond); (5) --counters threads (clerks of
-the same ward, so the same agency's daily sequence) post receipts for --duration seconds:
-receipts per second, the CPU each receipt cost (web workers, PostgreSQL, this client:
-what bounds the rate on this machine's cores), and the day's codes of that agency must be
-exactly 1..N with N the receipts made; (6) anonymous `GET /api/v1/procedures?q=...` one
-after the other with --searches varied words, diacritics or not: p50/p95. --drop drops the
-database at the end.
+VACUUM ANALYZE; (3) start `gunicorn cityhall.wsgi` with 2 workers, sync (or --threads
+threads each, gthread, as docs/operations.md runs the site: for receipts, which are
+CPU-bound, threads cost more than they overlap) on 127.0.0.1 in production mode (DEBUG=0);
+(4) one clerk posts --receipts receipts one after the other to `POST
+/api/v1/dossiers/with-files` (a household business registration, 3 files: a PDF, a JPEG, a
+PNG of ~200 KB each) and the answer times give the server time (p50/p95; the client and the
+loopback add well under a millisecond); (5) --counters threads (clerks of the same ward, so
+the same agency's daily sequence) post receipts for --duration seconds: receipts per second,
+the CPU each receipt cost (web workers, PostgreSQL, this client: what bounds the rate on
+this machine's cores), and the day's codes of that agency must be exactly 1..N with N the
+receipts made; (6) anonymous `GET /api/v1/procedures?q=...` one after the other with
+--searches varied words, diacritics or not: p50/p95. --drop drops the database at the end.
 
 The client is Python threads over http.client with one multipart body built once (each
 request a fresh Idempotency-Key header), so it costs the server little CPU; it still
@@ -340,8 +340,8 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=30, help="seconds of counters")
     parser.add_argument("--counters", type=int, default=8, help="concurrent counters")
     parser.add_argument("--receipts", type=int, default=300, help="receipts one at a time")
-    parser.add_argument("--threads", type=int, default=4,
-                        help="threads per web process (docs/operations.md: 4; 1 = sync)")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per web process (1: sync workers; more: gthread)")
     parser.add_argument("--searches", type=int, default=500, help="catalogue searches")
     parser.add_argument("--skip-generate", action="store_true",
                         help="keep the database from the last run")
