@@ -21,7 +21,8 @@ loopback add well under a millisecond); (5) --counters threads (clerks of the sa
 the same agency's daily sequence) post receipts for --duration seconds: receipts per second,
 the CPU each receipt cost (web workers, PostgreSQL, this client: what bounds the rate on
 this machine's cores), and the day's codes of that agency must be exactly 1..N with N the
-receipts made; (6) anonymous `GET /api/v1/procedures?q=...` one after the other with
+receipts made; then the floor: the same body with an unknown token, refused at sign-in, and
+the CPU that costs; (6) anonymous `GET /api/v1/procedures?q=...` one after the other with
 --searches varied words, diacritics or not: p50/p95. --drop drops the database at the end.
 
 The client is Python threads over http.client with one multipart body built once (each
@@ -301,6 +302,38 @@ def counters_at_once(server: Server, threads: int, seconds: float, body: bytes,
             f"  CPU per receipt: {meter.per(len(codes))}"), codes
 
 
+def floor(server: Server, threads: int, seconds: float, body: bytes, content_type: str) -> str:
+    """The same body refused at authentication (an unknown token), `threads` at once: what
+    only carrying the receipt's 600 KB through gunicorn, Django's multipart parser and the
+    middleware costs, before any of the receipt's own work (one token look-up)."""
+    count = [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+    statuses: set[int] = set()
+
+    def client() -> None:
+        while time.monotonic() < stop_at:
+            status, _took, _data = request(server.port, "POST", "/api/v1/dossiers/with-files",
+                                           body, {"Authorization": "Bearer unknown",
+                                                  "Content-Type": content_type})
+            with lock:
+                count[0] += 1
+                statuses.add(status)
+
+    meter = CpuMeter(server)
+    meter.start()
+    began = time.monotonic()
+    workers = [threading.Thread(target=client) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    took = time.monotonic() - began
+    meter.stop()
+    return (f"floor, the same body refused at sign-in ({sorted(statuses)}): "
+            f"{count[0] / took:.0f} per second\n  CPU per request: {meter.per(count[0])}")
+
+
 def check_codes(agency_prefix: str, made: list[str]) -> str:
     """The day's codes of the agency must be 1..N, each once, N = the receipts answered."""
     from cityhall.dossiers.models import Dossier
@@ -409,6 +442,8 @@ def main() -> None:
                                          headers)
         print(summary, flush=True)
         print(check_codes(prefix, made), flush=True)
+        print(floor(server, args.counters, min(10, args.duration), body, content_type),
+              flush=True)
         print(searches(server.port, args.searches), flush=True)
     finally:
         server.stop()
