@@ -5,20 +5,24 @@ at once for 30 s (no duplicate or missing dossier code), and the catalogue searc
 
 Usage: .venv/bin/python bench/dossiers.py [--db postgres://postgres@127.0.0.1:5432/NAME]
        [--stored 1000000] [--duration 30] [--counters 8] [--receipts 300] [--searches 500]
-       [--skip-generate] [--drop]
+       [--threads 1] [--skip-generate] [--drop]
 
 Steps: (1) drop and create the scratch database named in --db (its name must start with
 `cityhall_bench`), migrate, load the units, workflows, demo accounts and the seeded
 procedures, then add synthetic procedures up to 2,251; (2) generate --stored past dossiers
 with 3 components and a start step each, in SQL (`INSERT ... SELECT generate_series`), and
-VACUUM ANALYZE; (3) start `gunicorn cityhall.wsgi` with 2 sync workers on 127.0.0.1 in
-production mode (DEBUG=0); (4) one clerk posts --receipts receipts one after the other to
-`POST /api/v1/dossiers/with-files` (a household business registration, 3 files: a PDF, a
-JPEG, a PNG of ~200 KB each) and the answer times give the server time (p50/p95; the
-client and the loopback add well under a millisecond); (5) --counters threads (clerks of
-the same ward, so the same agency's daily sequence) post receipts for --duration seconds:
-receipts per second, and the day's codes of that agency must be exactly 1..N with N the
-receipts made; (6) anonymous `GET /api/v1/procedures?q=...` one after the other with
+VACUUM ANALYZE; (3) start `gunicorn cityhall.wsgi` with 2 workers, sync (or --threads
+threads each, gthread, as docs/operations.md runs the site: for receipts, which are
+CPU-bound, threads cost more than they overlap) on 127.0.0.1 in production mode (DEBUG=0);
+(4) one clerk posts --receipts receipts one after the other to `POST
+/api/v1/dossiers/with-files` (a household business registration, 3 files: a PDF, a JPEG, a
+PNG of ~200 KB each) and the answer times give the server time (p50/p95; the client and the
+loopback add well under a millisecond); (5) --counters threads (clerks of the same ward, so
+the same agency's daily sequence) post receipts for --duration seconds: receipts per second,
+the CPU each receipt cost (web workers, PostgreSQL, this client: what bounds the rate on
+this machine's cores), and the day's codes of that agency must be exactly 1..N with N the
+receipts made; then the floor: the same body with an unknown token, refused at sign-in, and
+the CPU that costs; (6) anonymous `GET /api/v1/procedures?q=...` one after the other with
 --searches varied words, diacritics or not: p50/p95. --drop drops the database at the end.
 
 The client is Python threads over http.client with one multipart body built once (each
@@ -48,7 +52,7 @@ from urllib.parse import quote, urlparse
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import Server, free_port, load, machine, recreate  # noqa: E402
+from bench.common import CpuMeter, Server, free_port, load, machine, recreate  # noqa: E402
 
 DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/cityhall_bench_dossiers"
 HOUSEHOLD_BUSINESS = "2.000720.000.00.00.H29"
@@ -259,9 +263,11 @@ def receipts_in_a_row(port: int, count: int, body: bytes, headers: dict[str, str
             f"max {max(times) * 1000:.1f} ms (target p95 < 50 ms)")
 
 
-def counters_at_once(port: int, threads: int, seconds: float, body: bytes,
+def counters_at_once(server: Server, threads: int, seconds: float, body: bytes,
                      headers: dict[str, str]) -> tuple[str, list[str]]:
-    """`threads` counters posting receipts for `seconds`; the summary and the codes made."""
+    """`threads` counters posting receipts for `seconds`; the summary (with the CPU each
+    receipt cost the web workers, PostgreSQL and this client) and the codes made."""
+    port = server.port
     codes: list[str] = []
     times: list[float] = []
     bad: list[int] = []
@@ -279,6 +285,8 @@ def counters_at_once(port: int, threads: int, seconds: float, body: bytes,
                 else:
                     bad.append(status)
 
+    meter = CpuMeter(server)
+    meter.start()
     began = time.monotonic()
     workers = [threading.Thread(target=counter) for _ in range(threads)]
     for worker in workers:
@@ -286,10 +294,44 @@ def counters_at_once(port: int, threads: int, seconds: float, body: bytes,
     for worker in workers:
         worker.join()
     took = time.monotonic() - began
+    meter.stop()
     return (f"{threads} counters for {seconds:.0f} s: {len(codes)} receipts, "
             f"{len(codes) / took:.1f} per second (target >= 200/s), answer p50 "
             f"{statistics.median(times) * 1000:.0f} ms, p95 {pct(times, 95) * 1000:.0f} ms; "
-            f"{len(bad)} not 201 {sorted(set(bad))}"), codes
+            f"{len(bad)} not 201 {sorted(set(bad))}\n"
+            f"  CPU per receipt: {meter.per(len(codes))}"), codes
+
+
+def floor(server: Server, threads: int, seconds: float, body: bytes, content_type: str) -> str:
+    """The same body refused at authentication (an unknown token), `threads` at once: what
+    only carrying the receipt's 600 KB through gunicorn, Django's multipart parser and the
+    middleware costs, before any of the receipt's own work (one token look-up)."""
+    count = [0]
+    lock = threading.Lock()
+    stop_at = time.monotonic() + seconds
+    statuses: set[int] = set()
+
+    def client() -> None:
+        while time.monotonic() < stop_at:
+            status, _took, _data = request(server.port, "POST", "/api/v1/dossiers/with-files",
+                                           body, {"Authorization": "Bearer unknown",
+                                                  "Content-Type": content_type})
+            with lock:
+                count[0] += 1
+                statuses.add(status)
+
+    meter = CpuMeter(server)
+    meter.start()
+    began = time.monotonic()
+    workers = [threading.Thread(target=client) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    took = time.monotonic() - began
+    meter.stop()
+    return (f"floor, the same body refused at sign-in ({sorted(statuses)}): "
+            f"{count[0] / took:.0f} per second\n  CPU per request: {meter.per(count[0])}")
 
 
 def check_codes(agency_prefix: str, made: list[str]) -> str:
@@ -331,6 +373,8 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=30, help="seconds of counters")
     parser.add_argument("--counters", type=int, default=8, help="concurrent counters")
     parser.add_argument("--receipts", type=int, default=300, help="receipts one at a time")
+    parser.add_argument("--threads", type=int, default=1,
+                        help="threads per web process (1: sync workers; more: gthread)")
     parser.add_argument("--searches", type=int, default=500, help="catalogue searches")
     parser.add_argument("--skip-generate", action="store_true",
                         help="keep the database from the last run")
@@ -386,16 +430,20 @@ def main() -> None:
            "CITYHALL_RATE_ANONYMOUS": "off", "CITYHALL_RATE_SIGNED_IN": "off",
            "CITYHALL_RATE_PARTNER": "off", "CITYHALL_VAR_DIR": str(media)}
     del settings  # the server reads its own settings from env
-    server = Server(env, free_port(), ready_path="/api/v1/procedures?limit=1", timeout=60)
-    print(f"server:       gunicorn cityhall.wsgi, 2 sync workers, DEBUG=0, 127.0.0.1, "
+    server = Server(env, free_port(), ready_path="/api/v1/procedures?limit=1", timeout=60,
+                    threads=args.threads)
+    kind = "sync" if args.threads == 1 else f"gthread, {args.threads} threads each"
+    print(f"server:       gunicorn cityhall.wsgi, 2 workers ({kind}), DEBUG=0, 127.0.0.1, "
           f"media under {media.relative_to(ROOT)}", flush=True)
     headers = {"Authorization": f"Bearer {token}", "Content-Type": content_type}
     try:
         print(receipts_in_a_row(server.port, args.receipts, body, headers), flush=True)
-        summary, made = counters_at_once(server.port, args.counters, args.duration, body,
+        summary, made = counters_at_once(server, args.counters, args.duration, body,
                                          headers)
         print(summary, flush=True)
         print(check_codes(prefix, made), flush=True)
+        print(floor(server, args.counters, min(10, args.duration), body, content_type),
+              flush=True)
         print(searches(server.port, args.searches), flush=True)
     finally:
         server.stop()

@@ -17,6 +17,7 @@ from django.test.signals import setting_changed
 from pytest_django import DjangoDbBlocker, Settings
 from pytest_django.plugin import blocking_manager_key
 
+from cityhall.core import localcache
 from tests.browser_support import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import Personas, WardTeam, personas, ward_team
 from tests.reports_support import categories
@@ -102,8 +103,10 @@ def committed_registry(transactional_db: None) -> None:
 
 @pytest.fixture(autouse=True)
 def _fresh_request_counters() -> Iterator[None]:
-    """Each test starts with empty request-limit counters (they live in the cache)."""
+    """Each test starts with empty request-limit counters (they live in the cache) and
+    empty process caches (what they kept may be rows the last test rolled back)."""
     cache.clear()
+    localcache.clear_all()
     yield
 
 

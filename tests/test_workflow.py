@@ -13,6 +13,7 @@ from django.db import IntegrityError, transaction
 from pytest_django import DjangoAssertNumQueries
 
 from cityhall.accounts.models import User
+from cityhall.core import localcache
 from cityhall.core.audit import SYSTEM
 from cityhall.core.fields import concrete_field
 from cityhall.core.models import AuditEntry
@@ -193,6 +194,26 @@ def test_a_case_keeps_its_version_when_a_new_one_is_loaded(tmp_path: Path) -> No
     assert case.workflow is not None and case.workflow.version == 1
     engine.perform(case, "assign", actor=staff.clerk, assignee=staff.officer, now=FRI)
     assert case.due_at == at(2026, 2, 27, 17)
+
+
+def test_the_newest_version_kept_per_process_is_forgotten_when_one_is_loaded(
+    tmp_path: Path, django_assert_num_queries: DjangoAssertNumQueries,
+) -> None:
+    """Starting a case reads the newest version from a process cache (where the caller's
+    transaction changes no reference row); loading a version in this process empties it."""
+    ward_staff()
+    definitions.latest("example")  # loaded (the first use loads the files)
+    with localcache.caching_in_transaction():
+        v1 = definitions.latest_id("example")
+        with django_assert_num_queries(0):
+            assert definitions.latest_id("example") == v1
+    spec = yaml.safe_load(EXAMPLE_FILE.read_text())
+    spec["version"] = 2
+    path = tmp_path / "example.v2.yaml"
+    path.write_text(yaml.safe_dump(spec))
+    v2, _created = definitions.load_file(path)
+    with localcache.caching_in_transaction():
+        assert definitions.latest_id("example") == v2.pk != v1
 
 
 def test_a_version_in_use_cannot_be_changed(tmp_path: Path) -> None:

@@ -26,6 +26,15 @@ T = TypeVar("T")
 # Per thread (a connection is per thread): inside `caching_in_transaction`, the caches a
 # watched save emptied in the block; None outside such a block.
 _local = threading.local()
+# Every cache made, for `clear_all`.
+_every: list[ProcessCache[Any]] = []
+
+
+def clear_all() -> None:
+    """Empty every process cache: for tests, whose database is rolled back after each one
+    without the saves and deletes that would have emptied them."""
+    for found in _every:
+        found.clear()
 
 
 @contextmanager
@@ -61,6 +70,7 @@ class ProcessCache(Generic[T]):
         self._lock = threading.Lock()
         for model in models:
             self.watch(model)
+        _every.append(self)
 
     def watch(self, model: type[Model]) -> None:
         """Empty the cache whenever a `model` row is saved or deleted in this process."""

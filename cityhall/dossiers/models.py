@@ -106,8 +106,10 @@ class Dossier(WorkflowCase):
         ]
         indexes = [models.Index(fields=["receiving_unit", "received_at"],
                                 name="dossier_receiving_received"),
-                   # The indicators' "in processing now": the running dossiers only.
-                   models.Index(fields=["due_at", "unit"], name="dossier_running_due",
+                   # The indicators' "in processing now": the running dossiers only,
+                   # by unit first, so a ward's count reads its own entries, not the
+                   # whole city's (the city's reads them all either way).
+                   models.Index(fields=["unit", "due_at"], name="dossier_running_unit_due",
                                 condition=models.Q(closed_at__isnull=True,
                                                    clock_paused_at__isnull=True))]
 

@@ -173,7 +173,7 @@ def live_by_unit(root: Unit | None, now: dt.datetime | None = None) -> dict[int,
     """The counts made now from the open cases, per unit (catalogue.LIVE names them).
 
     Both read a partial index that holds the open cases only (`report_open_due`,
-    `dossier_running_due`: deadline and unit), so they cost what is open now, never the
+    `dossier_running_unit_due`: unit and deadline), so they cost what is open now, never the
     history: an index-only scan of the open requests past their deadline, and of the
     dossiers in processing.
     """

@@ -16,6 +16,7 @@ import yaml
 from django.conf import settings
 from django.db import transaction
 
+from cityhall.core.localcache import ProcessCache
 from cityhall.workflow.models import Transition, WorkflowDefinition
 from cityhall.workflow.spec import DefinitionError, Spec, parse
 
@@ -97,10 +98,18 @@ def latest(name: str) -> WorkflowDefinition:
     return found
 
 
+# The newest version's key by name: read on every case started (each receipt, each
+# report filed). A version loaded in this process empties it at once; another process
+# (`cityhall load_workflows`) is seen within the minute, and cases started meanwhile stay
+# on the version before, which is as valid as ever (a case keeps its version).
+_LATEST: ProcessCache[int | None] = ProcessCache(
+    "workflow.latest_id", ttl=60.0, models=(WorkflowDefinition,), keep_none=False)
+
+
 def latest_id(name: str) -> int:
     """The primary key of the newest loaded version of a workflow (its spec via `spec_of`)."""
-    newest = WorkflowDefinition.objects.filter(name=name).order_by("-version")
-    found = newest.values_list("pk", flat=True).first()
+    found = _LATEST.get(name, lambda: WorkflowDefinition.objects.filter(name=name)
+                        .order_by("-version").values_list("pk", flat=True).first())
     if found is None:
         found = latest(name).pk
     return found

@@ -8,16 +8,21 @@ for `digitised_at` the moment their last part was digitised (what `recompute` us
 
 from django.db import migrations, models
 
+# One pass over the components, grouped, joined to the dossiers (a correlated subquery per
+# dossier and column took minutes at 5 million dossiers). A dossier without components
+# keeps 0, 0 and no moment, which is what the counts of no rows give.
 BACKFILL = """
 UPDATE dossiers_dossier SET
-  components_at_receipt = (
-    SELECT count(*) FROM dossiers_dossiercomponent c WHERE c.dossier_id = dossiers_dossier.id),
-  by_data_at_receipt = (
-    SELECT count(*) FROM dossiers_dossiercomponent c
-    WHERE c.dossier_id = dossiers_dossier.id AND c.data_source <> ''),
-  digitised_at = (
-    SELECT CASE WHEN count(*) = count(c.digitised_at) THEN max(c.digitised_at) END
-    FROM dossiers_dossiercomponent c WHERE c.dossier_id = dossiers_dossier.id)
+  components_at_receipt = parts.n,
+  by_data_at_receipt = parts.by_data,
+  digitised_at = parts.whole_at
+FROM (
+  SELECT dossier_id, count(*) AS n,
+         count(*) FILTER (WHERE data_source <> '') AS by_data,
+         CASE WHEN count(*) = count(digitised_at) THEN max(digitised_at) END AS whole_at
+  FROM dossiers_dossiercomponent GROUP BY dossier_id
+) AS parts
+WHERE dossiers_dossier.id = parts.dossier_id
 """
 
 

@@ -21,9 +21,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from cityhall.accounts.models import Membership, Role, User, UserKind
-from cityhall.core import audit, facts
+from cityhall.core import audit, facts, localcache
 from cityhall.core.errors import Common
 from cityhall.core.files import Upload
+from cityhall.core.localcache import ProcessCache
 from cityhall.core.models import AuditEntry
 from cityhall.dossiers import datasources, uploads
 from cityhall.dossiers.audit_actions import DossierAudit
@@ -37,7 +38,8 @@ from cityhall.dossiers.models import (
     DossierFile,
 )
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
-from cityhall.procedures.models import Level, OnlineLevel, Procedure
+from cityhall.orgunits.resolve import REGISTRY_CACHE_SECONDS
+from cityhall.procedures.models import Level, OnlineLevel, Procedure, ProcedureComponent
 from cityhall.workflow import engine
 from cityhall.workflow.calendar_data import current_calendar
 from cityhall.workflow.engine import planning
@@ -116,10 +118,29 @@ def allocate_code(unit: Unit, day: dt.date) -> str:
     return f"{agency}-{day:%y%m%d}-{number:04d}"
 
 
-def _procedure(procedure: Procedure | str) -> Procedure:
+# The catalogue and the registry as every receipt reads them, kept per process: an edit
+# in this process empties them at once, one in another process (the admin, an import) is
+# seen within the minute. Never the applicant's data, only reference rows.
+_PROCEDURES: ProcessCache[tuple[Procedure, tuple[ProcedureComponent, ...]] | None] = \
+    ProcessCache("dossiers.procedures", ttl=60.0, models=(Procedure, ProcedureComponent),
+                 keep_none=False)
+_UNITS: ProcessCache[Unit | None] = ProcessCache(
+    "dossiers.units", ttl=REGISTRY_CACHE_SECONDS, models=(Unit,), keep_none=False)
+
+
+def _catalogue_entry(code: str) -> tuple[Procedure, tuple[ProcedureComponent, ...]] | None:
+    found = Procedure.objects.active().filter(code=code).first()
+    if found is None:
+        return None
+    return found, tuple(found.components.order_by("order"))
+
+
+def _procedure(procedure: Procedure | str) -> tuple[Procedure, Sequence[ProcedureComponent]]:
+    """The active procedure and its components in order; refused if there is none."""
     if isinstance(procedure, Procedure):
-        return procedure
-    found = Procedure.objects.active().filter(code=str(procedure)[:40]).first()
+        return procedure, list(procedure.components.order_by("order"))
+    code = str(procedure)[:40]
+    found = _PROCEDURES.get(code, lambda: _catalogue_entry(code))
     if found is None:
         raise DossierError(DossierCode.UNKNOWN_PROCEDURE, _("No such procedure."))
     return found
@@ -128,8 +149,10 @@ def _procedure(procedure: Procedure | str) -> Procedure:
 def _unit(unit: Unit | str | None) -> Unit | None:
     if unit is None or isinstance(unit, Unit):
         return unit
+    code, today = str(unit)[:32], timezone.localdate()
     # Not the boundary (a large polygon, once imported): a receipt does not need it.
-    found = Unit.objects.active_on().defer("boundary").filter(code=str(unit)[:32]).first()
+    found = _UNITS.get((code, today), lambda: Unit.objects.active_on(today).defer("boundary")
+                       .filter(code=code).first())
     if found is None:
         raise DossierError(DossierCode.UNKNOWN_UNIT, _("No such unit: %(code)s.") % {
             "code": str(unit)[:32]})
@@ -203,10 +226,15 @@ def _read_data(number: int, source: str, reference: str) -> dict[str, Any]:
     return record.stored()
 
 
-def prepare_components(procedure: Procedure, given: Sequence[ComponentIn]) -> list[PreparedPart]:
+def prepare_components(procedure: Procedure, given: Sequence[ComponentIn], *,
+                       components: Sequence[ProcedureComponent] | None = None,
+                       ) -> list[PreparedPart]:
     """Check the components given, read the data held and check the files: all before the
-    submission's transaction, which then only writes (a refusal here stores nothing)."""
-    parts = dict(enumerate(procedure.components.order_by("order"), start=1))
+    submission's transaction, which then only writes (a refusal here stores nothing).
+    `components`: the procedure's, in order, when the caller has them already."""
+    if components is None:
+        components = list(procedure.components.order_by("order"))
+    parts = dict(enumerate(components, start=1))
     found: list[PreparedPart] = []
     seen: set[int] = set()
     for item in given:
@@ -312,10 +340,11 @@ def submit_dossier(
     key = (idempotency_key or "").strip()[:100]
     scope = _scope_of(actor)
     try:
-        replayed = _replay(scope, key)
-        if replayed is not None:
-            return replayed
-        found = _procedure(procedure)
+        # A retry is answered by the dossier's unique (scope, key): its INSERT fails and
+        # the first dossier is read (below), so a first submission, by far the most
+        # common, does not look for it beforehand. The retry's files, named by their
+        # digest, are the same files.
+        found, catalogue_parts = _procedure(procedure)
         _check_channel(actor, found, channel)
         if channel == Channel.ONLINE and any(c.paper for c in components):
             raise DossierError(DossierCode.INVALID_COMPONENT, _(
@@ -323,7 +352,7 @@ def submit_dossier(
         # Everything that reads or checks is done before the transaction (data sources
         # and file checks are slow), and the files' bytes are written before it too: the
         # transaction then only writes rows, and takes the day's code last.
-        parts = prepare_components(found, components)
+        parts = prepare_components(found, components, components=catalogue_parts)
         checked = _check_applicant(applicant)
         if channel == Channel.ONLINE:
             account = None if on_behalf else actor  # type: ignore[assignment]
@@ -334,7 +363,8 @@ def submit_dossier(
             receiving = _counter_unit(actor, _unit(receiving_unit))
             competent = _competent_unit(found, receiving, _unit(competent_unit))
         files = uploads.write_files([p.upload for p in parts if p.upload is not None])
-        with transaction.atomic():
+        # It changes no reference row, so the workflow's version may come from the cache.
+        with localcache.caching_in_transaction(), transaction.atomic():
             return _submit(actor=actor, procedure=found, applicant=checked,
                            channel=channel, receiving=receiving, competent=competent,
                            parts=parts, files=files, on_behalf=on_behalf, account=account,
