@@ -24,6 +24,7 @@ from cityhall.open311.models import Intake
 from cityhall.reports import services
 from cityhall.reports.models import Report, ReportContact
 from cityhall.reports.services import Contact, NewReport, ReportError, Submission
+from cityhall.workflow import definitions
 from cityhall.workflow.models import Transition
 from tests.factories import THUDUC, make_staff, make_user, unit_named
 from tests.reports_support import MON, categories, thu_duc_point
@@ -74,6 +75,7 @@ def _inserts(captured: list[dict[str, Any]]) -> Counter[str]:
 
 
 def test_a_batch_writes_each_table_once_whatever_its_size(api_key: ApiKey) -> None:
+    definitions.load_all()  # as a release does (`cityhall load_workflows`), not on first use
     _queue(api_key, 2)
     assert queued.file_batch(limit=2).filed == 2  # warms the per-process caches
     counts = {}
