@@ -16,7 +16,7 @@ from django.utils import timezone
 from openpyxl import load_workbook
 
 from cityhall.core.models import AuditEntry
-from cityhall.indicators import values
+from cityhall.indicators import dashboard, values
 from cityhall.indicators.catalogue import (
     CATALOGUE,
     INDEX766,
@@ -26,6 +26,7 @@ from cityhall.indicators.catalogue import (
 )
 from cityhall.indicators.errors import IndicatorCode, IndicatorError
 from cityhall.indicators.models import Indicator
+from cityhall.orgunits.models import Unit
 from tests.factories import WardTeam, bearer, city, make_staff, unit_named
 from tests.indicators_support import workload
 
@@ -144,6 +145,28 @@ def test_periods_compare_with_the_days_before_and_a_year_earlier() -> None:
     assert values.quarter_or_month("2026-Q4") == values.Period(dt.date(2026, 10, 1),
                                                               dt.date(2026, 12, 31))
     assert values.quarter_or_month("2026-02").last == dt.date(2026, 2, 28)
+
+
+def test_a_years_view_reads_the_year_before_once(loaded: WardTeam,
+                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    """Over 365 days the period before is the same days a year earlier: one read, the same
+    comparison; across a 29 February they differ by a day and both are read."""
+    read: list[values.Period] = []
+    totals = values.tallies
+
+    def counted(period: values.Period, root: Unit | None) -> Counter[str]:
+        read.append(period)
+        return totals(period, root)
+
+    monkeypatch.setattr(values, "tallies", counted)
+    board = dashboard.build(city(), values.period_of("2025-12-01", "2026-11-30"))
+    assert read == [values.Period(dt.date(2024, 12, 1), dt.date(2025, 11, 30))]
+    for row in board.rows:
+        if row.indicator.source == "computed" and not dashboard.uses_live(row.indicator):
+            assert row.last_year.value == row.previous.value
+    read.clear()
+    dashboard.build(city(), values.period_of("2023-12-01", "2024-11-29"))
+    assert len(read) == 2 and read[0] != read[1]
 
 
 def test_the_city_figures_are_the_wards_added_up(loaded: WardTeam) -> None:

@@ -159,7 +159,10 @@ def build(unit: Unit, period: Period, rank: str | None = None) -> Dashboard:
     per_unit = values.merge(in_period, live)
     now = values.total(per_unit)
     before = values.tallies(period.previous(), root)
-    year = values.tallies(period.last_year(), root)
+    # A year's view: the year before is also the same days a year earlier (unless a
+    # 29 February moves them a day), read once.
+    last_year = period.last_year()
+    year = before if last_year == period.previous() else values.tallies(last_year, root)
     catalogue = values.catalogue()
     if not catalogue:
         # A database migrated but never given its catalogue (`make run` loads it).
