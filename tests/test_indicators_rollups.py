@@ -22,6 +22,7 @@ from cityhall.accounts.models import Role
 from cityhall.core.audit import SYSTEM
 from cityhall.core.models import AuditEntry
 from cityhall.dossiers import services as dossiers
+from cityhall.dossiers.errors import DossierCode, DossierError
 from cityhall.dossiers.models import Dossier, DossierComponent
 from cityhall.indicators import records, services
 from cityhall.indicators.models import DailyTally
@@ -271,6 +272,14 @@ def test_a_supplement_that_adds_and_replaces_parts_by_data_leaves_verify_clean(
     assert [d.code for d in listed] == [dossier.code]
     assert not records.records(boss, "dossiers.digitised", city(),
                                Period(dt.date(2026, 3, 3), dt.date(2026, 3, 31))).exists()
+    # Paper is not a supplement (it would replace a part's file with nothing): refused.
+    dossiers.act_on_dossier(actor=team.officer, dossier=dossier, action="request_supplement",
+                            comment="Bổ sung bản chính.", now=at(2026, 3, 6, 9))
+    with pytest.raises(DossierError) as refused:
+        dossiers.supply_components(actor=team.resident, dossier=dossier, now=at(2026, 3, 6, 10),
+                                   components=[dossiers.ComponentIn(number=1, paper=True)])
+    assert refused.value.code == DossierCode.INVALID_COMPONENT
+    assert dossier.components.get(procedure_component__order=1).file_id is not None
 
 
 def test_a_dossier_becomes_digitised_when_its_last_paper_is_scanned_and_verify_agrees(

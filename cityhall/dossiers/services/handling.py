@@ -130,6 +130,11 @@ def supply_components(
     the request, restarts with the working time that was left (the engine's stopped clock),
     and the appointment moves to the new deadline.
     """
+    if any(c.paper for c in components):
+        # Paper handed in at the counter is scanned there (`attach_scans`): a supplement
+        # stored as "on paper" would replace a part's file with nothing.
+        raise DossierError(DossierCode.INVALID_COMPONENT, _(
+            "A supplement is a file or data already held; scan papers at the counter."))
     now = now or timezone.now()
     parts = prepare_components(dossier.procedure, components)
     with transaction.atomic():
