@@ -44,6 +44,7 @@ import sys
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from http.client import HTTPConnection
 from pathlib import Path
 from typing import Any
@@ -263,38 +264,49 @@ def receipts_in_a_row(port: int, count: int, body: bytes, headers: dict[str, str
             f"max {max(times) * 1000:.1f} ms (target p95 < 50 ms)")
 
 
-def counters_at_once(server: Server, threads: int, seconds: float, body: bytes,
-                     headers: dict[str, str]) -> tuple[str, list[str]]:
-    """`threads` counters posting receipts for `seconds`; the summary (with the CPU each
-    receipt cost the web workers, PostgreSQL and this client) and the codes made."""
-    port = server.port
-    codes: list[str] = []
-    times: list[float] = []
-    bad: list[int] = []
-    lock = threading.Lock()
+def clients_at_once(server: Server, threads: int, seconds: float,
+                    one: Callable[[], None]) -> tuple[float, CpuMeter]:
+    """`threads` clients calling `one` until `seconds` have passed: the seconds taken, and
+    the CPU the web workers, PostgreSQL and this client spent meanwhile."""
     stop_at = time.monotonic() + seconds
 
-    def counter() -> None:
+    def client() -> None:
         while time.monotonic() < stop_at:
-            status, took, data = request(port, "POST", "/api/v1/dossiers/with-files", body,
-                                         {**headers, "Idempotency-Key": str(uuid.uuid4())})
-            with lock:
-                if status == 201:
-                    codes.append(json.loads(data)["code"])
-                    times.append(took)
-                else:
-                    bad.append(status)
+            one()
 
     meter = CpuMeter(server)
     meter.start()
     began = time.monotonic()
-    workers = [threading.Thread(target=counter) for _ in range(threads)]
+    workers = [threading.Thread(target=client) for _ in range(threads)]
     for worker in workers:
         worker.start()
     for worker in workers:
         worker.join()
     took = time.monotonic() - began
     meter.stop()
+    return took, meter
+
+
+def counters_at_once(server: Server, threads: int, seconds: float, body: bytes,
+                     headers: dict[str, str]) -> tuple[str, list[str]]:
+    """`threads` counters posting receipts for `seconds`; the summary (with the CPU each
+    receipt cost the web workers, PostgreSQL and this client) and the codes made."""
+    codes: list[str] = []
+    times: list[float] = []
+    bad: list[int] = []
+    lock = threading.Lock()
+
+    def receipt() -> None:
+        status, took, data = request(server.port, "POST", "/api/v1/dossiers/with-files", body,
+                                     {**headers, "Idempotency-Key": str(uuid.uuid4())})
+        with lock:
+            if status == 201:
+                codes.append(json.loads(data)["code"])
+                times.append(took)
+            else:
+                bad.append(status)
+
+    took, meter = clients_at_once(server, threads, seconds, receipt)
     return (f"{threads} counters for {seconds:.0f} s: {len(codes)} receipts, "
             f"{len(codes) / took:.1f} per second (target >= 200/s), answer p50 "
             f"{statistics.median(times) * 1000:.0f} ms, p95 {pct(times, 95) * 1000:.0f} ms; "
@@ -308,28 +320,17 @@ def floor(server: Server, threads: int, seconds: float, body: bytes, content_typ
     middleware costs, before any of the receipt's own work (one token look-up)."""
     count = [0]
     lock = threading.Lock()
-    stop_at = time.monotonic() + seconds
     statuses: set[int] = set()
 
-    def client() -> None:
-        while time.monotonic() < stop_at:
-            status, _took, _data = request(server.port, "POST", "/api/v1/dossiers/with-files",
-                                           body, {"Authorization": "Bearer unknown",
-                                                  "Content-Type": content_type})
-            with lock:
-                count[0] += 1
-                statuses.add(status)
+    def refused() -> None:
+        status, _took, _data = request(server.port, "POST", "/api/v1/dossiers/with-files",
+                                       body, {"Authorization": "Bearer unknown",
+                                              "Content-Type": content_type})
+        with lock:
+            count[0] += 1
+            statuses.add(status)
 
-    meter = CpuMeter(server)
-    meter.start()
-    began = time.monotonic()
-    workers = [threading.Thread(target=client) for _ in range(threads)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    took = time.monotonic() - began
-    meter.stop()
+    took, meter = clients_at_once(server, threads, seconds, refused)
     return (f"floor, the same body refused at sign-in ({sorted(statuses)}): "
             f"{count[0] / took:.0f} per second\n  CPU per request: {meter.per(count[0])}")
 
