@@ -127,13 +127,14 @@ class Server:
 _TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
-def _proc_seconds(pid: int, *, children: bool = False) -> float:
+def proc_seconds(pid: int, *, children: bool = False, missing: float = 0.0) -> float:
     """CPU seconds (user + system) a process has used, from /proc; with `children`, also
-    what its exited children used (the postmaster's ended backends). 0 if it is gone."""
+    what its exited children used (the postmaster's ended backends). `missing` if there is
+    no such process here (it ended, or it runs on another machine)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
-        return 0.0
+        return missing
     # After the command: state is field 3, utime 14, stime 15, cutime 16, cstime 17.
     ticks = int(fields[11]) + int(fields[12])
     if children:
@@ -162,9 +163,9 @@ class CpuMeter:
         roots = [p for p in postgres if _parent(p) not in postgres]
         web = self.server.workers() if self.server else []
         return {
-            "web": sum(_proc_seconds(p, children=True) for p in web)
-            + (_proc_seconds(self.server.process.pid) if self.server else 0.0),
-            "postgresql": sum(_proc_seconds(p, children=p in roots) for p in postgres),
+            "web": sum(proc_seconds(p, children=True) for p in web)
+            + (proc_seconds(self.server.process.pid) if self.server else 0.0),
+            "postgresql": sum(proc_seconds(p, children=p in roots) for p in postgres),
             "client": sum(os.times()[:2]),
         }
 

@@ -40,7 +40,14 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.common import Server, database_exists, free_port, machine, recreate  # noqa: E402
+from bench.common import (  # noqa: E402
+    Server,
+    database_exists,
+    free_port,
+    machine,
+    proc_seconds,
+    recreate,
+)
 
 RESULTS = ROOT / "bench" / "results"
 PATH = "/open311/v2/requests.json"
@@ -231,13 +238,9 @@ def profile(server: Server, seconds: int, name: str) -> list[subprocess.Popen[by
 
 
 def backend_seconds(pid: int) -> float:
-    """CPU seconds (user + system) the database backend process `pid` has used so far."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return float("nan")  # not on this machine (a remote database)
-    # utime and stime are fields 14 and 15 of stat; [0] here is field 3.
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """CPU seconds the database backend process `pid` has used so far (NaN for a remote
+    database)."""
+    return proc_seconds(pid, missing=float("nan"))
 
 
 def _filer(seconds: float, batch: int, out: Any) -> None:
