@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 import yaml
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 from openpyxl import load_workbook
 
@@ -152,18 +154,52 @@ def test_a_years_view_reads_the_year_before_once(loaded: WardTeam,
     """Over 365 days the period before is the same days a year earlier: one read; across a
     29 February they differ by a day and both are read."""
     read: list[values.Period] = []
-    totals = values.tallies
+    totals, per_unit = values.tallies, values.tallies_by_unit
 
     def counted(period: values.Period, root: Unit | None) -> Counter[str]:
         read.append(period)
         return totals(period, root)
 
+    def counted_per_unit(period: values.Period, root: Unit | None) -> dict[int, Counter[str]]:
+        read.append(period)
+        return per_unit(period, root)
+
     monkeypatch.setattr(values, "tallies", counted)
-    dashboard.build(city(), values.period_of("2025-12-01", "2026-11-30"))
-    assert read == [values.Period(dt.date(2024, 12, 1), dt.date(2025, 11, 30))]
+    monkeypatch.setattr(values, "tallies_by_unit", counted_per_unit)
+    year = values.period_of("2025-12-01", "2026-11-30")
+    dashboard.build(city(), year)
+    assert [p for p in read if p != year] == [
+        values.Period(dt.date(2024, 12, 1), dt.date(2025, 11, 30))]
     read.clear()
-    dashboard.build(city(), values.period_of("2023-12-01", "2024-11-29"))
-    assert len(read) == 2 and read[0] != read[1]
+    leap = values.period_of("2023-12-01", "2024-11-29")
+    dashboard.build(city(), leap)
+    earlier = [p for p in read if p != leap]
+    assert len(earlier) == 2 and earlier[0] != earlier[1]
+
+
+def test_the_dashboard_page_reads_each_periods_rollups_once(loaded: WardTeam,
+                                                            client: Client) -> None:
+    """The period (one pass on PostgreSQL, by unit and by day elsewhere), the period before
+    (per unit: the comparison and the units table's red cells) and a year earlier."""
+    client.force_login(make_staff("dash.once", city(), "leader"))
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get("/staff/indicators/?from=2026-10-01&to=2026-10-30").status_code == 200
+    reads = [q["sql"] for q in queries if "indicators_dailytally" in q["sql"]]
+    assert len(reads) == (3 if connection.vendor == "postgresql" else 4), reads
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL planner settings")
+def test_rollup_reads_plan_with_memory_for_the_grouping_and_no_jit(loaded: WardTeam) -> None:
+    """Inside, the grouping may hash in memory and nothing is compiled (SET LOCAL: until
+    the transaction ends)."""
+    def show(name: str) -> str:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SHOW {name}")
+            return str(cursor.fetchone()[0])
+
+    assert show("work_mem") != values.ROLLUP_WORK_MEM
+    with values.rollup_reads():
+        assert (show("work_mem"), show("jit")) == (values.ROLLUP_WORK_MEM, "off")
 
 
 def test_the_city_figures_are_the_wards_added_up(loaded: WardTeam) -> None:

@@ -162,12 +162,13 @@ def indicator_values(request: HttpRequest, code: str = CODE,
     if indicator.source == Source.REPORTED:
         return _reported_values(indicator, unit, period, query.grain)
     root = None if unit.parent_id is None else unit
-    counts = values.total(values.tallies_by_unit(period, root))
-    if uses_live(indicator):
-        counts.update(values.total(values.live_by_unit(root)))
+    with values.rollup_reads():
+        counts = values.total(values.tallies_by_unit(period, root))
+        if uses_live(indicator):
+            counts.update(values.total(values.live_by_unit(root)))
+        steps = [] if indicator.source != Source.COMPUTED or uses_live(indicator) else \
+            values.series(indicator, period, root, query.grain)
     whole = values.figure(indicator, counts)
-    steps = [] if indicator.source != Source.COMPUTED or uses_live(indicator) else \
-        values.series(indicator, period, root, query.grain)
     return {
         "indicator": indicator.code, "unit": unit.code, "unit_name": unit.name,
         "from": period.first, "to": period.last, "grain": query.grain,
@@ -215,8 +216,9 @@ def index766(request: HttpRequest,
     today = timezone.localdate()
     period = values.quarter_or_month(query.period or today.strftime("%Y-%m"))
     root = None if unit.parent_id is None else unit
-    counts = values.total(values.merge(values.tallies_by_unit(period, root),
-                                       values.live_by_unit(root)))
+    with values.rollup_reads():
+        counts = values.total(values.merge(values.tallies_by_unit(period, root),
+                                           values.live_by_unit(root)))
     groups = values.score766(counts)
     return {
         "unit": unit.code, "unit_name": unit.name, "from": period.first, "to": period.last,

@@ -114,6 +114,8 @@ class Dashboard:
     rows: list[Row]
     children: list[Unit]
     per_child: dict[int, Counter[str]]
+    #: Each unit below's tallies over the previous period (the units table's red cells).
+    per_child_before: dict[int, Counter[str]]
     columns: list[Indicator]
     rank_by: Indicator
     ranking: list[Ranked]
@@ -152,13 +154,20 @@ class Dashboard:
 
 def build(unit: Unit, period: Period, rank: str | None = None) -> Dashboard:
     """Everything the dashboard shows for `unit` (and its subtree) over `period`."""
+    with values.rollup_reads():
+        return _build(unit, period, rank)
+
+
+def _build(unit: Unit, period: Period, rank: str | None) -> Dashboard:
     root = None if unit.parent_id is None else unit
     live = values.live_by_unit(root)
     grain = values.buckets(period)
     in_period, per_bucket = values.tallies_by_unit_and_bucket(period, root, grain)
     per_unit = values.merge(in_period, live)
     now = values.total(per_unit)
-    before = values.tallies(period.previous(), root)
+    # Per unit: the total compares the whole, the units below their own red cells.
+    before_by_unit = values.tallies_by_unit(period.previous(), root)
+    before = values.total(before_by_unit)
     # A year's view: the year before is also the same days a year earlier (unless a
     # 29 February moves them a day), read once.
     last_year = period.last_year()
@@ -182,6 +191,7 @@ def build(unit: Unit, period: Period, rank: str | None = None) -> Dashboard:
                         values.figure(ind, year) if past else Figure(None)))
     children = values.children_of(unit)
     per_child = values.roll_up(per_unit, unit, children)
+    per_child_before = values.roll_up(before_by_unit, unit, children)
     by_code = {i.code: i for i in catalogue}
     rank_by = by_code.get(rank or "") or by_code.get(DEFAULT_RANK) or catalogue[0]
     if rank_by.direction == Direction.NEUTRAL or rank_by.source != Source.COMPUTED:
@@ -189,6 +199,7 @@ def build(unit: Unit, period: Period, rank: str | None = None) -> Dashboard:
     trend_indicators = [by_code[c] for c in TREND if c in by_code]
     return Dashboard(
         unit=unit, period=period, rows=rows, children=children, per_child=per_child,
+        per_child_before=per_child_before,
         columns=[by_code[c] for c in COLUMNS if c in by_code], rank_by=rank_by,
         ranking=values.ranking(rank_by, per_child, children), score=values.score766(now),
         trend=values.trend(trend_indicators, period, root, grain, per_bucket),

@@ -207,13 +207,6 @@ def unit_map(board: Dashboard, indicator: Indicator) -> UnitMap:
 
 # The units table's red cells ------------------------------------------------------------
 
-def previous_by_child(board: Dashboard) -> dict[int, Counter[str]]:
-    """Each unit below's tallies over the previous period of the same length."""
-    root = None if board.unit.parent_id is None else board.unit
-    before = values.tallies_by_unit(board.period.previous(), root)
-    return values.roll_up(before, board.unit, board.children)
-
-
 def is_red(indicator: Indicator, now: float | None, before: float | None) -> bool:
     """Whether a unit's value is worse than its own previous period: red on its own
     dashboard, and so in the units table (a volume, a count made now, or a missing value
@@ -237,7 +230,7 @@ class Cell:
 def table(board: Dashboard, may_assign: Any) -> list[tuple[Unit, list[Cell]]]:
     """The units table with each cell's red mark; `may_assign(unit)` says whether the reader
     may give that unit a task (a leader of it or above)."""
-    before = previous_by_child(board)
+    before = board.per_child_before
     rows = []
     for child, cells in board.table():
         past = before.get(child.pk, Counter())

@@ -7,11 +7,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Count, Q, QuerySet, Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -107,6 +108,32 @@ def quarter_or_month(text: str) -> Period:
 
 
 # Tallies ------------------------------------------------------------------------------
+
+#: The memory PostgreSQL may give one grouping of the roll-up reads (`rollup_reads`).
+ROLLUP_WORK_MEM = "32MB"
+
+
+@contextmanager
+def rollup_reads() -> Iterator[None]:
+    """Run the roll-up reads inside with the planner settings they need (PostgreSQL).
+
+    A period's roll-ups group into a few thousand sums (units x tallies, days x tallies),
+    but the planner estimates the groups from the whole table's statistics: with years of
+    history it expects tens of thousands, finds the hash table too big for the default
+    `work_mem` (4 MB) and sorts instead, spilling to disk; its cost then also passes
+    `jit_above_cost`, and compiling the query costs more than running it. Measured on 15
+    years of roll-ups (18.4 M rows): the period's read 146 ms -> 39 ms (as with one year),
+    a period's totals 55 ms -> 25 ms. `SET LOCAL`: the settings end with the transaction
+    (the one opened here, or the caller's).
+    """
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(f"SET LOCAL work_mem = '{ROLLUP_WORK_MEM}'")
+        cursor.execute("SET LOCAL jit = off")
+        yield
+
 
 def _in_subtree(root: Unit | None) -> Q:
     # The subtree's ids, not a join on the units' paths: a ward's rows are then read by
