@@ -23,7 +23,9 @@ dashboard's whole computation in this process (`indicators.dashboard.build`: the
 roll-ups per unit, the previous period and the same days a year earlier, the live counts
 of open cases, the units rolled up, the ranking, the 766 score and the trend) for the city
 over 30 and 365 days and for one ward over 30 days, --repeat times each, p50 and p95
-(server time, no HTTP or template); (4) the same 30 days' tallies counted from the raw
+(server time, no HTTP or template), then the whole dashboard page for the city's leader
+(Django's test client: the view, the units table, the map panel and the template; no
+network); (4) the same 30 days' tallies counted from the raw
 records (`indicators.recompute`, what verify runs) for the ratio; (5) the cost of the
 roll-ups on the Open311 batch filing path: --batches batches of 100 reports through
 `reports.services.submit_reports` (the queued intake's call) with the roll-up listener,
@@ -134,6 +136,12 @@ def raw_overview(first: dt.date, last: dt.date) -> int:
     return rows
 
 
+def page(client: Any, query: str) -> None:
+    """The dashboard page for `client` (signed in) with `query`; it must answer 200."""
+    answer = client.get(f"/staff/indicators/?{query}")
+    assert answer.status_code == 200, answer.status_code
+
+
 def explain(build: Callable[[], Any], slowest: int = 5) -> None:
     """EXPLAIN ANALYZE of the `slowest` statements `build` runs: each plan's scan nodes
     (which index, how many rows) and its execution time."""
@@ -227,8 +235,10 @@ def main() -> None:
     import django
 
     django.setup()
+    from django.test import Client
     from django.utils import timezone
 
+    from cityhall.accounts.models import User
     from cityhall.dossiers.models import Dossier
     from cityhall.indicators import dashboard, values
     from cityhall.indicators.recompute import recompute
@@ -281,6 +291,15 @@ def main() -> None:
                                     ("ward, 30 days", ward, month)):
             p50, p95 = timed(functools.partial(dashboard.build, unit, period), args.repeat)
             print(f"  dashboard {label:15} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
+        # The whole page as the leader's browser asks for it (the view, the units table with
+        # its red cells, the map panel, the template), not only the computation above.
+        client = Client()
+        client.force_login(User.objects.get(username="city.leader"))
+        span = f"from={month.first.isoformat()}&to={month.last.isoformat()}"
+        for label, query in (("city, 30 days", span),
+                             ("ward, 30 days", f"unit={ward.code}&{span}")):
+            p50, p95 = timed(functools.partial(page, client, query), args.repeat)
+            print(f"  page      {label:15} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms")
         if args.explain:
             for label, unit in (("city", town), ("ward", ward)):
                 print(f"  EXPLAIN ANALYZE, the {label}'s 30 days, slowest statements:")
