@@ -9,10 +9,12 @@ from __future__ import annotations
 import os
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import pytest
+from django.core.management import call_command
+from django.test.signals import setting_changed
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser, ViewportSize
@@ -39,6 +41,26 @@ BROWSER_TESTS = [
         not CHROMIUM.exists(), reason="Debian's chromium is not installed at /usr/bin/chromium"
     ),
 ]
+
+
+def serve(live_server: Any, settings: Any, media: Path | None, *commands: str,
+          translated: bool = False) -> str:
+    """The live server's address once `commands` (management commands, run quietly) have
+    loaded what its pages show; the uploaded files go under `media` when given.
+
+    The live server answers from another thread, outside the test's transaction, so the
+    data is loaded (idempotently) inside the test, as `make run` would. `translated`: the
+    Vietnamese catalogue compiled and reloaded first, for tests that read its words.
+    """
+    if media is not None:
+        settings.MEDIA_ROOT = str(media)
+    if translated:
+        call_command("compile_catalogues")
+        setting_changed.send(sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS,
+                             enter=True)
+    for command in commands:
+        call_command(command, verbosity=0)
+    return str(live_server.url)
 
 
 class Page:

@@ -9,6 +9,10 @@ from cityhall.indicators.history import Crew, Simulation
 from tests.dossiers_support import procedures
 from tests.factories import ANKHANH, WardTeam, make_staff, unit_named
 
+#: What the dashboard's browser tests load before their history (`browser_support.serve`).
+INDICATOR_SITE = ("load_workflows", "load_demo", "load_categories", "load_procedures",
+                  "load_indicators")
+
 
 def crews(team: WardTeam) -> list[Crew]:
     """Phường Thủ Đức's clerk and officer, and a clerk and an officer of Phường An Khánh."""

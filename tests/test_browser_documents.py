@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from django.core.management import call_command
 from pytest_django import Settings
 
 from cityhall.documents.models import Document, Handling
-from tests.browser_support import BROWSER_TESTS, DESKTOP, PHONE, Page
+from tests.browser_support import BROWSER_TESTS, DESKTOP, PHONE, Page, serve
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -26,15 +25,12 @@ def site(
     committed_registry: None, live_server: LiveServer, settings: Settings, tmp_path: Path
 ) -> str:
     """The live server with the registry, the demo people and the demo documents."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
     # pyHanko signs through asyncio.run(), which cannot run in this thread beside
     # Playwright's event loop: the demo is signed and issued on paper here (signing:
     # test_documents, test_documents_keys).
     settings.CITYHALL_DOCUMENTS_DEMO_KEYS = False
-    call_command("load_workflows", verbosity=0)
-    call_command("load_demo", verbosity=0)
-    call_command("load_demo_documents", verbosity=0)
-    return str(live_server.url)
+    return serve(live_server, settings, tmp_path / "media", "load_workflows", "load_demo",
+                 "load_demo_documents")
 
 
 def _shot(tab: Page, name: str) -> None:

@@ -9,12 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from django.core.management import call_command
 from pypdf import PdfReader
 from pytest_django import Settings
 
 from cityhall.dossiers.models import Dossier
-from tests.browser_support import BROWSER_TESTS, DESKTOP, PASSWORD, Page
+from tests.browser_support import BROWSER_TESTS, DESKTOP, PASSWORD, Page, serve
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -28,11 +27,8 @@ def site(
     committed_registry: None, live_server: LiveServer, settings: Settings, tmp_path: Path
 ) -> str:
     """The live server with the registry, the demo people and the procedure catalogue."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    call_command("load_workflows", verbosity=0)
-    call_command("load_demo", verbosity=0)
-    call_command("load_procedures", verbosity=0)
-    return str(live_server.url)
+    return serve(live_server, settings, tmp_path / "media", "load_workflows", "load_demo",
+                 "load_procedures")
 
 
 def test_a_resident_submits_a_birth_registration_online_and_gets_the_receipt_slip(

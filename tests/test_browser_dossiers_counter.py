@@ -9,13 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from django.core.management import call_command
-from django.test.signals import setting_changed
 from pypdf import PdfReader
 from pytest_django import Settings
 
 from cityhall.dossiers.models import Dossier, DossierComponent
-from tests.browser_support import BROWSER_TESTS, DESKTOP, Page
+from tests.browser_support import BROWSER_TESTS, DESKTOP, Page, serve
 from tests.files_support import pdf
 
 if TYPE_CHECKING:
@@ -30,14 +28,8 @@ def site(
     committed_registry: None, live_server: LiveServer, settings: Settings, tmp_path: Path
 ) -> str:
     """The live server with the registry, the demo people and the procedure catalogue."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    call_command("compile_catalogues")
-    setting_changed.send(sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS,
-                         enter=True)
-    call_command("load_workflows", verbosity=0)
-    call_command("load_demo", verbosity=0)
-    call_command("load_procedures", verbosity=0)
-    return str(live_server.url)
+    return serve(live_server, settings, tmp_path / "media", "load_workflows", "load_demo",
+                 "load_procedures", translated=True)
 
 
 def test_a_clerk_receives_a_household_business_for_an_applicant_of_another_ward(

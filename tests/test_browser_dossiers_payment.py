@@ -7,13 +7,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from django.core.management import call_command
 from pytest_django import Settings
 
 from cityhall.accounts.models import User
 from cityhall.dossiers import services
 from cityhall.dossiers.models import DossierPayment
-from tests.browser_support import BROWSER_TESTS, DESKTOP, PASSWORD, Page
+from tests.browser_support import BROWSER_TESTS, DESKTOP, PASSWORD, Page, serve
 from tests.dossiers_support import HOUSEHOLD_BUSINESS, applicant
 
 if TYPE_CHECKING:
@@ -29,14 +28,11 @@ def site(
 ) -> str:
     """The live server with the demo people, the catalogue, a bank account for the fees and
     the demo gateway on."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
     settings.CITYHALL_FEES_BANK_BIN = "970415"
     settings.CITYHALL_FEES_ACCOUNT = "113000006100"
     settings.CITYHALL_PAYMENTS_DEMO_SECRET = "browser-test-secret"
-    call_command("load_workflows", verbosity=0)
-    call_command("load_demo", verbosity=0)
-    call_command("load_procedures", verbosity=0)
-    return str(live_server.url)
+    return serve(live_server, settings, tmp_path / "media", "load_workflows", "load_demo",
+                 "load_procedures")
 
 
 def test_an_applicant_pays_the_fee_from_their_page_and_sees_it_paid(

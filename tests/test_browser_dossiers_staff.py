@@ -8,12 +8,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from django.core.management import call_command
-from django.test.signals import setting_changed
 from pytest_django import Settings
 
 from cityhall.dossiers.models import Dossier
-from tests.browser_support import BROWSER_TESTS, DESKTOP, PHONE, Page
+from tests.browser_support import BROWSER_TESTS, DESKTOP, PHONE, Page, serve
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -27,15 +25,8 @@ def site(
     committed_registry: None, live_server: LiveServer, settings: Settings, tmp_path: Path
 ) -> str:
     """The live server with the registry, the demo people, the catalogue and demo dossiers."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    call_command("compile_catalogues")
-    setting_changed.send(sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS,
-                         enter=True)
-    call_command("load_workflows", verbosity=0)
-    call_command("load_demo", verbosity=0)
-    call_command("load_procedures", verbosity=0)
-    call_command("load_demo_dossiers", verbosity=0)
-    return str(live_server.url)
+    return serve(live_server, settings, tmp_path / "media", "load_workflows", "load_demo",
+                 "load_procedures", "load_demo_dossiers", translated=True)
 
 
 def test_an_officer_works_the_queue_late_first_and_asks_for_a_supplement(

@@ -17,7 +17,7 @@ from pytest_django import Settings
 from cityhall.orgunits.geo import area_shape
 from cityhall.orgunits.models import Unit
 from cityhall.reports.models import Report
-from tests.browser_support import BROWSER_TESTS, DESKTOP, PHONE, Page
+from tests.browser_support import BROWSER_TESTS, DESKTOP, PHONE, Page, serve
 from tests.geo_support import load_test_boundaries
 
 if TYPE_CHECKING:
@@ -32,11 +32,9 @@ def site(
     committed_registry: None, live_server: LiveServer, settings: Settings, tmp_path: Path
 ) -> str:
     """The live server with the registry, test boundaries, demo people and categories."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    call_command("load_demo", verbosity=0)
-    call_command("load_categories", verbosity=0)
+    url = serve(live_server, settings, tmp_path / "media", "load_demo", "load_categories")
     load_test_boundaries()
-    return str(live_server.url)
+    return url
 
 
 def test_a_resident_files_a_report_by_clicking_inside_a_ward_on_the_map(

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from django.core.management import call_command
 from openpyxl import load_workbook
 from pytest_django import Settings
 
 from cityhall.indicators import services
 from cityhall.indicators.demo import load_demo_history
 from cityhall.orgunits.models import Unit
-from tests.browser_support import BROWSER_TESTS, DESKTOP, PHONE, Page
+from tests.browser_support import BROWSER_TESTS, DESKTOP, PHONE, Page, serve
+from tests.indicators_support import INDICATOR_SITE
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -31,13 +31,10 @@ def site(
     committed_registry: None, live_server: LiveServer, settings: Settings, tmp_path: Path
 ) -> str:
     """The live server with the demo people, catalogues and three weeks of demo history."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    for command in ("load_workflows", "load_demo", "load_categories", "load_procedures",
-                    "load_indicators"):
-        call_command(command, verbosity=0)
+    url = serve(live_server, settings, tmp_path / "media", *INDICATOR_SITE)
     assert load_demo_history(days=21) is not None
     assert services.verify().ok
-    return str(live_server.url)
+    return url
 
 
 def _shot(page: object, name: str) -> None:

@@ -9,14 +9,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from django.core.management import call_command
 from pytest_django import Settings
 
 from cityhall.accounts.demo import DEMO_WARDS
 from cityhall.indicators.demo import load_demo_history
 from cityhall.indicators.demo_reported import load_demo_reported
 from cityhall.indicators.models import IndicatorTask
-from tests.browser_support import BROWSER_TESTS, DESKTOP, Page
+from tests.browser_support import BROWSER_TESTS, DESKTOP, Page, serve
+from tests.indicators_support import INDICATOR_SITE
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -32,13 +32,10 @@ def site(
     committed_registry: None, live_server: LiveServer, settings: Settings, tmp_path: Path
 ) -> str:
     """The live server with the demo people, two weeks of history and the reported figures."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    for command in ("load_workflows", "load_demo", "load_categories", "load_procedures",
-                    "load_indicators"):
-        call_command(command, verbosity=0)
+    url = serve(live_server, settings, tmp_path / "media", *INDICATOR_SITE)
     assert load_demo_history(days=14) is not None
     assert load_demo_reported()
-    return str(live_server.url)
+    return url
 
 
 def _shot(page: object, name: str) -> None:

@@ -7,14 +7,12 @@ import os
 from typing import TYPE_CHECKING
 
 import pytest
-from django.core.management import call_command
-from django.test.signals import setting_changed
 from pytest_django import Settings
 
 from cityhall.core.models import AuditEntry
 from cityhall.plans.demo import TITLE, TITLE_57
 from cityhall.plans.models import Plan, Task
-from tests.browser_support import BROWSER_TESTS, DESKTOP, Page
+from tests.browser_support import BROWSER_TESTS, DESKTOP, Page, serve
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -28,13 +26,8 @@ ASSESSMENT = "Đánh giá mức độ chuyển đổi số của các phường,
 @pytest.fixture
 def site(committed_registry: None, live_server: LiveServer, settings: Settings) -> str:
     """The live server with the demo people and the demo plan."""
-    call_command("compile_catalogues")
-    setting_changed.send(sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS,
-                         enter=True)
-    call_command("load_workflows", verbosity=0)
-    call_command("load_demo", verbosity=0)
-    call_command("load_demo_plans", verbosity=0)
-    return str(live_server.url)
+    return serve(live_server, settings, None, "load_workflows", "load_demo", "load_demo_plans",
+                 translated=True)
 
 
 def _chart(tab: Page, site: str, plan: Plan) -> None:

@@ -10,14 +10,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from django.core.management import call_command
-from django.test.signals import setting_changed
 from django.utils import timezone
 from pytest_django import Settings
 
 from cityhall.plans.demo import TITLE, TITLE_57
 from cityhall.plans.models import Decision, Evidence, ExtensionRequest, Plan, Task
-from tests.browser_support import BROWSER_TESTS, DESKTOP, Page
+from tests.browser_support import BROWSER_TESTS, DESKTOP, Page, serve
 from tests.files_support import pdf
 
 if TYPE_CHECKING:
@@ -33,14 +31,8 @@ AN_KHANH_TRAINING = "Tập huấn tại Phường An Khánh"
 def site(committed_registry: None, live_server: LiveServer, settings: Settings,
          tmp_path: Path) -> str:
     """The live server with the demo people and plans; files kept in the test's folder."""
-    settings.MEDIA_ROOT = str(tmp_path)
-    call_command("compile_catalogues")
-    setting_changed.send(sender=None, setting="LOCALE_PATHS", value=settings.LOCALE_PATHS,
-                         enter=True)
-    call_command("load_workflows", verbosity=0)
-    call_command("load_demo", verbosity=0)
-    call_command("load_demo_plans", verbosity=0)
-    return str(live_server.url)
+    return serve(live_server, settings, tmp_path, "load_workflows", "load_demo",
+                 "load_demo_plans", translated=True)
 
 
 def _chart(tab: Page, site: str, plan: Plan, query: str = "") -> None:

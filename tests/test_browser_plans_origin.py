@@ -10,14 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from django.core.management import call_command
 from django.utils import timezone
 from pytest_django import Settings
 
 from cityhall.accounts.models import User
 from cityhall.plans.models import Task
 from cityhall.reports.models import Report
-from tests.browser_support import BROWSER_TESTS, DESKTOP, Page
+from tests.browser_support import BROWSER_TESTS, DESKTOP, Page, serve
 from tests.documents_support import arrived
 from tests.reports_support import flood
 
@@ -34,10 +33,8 @@ TITLE = "Khơi thông cống thoát nước trước số 12"
 def site(committed_registry: None, live_server: LiveServer, settings: Settings,
          tmp_path: Path) -> str:
     """The live server with the demo people, the report categories and the document types."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    for command in ("load_workflows", "load_demo", "load_categories"):
-        call_command(command, verbosity=0)
-    return str(live_server.url)
+    return serve(live_server, settings, tmp_path / "media", "load_workflows", "load_demo",
+                 "load_categories")
 
 
 def _shot(page: object, name: str) -> None:

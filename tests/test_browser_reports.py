@@ -7,12 +7,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from django.core.management import call_command
 from pytest_django import Settings
 
 from cityhall.orgunits.models import Unit
 from cityhall.reports.models import Report
-from tests.browser_support import BROWSER_TESTS, DESKTOP, PHONE, Page
+from tests.browser_support import BROWSER_TESTS, DESKTOP, PHONE, Page, serve
 
 if TYPE_CHECKING:
     from playwright.sync_api import Browser
@@ -26,10 +25,7 @@ def site(
     committed_registry: None, live_server: LiveServer, settings: Settings, tmp_path: Path
 ) -> str:
     """The live server with the registry, the demo people and the report categories."""
-    settings.MEDIA_ROOT = str(tmp_path / "media")
-    call_command("load_demo", verbosity=0)
-    call_command("load_categories", verbosity=0)
-    return str(live_server.url)
+    return serve(live_server, settings, tmp_path / "media", "load_demo", "load_categories")
 
 
 def _centre(name: str) -> tuple[float, float]:
