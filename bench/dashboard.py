@@ -148,10 +148,15 @@ def explain(build: Callable[[], Any], slowest: int = 5) -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
+    from cityhall.indicators.values import rollup_reads
+
     with CaptureQueriesContext(connection) as queries:
         build()
-    ranked = sorted(queries.captured_queries, key=lambda q: -float(q["time"]))[:slowest]
-    with connection.cursor() as cursor:
+    # The reads, not the settings and savepoints around them; explained with the same
+    # planner settings as the dashboard reads them (`rollup_reads`).
+    reads = [q for q in queries.captured_queries if q["sql"].lstrip().upper().startswith("SELECT")]
+    ranked = sorted(reads, key=lambda q: -float(q["time"]))[:slowest]
+    with rollup_reads(), connection.cursor() as cursor:
         for query in ranked:
             cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + query["sql"])
             plan = [row[0] for row in cursor.fetchall()]
