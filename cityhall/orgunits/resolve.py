@@ -268,6 +268,19 @@ class _PointUnits:
     centred: tuple[Unit, ...]
 
 
+# The units looked up by code (a dossier's receiving unit, a category's department): kept per
+# process and day like the rest of the registry, emptied when a unit is saved.
+_BY_CODE: ProcessCache[Unit | None] = ProcessCache(
+    "orgunits.by_code", ttl=REGISTRY_CACHE_SECONDS, models=(Unit,), keep_none=False)
+
+
+def active_unit(code: str, day: dt.date) -> Unit | None:
+    """The unit with `code` active on `day` (None if there is none), without its boundary
+    (a large polygon once imported, which no caller of this needs)."""
+    return _BY_CODE.get((code, day), lambda: Unit.objects.active_on(day).defer("boundary")
+                        .filter(code=code).first())
+
+
 # The units a point is matched against change only with the registry (a reorganisation,
 # boundaries imported): kept per process and day, emptied when a unit is saved.
 _POINT_UNITS: ProcessCache[_PointUnits] = ProcessCache(

@@ -38,7 +38,7 @@ from cityhall.dossiers.models import (
     DossierFile,
 )
 from cityhall.orgunits.models import COMMUNE_LEVEL, Unit, UnitKind
-from cityhall.orgunits.resolve import REGISTRY_CACHE_SECONDS
+from cityhall.orgunits.resolve import active_unit
 from cityhall.procedures.models import Level, OnlineLevel, Procedure, ProcedureComponent
 from cityhall.workflow import engine
 from cityhall.workflow.calendar_data import current_calendar
@@ -124,8 +124,6 @@ def allocate_code(unit: Unit, day: dt.date) -> str:
 _PROCEDURES: ProcessCache[tuple[Procedure, tuple[ProcedureComponent, ...]] | None] = \
     ProcessCache("dossiers.procedures", ttl=60.0, models=(Procedure, ProcedureComponent),
                  keep_none=False)
-_UNITS: ProcessCache[Unit | None] = ProcessCache(
-    "dossiers.units", ttl=REGISTRY_CACHE_SECONDS, models=(Unit,), keep_none=False)
 
 
 def _catalogue_entry(code: str) -> tuple[Procedure, tuple[ProcedureComponent, ...]] | None:
@@ -149,10 +147,7 @@ def _procedure(procedure: Procedure | str) -> tuple[Procedure, Sequence[Procedur
 def _unit(unit: Unit | str | None) -> Unit | None:
     if unit is None or isinstance(unit, Unit):
         return unit
-    code, today = str(unit)[:32], timezone.localdate()
-    # Not the boundary (a large polygon, once imported): a receipt does not need it.
-    found = _UNITS.get((code, today), lambda: Unit.objects.active_on(today).defer("boundary")
-                       .filter(code=code).first())
+    found = active_unit(str(unit)[:32], timezone.localdate())
     if found is None:
         raise DossierError(DossierCode.UNKNOWN_UNIT, _("No such unit: %(code)s.") % {
             "code": str(unit)[:32]})

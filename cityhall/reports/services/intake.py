@@ -39,9 +39,9 @@ from cityhall.core.text import in_each_language
 from cityhall.notifications import services as notices
 from cityhall.orgunits.models import Unit
 from cityhall.orgunits.resolve import (
-    REGISTRY_CACHE_SECONDS,
     Resolution,
     UnknownPlace,
+    active_unit,
     resolve_address,
     resolve_point,
 )
@@ -230,12 +230,6 @@ def _place(
         raise ReportError(ReportCode.PLACE_OUTSIDE_CITY, str(exc)) from None
 
 
-# The departments that handle city-wide categories change only with the registry: kept per
-# process as the registry is (`orgunits.resolve`), emptied when a unit is saved.
-_DEPARTMENTS: ProcessCache[Unit | None] = ProcessCache(
-    "reports.departments", ttl=REGISTRY_CACHE_SECONDS, models=(Unit,), keep_none=False)
-
-
 def route(category: Category, place: Resolution | None, *, day: dt.date) -> tuple[Unit, str]:
     """The unit that handles a report of `category` at `place`, and why, in words."""
     if category.handler == COMMUNE:
@@ -243,8 +237,7 @@ def route(category: Category, place: Resolution | None, *, day: dt.date) -> tupl
             raise ReportError(ReportCode.PLACE_REQUIRED,
                               _("This category is handled where it happens."))
         return place.unit, routing_words(category, place, place.unit)
-    department = _DEPARTMENTS.get((category.handler, day), lambda: Unit.objects.active_on(day)
-                                  .filter(code=category.handler).first())
+    department = active_unit(category.handler, day)
     if department is None:
         raise ReportError(ReportCode.NO_HANDLER,
                           _("The unit handling this category is not in the registry."))
